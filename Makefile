@@ -1,0 +1,79 @@
+# Bourse build.  `make` builds build/bourse; `make test` runs every test, also
+# under ASan+UBSan; `make run` starts the main job.  Sources are found by
+# directory, so a new file in src/ or tests/unit/ needs no change here.
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := ck libuv libsodium inih libwebsockets sqlite3 openssl
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SAN),1)
+  CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+CORE_SRC  := $(wildcard src/core/*.c)
+SHELL_SRC := $(wildcard src/journal/*.c src/net/*.c src/feed/*.c src/server/*.c)
+CLI_SRC   := $(wildcard src/cli/*.c)
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ  := $(call obj,$(CORE_SRC))
+SHELL_OBJ := $(call obj,$(SHELL_SRC))
+CLI_OBJ   := $(call obj,$(CLI_SRC) $(BENCH_SRC))
+TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps test check run bench fuzz clean format
+all: deps $(BUILD)/bourse
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/libbourse.a: $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libbourse-shell.a: $(SHELL_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bourse: $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+
+# Everything the test suite runs, for one build flavour.
+check: $(BUILD)/bourse $(TESTS)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check BUILD=build/san SAN=1 CC=clang
+
+run: all
+	$(BUILD)/bourse replay examples/demo.txt
+
+bench: all
+	$(BUILD)/bourse bench --workload exchange-core
+	$(BUILD)/bourse bench --workload multi
+	$(BUILD)/bourse bench --workload big
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

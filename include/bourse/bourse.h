@@ -1,0 +1,210 @@
+/*
+ * bourse.h - the deterministic matching core of Bourse.
+ *
+ * The core is a pure state machine: commands go in, events come out.  It never
+ * reads a clock, touches a file or socket, starts a thread or keeps global
+ * state, so two engines in one process are independent and the same commands
+ * always give the same events.  Replay, the journal, recovery, replicas and the
+ * server are all shells around this one function:
+ *
+ *     bourse_engine_apply(engine, &cmd, on_event, ctx);
+ *
+ * Identity.  Users and symbols are named in text but the engine works with
+ * dense integer ids (0, 1, 2, ... in creation order), so ids are themselves
+ * deterministic and a journal may record them instead of names.  A shell
+ * resolves names with bourse_user_find()/bourse_symbol_find() immediately
+ * before applying a command on the engine's thread; an unknown name resolves
+ * to BOURSE_NONE and the engine answers UNKNOWN_USER/UNKNOWN_SYMBOL.  Order
+ * ids are chosen by users and travel as 16-byte, zero-padded strings.
+ *
+ * Numbers.  Prices and cash are int64 in 1/10,000 units (BOURSE_SCALE);
+ * quantities and share balances are whole shares.  The limits below make
+ * every product and sum fit in 64 bits (see replay.md, rule 8).
+ *
+ * Memory.  Every table is sized at creation.  bourse_engine_apply() never
+ * allocates: when a pool is full the command is refused with CAPACITY.  A
+ * shell that prefers growing (replay) calls bourse_engine_reserve() between
+ * commands, which is the only place the engine may call realloc().
+ */
+#ifndef BOURSE_H
+#define BOURSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BOURSE_SCALE 10000LL                 /* 1.0 in price/cash units */
+#define BOURSE_NONE UINT32_MAX               /* unknown user or symbol */
+#define BOURSE_CASH (UINT32_MAX - 1)         /* the asset id of cash */
+#define BOURSE_QTY_MAX 100000000LL           /* shares per order */
+#define BOURSE_PRICE_MAX (1000000LL * BOURSE_SCALE)
+#define BOURSE_TOTAL_MAX 900000000000000LL   /* shares of one symbol, or whole cash units */
+#define BOURSE_CASH_MAX (BOURSE_TOTAL_MAX * BOURSE_SCALE)
+#define BOURSE_SYMBOL_LEN 8
+#define BOURSE_NAME_LEN 16                   /* users and order ids */
+
+/* Names are fixed-size, zero-padded byte arrays; compare them with memcmp. */
+typedef struct bourse_name { char s[BOURSE_NAME_LEN]; } bourse_name;
+typedef struct bourse_symbol_name { char s[BOURSE_SYMBOL_LEN]; } bourse_symbol_name;
+
+enum bourse_cmd_type {
+    BOURSE_CMD_SYMBOL = 1, /* symbol_name */
+    BOURSE_CMD_USER,       /* user_name */
+    BOURSE_CMD_DEPOSIT,    /* user, symbol (or BOURSE_CASH), amount */
+    BOURSE_CMD_WITHDRAW,   /* user, symbol (or BOURSE_CASH), amount */
+    BOURSE_CMD_LIMIT,      /* user, amount (shares per day, 0 = none) */
+    BOURSE_CMD_OPEN,
+    BOURSE_CMD_CLOSE,
+    BOURSE_CMD_ORDER,      /* user, symbol, oid, side, tif, qty, price */
+    BOURSE_CMD_CANCEL,     /* user, oid */
+    BOURSE_CMD_REPLACE,    /* user, oid, new_oid, qty, price */
+    BOURSE_CMD_BOOK,       /* symbol */
+    BOURSE_CMD_BALANCE,    /* user */
+    BOURSE_CMD_COUNT_
+};
+
+enum bourse_side { BOURSE_BUY = 0, BOURSE_SELL = 1 };
+enum bourse_tif { BOURSE_DAY = 0, BOURSE_GTC, BOURSE_IOC, BOURSE_FOK };
+
+/*
+ * One command.  `user_name` is needed only when `user` is BOURSE_NONE (the
+ * rejection must still name the user) and by BOURSE_CMD_USER; `symbol_name`
+ * only by BOURSE_CMD_SYMBOL.  `seq` and `ts_ns` are stamped by the sequencer
+ * and passed through to the events untouched: the core never reads a clock.
+ */
+typedef struct bourse_cmd {
+    uint8_t type;   /* enum bourse_cmd_type */
+    uint8_t side;   /* enum bourse_side */
+    uint8_t tif;    /* enum bourse_tif */
+    uint32_t user;
+    uint32_t symbol;
+    int64_t qty;    /* shares, or the amount of deposit/withdraw/limit */
+    int64_t price;  /* 1/10,000 units */
+    uint64_t seq;
+    int64_t ts_ns;
+    bourse_name oid;
+    bourse_name new_oid;
+    bourse_name user_name;
+    bourse_symbol_name symbol_name;
+} bourse_cmd;
+
+enum bourse_event_type {
+    BOURSE_EV_OK = 1,
+    BOURSE_EV_ERROR,    /* reason */
+    BOURSE_EV_ACCEPTED, /* user, oid, symbol, side, qty, price */
+    BOURSE_EV_REJECTED, /* user, oid, reason */
+    BOURSE_EV_TRADE,    /* symbol, qty, price, user/oid = buyer, user2/oid2 = seller */
+    BOURSE_EV_CANCELED, /* user, oid, symbol, side, qty, price, reason */
+    BOURSE_EV_REPLACED, /* user, oid, oid2 = new id, symbol, side, qty, price */
+    BOURSE_EV_LEVEL,    /* symbol, side, price, qty, count = orders */
+    BOURSE_EV_BALANCE,  /* user, symbol (or BOURSE_CASH), qty = available, count = held */
+    BOURSE_EV_COUNT_
+};
+
+enum bourse_reason {
+    BOURSE_R_NONE = 0,
+    BOURSE_R_UNKNOWN_USER,
+    BOURSE_R_UNKNOWN_SYMBOL,
+    BOURSE_R_UNKNOWN_ORDER,
+    BOURSE_R_DUPLICATE_ID,
+    BOURSE_R_DUPLICATE_SYMBOL,
+    BOURSE_R_DUPLICATE_USER,
+    BOURSE_R_INSUFFICIENT_CASH,
+    BOURSE_R_INSUFFICIENT_SHARES,
+    BOURSE_R_DAILY_LIMIT,
+    BOURSE_R_MARKET_CLOSED,
+    BOURSE_R_OVERFLOW,
+    BOURSE_R_CAPACITY,
+    BOURSE_R_USER,
+    BOURSE_R_IOC,
+    BOURSE_R_FOK,
+    BOURSE_R_SELF_TRADE,
+    BOURSE_R_SESSION_END,
+    BOURSE_R_COUNT_
+};
+
+/*
+ * One event.  Which fields mean something depends on `type` (see above); the
+ * rest are zero.  ACCEPTED, CANCELED and REPLACED also carry the order's
+ * symbol, side and price (and for CANCELED/REPLACED its open quantity) so that
+ * market-data publishers need no book of their own to follow the core.
+ */
+typedef struct bourse_event {
+    uint8_t type;   /* enum bourse_event_type */
+    uint8_t reason; /* enum bourse_reason */
+    uint8_t side;
+    uint32_t user;
+    uint32_t user2;
+    uint32_t symbol;
+    int64_t qty;
+    int64_t price;
+    int64_t count;
+    bourse_name oid;
+    bourse_name oid2;
+} bourse_event;
+
+typedef void (*bourse_event_fn)(void *ctx, const bourse_cmd *cmd, const bourse_event *ev);
+
+/* Capacities.  Zero means the default in parentheses. */
+typedef struct bourse_limits {
+    uint32_t symbols;   /* listed symbols (1,024) */
+    uint32_t users;     /* accounts (65,536) */
+    uint32_t orders;    /* open orders across all books (1,048,576) */
+    uint32_t ids;       /* order ids ever accepted (4 x orders) */
+    uint32_t positions; /* (user, symbol) share accounts (4 x users) */
+} bourse_limits;
+
+typedef struct bourse_engine bourse_engine;
+
+/* NULL when out of memory. */
+bourse_engine *bourse_engine_new(const bourse_limits *limits);
+void bourse_engine_free(bourse_engine *e);
+
+/* Apply one command; events are delivered to fn in order before it returns. */
+void bourse_engine_apply(bourse_engine *e, const bourse_cmd *cmd, bourse_event_fn fn, void *ctx);
+
+/*
+ * Make room for at least one more of everything a single command can use,
+ * growing tables whose free space is low.  Returns 0, or -1 when out of
+ * memory (the engine is unchanged and still valid).
+ */
+int bourse_engine_reserve(bourse_engine *e);
+
+/* Name lookups: an id, or BOURSE_NONE. */
+uint32_t bourse_user_find(const bourse_engine *e, const char *name, size_t len);
+uint32_t bourse_symbol_find(const bourse_engine *e, const char *name, size_t len);
+/*
+ * Fill cmd->user and cmd->symbol from cmd->user_name and cmd->symbol_name
+ * (BOURSE_NONE when unknown; a symbol_name of "CASH" gives BOURSE_CASH).
+ * Call it on the engine's thread right before bourse_engine_apply(), since
+ * the ids depend on every user and symbol created before.
+ */
+void bourse_engine_resolve(const bourse_engine *e, bourse_cmd *cmd);
+/* The zero-padded name of an existing id. */
+const bourse_name *bourse_user_name(const bourse_engine *e, uint32_t user);
+const bourse_symbol_name *bourse_symbol_name_of(const bourse_engine *e, uint32_t symbol);
+
+/* Counters, for tests, benchmarks and monitoring. */
+typedef struct bourse_stats {
+    uint32_t symbols, users, open_orders, levels, positions, ids;
+    uint64_t trades, commands;
+    int is_open;
+} bourse_stats;
+void bourse_engine_stats(const bourse_engine *e, bourse_stats *out);
+
+/*
+ * A 64-bit hash of the whole state in canonical order (independent of pool
+ * layout and table sizes): equal states give equal hashes.
+ */
+uint64_t bourse_engine_hash(const bourse_engine *e);
+
+/* Enum names as printed in the replay format ("UNKNOWN_USER", "day", ...). */
+const char *bourse_reason_name(int reason);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+/*
+ * main.c - `bourse`, one program with a subcommand per job.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma weak cmd_replay
+#pragma weak cmd_bench
+#pragma weak cmd_journal
+#pragma weak cmd_snapshot
+#pragma weak cmd_serve
+#pragma weak cmd_admin
+#pragma weak cmd_client
+#pragma weak cmd_load
+#pragma weak cmd_feed
+
+static const struct subcommand {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} subcommands[] = {
+    {"replay", cmd_replay, "run the matching core on replay-format text"},
+    {"bench", cmd_bench, "measure the core's throughput and latency"},
+    {"journal", cmd_journal, "dump or verify an event journal"},
+    {"snapshot", cmd_snapshot, "write or inspect state snapshots"},
+    {"serve", cmd_serve, "run the exchange server"},
+    {"admin", cmd_admin, "send commands to a running server"},
+    {"client", cmd_client, "trade through the binary order-entry gateway"},
+    {"load", cmd_load, "drive a running server with simulated traders"},
+    {"feed", cmd_feed, "follow the market-data feed"},
+};
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bourse: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+uint64_t cli_number(const char *opt, const char *value, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    if (!value || !*value || *value == '-') {
+        cli_error("%s needs a whole number", opt);
+        exit(2);
+    }
+    unsigned long long v = strtoull(value, &end, 10);
+    if (errno || *end || v > max) {
+        cli_error("%s: bad number '%s' (0 to %llu)", opt, value, (unsigned long long)max);
+        exit(2);
+    }
+    return v;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: bourse COMMAND [ARGS...]\n\n"
+          "Bourse is a stock exchange: a deterministic matching core and the\n"
+          "server, journal, gateways and market data around it.\n\ncommands:\n",
+          f);
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
+        if (subcommands[i].fn)
+            fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+    fputs("\n`bourse COMMAND --help` explains each command.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++) {
+        if (strcmp(argv[1], subcommands[i].name) != 0)
+            continue;
+        if (!subcommands[i].fn) {
+            cli_error("'%s' is not built into this binary", argv[1]);
+            return 2;
+        }
+        return subcommands[i].fn(argc - 1, argv + 1);
+    }
+    cli_error("unknown command '%s' (see bourse --help)", argv[1]);
+    return 2;
+}

@@ -1,0 +1,202 @@
+/*
+ * replay.c - `bourse replay [FILE]`: the core on text, nothing around it.
+ *
+ * Input is read in large blocks and split into lines in place; events are
+ * formatted into a large output buffer that is written when nearly full, so
+ * a long run costs a few system calls per megabyte.  Tables start small and
+ * grow between commands (bourse_engine_reserve), unless --max-* options fix
+ * a capacity, in which case a full table answers CAPACITY as the server's
+ * would.  On bad input the events of every earlier line are written first,
+ * then the message, then the run stops with status 2 (spec rule 9).
+ */
+#include "bourse/bourse.h"
+#include "bourse/text.h"
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { IN_BLOCK = 1 << 22, OUT_BLOCK = 1 << 22 };
+
+typedef struct out_buf {
+    char *buf;
+    size_t len;
+    FILE *f;
+    const bourse_engine *e;
+} out_buf;
+
+static void out_flush(out_buf *o)
+{
+    if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len) {
+        cli_error("writing events: output failed");
+        exit(1);
+    }
+    o->len = 0;
+}
+
+static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    out_buf *o = ctx;
+    if (o->len > OUT_BLOCK - BOURSE_TEXT_LINE_MAX)
+        out_flush(o);
+    o->len += bourse_text_event(o->e, cmd, ev, o->buf + o->len);
+}
+
+static void help(FILE *f)
+{
+    fputs("usage: bourse replay [OPTIONS] [FILE]\n\n"
+          "Reads commands in the replay format (shared/spec/replay.md) from FILE,\n"
+          "or standard input, and writes the events the matching core produces for\n"
+          "them, one per line.  The same commands always give the same events.\n\n"
+          "On a malformed line it prints `bourse: FILE:LINE: reason` on standard\n"
+          "error and exits with status 2, after the events of all earlier lines.\n\n"
+          "options:\n"
+          "  --max-symbols N, --max-users N, --max-orders N, --max-ids N,\n"
+          "  --max-positions N   fix a capacity (default: grow as needed); a full\n"
+          "                      table refuses further commands with CAPACITY\n"
+          "  --hash              print the final state hash to standard error\n"
+          "  -h, --help          show this help\n",
+          f);
+}
+
+typedef struct replay_opts {
+    bourse_limits lim;
+    int fixed;
+    int hash;
+    const char *path;
+} replay_opts;
+
+static int parse_opts(int argc, char **argv, replay_opts *o)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } caps[] = {
+        {"--max-symbols", offsetof(bourse_limits, symbols)},
+        {"--max-users", offsetof(bourse_limits, users)},
+        {"--max-orders", offsetof(bourse_limits, orders)},
+        {"--max-ids", offsetof(bourse_limits, ids)},
+        {"--max-positions", offsetof(bourse_limits, positions)},
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        size_t c = 0;
+        while (c < sizeof caps / sizeof *caps && strcmp(a, caps[c].name) != 0)
+            c++;
+        if (c < sizeof caps / sizeof *caps) {
+            uint32_t v = (uint32_t)cli_number(a, i + 1 < argc ? argv[i + 1] : NULL, 1u << 30);
+            if (v == 0) {
+                cli_error("%s must be at least 1", a);
+                return 2;
+            }
+            *(uint32_t *)((char *)&o->lim + caps[c].off) = v;
+            o->fixed = 1;
+            i++;
+        } else if (!strcmp(a, "--hash")) {
+            o->hash = 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            help(stdout);
+            exit(0);
+        } else if (a[0] == '-' && a[1]) {
+            cli_error("replay: unknown option '%s'", a);
+            help(stderr);
+            return 2;
+        } else if (!o->path) {
+            o->path = a;
+        } else {
+            cli_error("replay: one FILE at most");
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    replay_opts o = {0};
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    FILE *in = stdin;
+    const char *name = "<stdin>";
+    if (o.path && strcmp(o.path, "-") != 0) {
+        name = o.path;
+        if (!(in = fopen(o.path, "rb"))) {
+            cli_error("%s: cannot open: %m", o.path);
+            return 1;
+        }
+    }
+    if (!o.fixed) /* start small: tables grow as the run needs them */
+        o.lim = (bourse_limits){.symbols = 16, .users = 64, .orders = 1024, .ids = 1024,
+                                .positions = 256};
+    bourse_engine *e = bourse_engine_new(&o.lim);
+    char *inbuf = malloc(IN_BLOCK + 1);
+    out_buf out = {.buf = malloc(OUT_BLOCK), .f = stdout, .e = e};
+    if (!e || !inbuf || !out.buf) {
+        cli_error("out of memory");
+        return 1;
+    }
+    size_t have = 0, lineno = 0;
+    int status = 0;
+    for (int eof = 0; !eof && !status;) {
+        size_t got = fread(inbuf + have, 1, IN_BLOCK - have, in);
+        have += got;
+        eof = got == 0;
+        if (eof && ferror(in)) {
+            cli_error("%s: read error", name);
+            status = 1;
+            break;
+        }
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(inbuf + start, '\n', have - start);
+            if (!nl && !(eof && start < have))
+                break;
+            size_t end = nl ? (size_t)(nl - inbuf) : have;
+            lineno++;
+            bourse_cmd cmd;
+            char err[160];
+            int r = bourse_text_parse(inbuf + start, end - start, &cmd, err, sizeof err);
+            start = nl ? end + 1 : have;
+            if (r == BOURSE_TEXT_SKIP)
+                continue;
+            if (r == BOURSE_TEXT_BAD) {
+                out_flush(&out);
+                fflush(stdout);
+                cli_error("%s:%zu: %s", name, lineno, err);
+                status = 2;
+                break;
+            }
+            if (!o.fixed && bourse_engine_reserve(e) != 0) {
+                out_flush(&out);
+                cli_error("%s:%zu: out of memory", name, lineno);
+                status = 1;
+                break;
+            }
+            bourse_engine_resolve(e, &cmd);
+            cmd.seq = lineno;
+            bourse_engine_apply(e, &cmd, on_event, &out);
+        }
+        if (start == 0 && have == IN_BLOCK) {
+            out_flush(&out);
+            cli_error("%s:%zu: line too long", name, lineno + 1);
+            status = 2;
+        }
+        memmove(inbuf, inbuf + start, have - start);
+        have -= start;
+    }
+    out_flush(&out);
+    if (fflush(stdout) != 0 && !status) {
+        cli_error("writing events: output failed");
+        status = 1;
+    }
+    if (o.hash)
+        fprintf(stderr, "hash %016" PRIx64 "\n", bourse_engine_hash(e));
+    if (in != stdin)
+        fclose(in);
+    free(inbuf);
+    free(out.buf);
+    bourse_engine_free(e);
+    return status;
+}

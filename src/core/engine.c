@@ -1,0 +1,301 @@
+/*
+ * engine.c - the engine's life cycle and the dispatch of commands.
+ *
+ * bourse_engine_apply() is the only entry that changes state.  It records
+ * where events go, dispatches on the command type and returns; every event is
+ * delivered through the caller's callback before it returns.  Administrative
+ * commands (symbol, user, limit, open, close) are handled here; wallet.c and
+ * match.c do the rest.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+static const char *const reason_names[BOURSE_R_COUNT_] = {
+    [BOURSE_R_NONE] = "",
+    [BOURSE_R_UNKNOWN_USER] = "UNKNOWN_USER",
+    [BOURSE_R_UNKNOWN_SYMBOL] = "UNKNOWN_SYMBOL",
+    [BOURSE_R_UNKNOWN_ORDER] = "UNKNOWN_ORDER",
+    [BOURSE_R_DUPLICATE_ID] = "DUPLICATE_ID",
+    [BOURSE_R_DUPLICATE_SYMBOL] = "DUPLICATE_SYMBOL",
+    [BOURSE_R_DUPLICATE_USER] = "DUPLICATE_USER",
+    [BOURSE_R_INSUFFICIENT_CASH] = "INSUFFICIENT_CASH",
+    [BOURSE_R_INSUFFICIENT_SHARES] = "INSUFFICIENT_SHARES",
+    [BOURSE_R_DAILY_LIMIT] = "DAILY_LIMIT",
+    [BOURSE_R_MARKET_CLOSED] = "MARKET_CLOSED",
+    [BOURSE_R_OVERFLOW] = "OVERFLOW",
+    [BOURSE_R_CAPACITY] = "CAPACITY",
+    [BOURSE_R_USER] = "USER",
+    [BOURSE_R_IOC] = "IOC",
+    [BOURSE_R_FOK] = "FOK",
+    [BOURSE_R_SELF_TRADE] = "SELF_TRADE",
+    [BOURSE_R_SESSION_END] = "SESSION_END",
+};
+
+const char *bourse_reason_name(int reason)
+{
+    return reason >= 0 && reason < BOURSE_R_COUNT_ ? reason_names[reason] : "?";
+}
+
+void emit_simple(bourse_engine *e, int type, int reason)
+{
+    bourse_event ev = {.type = (uint8_t)type, .reason = (uint8_t)reason};
+    emit(e, &ev);
+}
+
+void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid)
+{
+    bourse_event ev = {.type = (uint8_t)type, .reason = (uint8_t)reason, .user = u, .oid = *oid};
+    emit(e, &ev);
+}
+
+/*
+ * Order ids stay taken for the whole run, so the id map never deletes.  An
+ * entry names the pool slot the order was booked in; the slot still holds
+ * that order only while it is live with the same owner and id, so a finished
+ * order needs no update to the map.
+ */
+uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
+{
+    uint32_t o = keymap_get(&e->order_by_id, u, oid);
+    *used = o != MAP_EMPTY;
+    if (o >= e->orders_cap)
+        return NIL;
+    const order *ord = &e->orders[o];
+    if (ord->live && ord->user == u && memcmp(ord->oid.s, oid->s, BOURSE_NAME_LEN) == 0)
+        return o;
+    return NIL;
+}
+
+static uint32_t or_default(uint32_t v, uint32_t def)
+{
+    return v ? v : def;
+}
+
+static int grow_array(void **p, uint32_t *cap, size_t size, uint32_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint64_t c = (uint64_t)*cap * 2;
+    if (c < need)
+        c = need;
+    if (c > ID_DONE - 1)
+        return -1;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = (uint32_t)c;
+    return 0;
+}
+
+bourse_engine *bourse_engine_new(const bourse_limits *limits)
+{
+    bourse_limits l = limits ? *limits : (bourse_limits){0};
+    l.symbols = or_default(l.symbols, 1024);
+    l.users = or_default(l.users, 65536);
+    l.orders = or_default(l.orders, 1u << 20);
+    l.ids = or_default(l.ids, l.orders * 2);
+    l.positions = or_default(l.positions, l.users * 4);
+    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28))
+        return NULL;
+    bourse_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->lim = l;
+    e->symbols_cap = l.symbols;
+    e->users_cap = l.users;
+    e->positions_cap = l.positions;
+    e->orders_cap = e->levels_cap = l.orders;
+    e->symbols = calloc(l.symbols, sizeof *e->symbols);
+    e->users = calloc(l.users, sizeof *e->users);
+    e->positions = calloc(l.positions, sizeof *e->positions);
+    e->orders = calloc(l.orders, sizeof *e->orders);
+    e->levels = calloc(l.orders, sizeof *e->levels);
+    e->orders_free = e->levels_free = NIL;
+    e->day_head = e->day_tail = NIL;
+    e->is_open = true;
+    int bad = !e->symbols || !e->users || !e->positions || !e->orders || !e->levels;
+    bad |= u64map_init(&e->symbol_by_name, l.symbols);
+    bad |= u64map_init(&e->position_by_key, l.positions);
+    bad |= u64map_init(&e->level_by_key, l.orders);
+    bad |= keymap_init(&e->user_by_name, l.users);
+    bad |= keymap_init(&e->order_by_id, l.ids);
+    if (bad) {
+        bourse_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void bourse_engine_free(bourse_engine *e)
+{
+    if (!e)
+        return;
+    for (uint32_t i = 0; i < e->nsymbols; i++) {
+        book_side_free(&e->symbols[i].side[0]);
+        book_side_free(&e->symbols[i].side[1]);
+    }
+    free(e->symbols);
+    free(e->users);
+    free(e->positions);
+    free(e->orders);
+    free(e->levels);
+    u64map_free(&e->symbol_by_name);
+    u64map_free(&e->position_by_key);
+    u64map_free(&e->level_by_key);
+    keymap_free(&e->user_by_name);
+    keymap_free(&e->order_by_id);
+    free(e);
+}
+
+int bourse_engine_reserve(bourse_engine *e)
+{
+    int bad = 0;
+    if (e->nsymbols == e->symbols_cap)
+        bad |= grow_array((void **)&e->symbols, &e->symbols_cap, sizeof *e->symbols, e->nsymbols + 1);
+    if (e->nusers == e->users_cap)
+        bad |= grow_array((void **)&e->users, &e->users_cap, sizeof *e->users, e->nusers + 1);
+    /* A buy may open one position; a deposit one more. */
+    if (e->npositions + 1 >= e->positions_cap)
+        bad |= grow_array((void **)&e->positions, &e->positions_cap, sizeof *e->positions,
+                          e->npositions + 2);
+    if (!order_available(e)) {
+        uint32_t cap = e->orders_cap;
+        bad |= grow_array((void **)&e->orders, &e->orders_cap, sizeof *e->orders, cap + 1);
+        bad |= grow_array((void **)&e->levels, &e->levels_cap, sizeof *e->levels, cap + 1);
+        if (e->levels_cap != e->orders_cap)
+            bad = 1;
+    }
+    bad |= u64map_reserve(&e->symbol_by_name, e->symbols_cap - e->symbol_by_name.n);
+    bad |= u64map_reserve(&e->position_by_key, e->positions_cap - e->position_by_key.n);
+    bad |= u64map_reserve(&e->level_by_key, e->levels_cap - e->level_by_key.n);
+    bad |= keymap_reserve(&e->user_by_name, e->users_cap - e->user_by_name.n);
+    bad |= keymap_reserve(&e->order_by_id, 1);
+    return bad ? -1 : 0;
+}
+
+static uint64_t symbol_key(const bourse_symbol_name *n)
+{
+    uint64_t k;
+    memcpy(&k, n->s, sizeof k);
+    return k;
+}
+
+uint32_t bourse_symbol_find(const bourse_engine *e, const char *name, size_t len)
+{
+    bourse_symbol_name n = {{0}};
+    if (len > BOURSE_SYMBOL_LEN)
+        return BOURSE_NONE;
+    memcpy(n.s, name, len);
+    uint32_t s = u64map_get(&e->symbol_by_name, symbol_key(&n));
+    return s == MAP_EMPTY ? BOURSE_NONE : s;
+}
+
+uint32_t bourse_user_find(const bourse_engine *e, const char *name, size_t len)
+{
+    bourse_name n = {{0}};
+    if (len > BOURSE_NAME_LEN)
+        return BOURSE_NONE;
+    memcpy(n.s, name, len);
+    uint32_t u = keymap_get(&e->user_by_name, 0, &n);
+    return u == MAP_EMPTY ? BOURSE_NONE : u;
+}
+
+void bourse_engine_resolve(const bourse_engine *e, bourse_cmd *c)
+{
+    c->user = bourse_user_find(e, c->user_name.s, strnlen(c->user_name.s, BOURSE_NAME_LEN));
+    if (memcmp(c->symbol_name.s, "CASH\0\0\0\0", BOURSE_SYMBOL_LEN) == 0)
+        c->symbol = BOURSE_CASH;
+    else
+        c->symbol = bourse_symbol_find(e, c->symbol_name.s, strnlen(c->symbol_name.s, BOURSE_SYMBOL_LEN));
+}
+
+const bourse_name *bourse_user_name(const bourse_engine *e, uint32_t user)
+{
+    return user < e->nusers ? &e->users[user].name : NULL;
+}
+
+const bourse_symbol_name *bourse_symbol_name_of(const bourse_engine *e, uint32_t symbol)
+{
+    return symbol < e->nsymbols ? &e->symbols[symbol].name : NULL;
+}
+
+static void add_symbol(bourse_engine *e, const bourse_cmd *c)
+{
+    uint64_t key = symbol_key(&c->symbol_name);
+    if (u64map_get(&e->symbol_by_name, key) != MAP_EMPTY)
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_DUPLICATE_SYMBOL);
+    if (e->nsymbols == e->symbols_cap || u64map_full(&e->symbol_by_name))
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
+    instrument *s = &e->symbols[e->nsymbols];
+    *s = (instrument){.name = c->symbol_name};
+    if (book_side_init(&s->side[0]) != 0 || book_side_init(&s->side[1]) != 0) {
+        book_side_free(&s->side[0]);
+        book_side_free(&s->side[1]);
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
+    }
+    u64map_put(&e->symbol_by_name, key, e->nsymbols++);
+    emit_simple(e, BOURSE_EV_OK, 0);
+}
+
+static void add_user(bourse_engine *e, const bourse_cmd *c)
+{
+    if (keymap_get(&e->user_by_name, 0, &c->user_name) != MAP_EMPTY)
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_DUPLICATE_USER);
+    if (e->nusers == e->users_cap || keymap_full(&e->user_by_name))
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
+    e->users[e->nusers] = (account){.name = c->user_name, .positions = NIL, .day = e->day};
+    keymap_put(&e->user_by_name, 0, &c->user_name, e->nusers++);
+    emit_simple(e, BOURSE_EV_OK, 0);
+}
+
+static void set_limit(bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->user == BOURSE_NONE)
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
+    e->users[c->user].limit = c->qty;
+    emit_simple(e, BOURSE_EV_OK, 0);
+}
+
+/* `close` answers OK first, then cancels the day orders it ends. */
+static void set_session(bourse_engine *e, bool open)
+{
+    bool was_open = e->is_open;
+    e->is_open = open;
+    emit_simple(e, BOURSE_EV_OK, 0);
+    if (open && !was_open)
+        e->day++;
+    else if (!open && was_open)
+        match_close(e);
+}
+
+void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)
+{
+    e->cmd = c;
+    e->emit_fn = fn;
+    e->emit_ctx = ctx;
+    e->commands++;
+    switch (c->type) {
+    case BOURSE_CMD_ORDER: match_order(e, c); break;
+    case BOURSE_CMD_CANCEL: match_cancel(e, c); break;
+    case BOURSE_CMD_REPLACE: match_replace(e, c); break;
+    case BOURSE_CMD_SYMBOL: add_symbol(e, c); break;
+    case BOURSE_CMD_USER: add_user(e, c); break;
+    case BOURSE_CMD_DEPOSIT: wallet_deposit(e, c); break;
+    case BOURSE_CMD_WITHDRAW: wallet_withdraw(e, c); break;
+    case BOURSE_CMD_LIMIT: set_limit(e, c); break;
+    case BOURSE_CMD_OPEN: set_session(e, true); break;
+    case BOURSE_CMD_CLOSE: set_session(e, false); break;
+    case BOURSE_CMD_BOOK: match_book(e, c); break;
+    case BOURSE_CMD_BALANCE: wallet_balance(e, c); break;
+    default: break; /* shells validate types; an unknown one changes nothing */
+    }
+}
+
+void bourse_engine_stats(const bourse_engine *e, bourse_stats *out)
+{
+    *out = (bourse_stats){.symbols = e->nsymbols, .users = e->nusers, .open_orders = e->norders,
+                          .levels = e->nlevels, .positions = e->npositions, .ids = e->order_by_id.n,
+                          .trades = e->trades, .commands = e->commands, .is_open = e->is_open};
+}

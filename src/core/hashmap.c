@@ -1,0 +1,180 @@
+/*
+ * hashmap.c - see hashmap.h.  Capacities are powers of two; a table is "full"
+ * at half its slots so that apply() can refuse with CAPACITY before probe
+ * chains grow long, and *_reserve() doubles it between commands.
+ */
+#include "hashmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+    uint64_t c = 16;
+    while (c < n)
+        c <<= 1;
+    return c > (1ULL << 31) ? (uint32_t)(1ULL << 31) : (uint32_t)c;
+}
+
+static uint64_t key_hash(uint32_t owner, const bourse_name *name)
+{
+    uint64_t a, b;
+    memcpy(&a, name->s, 8);
+    memcpy(&b, name->s + 8, 8);
+    return hash_mix(a ^ hash_mix(b ^ ((uint64_t)owner << 1 | 1)));
+}
+
+/* ---- u64map ---- */
+
+static int u64map_alloc(u64map *m, uint32_t cap)
+{
+    /* calloc: a zero val marks a free slot, and untouched pages cost no RSS. */
+    m->slots = calloc(cap, sizeof *m->slots);
+    if (!m->slots)
+        return -1;
+    m->mask = cap - 1;
+    m->n = 0;
+    return 0;
+}
+
+int u64map_init(u64map *m, uint32_t expected)
+{
+    return u64map_alloc(m, pow2_at_least((uint64_t)expected * 2));
+}
+
+void u64map_free(u64map *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+}
+
+bool u64map_full(const u64map *m)
+{
+    return m->n >= (m->mask + 1) / 2;
+}
+
+uint32_t u64map_get(const u64map *m, uint64_t key)
+{
+    for (uint32_t i = (uint32_t)hash_mix(key) & m->mask;; i = (i + 1) & m->mask) {
+        const u64slot *s = &m->slots[i];
+        if (s->val == 0 || s->key == key)
+            return s->val - 1; /* 0 - 1 wraps to MAP_EMPTY */
+    }
+}
+
+void u64map_put(u64map *m, uint64_t key, uint32_t val)
+{
+    uint32_t i = (uint32_t)hash_mix(key) & m->mask;
+    while (m->slots[i].val != 0)
+        i = (i + 1) & m->mask;
+    m->slots[i].key = key;
+    m->slots[i].val = val + 1;
+    m->n++;
+}
+
+void u64map_del(u64map *m, uint64_t key)
+{
+    uint32_t i = (uint32_t)hash_mix(key) & m->mask;
+    while (m->slots[i].val != 0 && m->slots[i].key != key)
+        i = (i + 1) & m->mask;
+    if (m->slots[i].val == 0)
+        return;
+    /* Backward shift: pull later members of the probe run into the hole. */
+    for (uint32_t j = i;;) {
+        j = (j + 1) & m->mask;
+        if (m->slots[j].val == 0)
+            break;
+        uint32_t home = (uint32_t)hash_mix(m->slots[j].key) & m->mask;
+        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].val = 0;
+    m->n--;
+}
+
+int u64map_reserve(u64map *m, uint32_t more)
+{
+    uint64_t need = (uint64_t)m->n + more;
+    if (need <= (m->mask + 1) / 2)
+        return 0;
+    u64map old = *m;
+    if (u64map_alloc(m, pow2_at_least(need * 2)) != 0) {
+        *m = old;
+        return -1;
+    }
+    for (uint32_t i = 0; i <= old.mask; i++)
+        if (old.slots[i].val != 0)
+            u64map_put(m, old.slots[i].key, old.slots[i].val - 1);
+    free(old.slots);
+    return 0;
+}
+
+/* ---- keymap ---- */
+
+static int keymap_alloc(keymap *m, uint32_t cap)
+{
+    /* calloc: a zero val marks a free slot, and untouched pages cost no RSS. */
+    m->slots = calloc(cap, sizeof *m->slots);
+    if (!m->slots)
+        return -1;
+    m->mask = cap - 1;
+    m->n = 0;
+    return 0;
+}
+
+int keymap_init(keymap *m, uint32_t expected)
+{
+    return keymap_alloc(m, pow2_at_least((uint64_t)expected * 2));
+}
+
+void keymap_free(keymap *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+}
+
+bool keymap_full(const keymap *m)
+{
+    return m->n >= (m->mask + 1) / 2;
+}
+
+uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name)
+{
+    for (uint32_t i = (uint32_t)key_hash(owner, name) & m->mask;; i = (i + 1) & m->mask) {
+        const keyslot *s = &m->slots[i];
+        if (s->val == 0)
+            return MAP_EMPTY;
+        if (s->owner == owner && memcmp(s->name.s, name->s, BOURSE_NAME_LEN) == 0)
+            return s->val - 1;
+    }
+}
+
+void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val)
+{
+    uint32_t i = (uint32_t)key_hash(owner, name) & m->mask;
+    while (m->slots[i].val != 0)
+        i = (i + 1) & m->mask;
+    m->slots[i].owner = owner;
+    m->slots[i].name = *name;
+    m->slots[i].val = val + 1;
+    m->n++;
+}
+
+int keymap_reserve(keymap *m, uint32_t more)
+{
+    uint64_t need = (uint64_t)m->n + more;
+    if (need <= (m->mask + 1) / 2)
+        return 0;
+    keymap old = *m;
+    if (keymap_alloc(m, pow2_at_least(need * 2)) != 0) {
+        *m = old;
+        return -1;
+    }
+    for (uint32_t i = 0; i <= old.mask; i++)
+        if (old.slots[i].val != 0)
+            keymap_put(m, old.slots[i].owner, &old.slots[i].name, old.slots[i].val - 1);
+    free(old.slots);
+    return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * hashmap.h - open-addressing hash tables with fixed-size keys.
+ *
+ * Two shapes cover every lookup in the core:
+ *   u64map: 64-bit key -> 32-bit value, with deletion (levels, positions,
+ *           symbols).  Linear probing with backward-shift deletion, so there
+ *           are no tombstones and probe chains never degrade over a long run.
+ *   keymap: (32-bit owner, 16-byte name) -> 32-bit value, insert-only (user
+ *           names, and order ids, which stay taken for the whole run).
+ * Tables are sized at creation and only grow through *_reserve(), which the
+ * engine calls outside of apply(); a table never fills past half, so probes
+ * stay short.
+ */
+#ifndef BOURSE_CORE_HASHMAP_H
+#define BOURSE_CORE_HASHMAP_H
+
+#include "bourse/bourse.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MAP_EMPTY UINT32_MAX
+
+typedef struct u64slot {
+    uint64_t key;
+    uint32_t val; /* value + 1; 0 marks a free slot */
+    uint32_t pad_;
+} u64slot;
+
+typedef struct u64map {
+    u64slot *slots;
+    uint32_t mask, n;
+} u64map;
+
+typedef struct keyslot {
+    uint32_t owner;
+    uint32_t val; /* value + 1; 0 marks a free slot */
+    bourse_name name;
+} keyslot;
+
+typedef struct keymap {
+    keyslot *slots;
+    uint32_t mask, n;
+} keymap;
+
+static inline uint64_t hash_mix(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+int u64map_init(u64map *m, uint32_t expected);
+void u64map_free(u64map *m);
+/* Room for `more` further keys without passing half full; -1 on no memory. */
+int u64map_reserve(u64map *m, uint32_t more);
+bool u64map_full(const u64map *m);
+uint32_t u64map_get(const u64map *m, uint64_t key);
+void u64map_put(u64map *m, uint64_t key, uint32_t val); /* key must be absent */
+void u64map_del(u64map *m, uint64_t key);
+
+int keymap_init(keymap *m, uint32_t expected);
+void keymap_free(keymap *m);
+int keymap_reserve(keymap *m, uint32_t more);
+bool keymap_full(const keymap *m);
+uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
+void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * internal.h - the engine's state, shared by the files of src/core.
+ *
+ * Everything lives in flat arrays addressed by 32-bit indices: orders,
+ * levels, users, positions, symbols.  Indices instead of pointers keep the
+ * hot structures small (an order is one 64-byte cache line), let a table grow
+ * with realloc() without fixing up pointers, and make the state trivially
+ * serialisable for snapshots and hashing.  NIL (UINT32_MAX) ends every list.
+ */
+#ifndef BOURSE_CORE_INTERNAL_H
+#define BOURSE_CORE_INTERNAL_H
+
+#include "bourse/bourse.h"
+#include "hashmap.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+/* A resting order.  Its owner's share account for the symbol is cached in
+ * `pos` so a fill settles without a lookup. */
+typedef struct order {
+    uint32_t next, prev; /* FIFO queue within the level */
+    uint32_t level;
+    uint32_t user;
+    uint32_t pos;
+    uint32_t qty;          /* open quantity */
+    uint32_t dnext, dprev; /* day orders in booking order, which `close` follows */
+    int64_t price;
+    bourse_name oid;
+    uint8_t side, tif, live;
+} order;
+
+/* All resting orders of one side at one price. */
+typedef struct level {
+    uint32_t head, tail; /* head trades first; head doubles as the free-list link */
+    uint32_t count;
+    uint32_t symbol;
+    int64_t price;
+    int64_t qty;
+    uint8_t side;
+} level;
+
+/* The price index of one side: level ids sorted so that the best price is
+ * last (bids ascending, asks descending), keyed by side_key(). */
+typedef struct book_side {
+    int64_t *keys;
+    uint32_t *levels;
+    uint32_t n, cap;
+} book_side;
+
+typedef struct instrument {
+    bourse_symbol_name name;
+    int64_t total; /* shares of this symbol held by all users */
+    book_side side[2];
+} instrument;
+
+/* A user's account in one symbol.  `ever` records that the user has held the
+ * symbol at some time: `balance` prints exactly those. */
+typedef struct position {
+    int64_t avail, held;
+    uint32_t user, symbol;
+    uint32_t next; /* the user's positions, newest first */
+    uint8_t ever;
+} position;
+
+typedef struct account {
+    bourse_name name;
+    int64_t cash, cash_held;
+    int64_t limit;    /* shares per trading day, 0 = none */
+    int64_t traded;   /* shares traded on trading day `day` */
+    int64_t open_qty; /* open quantity of all the user's resting orders */
+    uint32_t day;
+    uint32_t positions;
+    uint8_t cash_ever;
+} account;
+
+struct bourse_engine {
+    bourse_limits lim;
+    instrument *symbols;
+    uint32_t nsymbols, symbols_cap;
+    account *users;
+    uint32_t nusers, users_cap;
+    position *positions;
+    uint32_t npositions, positions_cap;
+    /* Pools: a free list of released slots, then never-used slots from the
+     * high-water mark up, so untouched memory is never paged in. */
+    order *orders;
+    uint32_t orders_cap, orders_hwm, orders_free, norders;
+    level *levels;
+    uint32_t levels_cap, levels_hwm, levels_free, nlevels;
+
+    u64map symbol_by_name; /* 8-byte name -> instrument */
+    u64map position_by_key; /* user << 32 | symbol -> position */
+    u64map level_by_key;    /* level_key() -> level */
+    keymap user_by_name;    /* (0, name) -> account */
+    keymap order_by_id;     /* (user, oid) -> order slot (see engine.c) */
+
+    uint32_t day_head, day_tail; /* resting day orders, oldest booking first */
+    int64_t cash_total;
+    uint64_t trades, commands;
+    uint32_t day; /* trading day: bumped by `open` after `close` */
+    bool is_open;
+
+    /* The command being applied and where its events go. */
+    const bourse_cmd *cmd;
+    bourse_event_fn emit_fn;
+    void *emit_ctx;
+};
+
+static inline void emit(bourse_engine *e, const bourse_event *ev)
+{
+    e->emit_fn(e->emit_ctx, e->cmd, ev);
+}
+
+static inline uint64_t level_key(uint32_t sym, int side, int64_t price)
+{
+    return ((uint64_t)sym << 35) | ((uint64_t)side << 34) | (uint64_t)price;
+}
+
+static inline int64_t side_key(int side, int64_t price)
+{
+    return side == BOURSE_BUY ? price : -price;
+}
+
+/* book.c */
+int book_side_init(book_side *s);
+void book_side_free(book_side *s);
+uint32_t book_best(const bourse_engine *e, uint32_t sym, int side);
+bool book_side_room(bourse_engine *e, uint32_t sym, int side);
+uint32_t book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price);
+void book_append(bourse_engine *e, uint32_t lv, uint32_t o);
+void book_unlink(bourse_engine *e, uint32_t o);
+bool order_available(const bourse_engine *e);
+uint32_t order_alloc(bourse_engine *e);
+void order_release(bourse_engine *e, uint32_t o);
+
+/* wallet.c */
+uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
+int64_t order_hold(int side, int64_t qty, int64_t price);
+bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+void hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+void hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+void settle(bourse_engine *e, uint32_t buyer, uint32_t buyer_pos, int64_t buyer_limit,
+            uint32_t seller, uint32_t seller_pos, int64_t qty, int64_t price);
+void wallet_deposit(bourse_engine *e, const bourse_cmd *c);
+void wallet_withdraw(bourse_engine *e, const bourse_cmd *c);
+void wallet_balance(bourse_engine *e, const bourse_cmd *c);
+int64_t day_traded(const bourse_engine *e, const account *u);
+
+/* match.c */
+void match_order(bourse_engine *e, const bourse_cmd *c);
+void match_cancel(bourse_engine *e, const bourse_cmd *c);
+void match_replace(bourse_engine *e, const bourse_cmd *c);
+void match_close(bourse_engine *e);
+void match_book(bourse_engine *e, const bourse_cmd *c);
+
+/* engine.c */
+void emit_simple(bourse_engine *e, int type, int reason);
+void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
+uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
+
+/* An id-map value for an id that is taken but names no resting order. */
+#define ID_DONE (UINT32_MAX - 1)
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * match.c - orders meeting the book: entry, cancel, replace, session close.
+ *
+ * The rules are those of shared/spec/replay.md, and the checks run in the
+ * order its rule 7 gives, each refusal leaving the state untouched.  An
+ * incoming order takes the opposite side's best level while it crosses,
+ * oldest order first; a resting order of the same user is canceled whole
+ * instead of traded (self-trade prevention).  Resting orders always trade at
+ * their own price, so a resting buy's hold is exactly what it pays.
+ *
+ * Events are emitted as things happen: ACCEPTED (or REPLACED), each TRADE
+ * or SELF_TRADE cancel, then any cancel of the incoming remainder.
+ */
+#include "internal.h"
+
+static void emit_canceled(bourse_engine *e, const order *o, uint32_t sym, int64_t qty, int reason)
+{
+    bourse_event ev = {.type = BOURSE_EV_CANCELED, .reason = (uint8_t)reason, .side = o->side,
+                       .user = o->user, .symbol = sym, .qty = qty, .price = o->price, .oid = o->oid};
+    emit(e, &ev);
+}
+
+static void day_list_add(bourse_engine *e, uint32_t o)
+{
+    order *ord = &e->orders[o];
+    ord->dnext = NIL;
+    ord->dprev = e->day_tail;
+    if (e->day_tail != NIL)
+        e->orders[e->day_tail].dnext = o;
+    else
+        e->day_head = o;
+    e->day_tail = o;
+}
+
+static void day_list_del(bourse_engine *e, uint32_t o)
+{
+    order *ord = &e->orders[o];
+    if (ord->dprev != NIL)
+        e->orders[ord->dprev].dnext = ord->dnext;
+    else
+        e->day_head = ord->dnext;
+    if (ord->dnext != NIL)
+        e->orders[ord->dnext].dprev = ord->dprev;
+    else
+        e->day_tail = ord->dprev;
+}
+
+/* Take a resting order off the book for good, releasing what it holds. */
+static void order_remove(bourse_engine *e, uint32_t o, int reason)
+{
+    order *ord = &e->orders[o];
+    uint32_t sym = e->levels[ord->level].symbol;
+    if (reason)
+        emit_canceled(e, ord, sym, ord->qty, reason);
+    hold_release(e, ord->user, ord->pos, ord->side, order_hold(ord->side, ord->qty, ord->price));
+    e->users[ord->user].open_qty -= ord->qty;
+    if (ord->tif == BOURSE_DAY)
+        day_list_del(e, o);
+    book_unlink(e, o);
+    order_release(e, o);
+}
+
+static bool crosses(int side, int64_t limit, int64_t resting)
+{
+    return side == BOURSE_BUY ? resting <= limit : resting >= limit;
+}
+
+/* Can `qty` be filled at once from other users' orders? (fok) */
+static bool fok_fillable(const bourse_engine *e, uint32_t u, uint32_t sym, int side, int64_t price,
+                         int64_t qty)
+{
+    const book_side *s = &e->symbols[sym].side[!side];
+    int64_t avail = 0;
+    for (uint32_t i = s->n; i-- > 0;) {
+        const level *l = &e->levels[s->levels[i]];
+        if (!crosses(side, price, l->price))
+            break;
+        for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
+            if (e->orders[o].user != u && (avail += e->orders[o].qty) >= qty)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The order being matched. */
+typedef struct taker {
+    uint32_t user, pos, sym;
+    int side;
+    int64_t price, qty; /* qty: still to fill */
+    const bourse_name *oid;
+} taker;
+
+static void fill(bourse_engine *e, taker *t, uint32_t o)
+{
+    order *r = &e->orders[o];
+    int64_t q = t->qty < r->qty ? t->qty : r->qty;
+    bourse_event ev = {.type = BOURSE_EV_TRADE, .symbol = t->sym, .qty = q, .price = r->price};
+    if (t->side == BOURSE_BUY) {
+        settle(e, t->user, t->pos, t->price, r->user, r->pos, q, r->price);
+        ev.user = t->user, ev.oid = *t->oid, ev.user2 = r->user, ev.oid2 = r->oid;
+    } else {
+        settle(e, r->user, r->pos, r->price, t->user, t->pos, q, r->price);
+        ev.user = r->user, ev.oid = r->oid, ev.user2 = t->user, ev.oid2 = *t->oid;
+    }
+    e->trades++;
+    emit(e, &ev);
+    t->qty -= q;
+    r->qty -= (uint32_t)q;
+    e->levels[r->level].qty -= q;
+    e->users[r->user].open_qty -= q;
+    if (r->qty == 0)
+        order_remove(e, o, 0);
+}
+
+static void take_liquidity(bourse_engine *e, taker *t)
+{
+    while (t->qty > 0) {
+        uint32_t lv = book_best(e, t->sym, !t->side);
+        if (lv == NIL || !crosses(t->side, t->price, e->levels[lv].price))
+            return;
+        for (uint32_t o = e->levels[lv].head; o != NIL && t->qty > 0;) {
+            uint32_t next = e->orders[o].next;
+            if (e->orders[o].user == t->user)
+                order_remove(e, o, BOURSE_R_SELF_TRADE);
+            else
+                fill(e, t, o);
+            o = next;
+        }
+    }
+}
+
+/* Book the rest of a taker in slot o (already allocated). */
+static void rest(bourse_engine *e, const taker *t, uint32_t o, int tif)
+{
+    order *ord = &e->orders[o];
+    ord->user = t->user;
+    ord->pos = t->pos;
+    ord->qty = (uint32_t)t->qty;
+    ord->price = t->price;
+    ord->oid = *t->oid;
+    ord->side = (uint8_t)t->side;
+    ord->tif = (uint8_t)tif;
+    ord->live = 1;
+    book_append(e, book_level_get(e, t->sym, t->side, t->price), o);
+    if (tif == BOURSE_DAY)
+        day_list_add(e, o);
+    e->users[t->user].open_qty += t->qty;
+}
+
+static bool over_daily_limit(const bourse_engine *e, uint32_t u, int64_t open_qty, int64_t qty)
+{
+    const account *us = &e->users[u];
+    return us->limit != 0 && day_traded(e, us) + open_qty + qty > us->limit;
+}
+
+/* Can a new resting order be booked on this side whatever happens?  Levels
+ * never run out before orders do (a level holds at least one order and the
+ * pools are the same size), so the order slot and the side's price index are
+ * all there is to check. */
+static bool room_to_rest(bourse_engine *e, uint32_t sym, int side, bool new_slot)
+{
+    return (!new_slot || order_available(e)) && book_side_room(e, sym, side);
+}
+
+static void reject(bourse_engine *e, const bourse_cmd *c, const bourse_name *oid, int reason)
+{
+    emit_order(e, BOURSE_EV_REJECTED, reason, c->user, oid);
+}
+
+void match_order(bourse_engine *e, const bourse_cmd *c)
+{
+    bool used;
+    if (!e->is_open)
+        return reject(e, c, &c->oid, BOURSE_R_MARKET_CLOSED);
+    if (c->user == BOURSE_NONE)
+        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
+    if (c->symbol >= e->nsymbols)
+        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_SYMBOL);
+    idmap_find(e, c->user, &c->oid, &used);
+    if (used)
+        return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
+    uint32_t pos = position_get(e, c->user, c->symbol, false);
+    int64_t hold = order_hold(c->side, c->qty, c->price);
+    if (!hold_fits(e, c->user, pos, c->side, hold))
+        return reject(e, c, &c->oid,
+                      c->side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
+    if (over_daily_limit(e, c->user, e->users[c->user].open_qty, c->qty))
+        return reject(e, c, &c->oid, BOURSE_R_DAILY_LIMIT);
+    bool may_rest = c->tif == BOURSE_DAY || c->tif == BOURSE_GTC;
+    if (keymap_full(&e->order_by_id) || (may_rest && !room_to_rest(e, c->symbol, c->side, true)))
+        return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
+    if (pos == NIL && (pos = position_get(e, c->user, c->symbol, true)) == NIL)
+        return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
+
+    bourse_event ev = {.type = BOURSE_EV_ACCEPTED, .side = c->side, .user = c->user,
+                       .symbol = c->symbol, .qty = c->qty, .price = c->price, .oid = c->oid};
+    emit(e, &ev);
+    taker t = {.user = c->user, .pos = pos, .sym = c->symbol, .side = c->side,
+               .price = c->price, .qty = c->qty, .oid = &c->oid};
+    uint32_t slot = ID_DONE;
+    if (c->tif == BOURSE_FOK && !fok_fillable(e, c->user, c->symbol, c->side, c->price, c->qty)) {
+        ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_FOK;
+        emit(e, &ev);
+    } else {
+        hold_take(e, c->user, pos, c->side, hold);
+        take_liquidity(e, &t);
+        if (t.qty > 0 && may_rest) {
+            slot = order_alloc(e);
+            rest(e, &t, slot, c->tif);
+        } else if (t.qty > 0) {
+            hold_release(e, c->user, pos, c->side, order_hold(c->side, t.qty, c->price));
+            ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_IOC, ev.qty = t.qty;
+            emit(e, &ev);
+        }
+    }
+    keymap_put(&e->order_by_id, c->user, &c->oid, slot);
+}
+
+void match_cancel(bourse_engine *e, const bourse_cmd *c)
+{
+    bool used;
+    if (c->user == BOURSE_NONE)
+        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
+    uint32_t o = idmap_find(e, c->user, &c->oid, &used);
+    if (o == NIL)
+        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_ORDER);
+    order_remove(e, o, BOURSE_R_USER);
+}
+
+void match_replace(bourse_engine *e, const bourse_cmd *c)
+{
+    bool used;
+    if (!e->is_open)
+        return reject(e, c, &c->new_oid, BOURSE_R_MARKET_CLOSED);
+    if (c->user == BOURSE_NONE)
+        return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_USER);
+    uint32_t o = idmap_find(e, c->user, &c->oid, &used);
+    if (o == NIL)
+        return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
+    idmap_find(e, c->user, &c->new_oid, &used);
+    if (used)
+        return reject(e, c, &c->new_oid, BOURSE_R_DUPLICATE_ID);
+    order *r = &e->orders[o];
+    int side = r->side;
+    int64_t old_hold = order_hold(side, r->qty, r->price);
+    int64_t new_hold = order_hold(side, c->qty, c->price);
+    int64_t avail = side == BOURSE_BUY ? e->users[c->user].cash : e->positions[r->pos].avail;
+    if (avail + old_hold < new_hold)
+        return reject(e, c, &c->new_oid,
+                      side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
+    if (over_daily_limit(e, c->user, e->users[c->user].open_qty - r->qty, c->qty))
+        return reject(e, c, &c->new_oid, BOURSE_R_DAILY_LIMIT);
+    uint32_t sym = e->levels[r->level].symbol;
+    if (keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
+        return reject(e, c, &c->new_oid, BOURSE_R_CAPACITY);
+
+    bourse_event ev = {.type = BOURSE_EV_REPLACED, .side = (uint8_t)side, .user = c->user, .symbol = sym,
+                       .qty = c->qty, .price = c->price, .oid = c->oid, .oid2 = c->new_oid};
+    emit(e, &ev);
+    keymap_put(&e->order_by_id, c->user, &c->new_oid, o);
+    hold_release(e, c->user, r->pos, side, old_hold);
+    hold_take(e, c->user, r->pos, side, new_hold);
+    if (c->price == r->price && c->qty <= r->qty) {
+        /* Keeps its place in the queue. */
+        e->users[c->user].open_qty -= r->qty - c->qty;
+        e->levels[r->level].qty -= r->qty - c->qty;
+        r->qty = (uint32_t)c->qty;
+        r->oid = c->new_oid;
+        return;
+    }
+    e->users[c->user].open_qty -= r->qty;
+    if (r->tif == BOURSE_DAY)
+        day_list_del(e, o);
+    book_unlink(e, o);
+    taker t = {.user = c->user, .pos = r->pos, .sym = sym, .side = side,
+               .price = c->price, .qty = c->qty, .oid = &c->new_oid};
+    int tif = r->tif;
+    r->live = 0; /* not resting while it takes liquidity */
+    take_liquidity(e, &t);
+    if (t.qty > 0)
+        rest(e, &t, o, tif);
+    else
+        order_release(e, o);
+}
+
+void match_close(bourse_engine *e)
+{
+    while (e->day_head != NIL)
+        order_remove(e, e->day_head, BOURSE_R_SESSION_END);
+}
+
+void match_book(bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->symbol >= e->nsymbols)
+        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
+    for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
+        const book_side *s = &e->symbols[c->symbol].side[side];
+        for (uint32_t i = s->n; i-- > 0;) {
+            const level *l = &e->levels[s->levels[i]];
+            bourse_event ev = {.type = BOURSE_EV_LEVEL, .side = (uint8_t)side, .symbol = c->symbol,
+                               .price = l->price, .qty = l->qty, .count = l->count};
+            emit(e, &ev);
+        }
+    }
+}
