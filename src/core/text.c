@@ -66,24 +66,36 @@ int bourse_text_whole(const char *s, size_t len, int64_t max, int64_t *out)
     return digits(s, len, out) == 0 && *out <= max ? 0 : -1;
 }
 
+/* Digits of v at p; returns the end.  (printf costs more than matching.) */
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 size_t bourse_text_decimal(int64_t v, char *buf)
 {
     char *p = buf;
+    uint64_t u = (uint64_t)v;
     if (v < 0) {
         *p++ = '-';
-        v = -v;
+        u = -u;
     }
-    p += sprintf(p, "%lld", (long long)(v / BOURSE_SCALE));
-    int64_t f = v % BOURSE_SCALE;
+    p = put_u64(p, u / BOURSE_SCALE);
+    unsigned f = (unsigned)(u % BOURSE_SCALE);
     if (f) {
-        char frac[5];
-        sprintf(frac, "%04lld", (long long)f);
-        int n = 4;
-        while (frac[n - 1] == '0')
-            n--;
         *p++ = '.';
-        memcpy(p, frac, (size_t)n);
-        p += n;
+        for (unsigned d = 1000; f; d /= 10) {
+            *p++ = (char)('0' + f / d);
+            f %= d;
+        }
     }
     *p = 0;
     return (size_t)(p - buf);
@@ -344,7 +356,13 @@ static char *put_dec(char *p, int64_t v)
 
 static char *put_int(char *p, int64_t v)
 {
-    return p + sprintf(p, "%lld ", (long long)v);
+    if (v < 0) {
+        *p++ = '-';
+        v = -v;
+    }
+    p = put_u64(p, (uint64_t)v);
+    *p = ' ';
+    return p + 1;
 }
 
 static const char *const event_names[BOURSE_EV_COUNT_] = {
