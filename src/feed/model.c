@@ -1,0 +1,395 @@
+/*
+ * model.c - the feed's books: hash table, order and level pools, sorted
+ * sides, trades and candles.  See model.h for the design.
+ */
+#include "feed/model.h"
+
+#include "bourse/bourse.h"
+#include "bourse/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- hash table ------------------------------------------------------- */
+
+static uint64_t key_hash(const fb_key *k)
+{
+    uint64_t x = k->w[0] * 0x9e3779b97f4a7c15ULL ^ k->w[1] * 0xc2b2ae3d27d4eb4fULL ^ k->w[2];
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+static bool key_eq(const fb_key *a, const fb_key *b)
+{
+    return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2];
+}
+
+int fb_map_init(fb_map *m, uint32_t expected)
+{
+    uint32_t cap = 16;
+    while (cap < expected * 2)
+        cap *= 2;
+    m->slots = calloc(cap, sizeof *m->slots);
+    m->mask = cap - 1;
+    m->n = 0;
+    return m->slots ? 0 : -1;
+}
+
+void fb_map_free(fb_map *m)
+{
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+uint32_t fb_map_get(const fb_map *m, const fb_key *k)
+{
+    for (uint32_t i = (uint32_t)key_hash(k) & m->mask;; i = (i + 1) & m->mask) {
+        const fb_slot *s = &m->slots[i];
+        if (!s->val)
+            return FB_NIL;
+        if (key_eq(&s->key, k))
+            return s->val - 1;
+    }
+}
+
+static void insert(fb_map *m, const fb_key *k, uint32_t val)
+{
+    uint32_t i = (uint32_t)key_hash(k) & m->mask;
+    while (m->slots[i].val)
+        i = (i + 1) & m->mask;
+    m->slots[i].key = *k;
+    m->slots[i].val = val + 1;
+    m->n++;
+}
+
+static int grow(fb_map *m)
+{
+    fb_map bigger;
+    if (fb_map_init(&bigger, (m->mask + 1)) < 0)
+        return -1;
+    for (uint32_t i = 0; i <= m->mask; i++)
+        if (m->slots[i].val)
+            insert(&bigger, &m->slots[i].key, m->slots[i].val - 1);
+    free(m->slots);
+    *m = bigger;
+    return 0;
+}
+
+int fb_map_put(fb_map *m, const fb_key *k, uint32_t val)
+{
+    if ((m->n + 1) * 2 > m->mask + 1 && grow(m) < 0)
+        return -1;
+    insert(m, k, val);
+    return 0;
+}
+
+/* Backward-shift deletion: no tombstones, so long runs never degrade. */
+void fb_map_del(fb_map *m, const fb_key *k)
+{
+    uint32_t i = (uint32_t)key_hash(k) & m->mask;
+    for (;; i = (i + 1) & m->mask) {
+        if (!m->slots[i].val)
+            return;
+        if (key_eq(&m->slots[i].key, k))
+            break;
+    }
+    for (uint32_t j = (i + 1) & m->mask; m->slots[j].val; j = (j + 1) & m->mask) {
+        uint32_t home = (uint32_t)key_hash(&m->slots[j].key) & m->mask;
+        /* Move j into the hole at i when its home is not in (i, j]. */
+        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].val = 0;
+    m->n--;
+}
+
+/* ---- pools -------------------------------------------------------------- */
+
+static int grow_array(void **p, uint32_t *cap, size_t size, uint32_t min)
+{
+    uint32_t n = *cap ? *cap * 2 : min;
+    void *q = realloc(*p, (size_t)n * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static uint32_t order_alloc(fbook *b)
+{
+    if (b->order_free != FB_NIL) {
+        uint32_t o = b->order_free;
+        b->order_free = b->orders[o].next;
+        return o;
+    }
+    if (b->norders == b->order_cap && grow_array((void **)&b->orders, &b->order_cap, sizeof *b->orders, 1024))
+        return FB_NIL;
+    return b->norders++;
+}
+
+static uint32_t level_alloc(fbook *b)
+{
+    if (b->level_free != FB_NIL) {
+        uint32_t l = b->level_free;
+        b->level_free = b->levels[l].head;
+        return l;
+    }
+    if (b->nlevels == b->level_cap && grow_array((void **)&b->levels, &b->level_cap, sizeof *b->levels, 256))
+        return FB_NIL;
+    return b->nlevels++;
+}
+
+int fbook_init(fbook *b, uint32_t candle_depth)
+{
+    memset(b, 0, sizeof *b);
+    b->order_free = b->level_free = FB_NIL;
+    b->candle_depth = candle_depth ? candle_depth : 256;
+    return fb_map_init(&b->by_ref, 1024);
+}
+
+void fbook_free(fbook *b)
+{
+    for (uint32_t s = 0; s < b->nsyms; s++) {
+        for (int side = 0; side < 2; side++) {
+            free(b->syms[s].side[side].keys);
+            free(b->syms[s].side[side].levels);
+        }
+        for (int i = 0; i < CANDLE_INTERVALS; i++)
+            candle_ring_free(&b->syms[s].candles[i]);
+    }
+    free(b->syms);
+    free(b->orders);
+    free(b->levels);
+    fb_map_free(&b->by_ref);
+    memset(b, 0, sizeof *b);
+}
+
+uint32_t fbook_symbol_add(fbook *b, const char *name, size_t len)
+{
+    if (len == 0 || len > 8)
+        return FB_NIL;
+    if (b->nsyms == b->sym_cap && grow_array((void **)&b->syms, &b->sym_cap, sizeof *b->syms, 16))
+        return FB_NIL;
+    fb_symbol *s = &b->syms[b->nsyms];
+    memset(s, 0, sizeof *s);
+    memcpy(s->name, name, len);
+    for (int i = 0; i < CANDLE_INTERVALS; i++)
+        if (candle_ring_init(&s->candles[i], b->candle_depth) < 0) {
+            while (i-- > 0)
+                candle_ring_free(&s->candles[i]);
+            return FB_NIL;
+        }
+    return b->nsyms++;
+}
+
+uint32_t fbook_symbol_find(const fbook *b, const char *name)
+{
+    for (uint32_t s = 0; s < b->nsyms; s++)
+        if (!strcmp(b->syms[s].name, name))
+            return s;
+    return FB_NIL;
+}
+
+static fb_key ref_key(uint64_t ref)
+{
+    return (fb_key){{ref, 0, 0}};
+}
+
+uint32_t fbook_find(const fbook *b, uint64_t ref)
+{
+    fb_key k = ref_key(ref);
+    return fb_map_get(&b->by_ref, &k);
+}
+
+/* ---- sides -------------------------------------------------------------- */
+
+static int64_t side_key(int side, int64_t price)
+{
+    return side == BOURSE_BUY ? price : -price;
+}
+
+/* Position of key in the side: the index where it is or would go. */
+static uint32_t side_search(const fb_side *s, int64_t key)
+{
+    uint32_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint32_t level_get(fbook *b, uint32_t sym, int side, int64_t price)
+{
+    fb_side *s = &b->syms[sym].side[side];
+    int64_t key = side_key(side, price);
+    uint32_t i = side_search(s, key);
+    if (i < s->n && s->keys[i] == key)
+        return s->levels[i];
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? s->cap * 2 : 16;
+        int64_t *k = realloc(s->keys, cap * sizeof *k);
+        if (!k)
+            return FB_NIL;
+        s->keys = k;
+        uint32_t *l = realloc(s->levels, cap * sizeof *l);
+        if (!l)
+            return FB_NIL;
+        s->levels = l;
+        s->cap = cap;
+    }
+    uint32_t lv = level_alloc(b);
+    if (lv == FB_NIL)
+        return FB_NIL;
+    memmove(s->keys + i + 1, s->keys + i, (s->n - i) * sizeof *s->keys);
+    memmove(s->levels + i + 1, s->levels + i, (s->n - i) * sizeof *s->levels);
+    s->keys[i] = key;
+    s->levels[i] = lv;
+    s->n++;
+    b->levels[lv] = (fb_level){.price = price, .head = FB_NIL, .tail = FB_NIL};
+    return lv;
+}
+
+static void level_drop(fbook *b, uint32_t sym, int side, uint32_t lv)
+{
+    fb_side *s = &b->syms[sym].side[side];
+    uint32_t i = side_search(s, side_key(side, b->levels[lv].price));
+    memmove(s->keys + i, s->keys + i + 1, (s->n - i - 1) * sizeof *s->keys);
+    memmove(s->levels + i, s->levels + i + 1, (s->n - i - 1) * sizeof *s->levels);
+    s->n--;
+    b->levels[lv].head = b->level_free;
+    b->level_free = lv;
+}
+
+const fb_level *fbook_level(const fbook *b, uint32_t sym, int side, uint32_t i)
+{
+    if (sym >= b->nsyms)
+        return NULL;
+    const fb_side *s = &b->syms[sym].side[side];
+    return i < s->n ? &b->levels[s->levels[s->n - 1 - i]] : NULL;
+}
+
+/* ---- orders ------------------------------------------------------------- */
+
+uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty, int64_t price)
+{
+    if (sym >= b->nsyms || (side != BOURSE_BUY && side != BOURSE_SELL) || qty == 0 || price <= 0 ||
+        fbook_find(b, ref) != FB_NIL)
+        return FB_NIL;
+    uint32_t o = order_alloc(b);
+    if (o == FB_NIL)
+        return FB_NIL;
+    uint32_t lv = level_get(b, sym, side, price);
+    fb_key k = ref_key(ref);
+    if (lv == FB_NIL || fb_map_put(&b->by_ref, &k, o) < 0) {
+        if (lv != FB_NIL && b->levels[lv].count == 0)
+            level_drop(b, sym, side, lv);
+        b->orders[o].next = b->order_free;
+        b->order_free = o;
+        return FB_NIL;
+    }
+    fb_level *l = &b->levels[lv];
+    b->orders[o] = (fb_order){.ref = ref, .price = price, .qty = qty, .sym = sym, .level = lv,
+                              .next = FB_NIL, .prev = l->tail, .side = (uint8_t)side};
+    if (l->tail != FB_NIL)
+        b->orders[l->tail].next = o;
+    else
+        l->head = o;
+    l->tail = o;
+    l->count++;
+    l->qty += qty;
+    b->open_orders++;
+    b->syms[sym].book_ver++;
+    return o;
+}
+
+void fbook_delete(fbook *b, uint32_t o)
+{
+    fb_order *ord = &b->orders[o];
+    fb_level *l = &b->levels[ord->level];
+    if (ord->prev != FB_NIL)
+        b->orders[ord->prev].next = ord->next;
+    else
+        l->head = ord->next;
+    if (ord->next != FB_NIL)
+        b->orders[ord->next].prev = ord->prev;
+    else
+        l->tail = ord->prev;
+    l->count--;
+    l->qty -= ord->qty;
+    if (l->count == 0)
+        level_drop(b, ord->sym, ord->side, ord->level);
+    fb_key k = ref_key(ord->ref);
+    fb_map_del(&b->by_ref, &k);
+    b->syms[ord->sym].book_ver++;
+    b->open_orders--;
+    ord->next = b->order_free;
+    b->order_free = o;
+}
+
+void fbook_reduce(fbook *b, uint32_t o, uint32_t qty)
+{
+    fb_order *ord = &b->orders[o];
+    if (qty >= ord->qty)
+        return fbook_delete(b, o);
+    ord->qty -= qty;
+    b->levels[ord->level].qty -= qty;
+    b->syms[ord->sym].book_ver++;
+}
+
+/* ---- trades ------------------------------------------------------------- */
+
+void fbook_trade(fbook *b, uint32_t sym, int64_t ts, int64_t price, int64_t qty, int aggressor)
+{
+    fb_symbol *s = &b->syms[sym];
+    s->last_price = price;
+    s->last_qty = qty;
+    s->last_side = (uint8_t)aggressor;
+    s->last_ts = ts;
+    s->volume += qty;
+    s->trades++;
+    s->trade_ver++;
+    for (int i = 0; i < CANDLE_INTERVALS; i++)
+        candle_ring_trade(&s->candles[i], i, ts, price, qty);
+}
+
+void fbook_new_session(fbook *b)
+{
+    for (uint32_t s = 0; s < b->nsyms; s++) {
+        b->syms[s].volume = 0;
+        b->syms[s].trades = 0;
+        b->syms[s].trade_ver++;
+    }
+}
+
+size_t fbook_format_levels(const fbook *b, uint32_t sym, char *buf, size_t cap)
+{
+    size_t len = 0;
+    char line[BOURSE_TEXT_LINE_MAX];
+    if (cap)
+        buf[0] = 0;
+    if (sym >= b->nsyms)
+        return 0;
+    for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
+        const fb_level *l;
+        for (uint32_t i = 0; (l = fbook_level(b, sym, side, i)); i++) {
+            char price[32];
+            price[bourse_text_decimal(l->price, price)] = 0;
+            int n = snprintf(line, sizeof line, "LEVEL %s %s %s %lld %u\n", b->syms[sym].name,
+                             side == BOURSE_BUY ? "BID" : "ASK", price, (long long)l->qty, l->count);
+            if (len + (size_t)n < cap)
+                memcpy(buf + len, line, (size_t)n + 1);
+            len += (size_t)n;
+        }
+    }
+    return len;
+}

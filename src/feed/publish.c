@@ -1,0 +1,340 @@
+/*
+ * publish.c - from engine events to order-by-order messages (publish.h).
+ *
+ * How each event maps:
+ *   ACCEPTED            the command's incoming order: remember it as pending
+ *   TRADE               EXECUTED on the resting order (the one that is not
+ *                       the command's), which trades at its own price
+ *   CANCELED            of the pending order (IOC/FOK): less to book;
+ *                       of a resting order: DELETE (CANCEL if partial)
+ *   REPLACED            same price and not larger: CANCEL of the difference,
+ *                       the order keeps its reference and place; otherwise
+ *                       pending like a new order, and at the end REPLACE
+ *                       (old ref -> new ref, booked rest) or DELETE if it
+ *                       all traded
+ *   end of the command  ADD of the pending order's rest, if any
+ *   SYMBOL/OPEN/CLOSE   DIRECTORY / SYSTEM Q / SYSTEM M
+ * The resting side of a trade is found without knowing the taker: self-trades
+ * never happen, so the resting order is the one whose user is not the
+ * command's.
+ */
+#include "feed/publish.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int feed_rec_make(feed_rec out[2], const bourse_cmd *cmd, const bourse_event *ev)
+{
+    feed_rec *r = &out[0];
+    memset(r, 0, sizeof *r);
+    r->seq = cmd->seq;
+    r->ts = cmd->ts_ns;
+    switch (ev->type) {
+    case BOURSE_EV_OK:
+        if (cmd->type == BOURSE_CMD_SYMBOL) {
+            r->kind = REC_SYMBOL;
+            memcpy(r->oid.s, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
+        } else if (cmd->type == BOURSE_CMD_OPEN) {
+            r->kind = REC_OPEN;
+        } else if (cmd->type == BOURSE_CMD_CLOSE) {
+            r->kind = REC_CLOSE;
+        } else {
+            return 0;
+        }
+        return 1;
+    case BOURSE_EV_ACCEPTED:
+    case BOURSE_EV_CANCELED:
+    case BOURSE_EV_REPLACED:
+        r->kind = ev->type == BOURSE_EV_ACCEPTED   ? REC_ACCEPTED
+                  : ev->type == BOURSE_EV_CANCELED ? REC_CANCELED
+                                                   : REC_REPLACED;
+        r->user = ev->user;
+        r->oid = ev->oid;
+        r->symbol = ev->symbol;
+        r->side = ev->side;
+        r->qty = (uint32_t)ev->qty;
+        r->price = ev->price;
+        if (ev->type != BOURSE_EV_REPLACED)
+            return 1;
+        out[1] = *r;
+        out[1].kind = REC_REPLACED_NEW;
+        out[1].oid = ev->oid2;
+        return 2;
+    case BOURSE_EV_TRADE: {
+        int taker_buys = ev->user == cmd->user;
+        r->kind = REC_TRADE;
+        r->user = taker_buys ? ev->user2 : ev->user;
+        r->oid = taker_buys ? ev->oid2 : ev->oid;
+        r->side = taker_buys ? BOURSE_BUY : BOURSE_SELL;
+        r->symbol = ev->symbol;
+        r->qty = (uint32_t)ev->qty;
+        r->price = ev->price;
+        return 1;
+    }
+    default: return 0;
+    }
+}
+
+int pub_init(pub *p, uint32_t candle_depth, pub_emit_fn emit, void *ctx)
+{
+    memset(p, 0, sizeof *p);
+    p->next_ref = 1;
+    p->next_match = 1;
+    p->open = 1; /* a run starts open */
+    p->emit = emit;
+    p->ctx = ctx;
+    if (fbook_init(&p->book, candle_depth) < 0)
+        return -1;
+    if (fb_map_init(&p->by_oid, 1024) < 0) {
+        fbook_free(&p->book);
+        return -1;
+    }
+    return 0;
+}
+
+void pub_free(pub *p)
+{
+    fbook_free(&p->book);
+    fb_map_free(&p->by_oid);
+    free(p->okeys);
+    memset(p, 0, sizeof *p);
+}
+
+static fb_key oid_key(uint32_t user, const bourse_name *oid)
+{
+    fb_key k;
+    k.w[0] = user;
+    memcpy(&k.w[1], oid->s, 16);
+    return k;
+}
+
+static void emit(pub *p, itch_msg *m, uint32_t sym)
+{
+    m->locate = sym == FB_NIL ? 0 : (uint16_t)(sym + 1);
+    m->ts = p->ts;
+    p->emit(p->ctx, m);
+}
+
+/* The resting order named by a record, or FB_NIL. */
+static uint32_t find_order(pub *p, const feed_rec *r)
+{
+    fb_key k = oid_key(r->user, &r->oid);
+    uint32_t o = fb_map_get(&p->by_oid, &k);
+    if (o == FB_NIL)
+        p->errors++;
+    return o;
+}
+
+/* Remember who owns order o (not published: the feed names refs only). */
+static int own(pub *p, uint32_t o, const fb_key *k)
+{
+    if (o >= p->okeys_cap) {
+        uint32_t cap = p->book.order_cap;
+        fb_key *n = realloc(p->okeys, cap * sizeof *n);
+        if (!n)
+            return -1;
+        p->okeys = n;
+        p->okeys_cap = cap;
+    }
+    p->okeys[o] = *k;
+    return fb_map_put(&p->by_oid, k, o);
+}
+
+static void forget(pub *p, uint32_t o)
+{
+    fb_map_del(&p->by_oid, &p->okeys[o]);
+}
+
+/* Book the rest of the pending order under a fresh reference. */
+static uint32_t book_rest(pub *p, const pub_pending *q)
+{
+    uint32_t o = fbook_add(&p->book, p->next_ref, q->symbol, q->side, (uint32_t)q->rest, q->price);
+    fb_key k = oid_key(q->user, &q->oid);
+    if (o == FB_NIL || own(p, o, &k) < 0) {
+        p->errors++;
+        return FB_NIL;
+    }
+    p->next_ref++;
+    return o;
+}
+
+static void end_command(pub *p)
+{
+    pub_pending q = p->pend;
+    p->pend.kind = 0;
+    if (q.kind == REC_ACCEPTED && q.rest > 0) {
+        uint32_t o = book_rest(p, &q);
+        if (o == FB_NIL)
+            return;
+        itch_msg m = {.type = ITCH_ADD, .ref = p->book.orders[o].ref, .side = q.side == BOURSE_BUY ? 'B' : 'S',
+                      .qty = (uint32_t)q.rest, .price = q.price};
+        memcpy(m.stock, p->book.syms[q.symbol].name, 9);
+        emit(p, &m, q.symbol);
+    } else if (q.kind == REC_REPLACED) {
+        uint64_t old_ref = p->book.orders[q.old].ref;
+        fbook_delete(&p->book, q.old);
+        if (q.rest <= 0) {
+            itch_msg m = {.type = ITCH_DELETE, .ref = old_ref};
+            return emit(p, &m, q.symbol);
+        }
+        uint32_t o = book_rest(p, &q);
+        if (o == FB_NIL)
+            return;
+        itch_msg m = {.type = ITCH_REPLACE, .ref = old_ref, .ref2 = p->book.orders[o].ref,
+                      .qty = (uint32_t)q.rest, .price = q.price};
+        emit(p, &m, q.symbol);
+    }
+}
+
+static void on_symbol(pub *p, const feed_rec *r)
+{
+    size_t len = strnlen(r->oid.s, BOURSE_SYMBOL_LEN);
+    uint32_t sym = fbook_symbol_add(&p->book, r->oid.s, len);
+    if (sym == FB_NIL) {
+        p->errors++;
+        return;
+    }
+    itch_msg m = {.type = ITCH_DIRECTORY};
+    memcpy(m.stock, p->book.syms[sym].name, 9);
+    emit(p, &m, sym);
+}
+
+static void on_session(pub *p, int open)
+{
+    if (p->open == open)
+        return;
+    p->open = open;
+    if (open)
+        fbook_new_session(&p->book);
+    itch_msg m = {.type = ITCH_SYSTEM, .event = open ? 'Q' : 'M'};
+    emit(p, &m, FB_NIL);
+}
+
+static void on_trade(pub *p, const feed_rec *r)
+{
+    uint32_t o = find_order(p, r);
+    if (o == FB_NIL)
+        return;
+    fb_order *ord = &p->book.orders[o];
+    uint32_t sym = ord->sym;
+    itch_msg m = {.type = ITCH_EXECUTED, .ref = ord->ref, .qty = r->qty, .match = p->next_match++,
+                  .price = r->price, .side = r->side == BOURSE_BUY ? 'B' : 'S'};
+    memcpy(m.stock, p->book.syms[sym].name, 9);
+    if (p->pend.kind)
+        p->pend.rest -= r->qty;
+    fbook_trade(&p->book, sym, p->ts, r->price, r->qty, r->side);
+    if (r->qty >= ord->qty)
+        forget(p, o);
+    fbook_reduce(&p->book, o, r->qty);
+    emit(p, &m, sym);
+}
+
+static void on_canceled(pub *p, const feed_rec *r)
+{
+    if (p->pend.kind == REC_ACCEPTED && r->user == p->pend.user && !memcmp(&r->oid, &p->pend.oid, 16)) {
+        p->pend.rest -= r->qty; /* IOC or FOK: never booked */
+        return;
+    }
+    uint32_t o = find_order(p, r);
+    if (o == FB_NIL)
+        return;
+    fb_order *ord = &p->book.orders[o];
+    uint32_t sym = ord->sym;
+    itch_msg m = {.type = r->qty >= ord->qty ? ITCH_DELETE : ITCH_CANCEL, .ref = ord->ref, .qty = r->qty};
+    if (r->qty >= ord->qty)
+        forget(p, o);
+    fbook_reduce(&p->book, o, r->qty);
+    emit(p, &m, sym);
+}
+
+static void on_replaced(pub *p, const feed_rec *old, const feed_rec *r)
+{
+    uint32_t o = find_order(p, old);
+    if (o == FB_NIL)
+        return;
+    fb_order *ord = &p->book.orders[o];
+    fb_key k = oid_key(r->user, &r->oid);
+    forget(p, o);
+    if (r->price == ord->price && r->qty <= ord->qty) {
+        /* Keeps its place: the public sees at most a partial cancel. */
+        own(p, o, &k);
+        if (r->qty < ord->qty) {
+            itch_msg m = {.type = ITCH_CANCEL, .ref = ord->ref, .qty = ord->qty - r->qty};
+            uint32_t sym = ord->sym;
+            fbook_reduce(&p->book, o, ord->qty - r->qty);
+            emit(p, &m, sym);
+        }
+        return;
+    }
+    p->pend = (pub_pending){.kind = REC_REPLACED, .user = r->user, .symbol = ord->sym, .oid = r->oid,
+                            .side = ord->side, .price = r->price, .rest = r->qty, .old = o, .seq = r->seq};
+}
+
+void pub_apply(pub *p, const feed_rec *r)
+{
+    if (p->pend.kind && r->seq != p->pend.seq)
+        end_command(p);
+    p->ts = r->ts;
+    switch (r->kind) {
+    case REC_SYMBOL: on_symbol(p, r); break;
+    case REC_OPEN: on_session(p, 1); break;
+    case REC_CLOSE: on_session(p, 0); break;
+    case REC_ACCEPTED:
+        if (r->symbol >= p->book.nsyms) {
+            p->errors++;
+            break;
+        }
+        p->pend = (pub_pending){.kind = REC_ACCEPTED, .user = r->user, .symbol = r->symbol, .oid = r->oid,
+                                .side = r->side, .price = r->price, .rest = r->qty, .seq = r->seq};
+        break;
+    case REC_TRADE: on_trade(p, r); break;
+    case REC_CANCELED: on_canceled(p, r); break;
+    case REC_REPLACED: p->replaced = *r; break;
+    case REC_REPLACED_NEW: on_replaced(p, &p->replaced, r); break;
+    case REC_COMMIT: end_command(p); break;
+    default: p->errors++;
+    }
+}
+
+void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
+{
+    const fbook *b = &p->book;
+    for (uint32_t s = 0; s < b->nsyms; s++) {
+        itch_msg m = {.type = ITCH_DIRECTORY, .locate = (uint16_t)(s + 1), .ts = p->ts};
+        memcpy(m.stock, b->syms[s].name, 9);
+        fn(ctx, &m);
+    }
+    itch_msg sys = {.type = ITCH_SYSTEM, .event = p->open ? 'Q' : 'M', .ts = p->ts};
+    fn(ctx, &sys);
+    for (uint32_t s = 0; s < b->nsyms; s++) {
+        const fb_symbol *sy = &b->syms[s];
+        itch_msg m = {.locate = (uint16_t)(s + 1), .ts = p->ts};
+        memcpy(m.stock, sy->name, 9);
+        for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
+            const fb_level *l;
+            for (uint32_t i = 0; (l = fbook_level(b, s, side, i)); i++)
+                for (uint32_t o = l->head; o != FB_NIL; o = b->orders[o].next) {
+                    m.type = ITCH_ADD;
+                    m.ref = b->orders[o].ref;
+                    m.side = side == BOURSE_BUY ? 'B' : 'S';
+                    m.qty = b->orders[o].qty;
+                    m.price = b->orders[o].price;
+                    fn(ctx, &m);
+                }
+        }
+        if (sy->trades || sy->last_price) {
+            itch_msg st = {.type = ITCH_STATS, .locate = m.locate, .ts = p->ts, .price = sy->last_price,
+                           .qty = (uint32_t)sy->last_qty, .side = sy->last_side == BOURSE_BUY ? 'B' : 'S',
+                           .volume = sy->volume, .trades = sy->trades};
+            fn(ctx, &st);
+        }
+        for (int iv = 0; iv < CANDLE_INTERVALS; iv++) {
+            const candle_ring *cr = &sy->candles[iv];
+            for (uint32_t i = cr->n; i-- > 0;) {
+                itch_msg k = {.type = ITCH_CANDLE, .locate = m.locate, .ts = p->ts, .interval = (uint8_t)iv,
+                              .c = *candle_ring_get(cr, i)};
+                fn(ctx, &k);
+            }
+        }
+    }
+}

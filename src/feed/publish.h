@@ -1,0 +1,94 @@
+/*
+ * publish.h - the publisher's logic: the engine's events in, market-data
+ * messages out.  No threads, sockets or clocks here (feed.c runs it on the
+ * feed's thread), so tests drive it straight from an engine.
+ *
+ * The engine thread turns each event it wants published into one or two
+ * compact records (feed_rec_make) and copies them into an SPSC ring; the
+ * feed's thread hands them to pub_apply in order.  Records of one command
+ * carry the same sequencer seq; a COMMIT record (or a record of a later
+ * command) closes the command.  The add of an incoming order is published
+ * only then, because only then is its booked quantity known: an order may
+ * trade on arrival and only its rest is booked.
+ *
+ * Order reference numbers are assigned 1, 2, 3... in the order orders are
+ * booked, and trade match numbers likewise, so a replay of the same commands
+ * publishes the same stream.
+ */
+#ifndef BOURSE_FEED_PUBLISH_H
+#define BOURSE_FEED_PUBLISH_H
+
+#include "bourse/bourse.h"
+#include "feed/itch.h"
+#include "feed/model.h"
+
+enum feed_rec_kind {
+    REC_SYMBOL = 1, /* oid holds the symbol's name */
+    REC_OPEN,
+    REC_CLOSE,
+    REC_ACCEPTED,     /* user, oid, symbol, side, qty, price: the incoming order */
+    REC_TRADE,        /* user, oid: the resting order; side: the aggressor; qty, price */
+    REC_CANCELED,     /* user, oid, qty */
+    REC_REPLACED,     /* user, oid (old), symbol, side, qty, price */
+    REC_REPLACED_NEW, /* user, oid (new): always right after REC_REPLACED */
+    REC_COMMIT,       /* the command's events are complete */
+};
+
+/* 64 bytes: one cache line per record in the ring. */
+typedef struct feed_rec {
+    uint8_t kind;
+    uint8_t side;
+    uint8_t pad_[2];
+    uint32_t symbol;
+    uint32_t user;
+    uint32_t qty;
+    int64_t price;
+    uint64_t seq;
+    int64_t ts;
+    bourse_name oid;
+    uint8_t pad2_[8];
+} feed_rec;
+
+/* The records for one event (0, 1 or 2 of them) in out[]. */
+int feed_rec_make(feed_rec out[2], const bourse_cmd *cmd, const bourse_event *ev);
+
+/* Receives every sequenced message.  For EXECUTED, price (the trade's) and
+ * side (the aggressor's, 'B' or 'S') are filled in too, for local use. */
+typedef void (*pub_emit_fn)(void *ctx, const itch_msg *m);
+
+typedef struct pub_pending {
+    int kind; /* 0 none, REC_ACCEPTED or REC_REPLACED */
+    uint32_t user, symbol;
+    bourse_name oid;
+    int side;
+    int64_t price;
+    int64_t rest;     /* still unfilled */
+    uint32_t old;     /* replace: the order being moved */
+    uint64_t seq;
+} pub_pending;
+
+typedef struct pub {
+    fbook book;
+    fb_map by_oid;  /* (user, oid) -> order index */
+    fb_key *okeys;  /* order index -> (user, oid) */
+    uint32_t okeys_cap;
+    uint64_t next_ref, next_match;
+    pub_pending pend;
+    int64_t ts;     /* timestamp of the latest record */
+    int open;
+    uint64_t errors; /* events that did not fit the model (a bug upstream) */
+    feed_rec replaced; /* a REC_REPLACED waiting for its REC_REPLACED_NEW */
+    pub_emit_fn emit;
+    void *ctx;
+} pub;
+
+int pub_init(pub *p, uint32_t candle_depth, pub_emit_fn emit, void *ctx);
+void pub_free(pub *p);
+void pub_apply(pub *p, const feed_rec *r);
+
+/* Emit the whole current state (directory, market state, every booked order
+ * in time priority, stats, candles) through fn; the caller follows it with
+ * a SNAPSHOT_END. Call between commands (after a COMMIT). */
+void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx);
+
+#endif
