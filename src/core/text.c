@@ -139,9 +139,22 @@ typedef struct parser {
     size_t errlen;
 } parser;
 
+/* The message quotes the offending word, with bytes that would not print
+ * (control characters, NUL, anything past ASCII) shown as \xNN. */
 static int fail(parser *p, const char *fmt, word w)
 {
-    snprintf(p->err, p->errlen, fmt, (int)(w.n > 40 ? 40 : w.n), w.s);
+    char shown[4 * 40 + 4];
+    size_t n = 0;
+    for (size_t i = 0; i < w.n && i < 40; i++) {
+        unsigned char ch = (unsigned char)w.s[i];
+        if (ch >= 0x20 && ch < 0x7f)
+            shown[n++] = (char)ch;
+        else
+            n += (size_t)snprintf(shown + n, 5, "\\x%02x", ch);
+    }
+    if (w.n > 40)
+        shown[n++] = '.', shown[n++] = '.', shown[n++] = '.';
+    snprintf(p->err, p->errlen, fmt, (int)n, shown);
     return BOURSE_TEXT_BAD;
 }
 
