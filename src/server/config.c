@@ -1,0 +1,241 @@
+/*
+ * config.c - defaults, the INI reader and validation of every setting.
+ *
+ * One table lists every key with its section, type, bounds and place in the
+ * struct, so the file reader and the checks cannot drift apart.  Unknown
+ * sections and keys are errors: a typo in a limit should not go unnoticed.
+ */
+#include "server/config.h"
+
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char srv_default_symbols[] =
+    "AAPL MSFT AMZN GOOGL GOOG META NVDA TSLA BRK.B JPM JNJ V UNH XOM PG MA HD CVX LLY ABBV "
+    "MRK PEP KO AVGO COST WMT MCD BAC CSCO TMO ABT CRM ACN ADBE DHR LIN NFLX DIS WFC TXN "
+    "VZ CMCSA PM NKE NEE ORCL AMD RTX UPS BMY HON INTC QCOM T UNP LOW SBUX IBM AMGN CAT "
+    "GS MS SPGI INTU BA BLK DE AMAT GE PLD ELV ISRG MDT NOW C AXP LMT GILD SYK ADP "
+    "TJX BKNG MDLZ CVS MMC ADI VRTX CB REGN ZTS SCHW MO PYPL CI DUK SO TMUS BDX F GM";
+
+void srv_config_defaults(srv_config *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->listen, "127.0.0.1");
+    c->order_port = 9001;
+    c->feed_port = 9002;
+    c->http_port = 9080;
+    strcpy(c->data_dir, "data");
+    c->engine_cpu = -2; /* -2: the last CPU when there are several */
+    strcpy(c->durability, "batch");
+    c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20};
+    c->symbols = strdup(srv_default_symbols);
+    c->max_sessions = 60000;
+    c->sessions_per_user = 100;
+    c->sessions_per_ip = 1000;
+    c->login_timeout_ms = 5000;
+    c->heartbeat_timeout_ms = 15000;
+    c->max_frame = 128;
+    c->max_output = 4 << 20;
+    c->sndbuf = 0;
+    c->rate = 100000;
+    c->burst = 10000;
+    c->replay_bytes = 64 << 10;
+}
+
+void srv_config_free(srv_config *c)
+{
+    free(c->symbols);
+    c->symbols = NULL;
+}
+
+enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_SYMBOLS };
+
+static const struct key {
+    const char *section, *name;
+    enum kind kind;
+    size_t off, size;
+    long long min, max;
+} keys[] = {
+#define U32(sec, name, field, lo, hi) {sec, name, K_U32, offsetof(srv_config, field), 0, lo, hi}
+    {"server", "listen", K_STR, offsetof(srv_config, listen), sizeof(((srv_config *)0)->listen), 0, 0},
+    {"server", "order_port", K_U16, offsetof(srv_config, order_port), 0, 0, 65535},
+    {"server", "feed_port", K_U16, offsetof(srv_config, feed_port), 0, 0, 65535},
+    {"server", "http_port", K_U16, offsetof(srv_config, http_port), 0, 0, 65535},
+    {"server", "data", K_STR, offsetof(srv_config, data_dir), SRV_PATH_MAX, 0, 0},
+    {"server", "engine_cpu", K_INT, offsetof(srv_config, engine_cpu), 0, -1, 4095},
+    {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
+    U32("limits", "symbols", limits.symbols, 1, 1 << 20),
+    U32("limits", "users", limits.users, 1, 1 << 26),
+    U32("limits", "orders", limits.orders, 1, 1 << 28),
+    U32("limits", "ids", limits.ids, 0, 1 << 30),
+    U32("limits", "positions", limits.positions, 0, 1 << 30),
+    {"market", "symbols", K_SYMBOLS, 0, 0, 0, 0},
+    {"market", "open", K_TIME, offsetof(srv_config, open_min), 0, 0, 0},
+    {"market", "close", K_TIME, offsetof(srv_config, close_min), 0, 0, 0},
+    U32("gateway", "max_sessions", max_sessions, 1, 1 << 22),
+    U32("gateway", "sessions_per_user", sessions_per_user, 1, 1 << 22),
+    U32("gateway", "sessions_per_ip", sessions_per_ip, 1, 1 << 22),
+    U32("gateway", "login_timeout_ms", login_timeout_ms, 10, 3600000),
+    U32("gateway", "heartbeat_timeout_ms", heartbeat_timeout_ms, 100, 3600000),
+    U32("gateway", "max_frame", max_frame, 80, 65535),
+    U32("gateway", "max_output", max_output, 4096, 1 << 30),
+    U32("gateway", "sndbuf", sndbuf, 0, 1 << 28),
+    U32("gateway", "rate", rate, 1, 100000000),
+    U32("gateway", "burst", burst, 1, 100000000),
+    U32("gateway", "replay_bytes", replay_bytes, 0, 1 << 30),
+#undef U32
+};
+
+/* "HH:MM" as minutes after midnight. */
+static int parse_time(const char *v, int *out)
+{
+    int h, m;
+    char extra;
+    if (sscanf(v, "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 23 || m < 0 || m > 59 ||
+        strlen(v) != 5)
+        return -1;
+    *out = h * 60 + m;
+    return 0;
+}
+
+static int check_symbols(const char *v, char *err, size_t errlen)
+{
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = 0;
+        while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != ',') {
+            char ch = p[n];
+            if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.')) {
+                snprintf(err, errlen, "bad symbol character '%c' (symbols are A-Z 0-9 .)", ch);
+                return -1;
+            }
+            n++;
+        }
+        if (n > BOURSE_SYMBOL_LEN || (n == 4 && !strncmp(p, "CASH", 4))) {
+            snprintf(err, errlen, "bad symbol '%.*s'", (int)n, p);
+            return -1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+int srv_config_set(srv_config *c, const char *section, const char *name, const char *v, char *err,
+                   size_t errlen)
+{
+    const struct key *k = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+            k = &keys[i];
+    if (!k) {
+        snprintf(err, errlen, "unknown setting '%s' in section [%s]", name, section);
+        return -1;
+    }
+    char *p = (char *)c + k->off;
+    if (k->kind == K_STR) {
+        if (strlen(v) >= k->size || !*v) {
+            snprintf(err, errlen, "%s: value empty or too long", name);
+            return -1;
+        }
+        strcpy(p, v);
+        return 0;
+    }
+    if (k->kind == K_TIME) {
+        if (!*v) {
+            c->schedule = 0;
+            return 0;
+        }
+        if (parse_time(v, (int *)p) != 0) {
+            snprintf(err, errlen, "%s: '%s' is not a time HH:MM", name, v);
+            return -1;
+        }
+        c->schedule |= !strcmp(name, "open") ? 1 : 2;
+        return 0;
+    }
+    if (k->kind == K_SYMBOLS) {
+        if (check_symbols(v, err, errlen) != 0)
+            return -1;
+        free(c->symbols);
+        c->symbols = strdup(v);
+        return 0;
+    }
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < k->min || n > k->max) {
+        snprintf(err, errlen, "%s: '%s' is not a whole number from %lld to %lld", name, v, k->min, k->max);
+        return -1;
+    }
+    if (k->kind == K_U32)
+        *(uint32_t *)p = (uint32_t)n;
+    else if (k->kind == K_U16)
+        *(uint16_t *)p = (uint16_t)n;
+    else
+        *(int *)p = (int)n;
+    return 0;
+}
+
+typedef struct load_ctx {
+    srv_config *c;
+    const char *path;
+    int failed;
+    char last_section[32], last_name[32];
+} load_ctx;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    load_ctx *l = user;
+    char err[200];
+    /* A continuation line of the symbol list appends to it. */
+    if (!strcmp(section, "market") && !strcmp(name, "symbols") && !strcmp(l->last_section, section) &&
+        !strcmp(l->last_name, name)) {
+        if (check_symbols(value, err, sizeof err) != 0)
+            goto bad;
+        size_t a = strlen(l->c->symbols), b = strlen(value);
+        char *s = realloc(l->c->symbols, a + b + 2);
+        if (!s)
+            return 0;
+        s[a] = ' ';
+        memcpy(s + a + 1, value, b + 1);
+        l->c->symbols = s;
+        return 1;
+    }
+    snprintf(l->last_section, sizeof l->last_section, "%s", section);
+    snprintf(l->last_name, sizeof l->last_name, "%s", name);
+    if (srv_config_set(l->c, section, name, value, err, sizeof err) == 0)
+        return 1;
+bad:
+    fprintf(stderr, "bourse: %s: %s\n", l->path, err);
+    l->failed = 1;
+    return 0;
+}
+
+int srv_config_load(srv_config *c, const char *path)
+{
+    load_ctx l = {.c = c, .path = path};
+    int r = ini_parse(path, on_ini, &l);
+    if (r < 0) {
+        fprintf(stderr, "bourse: %s: cannot read the configuration file\n", path);
+        return -1;
+    }
+    if (r > 0) {
+        if (!l.failed)
+            fprintf(stderr, "bourse: %s:%d: not a valid INI line\n", path, r);
+        else
+            fprintf(stderr, "bourse: %s:%d: (the line above)\n", path, r);
+        return -1;
+    }
+    if (c->schedule && c->schedule != 3) {
+        fprintf(stderr, "bourse: %s: [market] needs both open and close times, or neither\n", path);
+        return -1;
+    }
+    if (c->schedule && c->open_min == c->close_min) {
+        fprintf(stderr, "bourse: %s: [market] open and close are the same time\n", path);
+        return -1;
+    }
+    return 0;
+}

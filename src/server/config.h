@@ -1,0 +1,56 @@
+/*
+ * config.h - the server's configuration: built-in defaults, an optional INI
+ * file (libinih) and command-line flags, in that order of precedence.
+ *
+ * Every setting is documented in docs/configuration.md.  The struct is plain
+ * data read once at start; threads get a const pointer to it.
+ */
+#ifndef BOURSE_SERVER_CONFIG_H
+#define BOURSE_SERVER_CONFIG_H
+
+#include "bourse/bourse.h"
+
+#include <stdint.h>
+
+#define SRV_PATH_MAX 512
+
+typedef struct srv_config {
+    /* [server] */
+    char listen[64];
+    uint16_t order_port, feed_port, http_port;
+    char data_dir[SRV_PATH_MAX];
+    int engine_cpu; /* CPU the engine thread is pinned to; -1 = none */
+    /* [journal] */
+    char durability[16];
+    /* [limits]: the engine's fixed capacities */
+    bourse_limits limits;
+    /* [market] */
+    char *symbols;      /* space-separated list, listed at start if missing */
+    int schedule;       /* 0 = always open */
+    int open_min, close_min; /* local minutes after midnight */
+    /* [gateway] */
+    uint32_t max_sessions;      /* order-entry connections at once */
+    uint32_t sessions_per_user; /* logged-in sessions of one user */
+    uint32_t sessions_per_ip;   /* connections from one address */
+    uint32_t login_timeout_ms;  /* from connect to Login Request */
+    uint32_t heartbeat_timeout_ms; /* silence after which a client is gone */
+    uint32_t max_frame;         /* largest packet accepted, length field */
+    uint32_t max_output;        /* bytes queued for a client before it is dropped */
+    uint32_t sndbuf;            /* socket send buffer, 0 = the kernel's */
+    uint32_t rate;              /* orders per second per session */
+    uint32_t burst;             /* orders a session may send at once */
+    uint32_t replay_bytes;      /* recent messages kept per user for re-login */
+} srv_config;
+
+/* Fill in the built-in defaults (no file needed). */
+void srv_config_defaults(srv_config *c);
+/* Read an INI file over *c; 0 on success, else prints why and returns -1. */
+int srv_config_load(srv_config *c, const char *path);
+/* Set one key of one section (as the file would); 0 on success. */
+int srv_config_set(srv_config *c, const char *section, const char *key, const char *value,
+                   char *err, size_t errlen);
+void srv_config_free(srv_config *c);
+/* The default symbol list: 100 US tickers. */
+extern const char srv_default_symbols[];
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * engine_thread.c - the one thread that owns the engine.
+ *
+ * It drains the in ring, and for each command: resolves names, appends it to
+ * the journal (which sequences and timestamps it), applies it, and turns its
+ * events into out-ring messages tagged with the command's seq.  The gateway
+ * releases them once the journal says that seq is durable, so this thread
+ * never waits for the disk or a socket.  It also lists the configured
+ * symbols at start and opens and closes the market on schedule, through the
+ * same path as every other command, so each is journaled exactly once.
+ */
+#include "server/jweak.h"
+#include "server/server.h"
+
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { BATCH = 256, SNAPSHOT_EVERY = 2000000 };
+
+typedef struct eng {
+    srv *s;
+    bourse_engine *e;
+    uint64_t seq;   /* last seq given out without a journal */
+    uint64_t match; /* trades so far: the next match number - 1 */
+    const srv_in *origin;
+    int is_open;
+    int64_t next_boundary; /* schedule: next open/close time, ns; 0 = none */
+    uint64_t since_snapshot;
+} eng;
+
+static void push_out(eng *g, const srv_out *o)
+{
+    srv *s = g->s;
+    srv_out *slot;
+    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_out(&s->out.ring, s->out.buf))) {
+        srv_wake(&s->gateway_sleeping, s->gateway_fd);
+        sched_yield();
+    }
+    *slot = *o;
+    ck_ring_enqueue_commit_spsc(&s->out.ring);
+}
+
+static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int done)
+{
+    srv *s = g->s;
+    srv_text *slot;
+    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_text(&s->text.ring, s->text.buf))) {
+        srv_wake(&s->gateway_sleeping, s->gateway_fd);
+        sched_yield();
+    }
+    slot->conn = g->origin->conn;
+    slot->gen = g->origin->gen;
+    slot->seq = seq;
+    slot->len = (uint16_t)len;
+    slot->done = (uint8_t)done;
+    memcpy(slot->line, line, len);
+    ck_ring_enqueue_commit_spsc(&s->text.ring);
+}
+
+static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    eng *g = ctx;
+    srv *s = g->s;
+    for (int i = 0; i < s->nlisteners; i++)
+        s->listeners[i](s->listener_ctx[i], cmd, ev);
+    if (g->origin && g->origin->kind == IN_ADMIN) {
+        char line[BOURSE_TEXT_LINE_MAX];
+        size_t n = bourse_text_event(g->e, cmd, ev, line);
+        push_text(g, cmd->seq, line, n, 0);
+    }
+    switch (ev->type) {
+    case BOURSE_EV_ACCEPTED:
+    case BOURSE_EV_REJECTED:
+    case BOURSE_EV_TRADE:
+    case BOURSE_EV_CANCELED:
+    case BOURSE_EV_REPLACED:
+        break;
+    default:
+        return;
+    }
+    if (ev->user == BOURSE_NONE)
+        return;
+    srv_out o = {.kind = OUT_EVENT, .tif = cmd->tif, .seq = cmd->seq, .ts_ns = cmd->ts_ns, .ev = *ev};
+    if (ev->type != BOURSE_EV_REJECTED && ev->symbol < UINT32_MAX - 1)
+        o.sym = *bourse_symbol_name_of(g->e, ev->symbol);
+    if (ev->type == BOURSE_EV_TRADE) {
+        o.match = ++g->match;
+        const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
+        if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
+            o.flags |= OUT_BUYER_TOOK;
+    }
+    push_out(g, &o);
+}
+
+/* Sequence, journal and apply one command; `origin` gets the answers. */
+static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
+{
+    srv *s = g->s;
+    g->origin = origin;
+    bourse_engine_resolve(g->e, cmd);
+    if (s->journal) {
+        if (!journal_append(s->journal, cmd)) {
+            srv_log("journal refused a command: %s", journal_error(s->journal));
+            bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
+            if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL ||
+                cmd->type == BOURSE_CMD_REPLACE) {
+                ev.type = BOURSE_EV_REJECTED;
+                ev.user = cmd->user;
+                ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
+            }
+            cmd->seq = 0;
+            on_event(g, cmd, &ev);
+            if (origin && origin->kind == IN_ADMIN)
+                push_text(g, 0, "", 0, 1);
+            return;
+        }
+    } else {
+        cmd->seq = ++g->seq;
+        cmd->ts_ns = srv_now_ns();
+        atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
+    }
+    bourse_engine_apply(g->e, cmd, on_event, g);
+    g->since_snapshot++;
+    if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
+        bourse_stats st;
+        bourse_engine_stats(g->e, &st);
+        if (st.is_open != g->is_open) {
+            g->is_open = st.is_open;
+            srv_out o = {.kind = OUT_SYSTEM, .code = st.is_open ? 'S' : 'E', .seq = cmd->seq,
+                         .ts_ns = cmd->ts_ns};
+            push_out(g, &o);
+        }
+    }
+    if (origin && origin->kind == IN_ADMIN)
+        push_text(g, cmd->seq, "", 0, 1);
+}
+
+static void process(eng *g, srv_in *m)
+{
+    if (m->kind == IN_LOGIN) {
+        srv_out o = {.kind = OUT_LOGIN, .conn = m->conn, .gen = m->gen};
+        o.ev.user = bourse_user_find(g->e, m->cmd.user_name.s, strnlen(m->cmd.user_name.s, BOURSE_NAME_LEN));
+        o.ev.type = g->is_open;
+        push_out(g, &o);
+        return;
+    }
+    run(g, &m->cmd, m);
+}
+
+/* The sequencer's own command (symbol listing, schedule). */
+static void run_own(eng *g, const bourse_cmd *c)
+{
+    bourse_cmd cmd = *c;
+    run(g, &cmd, NULL);
+}
+
+static void list_symbols(eng *g)
+{
+    const char *p = g->s->cfg->symbols;
+    int added = 0;
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn(p, " \t,");
+        if (n && n <= BOURSE_SYMBOL_LEN && bourse_symbol_find(g->e, p, n) == BOURSE_NONE) {
+            bourse_cmd c = {.type = BOURSE_CMD_SYMBOL};
+            memcpy(c.symbol_name.s, p, n);
+            run_own(g, &c);
+            added++;
+        }
+        p += n;
+    }
+    if (added)
+        srv_log("listed %d symbols", added);
+}
+
+/* Local wall-clock time in minutes after midnight, and the next change. */
+static int64_t next_boundary(const srv_config *cfg, int64_t now_ns, int *should_open)
+{
+    time_t t = (time_t)(now_ns / 1000000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    int min = tm.tm_hour * 60 + tm.tm_min;
+    int o = cfg->open_min, c = cfg->close_min;
+    *should_open = o < c ? (min >= o && min < c) : (min >= o || min < c);
+    int target = *should_open ? c : o;
+    struct tm b = tm;
+    b.tm_hour = target / 60;
+    b.tm_min = target % 60;
+    b.tm_sec = 0;
+    if (target <= min)
+        b.tm_mday++;
+    b.tm_isdst = -1;
+    return (int64_t)mktime(&b) * 1000000000;
+}
+
+static void schedule(eng *g, int64_t now)
+{
+    const srv_config *cfg = g->s->cfg;
+    if (!cfg->schedule || (g->next_boundary && now < g->next_boundary))
+        return;
+    int should_open;
+    g->next_boundary = next_boundary(cfg, now, &should_open);
+    if (should_open != g->is_open) {
+        bourse_cmd c = {.type = should_open ? BOURSE_CMD_OPEN : BOURSE_CMD_CLOSE};
+        srv_log("schedule: market %s", should_open ? "opens" : "closes");
+        run_own(g, &c);
+    }
+}
+
+static void maybe_snapshot(eng *g)
+{
+    srv *s = g->s;
+    if (!s->journal || g->since_snapshot < SNAPSHOT_EVERY)
+        return;
+    int r = journal_snapshot(s->journal, g->e);
+    if (r == 0)
+        g->since_snapshot = 0;
+    else if (r < 0)
+        srv_log("snapshot failed: %s", journal_error(s->journal));
+}
+
+static void idle(eng *g)
+{
+    srv *s = g->s;
+    for (int i = 0; i < 2000; i++) {
+        if (ck_ring_size(&s->in.ring))
+            return;
+        __builtin_ia32_pause();
+    }
+    atomic_store(&s->engine_sleeping, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!ck_ring_size(&s->in.ring) && !atomic_load(&s->input_done)) {
+        int timeout = 1000;
+        if (g->next_boundary) {
+            int64_t left = (g->next_boundary - srv_now_ns()) / 1000000 + 1;
+            if (left < timeout)
+                timeout = left < 0 ? 0 : (int)left;
+        }
+        struct pollfd p = {.fd = s->engine_fd, .events = POLLIN};
+        if (poll(&p, 1, timeout) > 0) {
+            uint64_t v;
+            if (read(s->engine_fd, &v, sizeof v) < 0) {
+                /* nothing: a spurious wake-up costs one loop */
+            }
+        }
+    }
+    atomic_store(&s->engine_sleeping, 0);
+}
+
+void *srv_engine_main(void *arg)
+{
+    srv *s = arg;
+    eng g = {.s = s, .e = s->engine};
+    bourse_stats st;
+    bourse_engine_stats(s->engine, &st);
+    g.is_open = st.is_open;
+    g.match = st.trades;
+    g.seq = s->journal ? 0 : atomic_load(&s->applied_seq);
+    list_symbols(&g);
+    schedule(&g, srv_now_ns());
+    for (;;) {
+        srv_in m;
+        int n = 0;
+        while (n < BATCH && ck_ring_dequeue_spsc_srv_in(&s->in.ring, s->in.buf, &m)) {
+            process(&g, &m);
+            srv_wake(&s->gateway_sleeping, s->gateway_fd);
+            n++;
+        }
+        if (n)
+            continue;
+        if (atomic_load(&s->input_done) && !ck_ring_size(&s->in.ring))
+            break;
+        schedule(&g, srv_now_ns());
+        maybe_snapshot(&g);
+        idle(&g);
+    }
+    /* Everything is applied: make it durable, then let the gateway finish. */
+    if (s->journal) {
+        uint64_t last = journal_last_seq(s->journal);
+        if (journal_wait_durable(s->journal, last) != 0)
+            srv_log("final journal sync failed: %s", journal_error(s->journal));
+        atomic_store(&s->applied_seq, last);
+    }
+    atomic_store(&s->engine_done, 1);
+    srv_wake(&s->gateway_sleeping, s->gateway_fd);
+    return NULL;
+}

@@ -1,0 +1,655 @@
+/*
+ * gateway.c - the gateway thread: one epoll loop over the order-entry
+ * listener, its connections, the admin socket and the rings.
+ *
+ * Each turn of the loop: take password-check results, take engine output
+ * (up to the durable seq: a message whose command is not yet durable stays
+ * at the head of its ring until journal_notify_fd says it is), read the
+ * sockets that are readable, then write every connection that got output
+ * in this turn once.  Reads go to one scratch buffer; a connection keeps
+ * only an incomplete packet between reads, and an output buffer only while
+ * it has something to write, so an idle session costs a few hundred bytes.
+ *
+ * A connection that lets more than max_output bytes pile up (it does not
+ * read) is dropped rather than buffered: one slow client never holds up the
+ * others or the engine.
+ */
+#include "server/gateway.h"
+#include "server/jweak.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { SCRATCH = 1 << 16, ADMIN_LINE = 1024, ADMIN_MAX_OUTPUT = 64 << 20, TICK_MS = 250 };
+/* epoll data tags for the non-connection descriptors */
+#define TAG_LISTEN (UINT64_MAX - 1)
+#define TAG_ADMIN (UINT64_MAX - 2)
+#define TAG_WAKE (UINT64_MAX - 3)
+#define TAG_DURABLE (UINT64_MAX - 4)
+
+void gw_log_conn(gateway *g, const conn *c, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct in_addr a = {.s_addr = c->ip};
+    if (c->state == C_ADMIN)
+        srv_log("admin connection %u: %s", (unsigned)(c - g->conns), msg);
+    else
+        srv_log("session %u (%s@%s): %s", (unsigned)(c - g->conns), c->name[0] ? c->name : "-",
+                inet_ntoa(a), msg);
+}
+
+/* --- connections per address ------------------------------------------ */
+
+static uint32_t *ip_slot(gateway *g, uint32_t ip)
+{
+    uint32_t h = (ip * 2654435761u) & (g->ip_cap - 1);
+    while (g->ip_key[h] && g->ip_key[h] != ip)
+        h = (h + 1) & (g->ip_cap - 1);
+    return &g->ip_key[h];
+}
+
+static void ip_rebuild(gateway *g)
+{
+    memset(g->ip_key, 0, g->ip_cap * sizeof *g->ip_key);
+    memset(g->ip_count, 0, g->ip_cap * sizeof *g->ip_count);
+    g->ip_used = 0;
+    for (uint32_t i = 0; i < g->nconns; i++) {
+        conn *c = &g->conns[i];
+        if (c->state == C_FREE || c->state == C_ADMIN)
+            continue;
+        uint32_t *k = ip_slot(g, c->ip);
+        if (!*k) {
+            *k = c->ip;
+            g->ip_used++;
+        }
+        g->ip_count[k - g->ip_key]++;
+    }
+}
+
+static uint32_t *ip_count(gateway *g, uint32_t ip)
+{
+    uint32_t *k = ip_slot(g, ip);
+    if (!*k) {
+        if (g->ip_used * 2 >= g->ip_cap) {
+            ip_rebuild(g);
+            k = ip_slot(g, ip);
+        }
+        if (!*k) {
+            *k = ip;
+            g->ip_used++;
+        }
+    }
+    return &g->ip_count[k - g->ip_key];
+}
+
+/* --- output ------------------------------------------------------------ */
+
+void conn_put(gateway *g, conn *c, const void *bytes, size_t n)
+{
+    if (c->state == C_FREE || c->overflow)
+        return;
+    uint32_t max = c->state == C_ADMIN ? ADMIN_MAX_OUTPUT : g->cfg->max_output;
+    if (c->out_len - c->out_off + n > max) {
+        c->overflow = 1;
+    } else {
+        if (c->out_len + n > c->out_cap) {
+            if (c->out_off) {
+                memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+                c->out_len -= c->out_off;
+                c->out_off = 0;
+            }
+            if (c->out_len + n > c->out_cap) {
+                uint32_t cap = c->out_cap ? c->out_cap : 4096;
+                while (cap < c->out_len + n)
+                    cap *= 2;
+                uint8_t *p = realloc(c->out, cap);
+                if (!p) {
+                    c->overflow = 1;
+                    goto dirty;
+                }
+                c->out = p;
+                c->out_cap = cap;
+            }
+        }
+        memcpy(c->out + c->out_len, bytes, n);
+        c->out_len += (uint32_t)n;
+    }
+dirty:
+    if (!c->dirty) {
+        c->dirty = 1;
+        g->dirty[g->ndirty++] = (uint32_t)(c - g->conns);
+    }
+}
+
+void conn_interest(gateway *g, conn *c, int read)
+{
+    uint32_t ev = (read ? EPOLLIN : 0) | (c->polling_out ? EPOLLOUT : 0) | EPOLLRDHUP;
+    struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)(c - g->conns)};
+    c->reading = (uint8_t)read;
+    epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &e);
+}
+
+static void flush(gateway *g, conn *c)
+{
+    if (c->overflow) {
+        conn_close(g, c, "output queue full (the client does not read)");
+        return;
+    }
+    while (c->out_off < c->out_len) {
+        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n > 0) {
+            c->out_off += (uint32_t)n;
+            c->last_send_ns = g->now;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!c->polling_out) {
+                c->polling_out = 1;
+                conn_interest(g, c, c->reading);
+            }
+            return;
+        }
+        conn_close(g, c, n < 0 ? strerror(errno) : "write failed");
+        return;
+    }
+    c->out_off = c->out_len = 0;
+    if (c->out_cap > 65536) {
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
+    if (c->polling_out) {
+        c->polling_out = 0;
+        conn_interest(g, c, c->reading);
+    }
+    if (c->closing)
+        conn_close(g, c, NULL);
+}
+
+static void flush_dirty(gateway *g)
+{
+    for (uint32_t i = 0; i < g->ndirty; i++) {
+        conn *c = &g->conns[g->dirty[i]];
+        c->dirty = 0;
+        if (c->state != C_FREE)
+            flush(g, c);
+    }
+    g->ndirty = 0;
+}
+
+void conn_close(gateway *g, conn *c, const char *why)
+{
+    if (c->state == C_FREE)
+        return;
+    if (why)
+        gw_log_conn(g, c, "closed: %s", why);
+    if (c->state == C_LIVE)
+        stream_detach(g, c);
+    if (c->state != C_ADMIN)
+        (*ip_count(g, c->ip))--;
+    close(c->fd);
+    free(c->part);
+    free(c->held);
+    free(c->out);
+    uint32_t gen = c->gen + 1;
+    *c = (conn){.fd = -1, .gen = gen, .unext = NO_CONN, .uprev = NO_CONN};
+    g->free_list[g->nfree++] = (uint32_t)(c - g->conns);
+}
+
+static conn *conn_new(gateway *g, int fd, int state, uint32_t ip)
+{
+    if (!g->nfree)
+        return NULL;
+    conn *c = &g->conns[g->free_list[--g->nfree]];
+    c->fd = fd;
+    c->state = (uint8_t)state;
+    c->ip = ip;
+    c->opened_ns = c->last_recv_ns = c->last_send_ns = g->now;
+    c->part = malloc(state == C_ADMIN ? ADMIN_LINE : g->cfg->max_frame + 2);
+    c->reading = 1;
+    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)(c - g->conns)};
+    if (!c->part || epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
+        free(c->part);
+        c->part = NULL;
+        c->state = C_FREE;
+        g->free_list[g->nfree++] = (uint32_t)(c - g->conns);
+        return NULL;
+    }
+    return c;
+}
+
+/* --- input -------------------------------------------------------------- */
+
+/* Move what the engine has written off its rings, to be handled later. */
+static void spill(gateway *g)
+{
+    srv *s = g->s;
+    for (;;) {
+        if (g->spill_out_n == g->spill_out_cap) {
+            uint32_t cap = g->spill_out_cap ? g->spill_out_cap * 2 : 4096;
+            srv_out *p = realloc(g->spill_out, cap * sizeof *p);
+            if (!p)
+                break;
+            g->spill_out = p;
+            g->spill_out_cap = cap;
+        }
+        if (!ck_ring_dequeue_spsc_srv_out(&s->out.ring, s->out.buf, &g->spill_out[g->spill_out_n]))
+            break;
+        g->spill_out_n++;
+    }
+    for (;;) {
+        if (g->spill_text_n == g->spill_text_cap) {
+            uint32_t cap = g->spill_text_cap ? g->spill_text_cap * 2 : 256;
+            srv_text *p = realloc(g->spill_text, cap * sizeof *p);
+            if (!p)
+                break;
+            g->spill_text = p;
+            g->spill_text_cap = cap;
+        }
+        if (!ck_ring_dequeue_spsc_srv_text(&s->text.ring, s->text.buf, &g->spill_text[g->spill_text_n]))
+            break;
+        g->spill_text_n++;
+    }
+}
+
+void gw_push_in(gateway *g, const srv_in *m)
+{
+    srv *s = g->s;
+    srv_in *slot;
+    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_in(&s->in.ring, s->in.buf))) {
+        /* The engine is behind: let it see what we pushed, and take its
+         * output meanwhile, since it may be waiting for room there. */
+        srv_wake(&s->engine_sleeping, s->engine_fd);
+        g->pushed = 0;
+        spill(g);
+        sched_yield();
+    }
+    *slot = *m;
+    ck_ring_enqueue_commit_spsc(&s->in.ring);
+    g->pushed++;
+}
+
+static void accept_orders(gateway *g)
+{
+    for (int i = 0; i < 256; i++) {
+        struct sockaddr_in a;
+        socklen_t al = sizeof a;
+        int fd = accept4(g->s->listen_fd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                srv_log("accept: %s", strerror(errno));
+            return;
+        }
+        uint32_t ip = a.sin_family == AF_INET ? a.sin_addr.s_addr : 1;
+        uint32_t *count = ip_count(g, ip);
+        if (*count >= g->cfg->sessions_per_ip || g->nfree <= 16) {
+            if (g->rejects_logged++ < 100 || g->rejects_logged % 10000 == 0)
+                srv_log("refused a connection from %s: %s", inet_ntoa(a.sin_addr),
+                        g->nfree <= 16 ? "no free session slot" : "too many connections from it");
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (g->cfg->sndbuf) {
+            int sz = (int)g->cfg->sndbuf;
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+        }
+        if (!conn_new(g, fd, C_LOGIN, ip)) {
+            close(fd);
+            continue;
+        }
+        (*count)++;
+    }
+}
+
+static void accept_admin(gateway *g)
+{
+    for (;;) {
+        int fd = accept4(g->s->admin_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (!conn_new(g, fd, C_ADMIN, 0))
+            close(fd);
+    }
+}
+
+/* Admin connections send replay-format lines; each gets its events, then ".". */
+static void admin_input(gateway *g, conn *c, const uint8_t *buf, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        const uint8_t *nl = memchr(buf + off, '\n', n - off);
+        if (!nl)
+            break;
+        size_t len = (size_t)(nl - (buf + off));
+        bourse_cmd cmd;
+        char err[160];
+        int r = bourse_text_parse((const char *)buf + off, len, &cmd, err, sizeof err);
+        off += len + 1;
+        if (r == BOURSE_TEXT_CMD) {
+            srv_in m = {.kind = IN_ADMIN, .conn = (uint32_t)(c - g->conns), .gen = c->gen, .cmd = cmd};
+            gw_push_in(g, &m);
+        } else if (r == BOURSE_TEXT_BAD) {
+            char line[200];
+            int k = snprintf(line, sizeof line, "! %s\n.\n", err);
+            conn_put(g, c, line, (size_t)k);
+        } else {
+            conn_put(g, c, ".\n", 2);
+        }
+    }
+    if (n - off >= ADMIN_LINE) {
+        conn_close(g, c, "admin line too long");
+        return;
+    }
+    c->part_len = (uint32_t)(n - off);
+    memcpy(c->part, buf + off, n - off);
+}
+
+static void conn_readable(gateway *g, conn *c)
+{
+    if (!c->reading)
+        return;
+    uint8_t *b = g->scratch;
+    memcpy(b, c->part, c->part_len);
+    ssize_t n = read(c->fd, b + c->part_len, SCRATCH - c->part_len);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        conn_close(g, c, n == 0 ? (c->state == C_ADMIN ? NULL : "disconnected") : strerror(errno));
+        return;
+    }
+    size_t total = c->part_len + (size_t)n;
+    c->part_len = 0;
+    if (c->state == C_ADMIN)
+        admin_input(g, c, b, total);
+    else
+        session_input(g, c, b, total);
+}
+
+/* --- engine output ------------------------------------------------------ */
+
+static int next_out(gateway *g, srv_out *o)
+{
+    if (g->spill_out_at < g->spill_out_n) {
+        *o = g->spill_out[g->spill_out_at++];
+        if (g->spill_out_at == g->spill_out_n)
+            g->spill_out_at = g->spill_out_n = 0;
+        return 1;
+    }
+    return ck_ring_dequeue_spsc_srv_out(&g->s->out.ring, g->s->out.buf, o);
+}
+
+static int next_text(gateway *g, srv_text *t)
+{
+    if (g->spill_text_at < g->spill_text_n) {
+        *t = g->spill_text[g->spill_text_at++];
+        if (g->spill_text_at == g->spill_text_n)
+            g->spill_text_at = g->spill_text_n = 0;
+        return 1;
+    }
+    return ck_ring_dequeue_spsc_srv_text(&g->s->text.ring, g->s->text.buf, t);
+}
+
+static void drain(gateway *g)
+{
+    srv *s = g->s;
+    uint64_t durable = srv_durable_seq(s);
+    srv_auth a;
+    while (ck_ring_dequeue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, &a))
+        session_auth_done(g, &a);
+    for (int n = 0; n < 65536; n++) {
+        if (!g->has_held_out) {
+            if (!next_out(g, &g->held_out))
+                break;
+            g->has_held_out = 1;
+        }
+        if (g->held_out.seq > durable && g->held_out.seq > (durable = srv_durable_seq(s)))
+            break;
+        g->has_held_out = 0;
+        if (g->held_out.kind == OUT_LOGIN)
+            session_login_done(g, &g->held_out);
+        else
+            session_deliver(g, &g->held_out);
+    }
+    for (;;) {
+        if (!g->has_held_text) {
+            if (!next_text(g, &g->held_text))
+                break;
+            g->has_held_text = 1;
+        }
+        srv_text *t = &g->held_text;
+        if (t->seq > durable && t->seq > (durable = srv_durable_seq(s)))
+            break;
+        g->has_held_text = 0;
+        conn *c = &g->conns[t->conn];
+        if (c->gen != t->gen || c->state != C_ADMIN)
+            continue;
+        if (t->done)
+            conn_put(g, c, ".\n", 2);
+        else
+            conn_put(g, c, t->line, t->len);
+    }
+}
+
+static int work_waiting(gateway *g)
+{
+    srv *s = g->s;
+    if (ck_ring_size(&s->auth_res.ring) || ck_ring_size(&s->text.ring) > (unsigned)g->has_held_text)
+        return 1;
+    if ((ck_ring_size(&s->out.ring) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
+        return 1;
+    uint64_t d = srv_durable_seq(s);
+    return (g->has_held_out && g->held_out.seq <= d) || (g->has_held_text && g->held_text.seq <= d);
+}
+
+/* --- the loop ----------------------------------------------------------- */
+
+static void tick(gateway *g)
+{
+    for (uint32_t i = 0; i < g->nconns; i++) {
+        conn *c = &g->conns[i];
+        if (c->state == C_FREE)
+            continue;
+        if (c->closing && g->now - c->last_send_ns > 2000000000LL) {
+            conn_close(g, c, "did not read its last messages");
+            continue;
+        }
+        session_tick(g, c);
+        if (c->state != C_FREE && c->out && c->out_off == c->out_len && g->now - c->last_send_ns > 1000000000LL) {
+            free(c->out);
+            c->out = NULL;
+            c->out_cap = c->out_off = c->out_len = 0;
+        }
+    }
+}
+
+static void finish(gateway *g)
+{
+    /* Everything the engine produced is durable: deliver it, say the session
+     * is over, and give clients a moment to read it. */
+    drain(g);
+    uint8_t z[4];
+    size_t zn = soup_empty(z, SOUP_END_OF_SESSION);
+    for (uint32_t i = 0; i < g->nconns; i++) {
+        conn *c = &g->conns[i];
+        if (c->state == C_LIVE)
+            conn_put(g, c, z, zn);
+        if (c->state != C_FREE)
+            c->closing = 1;
+    }
+    for (int round = 0; round < 200; round++) {
+        g->now = srv_now_ns();
+        flush_dirty(g);
+        int left = 0;
+        for (uint32_t i = 0; i < g->nconns; i++) {
+            conn *c = &g->conns[i];
+            if (c->state == C_FREE)
+                continue;
+            if (c->out_off < c->out_len) {
+                left++;
+                if (!c->dirty) {
+                    c->dirty = 1;
+                    g->dirty[g->ndirty++] = i;
+                }
+            } else {
+                conn_close(g, c, NULL);
+            }
+        }
+        if (!left)
+            break;
+        usleep(10000);
+    }
+    for (uint32_t i = 0; i < g->nconns; i++)
+        if (g->conns[i].state != C_FREE)
+            conn_close(g, &g->conns[i], "server stopped");
+}
+
+void *srv_gateway_main(void *arg)
+{
+    srv *s = arg;
+    gateway *g = s->gw;
+    struct epoll_event evs[256];
+    int64_t next_tick = srv_now_ns();
+    int input_open = 1;
+    for (;;) {
+        g->now = srv_now_ns();
+        drain(g);
+        if (input_open && atomic_load(&s->stop)) {
+            /* Stop taking input: the engine finishes what it has. */
+            input_open = 0;
+            epoll_ctl(g->ep, EPOLL_CTL_DEL, s->listen_fd, NULL);
+            epoll_ctl(g->ep, EPOLL_CTL_DEL, s->admin_fd, NULL);
+            for (uint32_t i = 0; i < g->nconns; i++)
+                if (g->conns[i].state != C_FREE && g->conns[i].reading)
+                    conn_interest(g, &g->conns[i], 0);
+            atomic_store(&s->input_done, 1);
+            srv_wake(&s->engine_sleeping, s->engine_fd);
+        }
+        if (!input_open && atomic_load(&s->engine_done) && !ck_ring_size(&s->out.ring) &&
+            !ck_ring_size(&s->text.ring) && !g->has_held_out && !g->has_held_text && !g->spill_out_n &&
+            !g->spill_text_n) {
+            finish(g);
+            return NULL;
+        }
+        if (g->now >= next_tick) {
+            tick(g);
+            next_tick = g->now + TICK_MS * 1000000LL;
+        }
+        flush_dirty(g);
+        int timeout = (int)((next_tick - g->now) / 1000000) + 1;
+        atomic_store(&s->gateway_sleeping, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (work_waiting(g) || !input_open)
+            timeout = input_open ? 0 : 5;
+        int n = epoll_wait(g->ep, evs, 256, timeout);
+        atomic_store(&s->gateway_sleeping, 0);
+        g->now = srv_now_ns();
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == TAG_LISTEN) {
+                accept_orders(g);
+            } else if (tag == TAG_ADMIN) {
+                accept_admin(g);
+            } else if (tag == TAG_WAKE || tag == TAG_DURABLE) {
+                uint64_t v;
+                int fd = tag == TAG_WAKE ? s->gateway_fd : journal_notify_fd(s->journal);
+                if (read(fd, &v, sizeof v) < 0) {
+                    /* already cleared */
+                }
+            } else {
+                conn *c = &g->conns[tag];
+                if (c->state == C_FREE)
+                    continue;
+                if (evs[i].events & EPOLLOUT)
+                    flush(g, c);
+                if (c->state != C_FREE && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                    conn_readable(g, c);
+                if (c->state != C_FREE && !c->reading && (evs[i].events & (EPOLLHUP | EPOLLERR)))
+                    conn_close(g, c, "connection reset");
+            }
+        }
+        if (g->pushed) {
+            g->pushed = 0;
+            srv_wake(&s->engine_sleeping, s->engine_fd);
+        }
+    }
+}
+
+static int add_fd(gateway *g, int fd, uint64_t tag)
+{
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = tag};
+    return epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+int gateway_new(srv *s)
+{
+    gateway *g = calloc(1, sizeof *g);
+    if (!g)
+        return -1;
+    s->gw = g;
+    g->s = s;
+    g->cfg = s->cfg;
+    g->nconns = s->cfg->max_sessions + 64; /* a few for admin connections */
+    g->conns = calloc(g->nconns, sizeof *g->conns);
+    g->free_list = malloc(g->nconns * sizeof *g->free_list);
+    g->dirty = malloc(g->nconns * sizeof *g->dirty);
+    g->scratch = malloc(SCRATCH + ADMIN_LINE + 65536 + 2);
+    g->ip_cap = 1024;
+    while (g->ip_cap < 2 * g->nconns)
+        g->ip_cap *= 2;
+    g->ip_key = calloc(g->ip_cap, sizeof *g->ip_key);
+    g->ip_count = calloc(g->ip_cap, sizeof *g->ip_count);
+    g->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!g->conns || !g->free_list || !g->dirty || !g->scratch || !g->ip_key || !g->ip_count || g->ep < 0)
+        return -1;
+    for (uint32_t i = 0; i < g->nconns; i++) {
+        g->conns[i] = (conn){.fd = -1, .unext = NO_CONN, .uprev = NO_CONN};
+        g->free_list[i] = g->nconns - 1 - i;
+    }
+    g->nfree = g->nconns;
+    if (add_fd(g, s->listen_fd, TAG_LISTEN) || add_fd(g, s->admin_fd, TAG_ADMIN) ||
+        add_fd(g, s->gateway_fd, TAG_WAKE) ||
+        (s->journal && add_fd(g, journal_notify_fd(s->journal), TAG_DURABLE)))
+        return -1;
+    return 0;
+}
+
+void gateway_free(srv *s)
+{
+    gateway *g = s->gw;
+    if (!g)
+        return;
+    for (uint32_t i = 0; g->conns && i < g->nconns; i++)
+        if (g->conns[i].state != C_FREE)
+            conn_close(g, &g->conns[i], NULL);
+    stream_free_all(g);
+    free(g->spill_out);
+    free(g->spill_text);
+    free(g->conns);
+    free(g->free_list);
+    free(g->dirty);
+    free(g->scratch);
+    free(g->ip_key);
+    free(g->ip_count);
+    if (g->ep >= 0)
+        close(g->ep);
+    free(g);
+    s->gw = NULL;
+}

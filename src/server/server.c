@@ -1,0 +1,305 @@
+/*
+ * server.c - putting the server together: data directory, journal and
+ * recovery, sockets, rings, threads, and an orderly stop.
+ *
+ * Stopping (SIGTERM/SIGINT): the gateway stops reading, the engine applies
+ * what is already in its ring and waits until the journal has it on disk,
+ * then the gateway delivers every held report, sends End of Session and
+ * closes.  So a clean stop acknowledges everything it accepted.
+ */
+#include "server/jweak.h"
+#include "server/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { IN_RING = 1 << 16, OUT_RING = 1 << 16, TEXT_RING = 1 << 12, AUTH_RING = 1 << 12 };
+
+void srv_log(const char *fmt, ...)
+{
+    char buf[512];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, ".%03ld bourse: ", ts.tv_nsec / 1000000);
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+    va_end(ap);
+    n = k < 0 ? n : n + (size_t)k >= sizeof buf - 1 ? sizeof buf - 2 : n + (size_t)k;
+    buf[n++] = '\n';
+    if (write(2, buf, n) < 0) {
+        /* nowhere left to report it */
+    }
+}
+
+int64_t srv_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void srv_wake(atomic_int *sleeping, int fd)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(sleeping, memory_order_relaxed)) {
+        uint64_t one = 1;
+        if (write(fd, &one, sizeof one) < 0) {
+            /* the counter is full: the sleeper is awake already */
+        }
+    }
+}
+
+uint64_t srv_durable_seq(const srv *s)
+{
+    if (s->journal && !atomic_load_explicit(&s->engine_done, memory_order_acquire))
+        return journal_durable_seq(s->journal);
+    return atomic_load_explicit(&s->applied_seq, memory_order_acquire);
+}
+
+static int ring_init(srv_ring *r, unsigned size, size_t entry)
+{
+    r->buf = calloc(size, entry);
+    if (!r->buf)
+        return -1;
+    ck_ring_init(&r->ring, size);
+    return 0;
+}
+
+static int listen_tcp(const srv_config *cfg)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(cfg->order_port)};
+    if (inet_pton(AF_INET, cfg->listen, &a.sin_addr) != 1) {
+        srv_log("listen address '%s' is not an IPv4 address", cfg->listen);
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4096) != 0) {
+        srv_log("cannot listen on %s:%u: %s", cfg->listen, cfg->order_port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    socklen_t al = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    srv_log("order entry (SoupBinTCP 3.00 + OUCH) listening on %s:%u", cfg->listen, ntohs(a.sin_port));
+    return fd;
+}
+
+static int listen_admin(const char *dir)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/admin.sock", dir) >= sizeof a.sun_path) {
+        srv_log("data directory path too long for a unix socket: %s", dir);
+        return -1;
+    }
+    unlink(a.sun_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    mode_t old = umask(077); /* owner-only from the start, not after a chmod */
+    int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    if (r != 0 || chmod(a.sun_path, 0600) != 0 || listen(fd, 64) != 0) {
+        srv_log("cannot listen on %s: %s", a.sun_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    srv_log("admin socket %s", a.sun_path);
+    return fd;
+}
+
+static int lock_dir(const char *dir)
+{
+    char p[SRV_PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/server.lock", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        srv_log("%s: %s", p, errno == EWOULDBLOCK ? "another server uses this data directory" : strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int durability_of(const char *name)
+{
+    if (!strcmp(name, "batch"))
+        return JOURNAL_BATCH;
+    if (!strcmp(name, "none"))
+        return JOURNAL_NONE;
+    if (!strcmp(name, "sync"))
+        return JOURNAL_SYNC;
+    return -1;
+}
+
+static int open_state(srv *s)
+{
+    const srv_config *cfg = s->cfg;
+    if (!journal_open) {
+        srv_log("built without the journal: state is kept in memory only");
+        s->engine = bourse_engine_new(&cfg->limits);
+        return s->engine ? 0 : -1;
+    }
+    int mode = durability_of(cfg->durability);
+    if (mode < 0) {
+        srv_log("durability '%s' is not one of batch, none, sync", cfg->durability);
+        return -1;
+    }
+    journal_config jc = {.dir = cfg->data_dir, .durability = mode, .limits = cfg->limits};
+    char err[512];
+    if (journal_open(&jc, &s->journal, &s->engine, err, sizeof err) != 0) {
+        srv_log("cannot open the journal: %s", err);
+        return -1;
+    }
+    const journal_recovery *r = journal_recovered(s->journal);
+    srv_log("journal %s (durability %s): recovered seq %llu (snapshot %llu + %llu replayed), state %016llx",
+            cfg->data_dir, cfg->durability, (unsigned long long)r->last_seq,
+            (unsigned long long)r->snapshot_seq, (unsigned long long)r->replayed, (unsigned long long)r->hash);
+    atomic_store(&s->applied_seq, r->last_seq);
+    return 0;
+}
+
+int srv_init(srv *s, const srv_config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->listen_fd = s->admin_fd = s->engine_fd = s->gateway_fd = s->auth_fd = s->lock_fd = -1;
+    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+        srv_log("cannot create %s: %s", cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    if ((s->lock_fd = lock_dir(cfg->data_dir)) < 0 || open_state(s) != 0)
+        return -1;
+    /* The SoupBinTCP session name: unique per run, so a client can tell a
+     * restart (its sequence numbers start again) from a reconnect. */
+    snprintf(s->session, sizeof s->session, "%010llu", (unsigned long long)(srv_now_ns() / 1000000000) % 10000000000ULL);
+    if (ring_init(&s->in, IN_RING, sizeof(srv_in)) || ring_init(&s->out, OUT_RING, sizeof(srv_out)) ||
+        ring_init(&s->text, TEXT_RING, sizeof(srv_text)) || ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
+        ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth))) {
+        srv_log("out of memory");
+        return -1;
+    }
+    s->engine_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->gateway_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->auth_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->engine_fd < 0 || s->gateway_fd < 0 || s->auth_fd < 0)
+        return -1;
+    if ((s->listen_fd = listen_tcp(cfg)) < 0 || (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
+        return -1;
+    if (gateway_new(s) != 0) {
+        srv_log("cannot set up the gateway: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int srv_add_listener(srv *s, srv_listener_fn fn, void *ctx)
+{
+    if (s->nlisteners == (int)(sizeof s->listeners / sizeof *s->listeners))
+        return -1;
+    s->listeners[s->nlisteners] = fn;
+    s->listener_ctx[s->nlisteners++] = ctx;
+    return 0;
+}
+
+static void pin(pthread_t t, int cpu)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpu == -2)
+        cpu = n > 1 ? (int)n - 1 : -1;
+    if (cpu < 0 || cpu >= n)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(t, sizeof set, &set) != 0)
+        srv_log("could not pin the engine thread to CPU %d", cpu);
+}
+
+int srv_start(srv *s)
+{
+    if (pthread_create(&s->engine_thread, NULL, srv_engine_main, s) != 0)
+        return -1;
+    pin(s->engine_thread, s->cfg->engine_cpu);
+    if (pthread_create(&s->auth_thread, NULL, srv_auth_main, s) != 0 ||
+        pthread_create(&s->gateway_thread, NULL, srv_gateway_main, s) != 0) {
+        srv_log("cannot start threads");
+        return -1;
+    }
+    return 0;
+}
+
+void srv_request_stop(srv *s)
+{
+    atomic_store(&s->stop, 1);
+    uint64_t one = 1;
+    if (write(s->gateway_fd, &one, sizeof one) < 0) {
+        /* already signalled */
+    }
+}
+
+int srv_join(srv *s)
+{
+    pthread_join(s->gateway_thread, NULL);
+    pthread_join(s->engine_thread, NULL);
+    uint64_t one = 1;
+    if (write(s->auth_fd, &one, sizeof one) < 0) {
+        /* already signalled */
+    }
+    pthread_join(s->auth_thread, NULL);
+    int rc = 0;
+    if (s->journal) {
+        char err[256];
+        if (journal_close(s->journal, err, sizeof err) != 0) {
+            srv_log("journal close: %s", err);
+            rc = 1;
+        }
+        s->journal = NULL;
+    }
+    return rc;
+}
+
+void srv_free(srv *s)
+{
+    gateway_free(s);
+    if (s->journal) {
+        char err[256];
+        journal_close(s->journal, err, sizeof err);
+    }
+    if (s->admin_fd >= 0) {
+        char p[SRV_PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s/admin.sock", s->cfg->data_dir);
+        unlink(p);
+    }
+    int fds[] = {s->listen_fd, s->admin_fd, s->engine_fd, s->gateway_fd, s->auth_fd, s->lock_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    bourse_engine_free(s->engine);
+    free(s->in.buf);
+    free(s->out.buf);
+    free(s->text.buf);
+    free(s->auth_req.buf);
+    free(s->auth_res.buf);
+    memset(s, 0, sizeof *s);
+}
