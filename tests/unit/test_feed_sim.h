@@ -28,6 +28,7 @@ typedef struct sim {
     unsigned char owner[1 << 16]; /* user of each order id */
     bourse_event_fn fn;
     void *ctx;
+    void (*done)(void *ctx, const bourse_cmd *cmd); /* after each command, if set */
 } sim;
 
 static uint64_t sim_rand(sim *s)
@@ -51,12 +52,16 @@ static void sim_line(sim *s, const char *line)
     c.ts_ns = s->ts;
     bourse_engine_reserve(s->e);
     bourse_engine_apply(s->e, &c, s->fn, s->ctx);
+    if (s->done)
+        s->done(s->ctx, &c);
 }
 
 /* 2024-01-31T23:50:00Z: month, week and day ends come soon. */
-static void sim_init(sim *s, uint64_t seed, bourse_event_fn fn, void *ctx)
+static void sim_init_done(sim *s, uint64_t seed, bourse_event_fn fn, void (*done)(void *, const bourse_cmd *),
+                          void *ctx)
 {
     memset(s, 0, sizeof *s);
+    s->done = done;
     s->e = bourse_engine_new(NULL);
     s->rng = seed * 2654435761ULL + 88172645463325252ULL;
     s->ts = 1706745000LL * 1000000000LL;
@@ -77,6 +82,11 @@ static void sim_init(sim *s, uint64_t seed, bourse_event_fn fn, void *ctx)
             sim_line(s, line);
         }
     }
+}
+
+static inline void sim_init(sim *s, uint64_t seed, bourse_event_fn fn, void *ctx)
+{
+    sim_init_done(s, seed, fn, NULL, ctx);
 }
 
 static void sim_step(sim *s)
@@ -139,7 +149,7 @@ static void sim_text_event(void *ctx, const bourse_cmd *cmd, const bourse_event 
 }
 
 /* Caller frees the result. */
-static char *sim_book(sim *s, const char *sym)
+static inline char *sim_book(sim *s, const char *sym)
 {
     sim_text t = {.e = s->e};
     char line[64];

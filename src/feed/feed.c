@@ -1,0 +1,313 @@
+/*
+ * feed.c - the publisher thread: the engine's ring in, the history of
+ * sequenced messages out, and the event loop that serves subscribers.
+ *
+ * The loop drains the ring in batches (publish.c turns records into
+ * messages, which are framed once as SoupBinTCP sequenced packets into a
+ * byte ring, the history, that every binary subscriber reads from at its
+ * own cursor), then lets libwebsockets serve sockets.  With nothing to do it
+ * sets `sleeping` and blocks in lws_service(); the engine thread wakes it
+ * with lws_cancel_service() only when that flag is set, so a busy feed costs
+ * the engine no system call at all.
+ */
+#include "feed/feed_int.h"
+
+#include "net/soup.h"
+
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BATCH = 4096 };
+
+void feed_log(const feed *f, const char *fmt, ...)
+{
+    if (f->cfg.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bourse feed: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- engine thread ------------------------------------------------------ */
+
+static void wake(feed *f)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&f->sleeping, memory_order_relaxed) &&
+        atomic_exchange_explicit(&f->sleeping, 0, memory_order_relaxed))
+        lws_cancel_service(f->ctx);
+}
+
+static void enqueue(feed *f, const feed_rec *r)
+{
+    atomic_store_explicit(&f->pushed, atomic_load_explicit(&f->pushed, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    while (!ck_ring_enqueue_spsc_feedrec(&f->ring, f->ring_buf, (feed_rec *)r)) {
+        atomic_fetch_add_explicit(&f->engine_waits, 1, memory_order_relaxed);
+        wake(f);
+        sched_yield();
+    }
+}
+
+void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    if (!ev) {
+        if (!f->pending)
+            return;
+        feed_rec c = {.kind = REC_COMMIT, .seq = cmd->seq, .ts = cmd->ts_ns};
+        enqueue(f, &c);
+        f->pending = 0;
+        wake(f);
+        return;
+    }
+    feed_rec r[2];
+    int n = feed_rec_make(r, cmd, ev);
+    for (int i = 0; i < n; i++)
+        enqueue(f, &r[i]);
+    f->pending += (uint32_t)n;
+}
+
+/* ---- the history -------------------------------------------------------- */
+
+static void hist_put(feed *f, const uint8_t *p, size_t n)
+{
+    uint64_t at = f->hist_head & (f->hist_cap - 1);
+    size_t first = n < f->hist_cap - at ? n : (size_t)(f->hist_cap - at);
+    memcpy(f->hist + at, p, first);
+    memcpy(f->hist, p + first, n - first);
+    f->hist_head += n;
+}
+
+/* Every sequenced message: framed once, read by every binary subscriber. */
+static void on_message(void *ctx, const itch_msg *m)
+{
+    feed *f = ctx;
+    uint8_t pkt[SOUP_HEADER + ITCH_MAX];
+    size_t n = itch_encode(m, pkt + SOUP_HEADER);
+    soup_header(pkt, SOUP_SEQUENCED, n);
+    f->seq++;
+    f->seq_off[f->seq & f->seq_mask] = f->hist_head;
+    hist_put(f, pkt, SOUP_HEADER + n);
+    f->ts = (uint64_t)m->ts;
+    if (f->ws_vh)
+        ws_on_message(f, m);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static unsigned drain(feed *f)
+{
+    feed_rec r;
+    unsigned n = 0;
+    while (n < BATCH && ck_ring_dequeue_spsc_feedrec(&f->ring, f->ring_buf, &r)) {
+        pub_apply(&f->p, &r);
+        n++;
+    }
+    if (n) {
+        atomic_fetch_add_explicit(&f->records, n, memory_order_relaxed);
+        atomic_store_explicit(&f->messages, f->seq, memory_order_relaxed);
+    }
+    return n;
+}
+
+static void notify(feed *f)
+{
+    if (f->bin_vh)
+        bin_notify(f);
+    if (f->ws_vh)
+        ws_notify(f);
+}
+
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    feed *f = lws_container_of(sul, feed, tick);
+    bin_tick(f);
+    lws_sul_schedule(f->ctx, 0, &f->tick, on_tick, LWS_US_PER_SEC);
+}
+
+static void *feed_main(void *arg)
+{
+    feed *f = arg;
+    lws_sul_schedule(f->ctx, 0, &f->tick, on_tick, LWS_US_PER_SEC);
+    while (!atomic_load(&f->stop)) {
+        if (drain(f)) {
+            notify(f);
+            lws_service(f->ctx, -1); /* don't wait: there may be more */
+            continue;
+        }
+        atomic_store(&f->sleeping, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (ck_ring_size(&f->ring) || atomic_load(&f->stop)) {
+            atomic_store(&f->sleeping, 0);
+            continue;
+        }
+        lws_service(f->ctx, 0);
+        atomic_store(&f->sleeping, 0);
+    }
+    /* Publish what is left, then say goodbye and flush for a moment. */
+    while (drain(f))
+        ;
+    pub_apply(&f->p, &(feed_rec){.kind = REC_COMMIT, .seq = UINT64_MAX});
+    notify(f);
+    bin_goodbye(f);
+    for (int i = 0; i < 20; i++)
+        lws_service(f->ctx, -1);
+    lws_sul_cancel(&f->tick);
+    return NULL;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+    uint64_t p = 1;
+    while (p < v)
+        p *= 2;
+    return p;
+}
+
+static int make_vhosts(feed *f)
+{
+    const char *iface = f->cfg.listen ? f->cfg.listen : "127.0.0.1";
+    if (f->cfg.feed_port >= 0) {
+        struct lws_context_creation_info vi = {0};
+        vi.vhost_name = "feed";
+        vi.port = f->cfg.feed_port;
+        vi.iface = iface;
+        vi.protocols = feed_bin_protocols;
+        vi.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+        vi.listen_accept_role = "raw-skt";
+        vi.listen_accept_protocol = feed_bin_protocols[0].name;
+        vi.user = f;
+        if (!(f->bin_vh = lws_create_vhost(f->ctx, &vi))) {
+            fprintf(stderr, "bourse feed: cannot listen on %s port %d\n", iface, f->cfg.feed_port);
+            return -1;
+        }
+    }
+    if (f->cfg.http_port >= 0) {
+        struct lws_context_creation_info vi = {0};
+        vi.vhost_name = "http";
+        vi.port = f->cfg.http_port;
+        vi.iface = iface;
+        vi.protocols = feed_ws_protocols;
+        vi.user = f;
+        if (f->cfg.web_root) {
+            f->web_mount = (struct lws_http_mount){.mountpoint = "/", .mountpoint_len = 1,
+                                                .origin = f->cfg.web_root, .def = "index.html",
+                                                .origin_protocol = LWSMPRO_FILE};
+            vi.mounts = &f->web_mount;
+        }
+        if (!(f->ws_vh = lws_create_vhost(f->ctx, &vi))) {
+            fprintf(stderr, "bourse feed: cannot listen on %s port %d\n", iface, f->cfg.http_port);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+feed *feed_new(const feed_config *cfg)
+{
+    feed *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->cfg = *cfg;
+    if (!f->cfg.ring)
+        f->cfg.ring = 1 << 18;
+    f->cfg.ring = (uint32_t)pow2_at_least(f->cfg.ring < 4 ? 4 : f->cfg.ring);
+    if (!f->cfg.history_mb)
+        f->cfg.history_mb = 64;
+    if (!f->cfg.ws_queue)
+        f->cfg.ws_queue = 256;
+    if (!f->cfg.max_subscribers)
+        f->cfg.max_subscribers = 20000;
+    snprintf(f->session, sizeof f->session, "%s", cfg->session ? cfg->session : "BOURSE");
+    f->hist_cap = pow2_at_least((uint64_t)f->cfg.history_mb << 20);
+    f->seq_mask = f->hist_cap / 16 - 1; /* messages are at least 16 bytes framed */
+    f->ring_buf = calloc(f->cfg.ring, sizeof *f->ring_buf);
+    f->hist = malloc(f->hist_cap);
+    f->seq_off = calloc(f->seq_mask + 1, sizeof *f->seq_off);
+    f->scratch = malloc(LWS_PRE + FEED_CHUNK);
+    if (!f->ring_buf || !f->hist || !f->seq_off || !f->scratch ||
+        pub_init(&f->p, cfg->candle_depth, on_message, f) < 0) {
+        fprintf(stderr, "bourse feed: out of memory\n");
+        feed_free(f);
+        return NULL;
+    }
+    ck_ring_init(&f->ring, f->cfg.ring);
+
+    lws_set_log_level(LLL_ERR, NULL);
+    struct lws_context_creation_info ci = {0};
+    ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    ci.user = f;
+    ci.fd_limit_per_thread = 0;
+    if (!(f->ctx = lws_create_context(&ci)) || make_vhosts(f) < 0) {
+        if (!f->ctx)
+            fprintf(stderr, "bourse feed: cannot start libwebsockets\n");
+        feed_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+int feed_start(feed *f)
+{
+    if (f->started)
+        return 0;
+    if (pthread_create(&f->thread, NULL, feed_main, f) != 0)
+        return -1;
+    f->started = 1;
+    return 0;
+}
+
+void feed_stop(feed *f)
+{
+    if (!f->started || f->stopped)
+        return;
+    atomic_store(&f->stop, 1);
+    lws_cancel_service(f->ctx);
+    pthread_join(f->thread, NULL);
+    f->stopped = 1;
+}
+
+void feed_free(feed *f)
+{
+    if (!f)
+        return;
+    feed_stop(f);
+    if (f->ctx)
+        lws_context_destroy(f->ctx);
+    ws_free(f);
+    pub_free(&f->p);
+    free(f->ring_buf);
+    free(f->hist);
+    free(f->seq_off);
+    free(f->scratch);
+    free(f);
+}
+
+int feed_port(const feed *f, int which)
+{
+    struct lws_vhost *vh = which == 'f' ? f->bin_vh : which == 'h' ? f->ws_vh : NULL;
+    return vh ? lws_get_vhost_listen_port(vh) : -1;
+}
+
+void feed_get_stats(const feed *f, feed_stats *out)
+{
+    feed *m = (feed *)f;
+    out->pushed = atomic_load(&m->pushed);
+    out->records = atomic_load(&m->records);
+    out->engine_waits = atomic_load(&m->engine_waits);
+    out->messages = atomic_load(&m->messages);
+    out->errors = f->p.errors;
+    out->bin_subscribers = atomic_load(&m->nbin);
+    out->ws_subscribers = atomic_load(&m->nws);
+    out->snapshots = atomic_load(&m->snapshots);
+    out->cut = atomic_load(&m->cut);
+    out->refused = atomic_load(&m->refused);
+}

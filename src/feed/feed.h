@@ -1,0 +1,85 @@
+/*
+ * feed.h - market data: the publisher thread and its two feeds.
+ *
+ *   engine thread --feed_push()--> SPSC ring (libck) --> feed thread
+ *                                                        | publish.c: books, stats, candles
+ *                                                        | history of sequenced messages
+ *                                                        +--> binary feed (--feed-port):
+ *                                                        |    ITCH-style over SoupBinTCP
+ *                                                        +--> WebSocket (--http-port):
+ *                                                             JSON channels per symbol
+ *
+ * The engine thread only copies a 64-byte record per published event into
+ * the ring; everything else happens on the feed's own thread, which also
+ * serves every subscriber (libwebsockets, one event loop).  Snapshots are
+ * taken on that thread between two commands, so a subscriber that joins late
+ * gets a consistent snapshot at a sequence number and then every later
+ * message: no gap, no duplicate.
+ *
+ * When the ring is full the engine thread waits for the feed (it wakes it
+ * and yields) rather than drop anything: market data must be complete, and a
+ * lost event cannot be recovered from the core (it has no order-by-order
+ * view to resync from).  The ring is sized to absorb bursts (--feed-ring),
+ * the feed is several times faster than the engine on the same input (see
+ * docs/benchmarks.md), and feed_stats() counts the waits.  Slow subscribers
+ * never slow the feed: see ws.c and bin.c.
+ *
+ * The feed must see every event since the engine was created (symbol ids are
+ * creation order and it learns names from SYMBOL commands), so a server that
+ * recovers from a journal pushes the recovered commands' events too.
+ */
+#ifndef BOURSE_FEED_H
+#define BOURSE_FEED_H
+
+#include "bourse/bourse.h"
+
+#include <stdint.h>
+
+typedef struct feed feed;
+
+typedef struct feed_config {
+    const char *listen;       /* address to bind; NULL = 127.0.0.1 */
+    int feed_port;            /* binary feed: -1 = off, 0 = any free port */
+    int http_port;            /* WebSocket and web page: -1 = off, 0 = any free port */
+    const char *web_root;     /* directory served over HTTP at /, NULL = none */
+    const char *session;      /* SoupBinTCP session name, at most 10 characters */
+    uint32_t ring;            /* engine -> feed records, a power of two (262,144) */
+    uint32_t history_mb;      /* sequenced messages kept for subscribers, MiB (64) */
+    uint32_t candle_depth;    /* candles kept per symbol and interval (256) */
+    uint32_t ws_queue;        /* non-conflated messages queued per WebSocket subscriber (256) */
+    uint32_t max_subscribers; /* per feed, refused beyond (20,000) */
+    uint32_t sndbuf;          /* subscribers' socket send buffer, bytes; 0 = the kernel's */
+    int quiet;                /* no log lines on stderr */
+} feed_config;
+
+typedef struct feed_stats {
+    uint64_t pushed;       /* records the engine put in the ring */
+    uint64_t records;      /* taken from the ring */
+    uint64_t engine_waits; /* times the engine found the ring full */
+    uint64_t messages;     /* sequenced messages published (the last seq) */
+    uint64_t errors;       /* events that did not fit the model */
+    uint64_t bin_subscribers, ws_subscribers;
+    uint64_t snapshots;    /* binary snapshots sent */
+    uint64_t cut;          /* subscribers disconnected for falling behind */
+    uint64_t refused;      /* malformed or unknown subscriber requests */
+} feed_stats;
+
+/* Binds the ports.  NULL on failure, with the reason on stderr. */
+feed *feed_new(const feed_config *cfg);
+int feed_start(feed *f);
+
+/* Engine thread: publish one event of cmd; ev == NULL ends the command (call
+ * it after bourse_engine_apply returns).  Never fails, never allocates. */
+void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev);
+
+/* Publish what is queued, send End of Session, close every subscriber and
+ * join the thread.  feed_free also stops it if needed. */
+void feed_stop(feed *f);
+void feed_free(feed *f);
+
+/* The port actually bound (useful with port 0): which is 'f' (binary feed)
+ * or 'h' (HTTP/WebSocket); -1 when off. */
+int feed_port(const feed *f, int which);
+void feed_get_stats(const feed *f, feed_stats *out);
+
+#endif
