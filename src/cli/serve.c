@@ -6,12 +6,14 @@
  * sigwait, so no thread is ever interrupted mid-command.
  */
 #include "cli.h"
+#include "feed/feed.h"
 #include "server/server.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 static void help(FILE *f)
 {
@@ -33,6 +35,31 @@ static void raise_nofile(void)
         r.rlim_cur = r.rlim_max;
         setrlimit(RLIMIT_NOFILE, &r);
     }
+}
+
+static void to_feed(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    feed_push(ctx, cmd, ev);
+}
+
+/* Market data (src/feed): its own thread, fed by the engine thread. */
+static feed *start_feed(srv *s, const srv_config *cfg)
+{
+    struct stat st;
+    feed_config fc = {.listen = cfg->listen, .feed_port = cfg->feed_port, .http_port = cfg->http_port,
+                      .session = s->session,
+                      .web_root = stat("web/index.html", &st) == 0 ? "web" : NULL};
+    feed *f = feed_new(&fc);
+    if (!f)
+        return NULL;
+    feed_seed(f, s->engine);
+    if (srv_add_listener(s, to_feed, f) != 0 || feed_start(f) != 0) {
+        feed_free(f);
+        return NULL;
+    }
+    srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,
+            feed_port(f, 'f'), cfg->listen, feed_port(f, 'h'));
+    return f;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -81,7 +108,9 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     static srv s;
-    if (srv_init(&s, &cfg) != 0 || srv_start(&s) != 0) {
+    feed *md = NULL;
+    if (srv_init(&s, &cfg) != 0 || !(md = start_feed(&s, &cfg)) || srv_start(&s) != 0) {
+        feed_free(md);
         srv_free(&s);
         srv_config_free(&cfg);
         return 1;
@@ -92,6 +121,7 @@ int cmd_serve(int argc, char **argv)
     srv_log("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv_request_stop(&s);
     int rc = srv_join(&s);
+    feed_free(md);
     srv_free(&s);
     srv_config_free(&cfg);
     srv_log("stopped");

@@ -81,12 +81,12 @@ static void on_data(feed_client *c, const soup_packet *p, feed_client_fn fn, voi
     uint64_t seq = sequenced ? c->next_seq++ : 0;
     if (m.type == ITCH_SNAPSHOT_END && m.seq + 1 != c->next_seq)
         c->bad++; /* the snapshot does not meet the stream: a server bug */
+    if (fn)
+        fn(ctx, &m, sequenced, seq); /* before it changes the book: tail looks orders up */
     if (follow_apply(&c->fw, &m) < 0)
         c->bad++;
     if (sequenced)
         c->fw.seq = seq;
-    if (fn)
-        fn(ctx, &m, sequenced, seq);
 }
 
 int feed_client_poll(feed_client *c, int timeout_ms, feed_client_fn fn, void *ctx)

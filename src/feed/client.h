@@ -23,7 +23,8 @@ typedef struct feed_client {
     size_t len;
 } feed_client;
 
-/* Called for every message; sequenced is 0 for snapshot messages. */
+/* Called for every message, before it is applied to c->fw; sequenced is 0
+ * for snapshot messages. */
 typedef void (*feed_client_fn)(void *ctx, const itch_msg *m, int sequenced, uint64_t seq);
 
 /* Connect and log in asking for message `seq` next (0: snapshot).

@@ -255,6 +255,20 @@ feed *feed_new(const feed_config *cfg)
     return f;
 }
 
+void feed_seed(feed *f, const bourse_engine *e)
+{
+    bourse_stats st;
+    bourse_engine_stats(e, &st);
+    for (uint32_t i = 0; i < st.symbols; i++) {
+        feed_rec r = {.kind = REC_SYMBOL};
+        memcpy(r.oid.s, bourse_symbol_name_of(e, i)->s, BOURSE_SYMBOL_LEN);
+        pub_apply(&f->p, &r);
+    }
+    if (!st.is_open)
+        pub_apply(&f->p, &(feed_rec){.kind = REC_CLOSE});
+    atomic_store(&f->messages, f->seq);
+}
+
 int feed_start(feed *f)
 {
     if (f->started)

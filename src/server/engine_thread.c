@@ -124,6 +124,8 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
         atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
     }
     bourse_engine_apply(g->e, cmd, on_event, g);
+    for (int i = 0; i < s->nlisteners; i++) /* the command is complete */
+        s->listeners[i](s->listener_ctx[i], cmd, NULL);
     g->since_snapshot++;
     if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
         bourse_stats st;

@@ -22,7 +22,8 @@
  *
  * Event consumers besides the gateway (market data) register a listener
  * with srv_add_listener() before srv_start(): it is called on the engine
- * thread for every event of every command, after the journal append.
+ * thread for every event of every command, after the journal append, and
+ * once more with ev == NULL when the command's events are complete.
  */
 #ifndef BOURSE_SERVER_H
 #define BOURSE_SERVER_H

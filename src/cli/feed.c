@@ -1,0 +1,241 @@
+/*
+ * feed.c - `bourse feed`: follow the binary market-data feed.
+ *
+ *   --book SYM            join (snapshot + increments) and print the book as
+ *                         replay LEVEL lines, exactly as `book SYM` does
+ *   --candles SYM IVAL    print the symbol's candles of one interval
+ *   --tail                print every message, one readable line each
+ *
+ * --book and --candles print once the feed says the subscriber has caught up
+ * (its first heartbeat), then exit.  --tail runs until End of Session, or
+ * --count messages, or --seconds.
+ */
+#include "cli.h"
+#include "bourse/text.h"
+#include "feed/client.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void help(FILE *f)
+{
+    fputs("usage: bourse feed [--host H] --feed-port P --book SYM\n"
+          "       bourse feed [--host H] --feed-port P --candles SYM INTERVAL\n"
+          "       bourse feed [--host H] --feed-port P --tail [--snapshot] [--count N] [--seconds S]\n\n"
+          "Follows the binary market-data feed of `bourse serve` (docs/protocol.md,\n"
+          "\"Market data\"): joins with a snapshot, then applies the live messages.\n\n"
+          "  --book SYM         print SYM's price levels as `LEVEL SYM BID|ASK PRICE QTY\n"
+          "                     ORDERS` lines, bids best first, then asks best first\n"
+          "  --candles SYM IVAL print `CANDLE SYM IVAL START OPEN HIGH LOW CLOSE VOLUME`\n"
+          "                     lines, oldest first; IVAL is 1m 5m 1h 1d 1w or 1M and\n"
+          "                     START is UTC, like 2024-05-06T13:05:00Z\n"
+          "  --tail             print each live message as a line (with --snapshot, the\n"
+          "                     snapshot's too), until End of Session, --count N\n"
+          "                     messages or --seconds S\n"
+          "  --host H           the server (default 127.0.0.1)\n"
+          "  --timeout S        give up joining after S seconds (default 10)\n",
+          f);
+}
+
+typedef struct tail_ctx {
+    const follower *fw;
+    int snapshot;
+    uint64_t count, seen;
+} tail_ctx;
+
+static void ts_format(int64_t ts, char *out)
+{
+    char s[32];
+    candle_time_format(ts, s);
+    s[19] = 0; /* drop the Z */
+    int64_t ns = ts % 1000000000LL;
+    sprintf(out, "%s.%09lldZ", s, (long long)(ns < 0 ? ns + 1000000000LL : ns));
+}
+
+static const char *dec(int64_t v, char *buf)
+{
+    buf[bourse_text_decimal(v, buf)] = 0;
+    return buf;
+}
+
+static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
+{
+    tail_ctx *t = ctx;
+    if (!sequenced && !t->snapshot)
+        return;
+    const fbook *b = &t->fw->book;
+    char ts[48], p[32], line[256];
+    ts_format(m->ts, ts);
+    const char *sym = m->locate && m->locate <= b->nsyms ? b->syms[m->locate - 1].name : "";
+    uint32_t o = m->ref ? fbook_find(b, m->ref) : FB_NIL;
+    const fb_order *ord = o == FB_NIL ? NULL : &b->orders[o];
+    switch (m->type) {
+    case ITCH_SYSTEM:
+        snprintf(line, sizeof line, "SYSTEM %s",
+                 m->event == 'Q' ? "OPEN" : m->event == 'M' ? "CLOSE" : m->event == 'C' ? "END" : "START");
+        break;
+    case ITCH_DIRECTORY: snprintf(line, sizeof line, "SYMBOL %s", m->stock); break;
+    case ITCH_ADD:
+        snprintf(line, sizeof line, "ADD %s #%llu %s %u %s", sym, (unsigned long long)m->ref,
+                 m->side == 'B' ? "BID" : "ASK", m->qty, dec(m->price, p));
+        break;
+    case ITCH_EXECUTED:
+        snprintf(line, sizeof line, "EXECUTED %s #%llu %u %s match %llu", sym, (unsigned long long)m->ref, m->qty,
+                 ord ? dec(ord->price, p) : "?", (unsigned long long)m->match);
+        break;
+    case ITCH_CANCEL:
+        snprintf(line, sizeof line, "CANCEL %s #%llu %u", sym, (unsigned long long)m->ref, m->qty);
+        break;
+    case ITCH_DELETE: snprintf(line, sizeof line, "DELETE %s #%llu", sym, (unsigned long long)m->ref); break;
+    case ITCH_REPLACE:
+        snprintf(line, sizeof line, "REPLACE %s #%llu #%llu %u %s", sym, (unsigned long long)m->ref,
+                 (unsigned long long)m->ref2, m->qty, dec(m->price, p));
+        break;
+    case ITCH_STATS:
+        snprintf(line, sizeof line, "STATS %s last %s %u volume %lld trades %llu", sym, dec(m->price, p), m->qty,
+                 (long long)m->volume, (unsigned long long)m->trades);
+        break;
+    case ITCH_CANDLE: {
+        char st[32], op[32], h[32], l[32];
+        candle_time_format(m->c.start, st);
+        snprintf(line, sizeof line, "CANDLE %s %s %s %s %s %s %s %lld", sym, candle_interval_name(m->interval), st,
+                 dec(m->c.open, op), dec(m->c.high, h), dec(m->c.low, l), dec(m->c.close, p),
+                 (long long)m->c.volume);
+        break;
+    }
+    default: itch_format(m, line, sizeof line); break;
+    }
+    if (sequenced)
+        printf("%llu %s %s\n", (unsigned long long)seq, ts, line);
+    else
+        printf("- %s %s\n", ts, line);
+    t->seen += sequenced;
+}
+
+static int join(feed_client *c, int timeout_s)
+{
+    time_t end = time(NULL) + timeout_s;
+    while (!(c->fw.live && c->heartbeats)) {
+        if (time(NULL) > end) {
+            cli_error("feed: no snapshot within %d seconds", timeout_s);
+            return -1;
+        }
+        if (feed_client_poll(c, 100, NULL, NULL) < 0) {
+            cli_error("feed: the server closed the connection");
+            return -1;
+        }
+    }
+    if (c->bad || c->fw.errors) {
+        cli_error("feed: %llu messages did not fit the book", (unsigned long long)(c->bad + c->fw.errors));
+        return -1;
+    }
+    return 0;
+}
+
+static uint32_t symbol(const feed_client *c, const char *name)
+{
+    uint32_t s = fbook_symbol_find(&c->fw.book, name);
+    if (s == FB_NIL)
+        cli_error("feed: unknown symbol '%s'", name);
+    return s;
+}
+
+int cmd_feed(int argc, char **argv)
+{
+    const char *host = "127.0.0.1", *book = NULL, *csym = NULL, *civ = NULL;
+    int port = -1, tail = 0, snapshot = 0, timeout = 10;
+    uint64_t count = 0, seconds = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            help(stdout);
+            return 0;
+        } else if (!strcmp(a, "--tail")) {
+            tail = 1;
+        } else if (!strcmp(a, "--snapshot")) {
+            snapshot = 1;
+        } else if (!v) {
+            cli_error("feed: %s needs a value (see bourse feed --help)", a);
+            return 2;
+        } else if (!strcmp(a, "--host")) {
+            host = argv[++i];
+        } else if (!strcmp(a, "--feed-port")) {
+            port = (int)cli_number(a, argv[++i], 65535);
+        } else if (!strcmp(a, "--book")) {
+            book = argv[++i];
+        } else if (!strcmp(a, "--candles") && i + 2 < argc) {
+            csym = argv[++i];
+            civ = argv[++i];
+        } else if (!strcmp(a, "--count")) {
+            count = cli_number(a, argv[++i], UINT64_MAX);
+        } else if (!strcmp(a, "--seconds")) {
+            seconds = cli_number(a, argv[++i], 1000000000);
+        } else if (!strcmp(a, "--timeout")) {
+            timeout = (int)cli_number(a, argv[++i], 86400);
+        } else {
+            cli_error("feed: unknown option '%s' (see bourse feed --help)", a);
+            return 2;
+        }
+    }
+    if (port < 0 || (!!book + !!csym + tail) != 1) {
+        cli_error("feed: give --feed-port and one of --book, --candles, --tail (see bourse feed --help)");
+        return 2;
+    }
+    int interval = civ ? candle_interval_parse(civ) : 0;
+    if (interval < 0) {
+        cli_error("feed: unknown interval '%s' (1m 5m 1h 1d 1w 1M)", civ);
+        return 2;
+    }
+    static feed_client c;
+    char err[256];
+    if (feed_client_open(&c, host, port, 0, err, sizeof err) < 0) {
+        cli_error("feed: %s", err);
+        return 1;
+    }
+    int rc = 0;
+    if (tail) {
+        tail_ctx t = {.fw = &c.fw, .snapshot = snapshot, .count = count};
+        time_t end = seconds ? time(NULL) + (time_t)seconds : 0;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        while ((!count || t.seen < count) && (!end || time(NULL) < end))
+            if (feed_client_poll(&c, 100, on_tail, &t) < 0) {
+                if (!c.ended) {
+                    cli_error("feed: the server closed the connection");
+                    rc = 1;
+                }
+                break;
+            }
+    } else if (join(&c, timeout) < 0) {
+        rc = 1;
+    } else if (book) {
+        uint32_t s = symbol(&c, book);
+        if (s == FB_NIL) {
+            rc = 1;
+        } else {
+            size_t need = fbook_format_levels(&c.fw.book, s, NULL, 0) + 1;
+            char *buf = malloc(need);
+            if (buf) {
+                fbook_format_levels(&c.fw.book, s, buf, need);
+                fputs(buf, stdout);
+                free(buf);
+            }
+        }
+    } else {
+        uint32_t s = symbol(&c, csym);
+        if (s == FB_NIL) {
+            rc = 1;
+        } else {
+            const candle_ring *r = &c.fw.book.syms[s].candles[interval];
+            for (uint32_t i = r->n; i-- > 0;) {
+                const candle *k = candle_ring_get(r, i);
+                char start[32], o[32], h[32], l[32], cl[32];
+                candle_time_format(k->start, start);
+                printf("CANDLE %s %s %s %s %s %s %s %lld\n", csym, civ, start, dec(k->open, o), dec(k->high, h),
+                       dec(k->low, l), dec(k->close, cl), (long long)k->volume);
+            }
+        }
+    }
+    feed_client_close(&c);
+    return rc;
+}
