@@ -21,9 +21,11 @@ if [ -z "$FP" ]; then
 fi
 ok feed_serve_start
 
-"$BOURSE" feed --feed-port "$FP" --tail --seconds 60 >"$E2E/tail.out" 2>"$E2E/tail.err" &
+"$BOURSE" feed --feed-port "$FP" --tail --snapshot --seconds 60 >"$E2E/tail.out" 2>"$E2E/tail.err" &
 TAIL=$!
 E2E_PIDS="$E2E_PIDS $TAIL"
+i=0
+while ! grep -q SNAPSHOT_END "$E2E/tail.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 
 awk 'BEGIN {
     srand(7)
