@@ -20,7 +20,7 @@ e2e_cleanup() {
     for p in $E2E_PIDS; do
         kill -9 "$p" 2>/dev/null
     done
-    rm -rf "$E2E"
+    [ -n "$E2E_KEEP" ] || rm -rf "$E2E"
 }
 
 ok() { echo "ok $1"; }
