@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void help(FILE *f)
@@ -31,10 +32,13 @@ static void help(FILE *f)
 static void raise_nofile(void)
 {
     struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return;
+    struct rlimit want = {.rlim_cur = 1 << 20, .rlim_max = 1 << 20};
+    if (r.rlim_max < want.rlim_max && setrlimit(RLIMIT_NOFILE, &want) == 0)
+        return; /* root may raise the hard limit too */
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
 }
 
 static void to_feed(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
@@ -115,12 +119,20 @@ int cmd_serve(int argc, char **argv)
         srv_config_free(&cfg);
         return 1;
     }
+    char pidfile[SRV_PATH_MAX + 16];
+    snprintf(pidfile, sizeof pidfile, "%s/server.pid", cfg.data_dir);
+    FILE *pf = fopen(pidfile, "w");
+    if (pf) {
+        fprintf(pf, "%ld\n", (long)getpid());
+        fclose(pf);
+    }
     srv_log("ready (session %s); stop with SIGTERM or Ctrl-C", s.session);
     int sig = 0;
     sigwait(&set, &sig);
     srv_log("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv_request_stop(&s);
     int rc = srv_join(&s);
+    unlink(pidfile);
     feed_free(md);
     srv_free(&s);
     srv_config_free(&cfg);

@@ -29,7 +29,7 @@ fail() { echo "FAIL $1: $2"; }
 e2e_start() {
     dir=$1
     shift
-    "$BOURSE" serve --data "$dir" --order-port 0 "$@" 2>>"$dir.log" &
+    "$BOURSE" serve --data "$dir" --order-port 0 --feed-port 0 --http-port 0 "$@" 2>>"$dir.log" &
     PID=$!
     E2E_PIDS="$E2E_PIDS $PID"
     i=0

@@ -1,0 +1,686 @@
+/*
+ * load.c - `bourse load`: simulated traders against a running server.
+ *
+ * Setup goes through the admin socket (users, cash, shares) and the
+ * password file (cheap hashes: these are test users).  Then N sessions log
+ * in (from several 127.0.0.x source addresses when there are many, since
+ * one address has ~28,000 ports and the server caps sessions per address)
+ * and an open-loop generator sends R orders per second: order i is due at
+ * start + i/R whether or not earlier ones were answered, and its latency is
+ * measured from that due time, so a stall shows up in the percentiles
+ * instead of slowing the generator down (no coordinated omission).
+ *
+ * The mix: half passive day orders near the mid (they rest), a fifth
+ * aggressive IOC orders (they trade), a quarter cancels and a twentieth
+ * replaces of the session's resting orders.  Round trips are measured to
+ * Accepted for every new order and to the first Executed of each
+ * aggressive order.  A bare TCP echo (own thread, loopback, same message
+ * size) is measured first as the machine's baseline.
+ */
+#include "../../bench/hist.h"
+#include "cli.h"
+#include "net/ouch.h"
+#include "net/tcp.h"
+#include "server/passwd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int admin_connect(const char *dir);
+
+enum { K_PASSIVE = 1, K_IOC, K_REPLACE, K_CANCEL };
+enum { F_ACKED = 1, F_EXEC = 2 };
+enum { REST = 64, OUTBUF = 1 << 16, INBUF = 1 << 16 };
+
+typedef struct lsess {
+    int fd;
+    uint32_t user;
+    int live;
+    uint32_t rest[REST]; /* resting candidates: order numbers */
+    uint32_t rest_head, rest_n;
+    uint8_t *out;
+    uint32_t out_len;
+    uint8_t in[INBUF];
+    uint32_t in_len;
+    int dirty;
+} lsess;
+
+typedef struct load {
+    const char *dir, *host;
+    uint16_t port;
+    uint32_t users, sessions, nsyms;
+    uint64_t rate;
+    double seconds;
+    int json;
+    char prefix[8];
+    char syms[16][9];
+    lsess *s;
+    int ep;
+    uint64_t total;
+    int64_t *due;   /* intended send time per order number */
+    uint8_t *kind;  /* K_* */
+    uint8_t *flags; /* F_* */
+    uint64_t sent, acked, rejected, errors, execs, canceled, disconnects;
+    hist rtt_ack, rtt_exec, echo;
+    uint64_t rng;
+    uint32_t *dirty;
+    uint32_t ndirty;
+} load;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t rnd(load *l)
+{
+    l->rng ^= l->rng << 13;
+    l->rng ^= l->rng >> 7;
+    l->rng ^= l->rng << 17;
+    return l->rng;
+}
+
+static void user_name(uint32_t u, char *out)
+{
+    snprintf(out, 17, "load%u", u);
+}
+
+/* --- setup through the admin socket -------------------------------------- */
+
+static int setup(load *l)
+{
+    int fd = admin_connect(l->dir);
+    if (fd < 0)
+        return -1;
+    FILE *w = fdopen(dup(fd), "w"), *r = fdopen(fd, "r");
+    uint32_t cmds = 0;
+    for (uint32_t u = 0; u < l->users; u++) {
+        char name[17];
+        user_name(u, name);
+        fprintf(w, "user %s\ndeposit %s CASH 100000000000\n", name, name);
+        cmds += 2;
+        for (uint32_t k = 0; k < l->nsyms; k++, cmds++)
+            fprintf(w, "deposit %s %s 1000000000\n", name, l->syms[k]);
+        if (u % 64 == 63 || u + 1 == l->users) {
+            fflush(w);
+            char line[256];
+            while (cmds && fgets(line, sizeof line, r)) {
+                if (!strcmp(line, ".\n"))
+                    cmds--;
+                else if (strncmp(line, "OK", 2) && strncmp(line, "ERROR DUPLICATE_USER", 20)) {
+                    cli_error("load: setup: %s", line);
+                    return -1;
+                }
+            }
+        }
+    }
+    fclose(w);
+    fclose(r);
+    const char **names = calloc(l->users, sizeof *names), **pws = calloc(l->users, sizeof *pws);
+    char(*buf)[17] = calloc(l->users, 17);
+    for (uint32_t u = 0; u < l->users; u++) {
+        user_name(u, buf[u]);
+        names[u] = buf[u];
+        pws[u] = "load-password";
+    }
+    char err[300];
+    int rc = passwd_set(l->dir, names, pws, l->users, PASSWD_FAST, err, sizeof err);
+    if (rc)
+        cli_error("load: passwords: %s", err);
+    free(names);
+    free(pws);
+    free(buf);
+    return rc;
+}
+
+/* --- sessions ------------------------------------------------------------ */
+
+static int connect_all(load *l)
+{
+    soup_login lg = {0};
+    snprintf(lg.password, sizeof lg.password, "load-password");
+    uint32_t per_ip = 1000;
+    int64_t t0 = mono_ns();
+    for (uint32_t i = 0; i < l->sessions; i++) {
+        lsess *s = &l->s[i];
+        char from[32];
+        snprintf(from, sizeof from, "127.0.%u.%u", (i / per_ip) / 250, 1 + (i / per_ip) % 250);
+        s->fd = tcp_connect(l->host, l->port, from, 0);
+        if (s->fd < 0) {
+            cli_error("load: connect %u from %s: %s", i, from, strerror(errno));
+            return -1;
+        }
+        s->user = i % l->users;
+        user_name(s->user, lg.user);
+        uint8_t buf[128];
+        if (tcp_write_all(s->fd, buf, soup_login_write(buf, &lg)) != 0)
+            return -1;
+    }
+    /* collect the Login Accepted packets */
+    for (uint32_t i = 0; i < l->sessions; i++) {
+        lsess *s = &l->s[i];
+        uint8_t buf[64];
+        size_t have = 0;
+        while (have < 2 + SOUP_ACCEPTED_LEN) {
+            struct pollfd p = {.fd = s->fd, .events = POLLIN};
+            if (poll(&p, 1, 30000) <= 0) {
+                cli_error("load: session %u: no login answer", i);
+                return -1;
+            }
+            ssize_t k = read(s->fd, buf + have, 2 + SOUP_ACCEPTED_LEN - have);
+            if (k <= 0) {
+                cli_error("load: session %u: login refused or closed", i);
+                return -1;
+            }
+            have += (size_t)k;
+            if (have >= 3 && buf[2] != SOUP_LOGIN_ACCEPTED) {
+                cli_error("load: session %u: login refused", i);
+                return -1;
+            }
+        }
+        int fl = 1;
+        setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &fl, sizeof fl);
+        struct epoll_event e = {.events = EPOLLIN, .data.u32 = i};
+        epoll_ctl(l->ep, EPOLL_CTL_ADD, s->fd, &e);
+        s->live = 1;
+        s->out = malloc(OUTBUF);
+    }
+    if (!l->json)
+        fprintf(stderr, "bourse: load: %u sessions logged in in %.2f s\n", l->sessions,
+                (double)(mono_ns() - t0) / 1e9);
+    return 0;
+}
+
+/* --- orders -------------------------------------------------------------- */
+
+static void token_of(load *l, uint64_t n, bourse_name *t)
+{
+    memset(t, 0, sizeof *t);
+    char tmp[16];
+    int k = 0;
+    do {
+        int d = (int)(n % 36);
+        tmp[k++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        n /= 36;
+    } while (n);
+    size_t p = strlen(l->prefix);
+    memcpy(t->s, l->prefix, p);
+    for (int i = 0; i < k; i++)
+        t->s[p + i] = tmp[k - 1 - i];
+}
+
+static int64_t number_of(load *l, const bourse_name *t)
+{
+    size_t p = strlen(l->prefix);
+    if (memcmp(t->s, l->prefix, p) != 0)
+        return -1;
+    int64_t n = 0;
+    for (size_t i = p; i < BOURSE_NAME_LEN && t->s[i]; i++) {
+        char c = t->s[i];
+        n = n * 36 + (c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return n < (int64_t)l->total ? n : -1;
+}
+
+static void queue(load *l, lsess *s, const bourse_cmd *c)
+{
+    if (s->out_len + 64 > OUTBUF)
+        return; /* the server is not reading: count it as unanswered */
+    size_t n = ouch_write_cmd(s->out + s->out_len + SOUP_HEADER, c);
+    soup_header(s->out + s->out_len, SOUP_UNSEQUENCED, n);
+    s->out_len += (uint32_t)(n + SOUP_HEADER);
+    if (!s->dirty) {
+        s->dirty = 1;
+        l->dirty[l->ndirty++] = (uint32_t)(s - l->s);
+    }
+}
+
+static void send_order(load *l, uint64_t n, int64_t due)
+{
+    lsess *s = &l->s[n % l->sessions];
+    if (!s->live)
+        return;
+    bourse_cmd c = {0};
+    uint64_t r = rnd(l);
+    unsigned pick = (unsigned)(r % 100);
+    l->due[n] = due;
+    l->sent++;
+    if ((pick < 30 || (pick < 35 && s->rest_n)) && s->rest_n) {
+        uint32_t victim = s->rest[s->rest_head];
+        s->rest_head = (s->rest_head + 1) % REST;
+        s->rest_n--;
+        token_of(l, victim, &c.oid);
+        if (pick < 25) {
+            c.type = BOURSE_CMD_CANCEL;
+            l->kind[n] = K_CANCEL;
+            l->flags[n] = F_ACKED; /* answered under the victim's token */
+        } else {
+            c.type = BOURSE_CMD_REPLACE;
+            token_of(l, n, &c.new_oid);
+            c.qty = 1 + (int64_t)(r >> 8) % 100;
+            c.price = (100 - 1 - (int64_t)(r >> 16) % 5) * BOURSE_SCALE;
+            l->kind[n] = K_REPLACE;
+            s->rest[(s->rest_head + s->rest_n++) % REST] = (uint32_t)n;
+        }
+        queue(l, s, &c);
+        return;
+    }
+    c.type = BOURSE_CMD_ORDER;
+    c.side = (uint8_t)((r >> 8) & 1);
+    c.qty = 1 + (int64_t)(r >> 12) % 100;
+    memcpy(c.symbol_name.s, l->syms[(r >> 20) % l->nsyms], BOURSE_SYMBOL_LEN);
+    token_of(l, n, &c.oid);
+    int64_t off = 1 + (int64_t)(r >> 28) % 5;
+    if (pick < 75) { /* passive: rests on its own side of 100 */
+        c.price = (c.side == BOURSE_BUY ? 100 - off : 100 + off) * BOURSE_SCALE;
+        l->kind[n] = K_PASSIVE;
+        if (s->rest_n == REST) {
+            s->rest_head = (s->rest_head + 1) % REST;
+            s->rest_n--;
+        }
+        s->rest[(s->rest_head + s->rest_n++) % REST] = (uint32_t)n;
+    } else { /* aggressive: crosses into the other side */
+        c.price = (c.side == BOURSE_BUY ? 106 : 94) * BOURSE_SCALE;
+        c.tif = BOURSE_IOC;
+        l->kind[n] = K_IOC;
+    }
+    queue(l, s, &c);
+}
+
+static void flush_all(load *l)
+{
+    for (uint32_t i = 0; i < l->ndirty; i++) {
+        lsess *s = &l->s[l->dirty[i]];
+        s->dirty = 0;
+        if (s->live && s->out_len && tcp_write_all(s->fd, s->out, s->out_len) != 0) {
+            s->live = 0;
+            l->disconnects++;
+        }
+        s->out_len = 0;
+    }
+    l->ndirty = 0;
+}
+
+static void on_report(load *l, const ouch_report *r, int64_t now)
+{
+    int64_t n = number_of(l, &r->token);
+    if (n < 0)
+        return;
+    switch (r->type) {
+    case OUCH_ACCEPTED:
+        l->acked++;
+        if (!(l->flags[n] & F_ACKED)) {
+            l->flags[n] |= F_ACKED;
+            hist_record(&l->rtt_ack, (uint64_t)(now - l->due[n]));
+        }
+        break;
+    case OUCH_EXECUTED:
+        l->execs++;
+        if (r->liquidity == 'R' && l->kind[n] == K_IOC && !(l->flags[n] & F_EXEC)) {
+            l->flags[n] |= F_EXEC;
+            hist_record(&l->rtt_exec, (uint64_t)(now - l->due[n]));
+        }
+        break;
+    case OUCH_REJECTED:
+        l->rejected++;
+        l->flags[n] |= F_ACKED;
+        /* a cancel or replace of an order that has traded meanwhile is normal */
+        if (r->reason != BOURSE_R_UNKNOWN_ORDER && r->reason != BOURSE_R_DUPLICATE_ID)
+            l->errors++;
+        break;
+    case OUCH_CANCELED:
+        l->canceled++;
+        l->flags[n] |= F_ACKED;
+        break;
+    case OUCH_REPLACED:
+        l->flags[n] |= F_ACKED;
+        break;
+    }
+}
+
+static void read_session(load *l, lsess *s, int64_t now)
+{
+    ssize_t k = read(s->fd, s->in + s->in_len, INBUF - s->in_len);
+    if (k <= 0) {
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        s->live = 0;
+        l->disconnects++;
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, s->fd, NULL);
+        return;
+    }
+    s->in_len += (uint32_t)k;
+    uint32_t off = 0;
+    for (;;) {
+        soup_packet p;
+        long r = soup_next(s->in + off, s->in_len - off, 65535, &p);
+        if (r <= 0)
+            break;
+        off += (uint32_t)r;
+        ouch_report rep;
+        if (p.type == SOUP_SEQUENCED && ouch_read(p.payload, p.len, &rep) == 0)
+            on_report(l, &rep, now);
+    }
+    memmove(s->in, s->in + off, s->in_len - off);
+    s->in_len -= off;
+}
+
+static void poll_reports(load *l, int64_t timeout_ns)
+{
+    struct epoll_event evs[512];
+    struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+    int n = epoll_pwait2(l->ep, evs, 512, &ts, NULL);
+    int64_t now = mono_ns();
+    for (int i = 0; i < n; i++)
+        read_session(l, &l->s[evs[i].data.u32], now);
+}
+
+static void heartbeat_all(load *l)
+{
+    uint8_t hb[3];
+    soup_empty(hb, SOUP_CLIENT_HEARTBEAT);
+    for (uint32_t i = 0; i < l->sessions; i++)
+        if (l->s[i].live && write(l->s[i].fd, hb, 3) != 3)
+            l->s[i].live = 0;
+}
+
+static void run(load *l)
+{
+    int64_t start = mono_ns(), end = start + (int64_t)(l->seconds * 1e9), last_hb = start;
+    uint64_t n = 0;
+    for (;;) {
+        int64_t now = mono_ns();
+        if (now >= end && n >= l->total)
+            break;
+        /* orders 0 .. due_n-1 are due: order i at start + i/R */
+        uint64_t due_n = l->rate ? (uint64_t)((double)(now - start) * (double)l->rate / 1e9) + 1 : 0;
+        if (due_n > l->total)
+            due_n = l->total;
+        while (n < due_n) {
+            int64_t due = start + (int64_t)((double)n * 1e9 / (double)l->rate);
+            send_order(l, n++, due);
+        }
+        flush_all(l);
+        if (now - last_hb > 1000000000) {
+            heartbeat_all(l);
+            last_hb = now;
+        }
+        /* sleep until the next order is due (at least 10 us, so that at
+         * high rates orders go out in batches, as a real gateway client's
+         * would), reading reports meanwhile */
+        int64_t wait = 100000000;
+        if (l->rate && n < l->total) {
+            int64_t next = start + (int64_t)((double)n * 1e9 / (double)l->rate);
+            wait = next - mono_ns();
+            if (wait < 10000)
+                wait = 10000;
+        }
+        poll_reports(l, wait);
+    }
+    /* let the last answers arrive */
+    int64_t stop = mono_ns() + 3000000000LL;
+    while (mono_ns() < stop) {
+        uint64_t unanswered = 0;
+        for (uint64_t i = 0; i < n; i += 1 + n / 1000)
+            unanswered += !(l->flags[i] & F_ACKED);
+        if (!unanswered)
+            break;
+        poll_reports(l, 10000000);
+    }
+    for (uint64_t i = 0; i < n; i++)
+        if (!(l->flags[i] & F_ACKED))
+            l->errors++;
+}
+
+/* --- the echo baseline --------------------------------------------------- */
+
+static void *echo_main(void *arg)
+{
+    int lfd = *(int *)arg;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    uint8_t buf[4096];
+    for (;;) {
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k <= 0 || tcp_write_all(fd, buf, (size_t)k) != 0)
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void echo_baseline(load *l)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 1) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &al) != 0)
+        return;
+    pthread_t t;
+    pthread_create(&t, NULL, echo_main, &lfd);
+    int fd = tcp_connect("127.0.0.1", ntohs(a.sin_port), NULL, 0);
+    uint8_t msg[3 + OUCH_ENTER_LEN] = {0}, back[sizeof msg];
+    for (int i = 0; fd >= 0 && i < 20000; i++) {
+        int64_t t0 = mono_ns();
+        if (tcp_write_all(fd, msg, sizeof msg) != 0)
+            break;
+        size_t got = 0;
+        while (got < sizeof msg) {
+            ssize_t k = read(fd, back + got, sizeof back - got);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+        }
+        if (i >= 1000) /* warm-up */
+            hist_record(&l->echo, (uint64_t)(mono_ns() - t0));
+    }
+    if (fd >= 0)
+        close(fd);
+    pthread_join(t, NULL);
+    close(lfd);
+}
+
+/* --- options and report -------------------------------------------------- */
+
+static void help(FILE *f)
+{
+    fputs("usage: bourse load --data DIR --order-port P [--users N] [--sessions M]\n"
+          "                   [--rate R] [--seconds S] [--symbols A,B,...] [--json]\n\n"
+          "Creates and funds N users (load0, load1, ...) through DIR/admin.sock, sets\n"
+          "their passwords, logs in M sessions (default N) and sends an open-loop mix\n"
+          "of orders, cancels and replaces at R per second for S seconds (R = 0: the\n"
+          "sessions only stay logged in).  Prints round-trip percentiles to Accepted\n"
+          "and to Executed, measured from each order's intended send time, next to a\n"
+          "bare TCP echo round trip on loopback; --json prints one JSON object.\n",
+          f);
+}
+
+static void print_hist(FILE *f, const char *name, const hist *h, int json)
+{
+    if (json) {
+        fprintf(f, "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
+                   "\"max\": %llu}",
+                name, (unsigned long long)h->count, (unsigned long long)hist_percentile(h, 50),
+                (unsigned long long)hist_percentile(h, 90), (unsigned long long)hist_percentile(h, 99),
+                (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max);
+        return;
+    }
+    fprintf(f, "%-22s n=%-9llu p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  max %8.1f us\n",
+            name, (unsigned long long)h->count, hist_percentile(h, 50) / 1e3, hist_percentile(h, 90) / 1e3,
+            hist_percentile(h, 99) / 1e3, hist_percentile(h, 99.9) / 1e3, (double)h->max / 1e3);
+}
+
+static long server_rss_kb(const char *dir)
+{
+    char p[600], line[256];
+    snprintf(p, sizeof p, "%s/server.pid", dir);
+    FILE *f = fopen(p, "r");
+    long pid = 0, kb = -1;
+    if (!f || fscanf(f, "%ld", &pid) != 1) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    snprintf(p, sizeof p, "/proc/%ld/status", pid);
+    if (!(f = fopen(p, "r")))
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+static int parse(load *l, int argc, char **argv)
+{
+    const char *syms = "AAPL,MSFT,AMZN,GOOGL,META,NVDA,TSLA,JPM";
+    long port = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            help(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--json")) {
+            l->json = 1;
+            continue;
+        } else if (!v) {
+            cli_error("load: %s needs a value", a);
+            return 2;
+        } else if (!strcmp(a, "--data")) {
+            l->dir = v;
+        } else if (!strcmp(a, "--host")) {
+            l->host = v;
+        } else if (!strcmp(a, "--order-port")) {
+            port = (long)cli_number(a, v, 65535);
+        } else if (!strcmp(a, "--users")) {
+            l->users = (uint32_t)cli_number(a, v, 1000000);
+        } else if (!strcmp(a, "--sessions")) {
+            l->sessions = (uint32_t)cli_number(a, v, 1000000);
+        } else if (!strcmp(a, "--rate")) {
+            l->rate = cli_number(a, v, 100000000);
+        } else if (!strcmp(a, "--seconds")) {
+            l->seconds = (double)cli_number(a, v, 86400);
+        } else if (!strcmp(a, "--symbols")) {
+            syms = v;
+        } else {
+            cli_error("load: unknown option '%s'", a);
+            help(stderr);
+            return 2;
+        }
+        i++;
+    }
+    if (!l->dir || port < 0 || !l->users) {
+        cli_error("load: --data, --order-port and --users are required");
+        return 2;
+    }
+    l->port = (uint16_t)port;
+    if (!l->sessions)
+        l->sessions = l->users;
+    for (const char *p = syms; *p && l->nsyms < 16;) {
+        size_t n = strcspn(p, ",");
+        if (n && n <= 8) {
+            memcpy(l->syms[l->nsyms], p, n);
+            l->syms[l->nsyms++][n] = 0;
+        }
+        p += n + (p[n] == ',');
+    }
+    return l->nsyms ? 0 : 2;
+}
+
+int cmd_load(int argc, char **argv)
+{
+    static load l;
+    l.host = "127.0.0.1";
+    l.seconds = 10;
+    int rc = parse(&l, argc, argv);
+    if (rc)
+        return rc;
+    struct rlimit rl = {.rlim_cur = l.sessions + 1024u, .rlim_max = l.sessions + 1024u};
+    struct rlimit cur;
+    getrlimit(RLIMIT_NOFILE, &cur);
+    if (cur.rlim_cur < rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        cli_error("load: cannot raise the open file limit to %lu", (unsigned long)rl.rlim_cur);
+    l.rng = (uint64_t)mono_ns() | 1;
+    prctl(PR_SET_TIMERSLACK, 1000UL); /* sleep to the microsecond, not 50 */
+    snprintf(l.prefix, sizeof l.prefix, "%05llx", (unsigned long long)(time(NULL) & 0xfffff));
+    l.total = (uint64_t)((double)l.rate * l.seconds);
+    l.due = calloc(l.total + 1, sizeof *l.due);
+    l.kind = calloc(l.total + 1, 1);
+    l.flags = calloc(l.total + 1, 1);
+    l.s = calloc(l.sessions, sizeof *l.s);
+    l.dirty = calloc(l.sessions, sizeof *l.dirty);
+    l.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!l.due || !l.kind || !l.flags || !l.s || !l.dirty || l.ep < 0) {
+        cli_error("load: out of memory");
+        return 1;
+    }
+    hist_init(&l.rtt_ack);
+    hist_init(&l.rtt_exec);
+    hist_init(&l.echo);
+    echo_baseline(&l);
+    if (setup(&l) != 0)
+        return 1;
+    long rss0 = server_rss_kb(l.dir);
+    if (connect_all(&l) != 0)
+        return 1;
+    long rss1 = server_rss_kb(l.dir);
+    int64_t t0 = mono_ns();
+    run(&l);
+    double secs = (double)(mono_ns() - t0) / 1e9;
+    long rss2 = server_rss_kb(l.dir);
+    double per_session = rss0 > 0 && rss1 > 0 ? (double)(rss1 - rss0) * 1024.0 / l.sessions : -1;
+    FILE *f = stdout;
+    if (l.json) {
+        fprintf(f, "{\"orders\": %llu, \"orders_per_sec\": %.0f, \"rate\": %llu, \"seconds\": %.2f, "
+                   "\"sessions\": %u, \"users\": %u, \"errors\": %llu, \"disconnects\": %llu, "
+                   "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"canceled\": %llu, ",
+                (unsigned long long)l.sent, (double)l.sent / (l.seconds > 0 ? l.seconds : 1),
+                (unsigned long long)l.rate, secs, l.sessions, l.users, (unsigned long long)l.errors,
+                (unsigned long long)l.disconnects, (unsigned long long)l.acked, (unsigned long long)l.rejected,
+                (unsigned long long)l.execs, (unsigned long long)l.canceled);
+        print_hist(f, "rtt_ns", &l.rtt_ack, 1);
+        fputs(", ", f);
+        print_hist(f, "exec_rtt_ns", &l.rtt_exec, 1);
+        fputs(", ", f);
+        print_hist(f, "echo_rtt_ns", &l.echo, 1);
+        fprintf(f, ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f}\n", rss2,
+                rss1, per_session);
+    } else {
+        fprintf(f, "load: %llu orders in %.1f s (%.0f/s target %llu/s), %u sessions, %llu errors, %llu "
+                   "disconnects\n",
+                (unsigned long long)l.sent, l.seconds, (double)l.sent / (l.seconds > 0 ? l.seconds : 1),
+                (unsigned long long)l.rate, l.sessions, (unsigned long long)l.errors,
+                (unsigned long long)l.disconnects);
+        print_hist(f, "round trip to Accepted", &l.rtt_ack, 0);
+        print_hist(f, "round trip to Executed", &l.rtt_exec, 0);
+        print_hist(f, "bare TCP echo", &l.echo, 0);
+        if (rss1 > 0)
+            fprintf(f, "server RSS: %ld MiB before login, %ld MiB with %u sessions (%.0f bytes each), %ld MiB "
+                       "at the end\n",
+                    rss0 / 1024, rss1 / 1024, l.sessions, per_session, rss2 / 1024);
+    }
+    for (uint32_t i = 0; i < l.sessions; i++) {
+        close(l.s[i].fd);
+        free(l.s[i].out);
+    }
+    return l.errors || l.disconnects ? 1 : 0;
+}
