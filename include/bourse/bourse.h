@@ -204,6 +204,20 @@ uint64_t bourse_engine_hash(const bourse_engine *e);
 /* Enum names as printed in the replay format ("UNKNOWN_USER", "day", ...). */
 const char *bourse_reason_name(int reason);
 
+/*
+ * Snapshots (src/core/snapshot.c): the whole state as a byte stream, passed
+ * through callbacks so the core does no I/O.  A callback returns 0 on
+ * success; the read callback must deliver exactly `len` bytes.  Save returns
+ * 0 or the first nonzero value of fn.  Load returns a new engine that hashes
+ * and behaves exactly as the saved one (same capacities, same answers), or
+ * NULL with a reason in err when the stream is short, malformed or does not
+ * add up.
+ */
+typedef int (*bourse_write_fn)(void *ctx, const void *buf, size_t len);
+typedef int (*bourse_read_fn)(void *ctx, void *buf, size_t len);
+int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx);
+bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

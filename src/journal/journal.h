@@ -100,6 +100,9 @@ typedef struct journal_config {
      * applied, on_event for each of its events.  Either may be NULL. */
     void (*on_command)(void *ctx, const bourse_cmd *cmd);
     bourse_event_fn on_event;
+    /* Called once, before the first replayed command, with the engine the
+     * commands go to (so the hooks can look names up in it).  May be NULL. */
+    void (*on_engine)(void *ctx, const bourse_engine *e);
     void *ctx;
     /* Warnings (a torn tail cut off, a bad snapshot skipped); NULL: print
      * "bourse: warning: ..." to stderr. */

@@ -1,0 +1,596 @@
+/*
+ * journal.c - the writer: sequencer, group commit, segment rollover,
+ * snapshots; the API of journal.h.  Recovery is in recover.c.
+ *
+ * The engine thread writes each record straight into the mapped segment
+ * (rec_encode) and publishes its seq in `written`.  A syncer thread turns
+ * `written` into `durable`: it sleeps on a futex while there is nothing to
+ * do, is woken by the first record after a sync, waits out the rest of the
+ * batch interval (or until batch_records are pending), runs fdatasync and
+ * stores the new durable seq.  So the engine thread's only costs per record
+ * are the encoding, one atomic store and one atomic load; it makes a system
+ * call only to wake an idle syncer, which happens at most once per sync.
+ *
+ * Segments roll over when the next record might not fit.  The syncer makes
+ * the next segment ahead of time (file, preallocation, header, mapping,
+ * directory sync), so rollover on the engine thread is a pointer swap; the
+ * full segment goes on a `retired` list for the syncer to sync, unmap and
+ * close.  Only when the spare is not ready does the engine thread make one
+ * itself (creating a file, no sync).
+ *
+ * A snapshot forks the process: the child sees the engine as it was at the
+ * fork, copy-on-write, writes it out (snapfile.c) and exits; the syncer
+ * thread reaps it.
+ */
+#include "journal_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { SLEEP_AWAKE = 0, SLEEP_IDLE = 1, SLEEP_PACING = 2 };
+
+/* ---- small helpers ---- */
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (uint32_t *)addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+int64_t journal_mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int64_t journal_realtime_ns(void *ctx)
+{
+    (void)ctx;
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void journal_set_error(journal *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&j->mu);
+    vsnprintf(j->error, sizeof j->error, fmt, ap);
+    pthread_mutex_unlock(&j->mu);
+    va_end(ap);
+}
+
+const char *journal_error(const journal *j)
+{
+    journal *m = (journal *)j;
+    pthread_mutex_lock(&m->mu);
+    memcpy(m->error_copy, m->error, sizeof m->error_copy);
+    pthread_mutex_unlock(&m->mu);
+    return m->error_copy;
+}
+
+void journal_warn(const journal_config *cfg, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cfg && cfg->on_warning)
+        cfg->on_warning(cfg->ctx, msg);
+    else
+        fprintf(stderr, "bourse: warning: %s\n", msg);
+}
+
+/* ---- segments ---- */
+
+jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, size_t errlen)
+{
+    jseg *s = calloc(1, sizeof *s);
+    void *p = s ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "%s/%08u.seg: cannot map: %s", j->dir, index, s ? strerror(errno) : "no memory");
+        free(s);
+        return NULL;
+    }
+    s->index = index;
+    s->fd = fd;
+    s->base = p;
+    s->size = bytes;
+    s->off = SEG_HEADER;
+    return s;
+}
+
+void jseg_close(jseg *s)
+{
+    if (!s)
+        return;
+    munmap(s->base, s->size);
+    close(s->fd);
+    free(s);
+}
+
+/* Make and map segment `index`; dir_synced says whether its directory
+ * entry has been synced. */
+static jseg *make_segment(journal *j, uint32_t index, int sync_dir, char *err, size_t errlen)
+{
+    seg_header h = j->hdr;
+    h.index = index;
+    h.bytes = j->segment_bytes;
+    int fd = seg_create(j->dir, &h, err, errlen);
+    if (fd < 0)
+        return NULL;
+    jseg *s = jseg_map(j, fd, index, h.bytes, err, errlen);
+    if (!s) {
+        close(fd);
+        return NULL;
+    }
+    if (sync_dir && fsync(j->dirfd) == 0)
+        s->dir_synced = 1;
+    return s;
+}
+
+/* The data of segment s up to now, and its directory entry, to disk. */
+static int sync_segment(journal *j, jseg *s)
+{
+    if (fdatasync(s->fd) != 0) {
+        journal_set_error(j, "%s/%08u.seg: fdatasync: %s", j->dir, s->index, strerror(errno));
+        return -1;
+    }
+    if (!s->dir_synced) {
+        if (fsync(j->dirfd) != 0) {
+            journal_set_error(j, "%s: fsync: %s", j->dir, strerror(errno));
+            return -1;
+        }
+        s->dir_synced = 1;
+    }
+    return 0;
+}
+
+/* Engine thread: switch to the next segment.  0, or -1 (error set). */
+static int rollover(journal *j)
+{
+    char err[300];
+    pthread_mutex_lock(&j->mu);
+    while (!j->spare && j->making)
+        pthread_cond_wait(&j->made, &j->mu);
+    jseg *next = j->spare;
+    j->spare = NULL;
+    if (!next) {
+        j->making = 1;
+        pthread_mutex_unlock(&j->mu);
+        next = make_segment(j, j->cur->index + 1, j->durability == JOURNAL_SYNC, err, sizeof err);
+        pthread_mutex_lock(&j->mu);
+        j->making = 0;
+        if (!next) {
+            snprintf(j->error, sizeof j->error, "%s", err);
+            pthread_mutex_unlock(&j->mu);
+            return -1;
+        }
+    }
+    j->cur->retired_next = j->retired;
+    j->retired = j->cur;
+    j->cur = next;
+    pthread_mutex_unlock(&j->mu);
+    j->prev = (rec_prev){0, 0};
+    atomic_store(&j->kick, 1);
+    if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
+        futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+    return 0;
+}
+
+/* ---- appending ---- */
+
+uint64_t journal_append(journal *j, bourse_cmd *c)
+{
+    const char *why = rec_check(c);
+    if (why) {
+        journal_set_error(j, "command not journaled: %s", why);
+        return 0;
+    }
+    jseg *s = j->cur;
+    if (s->off + REC_MAX > s->size) {
+        if (rollover(j) != 0)
+            return 0;
+        s = j->cur;
+    }
+    uint64_t seq = j->last_seq + 1;
+    c->seq = seq;
+    c->ts_ns = j->clock_ns(j->clock_ctx);
+    uint64_t at = s->off;
+    s->off += rec_encode(s->base + at, c, &j->prev);
+    j->last_seq = seq;
+    j->last_ts = c->ts_ns;
+    switch (j->durability) {
+    case JOURNAL_BATCH: {
+        /* seq_cst store, then load: pairs with the syncer's store of
+         * `sleeping` and load of `written`, so a wake-up is never lost. */
+        atomic_store(&j->written, seq);
+        uint32_t sl = atomic_load(&j->sleeping);
+        if (sl == SLEEP_IDLE ||
+            (sl == SLEEP_PACING && seq - atomic_load_explicit(&j->durable, memory_order_relaxed) >=
+                                       j->batch_records)) {
+            if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
+                futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+        }
+        break;
+    }
+    case JOURNAL_SYNC: {
+        uintptr_t page = (uintptr_t)(s->base + at) & ~(uintptr_t)4095;
+        if (msync((void *)page, (size_t)((uintptr_t)(s->base + s->off) - page), MS_SYNC) != 0 ||
+            (!s->dir_synced && sync_segment(j, s) != 0)) {
+            journal_set_error(j, "%s/%08u.seg: msync: %s", j->dir, s->index, strerror(errno));
+            atomic_store(&j->failed, 1);
+        } else {
+            atomic_store_explicit(&j->written, seq, memory_order_release);
+            atomic_store_explicit(&j->durable, seq, memory_order_release);
+        }
+        break;
+    }
+    default: atomic_store_explicit(&j->written, seq, memory_order_release);
+    }
+    return seq;
+}
+
+uint64_t journal_last_seq(const journal *j)
+{
+    return j->last_seq;
+}
+
+uint64_t journal_durable_seq(const journal *j)
+{
+    journal *m = (journal *)j;
+    if (j->durability == JOURNAL_NONE)
+        return atomic_load_explicit(&m->written, memory_order_acquire);
+    return atomic_load_explicit(&m->durable, memory_order_acquire);
+}
+
+int journal_notify_fd(const journal *j)
+{
+    return j->notify_fd;
+}
+
+const journal_recovery *journal_recovered(const journal *j)
+{
+    return &j->rec;
+}
+
+int journal_wait_durable(journal *j, uint64_t seq)
+{
+    for (;;) {
+        uint32_t ep = atomic_load(&j->epoch);
+        if (journal_durable_seq(j) >= seq)
+            return 0;
+        if (atomic_load(&j->failed) || seq > j->last_seq)
+            return -1;
+        atomic_fetch_add(&j->waiters, 1);
+        if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
+            futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        futex(&j->epoch, FUTEX_WAIT, ep, &ts);
+        atomic_fetch_sub(&j->waiters, 1);
+    }
+}
+
+/* ---- the syncer thread ---- */
+
+static void announce_durable(journal *j, uint64_t seq)
+{
+    atomic_store_explicit(&j->durable, seq, memory_order_release);
+    atomic_fetch_add(&j->epoch, 1);
+    if (atomic_load(&j->waiters))
+        futex(&j->epoch, FUTEX_WAKE, INT32_MAX, NULL);
+    if (j->notify_fd >= 0 && j->durability == JOURNAL_BATCH) {
+        uint64_t one = 1;
+        ssize_t w = write(j->notify_fd, &one, sizeof one);
+        (void)w; /* a full counter (2^64) already says "readable" */
+    }
+}
+
+/* Sync everything written so far: retired segments (then unmap them) and
+ * the current one.  `sync` = 0 only unmaps (durability none). */
+static void sync_all(journal *j, int sync)
+{
+    uint64_t target = atomic_load(&j->written);
+    pthread_mutex_lock(&j->mu);
+    jseg *old = j->retired, *cur = j->cur;
+    j->retired = NULL;
+    pthread_mutex_unlock(&j->mu);
+    int ok = 1;
+    /* Oldest first, so durability never skips ahead of a failed segment. */
+    jseg *rev = NULL;
+    while (old) {
+        jseg *n = old->retired_next;
+        old->retired_next = rev;
+        rev = old;
+        old = n;
+    }
+    for (jseg *s = rev; s;) {
+        jseg *n = s->retired_next;
+        if (sync && ok && sync_segment(j, s) != 0)
+            ok = 0;
+        jseg_close(s);
+        s = n;
+    }
+    if (sync && ok && sync_segment(j, cur) != 0)
+        ok = 0;
+    if (!ok) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    if (sync && target > atomic_load(&j->durable))
+        announce_durable(j, target);
+}
+
+static void make_spare(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    int go = !j->spare && !j->making && j->cur && journal_mono_ns() >= j->spare_retry_ns;
+    uint32_t index = go ? j->cur->index + 1 : 0;
+    if (go)
+        j->making = 1;
+    pthread_mutex_unlock(&j->mu);
+    if (!go)
+        return;
+    char err[300];
+    jseg *s = make_segment(j, index, 1, err, sizeof err);
+    pthread_mutex_lock(&j->mu);
+    j->making = 0;
+    j->spare = s;
+    if (!s) {
+        snprintf(j->error, sizeof j->error, "%s", err);
+        j->spare_retry_ns = journal_mono_ns() + 1000000000; /* try again in a second */
+    }
+    pthread_cond_broadcast(&j->made);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* Reap a finished snapshot child. */
+static void reap_snapshot(journal *j, int block)
+{
+    pid_t pid = atomic_load(&j->snap_pid);
+    if (pid <= 0)
+        return;
+    int status;
+    pid_t r = waitpid(pid, &status, block ? 0 : WNOHANG);
+    if (r == 0)
+        return;
+    char path[SEG_PATH_MAX];
+    snap_path(path, sizeof path, j->dir, j->snap_running_seq);
+    if (r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        atomic_store(&j->snap_seq, j->snap_running_seq);
+    else if (r < 0 && access(path, F_OK) == 0) /* reaped elsewhere (SIGCHLD ignored) */
+        atomic_store(&j->snap_seq, j->snap_running_seq);
+    else
+        journal_set_error(j, "snapshot at seq %llu failed (see the log of the child)",
+                          (unsigned long long)j->snap_running_seq);
+    atomic_store(&j->snap_pid, 0);
+}
+
+/* Sleep on `sleeping` (already set to `state`) unless woken, for ns. */
+static void doze(journal *j, uint32_t state, int64_t ns)
+{
+    struct timespec ts = {ns / 1000000000, ns % 1000000000};
+    futex(&j->sleeping, FUTEX_WAIT, state, &ts);
+    atomic_store(&j->sleeping, SLEEP_AWAKE);
+}
+
+static void *syncer_main(void *arg)
+{
+    journal *j = arg;
+    int batch = j->durability == JOURNAL_BATCH;
+    int64_t last_sync = 0;
+    for (;;) {
+        reap_snapshot(j, 0);
+        make_spare(j);
+        if (atomic_load(&j->stop))
+            break;
+        int kicked = atomic_exchange(&j->kick, 0);
+        uint64_t w = atomic_load(&j->written), d = atomic_load(&j->durable);
+        if (!batch || w == d || atomic_load(&j->failed)) {
+            if (kicked)
+                sync_all(j, batch); /* retired segments: unmap (and sync) */
+            atomic_store(&j->sleeping, SLEEP_IDLE);
+            if (!atomic_load(&j->stop) && !atomic_load(&j->kick) &&
+                (!batch || atomic_load(&j->written) == d || atomic_load(&j->failed)))
+                doze(j, SLEEP_IDLE, 100 * 1000 * 1000);
+            atomic_store(&j->sleeping, SLEEP_AWAKE);
+            continue;
+        }
+        int64_t now = journal_mono_ns(), due = last_sync + (int64_t)j->batch_us * 1000;
+        if (now < due && w - d < j->batch_records && !atomic_load(&j->waiters)) {
+            atomic_store(&j->sleeping, SLEEP_PACING);
+            doze(j, SLEEP_PACING, due - now);
+            continue;
+        }
+        last_sync = now;
+        sync_all(j, 1);
+    }
+    /* Closing: everything to disk, in every mode. */
+    reap_snapshot(j, 1);
+    sync_all(j, 1);
+    return NULL;
+}
+
+int journal_start(journal *j, char *err, size_t errlen)
+{
+    int rc = pthread_create(&j->syncer, NULL, syncer_main, j);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the syncer thread: %s", strerror(rc));
+        return -1;
+    }
+    j->started = 1;
+    return 0;
+}
+
+/* ---- snapshots ---- */
+
+int journal_snapshot(journal *j, const bourse_engine *e)
+{
+    if (atomic_load(&j->snap_pid) > 0)
+        return 1;
+    /* The segments that may still hold unsynced commands up to `seq`. */
+    int fds[8], nfds = 0;
+    pthread_mutex_lock(&j->mu);
+    fds[nfds++] = j->cur->fd;
+    for (jseg *s = j->retired; s && nfds < 8; s = s->retired_next)
+        fds[nfds++] = s->fd;
+    pthread_mutex_unlock(&j->mu);
+    j->snap_running_seq = j->last_seq;
+    pid_t pid = fork();
+    if (pid < 0) {
+        journal_set_error(j, "snapshot: fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        /* The child: only the engine's memory and plain system calls. */
+        char err[512];
+        snap_info in = {.seq = j->snap_running_seq, .ts_ns = j->last_ts, .flags = j->hdr.flags};
+        if (snap_save(j->dir, e, &in, fds, nfds, err, sizeof err) != 0) {
+            ssize_t w = write(2, "bourse: snapshot: ", 18);
+            w = write(2, err, strlen(err));
+            w = write(2, "\n", 1);
+            (void)w;
+            _exit(1);
+        }
+        _exit(0);
+    }
+    atomic_store(&j->snap_pid, pid);
+    return 0;
+}
+
+uint64_t journal_snapshot_seq(const journal *j)
+{
+    return atomic_load(&((journal *)j)->snap_seq);
+}
+
+/* ---- closing ---- */
+
+void journal_free(journal *j)
+{
+    if (!j)
+        return;
+    jseg_close(j->cur);
+    jseg_close(j->spare);
+    for (jseg *s = j->retired; s;) {
+        jseg *n = s->retired_next;
+        jseg_close(s);
+        s = n;
+    }
+    if (j->dirfd >= 0)
+        close(j->dirfd);
+    if (j->notify_fd >= 0)
+        close(j->notify_fd);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->made);
+    free(j);
+}
+
+int journal_close(journal *j, char *err, size_t errlen)
+{
+    if (!j)
+        return 0;
+    int rc = 0;
+    if (j->started) {
+        atomic_store(&j->stop, 1);
+        if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
+            futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+        pthread_join(j->syncer, NULL);
+    }
+    if (atomic_load(&j->failed) || (j->started && atomic_load(&j->durable) < j->last_seq)) {
+        snprintf(err, errlen, "%s", j->error[0] ? j->error : "journal: final sync failed");
+        rc = -1;
+    }
+    journal_free(j);
+    return rc;
+}
+
+/* ---- archiving ---- */
+
+/* The seq of a segment file's first record, 0 when it has none. */
+static uint64_t segment_first_seq(const char *dir, uint32_t index)
+{
+    char path[SEG_PATH_MAX];
+    seg_path(path, sizeof path, dir, index);
+    uint8_t buf[REC_MAX];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf, SEG_HEADER) : -1;
+    if (fd >= 0)
+        close(fd);
+    bourse_cmd c;
+    rec_prev prev = {0, 0};
+    const char *why;
+    return n > 0 && rec_decode(buf, (size_t)n, &c, &prev, &why) > 0 ? c.seq : 0;
+}
+
+static int archive_file(journal *j, const char *name)
+{
+    char from[SEG_PATH_MAX + 64], to[SEG_PATH_MAX + 80];
+    snprintf(from, sizeof from, "%s/%s", j->dir, name);
+    snprintf(to, sizeof to, "%s/archive/%s", j->dir, name);
+    if (rename(from, to) != 0) {
+        journal_set_error(j, "%s: cannot archive: %s", from, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int journal_archive(journal *j)
+{
+    reap_snapshot(j, 0);
+    uint64_t snap = atomic_load(&j->snap_seq);
+    if (!snap)
+        return 0;
+    char err[300], dir[SEG_PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/archive", j->dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        journal_set_error(j, "%s: cannot create: %s", dir, strerror(errno));
+        return -1;
+    }
+    int moved = 0;
+    uint32_t *idx;
+    size_t n;
+    if (seg_list(j->dir, &idx, &n, err, sizeof err) != 0) {
+        journal_set_error(j, "%s", err);
+        return -1;
+    }
+    /* Segment k is superseded when the one after it starts at or before
+     * snap + 1 (never the current one or later). */
+    for (size_t k = 0; k + 1 < n && idx[k + 1] <= j->cur->index; k++) {
+        uint64_t next_first = segment_first_seq(j->dir, idx[k + 1]);
+        if (!next_first || next_first > snap + 1)
+            break;
+        char name[32];
+        snprintf(name, sizeof name, "%08u.seg", idx[k]);
+        if (archive_file(j, name) != 0)
+            break;
+        moved++;
+    }
+    free(idx);
+    uint64_t *seqs;
+    if (snap_list(j->dir, &seqs, &n, err, sizeof err) == 0) {
+        for (size_t k = 0; k < n && seqs[k] < snap; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "snap-%020llu.snap", (unsigned long long)seqs[k]);
+            if (archive_file(j, name) == 0)
+                moved++;
+        }
+        free(seqs);
+    }
+    fsync(j->dirfd);
+    return moved;
+}

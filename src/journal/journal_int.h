@@ -1,0 +1,83 @@
+/*
+ * journal_int.h - the journal's state, shared by journal.c (writing,
+ * syncing, snapshots) and recover.c (opening a data directory).
+ */
+#ifndef BOURSE_JOURNAL_INT_H
+#define BOURSE_JOURNAL_INT_H
+
+#include "journal.h"
+#include "record.h"
+#include "segment.h"
+#include "snapfile.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+/* A mapped segment.  `off` is the engine thread's; the rest is fixed. */
+typedef struct jseg {
+    uint32_t index;
+    int fd;
+    uint8_t *base;
+    uint64_t size;
+    uint64_t off;
+    int dir_synced; /* its directory entry is known to be on disk */
+    struct jseg *retired_next;
+} jseg;
+
+struct journal {
+    char dir[SEG_PATH_MAX];
+    int dirfd;
+    int durability;
+    uint64_t segment_bytes;
+    uint32_t batch_us, batch_records;
+    int64_t (*clock_ns)(void *);
+    void *clock_ctx;
+    seg_header hdr; /* for new segments: limits and flags (index, bytes set per file) */
+    journal_recovery rec;
+
+    /* The engine thread's. */
+    jseg *cur; /* replaced only under mu, so the syncer may read it there */
+    uint64_t last_seq;
+    int64_t last_ts;
+    rec_prev prev;
+    int started;
+    char error_copy[512];
+
+    /* Shared under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t made;
+    jseg *spare;   /* the next segment, made ahead by the syncer */
+    int making;    /* someone is making the spare */
+    int64_t spare_retry_ns;
+    jseg *retired; /* full segments, newest first, for the syncer */
+    char error[512];
+
+    /* Lock-free. */
+    _Atomic uint64_t written; /* last seq fully written to the mapping */
+    _Atomic uint64_t durable; /* last seq synced (batch, sync) */
+    _Atomic uint32_t sleeping; /* futex: the syncer's state */
+    _Atomic uint32_t epoch;    /* futex: bumped at each durable advance */
+    _Atomic uint32_t waiters;
+    _Atomic int kick; /* a segment was retired */
+    _Atomic int stop;
+    _Atomic int failed;
+    int notify_fd;
+    pthread_t syncer;
+
+    /* Snapshots: the child's pid (0: none running) and seq. */
+    _Atomic int snap_pid;
+    uint64_t snap_running_seq;
+    _Atomic uint64_t snap_seq; /* newest complete */
+};
+
+int64_t journal_mono_ns(void);
+int64_t journal_realtime_ns(void *ctx);
+void journal_set_error(journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void journal_warn(const journal_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, size_t errlen);
+void jseg_close(jseg *s);
+int journal_start(journal *j, char *err, size_t errlen);
+void journal_free(journal *j);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * record.c - encoding and decoding of journal records (see record.h).
+ *
+ * References to users and symbols are ids, shifted so that small numbers
+ * are free for the cases that carry a name instead:
+ *     user:   0 = unknown (BOURSE_NONE), a name follows;  n = id n-1
+ *     symbol: 0 = unknown, a name follows;  1 = CASH;  n = id n-2
+ * A name is a length byte and that many bytes.  Quantities and prices are
+ * unsigned varints (7 bits a byte, least significant first).
+ */
+#include "record.h"
+
+#include "crc32c.h"
+
+#include <string.h>
+
+/* ---- validation ---- */
+
+/* 1: user names and order ids, 2: symbols (both: A-Z 0-9). */
+static const uint8_t name_class[256] = {
+    ['-'] = 1, ['_'] = 1, ['.'] = 2,
+    ['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3,
+    ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3,
+    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3,
+    ['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3,
+    ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3, ['U'] = 3,
+    ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+/* A zero-padded name of 1..max characters of class `cls`. */
+static int name_valid(const char *s, size_t max, int cls)
+{
+    size_t n = 0;
+    while (n < max && s[n])
+        if (!(name_class[(unsigned char)s[n++]] & cls))
+            return 0;
+    for (size_t i = n; i < max; i++)
+        if (s[i])
+            return 0;
+    return n > 0;
+}
+
+static int user_valid(const bourse_name *n)
+{
+    return name_valid(n->s, BOURSE_NAME_LEN, 1);
+}
+
+static int symbol_valid(const bourse_symbol_name *n)
+{
+    return name_valid(n->s, BOURSE_SYMBOL_LEN, 2) && memcmp(n->s, "CASH\0\0\0\0", 8) != 0;
+}
+
+static int in_range(int64_t v, int64_t lo, int64_t hi)
+{
+    return v >= lo && v <= hi;
+}
+
+static const char *check_user(const bourse_cmd *c)
+{
+    return c->user != BOURSE_NONE || user_valid(&c->user_name) ? NULL : "bad user name";
+}
+
+static const char *check_symbol(const bourse_cmd *c, int cash_ok)
+{
+    if (c->symbol == BOURSE_CASH)
+        return cash_ok ? NULL : "CASH is not a symbol here";
+    return c->symbol != BOURSE_NONE || symbol_valid(&c->symbol_name) ? NULL : "bad symbol name";
+}
+
+static const char *check_order_fields(const bourse_cmd *c)
+{
+    if (!in_range(c->qty, 1, BOURSE_QTY_MAX))
+        return "quantity out of range";
+    if (!in_range(c->price, 1, BOURSE_PRICE_MAX))
+        return "price out of range";
+    return user_valid(&c->oid) ? NULL : "bad order id";
+}
+
+const char *rec_check(const bourse_cmd *c)
+{
+    const char *why;
+    switch (c->type) {
+    case BOURSE_CMD_SYMBOL: return symbol_valid(&c->symbol_name) ? NULL : "bad symbol name";
+    case BOURSE_CMD_USER: return user_valid(&c->user_name) ? NULL : "bad user name";
+    case BOURSE_CMD_DEPOSIT:
+    case BOURSE_CMD_WITHDRAW:
+        if ((why = check_user(c)) || (why = check_symbol(c, 1)))
+            return why;
+        return in_range(c->qty, 1, c->symbol == BOURSE_CASH ? BOURSE_CASH_MAX : BOURSE_TOTAL_MAX)
+                   ? NULL
+                   : "amount out of range";
+    case BOURSE_CMD_LIMIT:
+        if ((why = check_user(c)))
+            return why;
+        return in_range(c->qty, 0, BOURSE_TOTAL_MAX) ? NULL : "limit out of range";
+    case BOURSE_CMD_OPEN:
+    case BOURSE_CMD_CLOSE: return NULL;
+    case BOURSE_CMD_ORDER:
+        if (c->side > BOURSE_SELL || c->tif > BOURSE_FOK)
+            return "bad side or time in force";
+        if ((why = check_user(c)) || (why = check_symbol(c, 0)))
+            return why;
+        return check_order_fields(c);
+    case BOURSE_CMD_CANCEL:
+        if ((why = check_user(c)))
+            return why;
+        return user_valid(&c->oid) ? NULL : "bad order id";
+    case BOURSE_CMD_REPLACE:
+        if ((why = check_user(c)) || (why = check_order_fields(c)))
+            return why;
+        return user_valid(&c->new_oid) ? NULL : "bad new order id";
+    case BOURSE_CMD_BOOK: return check_symbol(c, 0);
+    case BOURSE_CMD_BALANCE: return check_user(c);
+    default: return "unknown command type";
+    }
+}
+
+/* ---- encoding ---- */
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static uint8_t *put_name(uint8_t *p, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    *p++ = (uint8_t)n;
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static uint8_t *put_user(uint8_t *p, const bourse_cmd *c)
+{
+    if (c->user != BOURSE_NONE)
+        return put_varint(p, (uint64_t)c->user + 1);
+    *p++ = 0;
+    return put_name(p, c->user_name.s, BOURSE_NAME_LEN);
+}
+
+static uint8_t *put_symbol(uint8_t *p, const bourse_cmd *c)
+{
+    if (c->symbol == BOURSE_CASH) {
+        *p++ = 1;
+        return p;
+    }
+    if (c->symbol != BOURSE_NONE)
+        return put_varint(p, (uint64_t)c->symbol + 2);
+    *p++ = 0;
+    return put_name(p, c->symbol_name.s, BOURSE_SYMBOL_LEN);
+}
+
+size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
+{
+    uint8_t *p = out + 1;
+    p = put_varint(p, c->seq - prev->seq);
+    uint64_t dt = (uint64_t)c->ts_ns - (uint64_t)prev->ts;
+    p = put_varint(p, (dt << 1) ^ (uint64_t)((int64_t)dt >> 63)); /* zigzag */
+    uint8_t kind = c->type;
+    if (c->type == BOURSE_CMD_ORDER)
+        kind |= (uint8_t)(c->side << 4 | c->tif << 5);
+    *p++ = kind;
+    switch (c->type) {
+    case BOURSE_CMD_SYMBOL: p = put_name(p, c->symbol_name.s, BOURSE_SYMBOL_LEN); break;
+    case BOURSE_CMD_USER: p = put_name(p, c->user_name.s, BOURSE_NAME_LEN); break;
+    case BOURSE_CMD_DEPOSIT:
+    case BOURSE_CMD_WITHDRAW:
+        p = put_user(p, c);
+        p = put_symbol(p, c);
+        p = put_varint(p, (uint64_t)c->qty);
+        break;
+    case BOURSE_CMD_LIMIT:
+        p = put_user(p, c);
+        p = put_varint(p, (uint64_t)c->qty);
+        break;
+    case BOURSE_CMD_ORDER:
+        p = put_user(p, c);
+        p = put_symbol(p, c);
+        p = put_name(p, c->oid.s, BOURSE_NAME_LEN);
+        p = put_varint(p, (uint64_t)c->qty);
+        p = put_varint(p, (uint64_t)c->price);
+        break;
+    case BOURSE_CMD_CANCEL:
+        p = put_user(p, c);
+        p = put_name(p, c->oid.s, BOURSE_NAME_LEN);
+        break;
+    case BOURSE_CMD_REPLACE:
+        p = put_user(p, c);
+        p = put_name(p, c->oid.s, BOURSE_NAME_LEN);
+        p = put_name(p, c->new_oid.s, BOURSE_NAME_LEN);
+        p = put_varint(p, (uint64_t)c->qty);
+        p = put_varint(p, (uint64_t)c->price);
+        break;
+    case BOURSE_CMD_BOOK: p = put_symbol(p, c); break;
+    case BOURSE_CMD_BALANCE: p = put_user(p, c); break;
+    default: break; /* OPEN, CLOSE */
+    }
+    out[0] = (uint8_t)(p - out - 1);
+    uint32_t crc = crc32c(0, out, (size_t)(p - out));
+    memcpy(p, &crc, 4); /* little-endian hosts only, as everywhere in Bourse */
+    prev->seq = c->seq;
+    prev->ts = c->ts_ns;
+    return (size_t)(p - out) + 4;
+}
+
+/* ---- decoding ---- */
+
+typedef struct cursor {
+    const uint8_t *p, *end;
+    int bad;
+} cursor;
+
+static uint64_t get_varint(cursor *k)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (k->p == k->end) {
+            k->bad = 1;
+            return 0;
+        }
+        uint8_t b = *k->p++;
+        if (shift == 63 && b > 1)
+            break;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    k->bad = 1;
+    return 0;
+}
+
+static void get_name(cursor *k, char *s, size_t max)
+{
+    if (k->p == k->end || *k->p > max || (size_t)(k->end - k->p - 1) < *k->p) {
+        k->bad = 1;
+        return;
+    }
+    size_t n = *k->p++;
+    memcpy(s, k->p, n);
+    k->p += n;
+}
+
+static void get_user(cursor *k, bourse_cmd *c)
+{
+    uint64_t u = get_varint(k);
+    if (u == 0) {
+        c->user = BOURSE_NONE;
+        get_name(k, c->user_name.s, BOURSE_NAME_LEN);
+    } else if (u - 1 >= BOURSE_CASH) {
+        k->bad = 1;
+    } else {
+        c->user = (uint32_t)(u - 1);
+    }
+}
+
+static void get_symbol(cursor *k, bourse_cmd *c)
+{
+    uint64_t s = get_varint(k);
+    if (s == 0) {
+        c->symbol = BOURSE_NONE;
+        get_name(k, c->symbol_name.s, BOURSE_SYMBOL_LEN);
+    } else if (s == 1) {
+        c->symbol = BOURSE_CASH;
+    } else if (s - 2 >= BOURSE_CASH) {
+        k->bad = 1;
+    } else {
+        c->symbol = (uint32_t)(s - 2);
+    }
+}
+
+int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, const char **why)
+{
+    if (avail == 0)
+        return REC_SHORT;
+    size_t len = buf[0];
+    if (len == 0)
+        return REC_END;
+    if (len > REC_BODY_MAX) {
+        *why = "bad record length";
+        return REC_BAD;
+    }
+    if (avail < 1 + len + 4)
+        return REC_SHORT;
+    uint32_t want;
+    memcpy(&want, buf + 1 + len, 4);
+    if (crc32c(0, buf, 1 + len) != want) {
+        *why = "checksum mismatch";
+        return REC_BAD;
+    }
+    memset(c, 0, sizeof *c);
+    c->user = c->symbol = BOURSE_NONE;
+    cursor k = {buf + 1, buf + 1 + len, 0};
+    uint64_t dseq = get_varint(&k);
+    uint64_t zz = get_varint(&k);
+    uint64_t dt = (zz >> 1) ^ (0 - (zz & 1));
+    if (k.bad || k.p == k.end) {
+        *why = "truncated record header";
+        return REC_BAD;
+    }
+    uint8_t kind = *k.p++;
+    c->type = kind & 15;
+    c->seq = prev->seq + dseq;
+    c->ts_ns = (int64_t)((uint64_t)prev->ts + dt);
+    if (c->type == BOURSE_CMD_ORDER) {
+        c->side = kind >> 4 & 1;
+        c->tif = kind >> 5 & 3;
+    } else if (kind >> 4) {
+        *why = "bad command kind";
+        return REC_BAD;
+    }
+    switch (c->type) {
+    case BOURSE_CMD_SYMBOL: get_name(&k, c->symbol_name.s, BOURSE_SYMBOL_LEN); break;
+    case BOURSE_CMD_USER: get_name(&k, c->user_name.s, BOURSE_NAME_LEN); break;
+    case BOURSE_CMD_DEPOSIT:
+    case BOURSE_CMD_WITHDRAW:
+        get_user(&k, c);
+        get_symbol(&k, c);
+        c->qty = (int64_t)get_varint(&k);
+        break;
+    case BOURSE_CMD_LIMIT:
+        get_user(&k, c);
+        c->qty = (int64_t)get_varint(&k);
+        break;
+    case BOURSE_CMD_ORDER:
+        get_user(&k, c);
+        get_symbol(&k, c);
+        get_name(&k, c->oid.s, BOURSE_NAME_LEN);
+        c->qty = (int64_t)get_varint(&k);
+        c->price = (int64_t)get_varint(&k);
+        break;
+    case BOURSE_CMD_CANCEL:
+        get_user(&k, c);
+        get_name(&k, c->oid.s, BOURSE_NAME_LEN);
+        break;
+    case BOURSE_CMD_REPLACE:
+        get_user(&k, c);
+        get_name(&k, c->oid.s, BOURSE_NAME_LEN);
+        get_name(&k, c->new_oid.s, BOURSE_NAME_LEN);
+        c->qty = (int64_t)get_varint(&k);
+        c->price = (int64_t)get_varint(&k);
+        break;
+    case BOURSE_CMD_BOOK: get_symbol(&k, c); break;
+    case BOURSE_CMD_BALANCE: get_user(&k, c); break;
+    default: break;
+    }
+    if (k.bad || k.p != k.end) {
+        *why = k.bad ? "truncated command" : "trailing bytes in record";
+        return REC_BAD;
+    }
+    if ((*why = rec_check(c)) != NULL)
+        return REC_BAD;
+    prev->seq = c->seq;
+    prev->ts = c->ts_ns;
+    return (int)(1 + len + 4);
+}
