@@ -29,7 +29,7 @@ SHELL_OBJ := $(call obj,$(SHELL_SRC))
 CLI_OBJ   := $(call obj,$(CLI_SRC) $(BENCH_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps test check run bench fuzz clean format
+.PHONY: all deps test check run bench load fuzz clean format
 all: deps $(BUILD)/bourse
 
 deps:
@@ -62,13 +62,25 @@ test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory check BUILD=build/san SAN=1 CC=clang
 
+# The exchange with its defaults: data in $(BUILD)/data, orders on port 9001.
 run: all
-	$(BUILD)/bourse replay examples/demo.txt
+	@echo "Starting the exchange (data in $(BUILD)/data; Ctrl-C stops it)."
+	@echo "In another terminal, make a trader and trade:"
+	@echo "  $(BUILD)/bourse admin --data $(BUILD)/data user alice"
+	@echo "  $(BUILD)/bourse admin --data $(BUILD)/data deposit alice CASH 100000"
+	@echo "  echo secret | $(BUILD)/bourse admin --data $(BUILD)/data password alice"
+	@echo "  echo 'buy alice o1 AAPL 10 150' | BOURSE_PASSWORD=secret $(BUILD)/bourse client --order-port 9001 --user alice"
+	@echo "  $(BUILD)/bourse load --data $(BUILD)/data --order-port 9001 --users 10 --rate 10000 --seconds 5"
+	$(BUILD)/bourse serve --data $(BUILD)/data
 
 bench: all
 	$(BUILD)/bourse bench --workload exchange-core
 	$(BUILD)/bourse bench --workload multi
 	$(BUILD)/bourse bench --workload big
+
+# Long runs of the server under load (minutes): throughput, latency, sessions.
+load: all
+	@sh scripts/load.sh $(BUILD)/bourse
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

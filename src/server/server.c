@@ -155,7 +155,7 @@ static int durability_of(const char *name)
 static int open_state(srv *s)
 {
     const srv_config *cfg = s->cfg;
-    if (!journal_open) {
+    if (!SRV_JOURNAL_LINKED) {
         srv_log("built without the journal: state is kept in memory only");
         s->engine = bourse_engine_new(&cfg->limits);
         return s->engine ? 0 : -1;
