@@ -41,7 +41,7 @@
 int admin_connect(const char *dir);
 
 enum { K_PASSIVE = 1, K_IOC, K_REPLACE, K_CANCEL };
-enum { F_ACKED = 1, F_EXEC = 2 };
+enum { F_ACKED = 1, F_EXEC = 2, F_DURABLE = 4 /* Accepted or Replaced */ };
 enum { REST = 64, OUTBUF = 1 << 16, INBUF = 1 << 16 };
 
 typedef struct lsess {
@@ -58,7 +58,7 @@ typedef struct lsess {
 } lsess;
 
 typedef struct load {
-    const char *dir, *host;
+    const char *dir, *host, *acked_path;
     uint16_t port;
     uint32_t users, sessions, nsyms;
     uint64_t rate;
@@ -324,7 +324,7 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
     case OUCH_ACCEPTED:
         l->acked++;
         if (!(l->flags[n] & F_ACKED)) {
-            l->flags[n] |= F_ACKED;
+            l->flags[n] |= F_ACKED | F_DURABLE;
             hist_record(&l->rtt_ack, (uint64_t)(now - l->due[n]));
         }
         break;
@@ -347,7 +347,7 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
         l->flags[n] |= F_ACKED;
         break;
     case OUCH_REPLACED:
-        l->flags[n] |= F_ACKED;
+        l->flags[n] |= F_ACKED | F_DURABLE;
         break;
     }
 }
@@ -446,6 +446,26 @@ static void run(load *l)
             l->errors++;
 }
 
+/* Orders the server acknowledged: Accepted, or Replaced under their token. */
+static void write_acked(load *l)
+{
+    FILE *f = fopen(l->acked_path, "w");
+    if (!f) {
+        cli_error("load: %s: %s", l->acked_path, strerror(errno));
+        return;
+    }
+    for (uint64_t n = 0; n < l->sent; n++) {
+        if (!(l->flags[n] & F_DURABLE))
+            continue;
+        char user[17];
+        bourse_name t;
+        user_name(l->s[n % l->sessions].user, user);
+        token_of(l, n, &t);
+        fprintf(f, "%s %s\n", user, t.s);
+    }
+    fclose(f);
+}
+
 /* --- the echo baseline --------------------------------------------------- */
 
 static void *echo_main(void *arg)
@@ -509,7 +529,9 @@ static void help(FILE *f)
           "of orders, cancels and replaces at R per second for S seconds (R = 0: the\n"
           "sessions only stay logged in).  Prints round-trip percentiles to Accepted\n"
           "and to Executed, measured from each order's intended send time, next to a\n"
-          "bare TCP echo round trip on loopback; --json prints one JSON object.\n",
+          "bare TCP echo round trip on loopback; --json prints one JSON object.\n"
+          "--acked FILE writes `USER ORDERID` for every order the server acknowledged\n"
+          "(Accepted or Replaced), for checking recovery after a crash.\n",
           f);
 }
 
@@ -581,6 +603,8 @@ static int parse(load *l, int argc, char **argv)
             l->seconds = (double)cli_number(a, v, 86400);
         } else if (!strcmp(a, "--symbols")) {
             syms = v;
+        } else if (!strcmp(a, "--acked")) {
+            l->acked_path = v;
         } else {
             cli_error("load: unknown option '%s'", a);
             help(stderr);
@@ -678,6 +702,8 @@ int cmd_load(int argc, char **argv)
                        "at the end\n",
                     rss0 / 1024, rss1 / 1024, l.sessions, per_session, rss2 / 1024);
     }
+    if (l.acked_path)
+        write_acked(&l);
     for (uint32_t i = 0; i < l.sessions; i++) {
         close(l.s[i].fd);
         free(l.s[i].out);
