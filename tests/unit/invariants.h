@@ -33,12 +33,12 @@ static int inv_fail(const char *tag, const char *fmt, ...)
     return 1;
 }
 
-#define INV(cond, ...)                                                                                 \
-    do {                                                                                               \
-        if (!(cond)) {                                                                                 \
-            bad += inv_fail(tag, __VA_ARGS__);                                                         \
-            goto done;                                                                                 \
-        }                                                                                              \
+#define INV(cond, ...)                                                                                       \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            bad += inv_fail(tag, __VA_ARGS__);                                                               \
+            goto done;                                                                                       \
+        }                                                                                                    \
     } while (0)
 
 /* Walk one side of one book; add what its orders hold to the sums. */
@@ -56,11 +56,11 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
             side);
         INV(s->keys[i] == side_key(side, l->price), "sym %u side %d: key %lld for price %lld", sym, side,
             (long long)s->keys[i], (long long)l->price);
-        INV(l->symbol == sym && l->side == side, "level %u: symbol/side %u/%d, in book %u/%d", lv,
-            l->symbol, l->side, sym, side);
+        INV(l->symbol == sym && l->side == side, "level %u: symbol/side %u/%d, in book %u/%d", lv, l->symbol,
+            l->side, sym, side);
         INV(l->price >= 1 && l->price <= BOURSE_PRICE_MAX, "level %u: price %lld", lv, (long long)l->price);
-        INV(u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv,
-            "level %u: not found by key", lv);
+        INV(u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv, "level %u: not found by key",
+            lv);
         int64_t qty = 0;
         uint32_t count = 0, prev = NIL;
         for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -77,8 +77,8 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
             INV(ord->tif == BOURSE_DAY || ord->tif == BOURSE_GTC, "order %u: resting with tif %d", o,
                 ord->tif);
             bool used;
-            INV(idmap_find(e, ord->user, &ord->oid, &used) == o && used, "order %u (%.16s): not in id map",
-                o, ord->oid.s);
+            INV(idmap_find(e, ord->user, &ord->oid, &used) == o && used, "order %u (%.16s): not in id map", o,
+                ord->oid.s);
             qty += ord->qty;
             count++;
             if (side == BOURSE_BUY)
@@ -145,8 +145,8 @@ static int inv_check(const bourse_engine *e, const char *tag)
             (long long)a->cash_held);
         INV(a->cash_held == cash_held[u], "user %u: cash held %lld, open buys hold %lld", u,
             (long long)a->cash_held, (long long)cash_held[u]);
-        INV(a->open_qty == open_qty[u], "user %u: open_qty %lld, orders have %lld", u,
-            (long long)a->open_qty, (long long)open_qty[u]);
+        INV(a->open_qty == open_qty[u], "user %u: open_qty %lld, orders have %lld", u, (long long)a->open_qty,
+            (long long)open_qty[u]);
         INV(day_traded(e, a) >= 0, "user %u: traded %lld", u, (long long)day_traded(e, a));
         cash_sum += a->cash + a->cash_held;
         /* Positions chained in strictly increasing symbol-name order. */
@@ -175,8 +175,8 @@ static int inv_check(const bourse_engine *e, const char *tag)
         const position *ps = &e->positions[p];
         INV(ps->avail >= 0 && ps->held >= 0, "position %u: avail %lld held %lld", p, (long long)ps->avail,
             (long long)ps->held);
-        INV(ps->held == pos_held[p], "position %u: held %lld, open sells hold %lld", p,
-            (long long)ps->held, (long long)pos_held[p]);
+        INV(ps->held == pos_held[p], "position %u: held %lld, open sells hold %lld", p, (long long)ps->held,
+            (long long)pos_held[p]);
         INV(u64map_get(&e->position_by_key, (uint64_t)ps->user << 32 | ps->symbol) == p,
             "position %u: not found by key", p);
         if (ps->symbol < e->nsymbols)

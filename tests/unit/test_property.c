@@ -26,14 +26,13 @@
  * 2,000 scenarios); BOURSE_SEED=S runs the one scenario S, and with
  * BOURSE_DUMP=1 prints it as a golden scenario file (see tests/sh/scenarios.sh).
  */
+#include "bourse/text.h"
 #include "check.h"
 #include "invariants.h"
-#include "bourse/text.h"
 #include "model.h"
 
 #include <stdarg.h>
 #include <string.h>
-
 
 static uint64_t rng;
 
@@ -170,8 +169,8 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         e->nusers, m->nusers, e->nsymbols, m->nsyms);
     INV(e->npositions == (uint32_t)m->npositions && e->order_by_id.n == (uint32_t)m->nids &&
             e->norders == (uint32_t)m->nlive && e->is_open == (bool)m->open,
-        "positions %u/%d ids %u/%d orders %u/%d open %d/%d", e->npositions, m->npositions,
-        e->order_by_id.n, m->nids, e->norders, m->nlive, e->is_open, m->open);
+        "positions %u/%d ids %u/%d orders %u/%d open %d/%d", e->npositions, m->npositions, e->order_by_id.n,
+        m->nids, e->norders, m->nlive, e->is_open, m->open);
     INV(e->cash_total == m->cash_total, "cash total %lld, model %lld", (long long)e->cash_total,
         (long long)m->cash_total);
     for (uint32_t u = 0; u < e->nusers; u++) {
@@ -267,7 +266,10 @@ static int64_t pick_price(gen *g, int s, int side)
 static int64_t pick_qty(void)
 {
     int r = (int)rint_in(0, 99);
-    return r < 70 ? rint_in(1, 20) : r < 90 ? rint_in(21, 200) : r < 99 ? rint_in(201, 2000) : rint_in(1, 100000);
+    return r < 70   ? rint_in(1, 20)
+           : r < 90 ? rint_in(21, 200)
+           : r < 99 ? rint_in(201, 2000)
+                    : rint_in(1, 100000);
 }
 
 static int old_oid(gen *g)
@@ -413,8 +415,8 @@ static int gen_setup(gen *g, tcmd *out)
         out[n++] = (tcmd){.type = BOURSE_CMD_DEPOSIT, .user = users[i], .sym = CASH, .qty = cash};
         for (int k = 0; k < ns; k++)
             if (chance(75))
-                out[n++] = (tcmd){.type = BOURSE_CMD_DEPOSIT, .user = users[i], .sym = syms[k],
-                                  .qty = rint_in(10, 2000)};
+                out[n++] = (tcmd){
+                    .type = BOURSE_CMD_DEPOSIT, .user = users[i], .sym = syms[k], .qty = rint_in(10, 2000)};
     }
     return n;
 }
@@ -572,14 +574,34 @@ static void test_random_scenarios(void)
 /* The generator must actually reach every rule, or the runs prove little. */
 static void test_coverage(void)
 {
-    static const char *const want[] = {
-        "OK", "ACCEPTED", "TRADE", "REPLACED", "LEVEL", "BALANCE", "CANCELED USER", "CANCELED IOC",
-        "CANCELED FOK", "CANCELED SELF_TRADE", "CANCELED SESSION_END", "REJECTED MARKET_CLOSED",
-        "REJECTED UNKNOWN_USER", "REJECTED UNKNOWN_SYMBOL", "REJECTED UNKNOWN_ORDER",
-        "REJECTED DUPLICATE_ID", "REJECTED INSUFFICIENT_CASH", "REJECTED INSUFFICIENT_SHARES",
-        "REJECTED DAILY_LIMIT", "REJECTED CAPACITY", "ERROR UNKNOWN_USER", "ERROR UNKNOWN_SYMBOL",
-        "ERROR DUPLICATE_USER", "ERROR DUPLICATE_SYMBOL", "ERROR INSUFFICIENT_CASH",
-        "ERROR INSUFFICIENT_SHARES", "ERROR OVERFLOW", "ERROR CAPACITY"};
+    static const char *const want[] = {"OK",
+                                       "ACCEPTED",
+                                       "TRADE",
+                                       "REPLACED",
+                                       "LEVEL",
+                                       "BALANCE",
+                                       "CANCELED USER",
+                                       "CANCELED IOC",
+                                       "CANCELED FOK",
+                                       "CANCELED SELF_TRADE",
+                                       "CANCELED SESSION_END",
+                                       "REJECTED MARKET_CLOSED",
+                                       "REJECTED UNKNOWN_USER",
+                                       "REJECTED UNKNOWN_SYMBOL",
+                                       "REJECTED UNKNOWN_ORDER",
+                                       "REJECTED DUPLICATE_ID",
+                                       "REJECTED INSUFFICIENT_CASH",
+                                       "REJECTED INSUFFICIENT_SHARES",
+                                       "REJECTED DAILY_LIMIT",
+                                       "REJECTED CAPACITY",
+                                       "ERROR UNKNOWN_USER",
+                                       "ERROR UNKNOWN_SYMBOL",
+                                       "ERROR DUPLICATE_USER",
+                                       "ERROR DUPLICATE_SYMBOL",
+                                       "ERROR INSUFFICIENT_CASH",
+                                       "ERROR INSUFFICIENT_SHARES",
+                                       "ERROR OVERFLOW",
+                                       "ERROR CAPACITY"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (kind_count(want[i]) == 0) {
             printf("FAIL test_coverage: no '%s' event in any scenario\n", want[i]);
