@@ -33,25 +33,25 @@ e2e_start() {
     "$BOURSE" serve --data "$dir" --order-port 0 --feed-port 0 --http-port 0 "$@" 2>>"$dir.log" &
     PID=$!
     E2E_PIDS="$E2E_PIDS $PID"
-    i=0
-    while [ $i -lt 200 ]; do
+    e2e_i=0
+    while [ $e2e_i -lt 200 ]; do
         if [ "$(grep -c 'ready (session' "$dir.log" 2>/dev/null)" -gt "${ready0:-0}" ]; then
             PORT=$(grep -o 'listening on [0-9.]*:[0-9]*' "$dir.log" | tail -1 | sed 's/.*://')
             return 0
         fi
         kill -0 "$PID" 2>/dev/null || return 1
         sleep 0.05
-        i=$((i + 1))
+        e2e_i=$((e2e_i + 1))
     done
     return 1
 }
 
 # Wait (at most ~10 s) for $PID to exit; RC is its status (or 124).
 e2e_wait() {
-    i=0
-    while kill -0 "$PID" 2>/dev/null && [ $i -lt 200 ]; do
+    e2e_i=0
+    while kill -0 "$PID" 2>/dev/null && [ $e2e_i -lt 200 ]; do
         sleep 0.05
-        i=$((i + 1))
+        e2e_i=$((e2e_i + 1))
     done
     if kill -0 "$PID" 2>/dev/null; then
         kill -9 "$PID" 2>/dev/null

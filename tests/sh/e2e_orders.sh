@@ -79,7 +79,7 @@ out=$(printf 'buy carol c2 AAPL 1 1\n' | e2e_client carol 2>/dev/null)
 [ "$out" = "REJECTED carol c2 MARKET_CLOSED" ] && ok e2e_reject_market_closed || fail e2e_reject_market_closed "$out"
 
 # SIGTERM: clean exit 0; with the journal the state comes back on restart.
-before=$("$BOURSE" admin --data "$d" balance alice | tr '\n' ' ')
+before=$("$BOURSE" admin --data "$d" balance alice 2>&1 | tr '\n' ' ')
 e2e_stop TERM
 [ "$RC" = 0 ] && ok e2e_sigterm_exit_0 || fail e2e_sigterm_exit_0 "exit $RC: $(tail -3 "$d.log" | tr '\n' '|')"
 if e2e_has_journal "$d"; then
