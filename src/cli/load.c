@@ -72,7 +72,8 @@ typedef struct load {
     int64_t *due;   /* intended send time per order number */
     uint8_t *kind;  /* K_* */
     uint8_t *flags; /* F_* */
-    uint64_t sent, acked, rejected, errors, execs, canceled, disconnects;
+    uint64_t sent, acked, rejected, errors, execs, canceled, disconnects, unanswered;
+    uint64_t reasons[256]; /* rejects counted as errors, by reason */
     hist rtt_ack, rtt_exec, echo;
     uint64_t rng;
     uint32_t *dirty;
@@ -339,8 +340,10 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
         l->rejected++;
         l->flags[n] |= F_ACKED;
         /* a cancel or replace of an order that has traded meanwhile is normal */
-        if (r->reason != BOURSE_R_UNKNOWN_ORDER && r->reason != BOURSE_R_DUPLICATE_ID)
+        if (r->reason != BOURSE_R_UNKNOWN_ORDER && r->reason != BOURSE_R_DUPLICATE_ID) {
             l->errors++;
+            l->reasons[r->reason]++;
+        }
         break;
     case OUCH_CANCELED:
         l->canceled++;
@@ -431,19 +434,20 @@ static void run(load *l)
         }
         poll_reports(l, wait);
     }
-    /* let the last answers arrive */
+    /* let the last answers arrive (at most 3 s) */
     int64_t stop = mono_ns() + 3000000000LL;
+    uint64_t first = 0; /* every order before it is answered */
     while (mono_ns() < stop) {
-        uint64_t unanswered = 0;
-        for (uint64_t i = 0; i < n; i += 1 + n / 1000)
-            unanswered += !(l->flags[i] & F_ACKED);
-        if (!unanswered)
+        while (first < n && (l->flags[first] & F_ACKED))
+            first++;
+        if (first == n)
             break;
         poll_reports(l, 10000000);
     }
     for (uint64_t i = 0; i < n; i++)
         if (!(l->flags[i] & F_ACKED))
-            l->errors++;
+            l->unanswered++;
+    l->errors += l->unanswered;
 }
 
 /* Orders the server acknowledged: Accepted, or Replaced under their token. */
@@ -694,6 +698,13 @@ int cmd_load(int argc, char **argv)
                 (unsigned long long)l.sent, l.seconds, (double)l.sent / (l.seconds > 0 ? l.seconds : 1),
                 (unsigned long long)l.rate, l.sessions, (unsigned long long)l.errors,
                 (unsigned long long)l.disconnects);
+        if (l.errors) {
+            fprintf(f, "errors: %llu unanswered", (unsigned long long)l.unanswered);
+            for (int i = 0; i < 256; i++)
+                if (l.reasons[i])
+                    fprintf(f, ", %llu %s", (unsigned long long)l.reasons[i], ouch_reason_name(i));
+            fputc('\n', f);
+        }
         print_hist(f, "round trip to Accepted", &l.rtt_ack, 0);
         print_hist(f, "round trip to Executed", &l.rtt_exec, 0);
         print_hist(f, "bare TCP echo", &l.echo, 0);

@@ -246,6 +246,9 @@ int srv_start(srv *s)
         srv_log("cannot start threads");
         return -1;
     }
+    pthread_setname_np(s->engine_thread, "bourse-engine");
+    pthread_setname_np(s->gateway_thread, "bourse-gateway");
+    pthread_setname_np(s->auth_thread, "bourse-auth");
     return 0;
 }
 
