@@ -12,6 +12,7 @@
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "cli.h"
+#include "journal/journal.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -56,6 +57,10 @@ static void help(FILE *f)
           "  --max-positions N   fix a capacity (default: grow as needed); a full\n"
           "                      table refuses further commands with CAPACITY\n"
           "  --hash              print the final state hash to standard error\n"
+          "  --journal DIR       also journal every command to data directory DIR\n"
+          "                      (continuing the state already recovered there)\n"
+          "  --durability MODE   with --journal: none, batch (default) or sync\n"
+          "  --segment-bytes N   with --journal: size of new segment files\n"
           "  -h, --help          show this help\n",
           f);
 }
@@ -65,6 +70,9 @@ typedef struct replay_opts {
     int fixed;
     int hash;
     const char *path;
+    const char *journal;
+    int durability;
+    uint64_t segment_bytes;
 } replay_opts;
 
 static int parse_opts(int argc, char **argv, replay_opts *o)
@@ -95,6 +103,18 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             i++;
         } else if (!strcmp(a, "--hash")) {
             o->hash = 1;
+        } else if (!strcmp(a, "--journal") && i + 1 < argc) {
+            o->journal = argv[++i];
+        } else if (!strcmp(a, "--durability") && i + 1 < argc) {
+            const char *m = argv[++i];
+            o->durability = !strcmp(m, "none") ? JOURNAL_NONE : !strcmp(m, "sync") ? JOURNAL_SYNC : JOURNAL_BATCH;
+            if (strcmp(m, "none") && strcmp(m, "sync") && strcmp(m, "batch")) {
+                cli_error("--durability: none, batch or sync, not '%s'", m);
+                return 2;
+            }
+        } else if (!strcmp(a, "--segment-bytes")) {
+            o->segment_bytes = cli_number(a, i + 1 < argc ? argv[i + 1] : NULL, 1ull << 40);
+            i++;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             help(stdout);
             exit(0);
@@ -130,7 +150,20 @@ int cmd_replay(int argc, char **argv)
     if (!o.fixed) /* start small: tables grow as the run needs them */
         o.lim = (bourse_limits){.symbols = 16, .users = 64, .orders = 1024, .ids = 1024,
                                 .positions = 256};
-    bourse_engine *e = bourse_engine_new(&o.lim);
+    bourse_engine *e = NULL;
+    journal *j = NULL;
+    if (o.journal) {
+        journal_config jc = {.dir = o.journal, .limits = o.lim, .grow = !o.fixed,
+                             .durability = o.durability, .segment_bytes = o.segment_bytes};
+        char err[600];
+        if (journal_open(&jc, &j, &e, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            return 1;
+        }
+        o.fixed = !journal_recovered(j)->grow; /* the directory's way, for identical replays */
+    } else {
+        e = bourse_engine_new(&o.lim);
+    }
     char *inbuf = malloc(IN_BLOCK + 1);
     out_buf out = {.buf = malloc(OUT_BLOCK), .f = stdout, .e = e};
     if (!e || !inbuf || !out.buf) {
@@ -176,6 +209,12 @@ int cmd_replay(int argc, char **argv)
             }
             bourse_engine_resolve(e, &cmd);
             cmd.seq = lineno;
+            if (j && !journal_append(j, &cmd)) {
+                out_flush(&out);
+                cli_error("%s:%zu: %s", name, lineno, journal_error(j));
+                status = 1;
+                break;
+            }
             bourse_engine_apply(e, &cmd, on_event, &out);
         }
         if (start == 0 && have == IN_BLOCK) {
@@ -193,6 +232,11 @@ int cmd_replay(int argc, char **argv)
     }
     if (o.hash)
         fprintf(stderr, "hash %016" PRIx64 "\n", bourse_engine_hash(e));
+    char jerr[600];
+    if (j && journal_close(j, jerr, sizeof jerr) != 0) {
+        cli_error("%s", jerr);
+        status = status ? status : 1;
+    }
     if (in != stdin)
         fclose(in);
     free(inbuf);

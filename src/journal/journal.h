@@ -118,6 +118,11 @@ typedef struct journal_recovery {
     uint64_t last_seq;     /* the last seq in the journal (0: empty) */
     uint64_t torn_bytes;   /* bytes of a torn tail cut off (0: clean) */
     uint64_t hash;         /* bourse_engine_hash of the recovered engine */
+    /* What the directory was made with (see journal_config.grow/limits):
+     * the caller must call bourse_engine_reserve() before each command
+     * exactly when `grow` is set, whatever its own configuration says. */
+    int grow;
+    bourse_limits limits;
 } journal_recovery;
 
 /*

@@ -190,7 +190,10 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
     }
     j->rec = (journal_recovery){.snapshot_seq = si.seq, .replayed = rc.replayed,
                                 .last_seq = sc->last_seq > si.seq ? sc->last_seq : si.seq,
-                                .torn_bytes = sc->torn_bytes, .hash = bourse_engine_hash(e)};
+                                .torn_bytes = sc->torn_bytes, .hash = bourse_engine_hash(e),
+                                .grow = rc.grow, .limits = j->hdr.limits};
+    if (!cfg->segment_bytes && sc->nsegs) /* new segments as big as the last */
+        j->segment_bytes = sc->active_bytes;
     atomic_store(&j->snap_seq, si.seq);
     j->last_ts = si.ts_ns;
     if (sc->torn_bytes) {
