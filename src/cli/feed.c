@@ -34,7 +34,10 @@ static void help(FILE *f)
           "                     snapshot's too), until End of Session, --count N\n"
           "                     messages or --seconds S\n"
           "  --host H           the server (default 127.0.0.1)\n"
-          "  --timeout S        give up joining after S seconds (default 10)\n",
+          "  --timeout S        give up joining after S seconds (default 10)\n\n"
+          "`bourse feed bench [--workload W] [--messages N] [--runs R]` measures the\n"
+          "publisher and its cost to the engine; with --subscribers N,M... [--rate R]\n"
+          "[--seconds S] the WebSocket fan-out (docs/benchmarks.md).\n",
           f);
 }
 
@@ -141,8 +144,12 @@ static uint32_t symbol(const feed_client *c, const char *name)
     return s;
 }
 
+int bench_feed(int argc, char **argv) __attribute__((weak)); /* bench/feed.c */
+
 int cmd_feed(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "bench") && bench_feed)
+        return bench_feed(argc - 1, argv + 1);
     const char *host = "127.0.0.1", *book = NULL, *csym = NULL, *civ = NULL;
     int port = -1, tail = 0, snapshot = 0, timeout = 10;
     uint64_t count = 0, seconds = 0;

@@ -19,8 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-enum { BATCH = 4096 };
+enum { BATCH = 4096, SERVE_US = 100, SPIN_US = 50, DRAIN_US = 20000 };
 
 void feed_log(const feed *f, const char *fmt, ...)
 {
@@ -44,33 +45,45 @@ static void wake(feed *f)
         lws_cancel_service(f->ctx);
 }
 
-static void enqueue(feed *f, const feed_rec *r)
+/* A slot for the next record; when the ring is full, publish what there is
+ * and wait for the feed (see feed.h: nothing is ever dropped). */
+static feed_rec *slot(feed *f)
 {
-    atomic_store_explicit(&f->pushed, atomic_load_explicit(&f->pushed, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    while (!ck_ring_enqueue_spsc_feedrec(&f->ring, f->ring_buf, (feed_rec *)r)) {
+    feed_rec *r;
+    while (!(r = spsc_slot(&f->q, sizeof *r))) {
+        /* Publish all but the last record, whose `end` may still change. */
+        if (f->pending) {
+            f->q.head--;
+            spsc_publish(&f->q);
+            f->q.head++;
+        }
         atomic_fetch_add_explicit(&f->engine_waits, 1, memory_order_relaxed);
         wake(f);
         sched_yield();
     }
+    return r;
 }
 
 void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
 {
-    if (!ev) {
-        if (!f->pending)
+    if (ev) {
+        if (!feed_rec_wanted(cmd, ev))
             return;
-        feed_rec c = {.kind = REC_COMMIT, .seq = cmd->seq, .ts = cmd->ts_ns};
-        enqueue(f, &c);
-        f->pending = 0;
-        wake(f);
+        f->last = slot(f);
+        feed_rec_fill(f->last, cmd, ev);
+        spsc_push(&f->q);
+        f->pending++;
         return;
     }
-    feed_rec r[2];
-    int n = feed_rec_make(r, cmd, ev);
-    for (int i = 0; i < n; i++)
-        enqueue(f, &r[i]);
-    f->pending += (uint32_t)n;
+    if (!f->pending)
+        return;
+    /* Not yet published, so the feed has not seen it: mark it last. */
+    f->last->end = 1;
+    spsc_publish(&f->q);
+    atomic_store_explicit(&f->pushed, atomic_load_explicit(&f->pushed, memory_order_relaxed) + f->pending,
+                          memory_order_relaxed);
+    f->pending = 0;
+    wake(f);
 }
 
 /* ---- the history -------------------------------------------------------- */
@@ -101,15 +114,35 @@ static void on_message(void *ctx, const itch_msg *m)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Publish what the ring holds: all of it, unless that takes more than
+ * DRAIN_US (then the sockets get their turn).  Serving many subscribers can
+ * take a while, and the ring must never wait for it. */
 static unsigned drain(feed *f)
 {
-    feed_rec r;
+    feed_rec *r;
     unsigned n = 0;
-    while (n < BATCH && ck_ring_dequeue_spsc_feedrec(&f->ring, f->ring_buf, &r)) {
-        pub_apply(&f->p, &r);
-        n++;
+    uint64_t until = 0;
+    while ((r = spsc_peek(&f->q, sizeof *r))) {
+        pub_apply(&f->p, r);
+        spsc_pop(&f->q);
+        if (++n % BATCH == 0) {
+            spsc_release(&f->q);
+            uint64_t now = mono_us();
+            if (!until)
+                until = now + DRAIN_US;
+            else if (now > until)
+                break;
+        }
     }
     if (n) {
+        spsc_release(&f->q);
         atomic_fetch_add_explicit(&f->records, n, memory_order_relaxed);
         atomic_store_explicit(&f->messages, f->seq, memory_order_relaxed);
     }
@@ -131,19 +164,52 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(f->ctx, 0, &f->tick, on_tick, LWS_US_PER_SEC);
 }
 
+/* Is anything coming?  Spin a little before going to sleep: waking the feed
+ * costs the engine a system call, and under load the next command is only
+ * microseconds away. */
+static int spin_for_work(feed *f)
+{
+    uint64_t until = mono_us() + SPIN_US;
+    do {
+        for (int i = 0; i < 64; i++) {
+            if (spsc_waiting(&f->q))
+                return 1;
+            __builtin_ia32_pause();
+        }
+    } while (mono_us() < until);
+    return 0;
+}
+
 static void *feed_main(void *arg)
 {
     feed *f = arg;
+    uint64_t served = 0;
+    int dirty = 0;
     lws_sul_schedule(f->ctx, 0, &f->tick, on_tick, LWS_US_PER_SEC);
     while (!atomic_load(&f->stop)) {
         if (drain(f)) {
-            notify(f);
-            lws_service(f->ctx, -1); /* don't wait: there may be more */
+            dirty = 1;
+            /* Under load, serve the sockets every SERVE_US, not per batch. */
+            uint64_t now = mono_us();
+            if (now - served >= SERVE_US) {
+                notify(f);
+                dirty = 0;
+                lws_service(f->ctx, -1);
+                served = now;
+            }
             continue;
         }
+        if (dirty) {
+            notify(f);
+            dirty = 0;
+        }
+        lws_service(f->ctx, -1);
+        served = mono_us();
+        if (spin_for_work(f))
+            continue;
         atomic_store(&f->sleeping, 1);
         atomic_thread_fence(memory_order_seq_cst);
-        if (ck_ring_size(&f->ring) || atomic_load(&f->stop)) {
+        if (spsc_waiting(&f->q) || atomic_load(&f->stop)) {
             atomic_store(&f->sleeping, 0);
             continue;
         }
@@ -153,7 +219,7 @@ static void *feed_main(void *arg)
     /* Publish what is left, then say goodbye and flush for a moment. */
     while (drain(f))
         ;
-    pub_apply(&f->p, &(feed_rec){.kind = REC_COMMIT, .seq = UINT64_MAX});
+    pub_apply(&f->p, &(feed_rec){.kind = REC_COMMIT});
     notify(f);
     bin_goodbye(f);
     for (int i = 0; i < 20; i++)
@@ -213,9 +279,10 @@ static int make_vhosts(feed *f)
 
 feed *feed_new(const feed_config *cfg)
 {
-    feed *f = calloc(1, sizeof *f);
+    feed *f = aligned_alloc(64, sizeof *f);
     if (!f)
         return NULL;
+    memset(f, 0, sizeof *f);
     f->cfg = *cfg;
     if (!f->cfg.ring)
         f->cfg.ring = 1 << 18;
@@ -229,17 +296,19 @@ feed *feed_new(const feed_config *cfg)
     snprintf(f->session, sizeof f->session, "%s", cfg->session ? cfg->session : "BOURSE");
     f->hist_cap = pow2_at_least((uint64_t)f->cfg.history_mb << 20);
     f->seq_mask = f->hist_cap / 16 - 1; /* messages are at least 16 bytes framed */
-    f->ring_buf = calloc(f->cfg.ring, sizeof *f->ring_buf);
+    f->q.mask = f->cfg.ring - 1;
+    f->q.slots = aligned_alloc(64, (size_t)f->cfg.ring * sizeof(feed_rec));
     f->hist = malloc(f->hist_cap);
     f->seq_off = calloc(f->seq_mask + 1, sizeof *f->seq_off);
     f->scratch = malloc(LWS_PRE + FEED_CHUNK);
-    if (!f->ring_buf || !f->hist || !f->seq_off || !f->scratch ||
+    if (!f->q.slots || !f->hist || !f->seq_off || !f->scratch ||
         pub_init(&f->p, cfg->candle_depth, on_message, f) < 0) {
         fprintf(stderr, "bourse feed: out of memory\n");
         feed_free(f);
         return NULL;
     }
-    ck_ring_init(&f->ring, f->cfg.ring);
+    memset(f->q.slots, 0, (size_t)f->cfg.ring * sizeof(feed_rec));
+    f->q.limit = f->q.mask + 1;
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info ci = {0};
@@ -298,7 +367,7 @@ void feed_free(feed *f)
         lws_context_destroy(f->ctx);
     ws_free(f);
     pub_free(&f->p);
-    free(f->ring_buf);
+    free(f->q.slots);
     free(f->hist);
     free(f->seq_off);
     free(f->scratch);

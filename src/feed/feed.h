@@ -1,7 +1,7 @@
 /*
  * feed.h - market data: the publisher thread and its two feeds.
  *
- *   engine thread --feed_push()--> SPSC ring (libck) --> feed thread
+ *   engine thread --feed_push()--> SPSC ring (spsc.h) --> feed thread
  *                                                        | publish.c: books, stats, candles
  *                                                        | history of sequenced messages
  *                                                        +--> binary feed (--feed-port):

@@ -1,21 +1,19 @@
 /*
  * feed_int.h - the feed thread's state, shared by feed.c (ring, history,
  * loop), bin.c (binary subscribers) and ws.c (WebSocket subscribers).
- * Everything here except the ring's producer side and the atomics is
- * touched by the feed thread only.
+ * Everything here except the ring's producer side (spsc.h) and the atomics
+ * is touched by the feed thread only.
  */
 #ifndef BOURSE_FEED_INT_H
 #define BOURSE_FEED_INT_H
 
 #include "feed/feed.h"
 #include "feed/publish.h"
+#include "feed/spsc.h"
 
-#include <ck_ring.h>
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <stdatomic.h>
-
-CK_RING_PROTOTYPE(feedrec, feed_rec)
 
 enum { FEED_CHUNK = 64 * 1024 }; /* most bytes handed to one socket write */
 
@@ -52,11 +50,13 @@ struct feed {
     char session[11];
 
     /* engine -> feed */
-    ck_ring_t ring;
-    feed_rec *ring_buf;
-    uint32_t pending;           /* producer: records since the last commit */
-    atomic_int sleeping, stop;
-    atomic_uint_fast64_t engine_waits, pushed;
+    spsc q;
+    uint64_t pending;           /* producer: records of the command so far */
+    feed_rec *last;             /* producer: the latest of them */
+    alignas(64) atomic_int sleeping;
+    atomic_int stop;
+    alignas(64) atomic_uint_fast64_t engine_waits, pushed; /* written by the producer only */
+    alignas(64) int pad_;
 
     /* the publisher and its stream */
     pub p;

@@ -23,56 +23,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-int feed_rec_make(feed_rec out[2], const bourse_cmd *cmd, const bourse_event *ev)
+int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev)
 {
-    feed_rec *r = &out[0];
-    memset(r, 0, sizeof *r);
-    r->seq = cmd->seq;
-    r->ts = cmd->ts_ns;
     switch (ev->type) {
     case BOURSE_EV_OK:
-        if (cmd->type == BOURSE_CMD_SYMBOL) {
-            r->kind = REC_SYMBOL;
-            memcpy(r->oid.s, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
-        } else if (cmd->type == BOURSE_CMD_OPEN) {
-            r->kind = REC_OPEN;
-        } else if (cmd->type == BOURSE_CMD_CLOSE) {
-            r->kind = REC_CLOSE;
-        } else {
-            return 0;
-        }
-        return 1;
+        return cmd->type == BOURSE_CMD_SYMBOL || cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE;
     case BOURSE_EV_ACCEPTED:
     case BOURSE_EV_CANCELED:
-    case BOURSE_EV_REPLACED:
-        r->kind = ev->type == BOURSE_EV_ACCEPTED   ? REC_ACCEPTED
-                  : ev->type == BOURSE_EV_CANCELED ? REC_CANCELED
-                                                   : REC_REPLACED;
-        r->user = ev->user;
-        r->oid = ev->oid;
-        r->symbol = ev->symbol;
-        r->side = ev->side;
-        r->qty = (uint32_t)ev->qty;
-        r->price = ev->price;
-        if (ev->type != BOURSE_EV_REPLACED)
-            return 1;
-        out[1] = *r;
-        out[1].kind = REC_REPLACED_NEW;
-        out[1].oid = ev->oid2;
-        return 2;
-    case BOURSE_EV_TRADE: {
-        int taker_buys = ev->user == cmd->user;
-        r->kind = REC_TRADE;
-        r->user = taker_buys ? ev->user2 : ev->user;
-        r->oid = taker_buys ? ev->oid2 : ev->oid;
-        r->side = taker_buys ? BOURSE_BUY : BOURSE_SELL;
-        r->symbol = ev->symbol;
-        r->qty = (uint32_t)ev->qty;
-        r->price = ev->price;
-        return 1;
-    }
+    case BOURSE_EV_TRADE:
+    case BOURSE_EV_REPLACED: return 1;
     default: return 0;
     }
+}
+
+/* Every field is written (the slot may hold an older record). */
+void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    r->end = 0;
+    r->ts = cmd->ts_ns;
+    r->symbol = ev->symbol;
+    r->side = ev->side;
+    r->qty = (uint32_t)ev->qty;
+    r->price = ev->price;
+    r->user = ev->user;
+    r->oid = ev->oid;
+    r->oid2 = ev->oid2;
+    switch (ev->type) {
+    case BOURSE_EV_OK:
+        r->kind = cmd->type == BOURSE_CMD_SYMBOL ? REC_SYMBOL : cmd->type == BOURSE_CMD_OPEN ? REC_OPEN : REC_CLOSE;
+        memcpy(r->oid.s, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
+        memset(r->oid.s + BOURSE_SYMBOL_LEN, 0, BOURSE_NAME_LEN - BOURSE_SYMBOL_LEN);
+        break;
+    case BOURSE_EV_ACCEPTED: r->kind = REC_ACCEPTED; break;
+    case BOURSE_EV_CANCELED: r->kind = REC_CANCELED; break;
+    case BOURSE_EV_REPLACED: r->kind = REC_REPLACED; break;
+    case BOURSE_EV_TRADE:
+        r->kind = REC_TRADE;
+        if (ev->user == cmd->user) { /* the taker buys: the seller rests */
+            r->user = ev->user2;
+            r->oid = ev->oid2;
+            r->side = BOURSE_BUY;
+        } else {
+            r->side = BOURSE_SELL;
+        }
+        break;
+    }
+}
+
+int feed_rec_make(feed_rec *out, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    if (!feed_rec_wanted(cmd, ev))
+        return 0;
+    memset(out, 0, sizeof *out);
+    feed_rec_fill(out, cmd, ev);
+    return 1;
 }
 
 int pub_init(pub *p, uint32_t candle_depth, pub_emit_fn emit, void *ctx)
@@ -247,13 +251,13 @@ static void on_canceled(pub *p, const feed_rec *r)
     emit(p, &m, sym);
 }
 
-static void on_replaced(pub *p, const feed_rec *old, const feed_rec *r)
+static void on_replaced(pub *p, const feed_rec *r)
 {
-    uint32_t o = find_order(p, old);
+    uint32_t o = find_order(p, r);
     if (o == FB_NIL)
         return;
     fb_order *ord = &p->book.orders[o];
-    fb_key k = oid_key(r->user, &r->oid);
+    fb_key k = oid_key(r->user, &r->oid2);
     forget(p, o);
     if (r->price == ord->price && r->qty <= ord->qty) {
         /* Keeps its place: the public sees at most a partial cancel. */
@@ -266,14 +270,12 @@ static void on_replaced(pub *p, const feed_rec *old, const feed_rec *r)
         }
         return;
     }
-    p->pend = (pub_pending){.kind = REC_REPLACED, .user = r->user, .symbol = ord->sym, .oid = r->oid,
-                            .side = ord->side, .price = r->price, .rest = r->qty, .old = o, .seq = r->seq};
+    p->pend = (pub_pending){.kind = REC_REPLACED, .user = r->user, .symbol = ord->sym, .oid = r->oid2,
+                            .side = ord->side, .price = r->price, .rest = r->qty, .old = o};
 }
 
 void pub_apply(pub *p, const feed_rec *r)
 {
-    if (p->pend.kind && r->seq != p->pend.seq)
-        end_command(p);
     p->ts = r->ts;
     switch (r->kind) {
     case REC_SYMBOL: on_symbol(p, r); break;
@@ -285,15 +287,16 @@ void pub_apply(pub *p, const feed_rec *r)
             break;
         }
         p->pend = (pub_pending){.kind = REC_ACCEPTED, .user = r->user, .symbol = r->symbol, .oid = r->oid,
-                                .side = r->side, .price = r->price, .rest = r->qty, .seq = r->seq};
+                                .side = r->side, .price = r->price, .rest = r->qty};
         break;
     case REC_TRADE: on_trade(p, r); break;
     case REC_CANCELED: on_canceled(p, r); break;
-    case REC_REPLACED: p->replaced = *r; break;
-    case REC_REPLACED_NEW: on_replaced(p, &p->replaced, r); break;
-    case REC_COMMIT: end_command(p); break;
+    case REC_REPLACED: on_replaced(p, r); break;
+    case REC_COMMIT: break;
     default: p->errors++;
     }
+    if (r->end || r->kind == REC_COMMIT)
+        end_command(p);
 }
 
 void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)

@@ -3,13 +3,13 @@
  * messages out.  No threads, sockets or clocks here (feed.c runs it on the
  * feed's thread), so tests drive it straight from an engine.
  *
- * The engine thread turns each event it wants published into one or two
- * compact records (feed_rec_make) and copies them into an SPSC ring; the
- * feed's thread hands them to pub_apply in order.  Records of one command
- * carry the same sequencer seq; a COMMIT record (or a record of a later
- * command) closes the command.  The add of an incoming order is published
- * only then, because only then is its booked quantity known: an order may
- * trade on arrival and only its rest is booked.
+ * The engine thread turns each event it wants published into one compact
+ * record (feed_rec_fill) written straight into an SPSC ring; the feed's
+ * thread hands them to pub_apply in order.  The last record of a command
+ * carries `end` (set when the command's events are complete), or a COMMIT
+ * record follows.  The add of an incoming order is published only then,
+ * because only then is its booked quantity known: an order may trade on
+ * arrival and only its rest is booked.
  *
  * Order reference numbers are assigned 1, 2, 3... in the order orders are
  * booked, and trade match numbers likewise, so a replay of the same commands
@@ -26,31 +26,33 @@ enum feed_rec_kind {
     REC_SYMBOL = 1, /* oid holds the symbol's name */
     REC_OPEN,
     REC_CLOSE,
-    REC_ACCEPTED,     /* user, oid, symbol, side, qty, price: the incoming order */
-    REC_TRADE,        /* user, oid: the resting order; side: the aggressor; qty, price */
-    REC_CANCELED,     /* user, oid, qty */
-    REC_REPLACED,     /* user, oid (old), symbol, side, qty, price */
-    REC_REPLACED_NEW, /* user, oid (new): always right after REC_REPLACED */
-    REC_COMMIT,       /* the command's events are complete */
+    REC_ACCEPTED, /* user, oid, symbol, side, qty, price: the incoming order */
+    REC_TRADE,    /* user, oid: the resting order; side: the aggressor; qty, price */
+    REC_CANCELED, /* user, oid, qty */
+    REC_REPLACED, /* user, oid (old), oid2 (new), symbol, side, qty, price */
+    REC_COMMIT,   /* nothing but the end of a command */
 };
 
 /* 64 bytes: one cache line per record in the ring. */
 typedef struct feed_rec {
     uint8_t kind;
     uint8_t side;
-    uint8_t pad_[2];
+    uint8_t end; /* the last record of its command */
+    uint8_t pad_;
     uint32_t symbol;
     uint32_t user;
     uint32_t qty;
     int64_t price;
-    uint64_t seq;
-    int64_t ts;
-    bourse_name oid;
-    uint8_t pad2_[8];
+    int64_t ts; /* the command's, from the sequencer */
+    bourse_name oid, oid2;
 } feed_rec;
 
-/* The records for one event (0, 1 or 2 of them) in out[]. */
-int feed_rec_make(feed_rec out[2], const bourse_cmd *cmd, const bourse_event *ev);
+/* Does an event make a record?  And the record (every field written). */
+int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev);
+void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev);
+
+/* The record for one event in *out; 0 when the event makes none. */
+int feed_rec_make(feed_rec *out, const bourse_cmd *cmd, const bourse_event *ev);
 
 /* Receives every sequenced message.  For EXECUTED, price (the trade's) and
  * side (the aggressor's, 'B' or 'S') are filled in too, for local use. */
@@ -64,7 +66,6 @@ typedef struct pub_pending {
     int64_t price;
     int64_t rest;     /* still unfilled */
     uint32_t old;     /* replace: the order being moved */
-    uint64_t seq;
 } pub_pending;
 
 typedef struct pub {
@@ -77,7 +78,6 @@ typedef struct pub {
     int64_t ts;     /* timestamp of the latest record */
     int open;
     uint64_t errors; /* events that did not fit the model (a bug upstream) */
-    feed_rec replaced; /* a REC_REPLACED waiting for its REC_REPLACED_NEW */
     pub_emit_fn emit;
     void *ctx;
 } pub;

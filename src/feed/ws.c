@@ -56,6 +56,7 @@ typedef struct wsub {
     char in[WS_IN];
     size_t inlen;
     int in_overflow;
+    int asked; /* a write callback is on its way */
 } wsub;
 
 /* ---- a string builder over a fixed buffer ------------------------------ */
@@ -281,8 +282,23 @@ static int send_channel(wsub *w, wchan *c)
     }
 }
 
+/* Ask for a write callback if there is anything to send (or `force`). */
+static void ask_write(wsub *w, int force)
+{
+    if (w->asked)
+        return;
+    int any = force || w->qlen;
+    for (int k = 0; !any && k < w->nch; k++)
+        any = pending(w, &w->ch[k]);
+    if (any) {
+        w->asked = 1;
+        lws_callback_on_writable(w->wsi);
+    }
+}
+
 static int on_writeable(wsub *w)
 {
+    w->asked = 0;
     if (w->qlen) {
         char *m = w->q[w->qhead];
         w->qhead = (w->qhead + 1) % w->f->cfg.ws_queue;
@@ -291,16 +307,20 @@ static int on_writeable(wsub *w)
         b.len = strlen(m);
         memcpy(b.p, m, b.len);
         free(m);
-        lws_callback_on_writable(w->wsi);
-        return send_text(w, &b) < 0 ? -1 : 0;
+        if (send_text(w, &b) < 0)
+            return -1;
+        ask_write(w, 0);
+        return 0;
     }
     for (int k = 0; k < w->nch; k++) {
         wchan *c = &w->ch[(w->scan + k) % w->nch];
         if (!pending(w, c))
             continue;
         w->scan = (w->scan + k + 1) % w->nch;
-        lws_callback_on_writable(w->wsi);
-        return send_channel(w, c) < 0 ? -1 : 0;
+        if (send_channel(w, c) < 0)
+            return -1;
+        ask_write(w, 0);
+        return 0;
     }
     return 0;
 }
@@ -325,7 +345,7 @@ static int answer(wsub *w, const char *fmt, ...)
     if (!m)
         return -1;
     w->q[(w->qhead + w->qlen++) % w->f->cfg.ws_queue] = m;
-    lws_callback_on_writable(w->wsi);
+    ask_write(w, 1);
     return 0;
 }
 
@@ -430,7 +450,7 @@ static int on_request(wsub *w, const char *text, size_t len)
     if (kind == CH_TRADES)
         c.ver = f->wsyms[s].ntrades;
     w->ch[at < 0 ? w->nch++ : at] = c;
-    lws_callback_on_writable(w->wsi);
+    ask_write(w, 1);
     return 0;
 }
 
@@ -550,7 +570,7 @@ void ws_notify(feed *f)
             continue;
         s->dirty = 0;
         for (uint32_t k = 0; k < s->nsubs; k++)
-            lws_callback_on_writable(s->subs[k]->wsi);
+            ask_write(s->subs[k], 1);
     }
 }
 

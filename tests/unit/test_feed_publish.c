@@ -37,6 +37,8 @@ typedef struct world {
     int64_t session_volume[SIM_SYMS];
     int closed;
     int codec_errors;
+    feed_rec pend[4096]; /* the current command's records */
+    int npend;
 } world;
 
 static void on_msg(void *ctx, const itch_msg *m)
@@ -64,10 +66,8 @@ static void on_msg(void *ctx, const itch_msg *m)
 static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     world *w = ctx;
-    feed_rec r[2];
-    int n = feed_rec_make(r, cmd, ev);
-    for (int i = 0; i < n; i++)
-        pub_apply(&w->p, &r[i]);
+    if (w->npend < 4096 && feed_rec_make(&w->pend[w->npend], cmd, ev))
+        w->npend++;
     if (ev->type == BOURSE_EV_TRADE) {
         if (w->ntrades == w->tcap) {
             w->tcap = w->tcap ? w->tcap * 2 : 1024;
@@ -86,8 +86,16 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 
 static void commit(world *w)
 {
-    feed_rec c = {.kind = REC_COMMIT, .seq = w->s.seq, .ts = w->s.ts};
-    pub_apply(&w->p, &c);
+    /* The command's records, its end marked as the feed's producer does it,
+     * or (every other command) followed by a COMMIT record. */
+    int explicit_commit = w->s.seq % 2;
+    if (w->npend && !explicit_commit)
+        w->pend[w->npend - 1].end = 1;
+    for (int i = 0; i < w->npend; i++)
+        pub_apply(&w->p, &w->pend[i]);
+    if (explicit_commit)
+        pub_apply(&w->p, &(feed_rec){.kind = REC_COMMIT, .ts = w->s.ts});
+    w->npend = 0;
 }
 
 static void snap_msg(void *ctx, const itch_msg *m)

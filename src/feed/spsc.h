@@ -1,0 +1,89 @@
+/*
+ * spsc.h - the engine -> feed ring: single producer, single consumer, fixed
+ * 64-byte slots, both sides publishing their index in batches.
+ *
+ * libck's ck_ring publishes the producer's index and reads the consumer's on
+ * every enqueue (and the consumer likewise on every dequeue), so the two
+ * cores pass the index cache lines back and forth once per record, about
+ * three times per command.  Here each side keeps a private copy of its own
+ * index and a cached copy of the other's: the producer writes records
+ * straight into their slots (no copy) and publishes its index once per
+ * command; it reads the consumer's index only when its cached copy says the
+ * ring is full.  The consumer reads the producer's index only when it has
+ * used up what it last saw, and publishes its own once per batch.  Shared
+ * indices sit on separate cache lines.
+ */
+#ifndef BOURSE_FEED_SPSC_H
+#define BOURSE_FEED_SPSC_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct spsc {
+    /* producer's line */
+    alignas(64) uint64_t head;   /* next slot to write (private) */
+    uint64_t limit;              /* head may reach this without looking (cached tail + size) */
+    /* consumer's line */
+    alignas(64) uint64_t tail;   /* next slot to read (private) */
+    uint64_t seen;               /* the producer's published head, as last read */
+    /* shared */
+    alignas(64) _Atomic uint64_t pub_head;
+    alignas(64) _Atomic uint64_t pub_tail;
+    alignas(64) uint64_t mask;
+    void *slots;                 /* (mask + 1) slots of `size` bytes */
+} spsc;
+
+/* Producer: a slot to fill, or NULL when the ring is full. */
+static inline void *spsc_slot(spsc *q, size_t size)
+{
+    if (q->head == q->limit) {
+        q->limit = atomic_load_explicit(&q->pub_tail, memory_order_acquire) + q->mask + 1;
+        if (q->head == q->limit)
+            return NULL;
+    }
+    return (char *)q->slots + (q->head & q->mask) * size;
+}
+
+/* Producer: the slot from spsc_slot is filled. */
+static inline void spsc_push(spsc *q)
+{
+    q->head++;
+}
+
+/* Producer: make everything pushed so far visible to the consumer. */
+static inline void spsc_publish(spsc *q)
+{
+    atomic_store_explicit(&q->pub_head, q->head, memory_order_release);
+}
+
+/* Consumer: the next slot, or NULL when there is nothing published. */
+static inline void *spsc_peek(spsc *q, size_t size)
+{
+    if (q->tail == q->seen) {
+        q->seen = atomic_load_explicit(&q->pub_head, memory_order_acquire);
+        if (q->tail == q->seen)
+            return NULL;
+    }
+    return (char *)q->slots + (q->tail & q->mask) * size;
+}
+
+/* Consumer: done with the slot from spsc_peek. */
+static inline void spsc_pop(spsc *q)
+{
+    q->tail++;
+}
+
+/* Consumer: give the slots read so far back to the producer. */
+static inline void spsc_release(spsc *q)
+{
+    atomic_store_explicit(&q->pub_tail, q->tail, memory_order_release);
+}
+
+/* Consumer: is anything published that it has not read? */
+static inline int spsc_waiting(spsc *q)
+{
+    return atomic_load_explicit(&q->pub_head, memory_order_acquire) != q->tail;
+}
+
+#endif
