@@ -229,11 +229,16 @@ static void maybe_snapshot(eng *g)
 static void idle(eng *g)
 {
     srv *s = g->s;
-    for (int i = 0; i < 2000; i++) {
-        if (ck_ring_size(&s->in.ring))
-            return;
-        __builtin_ia32_pause();
-    }
+    /* Poll a little first: a wake-up through the kernel costs tens of
+     * microseconds, more than most gaps between commands under load. */
+    int64_t until = srv_now_ns() + (int64_t)s->cfg->spin_us * 1000;
+    do {
+        for (int i = 0; i < 64; i++) {
+            if (ck_ring_size(&s->in.ring))
+                return;
+            __builtin_ia32_pause();
+        }
+    } while (srv_now_ns() < until);
     atomic_store(&s->engine_sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
     if (!ck_ring_size(&s->in.ring) && !atomic_load(&s->input_done)) {

@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { SCRATCH = 1 << 16, ADMIN_LINE = 1024, ADMIN_MAX_OUTPUT = 64 << 20, TICK_MS = 250 };
+enum { SCRATCH = 1 << 16, ADMIN_LINE = 1024, ADMIN_MAX_OUTPUT = 64 << 20, TICK_MS = 50 };
 /* epoll data tags for the non-connection descriptors */
 #define TAG_LISTEN (UINT64_MAX - 1)
 #define TAG_ADMIN (UINT64_MAX - 2)
@@ -113,7 +113,7 @@ void conn_put(gateway *g, conn *c, const void *bytes, size_t n)
                 c->out_off = 0;
             }
             if (c->out_len + n > c->out_cap) {
-                uint32_t cap = c->out_cap ? c->out_cap : 4096;
+                uint32_t cap = c->out_cap ? c->out_cap : 256; /* most output is a few reports */
                 while (cap < c->out_len + n)
                     cap *= 2;
                 uint8_t *p = realloc(c->out, cap);
@@ -461,9 +461,14 @@ static int work_waiting(gateway *g)
 
 /* --- the loop ----------------------------------------------------------- */
 
+/* Timeouts and heartbeats.  Each tick visits one fifth of the connections,
+ * so each is visited every 5 ticks, and the heartbeats of many idle sessions
+ * go out in small batches instead of one burst. */
 static void tick(gateway *g)
 {
-    for (uint32_t i = 0; i < g->nconns; i++) {
+    uint32_t part = g->tick_part++ % 5, from = (uint32_t)((uint64_t)g->nconns * part / 5),
+             to = (uint32_t)((uint64_t)g->nconns * (part + 1) / 5);
+    for (uint32_t i = from; i < to; i++) {
         conn *c = &g->conns[i];
         if (c->state == C_FREE)
             continue;
@@ -521,6 +526,39 @@ static void finish(gateway *g)
             conn_close(g, &g->conns[i], "server stopped");
 }
 
+static void handle_events(gateway *g, struct epoll_event *evs, int n)
+{
+    srv *s = g->s;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == TAG_LISTEN) {
+            accept_orders(g);
+        } else if (tag == TAG_ADMIN) {
+            accept_admin(g);
+        } else if (tag == TAG_WAKE || tag == TAG_DURABLE) {
+            uint64_t v;
+            int fd = tag == TAG_WAKE ? s->gateway_fd : journal_notify_fd(s->journal);
+            if (read(fd, &v, sizeof v) < 0) {
+                /* already cleared */
+            }
+        } else {
+            conn *c = &g->conns[tag];
+            if (c->state == C_FREE)
+                continue;
+            if (evs[i].events & EPOLLOUT)
+                flush(g, c);
+            if (c->state != C_FREE && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                conn_readable(g, c);
+            if (c->state != C_FREE && !c->reading && (evs[i].events & (EPOLLHUP | EPOLLERR)))
+                conn_close(g, c, "connection reset");
+        }
+    }
+    if (g->pushed) {
+        g->pushed = 0;
+        srv_wake(&s->engine_sleeping, s->engine_fd);
+    }
+}
+
 void *srv_gateway_main(void *arg)
 {
     srv *s = arg;
@@ -554,6 +592,18 @@ void *srv_gateway_main(void *arg)
         }
         flush_dirty(g);
         int timeout = (int)((next_tick - g->now) / 1000000) + 1;
+        /* Poll a little before sleeping (see engine_thread.c). */
+        if (g->cfg->spin_us && input_open && !work_waiting(g)) {
+            int64_t until = g->now + (int64_t)g->cfg->spin_us * 1000;
+            int n = 0;
+            while (!work_waiting(g) && (n = epoll_wait(g->ep, evs, 256, 0)) == 0 && srv_now_ns() < until)
+                __builtin_ia32_pause();
+            if (n > 0) {
+                g->now = srv_now_ns();
+                handle_events(g, evs, n);
+                continue;
+            }
+        }
         atomic_store(&s->gateway_sleeping, 1);
         atomic_thread_fence(memory_order_seq_cst);
         if (work_waiting(g) || !input_open)
@@ -561,34 +611,7 @@ void *srv_gateway_main(void *arg)
         int n = epoll_wait(g->ep, evs, 256, timeout);
         atomic_store(&s->gateway_sleeping, 0);
         g->now = srv_now_ns();
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = evs[i].data.u64;
-            if (tag == TAG_LISTEN) {
-                accept_orders(g);
-            } else if (tag == TAG_ADMIN) {
-                accept_admin(g);
-            } else if (tag == TAG_WAKE || tag == TAG_DURABLE) {
-                uint64_t v;
-                int fd = tag == TAG_WAKE ? s->gateway_fd : journal_notify_fd(s->journal);
-                if (read(fd, &v, sizeof v) < 0) {
-                    /* already cleared */
-                }
-            } else {
-                conn *c = &g->conns[tag];
-                if (c->state == C_FREE)
-                    continue;
-                if (evs[i].events & EPOLLOUT)
-                    flush(g, c);
-                if (c->state != C_FREE && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-                    conn_readable(g, c);
-                if (c->state != C_FREE && !c->reading && (evs[i].events & (EPOLLHUP | EPOLLERR)))
-                    conn_close(g, c, "connection reset");
-            }
-        }
-        if (g->pushed) {
-            g->pushed = 0;
-            srv_wake(&s->engine_sleeping, s->engine_fd);
-        }
+        handle_events(g, evs, n);
     }
 }
 

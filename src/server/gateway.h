@@ -78,6 +78,7 @@ typedef struct gateway {
     int pushed; /* commands pushed since the engine was last woken */
     uint8_t *scratch;
     uint64_t sessions_total, rejects_logged;
+    uint32_t tick_part;
 } gateway;
 
 /* gateway.c */
