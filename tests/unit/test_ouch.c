@@ -1,0 +1,148 @@
+/*
+ * test_ouch.c - OUCH messages (src/net/ouch.c): round trips, field
+ * checks, and random bytes that must never crash the parser.
+ */
+#include "check.h"
+#include "net/ouch.h"
+
+#include <string.h>
+
+static bourse_cmd order(const char *oid, int side, const char *sym, int64_t qty, int64_t price, int tif)
+{
+    bourse_cmd c = {.type = BOURSE_CMD_ORDER, .side = (uint8_t)side, .tif = (uint8_t)tif, .qty = qty,
+                    .price = price};
+    memcpy(c.oid.s, oid, strlen(oid));
+    memcpy(c.symbol_name.s, sym, strlen(sym));
+    return c;
+}
+
+static void enter_round_trip(void)
+{
+    bourse_cmd in = order("b1", BOURSE_BUY, "BRK.B", 40, 110000, BOURSE_IOC), out;
+    uint8_t b[OUCH_MAX_LEN];
+    CHECK_EQ(ouch_write_cmd(b, &in), OUCH_ENTER_LEN);
+    CHECK_EQ(b[0], 'O');
+    CHECK_EQ(b[17], 'B');
+    CHECK_EQ(b[38], '3');
+    const char *why;
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), 0);
+    CHECK_EQ(out.type, BOURSE_CMD_ORDER);
+    CHECK(!memcmp(out.oid.s, in.oid.s, BOURSE_NAME_LEN));
+    CHECK(!memcmp(out.symbol_name.s, in.symbol_name.s, BOURSE_SYMBOL_LEN));
+    CHECK_EQ(out.qty, 40);
+    CHECK_EQ(out.price, 110000);
+    CHECK_EQ(out.tif, BOURSE_IOC);
+    CHECK_EQ(out.side, BOURSE_BUY);
+}
+
+static void replace_and_cancel_round_trip(void)
+{
+    bourse_cmd in = {.type = BOURSE_CMD_REPLACE, .qty = 6, .price = 100000}, out;
+    memcpy(in.oid.s, "b2", 2);
+    memcpy(in.new_oid.s, "abcdefghijklmnop", 16); /* 16 characters, no terminator */
+    uint8_t b[OUCH_MAX_LEN];
+    const char *why;
+    CHECK_EQ(ouch_write_cmd(b, &in), OUCH_REPLACE_LEN);
+    CHECK_EQ(ouch_parse(b, OUCH_REPLACE_LEN, &out, &why), 0);
+    CHECK(!memcmp(out.new_oid.s, "abcdefghijklmnop", 16));
+    CHECK_EQ(out.qty, 6);
+    in.type = BOURSE_CMD_CANCEL;
+    CHECK_EQ(ouch_write_cmd(b, &in), OUCH_CANCEL_LEN);
+    CHECK_EQ(ouch_parse(b, OUCH_CANCEL_LEN, &out, &why), 0);
+    CHECK_EQ(out.type, BOURSE_CMD_CANCEL);
+}
+
+static void bad_fields_are_rejects_not_errors(void)
+{
+    uint8_t b[OUCH_MAX_LEN];
+    bourse_cmd out, in = order("x1", BOURSE_SELL, "AAPL", 0, 1, BOURSE_DAY);
+    const char *why;
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_QTY);
+    in = order("x1", BOURSE_SELL, "AAPL", 1, BOURSE_PRICE_MAX + 1, BOURSE_DAY);
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_PRICE);
+    in = order("x 1", BOURSE_SELL, "AAPL", 1, 1, BOURSE_DAY);
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_TOKEN);
+    in = order("x1", BOURSE_SELL, "CASH", 1, 1, BOURSE_DAY);
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_SYMBOL);
+    in = order("x1", BOURSE_SELL, "aapl", 1, 1, BOURSE_DAY);
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_SYMBOL);
+    in = order("x1", BOURSE_SELL, "AAPL", 1, 1, BOURSE_DAY);
+    ouch_write_cmd(b, &in);
+    b[17] = 'Q';
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_FIELD);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN - 1, &out, &why), -1);
+    b[0] = 'Z';
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), -1);
+    CHECK_EQ(ouch_parse(b, 0, &out, &why), -1);
+}
+
+static void reports_round_trip(void)
+{
+    ouch_report r = {.type = OUCH_EXECUTED, .ts_ns = 123456789, .qty = 30, .price = 105000, .liquidity = 'R',
+                     .ref = 77, .side = BOURSE_SELL},
+                back;
+    memcpy(r.token.s, "s1", 2);
+    memcpy(r.stock.s, "AAPL", 4);
+    uint8_t b[OUCH_MAX_LEN];
+    CHECK_EQ(ouch_write(b, &r), OUCH_EXECUTED_LEN);
+    CHECK_EQ(ouch_read(b, OUCH_EXECUTED_LEN, &back), 0);
+    CHECK(!memcmp(&r, &back, sizeof r));
+    ouch_report types[] = {{.type = OUCH_ACCEPTED, .qty = 5, .price = 1, .tif = BOURSE_GTC, .ref = 9},
+                           {.type = OUCH_REPLACED, .qty = 5, .price = 1, .ref = 9},
+                           {.type = OUCH_CANCELED, .qty = 5, .reason = BOURSE_R_SELF_TRADE},
+                           {.type = OUCH_REJECTED, .reason = OUCH_R_RATE_LIMIT},
+                           {.type = OUCH_SYSTEM, .event = OUCH_END_OF_DAY}};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        size_t n = ouch_write(b, &types[i]);
+        CHECK(n > 0);
+        CHECK_EQ(ouch_read(b, n, &back), 0);
+        CHECK(!memcmp(&types[i], &back, sizeof back));
+    }
+}
+
+static void every_reason_has_its_own_code(void)
+{
+    for (int a = 1; a < BOURSE_R_COUNT_; a++)
+        CHECK_EQ(ouch_reason_of(ouch_reason_code(a)), a);
+    for (int a = OUCH_R_RATE_LIMIT; a <= OUCH_R_BAD_FIELD; a++) {
+        CHECK_EQ(ouch_reason_of(ouch_reason_code(a)), a);
+        CHECK(strlen(ouch_reason_name(a)) > 0);
+    }
+}
+
+static void random_bytes_never_crash(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    uint8_t b[OUCH_MAX_LEN + 8];
+    bourse_cmd out;
+    ouch_report r;
+    const char *why;
+    int ok = 0;
+    for (int i = 0; i < 200000; i++) {
+        for (size_t k = 0; k < sizeof b; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            b[k] = (uint8_t)x;
+        }
+        b[0] = "OUXSACEJZ"[x % 9];
+        size_t len = (size_t)(x >> 8) % sizeof b;
+        ok += ouch_parse(b, len, &out, &why) == 0;
+        ok += ouch_read(b, len, &r) == 0;
+    }
+    CHECK(ok >= 0);
+}
+
+int main(void)
+{
+    RUN(enter_round_trip);
+    RUN(replace_and_cancel_round_trip);
+    RUN(bad_fields_are_rejects_not_errors);
+    RUN(reports_round_trip);
+    RUN(every_reason_has_its_own_code);
+    RUN(random_bytes_never_crash);
+    return CHECK_DONE();
+}
