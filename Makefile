@@ -62,6 +62,14 @@ test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory check BUILD=build/san SAN=1 CC=clang
 
+# Longer randomized property run (~3 minutes): SOAK scenarios of 5,000 commands
+# from seed SOAK_SEED on; add BUILD=build/san SAN=1 CC=clang for sanitizers.
+.PHONY: soak
+SOAK ?= 10000
+SOAK_SEED ?= 1000000
+soak: $(BUILD)/tests/test_property
+	BOURSE_SOAK=$(SOAK) BOURSE_SOAK_SEED=$(SOAK_SEED) $(BUILD)/tests/test_property
+
 # The exchange with its defaults: data in $(BUILD)/data, orders on port 9001.
 run: all
 	@echo "Starting the exchange (data in $(BUILD)/data; Ctrl-C stops it)."
@@ -77,6 +85,14 @@ bench: all
 	$(BUILD)/bourse bench --workload exchange-core
 	$(BUILD)/bourse bench --workload multi
 	$(BUILD)/bourse bench --workload big
+
+# Market data (minutes): the publisher, its cost to the engine, and WebSocket
+# fan-out to 1,000 and 10,000 subscribers (docs/benchmarks.md, "Market data").
+.PHONY: bench-feed
+bench-feed: all
+	$(BUILD)/bourse feed bench --workload exchange-core --runs 5
+	$(BUILD)/bourse feed bench --workload multi --messages 1000000 --runs 3
+	$(BUILD)/bourse feed bench --workload exchange-core --subscribers 1000,10000 --rate 100000 --seconds 10
 
 # Long runs of the server under load (minutes): throughput, latency, sessions.
 load: all
