@@ -18,6 +18,8 @@ sessions_per_user = 2
 sessions_per_ip = 12
 [market]
 symbols = AAPL MSFT
+[limits]
+orders = 4
 X
 if ! e2e_start "$d" --config "$E2E/guards.ini"; then
     fail e2e_guards_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
@@ -81,11 +83,14 @@ sleep 3.5
 waitlog 'closed: heartbeat timeout' && ok e2e_heartbeat_timeout || fail e2e_heartbeat_timeout "$(tail -1 "$d.log")"
 exec 4>&-
 
-# Rate limit: 20/s with a burst of 5; 30 orders at once.
+# Rate limit: 20/s with a burst of 5; 30 orders at once.  The book holds 4
+# open orders ([limits] orders), so the fifth that passes is refused CAPACITY.
 out=$(for i in $(seq 30); do echo "buy alice r$i AAPL 1 1"; done | e2e_client alice 2>/dev/null)
 n=$(echo "$out" | grep -c 'RATE_LIMIT')
 a=$(echo "$out" | grep -c '^ACCEPTED')
-[ "$n" -ge 15 ] && [ "$a" -ge 5 ] && ok e2e_rate_limit || fail e2e_rate_limit "$a accepted, $n rate-limited"
+c=$(echo "$out" | grep -c 'CAPACITY$')
+[ "$n" -ge 15 ] && [ "$a" = 4 ] && ok e2e_rate_limit || fail e2e_rate_limit "$a accepted, $n rate-limited"
+[ "$c" -ge 1 ] && ok e2e_reject_capacity || fail e2e_reject_capacity "no CAPACITY reject: $(echo "$out" | tr '\n' '|')"
 
 # Sessions per user: the third concurrent login of bob is refused.
 exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
