@@ -478,6 +478,90 @@ static void test_round_trip_random(void)
     check_failures += bad;
 }
 
+/* Hostile input: lines spliced from command words, numbers, names and
+ * random bytes.  Whatever comes in, the parser answers one of its three
+ * values with a one-line message, and anything it accepts prints back as a
+ * line that parses to the very same command. */
+static void test_parse_garbage(void)
+{
+    static const char *const parts[] = {"buy",
+                                        "sell",
+                                        "cancel",
+                                        "replace",
+                                        "deposit",
+                                        "withdraw",
+                                        "limit",
+                                        "open",
+                                        "close",
+                                        "symbol",
+                                        "user",
+                                        "book",
+                                        "balance",
+                                        "CASH",
+                                        "ACME",
+                                        "BRK.B",
+                                        "alice",
+                                        "o1",
+                                        "day",
+                                        "gtc",
+                                        "ioc",
+                                        "fok",
+                                        "1",
+                                        "0",
+                                        "10.5",
+                                        "0.0001",
+                                        "1000000",
+                                        "100000000",
+                                        "900000000000000",
+                                        "1e3",
+                                        "-1",
+                                        ".",
+                                        "#",
+                                        " ",
+                                        "  ",
+                                        "\t",
+                                        "\r",
+                                        "x"};
+    int bad = 0, counts[3] = {0};
+    char line[256], err[64], out[BOURSE_TEXT_LINE_MAX + 8];
+    for (int i = 0; i < 100000 && bad < 5; i++) {
+        size_t n = 0;
+        int words = (int)(rnd() % 9);
+        for (int w = 0; w < words && n < 200; w++) {
+            if (w)
+                line[n++] = rnd() % 8 ? ' ' : '\t';
+            if (rnd() % 10 == 0) { /* random bytes, NUL included */
+                for (int k = (int)(rnd() % 6); k >= 0 && n < 250; k--)
+                    line[n++] = (char)(rnd() & 0xff);
+            } else {
+                const char *p = parts[rnd() % (sizeof parts / sizeof *parts)];
+                size_t pl = strlen(p);
+                memcpy(line + n, p, pl);
+                n += pl;
+            }
+        }
+        bourse_cmd c, again;
+        memset(err, 'Z', sizeof err);
+        int rc = bourse_text_parse(line, n, &c, err, sizeof err);
+        counts[rc + 1]++; /* BAD, SKIP, CMD */
+        if (rc == BOURSE_TEXT_BAD && (!memchr(err, 0, sizeof err) || strchr(err, '\n') || !err[0]) && ++bad)
+            printf("FAIL test_parse_garbage: bad message for '%.*s'\n", (int)n, line);
+        if (rc != BOURSE_TEXT_CMD) {
+            if (rc != BOURSE_TEXT_BAD && rc != BOURSE_TEXT_SKIP && ++bad)
+                printf("FAIL test_parse_garbage: parse returned %d\n", rc);
+            continue;
+        }
+        size_t m = bourse_text_cmd(&c, out);
+        if ((m > BOURSE_TEXT_LINE_MAX ||
+             bourse_text_parse(out, m - 1, &again, err, sizeof err) != BOURSE_TEXT_CMD ||
+             memcmp(&c, &again, sizeof c) != 0) &&
+            ++bad)
+            printf("FAIL test_parse_garbage: '%.*s' prints back as '%.*s'\n", (int)n, line, (int)m, out);
+    }
+    printf("# garbage lines: %d bad, %d skipped, %d commands\n", counts[0], counts[1], counts[2]);
+    check_failures += bad;
+}
+
 int main(void)
 {
     RUN(test_every_command);
@@ -487,5 +571,6 @@ int main(void)
     RUN(test_decimal_printing);
     RUN(test_event_lines);
     RUN(test_round_trip_random);
+    RUN(test_parse_garbage);
     return CHECK_DONE();
 }
