@@ -233,8 +233,11 @@ static uint32_t level_get(fbook *b, uint32_t sym, int side, int64_t price)
     fb_side *s = &b->syms[sym].side[side];
     int64_t key = side_key(side, price);
     uint32_t i = side_search(s, key);
-    if (i < s->n && s->keys[i] == key)
+    if (i < s->n && s->keys[i] == key) {
+        if (b->levels[s->levels[i]].count == 0)
+            s->empty--;
         return s->levels[i];
+    }
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 16;
         int64_t *k = realloc(s->keys, cap * sizeof *k);
@@ -259,23 +262,44 @@ static uint32_t level_get(fbook *b, uint32_t sym, int side, int64_t price)
     return lv;
 }
 
-static void level_drop(fbook *b, uint32_t sym, int side, uint32_t lv)
+/* A level lost its last order: leave it, unless empties have piled up. */
+static void level_emptied(fbook *b, uint32_t sym, int side)
 {
     fb_side *s = &b->syms[sym].side[side];
-    uint32_t i = side_search(s, side_key(side, b->levels[lv].price));
-    memmove(s->keys + i, s->keys + i + 1, (s->n - i - 1) * sizeof *s->keys);
-    memmove(s->levels + i, s->levels + i + 1, (s->n - i - 1) * sizeof *s->levels);
-    s->n--;
-    b->levels[lv].head = b->level_free;
-    b->level_free = lv;
+    if (++s->empty <= 16 || s->empty * 2 <= s->n)
+        return;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint32_t lv = s->levels[i];
+        if (b->levels[lv].count) {
+            s->keys[k] = s->keys[i];
+            s->levels[k++] = lv;
+        } else {
+            b->levels[lv].head = b->level_free;
+            b->level_free = lv;
+        }
+    }
+    s->n = k;
+    s->empty = 0;
 }
 
-const fb_level *fbook_level(const fbook *b, uint32_t sym, int side, uint32_t i)
+const fb_level *fbook_next(const fbook *b, uint32_t sym, int side, uint32_t *pos)
 {
     if (sym >= b->nsyms)
         return NULL;
     const fb_side *s = &b->syms[sym].side[side];
-    return i < s->n ? &b->levels[s->levels[s->n - 1 - i]] : NULL;
+    while (*pos < s->n) {
+        const fb_level *l = &b->levels[s->levels[s->n - 1 - (*pos)++]];
+        if (l->count)
+            return l;
+    }
+    return NULL;
+}
+
+const fb_level *fbook_best(const fbook *b, uint32_t sym, int side)
+{
+    uint32_t pos = 0;
+    return fbook_next(b, sym, side, &pos);
 }
 
 /* ---- orders ------------------------------------------------------------- */
@@ -292,7 +316,7 @@ uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty,
     fb_key k = ref_key(ref);
     if (lv == FB_NIL || fb_map_put(&b->by_ref, &k, o) < 0) {
         if (lv != FB_NIL && b->levels[lv].count == 0)
-            level_drop(b, sym, side, lv);
+            level_emptied(b, sym, side);
         b->orders[o].next = b->order_free;
         b->order_free = o;
         return FB_NIL;
@@ -326,8 +350,10 @@ void fbook_delete(fbook *b, uint32_t o)
         l->tail = ord->prev;
     l->count--;
     l->qty -= ord->qty;
-    if (l->count == 0)
-        level_drop(b, ord->sym, ord->side, ord->level);
+    if (l->count == 0) {
+        l->head = l->tail = FB_NIL;
+        level_emptied(b, ord->sym, ord->side);
+    }
     fb_key k = ref_key(ord->ref);
     fb_map_del(&b->by_ref, &k);
     b->syms[ord->sym].book_ver++;
@@ -381,7 +407,7 @@ size_t fbook_format_levels(const fbook *b, uint32_t sym, char *buf, size_t cap)
         return 0;
     for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
         const fb_level *l;
-        for (uint32_t i = 0; (l = fbook_level(b, sym, side, i)); i++) {
+        for (uint32_t pos = 0; (l = fbook_next(b, sym, side, &pos));) {
             char price[32];
             price[bourse_text_decimal(l->price, price)] = 0;
             int n = snprintf(line, sizeof line, "LEVEL %s %s %s %lld %u\n", b->syms[sym].name,

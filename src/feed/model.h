@@ -62,10 +62,14 @@ typedef struct fb_level {
     uint32_t head, tail; /* head is first in time priority; head doubles as free link */
 } fb_level;
 
+/* Levels emptied by a trade or cancel stay in place (count 0) until more
+ * than half the side is empty, so a price that comes back, as prices near
+ * the touch do all the time, costs no insertion into the sorted arrays. */
 typedef struct fb_side {
     int64_t *keys;    /* price for bids, -price for asks: ascending, best last */
     uint32_t *levels; /* level index per key */
     uint32_t n, cap;
+    uint32_t empty;   /* levels with no order */
 } fb_side;
 
 typedef struct fb_symbol {
@@ -118,8 +122,10 @@ void fbook_trade(fbook *b, uint32_t sym, int64_t ts, int64_t price, int64_t qty,
 /* A new session: volume and trade count go back to zero on every symbol. */
 void fbook_new_session(fbook *b);
 
-/* Level i of a side counted from the best (0), or NULL. */
-const fb_level *fbook_level(const fbook *b, uint32_t sym, int side, uint32_t i);
+/* The levels of a side from the best: start with *pos = 0; NULL after the
+ * last.  fbook_best is the first. */
+const fb_level *fbook_next(const fbook *b, uint32_t sym, int side, uint32_t *pos);
+const fb_level *fbook_best(const fbook *b, uint32_t sym, int side);
 
 /* Write the book as replay LEVEL lines (bids best first, then asks best
  * first), exactly as the core's `book SYM` prints them.  Returns the length

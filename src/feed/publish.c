@@ -315,7 +315,7 @@ void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
         memcpy(m.stock, sy->name, 9);
         for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
             const fb_level *l;
-            for (uint32_t i = 0; (l = fbook_level(b, s, side, i)); i++)
+            for (uint32_t pos = 0; (l = fbook_next(b, s, side, &pos));)
                 for (uint32_t o = l->head; o != FB_NIL; o = b->orders[o].next) {
                     m.type = ITCH_ADD;
                     m.ref = b->orders[o].ref;

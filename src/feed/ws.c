@@ -92,8 +92,8 @@ static void sb_price(sb *b, int64_t v)
 static void render_l1(feed *f, uint32_t s, sb *b)
 {
     const fb_symbol *sy = &f->p.book.syms[s];
-    const fb_level *bid = fbook_level(&f->p.book, s, BOURSE_BUY, 0);
-    const fb_level *ask = fbook_level(&f->p.book, s, BOURSE_SELL, 0);
+    const fb_level *bid = fbook_best(&f->p.book, s, BOURSE_BUY);
+    const fb_level *ask = fbook_best(&f->p.book, s, BOURSE_SELL);
     sb_printf(b, "{\"type\":\"l1\",\"symbol\":\"%s\",\"seq\":%llu,\"ts\":%lld,\"bid\":", sy->name,
               (unsigned long long)f->seq, (long long)f->ts);
     if (bid)
@@ -122,7 +122,8 @@ static void render_l2(feed *f, uint32_t s, uint32_t depth, sb *b)
     for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
         sb_printf(b, side == BOURSE_BUY ? ",\"bids\":[" : ",\"asks\":[");
         const fb_level *l;
-        for (uint32_t i = 0; i < depth && (l = fbook_level(&f->p.book, s, side, i)); i++) {
+        uint32_t pos = 0;
+        for (uint32_t i = 0; i < depth && (l = fbook_next(&f->p.book, s, side, &pos)); i++) {
             sb_printf(b, i ? ",[" : "[");
             sb_price(b, l->price);
             sb_printf(b, ",%lld,%u]", (long long)l->qty, l->count);
