@@ -671,6 +671,7 @@ static void test_coverage(void)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a crash must not swallow the FAIL lines before it */
     int soak = env_int("BOURSE_SOAK", 0), seed = env_int("BOURSE_SEED", 0);
     if (soak) {
         nscenarios = soak > 1 ? soak : 2000;
