@@ -58,8 +58,9 @@ int64_t srv_now_ns(void)
 
 void srv_wake(atomic_int *sleeping, int fd)
 {
+    /* Only the first producer to see the flag pays for the system call. */
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(sleeping, memory_order_relaxed)) {
+    if (atomic_load_explicit(sleeping, memory_order_relaxed) && atomic_exchange(sleeping, 0)) {
         uint64_t one = 1;
         if (write(fd, &one, sizeof one) < 0) {
             /* the counter is full: the sleeper is awake already */
