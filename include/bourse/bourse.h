@@ -173,6 +173,13 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *cmd, bourse_event_f
  */
 int bourse_engine_reserve(bourse_engine *e);
 
+/*
+ * Page in every table now, so that no command takes a page fault on memory
+ * it is the first to use.  The engine's whole capacity becomes resident.
+ * Optional: for a server or a benchmark that wants a steady hot path.
+ */
+void bourse_engine_prefault(bourse_engine *e);
+
 /* Name lookups: an id, or BOURSE_NONE. */
 uint32_t bourse_user_find(const bourse_engine *e, const char *name, size_t len);
 uint32_t bourse_symbol_find(const bourse_engine *e, const char *name, size_t len);

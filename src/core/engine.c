@@ -81,7 +81,7 @@ static int grow_array(void **p, uint32_t *cap, size_t size, uint32_t need)
         c = need;
     if (c > ID_DONE - 1)
         return -1;
-    void *q = realloc(*p, c * size);
+    void *q = mem_retable(*p, c, size);
     if (!q)
         return -1;
     *p = q;
@@ -107,11 +107,11 @@ bourse_engine *bourse_engine_new(const bourse_limits *limits)
     e->users_cap = l.users;
     e->positions_cap = l.positions;
     e->orders_cap = e->levels_cap = l.orders;
-    e->symbols = calloc(l.symbols, sizeof *e->symbols);
-    e->users = calloc(l.users, sizeof *e->users);
-    e->positions = calloc(l.positions, sizeof *e->positions);
-    e->orders = calloc(l.orders, sizeof *e->orders);
-    e->levels = calloc(l.orders, sizeof *e->levels);
+    e->symbols = mem_table(l.symbols, sizeof *e->symbols);
+    e->users = mem_table(l.users, sizeof *e->users);
+    e->positions = mem_table(l.positions, sizeof *e->positions);
+    e->orders = mem_table(l.orders, sizeof *e->orders);
+    e->levels = mem_table(l.orders, sizeof *e->levels);
     e->orders_free = e->levels_free = NIL;
     e->day_head = e->day_tail = NIL;
     e->is_open = true;
@@ -291,6 +291,21 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     case BOURSE_CMD_BALANCE: wallet_balance(e, c); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
+}
+
+void bourse_engine_prefault(bourse_engine *e)
+{
+    mem_touch(e->symbols, (size_t)e->symbols_cap * sizeof *e->symbols);
+    mem_touch(e->users, (size_t)e->users_cap * sizeof *e->users);
+    mem_touch(e->positions, (size_t)e->positions_cap * sizeof *e->positions);
+    mem_touch(e->orders, (size_t)e->orders_cap * sizeof *e->orders);
+    mem_touch(e->levels, (size_t)e->levels_cap * sizeof *e->levels);
+    const u64map *u[] = {&e->symbol_by_name, &e->position_by_key, &e->level_by_key};
+    for (size_t i = 0; i < sizeof u / sizeof *u; i++)
+        mem_touch(u[i]->slots, ((size_t)u[i]->mask + 1) * sizeof *u[i]->slots);
+    const keymap *k[] = {&e->user_by_name, &e->order_by_id};
+    for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+        mem_touch(k[i]->slots, ((size_t)k[i]->mask + 1) * sizeof *k[i]->slots);
 }
 
 void bourse_engine_stats(const bourse_engine *e, bourse_stats *out)

@@ -4,6 +4,7 @@
  * chains grow long, and *_reserve() doubles it between commands.
  */
 #include "hashmap.h"
+#include "mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,8 @@ static uint64_t key_hash(uint32_t owner, const bourse_name *name)
 
 static int u64map_alloc(u64map *m, uint32_t cap)
 {
-    /* calloc: a zero val marks a free slot, and untouched pages cost no RSS. */
-    m->slots = calloc(cap, sizeof *m->slots);
+    /* Zeroed: a zero val marks a free slot, and untouched pages cost no RSS. */
+    m->slots = mem_table(cap, sizeof *m->slots);
     if (!m->slots)
         return -1;
     m->mask = cap - 1;
@@ -115,8 +116,8 @@ int u64map_reserve(u64map *m, uint32_t more)
 
 static int keymap_alloc(keymap *m, uint32_t cap)
 {
-    /* calloc: a zero val marks a free slot, and untouched pages cost no RSS. */
-    m->slots = calloc(cap, sizeof *m->slots);
+    /* Zeroed: a zero val marks a free slot, and untouched pages cost no RSS. */
+    m->slots = mem_table(cap, sizeof *m->slots);
     if (!m->slots)
         return -1;
     m->mask = cap - 1;

@@ -12,6 +12,7 @@
 
 #include "bourse/bourse.h"
 #include "hashmap.h"
+#include "mem.h"
 
 #include <stdbool.h>
 #include <string.h>
