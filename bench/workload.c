@@ -123,12 +123,59 @@ static void set_oid(bourse_name *n, uint64_t id)
         n->s[i] = tmp[len - 1 - i];
 }
 
-static uint64_t get_oid(const bourse_name *n)
+static uint64_t get_oid(const bourse_name *n, int from)
 {
     uint64_t v = 0;
-    for (int i = 0; i < BOURSE_NAME_LEN && n->s[i]; i++)
+    for (int i = from; i < BOURSE_NAME_LEN && n->s[i]; i++)
         v = v * 10 + (uint64_t)(n->s[i] - '0');
     return v;
+}
+
+/*
+ * Order ids.  Order number n (0, 1, 2... across the run) is named after the
+ * workload's id style:
+ *   user    each user counts its own orders: "1", "2", ... (the usual case:
+ *           a FIX session numbers its ClOrdIDs);
+ *   global  one exchange-wide counter, so a user's ids are far apart;
+ *   random  six random letters then n: nothing in common between two ids.
+ * The per-user counters are kept by whoever names orders (the setup and the
+ * generator); the generator also keeps, per user, the order number of each
+ * count, to map events back to its records.
+ */
+enum { RANDOM_PREFIX = 6 };
+
+typedef struct namer {
+    int style;
+    uint64_t seed;
+    uint32_t *count; /* user style: orders named so far, per user */
+} namer;
+
+static int namer_init(namer *nm, const workload *w)
+{
+    *nm = (namer){.style = w->ids, .seed = w->seed};
+    if (nm->style == WORKLOAD_IDS_USER && !(nm->count = calloc(w->spec.users, sizeof *nm->count)))
+        return -1;
+    return 0;
+}
+
+/* Name a new order; returns the user's count for it (user style) or 0. */
+static uint32_t name_new(namer *nm, bourse_name *out, uint32_t user, uint64_t n)
+{
+    if (nm->style == WORKLOAD_IDS_USER) {
+        uint32_t k = ++nm->count[user];
+        set_oid(out, k);
+        return k;
+    }
+    set_oid(out, n);
+    if (nm->style == WORKLOAD_IDS_RANDOM) {
+        bourse_name digits = *out;
+        rng r = {nm->seed ^ (n * 0x2545f4914f6cdd1dULL)};
+        uint64_t x = rng_next(&r);
+        for (int i = 0; i < RANDOM_PREFIX; i++, x /= 52)
+            out->s[i] = (char)(x % 52 < 26 ? 'A' + x % 52 : 'a' + x % 52 - 26);
+        memcpy(out->s + RANDOM_PREFIX, digits.s, BOURSE_NAME_LEN - RANDOM_PREFIX);
+    }
+    return 0;
 }
 
 /* ---- the mirror of the books ---- */
@@ -138,6 +185,7 @@ typedef struct rec {
     uint32_t user, sym;
     uint32_t qty;  /* open quantity while live */
     uint32_t slot; /* index in its symbol's live array, or UINT32_MAX */
+    uint32_t count; /* user id style: the user's count in its id */
     uint8_t side;
 } rec;
 
@@ -148,8 +196,15 @@ typedef struct book {
     int64_t centre;    /* ticks */
 } book;
 
+typedef struct user_ids {
+    uint32_t *n; /* order number of the user's k-th order at [k - 1] */
+    uint32_t len, cap;
+} user_ids;
+
 typedef struct gen {
     const workload_spec *spec;
+    namer nm;
+    user_ids *by_user; /* user id style only */
     rec *recs;
     uint64_t nrecs, next_id;
     book *books;
@@ -197,6 +252,27 @@ static void live_del(gen *g, uint64_t id)
 }
 
 
+/* The order number an event's (user, id) names. */
+static uint64_t order_of(const gen *g, uint32_t user, const bourse_name *oid)
+{
+    switch (g->nm.style) {
+    case WORKLOAD_IDS_USER: return g->by_user[user].n[get_oid(oid, 0) - 1];
+    case WORKLOAD_IDS_RANDOM: return get_oid(oid, RANDOM_PREFIX);
+    default: return get_oid(oid, 0);
+    }
+}
+
+/* The id of order number n. */
+static void oid_of(const gen *g, uint64_t n, bourse_name *out)
+{
+    if (g->nm.style == WORKLOAD_IDS_USER) {
+        set_oid(out, g->recs[n].count);
+    } else {
+        namer nm = g->nm;
+        name_new(&nm, out, 0, n);
+    }
+}
+
 /* One side of a trade or a cancel: the incoming order, or a resting one. */
 static void fill(gen *g, uint64_t id, int64_t qty)
 {
@@ -217,23 +293,23 @@ static void on_gen_event(void *ctx, const bourse_cmd *cmd, const bourse_event *e
     (void)cmd;
     switch (ev->type) {
     case BOURSE_EV_ACCEPTED:
-        g->pending = get_oid(&ev->oid);
+        g->pending = order_of(g, ev->user, &ev->oid);
         g->pending_qty = ev->qty;
         break;
     case BOURSE_EV_REPLACED:
-        live_del(g, get_oid(&ev->oid));
-        g->pending = get_oid(&ev->oid2);
+        live_del(g, order_of(g, ev->user, &ev->oid));
+        g->pending = order_of(g, ev->user, &ev->oid2);
         g->pending_qty = ev->qty;
         break;
     case BOURSE_EV_TRADE:
-        fill(g, get_oid(&ev->oid), ev->qty);
-        fill(g, get_oid(&ev->oid2), ev->qty);
+        fill(g, order_of(g, ev->user, &ev->oid), ev->qty);
+        fill(g, order_of(g, ev->user2, &ev->oid2), ev->qty);
         g->books[ev->symbol].centre = ev->price / TICK;
         g->trades++;
         g->traded = 1;
         break;
     case BOURSE_EV_CANCELED: {
-        uint64_t id = get_oid(&ev->oid);
+        uint64_t id = order_of(g, ev->user, &ev->oid);
         if (id == g->pending)
             g->pending_qty = 0;
         else
@@ -245,12 +321,26 @@ static void on_gen_event(void *ctx, const bourse_cmd *cmd, const bourse_event *e
     }
 }
 
-/* A new order record; its number is its id. */
-static uint64_t new_rec(gen *g, uint32_t user, uint32_t sym, int side, int64_t price)
+/* A new order record and its id. */
+static uint64_t new_rec(gen *g, uint32_t user, uint32_t sym, int side, int64_t price, bourse_name *oid)
 {
     uint64_t id = g->next_id++;
+    uint32_t k = name_new(&g->nm, oid, user, id);
     g->recs[id] = (rec){.price = price, .user = user, .sym = sym, .side = (uint8_t)side,
-                        .slot = UINT32_MAX};
+                        .slot = UINT32_MAX, .count = k};
+    if (g->by_user) {
+        user_ids *u = &g->by_user[user];
+        if (u->len == u->cap) {
+            uint32_t cap = u->cap ? u->cap * 2 : 8;
+            uint32_t *p = realloc(u->n, cap * sizeof *p);
+            if (!p) {
+                g->oom = 1;
+                return id;
+            }
+            u->n = p, u->cap = cap;
+        }
+        u->n[u->len++] = (uint32_t)id;
+    }
     return id;
 }
 
@@ -345,6 +435,9 @@ static uint64_t setup_run(const workload *w, bourse_engine *e, bourse_event_fn f
     }
     /* The initial books: passive GTC orders around the centre, both sides. */
     rng r = {w->seed ^ 0x5e7095e7095e7ULL};
+    namer nm;
+    if (!g && namer_init(&nm, w) != 0)
+        return UINT64_MAX;
     double width = initial_width(s);
     for (uint64_t i = 0; i < s->resting; i++) {
         uint32_t sym = (uint32_t)(i % s->symbols);
@@ -353,13 +446,14 @@ static uint64_t setup_run(const workload *w, bourse_engine *e, bourse_event_fn f
                          .user = pick_user(s, &r, sym), .symbol = sym,
                          .qty = 1 + (int64_t)rng_below(&r, QTY_MAX),
                          .price = passive_price(side, CENTRE, spread_ticks(&r, width))};
-        set_oid(&c.oid, i);
-        if (g) {
-            uint64_t id = new_rec(g, c.user, sym, side, c.price);
-            live_add(g, id, (uint32_t)c.qty);
-        }
+        if (g)
+            live_add(g, new_rec(g, c.user, sym, side, c.price, &c.oid), (uint32_t)c.qty);
+        else
+            name_new(&nm, &c.oid, c.user, i);
         bourse_engine_apply(e, &c, on_setup_event, &sc);
     }
+    if (!g)
+        free(nm.count);
     return sc.bad;
 }
 
@@ -434,11 +528,10 @@ static void make_order(gen *g, rng *r, const steer *st, uint32_t sym, int ioc, b
         price = passive_price(side, b->centre, spread_ticks(r, st->width));
         qty = 1 + (int64_t)rng_below(r, QTY_MAX);
     }
-    uint64_t id = new_rec(g, user, sym, side, price);
     *c = (bourse_cmd){.type = BOURSE_CMD_ORDER, .side = (uint8_t)side,
                       .tif = (uint8_t)(ioc ? BOURSE_IOC : BOURSE_GTC), .user = user, .symbol = sym,
                       .qty = qty, .price = price};
-    set_oid(&c->oid, id);
+    new_rec(g, user, sym, side, price, &c->oid);
 }
 
 static void make_move(gen *g, rng *r, const steer *st, uint32_t old, bourse_cmd *c)
@@ -451,11 +544,10 @@ static void make_move(gen *g, rng *r, const steer *st, uint32_t old, bourse_cmd 
     } else {
         price = passive_price(o->side, b->centre, spread_ticks(r, st->width));
     }
-    uint64_t id = new_rec(g, o->user, o->sym, o->side, price);
     *c = (bourse_cmd){.type = BOURSE_CMD_REPLACE, .user = o->user, .symbol = o->sym, .qty = qty,
                       .price = price};
-    set_oid(&c->oid, old);
-    set_oid(&c->new_oid, id);
+    oid_of(g, old, &c->oid);
+    new_rec(g, o->user, o->sym, o->side, price, &c->new_oid);
 }
 
 static void steer_update(const gen *g, const bourse_engine *e, uint64_t done, uint64_t trade_msgs,
@@ -494,7 +586,7 @@ static int generate(workload *w, gen *g, bourse_engine *e)
         case K_CANCEL: {
             uint32_t old = b->live[rng_below(&r, b->n)];
             *c = (bourse_cmd){.type = BOURSE_CMD_CANCEL, .user = g->recs[old].user, .symbol = sym};
-            set_oid(&c->oid, old);
+            oid_of(g, old, &c->oid);
             ws->cancels++;
             break;
         }
@@ -526,11 +618,12 @@ static int generate(workload *w, gen *g, bourse_engine *e)
     return g->oom ? -1 : 0;
 }
 
-int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed)
+int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style)
 {
     memset(w, 0, sizeof *w);
     w->spec = *spec;
     w->seed = seed;
+    w->ids = ids_style;
     w->n = messages ? messages : spec->messages;
     const workload_spec *s = &w->spec;
     w->setup_cmds = s->symbols + (uint64_t)s->users * (2 + s->symbols_per_user) + s->resting;
@@ -541,11 +634,14 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
                                 .positions = s->users * s->symbols_per_user + 1024};
     w->cmds = calloc(w->n, sizeof *w->cmds);
     gen g = {.spec = s, .nrecs = ids};
+    int named = namer_init(&g.nm, w);
     g.recs = malloc(ids * sizeof *g.recs);
     g.books = calloc(s->symbols, sizeof *g.books);
+    if (ids_style == WORKLOAD_IDS_USER)
+        g.by_user = calloc(s->users, sizeof *g.by_user);
     bourse_engine *e = bourse_engine_new(&w->limits);
     int rc = -1;
-    if (w->cmds && g.recs && g.books && e) {
+    if (w->cmds && named == 0 && g.recs && g.books && e && (g.by_user || ids_style != WORKLOAD_IDS_USER)) {
         for (uint32_t i = 0; i < s->symbols; i++)
             g.books[i].centre = CENTRE;
         if (setup_run(w, e, NULL, NULL, &g) != 0)
@@ -555,6 +651,10 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
     }
     for (uint32_t i = 0; g.books && i < s->symbols; i++)
         free(g.books[i].live);
+    for (uint32_t i = 0; g.by_user && i < s->users; i++)
+        free(g.by_user[i].n);
+    free(g.by_user);
+    free(g.nm.count);
     free(g.books);
     free(g.recs);
     bourse_engine_free(e);
@@ -562,6 +662,8 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
         workload_free(w);
     return rc;
 }
+
+const char *const workload_id_styles[] = {"user", "global", "random", NULL};
 
 void workload_free(workload *w)
 {

@@ -39,9 +39,14 @@ typedef struct workload_stats {
     double avg_orders, avg_levels; /* book size, sampled through the run */
 } workload_stats;
 
+/* How order ids are made (see workload.c). */
+enum workload_ids { WORKLOAD_IDS_USER, WORKLOAD_IDS_GLOBAL, WORKLOAD_IDS_RANDOM };
+extern const char *const workload_id_styles[]; /* their names, NULL-terminated */
+
 typedef struct workload {
     workload_spec spec;
     uint64_t seed;
+    int ids; /* enum workload_ids */
     uint64_t setup_cmds; /* applied untimed by workload_setup() */
     bourse_cmd *cmds;    /* the timed commands */
     uint64_t n;
@@ -49,9 +54,10 @@ typedef struct workload {
     workload_stats stats;
 } workload;
 
-/* Generate `messages` timed commands (0 = the spec's default).  Returns 0,
+/* Generate `messages` timed commands (0 = the spec's default) with order ids
+ * in the given style (enum workload_ids).  Returns 0,
  * -1 when out of memory, or -2 when the setup was refused (a bug). */
-int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed);
+int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style);
 void workload_free(workload *w);
 
 /* Apply the untimed setup to a fresh engine made with w->limits; events go to

@@ -38,7 +38,7 @@ typedef void (*apply_fn)(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
 typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
-    int json, cpu;
+    int json, cpu, ids, no_prefault;
 } bench_opts;
 
 /* What a timed run saw. */
@@ -219,8 +219,12 @@ static void help(FILE *f)
           "  --rate R         offered rate of the latency run, per second\n"
           "                   (default 1,000,000; 0 skips the latency run)\n"
           "  --seed S         the workload's random seed (default 1)\n"
+          "  --ids STYLE      order ids: user (each user counts 1, 2, 3...: default),\n"
+          "                   global (one counter for all) or random\n"
           "  --runs K         throughput runs, median reported (default 3; big: 1)\n"
           "  --cpu N          pin to CPU N (default: the last allowed CPU)\n"
+          "  --no-prefault    leave the engine's tables to be paged in while timed\n"
+          "                   (default: bourse_engine_prefault() before the setup)\n"
           "  --json           print one JSON object instead of the table\n"
           "  -h, --help       show this help\n",
           f);
@@ -254,12 +258,24 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             }
         } else if (!strcmp(a, "--rate")) {
             o->rate = cli_number(a, opt_value(argc, argv, &i), 1000000000);
+        } else if (!strcmp(a, "--ids")) {
+            const char *v = opt_value(argc, argv, &i);
+            int k = 0;
+            while (workload_id_styles[k] && strcmp(workload_id_styles[k], v) != 0)
+                k++;
+            if (!workload_id_styles[k]) {
+                cli_error("bench: --ids is user, global or random, not '%s'", v);
+                return 2;
+            }
+            o->ids = k;
         } else if (!strcmp(a, "--seed")) {
             o->seed = cli_number(a, opt_value(argc, argv, &i), UINT64_MAX);
         } else if (!strcmp(a, "--runs")) {
             o->runs = cli_number(a, opt_value(argc, argv, &i), 100);
         } else if (!strcmp(a, "--cpu")) {
             o->cpu = (int)cli_number(a, opt_value(argc, argv, &i), CPU_SETSIZE - 1);
+        } else if (!strcmp(a, "--no-prefault")) {
+            o->no_prefault = 1;
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -278,13 +294,15 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
 
 /* ---- one engine, set up ---- */
 
-static bourse_engine *fresh_engine(const workload *w)
+static bourse_engine *fresh_engine(const workload *w, const bench_opts *o)
 {
     bourse_engine *e = bourse_engine_new(&w->limits);
     if (!e) {
         cli_error("bench: out of memory for the engine");
         exit(1);
     }
+    if (!o->no_prefault)
+        bourse_engine_prefault(e);
     uint64_t bad = workload_setup(w, e, NULL, NULL);
     if (bad) {
         cli_error("bench: %" PRIu64 " setup commands failed", bad);
@@ -329,8 +347,8 @@ static void print_json(const report *r)
     const workload *w = r->w;
     const workload_stats *s = &w->stats;
     printf("{\"workload\": \"%s\", \"messages\": %" PRIu64 ", \"seed\": %" PRIu64
-           ", \"ops_per_sec\": %.0f, \"ops_per_sec_runs\": [",
-           w->spec.name, w->n, w->seed, r->ops_median);
+           ", \"ids\": \"%s\", \"ops_per_sec\": %.0f, \"ops_per_sec_runs\": [",
+           w->spec.name, w->n, w->seed, workload_id_styles[w->ids], r->ops_median);
     for (uint64_t i = 0; i < r->o->runs; i++)
         printf("%s%.0f", i ? ", " : "", r->ops[i]);
     printf("], \"offered_per_sec\": %" PRIu64 ", ", r->o->rate);
@@ -356,9 +374,9 @@ static void print_json(const report *r)
         printf(", ");
         json_hist("latency_ns", &r->base_lat.lat);
     }
-    printf("}, \"clock_ns\": %.1f, \"pinned_cpu\": %d, \"loadavg\": [%.2f, %.2f], "
+    printf("}, \"prefault\": %s, \"clock_ns\": %.1f, \"pinned_cpu\": %d, \"loadavg\": [%.2f, %.2f], "
            "\"state_hash\": \"%016" PRIx64 "\", \"deterministic\": %s}\n",
-           r->clock_ns, r->cpu, r->load_before, r->load_after, r->hash, r->same_state ? "true" : "false");
+           r->o->no_prefault ? "false" : "true", r->clock_ns, r->cpu, r->load_before, r->load_after, r->hash, r->same_state ? "true" : "false");
 }
 
 static void table_row(const char *name, const hist *h)
@@ -374,8 +392,9 @@ static void print_table(const report *r)
     const workload *w = r->w;
     const workload_stats *s = &w->stats;
     printf("workload %s: %s\n", w->spec.name, w->spec.about);
-    printf("  %" PRIu64 " commands (seed %" PRIu64 "): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel, %.1f%% move\n",
-           w->n, w->seed, 100.0 * s->gtc / w->n, 100.0 * s->ioc / w->n, 100.0 * s->cancels / w->n,
+    printf("  %" PRIu64 " commands (seed %" PRIu64 ", %s ids): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel,"
+           " %.1f%% move\n",
+           w->n, w->seed, workload_id_styles[w->ids], 100.0 * s->gtc / w->n, 100.0 * s->ioc / w->n, 100.0 * s->cancels / w->n,
            100.0 * s->moves / w->n);
     printf("  book: %.0f open orders on %.0f levels on average; %.2f%% of commands traded"
            " (%" PRIu64 " trades), %.3f%% rejected\n",
@@ -418,7 +437,7 @@ static void measure_throughput(report *r, const workload *w)
 {
     for (uint64_t k = 0; k < r->o->runs; k++) {
         uint64_t before = rss_bytes();
-        bourse_engine *e = fresh_engine(w);
+        bourse_engine *e = fresh_engine(w, r->o);
         tally t = {0};
         r->ops[k] = run_throughput(bourse_engine_apply, e, w, &t);
         if (k == 0) {
@@ -455,7 +474,7 @@ int cmd_bench(int argc, char **argv)
     if (!o.json)
         fprintf(stderr, "bench: generating %s...\n", o.spec->name);
     static workload w;
-    int built = workload_build(&w, o.spec, o.messages, o.seed);
+    int built = workload_build(&w, o.spec, o.messages, o.seed, o.ids);
     if (built != 0) {
         cli_error("bench: %s", built == -1 ? "out of memory generating the workload"
                                            : "the engine refused part of the workload's setup");
@@ -475,7 +494,7 @@ int cmd_bench(int argc, char **argv)
     if (o.rate) {
         if (!o.json)
             fprintf(stderr, "bench: latency...\n");
-        bourse_engine *e = fresh_engine(&w);
+        bourse_engine *e = fresh_engine(&w, &o);
         tally t = {0};
         run_latency(bourse_engine_apply, e, &w, o.rate, &t, &r.lat);
         if (bourse_engine_hash(e) != r.hash || memcmp(&t.ev, &r.t.ev, sizeof t.ev) != 0)
