@@ -165,15 +165,31 @@ bool keymap_full(const keymap *m)
     return m->n >= (m->mask + 1) / 2;
 }
 
-uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name)
+uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot)
 {
     for (uint32_t i = key_home(m, owner, name);; i = (i + 1) & m->mask) {
         const keyslot *s = &m->slots[i];
-        if (s->val == 0)
+        if (s->val == 0) {
+            *slot = i;
             return MAP_EMPTY;
+        }
         if (s->owner == owner && memcmp(s->name.s, name->s, BOURSE_NAME_LEN) == 0)
             return s->val - 1;
     }
+}
+
+uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name)
+{
+    uint32_t slot;
+    return keymap_probe(m, owner, name, &slot);
+}
+
+void keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val)
+{
+    m->slots[slot].owner = owner;
+    m->slots[slot].name = *name;
+    m->slots[slot].val = val + 1;
+    m->n++;
 }
 
 void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val)

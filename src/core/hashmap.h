@@ -68,5 +68,10 @@ int keymap_reserve(keymap *m, uint32_t more);
 bool keymap_full(const keymap *m);
 uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
 void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val);
+/* keymap_get() that also tells, in *slot, where the key would be put: a
+ * later keymap_put_at() of the same key, with no other put in between,
+ * stores it there without searching again. */
+uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot);
+void keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val);
 
 #endif

@@ -170,15 +170,14 @@ static void reject(bourse_engine *e, const bourse_cmd *c, const bourse_name *oid
 
 void match_order(bourse_engine *e, const bourse_cmd *c)
 {
-    bool used;
     if (!e->is_open)
         return reject(e, c, &c->oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
     if (c->symbol >= e->nsymbols)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_SYMBOL);
-    idmap_find(e, c->user, &c->oid, &used);
-    if (used)
+    uint32_t idslot;
+    if (keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
     uint32_t pos = position_get(e, c->user, c->symbol, false);
     int64_t hold = order_hold(c->side, c->qty, c->price);
@@ -214,7 +213,7 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
             emit(e, &ev);
         }
     }
-    keymap_put(&e->order_by_id, c->user, &c->oid, slot);
+    keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid, slot); /* nothing was put since the probe */
 }
 
 void match_cancel(bourse_engine *e, const bourse_cmd *c)
@@ -238,8 +237,8 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     uint32_t o = idmap_find(e, c->user, &c->oid, &used);
     if (o == NIL)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
-    idmap_find(e, c->user, &c->new_oid, &used);
-    if (used)
+    uint32_t idslot;
+    if (keymap_probe(&e->order_by_id, c->user, &c->new_oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->new_oid, BOURSE_R_DUPLICATE_ID);
     order *r = &e->orders[o];
     int side = r->side;
@@ -258,7 +257,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     bourse_event ev = {.type = BOURSE_EV_REPLACED, .side = (uint8_t)side, .user = c->user, .symbol = sym,
                        .qty = c->qty, .price = c->price, .oid = c->oid, .oid2 = c->new_oid};
     emit(e, &ev);
-    keymap_put(&e->order_by_id, c->user, &c->new_oid, o);
+    keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
     hold_release(e, c->user, r->pos, side, old_hold);
     hold_take(e, c->user, r->pos, side, new_hold);
     if (c->price == r->price && c->qty <= r->qty) {
