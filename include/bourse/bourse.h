@@ -21,10 +21,12 @@
  * quantities and share balances are whole shares.  The limits below make
  * every product and sum fit in 64 bits (see replay.md, rule 8).
  *
- * Memory.  Every table is sized at creation.  bourse_engine_apply() never
- * allocates: when a pool is full the command is refused with CAPACITY.  A
- * shell that prefers growing (replay) calls bourse_engine_reserve() between
- * commands, which is the only place the engine may call realloc().
+ * Memory.  Every table is sized at creation: orders, levels, accounts,
+ * positions and the hash tables come from pools, and when one is full the
+ * command is refused with CAPACITY.  bourse_engine_apply() allocates only
+ * when a symbol is listed and when a book side's price index passes a power
+ * of two of levels (amortised, rare).  A shell that prefers growing (replay)
+ * calls bourse_engine_reserve() between commands.
  */
 #ifndef BOURSE_H
 #define BOURSE_H

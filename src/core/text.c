@@ -369,11 +369,12 @@ static char *put_dec(char *p, int64_t v)
 
 static char *put_int(char *p, int64_t v)
 {
+    uint64_t u = (uint64_t)v;
     if (v < 0) {
         *p++ = '-';
-        v = -v;
+        u = -u; /* in unsigned arithmetic, so INT64_MIN prints too */
     }
-    p = put_u64(p, (uint64_t)v);
+    p = put_u64(p, u);
     *p = ' ';
     return p + 1;
 }
