@@ -196,6 +196,14 @@ void bourse_engine_resolve(const bourse_engine *e, bourse_cmd *cmd);
 const bourse_name *bourse_user_name(const bourse_engine *e, uint32_t user);
 const bourse_symbol_name *bourse_symbol_name_of(const bourse_engine *e, uint32_t symbol);
 
+/*
+ * Every resting order as an ACCEPTED event (user, oid, symbol, side, open
+ * qty, price), symbol by symbol, bids then asks, best price first and in
+ * time priority within a price; cmd is a zeroed command.  For a shell that
+ * must rebuild its view of the books from a recovered engine (market data).
+ */
+void bourse_engine_each_order(const bourse_engine *e, bourse_event_fn fn, void *ctx);
+
 /* Counters, for tests, benchmarks and monitoring. */
 typedef struct bourse_stats {
     uint32_t symbols, users, open_orders, levels, positions, ids;

@@ -324,6 +324,17 @@ feed *feed_new(const feed_config *cfg)
     return f;
 }
 
+/* Each resting order of a recovered engine, booked as if just accepted. */
+static void seed_order(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    feed *f = ctx;
+    feed_rec r;
+    if (feed_rec_make(&r, cmd, ev)) {
+        r.end = 1;
+        pub_apply(&f->p, &r);
+    }
+}
+
 void feed_seed(feed *f, const bourse_engine *e)
 {
     bourse_stats st;
@@ -335,6 +346,7 @@ void feed_seed(feed *f, const bourse_engine *e)
     }
     if (!st.is_open)
         pub_apply(&f->p, &(feed_rec){.kind = REC_CLOSE});
+    bourse_engine_each_order(e, seed_order, f);
     atomic_store(&f->messages, f->seq);
 }
 

@@ -68,9 +68,10 @@ typedef struct feed_stats {
 feed *feed_new(const feed_config *cfg);
 int feed_start(feed *f);
 
-/* Before feed_start, while no thread runs the engine: take the symbols and
- * the market's state from an engine that already has some (recovered from
- * a journal), since the feed did not see the events that built it. */
+/* Before feed_start, while no thread runs the engine: take the symbols, the
+ * market's state and every resting order (in time priority) from an engine
+ * that already has some (recovered from a journal), since the feed did not
+ * see the events that built it.  Volume and candles start afresh. */
 void feed_seed(feed *f, const bourse_engine *e);
 
 /* Engine thread: publish one event of cmd; ev == NULL ends the command (call

@@ -95,3 +95,17 @@ fed=$(awk '$3 == "EXECUTED" { v += $6 } END { print v + 0 }' "$E2E/tail.out")
 traded=$(awk '$1 == "TRADE" { v += $3 } END { print v + 0 }' "$E2E/admin.out")
 if [ "$fed" = "$traded" ] && [ "$tail_rc" = 0 ]; then ok feed_tail_volume
 else fail feed_tail_volume "tail saw $fed shares executed (exit $tail_rc), engine traded $traded: $(cat "$E2E/tail.err")"; fi
+
+# Restart on the same journal: the feed takes the recovered books over.
+if ! e2e_has_journal "$d"; then
+    echo "SKIP feed_book_after_restart: built without the journal"
+elif ! e2e_start "$d" --feed-port 0 --http-port 0; then
+    fail feed_book_after_restart "server did not restart: $(tail -3 "$d.log" | tr '\n' '|')"
+else
+    FP=$(sed -n 's/.*binary feed (SoupBinTCP + ITCH) on [0-9.]*:\([0-9]*\).*/\1/p' "$d.log" | tail -1)
+    echo "book AAPL" | "$BOURSE" admin --data "$d" >"$E2E/want.restart" 2>&1
+    timeout 20 "$BOURSE" feed --feed-port "$FP" --book AAPL >"$E2E/got.restart" 2>&1
+    if [ -s "$E2E/want.restart" ] && cmp -s "$E2E/want.restart" "$E2E/got.restart"; then ok feed_book_after_restart
+    else fail feed_book_after_restart "$(diff "$E2E/want.restart" "$E2E/got.restart" | head -4 | tr '\n' '|')"; fi
+    e2e_stop TERM
+fi

@@ -180,6 +180,48 @@ static void test_binary_slow_subscriber_cut(void)
     bourse_engine_free(s.e);
 }
 
+/* A feed started beside an engine that already has a market (recovered from
+ * a journal) takes it over with feed_seed, then follows the events. */
+static void ignore_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    (void)ctx, (void)cmd, (void)ev;
+}
+
+static void test_seed_from_engine(void)
+{
+    sim s;
+    sim_init(&s, 15, ignore_event, NULL);
+    for (int i = 0; i < 3000; i++)
+        sim_step(&s);
+    sim_line(&s, "close");
+    feed_config cfg = {.feed_port = 0, .http_port = -1, .quiet = 1};
+    feed *f = feed_new(&cfg);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    feed_seed(f, s.e);
+    CHECK(feed_start(f) == 0);
+    s.fn = push_event;
+    s.done = push_done;
+    s.ctx = f;
+    sim_line(&s, "open");
+    for (int i = 0; i < 1000; i++)
+        sim_step(&s);
+    uint64_t last = settle(f);
+    feed_client c;
+    char err[128];
+    CHECK(feed_client_open(&c, "127.0.0.1", feed_port(f, 'f'), 0, err, sizeof err) == 0);
+    catch_up(&c, last);
+    CHECK_EQ(c.bad + c.fw.errors, 0);
+    check_levels(&s, &c.fw.book);
+    feed_stats st;
+    feed_get_stats(f, &st);
+    CHECK_EQ(st.errors, 0);
+    feed_client_close(&c);
+    feed_free(f);
+    bourse_engine_free(s.e);
+}
+
 /* ---- WebSocket ---------------------------------------------------------- */
 
 static int next_json(ws_client *w, char *out, size_t cap, int timeout_ms)
@@ -364,6 +406,7 @@ int main(void)
 {
     RUN(test_binary_late_joiners);
     RUN(test_binary_slow_subscriber_cut);
+    RUN(test_seed_from_engine);
     RUN(test_ws_hostile);
     RUN(test_ws_channels_and_conflation);
     return CHECK_DONE();
