@@ -86,9 +86,30 @@ bench: all
 	$(BUILD)/bourse bench --workload multi
 	$(BUILD)/bourse bench --workload big
 
+# Market data (minutes): the publisher, its cost to the engine, and WebSocket
+# fan-out to 1,000 and 10,000 subscribers (docs/benchmarks.md, "Market data").
+.PHONY: bench-feed
+bench-feed: all
+	$(BUILD)/bourse feed bench --workload exchange-core --runs 5
+	$(BUILD)/bourse feed bench --workload multi --messages 1000000 --runs 3
+	$(BUILD)/bourse feed bench --workload exchange-core --subscribers 1000,10000 --rate 100000 --seconds 10
+
 # Long runs of the server under load (minutes): throughput, latency, sessions.
 load: all
 	@sh scripts/load.sh $(BUILD)/bourse
+
+# The journal reader's libFuzzer target (clang): `make fuzz` runs it for
+# FUZZ_SECONDS, keeping its corpus in build/fuzz/corpus; `make test` runs it
+# for a few seconds (tests/sh/journal_fuzz.sh).
+FUZZ_SECONDS ?= 300
+FUZZ_SRC := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c record.c segment.c scan.c)
+build/fuzz/journal: $(FUZZ_SRC) $(wildcard include/bourse/*.h src/core/*.h src/journal/*.h)
+	@mkdir -p $(@D)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+		-o $@ $(FUZZ_SRC) -lpthread
+
+fuzz: all build/fuzz/journal
+	FUZZ=build/fuzz/journal BOURSE=$(BUILD)/bourse sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
