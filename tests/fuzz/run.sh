@@ -1,0 +1,28 @@
+#!/bin/sh
+# Run the journal fuzz target: tests/fuzz/run.sh SECONDS [CORPUS]
+# Needs $FUZZ (the libFuzzer binary, `make build/fuzz/journal`) and $BOURSE
+# (to make seed inputs from a real journal and snapshot).  The corpus
+# (default build/fuzz/corpus) is kept between runs; crash inputs are
+# written to build/fuzz/crash-*.  Exit status: the fuzzer's (0 = no crash).
+secs=${1:-60}
+corpus=${2:-build/fuzz/corpus}
+FUZZ=${FUZZ:-build/fuzz/journal}
+BOURSE=${BOURSE:-build/bourse}
+seeds=build/fuzz/seeds
+mkdir -p "$corpus" "$seeds"
+if [ ! -s "$seeds/segment" ] && [ -x "$BOURSE" ]; then
+    t=$(mktemp -d)
+    for f in tests/scenarios/*.txt; do
+        grep -q '^#! ' "$f" || cat "$f"
+    done | grep -v -e '^#' -e '^$' >"$t/in.txt"
+    "$BOURSE" replay --journal "$t/d" --segment-bytes 4096 --durability none "$t/in.txt" >/dev/null 2>&1
+    "$BOURSE" snapshot save "$t/d" >/dev/null 2>&1
+    seg="$t/d/00000001.seg"
+    { printf '\000'; head -c 2048 "$seg"; } >"$seeds/segment"
+    { printf '\001'; tail -c +65 "$seg" | head -c 2048; } >"$seeds/records"
+    { printf '\003\000\100'; tail -c +65 "$seg" | head -c 1024; } >"$seeds/damaged"
+    snap=$(ls "$t"/d/snap-*.snap | head -1)
+    { printf '\002'; tail -c +65 "$snap"; } >"$seeds/snapshot"
+    rm -rf "$t"
+fi
+exec "$FUZZ" -max_total_time="$secs" -print_final_stats=0 -artifact_prefix=build/fuzz/ "$corpus" "$seeds"
