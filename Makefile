@@ -86,6 +86,14 @@ bench: all
 	$(BUILD)/bourse bench --workload multi
 	$(BUILD)/bourse bench --workload big
 
+# Market data (minutes): the publisher, its cost to the engine, and WebSocket
+# fan-out to 1,000 and 10,000 subscribers (docs/benchmarks.md, "Market data").
+.PHONY: bench-feed
+bench-feed: all
+	$(BUILD)/bourse feed bench --workload exchange-core --runs 5
+	$(BUILD)/bourse feed bench --workload multi --messages 1000000 --runs 3
+	$(BUILD)/bourse feed bench --workload exchange-core --subscribers 1000,10000 --rate 100000 --seconds 10
+
 # Long runs of the server under load (minutes): throughput, latency, sessions.
 load: all
 	@sh scripts/load.sh $(BUILD)/bourse
