@@ -10,9 +10,10 @@
  * measured from that due time, so a stall shows up in the percentiles
  * instead of slowing the generator down (no coordinated omission).
  *
- * The mix: half passive day orders near the mid (they rest), a fifth
- * aggressive IOC orders (they trade), a quarter cancels and a twentieth
- * replaces of the session's resting orders.  Round trips are measured to
+ * The mix: 45% passive day orders near the mid (they rest), 25% aggressive
+ * IOC orders (they trade), 25% cancels and 5% replaces of the session's
+ * resting orders; a session with 64 resting orders cancels the oldest
+ * instead, so the books stay bounded however long it runs.  Round trips are measured to
  * Accepted for every new order and to the first Executed of each
  * aggressive order.  A bare TCP echo (own thread, loopback, same message
  * size) is measured first as the machine's baseline: ping-pong on one
@@ -262,12 +263,13 @@ static void send_order(load *l, uint64_t n, int64_t due)
     unsigned pick = (unsigned)(r % 100);
     l->due[n] = due;
     l->sent++;
-    if ((pick < 30 || (pick < 35 && s->rest_n)) && s->rest_n) {
+    /* a session keeps at most REST orders resting: past that it cancels */
+    if (s->rest_n == REST || (pick < 30 && s->rest_n)) {
         uint32_t victim = s->rest[s->rest_head];
         s->rest_head = (s->rest_head + 1) % REST;
         s->rest_n--;
         token_of(l, victim, &c.oid);
-        if (pick < 25) {
+        if (pick < 25 || pick >= 30) {
             c.type = BOURSE_CMD_CANCEL;
             l->kind[n] = K_CANCEL;
             l->flags[n] = F_ACKED; /* answered under the victim's token */
@@ -291,10 +293,6 @@ static void send_order(load *l, uint64_t n, int64_t due)
     if (pick < 75) { /* passive: rests on its own side of 100 */
         c.price = (c.side == BOURSE_BUY ? 100 - off : 100 + off) * BOURSE_SCALE;
         l->kind[n] = K_PASSIVE;
-        if (s->rest_n == REST) {
-            s->rest_head = (s->rest_head + 1) % REST;
-            s->rest_n--;
-        }
         s->rest[(s->rest_head + s->rest_n++) % REST] = (uint32_t)n;
     } else { /* aggressive: crosses into the other side */
         c.price = (c.side == BOURSE_BUY ? 106 : 94) * BOURSE_SCALE;
