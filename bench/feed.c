@@ -480,7 +480,7 @@ int bench_feed(int argc, char **argv)
 {
     const char *wl = "exchange-core", *subs = "", *only = "";
     uint64_t messages = 1000000, rate = 100000, seconds = 5, runs = 3;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             cli_error("feed bench: %s needs a value", a);
@@ -504,7 +504,6 @@ int bench_feed(int argc, char **argv)
             cli_error("feed bench: unknown option '%s'", a);
             return 2;
         }
-        i++;
     }
     const workload_spec *spec = workload_find(wl);
     if (!spec) {
