@@ -29,7 +29,7 @@ void srv_config_defaults(srv_config *c)
     c->http_port = 9080;
     strcpy(c->data_dir, "data");
     c->engine_cpu = -2; /* -2: the last CPU when there are several */
-    c->spin_us = 20;
+    c->spin_us = 0;
     strcpy(c->durability, "batch");
     c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20};
     c->symbols = strdup(srv_default_symbols);

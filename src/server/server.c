@@ -77,9 +77,10 @@ uint64_t srv_durable_seq(const srv *s)
 
 static int ring_init(srv_ring *r, unsigned size, size_t entry)
 {
-    r->buf = calloc(size, entry);
+    r->buf = malloc((size_t)size * entry);
     if (!r->buf)
         return -1;
+    memset(r->buf, 0, (size_t)size * entry); /* fault the pages in now, not mid-trading */
     ck_ring_init(&r->ring, size);
     return 0;
 }
