@@ -258,8 +258,9 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
                        .qty = c->qty, .price = c->price, .oid = c->oid, .oid2 = c->new_oid};
     emit(e, &ev);
     keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
-    hold_release(e, c->user, r->pos, side, old_hold);
-    hold_take(e, c->user, r->pos, side, new_hold);
+    /* Release the old hold and take the new one in a single update: the two
+     * back to back stalled on reading just-written balances. */
+    hold_take(e, c->user, r->pos, side, new_hold - old_hold);
     if (c->price == r->price && c->qty <= r->qty) {
         /* Keeps its place in the queue. */
         e->users[c->user].open_qty -= r->qty - c->qty;
