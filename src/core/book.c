@@ -52,18 +52,21 @@ static int side_grow(book_side *s)
     return 0;
 }
 
-/* Index of the first key >= k (keys ascending). */
+/* Index of the first key >= k (keys ascending).  Branch-free: the halving
+ * compiles to a conditional move, since a new level's place is as good as
+ * random and a mispredicted branch per step cost more than the search. */
 static uint32_t side_lower_bound(const book_side *s, int64_t k)
 {
-    uint32_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (s->keys[mid] < k)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint32_t n = s->n;
+    if (n == 0)
+        return 0;
+    const int64_t *base = s->keys;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        base = base[half] < k ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (uint32_t)(base - s->keys) + (*base < k);
 }
 
 /* Make sure one more level fits on this side: the only place the book may
