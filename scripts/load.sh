@@ -18,8 +18,9 @@ trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 cat >"$dir/load.ini" <<X
 [journal]
 durability = $DURABILITY
+snapshot_every = 0
 [limits]
-ids = 16777216
+ids = 8388608
 [gateway]
 max_sessions = 60000
 rate = 1000000

@@ -31,6 +31,7 @@ void srv_config_defaults(srv_config *c)
     c->engine_cpu = -2; /* -2: the last CPU when there are several */
     c->spin_us = 0;
     strcpy(c->durability, "batch");
+    c->snapshot_every = 10000000;
     c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20};
     c->symbols = strdup(srv_default_symbols);
     c->max_sessions = 60000;
@@ -69,6 +70,7 @@ static const struct key {
     {"server", "engine_cpu", K_INT, offsetof(srv_config, engine_cpu), 0, -1, 4095},
     U32("server", "spin_us", spin_us, 0, 1000000),
     {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
+    U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),
     U32("limits", "symbols", limits.symbols, 1, 1 << 20),
     U32("limits", "users", limits.users, 1, 1 << 26),
     U32("limits", "orders", limits.orders, 1, 1 << 28),

@@ -23,6 +23,7 @@ typedef struct srv_config {
     uint32_t spin_us; /* how long an idle engine or gateway polls before sleeping */
     /* [journal] */
     char durability[16];
+    uint32_t snapshot_every; /* commands between snapshots; 0 = never */
     /* [limits]: the engine's fixed capacities */
     bourse_limits limits;
     /* [market] */

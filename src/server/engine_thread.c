@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { BATCH = 256, SNAPSHOT_EVERY = 2000000 };
+enum { BATCH = 256 };
 
 typedef struct eng {
     srv *s;
@@ -217,7 +217,10 @@ static void schedule(eng *g, int64_t now)
 static void maybe_snapshot(eng *g)
 {
     srv *s = g->s;
-    if (!s->journal || g->since_snapshot < SNAPSHOT_EVERY)
+    /* Only when idle: the fork copies the page tables and then every page
+     * the engine writes, a pause proportional to the engine's size. */
+    uint32_t every = s->cfg->snapshot_every;
+    if (!s->journal || !every || g->since_snapshot < every)
         return;
     int r = journal_snapshot(s->journal, g->e);
     if (r == 0)
