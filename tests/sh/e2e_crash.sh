@@ -18,7 +18,9 @@ fi
 timeout 30 "$BOURSE" load --data "$d" --order-port "$PORT" --users 4 --rate 4000 --seconds 3 \
     --acked "$E2E/acked" >"$E2E/load.out" 2>&1 &
 lpid=$!
-sleep 1.5
+i=0 # the kill comes 1 s after the load's sessions are logged in
+while ! grep -q 'logged in' "$E2E/load.out" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
 e2e_stop KILL
 wait "$lpid"
 n=$(wc -l <"$E2E/acked" 2>/dev/null || echo 0)
