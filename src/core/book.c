@@ -24,6 +24,7 @@ int book_side_init(book_side *s)
 {
     s->n = 0;
     s->cap = SIDE_INITIAL_LEVELS;
+    s->front = 0;
     s->keys = malloc(s->cap * sizeof *s->keys);
     s->levels = malloc(s->cap * sizeof *s->levels);
     return s->keys && s->levels ? 0 : -1;
@@ -31,15 +32,30 @@ int book_side_init(book_side *s)
 
 void book_side_free(book_side *s)
 {
-    free(s->keys);
-    free(s->levels);
+    if (s->keys)
+        free(s->keys - s->front);
+    if (s->levels)
+        free(s->levels - s->front);
     s->keys = NULL;
     s->levels = NULL;
+    s->front = 0;
 }
 
+/* Put the n levels `front` slots into the arrays. */
+static void side_shift(book_side *s, uint32_t front)
+{
+    int64_t *k = s->keys - s->front + front;
+    uint32_t *l = s->levels - s->front + front;
+    memmove(k, s->keys, s->n * sizeof *k);
+    memmove(l, s->levels, s->n * sizeof *l);
+    s->keys = k, s->levels = l, s->front = front;
+}
+
+/* Double the arrays, with the levels in the middle of the new room. */
 static int side_grow(book_side *s)
 {
     uint32_t cap = s->cap * 2;
+    side_shift(s, 0);
     int64_t *k = realloc(s->keys, cap * sizeof *k);
     if (!k)
         return -1;
@@ -49,7 +65,40 @@ static int side_grow(book_side *s)
         return -1;
     s->levels = l;
     s->cap = cap;
+    side_shift(s, (cap - s->n) / 2);
     return 0;
+}
+
+/* Open a hole at index `at` (0..n) by moving the shorter part outwards. */
+static void side_open(book_side *s, uint32_t at)
+{
+    uint32_t back = s->cap - s->front - s->n;
+    if (s->front == 0 && back > 1 && at < s->n / 2)
+        side_shift(s, (back + 1) / 2); /* re-centre: worth it when the front part is the short one */
+    back = s->cap - s->front - s->n;
+    if (s->front > 0 && (at < s->n - at || back == 0)) {
+        s->keys--, s->levels--, s->front--;
+        memmove(s->keys, s->keys + 1, at * sizeof *s->keys);
+        memmove(s->levels, s->levels + 1, at * sizeof *s->levels);
+    } else {
+        memmove(s->keys + at + 1, s->keys + at, (s->n - at) * sizeof *s->keys);
+        memmove(s->levels + at + 1, s->levels + at, (s->n - at) * sizeof *s->levels);
+    }
+    s->n++;
+}
+
+/* Close the hole at index `at` (0..n-1), moving the shorter part inwards. */
+static void side_close(book_side *s, uint32_t at)
+{
+    if (at < s->n - 1 - at) {
+        memmove(s->keys + 1, s->keys, at * sizeof *s->keys);
+        memmove(s->levels + 1, s->levels, at * sizeof *s->levels);
+        s->keys++, s->levels++, s->front++;
+    } else {
+        memmove(s->keys + at, s->keys + at + 1, (s->n - at - 1) * sizeof *s->keys);
+        memmove(s->levels + at, s->levels + at + 1, (s->n - at - 1) * sizeof *s->levels);
+    }
+    s->n--;
 }
 
 /* Index of the first key >= k (keys ascending).  Branch-free: the halving
@@ -105,11 +154,9 @@ uint32_t book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
     *l = (level){.head = NIL, .tail = NIL, .symbol = sym, .price = price, .side = (uint8_t)side};
     int64_t k = side_key(side, price);
     uint32_t at = side_lower_bound(s, k);
-    memmove(s->keys + at + 1, s->keys + at, (s->n - at) * sizeof *s->keys);
-    memmove(s->levels + at + 1, s->levels + at, (s->n - at) * sizeof *s->levels);
+    side_open(s, at);
     s->keys[at] = k;
     s->levels[at] = lv;
-    s->n++;
     u64map_put(&e->level_by_key, key, lv);
     e->nlevels++;
     return lv;
@@ -119,13 +166,10 @@ static void level_remove(bourse_engine *e, uint32_t lv)
 {
     level *l = &e->levels[lv];
     book_side *s = &e->symbols[l->symbol].side[l->side];
-    uint32_t at = s->n - 1;
-    if (s->levels[at] != lv) {
-        at = side_lower_bound(s, side_key(l->side, l->price));
-        memmove(s->keys + at, s->keys + at + 1, (s->n - at - 1) * sizeof *s->keys);
-        memmove(s->levels + at, s->levels + at + 1, (s->n - at - 1) * sizeof *s->levels);
-    }
-    s->n--;
+    if (s->levels[s->n - 1] == lv)
+        s->n--; /* the best level: the common case when trading */
+    else
+        side_close(s, side_lower_bound(s, side_key(l->side, l->price)));
     u64map_del(&e->level_by_key, level_key(l->symbol, l->side, l->price));
     l->head = e->levels_free;
     e->levels_free = lv;

@@ -44,11 +44,15 @@ typedef struct level {
 } level;
 
 /* The price index of one side: level ids sorted so that the best price is
- * last (bids ascending, asks descending), keyed by side_key(). */
+ * last (bids ascending, asks descending), keyed by side_key().  keys[0..n)
+ * and levels[0..n) are the levels; the arrays hold cap in all, `front` of
+ * them free before keys[0] (book.c inserts and removes by moving whichever
+ * part is shorter). */
 typedef struct book_side {
     int64_t *keys;
     uint32_t *levels;
     uint32_t n, cap;
+    uint32_t front;
 } book_side;
 
 typedef struct instrument {
