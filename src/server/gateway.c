@@ -549,8 +549,10 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
                 flush(g, c);
             if (c->state != C_FREE && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
                 conn_readable(g, c);
-            if (c->state != C_FREE && !c->reading && (evs[i].events & (EPOLLHUP | EPOLLERR)))
-                conn_close(g, c, "connection reset");
+            /* not reading (its login is being checked): a hang-up would be
+             * reported again and again, so end it now */
+            if (c->state != C_FREE && !c->reading && (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                conn_close(g, c, "disconnected");
         }
     }
     if (g->pushed) {
