@@ -29,13 +29,13 @@ fail() { echo "FAIL $1: $2"; }
 e2e_start() {
     dir=$1
     shift
-    ready0=$(grep -c 'ready (session' "$dir.log" 2>/dev/null)
+    ready0=$(cat "$dir.log" 2>/dev/null | grep -c 'ready (session')
     "$BOURSE" serve --data "$dir" --order-port 0 --feed-port 0 --http-port 0 "$@" 2>>"$dir.log" &
     PID=$!
     E2E_PIDS="$E2E_PIDS $PID"
     e2e_i=0
     while [ $e2e_i -lt 200 ]; do
-        if [ "$(grep -c 'ready (session' "$dir.log" 2>/dev/null)" -gt "${ready0:-0}" ]; then
+        if [ "$(cat "$dir.log" 2>/dev/null | grep -c 'ready (session')" -gt "$ready0" ]; then
             PORT=$(grep -o 'listening on [0-9.]*:[0-9]*' "$dir.log" | tail -1 | sed 's/.*://')
             return 0
         fi
