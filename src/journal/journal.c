@@ -33,8 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,10 +111,45 @@ jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, si
     }
     s->index = index;
     s->fd = fd;
+#ifdef MADV_POPULATE_WRITE
+    struct statfs fs;
+    s->populate = fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+#endif
     s->base = p;
     s->size = bytes;
     s->off = SEG_HEADER;
     return s;
+}
+
+/*
+ * Fault the segment's pages in ahead of the writer, up to `upto`, so that
+ * the page cache allocation and zeroing happen on the syncer thread, not
+ * every 4 KiB on the engine thread.  On tmpfs MADV_POPULATE_WRITE maps the
+ * pages writable, so the writer takes no fault at all; on a disk file
+ * system it would also make them dirty, and every sync would write megabytes
+ * of zeros ahead of the data, so there MADV_POPULATE_READ only brings them
+ * into the page cache (the writer's fault is then a cheap page_mkwrite).
+ * Both leave the contents alone, so they are safe while the writer writes
+ * below.  Needs Linux 5.14; elsewhere the writer faults as usual.
+ */
+void jseg_prefault(jseg *s, uint64_t upto)
+{
+    if (upto > s->size)
+        upto = s->size;
+    if (upto <= s->prefaulted)
+        return;
+#ifdef MADV_POPULATE_WRITE
+    uint64_t from = s->prefaulted & ~(uint64_t)4095;
+    if (madvise(s->base + from, upto - from, s->populate) != 0) {
+        atomic_store_explicit(&s->refault_at, UINT64_MAX, memory_order_relaxed); /* unsupported: stop asking */
+        return;
+    }
+#endif
+    s->prefaulted = upto;
+    atomic_store_explicit(&s->refault_at, upto > PREFAULT_AHEAD / 2 ? upto - PREFAULT_AHEAD / 2 : 0,
+                          memory_order_relaxed);
+    if (upto == s->size)
+        atomic_store_explicit(&s->refault_at, UINT64_MAX, memory_order_relaxed);
 }
 
 void jseg_close(jseg *s)
@@ -141,6 +178,7 @@ static jseg *make_segment(journal *j, uint32_t index, int sync_dir, char *err, s
     }
     if (sync_dir && fsync(j->dirfd) == 0)
         s->dir_synced = 1;
+    jseg_prefault(s, PREFAULT_AHEAD);
     return s;
 }
 
@@ -187,13 +225,19 @@ static int rollover(journal *j)
     j->cur = next;
     pthread_mutex_unlock(&j->mu);
     j->prev = (rec_prev){0, 0};
-    atomic_store(&j->kick, 1);
-    if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
-        futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+    journal_kick_keeper(j); /* a new spare, and the full segment unmapped */
     return 0;
 }
 
 /* ---- appending ---- */
+
+/* The writer is nearing the end of the prefaulted pages: wake the keeper
+ * (once; it moves refault_at on). */
+static void ask_prefault(journal *j, jseg *s)
+{
+    atomic_store_explicit(&s->refault_at, UINT64_MAX, memory_order_relaxed);
+    journal_kick_keeper(j);
+}
 
 uint64_t journal_append(journal *j, bourse_cmd *c)
 {
@@ -212,9 +256,11 @@ uint64_t journal_append(journal *j, bourse_cmd *c)
     c->seq = seq;
     c->ts_ns = j->clock_ns(j->clock_ctx);
     uint64_t at = s->off;
-    s->off += rec_encode(s->base + at, c, &j->prev);
+    __atomic_store_n(&s->off, at + rec_encode(s->base + at, c, &j->prev), __ATOMIC_RELAXED);
     j->last_seq = seq;
     j->last_ts = c->ts_ns;
+    if (s->off > atomic_load_explicit(&s->refault_at, memory_order_relaxed))
+        ask_prefault(j, s);
     switch (j->durability) {
     case JOURNAL_BATCH: {
         /* seq_cst store, then load: pairs with the syncer's store of
@@ -302,7 +348,7 @@ static void announce_durable(journal *j, uint64_t seq)
 }
 
 /* Sync everything written so far: retired segments (then unmap them) and
- * the current one.  `sync` = 0 only unmaps (durability none). */
+ * the current one.  `sync` = 0 only unmaps them. */
 static void sync_all(journal *j, int sync)
 {
     uint64_t target = atomic_load(&j->written);
@@ -359,6 +405,18 @@ static void make_spare(journal *j)
     pthread_mutex_unlock(&j->mu);
 }
 
+/* Keep the current segment's pages faulted in ahead of the writer. */
+static void prefault_current(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    jseg *s = j->cur;
+    pthread_mutex_unlock(&j->mu);
+    /* s->off is the writer's; a stale value only prefaults less. */
+    uint64_t off = __atomic_load_n(&s->off, __ATOMIC_RELAXED);
+    if (off + PREFAULT_AHEAD / 2 > s->prefaulted)
+        jseg_prefault(s, off + PREFAULT_AHEAD);
+}
+
 /* Reap a finished snapshot child. */
 static void reap_snapshot(journal *j, int block)
 {
@@ -381,59 +439,79 @@ static void reap_snapshot(journal *j, int block)
     atomic_store(&j->snap_pid, 0);
 }
 
-/* Sleep on `sleeping` (already set to `state`) unless woken, for ns. */
-static void doze(journal *j, uint32_t state, int64_t ns)
+/* Sleep on *word (already set to `state`) unless woken, for ns. */
+static void doze(_Atomic uint32_t *word, uint32_t state, int64_t ns)
 {
     struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    futex(&j->sleeping, FUTEX_WAIT, state, &ts);
-    atomic_store(&j->sleeping, SLEEP_AWAKE);
+    futex(word, FUTEX_WAIT, state, &ts);
+    atomic_store(word, SLEEP_AWAKE);
 }
 
+/* The syncer (durability batch only): nothing but group commits. */
 static void *syncer_main(void *arg)
 {
     journal *j = arg;
-    int batch = j->durability == JOURNAL_BATCH;
     int64_t last_sync = 0;
-    for (;;) {
-        reap_snapshot(j, 0);
-        make_spare(j);
-        if (atomic_load(&j->stop))
-            break;
-        int kicked = atomic_exchange(&j->kick, 0);
+    while (!atomic_load(&j->stop)) {
         uint64_t w = atomic_load(&j->written), d = atomic_load(&j->durable);
-        if (!batch || w == d || atomic_load(&j->failed)) {
-            if (kicked)
-                sync_all(j, batch); /* retired segments: unmap (and sync) */
+        if (w == d || atomic_load(&j->failed)) {
             atomic_store(&j->sleeping, SLEEP_IDLE);
-            if (!atomic_load(&j->stop) && !atomic_load(&j->kick) &&
-                (!batch || atomic_load(&j->written) == d || atomic_load(&j->failed)))
-                doze(j, SLEEP_IDLE, 100 * 1000 * 1000);
+            if (!atomic_load(&j->stop) && (atomic_load(&j->written) == d || atomic_load(&j->failed)))
+                doze(&j->sleeping, SLEEP_IDLE, 100 * 1000 * 1000);
             atomic_store(&j->sleeping, SLEEP_AWAKE);
             continue;
         }
         int64_t now = journal_mono_ns(), due = last_sync + (int64_t)j->batch_us * 1000;
         if (now < due && w - d < j->batch_records && !atomic_load(&j->waiters)) {
             atomic_store(&j->sleeping, SLEEP_PACING);
-            doze(j, SLEEP_PACING, due - now);
+            doze(&j->sleeping, SLEEP_PACING, due - now);
             continue;
         }
         last_sync = now;
         sync_all(j, 1);
     }
-    /* Closing: everything to disk, in every mode. */
-    reap_snapshot(j, 1);
-    sync_all(j, 1);
     return NULL;
+}
+
+/* The keeper: the slow chores, off both the engine thread and the syncer's
+ * path to a sync: the next segment, prefaulting, reaping snapshot children,
+ * and (when no syncer does it) unmapping full segments. */
+static void *keeper_main(void *arg)
+{
+    journal *j = arg;
+    while (!atomic_load(&j->stop)) {
+        reap_snapshot(j, 0);
+        make_spare(j);
+        prefault_current(j);
+        if (atomic_exchange(&j->kick, 0) && j->durability != JOURNAL_BATCH)
+            sync_all(j, 1); /* full segments: to disk (unreported), unmapped */
+        atomic_store(&j->keeper_sleeping, SLEEP_IDLE);
+        if (!atomic_load(&j->stop) && !atomic_load(&j->kick))
+            doze(&j->keeper_sleeping, SLEEP_IDLE, 100 * 1000 * 1000);
+        atomic_store(&j->keeper_sleeping, SLEEP_AWAKE);
+    }
+    return NULL;
+}
+
+void journal_kick_keeper(journal *j)
+{
+    atomic_store(&j->kick, 1);
+    if (atomic_exchange(&j->keeper_sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
+        futex(&j->keeper_sleeping, FUTEX_WAKE, 1, NULL);
 }
 
 int journal_start(journal *j, char *err, size_t errlen)
 {
-    int rc = pthread_create(&j->syncer, NULL, syncer_main, j);
+    int rc = pthread_create(&j->keeper, NULL, keeper_main, j);
+    if (rc == 0) {
+        j->started |= 1;
+        if (j->durability == JOURNAL_BATCH && (rc = pthread_create(&j->syncer, NULL, syncer_main, j)) == 0)
+            j->started |= 2;
+    }
     if (rc != 0) {
-        snprintf(err, errlen, "cannot start the syncer thread: %s", strerror(rc));
+        snprintf(err, errlen, "cannot start the journal's threads: %s", strerror(rc));
         return -1;
     }
-    j->started = 1;
     return 0;
 }
 
@@ -505,13 +583,21 @@ int journal_close(journal *j, char *err, size_t errlen)
     if (!j)
         return 0;
     int rc = 0;
-    if (j->started) {
-        atomic_store(&j->stop, 1);
+    atomic_store(&j->stop, 1);
+    if (j->started & 2) {
         if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
             futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
         pthread_join(j->syncer, NULL);
     }
-    if (atomic_load(&j->failed) || (j->started && atomic_load(&j->durable) < j->last_seq)) {
+    if (j->started & 1) {
+        journal_kick_keeper(j);
+        pthread_join(j->keeper, NULL);
+    }
+    /* Everything to disk, in every mode. */
+    reap_snapshot(j, 1);
+    if (j->cur)
+        sync_all(j, 1);
+    if (atomic_load(&j->failed) || (j->cur && atomic_load(&j->durable) < j->last_seq)) {
         snprintf(err, errlen, "%s", j->error[0] ? j->error : "journal: final sync failed");
         rc = -1;
     }

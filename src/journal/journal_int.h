@@ -14,14 +14,21 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-/* A mapped segment.  `off` is the engine thread's; the rest is fixed. */
+/* Pages are write-faulted this far ahead of the writer, by the syncer. */
+#define PREFAULT_AHEAD (16u << 20)
+
+/* A mapped segment.  `off` is the engine thread's; `prefaulted` the
+ * syncer's; the rest is fixed. */
 typedef struct jseg {
     uint32_t index;
     int fd;
     uint8_t *base;
     uint64_t size;
     uint64_t off;
+    uint64_t prefaulted;          /* pages below this are mapped writable */
+    _Atomic uint64_t refault_at;  /* the writer asks for more past this */
     int dir_synced; /* its directory entry is known to be on disk */
+    int populate;   /* the madvise() that prefaults it */
     struct jseg *retired_next;
 } jseg;
 
@@ -59,11 +66,12 @@ struct journal {
     _Atomic uint32_t sleeping; /* futex: the syncer's state */
     _Atomic uint32_t epoch;    /* futex: bumped at each durable advance */
     _Atomic uint32_t waiters;
-    _Atomic int kick; /* a segment was retired */
+    _Atomic int kick; /* work for the keeper */
+    _Atomic uint32_t keeper_sleeping; /* futex */
     _Atomic int stop;
     _Atomic int failed;
     int notify_fd;
-    pthread_t syncer;
+    pthread_t syncer, keeper; /* started: bit 1 keeper, bit 2 syncer */
 
     /* Snapshots: the child's pid (0: none running) and seq. */
     _Atomic int snap_pid;
@@ -77,7 +85,9 @@ void journal_set_error(journal *j, const char *fmt, ...) __attribute__((format(p
 void journal_warn(const journal_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, size_t errlen);
 void jseg_close(jseg *s);
+void jseg_prefault(jseg *s, uint64_t upto);
 int journal_start(journal *j, char *err, size_t errlen);
+void journal_kick_keeper(journal *j);
 void journal_free(journal *j);
 
 #endif

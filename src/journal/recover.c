@@ -144,7 +144,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
         return -1;
     }
     uint64_t from = si.seq + 1;
-    if (probe.records && probe.first_seq > from) {
+    if (probe.first_seq > from) { /* 0 when damaged: the full scan below says where */
         snprintf(err, errlen,
                  "%s: the journal starts at seq %llu but %s: commands %llu to %llu are missing "
                  "(archived? move them back from %s/archive)",
@@ -240,6 +240,7 @@ static int resume_segment(journal *j, const jscan *sc, char *err, size_t errlen)
             return -1;
         }
     }
+    jseg_prefault(s, s->off + PREFAULT_AHEAD);
     j->cur = s;
     j->prev = sc->active_prev;
     return 0;
@@ -260,6 +261,7 @@ static void adopt_spares(journal *j, const jscan *sc)
                 j->spare = jseg_map(j, fd, i, h.bytes, err, sizeof err);
                 if (j->spare) {
                     j->spare->dir_synced = 1;
+                    jseg_prefault(j->spare, PREFAULT_AHEAD);
                     continue;
                 }
             }
@@ -336,6 +338,8 @@ int journal_open(const journal_config *cfg, journal **out, bourse_engine **engin
         j->cur = fd >= 0 ? jseg_map(j, fd, 1, h.bytes, err, errlen) : NULL;
         if (fd >= 0 && !j->cur)
             close(fd);
+        if (j->cur)
+            jseg_prefault(j->cur, PREFAULT_AHEAD);
         rc = j->cur && fdatasync(fd) == 0 && fsync(j->dirfd) == 0 ? 0 : -1;
         if (j->cur)
             j->cur->dir_synced = 1;

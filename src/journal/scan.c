@@ -198,8 +198,6 @@ int jscan_run(jscan *s, char *err, size_t errlen)
         rc = find_active(s, idx, err, errlen);
     if (rc == 0)
         rc = scan_segments(s, idx, err, errlen);
-    if (rc == 0 && !s->first_seq && s->records) /* the first segment was all torn */
-        s->first_seq = s->last_seq - s->records + 1;
     free(idx);
     return rc;
 }

@@ -39,7 +39,7 @@ typedef struct jscan {
     uint32_t active_index;  /* the last segment with data (first_index when none has) */
     uint32_t last_index;    /* the last segment file */
     seg_header header;      /* of the first segment */
-    uint64_t first_seq;     /* of the first record in the directory (0: no records) */
+    uint64_t first_seq;     /* of the first segment's first record (0: none, or damaged) */
     uint64_t last_seq;      /* of the last good record (0: none) */
     uint64_t records;       /* good records read (including skipped-over ones in read segments) */
     uint64_t active_end;    /* offset after the active segment's last good record */
