@@ -30,6 +30,8 @@ typedef struct eng {
     int is_open;
     int64_t next_boundary; /* schedule: next open/close time, ns; 0 = none */
     uint64_t since_snapshot;
+    uint64_t durable; /* the last durable seq seen */
+    int wake;         /* the gateway has something it can send now */
 } eng;
 
 static void push_out(eng *g, const srv_out *o)
@@ -42,6 +44,10 @@ static void push_out(eng *g, const srv_out *o)
     }
     *slot = *o;
     ck_ring_enqueue_commit_spsc(&s->out.ring);
+    /* Wake the gateway only for what it can send now; the rest it learns
+     * about from journal_notify_fd when the journal syncs. */
+    if (o->seq <= g->durable || o->seq <= (g->durable = srv_durable_seq(s)))
+        g->wake = 1;
 }
 
 static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int done)
@@ -59,6 +65,8 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
     slot->done = (uint8_t)done;
     memcpy(slot->line, line, len);
     ck_ring_enqueue_commit_spsc(&s->text.ring);
+    if (seq <= g->durable || seq <= (g->durable = srv_durable_seq(s)))
+        g->wake = 1;
 }
 
 static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
@@ -278,7 +286,10 @@ void *srv_engine_main(void *arg)
         int n = 0;
         while (n < BATCH && ck_ring_dequeue_spsc_srv_in(&s->in.ring, s->in.buf, &m)) {
             process(&g, &m);
-            srv_wake(&s->gateway_sleeping, s->gateway_fd);
+            if (g.wake) {
+                g.wake = 0;
+                srv_wake(&s->gateway_sleeping, s->gateway_fd);
+            }
             n++;
         }
         if (n)
@@ -286,6 +297,10 @@ void *srv_engine_main(void *arg)
         if (atomic_load(&s->input_done) && !ck_ring_size(&s->in.ring))
             break;
         schedule(&g, srv_now_ns());
+        if (g.wake) {
+            g.wake = 0;
+            srv_wake(&s->gateway_sleeping, s->gateway_fd);
+        }
         maybe_snapshot(&g);
         idle(&g);
     }
