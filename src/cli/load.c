@@ -22,16 +22,15 @@
  */
 #include "../../bench/hist.h"
 #include "cli.h"
+#include "echo.h"
 #include "net/ouch.h"
 #include "net/tcp.h"
 #include "server/passwd.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -476,130 +475,6 @@ static void write_acked(load *l)
 
 /* --- the echo baseline --------------------------------------------------- */
 
-/* The echo server: one thread, epoll over every connection, writes back
- * whatever it reads, as a gateway with no work to do would. */
-typedef struct echo_srv {
-    int lfd, ep, stop;
-} echo_srv;
-
-static void *echo_main(void *arg)
-{
-    echo_srv *e = arg;
-    struct epoll_event evs[256];
-    uint8_t buf[1 << 16];
-    while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
-        int n = epoll_wait(e->ep, evs, 256, 20);
-        for (int i = 0; i < n; i++) {
-            int fd = evs[i].data.fd;
-            if (fd == e->lfd) {
-                int c = accept(e->lfd, NULL, NULL);
-                if (c >= 0) {
-                    int one = 1;
-                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    struct epoll_event ev = {.events = EPOLLIN, .data.fd = c};
-                    epoll_ctl(e->ep, EPOLL_CTL_ADD, c, &ev);
-                }
-                continue;
-            }
-            ssize_t k = read(fd, buf, sizeof buf);
-            if (k <= 0 || tcp_write_all(fd, buf, (size_t)k) != 0) {
-                epoll_ctl(e->ep, EPOLL_CTL_DEL, fd, NULL);
-                close(fd);
-            }
-        }
-    }
-    return NULL;
-}
-
-/* Round trips through the echo thread: ping-pong on one connection, then
- * open loop at the run's rate over up to 64 connections (the same message
- * size and the same timing rule as the orders), for 2 s. */
-static void echo_baseline(load *l)
-{
-    static echo_srv e;
-    e.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    e.ep = epoll_create1(EPOLL_CLOEXEC);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    if (e.lfd < 0 || bind(e.lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(e.lfd, 128) != 0 ||
-        getsockname(e.lfd, (struct sockaddr *)&a, &al) != 0)
-        return;
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = e.lfd};
-    epoll_ctl(e.ep, EPOLL_CTL_ADD, e.lfd, &ev);
-    pthread_t t;
-    pthread_create(&t, NULL, echo_main, &e);
-    enum { MSG = 3 + OUCH_ENTER_LEN };
-    uint8_t msg[MSG] = {0}, back[MSG];
-    int fd = tcp_connect("127.0.0.1", ntohs(a.sin_port), NULL, 0);
-    for (int i = 0; fd >= 0 && i < 20000; i++) {
-        int64_t t0 = mono_ns();
-        if (tcp_write_all(fd, msg, MSG) != 0)
-            break;
-        size_t got = 0;
-        while (got < MSG) {
-            ssize_t k = read(fd, back + got, MSG - got);
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-        }
-        if (i >= 1000) /* warm-up */
-            hist_record(&l->echo, (uint64_t)(mono_ns() - t0));
-    }
-    if (fd >= 0)
-        close(fd);
-    uint32_t nc = l->sessions < 64 ? l->sessions : 64;
-    int fds[64], ep = epoll_create1(EPOLL_CLOEXEC);
-    uint32_t have[64] = {0};
-    uint8_t in[64][4096];
-    for (uint32_t c = 0; c < nc; c++) {
-        fds[c] = tcp_connect("127.0.0.1", ntohs(a.sin_port), NULL, 0);
-        struct epoll_event ce = {.events = EPOLLIN, .data.u32 = c};
-        if (fds[c] < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fds[c], &ce) != 0)
-            nc = c;
-    }
-    uint64_t total = l->rate * 2, n = 0, got = 0;
-    int64_t start = mono_ns(), end = start + 4000000000LL;
-    while (nc && l->rate && got < total && mono_ns() < end) {
-        int64_t now = mono_ns();
-        uint64_t due_n = (uint64_t)((double)(now - start) * (double)l->rate / 1e9) + 1;
-        if (due_n > total)
-            due_n = total;
-        for (; n < due_n; n++) {
-            int64_t due = start + (int64_t)((double)n * 1e9 / (double)l->rate);
-            memcpy(msg, &due, sizeof due);
-            if (tcp_write_all(fds[n % nc], msg, MSG) != 0)
-                nc = 0;
-        }
-        struct epoll_event evs[64];
-        struct timespec ts = {.tv_nsec = 10000};
-        int k = epoll_pwait2(ep, evs, 64, &ts, NULL);
-        now = mono_ns();
-        for (int i = 0; i < k; i++) {
-            uint32_t c = evs[i].data.u32;
-            ssize_t r = read(fds[c], in[c] + have[c], sizeof in[c] - have[c]);
-            if (r <= 0)
-                continue;
-            have[c] += (uint32_t)r;
-            uint32_t off = 0;
-            for (; have[c] - off >= MSG; off += MSG, got++) {
-                int64_t due;
-                memcpy(&due, in[c] + off, sizeof due);
-                hist_record(&l->echo_open, (uint64_t)(now - due));
-            }
-            memmove(in[c], in[c] + off, have[c] - off);
-            have[c] -= off;
-        }
-    }
-    for (uint32_t c = 0; c < (l->sessions < 64 ? l->sessions : 64); c++)
-        if (fds[c] >= 0)
-            close(fds[c]);
-    close(ep);
-    __atomic_store_n(&e.stop, 1, __ATOMIC_RELEASE);
-    pthread_join(t, NULL);
-    close(e.lfd);
-    close(e.ep);
-}
-
 /* --- options and report -------------------------------------------------- */
 
 static void help(FILE *f)
@@ -743,7 +618,7 @@ int cmd_load(int argc, char **argv)
     hist_init(&l.rtt_exec);
     hist_init(&l.echo);
     hist_init(&l.echo_open);
-    echo_baseline(&l);
+    echo_baseline(l.sessions < 64 ? l.sessions : 64, l.rate, &l.echo, &l.echo_open);
     if (setup(&l) != 0)
         return 1;
     long rss0 = server_rss_kb(l.dir);
