@@ -182,6 +182,14 @@ int bourse_engine_reserve(bourse_engine *e);
  */
 void bourse_engine_prefault(bourse_engine *e);
 
+/*
+ * A hint for a shell holding a batch of commands: start loading the memory
+ * `cmd` will need (its order ids' slots in the id map, the user's account),
+ * so that applying it a few commands later waits less.  Changes nothing and
+ * emits nothing; cmd->user and cmd->symbol must already be resolved.
+ */
+void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *cmd);
+
 /* Name lookups: an id, or BOURSE_NONE. */
 uint32_t bourse_user_find(const bourse_engine *e, const char *name, size_t len);
 uint32_t bourse_symbol_find(const bourse_engine *e, const char *name, size_t len);

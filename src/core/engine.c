@@ -293,6 +293,35 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     }
 }
 
+/* Only loads: the lines an apply() of c would wait for first. */
+void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->user >= e->nusers)
+        return;
+    __builtin_prefetch(&e->users[c->user]);
+    switch (c->type) {
+    case BOURSE_CMD_ORDER:
+        keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 && c->price <= BOURSE_PRICE_MAX) {
+            u64map_prefetch(&e->position_by_key, (uint64_t)c->user << 32 | c->symbol);
+            u64map_prefetch(&e->level_by_key, level_key(c->symbol, c->side, c->price));
+        }
+        break;
+    case BOURSE_CMD_REPLACE:
+        keymap_prefetch(&e->order_by_id, c->user, &c->new_oid);
+        keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+        /* The symbol and side come from the order; a shell that knows the
+         * symbol passes it, and both sides' level slots are cheap to ask. */
+        if (c->symbol < e->nsymbols && c->price > 0 && c->price <= BOURSE_PRICE_MAX) {
+            u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_BUY, c->price));
+            u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_SELL, c->price));
+        }
+        break;
+    case BOURSE_CMD_CANCEL: keymap_prefetch(&e->order_by_id, c->user, &c->oid); break;
+    default: break;
+    }
+}
+
 void bourse_engine_prefault(bourse_engine *e)
 {
     mem_touch(e->symbols, (size_t)e->symbols_cap * sizeof *e->symbols);

@@ -178,6 +178,16 @@ uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, 
     }
 }
 
+void keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name)
+{
+    __builtin_prefetch(&m->slots[key_home(m, owner, name)]);
+}
+
+void u64map_prefetch(const u64map *m, uint64_t key)
+{
+    __builtin_prefetch(&m->slots[(uint32_t)hash_mix(key) & m->mask]);
+}
+
 uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name)
 {
     uint32_t slot;

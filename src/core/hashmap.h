@@ -73,5 +73,8 @@ void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val
  * stores it there without searching again. */
 uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot);
 void keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val);
+/* Start loading the slot where a lookup of the key would begin. */
+void keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name);
+void u64map_prefetch(const u64map *m, uint64_t key);
 
 #endif
