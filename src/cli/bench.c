@@ -39,6 +39,7 @@ typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
     int json, cpu, ids, no_prefault;
+    uint32_t prefetch; /* commands ahead for the hinted throughput runs; 0 = none */
 } bench_opts;
 
 /* What a timed run saw. */
@@ -91,13 +92,23 @@ static void __attribute__((noinline)) baseline_apply(bourse_engine *e, const bou
     fn(ctx, c, &ev);
 }
 
-static double __attribute__((noinline)) run_throughput(apply_fn apply, bourse_engine *e, const workload *w, tally *t)
+static double __attribute__((noinline)) run_throughput(apply_fn apply, bourse_engine *e, const workload *w, tally *t,
+                                                        uint32_t ahead)
 {
     const bourse_cmd *c = w->cmds;
     uint64_t n = w->n;
     uint64_t start = now_ns();
-    for (uint64_t i = 0; i < n; i++)
-        apply(e, &c[i], on_event, t);
+    if (ahead) {
+        /* A batch in hand: hint each command `ahead` commands early. */
+        for (uint64_t i = 0; i < n; i++) {
+            if (i + ahead < n)
+                bourse_engine_prefetch(e, &c[i + ahead]);
+            apply(e, &c[i], on_event, t);
+        }
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            apply(e, &c[i], on_event, t);
+    }
     uint64_t ns = now_ns() - start;
     return ns ? (double)n * 1e9 / (double)ns : 0;
 }
@@ -223,6 +234,9 @@ static void help(FILE *f)
           "                   global (one counter for all) or random\n"
           "  --runs K         throughput runs, median reported (default 3; big: 1)\n"
           "  --cpu N          pin to CPU N (default: the last allowed CPU)\n"
+          "  --prefetch D     also time runs that call bourse_engine_prefetch() on\n"
+          "                   the command D ahead, as a shell holding a batch may\n"
+          "                   (default 4; 0 skips them)\n"
           "  --no-prefault    leave the engine's tables to be paged in while timed\n"
           "                   (default: bourse_engine_prefault() before the setup)\n"
           "  --json           print one JSON object instead of the table\n"
@@ -241,7 +255,8 @@ static const char *opt_value(int argc, char **argv, int *i)
 
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){.spec = workload_find("exchange-core"), .rate = 1000000, .seed = 1, .cpu = -1};
+    *o = (bench_opts){.spec = workload_find("exchange-core"), .rate = 1000000, .seed = 1, .cpu = -1,
+                      .prefetch = 4};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--workload")) {
@@ -274,6 +289,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->runs = cli_number(a, opt_value(argc, argv, &i), 100);
         } else if (!strcmp(a, "--cpu")) {
             o->cpu = (int)cli_number(a, opt_value(argc, argv, &i), CPU_SETSIZE - 1);
+        } else if (!strcmp(a, "--prefetch")) {
+            o->prefetch = (uint32_t)cli_number(a, opt_value(argc, argv, &i), 64);
         } else if (!strcmp(a, "--no-prefault")) {
             o->no_prefault = 1;
         } else if (!strcmp(a, "--json")) {
@@ -325,6 +342,7 @@ typedef struct report {
     int cpu;
     double load_before, load_after, clock_ns;
     double ops[100], ops_median, base_ops;
+    double pf[100], pf_median; /* with bourse_engine_prefetch() hints */
     latency_result lat, base_lat;
     tally t;
     uint64_t rss, rss_engine, rss_peak, hash;
@@ -351,7 +369,10 @@ static void print_json(const report *r)
            w->spec.name, w->n, w->seed, workload_id_styles[w->ids], r->ops_median);
     for (uint64_t i = 0; i < r->o->runs; i++)
         printf("%s%.0f", i ? ", " : "", r->ops[i]);
-    printf("], \"offered_per_sec\": %" PRIu64 ", ", r->o->rate);
+    printf("], ");
+    if (r->o->prefetch)
+        printf("\"ops_per_sec_prefetch\": %.0f, \"prefetch_ahead\": %u, ", r->pf_median, r->o->prefetch);
+    printf("\"offered_per_sec\": %" PRIu64 ", ", r->o->rate);
     if (r->o->rate) {
         printf("\"achieved_per_sec\": %.0f, ", (double)w->n / r->lat.seconds);
         json_hist("latency_ns", &r->lat.lat);
@@ -408,7 +429,14 @@ static void print_table(const report *r)
     printf("throughput (closed loop)  %12.0f ops/s   median of", r->ops_median);
     for (uint64_t i = 0; i < r->o->runs; i++)
         printf(" %.2fM", r->ops[i] / 1e6);
-    printf("\n  baseline                %12.0f ops/s   (callback only)\n", r->base_ops);
+    printf("\n");
+    if (r->o->prefetch) {
+        printf("  with prefetch hints     %12.0f ops/s   median of", r->pf_median);
+        for (uint64_t i = 0; i < r->o->runs; i++)
+            printf(" %.2fM", r->pf[i] / 1e6);
+        printf("   (%u commands ahead)\n", r->o->prefetch);
+    }
+    printf("  baseline                %12.0f ops/s   (callback only)\n", r->base_ops);
     if (r->o->rate) {
         printf("\nlatency (open loop, %" PRIu64 "/s offered, %.0f/s achieved), ns:\n", r->o->rate,
                (double)w->n / r->lat.seconds);
@@ -433,13 +461,30 @@ static int wants_journal(int argc, char **argv)
     return 0;
 }
 
-static void measure_throughput(report *r, const workload *w)
+static double median(const double *v, uint64_t n)
+{
+    double sorted[100];
+    memcpy(sorted, v, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    return sorted[n / 2];
+}
+
+/* Plain runs (ahead 0) into r->ops; runs with prefetch hints into r->pf. */
+static void measure_throughput(report *r, const workload *w, uint32_t ahead)
 {
     for (uint64_t k = 0; k < r->o->runs; k++) {
         uint64_t before = rss_bytes();
         bourse_engine *e = fresh_engine(w, r->o);
         tally t = {0};
-        r->ops[k] = run_throughput(bourse_engine_apply, e, w, &t);
+        double ops = run_throughput(bourse_engine_apply, e, w, &t, ahead);
+        if (ahead) {
+            r->pf[k] = ops;
+            if (bourse_engine_hash(e) != r->hash || memcmp(&t.ev, &r->t.ev, sizeof t.ev) != 0)
+                r->same_state = 0;
+            bourse_engine_free(e);
+            continue;
+        }
+        r->ops[k] = ops;
         if (k == 0) {
             r->t = t;
             r->rss = rss_bytes();
@@ -450,10 +495,10 @@ static void measure_throughput(report *r, const workload *w)
         }
         bourse_engine_free(e);
     }
-    double sorted[100];
-    memcpy(sorted, r->ops, r->o->runs * sizeof *sorted);
-    qsort(sorted, r->o->runs, sizeof *sorted, cmp_double);
-    r->ops_median = sorted[r->o->runs / 2];
+    if (ahead)
+        r->pf_median = median(r->pf, r->o->runs);
+    else
+        r->ops_median = median(r->ops, r->o->runs);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -484,13 +529,15 @@ int cmd_bench(int argc, char **argv)
     r.clock_ns = clock_cost_ns();
 
     tally bt = {0};
-    r.base_ops = run_throughput(baseline_apply, NULL, &w, &bt);
+    r.base_ops = run_throughput(baseline_apply, NULL, &w, &bt, 0);
     if (o.rate)
         run_latency(baseline_apply, NULL, &w, o.rate, &bt, &r.base_lat);
 
     if (!o.json)
         fprintf(stderr, "bench: throughput...\n");
-    measure_throughput(&r, &w);
+    measure_throughput(&r, &w, 0);
+    if (o.prefetch)
+        measure_throughput(&r, &w, o.prefetch);
     if (o.rate) {
         if (!o.json)
             fprintf(stderr, "bench: latency...\n");

@@ -29,7 +29,7 @@ for wl in exchange-core multi; do
     else
         for f in '"workload": "'$wl'"' '"messages": 20000,' '"ops_per_sec": ' '"offered_per_sec": 200000,' \
             '"latency_ns": {"p50": ' '"p90": ' '"p99": ' '"p999": ' '"p9999": ' '"max": ' '"rss_bytes": ' \
-            '"deterministic": true' '"baseline": {' '"pinned_cpu": '; do
+            '"deterministic": true' '"baseline": {' '"pinned_cpu": ' '"ops_per_sec_prefetch": '; do
             grep -q "$f" "$tmp/$wl" || why="$why missing '$f';"
         done
         if command -v python3 >/dev/null && ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/$wl"; then
