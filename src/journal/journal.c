@@ -517,6 +517,32 @@ int journal_start(journal *j, char *err, size_t errlen)
 
 /* ---- snapshots ---- */
 
+/* A snapshot child must not hold the parent's sockets and locks open (a
+ * restarted server could not bind its ports or lock its directory until
+ * the child is done): close every descriptor but stderr and the segments
+ * it syncs. */
+static void child_close_fds(const int *keep, int nkeep)
+{
+    int k[10], n = 0;
+    k[n++] = 2;
+    for (int i = 0; i < nkeep && n < 10; i++)
+        if (keep[i] > 2)
+            k[n++] = keep[i];
+    for (int a = 1; a < n; a++) /* insertion sort: a handful */
+        for (int b = a; b > 0 && k[b - 1] > k[b]; b--) {
+            int t = k[b];
+            k[b] = k[b - 1];
+            k[b - 1] = t;
+        }
+    unsigned lo = 0;
+    for (int i = 0; i < n; i++) {
+        if ((unsigned)k[i] > lo)
+            close_range(lo, (unsigned)k[i] - 1, 0);
+        lo = (unsigned)k[i] + 1;
+    }
+    close_range(lo, ~0u, 0);
+}
+
 int journal_snapshot(journal *j, const bourse_engine *e)
 {
     if (atomic_load(&j->snap_pid) > 0)
@@ -536,6 +562,7 @@ int journal_snapshot(journal *j, const bourse_engine *e)
     }
     if (pid == 0) {
         /* The child: only the engine's memory and plain system calls. */
+        child_close_fds(fds, nfds);
         char err[512];
         snap_info in = {.seq = j->snap_running_seq, .ts_ns = j->last_ts, .flags = j->hdr.flags};
         if (snap_save(j->dir, e, &in, fds, nfds, err, sizeof err) != 0) {

@@ -86,6 +86,8 @@ n2=$(($(grep -c . "$tmp/in.txt") + $(grep -c . "$tmp/more.txt")))
 "$BOURSE" snapshot save "$D" >"$tmp/out" 2>&1
 snap=$(ls "$D"/snap-*.snap 2>/dev/null | head -1)
 "$BOURSE" snapshot info "$snap" >"$tmp/info" 2>&1
+"$BOURSE" journal verify "$D" >"$tmp/verify1" 2>&1
+vrc=$?
 "$BOURSE" replay --journal "$D" "$tmp/more.txt" >/dev/null 2>&1
 cat "$tmp/in.txt" "$tmp/more.txt" >"$tmp/all.txt"
 "$BOURSE" replay --hash "$tmp/all.txt" >/dev/null 2>"$tmp/err4"
@@ -100,6 +102,8 @@ if [ -z "$snap" ] || ! grep -q "hash $h1" "$tmp/out"; then
     fail $name "snapshot save: $(tr '\n' '|' <"$tmp/out")"
 elif ! grep -q "^hash *$h1" "$tmp/info"; then
     fail $name "snapshot info does not show hash $h1"
+elif [ $vrc -ne 0 ] || ! grep -q "1 snapshot" "$tmp/verify1"; then
+    fail $name "verify with a snapshot (replay compared with it): $(tr '\n' '|' <"$tmp/verify1")"
 elif ! grep -q "hash $h2" "$tmp/out2" || ! grep -q "archived" "$tmp/out2"; then
     fail $name "second snapshot: $(tr '\n' '|' <"$tmp/out2"), want hash $h2"
 elif [ ! -d "$D/archive" ] || [ "$(ls "$D"/archive | wc -l)" -lt 2 ]; then

@@ -375,6 +375,71 @@ static void test_journal_snapshots(void)
     rm_rf(dir);
 }
 
+static int warnings_seen;
+static void count_warning(void *ctx, const char *msg)
+{
+    (void)ctx, (void)msg;
+    warnings_seen++;
+}
+
+/* A damaged newest snapshot is skipped for the one before it; with the
+ * journal before it archived, recovery refuses and says what is missing. */
+static void test_journal_snapshot_fallback(void)
+{
+    char dir[64], path[256];
+    CHECK(tmpdir(dir, sizeof dir) != NULL);
+    journal_config cfg = {.dir = dir, .segment_bytes = 8192, .durability = JOURNAL_NONE};
+    evlog l = {0};
+    bourse_engine *e;
+    journal *j = open_dir(&cfg, &e, &l);
+    if (!j)
+        return;
+    jgen g;
+    jgen_init(&g, 4);
+    run(j, e, 0, &g, 2000, &l);
+    CHECK_EQ(journal_snapshot(j, e), 0);
+    wait_snapshot(j, 2000);
+    run(j, e, 0, &g, 1000, &l);
+    CHECK_EQ(journal_snapshot(j, e), 0);
+    wait_snapshot(j, 3000);
+    run(j, e, 0, &g, 500, &l);
+    uint64_t hash = bourse_engine_hash(e);
+    close_dir(j);
+    bourse_engine_free(e);
+    snprintf(path, sizeof path, "%s/snap-%020d.snap", dir, 3000);
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, 200, SEEK_SET);
+        fputc(0x5a, f);
+        fclose(f);
+    }
+    cfg.on_warning = count_warning;
+    warnings_seen = 0;
+    char err[600];
+    CHECK_EQ(journal_open(&cfg, &j, &e, err, sizeof err), 0);
+    CHECK_EQ(warnings_seen, 1);
+    CHECK_EQ(journal_recovered(j)->snapshot_seq, 2000);
+    CHECK_EQ(journal_recovered(j)->replayed, 1500);
+    CHECK(journal_recovered(j)->hash == hash);
+    /* Now archive behind the good snapshot, and damage it too. */
+    wait_snapshot(j, 2000);
+    CHECK(journal_archive(j) > 0);
+    close_dir(j);
+    bourse_engine_free(e);
+    snprintf(path, sizeof path, "%s/snap-%020d.snap", dir, 2000);
+    f = fopen(path, "r+b");
+    if (f) {
+        fseek(f, 100, SEEK_SET);
+        fputc(0x5a, f);
+        fclose(f);
+    }
+    CHECK(journal_open(&cfg, &j, &e, err, sizeof err) != 0);
+    CHECK(strstr(err, "are missing") != NULL);
+    free(l.s);
+    rm_rf(dir);
+}
+
 /* A command the replay format would refuse is not journaled (and so must
  * not be applied). */
 static void test_journal_refuses_bad_commands(void)
@@ -415,6 +480,7 @@ int main(void)
     RUN(test_journal_round_trip);
     RUN(test_journal_modes);
     RUN(test_journal_snapshots);
+    RUN(test_journal_snapshot_fallback);
     RUN(test_journal_refuses_bad_commands);
     return CHECK_DONE();
 }
