@@ -1,6 +1,6 @@
 /*
  * journal_int.h - the journal's state, shared by journal.c (writing,
- * syncing, snapshots) and recover.c (opening a data directory).
+ * syncing), recover.c (opening a data directory) and snapshots.c.
  */
 #ifndef BOURSE_JOURNAL_INT_H
 #define BOURSE_JOURNAL_INT_H
@@ -88,6 +88,7 @@ void jseg_close(jseg *s);
 void jseg_prefault(jseg *s, uint64_t upto);
 int journal_start(journal *j, char *err, size_t errlen);
 void journal_kick_keeper(journal *j);
+void journal_reap_snapshot(journal *j, int block);
 void journal_free(journal *j);
 
 #endif
