@@ -235,6 +235,8 @@ static void ask_prefault(journal *j, jseg *s)
 
 uint64_t journal_append(journal *j, bourse_cmd *c)
 {
+    if (atomic_load_explicit(&j->failed, memory_order_relaxed))
+        return 0; /* syncing failed: nothing more could ever become durable */
     const char *why = rec_check(c);
     if (why) {
         journal_set_error(j, "command not journaled: %s", why);

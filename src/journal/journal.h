@@ -20,16 +20,17 @@
  *     if (journal_open(&cfg, &j, &e, err, sizeof err) != 0) die(err);
  *         // recovered: newest valid snapshot + every command after it,
  *         // replayed through cfg.on_command / cfg.on_event
+ *     grow = journal_recovered(j)->grow;             // the directory's way
  *     for each command:
  *         bourse_engine_resolve(e, &cmd);            // ids, as always
- *         if (cfg.grow) bourse_engine_reserve(e);    // iff cfg.grow
+ *         if (grow) bourse_engine_reserve(e);
  *         if (!journal_append(j, &cmd)) refuse;      // stamps seq, ts_ns
  *         bourse_engine_apply(e, &cmd, on_event, srv);
  *         // hold the acknowledgements of cmd.seq until
  *         // journal_durable_seq(j) >= cmd.seq (poll it, or watch
  *         // journal_notify_fd)
  *     now and then: journal_snapshot(j, e);          // fork(): ~ms pause
- *     at exit:      journal_close(j); bourse_engine_free(e);
+ *     at exit:      journal_close(j, err, sizeof err); bourse_engine_free(e);
  *
  * The sequencer is journal_append(): it gives each command the next
  * sequence number (1, 2, 3 ... gapless across restarts) and a nanosecond
@@ -51,9 +52,13 @@
  *
  * Snapshots.  journal_snapshot() forks: the child writes the engine's state
  * (copy-on-write, so matching pauses only for the fork) to a temporary file,
- * syncs the journal up to that seq, syncs and renames the file; the syncer
- * thread reaps the child.  Recovery loads the newest snapshot that passes
- * its checksum and replays the journal after it.
+ * syncs the journal up to that seq, syncs and renames the file; a
+ * background thread reaps the child.  Recovery loads the newest snapshot
+ * that passes its checksums and replays the journal after it.
+ *
+ * Background threads: the syncer (batch mode: group commits only) and the
+ * keeper (the next segment made ahead, pages prefaulted ahead of the
+ * writer, snapshot children reaped, full segments unmapped).
  *
  * Recovery and damage.  An incomplete or checksum-failing record at the very
  * end of the newest segment is the normal trace of a crash: it is cut off
@@ -138,10 +143,12 @@ const journal_recovery *journal_recovered(const journal *j);
 
 /*
  * Sequence and write one resolved command: sets cmd->seq and cmd->ts_ns and
- * returns the seq, or 0 when the record could not be written (the next
- * segment could not be created: see journal_error); then nothing was
- * written and the command must be refused, not applied.  No system call
- * except when a segment fills up (and in `sync` mode).
+ * returns the seq, or 0 when the record could not be written (the command
+ * is not one the replay format accepts, the next segment could not be
+ * created, or a sync has failed so nothing could become durable any more:
+ * see journal_error); then nothing was written and the command must be
+ * refused, not applied.  No system call except when a segment fills up
+ * (and in `sync` mode).
  */
 uint64_t journal_append(journal *j, bourse_cmd *cmd);
 
