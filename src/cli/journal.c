@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { OUT_BLOCK = 1 << 20 };
 
@@ -363,6 +364,11 @@ static void print_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev
 
 static int recover(const char *dir, int events)
 {
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) { /* inspect, never create */
+        cli_error("%s: no such data directory", dir);
+        return 1;
+    }
     recover_out out = {.buf = events ? malloc(OUT_BLOCK) : NULL};
     journal_config cfg = {.dir = dir, .durability = JOURNAL_NONE, .on_warning = warn, .ctx = &out,
                           .on_engine = on_engine, .on_event = events && out.buf ? print_event : NULL};

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,11 @@ static void warn(void *ctx, const char *msg)
 
 static int save(const char *dir, int archive)
 {
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) { /* inspect, never create */
+        cli_error("%s: no such data directory", dir);
+        return 1;
+    }
     journal_config cfg = {.dir = dir, .durability = JOURNAL_NONE, .on_warning = warn};
     journal *j;
     bourse_engine *e;
@@ -49,6 +55,12 @@ static int save(const char *dir, int archive)
         return 1;
     }
     uint64_t seq = journal_last_seq(j);
+    if (seq == 0) {
+        cli_error("%s: the journal is empty: nothing to snapshot", dir);
+        journal_close(j, err, sizeof err);
+        bourse_engine_free(e);
+        return 1;
+    }
     int rc = journal_snapshot_seq(j) == seq ? 0 : journal_snapshot(j, e);
     while (rc == 0 && journal_snapshot_seq(j) < seq && !journal_error(j)[0])
         usleep(2000);

@@ -195,7 +195,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
     if (!cfg->segment_bytes && sc->nsegs) /* new segments as big as the last */
         j->segment_bytes = sc->active_bytes;
     atomic_store(&j->snap_seq, si.seq);
-    j->last_ts = si.ts_ns;
+    j->last_ts = sc->last_seq > si.seq ? sc->last_ts : si.ts_ns;
     if (sc->torn_bytes) {
         char path[SEG_PATH_MAX];
         seg_path(path, sizeof path, cfg->dir, sc->active_index);

@@ -156,6 +156,7 @@ static int scan_segments(jscan *s, const uint32_t *idx, char *err, size_t errlen
         }
         if (rc == 0 && r.records) {
             s->last_seq = r.prev.seq;
+            s->last_ts = r.prev.ts;
             expect = r.prev.seq + 1;
         }
         s->records += r.records;

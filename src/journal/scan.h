@@ -41,6 +41,7 @@ typedef struct jscan {
     seg_header header;      /* of the first segment */
     uint64_t first_seq;     /* of the first segment's first record (0: none, or damaged) */
     uint64_t last_seq;      /* of the last good record (0: none) */
+    int64_t last_ts;        /* its timestamp */
     uint64_t records;       /* good records read (including skipped-over ones in read segments) */
     uint64_t active_end;    /* offset after the active segment's last good record */
     rec_prev active_prev;   /* its last good record, the base of the next delta */
