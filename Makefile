@@ -81,10 +81,12 @@ run: all
 	@echo "  $(BUILD)/bourse load --data $(BUILD)/data --order-port 9001 --users 10 --rate 10000 --seconds 5"
 	$(BUILD)/bourse serve --data $(BUILD)/data
 
+# The matching core alone, three workloads (docs/benchmarks.md, "The matching
+# core"); e.g. `make bench BENCH_ARGS=--json` for one JSON object per workload.
 bench: all
-	$(BUILD)/bourse bench --workload exchange-core
-	$(BUILD)/bourse bench --workload multi
-	$(BUILD)/bourse bench --workload big
+	$(BUILD)/bourse bench --workload exchange-core $(BENCH_ARGS)
+	$(BUILD)/bourse bench --workload multi $(BENCH_ARGS)
+	$(BUILD)/bourse bench --workload big $(BENCH_ARGS)
 
 # Market data (minutes): the publisher, its cost to the engine, and WebSocket
 # fan-out to 1,000 and 10,000 subscribers (docs/benchmarks.md, "Market data").
