@@ -104,7 +104,7 @@ load: all
 # FUZZ_SECONDS, keeping its corpus in build/fuzz/corpus; `make test` runs it
 # for a few seconds (tests/sh/journal_fuzz.sh).
 FUZZ_SECONDS ?= 300
-FUZZ_SRC := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c record.c segment.c scan.c)
+FUZZ_SRC := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
 build/fuzz/journal: $(FUZZ_SRC) $(wildcard include/bourse/*.h src/core/*.h src/journal/*.h)
 	@mkdir -p $(@D)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \

@@ -15,8 +15,8 @@
 #include "segment.h"
 
 #include "crc32c.h"
+#include "dirlist.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -79,14 +79,8 @@ void seg_path(char *out, size_t n, const char *dir, uint32_t index)
     snprintf(out, n, "%s/%08u.seg", dir, index);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* NNNNNNNN.seg with a nonzero index. */
-static int seg_name(const char *name, uint32_t *index)
+static int seg_name(const char *name, uint64_t *index)
 {
     if (strlen(name) != 12 || strcmp(name + 8, ".seg") != 0)
         return 0;
@@ -102,36 +96,22 @@ static int seg_name(const char *name, uint32_t *index)
 
 int seg_list(const char *dir, uint32_t **out, size_t *n, char *err, size_t errlen)
 {
+    uint64_t *all;
     *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(err, errlen, "%s: cannot open: %s", dir, strerror(errno));
+    if (dir_list(dir, seg_name, &all, n, err, errlen) != 0)
+        return -1;
+    if (*n == 0)
+        return 0; /* *out stays NULL, as callers expect of an empty directory */
+    /* Indices have 8 digits, so they fit 32 bits. */
+    *out = malloc(*n * sizeof **out);
+    if (*out)
+        for (size_t i = 0; i < *n; i++)
+            (*out)[i] = (uint32_t)all[i];
+    free(all);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        uint32_t idx;
-        if (!seg_name(de->d_name, &idx))
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            uint32_t *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                closedir(d);
-                free(*out);
-                *out = NULL;
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            *out = p;
-        }
-        (*out)[(*n)++] = idx;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, cmp_u32);
     return 0;
 }
 

@@ -12,8 +12,8 @@
 #include "snapfile.h"
 
 #include "crc32c.h"
+#include "dirlist.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,12 +28,6 @@
 void snap_path(char *out, size_t n, const char *dir, uint64_t seq)
 {
     snprintf(out, n, "%s/snap-%020llu.snap", dir, (unsigned long long)seq);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int snap_name(const char *name, uint64_t *seq)
@@ -52,37 +46,7 @@ static int snap_name(const char *name, uint64_t *seq)
 
 int snap_list(const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen)
 {
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(err, errlen, "%s: cannot open: %s", dir, strerror(errno));
-        return -1;
-    }
-    size_t cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        uint64_t seq;
-        if (!snap_name(de->d_name, &seq))
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            uint64_t *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                closedir(d);
-                free(*out);
-                *out = NULL;
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            *out = p;
-        }
-        (*out)[(*n)++] = seq;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, cmp_u64);
-    return 0;
+    return dir_list(dir, snap_name, out, n, err, errlen);
 }
 
 static void header_encode(uint8_t *h, const snap_info *in)

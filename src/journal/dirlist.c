@@ -1,0 +1,52 @@
+/*
+ * dirlist.c - see dirlist.h.  One readdir pass; the caller's name parser
+ * decides which files count, so segments and snapshots share the listing.
+ */
+#include "dirlist.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int dir_list(const char *dir, dir_name_fn wanted, uint64_t **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s: cannot open: %s", dir, strerror(errno));
+        return -1;
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t v;
+        if (!wanted(de->d_name, &v))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            uint64_t *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                closedir(d);
+                free(*out);
+                *out = NULL;
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            *out = p;
+        }
+        (*out)[(*n)++] = v;
+    }
+    closedir(d);
+    if (*n)
+        qsort(*out, *n, sizeof **out, cmp_u64);
+    return 0;
+}
