@@ -35,11 +35,11 @@
 #include <string.h>
 
 enum {
-    TICK = 100,             /* 0.01 in price units */
-    CENTRE = 10000,         /* 100.00, in ticks */
-    QTY_MAX = 100,          /* resting orders: 1..QTY_MAX shares */
-    STEER_EVERY = 256,      /* commands between feedback updates */
-    THROUGH = 8,            /* aggressive prices: 1..THROUGH ticks through the centre */
+    TICK = 100,        /* 0.01 in price units */
+    CENTRE = 10000,    /* 100.00, in ticks */
+    QTY_MAX = 100,     /* resting orders: 1..QTY_MAX shares */
+    STEER_EVERY = 256, /* commands between feedback updates */
+    THROUGH = 8,       /* aggressive prices: 1..THROUGH ticks through the centre */
 };
 
 static const double TRADE_RATE = 0.06;
@@ -183,8 +183,8 @@ static uint32_t name_new(namer *nm, bourse_name *out, uint32_t user, uint64_t n)
 typedef struct rec {
     int64_t price;
     uint32_t user, sym;
-    uint32_t qty;  /* open quantity while live */
-    uint32_t slot; /* index in its symbol's live array, or UINT32_MAX */
+    uint32_t qty;   /* open quantity while live */
+    uint32_t slot;  /* index in its symbol's live array, or UINT32_MAX */
     uint32_t count; /* user id style: the user's count in its id */
     uint8_t side;
 } rec;
@@ -250,7 +250,6 @@ static void live_del(gen *g, uint64_t id)
     b->sides[r->side]--;
     g->live--;
 }
-
 
 /* The order number an event's (user, id) names. */
 static uint64_t order_of(const gen *g, uint32_t user, const bourse_name *oid)
@@ -326,8 +325,8 @@ static uint64_t new_rec(gen *g, uint32_t user, uint32_t sym, int side, int64_t p
 {
     uint64_t id = g->next_id++;
     uint32_t k = name_new(&g->nm, oid, user, id);
-    g->recs[id] = (rec){.price = price, .user = user, .sym = sym, .side = (uint8_t)side,
-                        .slot = UINT32_MAX, .count = k};
+    g->recs[id] = (rec){
+        .price = price, .user = user, .sym = sym, .side = (uint8_t)side, .slot = UINT32_MAX, .count = k};
     if (g->by_user) {
         user_ids *u = &g->by_user[user];
         if (u->len == u->cap) {
@@ -424,11 +423,12 @@ static uint64_t setup_run(const workload *w, bourse_engine *e, bourse_event_fn f
         c = (bourse_cmd){.type = BOURSE_CMD_USER};
         name_num(c.user_name.s, BOURSE_NAME_LEN, 'u', u);
         bourse_engine_apply(e, &c, on_setup_event, &sc);
-        c = (bourse_cmd){.type = BOURSE_CMD_DEPOSIT, .user = u, .symbol = BOURSE_CASH,
-                         .qty = user_cash(s)};
+        c = (bourse_cmd){.type = BOURSE_CMD_DEPOSIT, .user = u, .symbol = BOURSE_CASH, .qty = user_cash(s)};
         bourse_engine_apply(e, &c, on_setup_event, &sc);
         for (uint32_t j = 0; j < s->symbols_per_user; j++) {
-            c = (bourse_cmd){.type = BOURSE_CMD_DEPOSIT, .user = u, .symbol = user_symbol(s, u, j),
+            c = (bourse_cmd){.type = BOURSE_CMD_DEPOSIT,
+                             .user = u,
+                             .symbol = user_symbol(s, u, j),
                              .qty = SHARES_PER_USER};
             bourse_engine_apply(e, &c, on_setup_event, &sc);
         }
@@ -442,8 +442,11 @@ static uint64_t setup_run(const workload *w, bourse_engine *e, bourse_event_fn f
     for (uint64_t i = 0; i < s->resting; i++) {
         uint32_t sym = (uint32_t)(i % s->symbols);
         int side = (int)((i / s->symbols) & 1);
-        c = (bourse_cmd){.type = BOURSE_CMD_ORDER, .side = (uint8_t)side, .tif = BOURSE_GTC,
-                         .user = pick_user(s, &r, sym), .symbol = sym,
+        c = (bourse_cmd){.type = BOURSE_CMD_ORDER,
+                         .side = (uint8_t)side,
+                         .tif = BOURSE_GTC,
+                         .user = pick_user(s, &r, sym),
+                         .symbol = sym,
                          .qty = 1 + (int64_t)rng_below(&r, QTY_MAX),
                          .price = passive_price(side, CENTRE, spread_ticks(&r, width))};
         if (g)
@@ -528,9 +531,13 @@ static void make_order(gen *g, rng *r, const steer *st, uint32_t sym, int ioc, b
         price = passive_price(side, b->centre, spread_ticks(r, st->width));
         qty = 1 + (int64_t)rng_below(r, QTY_MAX);
     }
-    *c = (bourse_cmd){.type = BOURSE_CMD_ORDER, .side = (uint8_t)side,
-                      .tif = (uint8_t)(ioc ? BOURSE_IOC : BOURSE_GTC), .user = user, .symbol = sym,
-                      .qty = qty, .price = price};
+    *c = (bourse_cmd){.type = BOURSE_CMD_ORDER,
+                      .side = (uint8_t)side,
+                      .tif = (uint8_t)(ioc ? BOURSE_IOC : BOURSE_GTC),
+                      .user = user,
+                      .symbol = sym,
+                      .qty = qty,
+                      .price = price};
     new_rec(g, user, sym, side, price, &c->oid);
 }
 
@@ -544,14 +551,14 @@ static void make_move(gen *g, rng *r, const steer *st, uint32_t old, bourse_cmd 
     } else {
         price = passive_price(o->side, b->centre, spread_ticks(r, st->width));
     }
-    *c = (bourse_cmd){.type = BOURSE_CMD_REPLACE, .user = o->user, .symbol = o->sym, .qty = qty,
-                      .price = price};
+    *c = (bourse_cmd){
+        .type = BOURSE_CMD_REPLACE, .user = o->user, .symbol = o->sym, .qty = qty, .price = price};
     oid_of(g, old, &c->oid);
     new_rec(g, o->user, o->sym, o->side, price, &c->new_oid);
 }
 
-static void steer_update(const gen *g, const bourse_engine *e, uint64_t done, uint64_t trade_msgs,
-                         steer *st, workload_stats *ws)
+static void steer_update(const gen *g, const bourse_engine *e, uint64_t done, uint64_t trade_msgs, steer *st,
+                         workload_stats *ws)
 {
     bourse_stats bs;
     bourse_engine_stats(e, &bs);
@@ -565,7 +572,6 @@ static void steer_update(const gen *g, const bourse_engine *e, uint64_t done, ui
     st->width *= bs.levels < g->spec->levels ? 1.01 : 1 / 1.01;
     st->width = st->width < 2 ? 2 : st->width > 1e5 ? 1e5 : st->width;
 }
-
 
 static int generate(workload *w, gen *g, bourse_engine *e)
 {
@@ -629,7 +635,9 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
     w->setup_cmds = s->symbols + (uint64_t)s->users * (2 + s->symbols_per_user) + s->resting;
     uint64_t ids = s->resting + w->n + 1024;
     uint64_t orders = s->resting + s->resting / 4 + 1024;
-    w->limits = (bourse_limits){.symbols = s->symbols, .users = s->users, .orders = (uint32_t)orders,
+    w->limits = (bourse_limits){.symbols = s->symbols,
+                                .users = s->users,
+                                .orders = (uint32_t)orders,
                                 .ids = (uint32_t)ids,
                                 .positions = s->users * s->symbols_per_user + 1024};
     w->cmds = calloc(w->n, sizeof *w->cmds);

@@ -46,7 +46,7 @@ extern const char *const workload_id_styles[]; /* their names, NULL-terminated *
 typedef struct workload {
     workload_spec spec;
     uint64_t seed;
-    int ids; /* enum workload_ids */
+    int ids;             /* enum workload_ids */
     uint64_t setup_cmds; /* applied untimed by workload_setup() */
     bourse_cmd *cmds;    /* the timed commands */
     uint64_t n;

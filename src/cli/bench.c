@@ -80,20 +80,25 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 
 /* The baseline "engine": one event per command, built and delivered the way
  * the core does it, and nothing else. */
-static void __attribute__((noinline)) baseline_apply(bourse_engine *e, const bourse_cmd *c,
-                                                     bourse_event_fn fn, void *ctx)
+static void __attribute__((noinline))
+baseline_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)
 {
     (void)e;
     bourse_event ev = {.type = c->type == BOURSE_CMD_CANCEL    ? BOURSE_EV_CANCELED
                                : c->type == BOURSE_CMD_REPLACE ? BOURSE_EV_REPLACED
                                                                : BOURSE_EV_ACCEPTED,
-                       .side = c->side, .user = c->user, .symbol = c->symbol, .qty = c->qty,
-                       .price = c->price, .oid = c->oid, .oid2 = c->new_oid};
+                       .side = c->side,
+                       .user = c->user,
+                       .symbol = c->symbol,
+                       .qty = c->qty,
+                       .price = c->price,
+                       .oid = c->oid,
+                       .oid2 = c->new_oid};
     fn(ctx, c, &ev);
 }
 
-static double __attribute__((noinline)) run_throughput(apply_fn apply, bourse_engine *e, const workload *w, tally *t,
-                                                        uint32_t ahead)
+static double __attribute__((noinline))
+run_throughput(apply_fn apply, bourse_engine *e, const workload *w, tally *t, uint32_t ahead)
 {
     const bourse_cmd *c = w->cmds;
     uint64_t n = w->n;
@@ -255,8 +260,8 @@ static const char *opt_value(int argc, char **argv, int *i)
 
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){.spec = workload_find("exchange-core"), .rate = 1000000, .seed = 1, .cpu = -1,
-                      .prefetch = 4};
+    *o = (bench_opts){
+        .spec = workload_find("exchange-core"), .rate = 1000000, .seed = 1, .cpu = -1, .prefetch = 4};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--workload")) {
@@ -389,7 +394,8 @@ static void print_json(const report *r)
            (double)r->t.ev[BOURSE_EV_REJECTED] / (double)w->n);
     printf("\"mix\": {\"gtc\": %" PRIu64 ", \"ioc\": %" PRIu64 ", \"cancel\": %" PRIu64 ", \"move\": %" PRIu64
            "}, \"book\": {\"orders\": %.0f, \"levels\": %.0f, \"symbols\": %u, \"users\": %u}, ",
-           s->gtc, s->ioc, s->cancels, s->moves, s->avg_orders, s->avg_levels, w->spec.symbols, w->spec.users);
+           s->gtc, s->ioc, s->cancels, s->moves, s->avg_orders, s->avg_levels, w->spec.symbols,
+           w->spec.users);
     printf("\"baseline\": {\"ops_per_sec\": %.0f", r->base_ops);
     if (r->o->rate) {
         printf(", ");
@@ -397,7 +403,8 @@ static void print_json(const report *r)
     }
     printf("}, \"prefault\": %s, \"clock_ns\": %.1f, \"pinned_cpu\": %d, \"loadavg\": [%.2f, %.2f], "
            "\"state_hash\": \"%016" PRIx64 "\", \"deterministic\": %s}\n",
-           r->o->no_prefault ? "false" : "true", r->clock_ns, r->cpu, r->load_before, r->load_after, r->hash, r->same_state ? "true" : "false");
+           r->o->no_prefault ? "false" : "true", r->clock_ns, r->cpu, r->load_before, r->load_after, r->hash,
+           r->same_state ? "true" : "false");
 }
 
 static void table_row(const char *name, const hist *h)
@@ -415,8 +422,8 @@ static void print_table(const report *r)
     printf("workload %s: %s\n", w->spec.name, w->spec.about);
     printf("  %" PRIu64 " commands (seed %" PRIu64 ", %s ids): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel,"
            " %.1f%% move\n",
-           w->n, w->seed, workload_id_styles[w->ids], 100.0 * s->gtc / w->n, 100.0 * s->ioc / w->n, 100.0 * s->cancels / w->n,
-           100.0 * s->moves / w->n);
+           w->n, w->seed, workload_id_styles[w->ids], 100.0 * s->gtc / w->n, 100.0 * s->ioc / w->n,
+           100.0 * s->cancels / w->n, 100.0 * s->moves / w->n);
     printf("  book: %.0f open orders on %.0f levels on average; %.2f%% of commands traded"
            " (%" PRIu64 " trades), %.3f%% rejected\n",
            s->avg_orders, s->avg_levels, 100.0 * r->t.trade_msgs / w->n, r->t.ev[BOURSE_EV_TRADE],

@@ -116,8 +116,13 @@ static void test_levels_everywhere(void)
             open[side][i] = 0;
         } else {
             open[side][i] = ++serial;
-            c = (bourse_cmd){.type = BOURSE_CMD_ORDER, .user = 0, .symbol = 0, .side = (uint8_t)side,
-                             .tif = BOURSE_GTC, .qty = 1 + step % 7, .price = price_of(side, i)};
+            c = (bourse_cmd){.type = BOURSE_CMD_ORDER,
+                             .user = 0,
+                             .symbol = 0,
+                             .side = (uint8_t)side,
+                             .tif = BOURSE_GTC,
+                             .qty = 1 + step % 7,
+                             .price = price_of(side, i)};
             snprintf(oid, sizeof oid, "o%d", serial);
             cmd_name(&c.oid, oid);
             bourse_engine_apply(e, &c, on_event, NULL);
