@@ -302,7 +302,8 @@ void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
     switch (c->type) {
     case BOURSE_CMD_ORDER:
         keymap_prefetch(&e->order_by_id, c->user, &c->oid);
-        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 && c->price <= BOURSE_PRICE_MAX) {
+        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 &&
+            c->price <= BOURSE_PRICE_MAX) {
             u64map_prefetch(&e->position_by_key, (uint64_t)c->user << 32 | c->symbol);
             u64map_prefetch(&e->level_by_key, level_key(c->symbol, c->side, c->price));
         }
