@@ -30,6 +30,7 @@ CLI_OBJ   := $(call obj,$(CLI_SRC) $(BENCH_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps test check run bench load fuzz clean format
+.SECONDARY:
 all: deps $(BUILD)/bourse
 
 deps:
@@ -58,9 +59,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libbourse-shell.a $(BUILD
 check: $(BUILD)/bourse $(TESTS)
 	@BUILD=$(BUILD) sh tests/run.sh
 
+# Both flavours run even when the first fails; the last line totals them.
 test: deps
-	@$(MAKE) --no-print-directory check
-	@$(MAKE) --no-print-directory check BUILD=build/san SAN=1 CC=clang
+	@rm -f build/test-counts build/san/test-counts; \
+	$(MAKE) --no-print-directory check; a=$$?; \
+	$(MAKE) --no-print-directory check BUILD=build/san SAN=1 CC=clang; b=$$?; \
+	cat build/test-counts build/san/test-counts 2>/dev/null | \
+	  awk '{p+=$$1; f+=$$2; s+=$$3} END {printf "total: %d passed, %d failed, %d skipped\n", p, f, s}'; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 # Longer randomized property run (~3 minutes): SOAK scenarios of 5,000 commands
 # from seed SOAK_SEED on; add BUILD=build/san SAN=1 CC=clang for sanitizers.

@@ -21,6 +21,8 @@ grep -E '^(FAIL|SKIP)' "$log"
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^FAIL' "$log")
 skipped=$(grep -c '^SKIP' "$log")
-echo "[$BUILD] $passed passed, $failed failed, $skipped skipped"
+label=$(echo "$BUILD" | tr -c 'A-Za-z0-9\n' '-')
+echo "$label: $passed passed, $failed failed, $skipped skipped"
+echo "$passed $failed $skipped" >"$BUILD/test-counts"
 [ "$failed" -eq 0 ] || status=1
 exit $status
