@@ -155,6 +155,8 @@ void wallet_balance(bourse_engine *e, const bourse_cmd *c);
 int64_t day_traded(const bourse_engine *e, const account *u);
 
 /* match.c */
+/* Append a resting day order to the booking-order list `close` follows. */
+void day_list_add(bourse_engine *e, uint32_t o);
 void match_order(bourse_engine *e, const bourse_cmd *c);
 void match_cancel(bourse_engine *e, const bourse_cmd *c);
 void match_replace(bourse_engine *e, const bourse_cmd *c);

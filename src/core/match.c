@@ -20,7 +20,7 @@ static void emit_canceled(bourse_engine *e, const order *o, uint32_t sym, int64_
     emit(e, &ev);
 }
 
-static void day_list_add(bourse_engine *e, uint32_t o)
+void day_list_add(bourse_engine *e, uint32_t o)
 {
     order *ord = &e->orders[o];
     ord->dnext = NIL;

@@ -414,13 +414,7 @@ static int load_day_list(reader *r, bourse_engine *e)
         uint32_t o = r->bad || user >= e->nusers ? NIL : idmap_find(e, user, &oid, &used);
         if (o == NIL || e->orders[o].tif != BOURSE_DAY || e->orders[o].dprev != NIL || o == e->day_head)
             return fail(r, "bad day-order list");
-        order *ord = &e->orders[o];
-        ord->dprev = e->day_tail;
-        if (e->day_tail != NIL)
-            e->orders[e->day_tail].dnext = o;
-        else
-            e->day_head = o;
-        e->day_tail = o;
+        day_list_add(e, o);
     }
     return 0;
 }
