@@ -33,6 +33,7 @@ void srv_config_defaults(srv_config *c)
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
     c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20};
+    c->prefault = 1;
     c->symbols = strdup(srv_default_symbols);
     c->max_sessions = 60000;
     c->sessions_per_user = 100;
@@ -76,6 +77,7 @@ static const struct key {
     U32("limits", "orders", limits.orders, 1, 1 << 28),
     U32("limits", "ids", limits.ids, 0, 1 << 30),
     U32("limits", "positions", limits.positions, 0, 1 << 30),
+    U32("limits", "prefault", prefault, 0, 1),
     {"market", "symbols", K_SYMBOLS, 0, 0, 0, 0},
     {"market", "open", K_TIME, offsetof(srv_config, open_min), 0, 0, 0},
     {"market", "close", K_TIME, offsetof(srv_config, close_min), 0, 0, 0},

@@ -26,6 +26,7 @@ typedef struct srv_config {
     uint32_t snapshot_every; /* commands between snapshots; 0 = never */
     /* [limits]: the engine's fixed capacities */
     bourse_limits limits;
+    uint32_t prefault; /* page the whole capacity in before ready (no first-touch stalls) */
     /* [market] */
     char *symbols;      /* space-separated list, listed at start if missing */
     int schedule;       /* 0 = always open */

@@ -181,6 +181,17 @@ static int open_state(srv *s)
     return 0;
 }
 
+/* First touches of the engine's large tables zero whole (huge) pages; taken
+ * while matching, they stalled the first second of load by up to 1 s.  Pay
+ * for them before the server says it is ready. */
+static void prefault_engine(srv *s)
+{
+    if (!s->cfg->prefault)
+        return;
+    bourse_engine_prefault(s->engine);
+    srv_log("engine tables paged in ([limits] prefault = 1)");
+}
+
 int srv_init(srv *s, const srv_config *cfg)
 {
     memset(s, 0, sizeof *s);
@@ -192,6 +203,7 @@ int srv_init(srv *s, const srv_config *cfg)
     }
     if ((s->lock_fd = lock_dir(cfg->data_dir)) < 0 || open_state(s) != 0)
         return -1;
+    prefault_engine(s);
     /* The SoupBinTCP session name: unique per run, so a client can tell a
      * restart (its sequence numbers start again) from a reconnect. */
     snprintf(s->session, sizeof s->session, "%010llu", (unsigned long long)(srv_now_ns() / 1000000000) % 10000000000ULL);
