@@ -51,7 +51,7 @@ static feed *start_feed(srv *s, const srv_config *cfg)
 {
     struct stat st;
     feed_config fc = {.listen = cfg->listen, .feed_port = cfg->feed_port, .http_port = cfg->http_port,
-                      .session = s->session,
+                      .session = s->session, .spin_us = cfg->spin_us,
                       .web_root = stat("web/index.html", &st) == 0 ? "web" : NULL};
     feed *f = feed_new(&fc);
     if (!f)

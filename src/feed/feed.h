@@ -49,6 +49,7 @@ typedef struct feed_config {
     uint32_t ws_queue;        /* non-conflated messages queued per WebSocket subscriber (256) */
     uint32_t max_subscribers; /* per feed, refused beyond (20,000) */
     uint32_t sndbuf;          /* subscribers' socket send buffer, bytes; 0 = the kernel's */
+    uint32_t spin_us;         /* an idle feed polls its ring this long before sleeping (0) */
     int quiet;                /* no log lines on stderr */
 } feed_config;
 
