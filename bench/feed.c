@@ -26,6 +26,7 @@
 #include "feed/publish.h"
 #include "feed/wsclient.h"
 #include "cli/cli.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -41,13 +42,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int64_t real_ns(void)
 {
@@ -437,9 +431,9 @@ static void bench_fanout(const workload *w, int n, uint64_t rate, int seconds)
     }
     /* The engine at `rate` commands/s, open loop. */
     uint64_t t0 = mono_ns(), end = t0 + (uint64_t)seconds * 1000000000u, i = 0;
-    while (mono_ns() < end && i < w->n) {
+    while ((uint64_t)mono_ns() < end && i < w->n) {
         uint64_t due = t0 + i * 1000000000u / rate;
-        while (mono_ns() < due)
+        while ((uint64_t)mono_ns() < due)
             ;
         bourse_cmd c = w->cmds[i];
         c.seq = ++i;

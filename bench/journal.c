@@ -28,6 +28,7 @@
 #include "journal/record.h"
 #include "journal/scan.h"
 #include "workload.h"
+#include "util/clock.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -51,13 +52,6 @@ typedef struct jbench {
     double seconds;    /* of each latency run */
     int quick;
 } jbench;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void drop(void *ctx, const bourse_cmd *c, const bourse_event *ev)
 {
@@ -113,14 +107,14 @@ static void bench_encode(const jbench *b)
     uint8_t *buf = malloc(n * REC_MAX / 4 + REC_MAX);
     rec_prev prev = {0, 0};
     size_t at = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = mono_ns();
     for (uint64_t i = 0; i < n && at + REC_MAX < n * REC_MAX / 4; i++) {
         bourse_cmd c = b->w.cmds[i];
         c.seq = i + 1;
         c.ts_ns = (int64_t)t0 + (int64_t)i * 100;
         at += rec_encode(buf + at, &c, &prev);
     }
-    double s = (double)(now_ns() - t0) / 1e9;
+    double s = (double)(mono_ns() - t0) / 1e9;
     printf("encode (memory)          %6.1f M records/s   %5.1f bytes/record\n", (double)n / s / 1e6,
            (double)at / (double)n);
     free(buf);
@@ -130,7 +124,7 @@ static void bench_encode(const jbench *b)
 static double append_flat_out(journal *j, const jbench *b, uint64_t limit, double max_seconds)
 {
     uint64_t n = b->w.n < limit ? b->w.n : limit;
-    uint64_t t0 = now_ns(), done = 0;
+    uint64_t t0 = mono_ns(), done = 0;
     for (uint64_t i = 0; i < n; i++) {
         bourse_cmd c = b->w.cmds[i];
         if (!journal_append(j, &c)) {
@@ -138,10 +132,10 @@ static double append_flat_out(journal *j, const jbench *b, uint64_t limit, doubl
             exit(1);
         }
         done++;
-        if ((i & 255) == 0 && (double)(now_ns() - t0) / 1e9 > max_seconds)
+        if ((i & 255) == 0 && (double)(mono_ns() - t0) / 1e9 > max_seconds)
             break;
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = mono_ns();
     journal_wait_durable(j, journal_last_seq(j));
     return (double)done / ((double)(t1 - t0) / 1e9);
 }
@@ -165,12 +159,12 @@ static double raw_mmap_rate(const char *parent, uint64_t n)
     uint8_t *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     uint8_t rec[21];
     memset(rec, 7, sizeof rec);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = mono_ns();
     for (uint64_t i = 0; i < n; i++) {
         rec[0] = (uint8_t)i;
         memcpy(m + i * 21, rec, 21);
     }
-    double rate = (double)n / ((double)(now_ns() - t0) / 1e9);
+    double rate = (double)n / ((double)(mono_ns() - t0) / 1e9);
     munmap(m, size);
     close(fd);
     unlink(path);
@@ -243,24 +237,24 @@ static void bench_replay(const jbench *b, const char *parent, const char *where)
     char err[600];
     replayer r = {0};
     jscan s = {.dir = dir, .on_record = count_only, .ctx = &r};
-    uint64_t t0 = now_ns();
+    uint64_t t0 = mono_ns();
     if (jscan_run(&s, err, sizeof err) != 0)
         fprintf(stderr, "bench: %s\n", err);
-    double dec = (double)(now_ns() - t0) / 1e9;
+    double dec = (double)(mono_ns() - t0) / 1e9;
     r = (replayer){.e = set_up(b)};
     s = (jscan){.dir = dir, .on_record = apply_one, .ctx = &r};
-    t0 = now_ns();
+    t0 = mono_ns();
     jscan_run(&s, err, sizeof err);
-    double app = (double)(now_ns() - t0) / 1e9;
+    double app = (double)(mono_ns() - t0) / 1e9;
     uint64_t h1 = bourse_engine_hash(r.e);
     bourse_engine_free(r.e);
     /* The same commands from memory: the engine's own speed. */
     bourse_engine *m = set_up(b);
     uint64_t mev = 0;
-    t0 = now_ns();
+    t0 = mono_ns();
     for (uint64_t i = 0; i < b->w.n; i++)
         bourse_engine_apply(m, &b->w.cmds[i], drop, &mev);
-    double mem = (double)(now_ns() - t0) / 1e9;
+    double mem = (double)(mono_ns() - t0) / 1e9;
     int same = bourse_engine_hash(m) == h1;
     bourse_engine_free(m);
     printf("replay %-10s decode         %8.2f M records/s\n", where, (double)r.records / dec / 1e6);
@@ -292,7 +286,7 @@ static void *acker(void *arg)
     while (seen < c->n || !atomic_load(&c->done)) {
         uint64_t d = journal_durable_seq(c->j);
         if (d > seen) {
-            uint64_t now = now_ns();
+            uint64_t now = mono_ns();
             for (uint64_t s = seen + 1; s <= d; s++) {
                 uint64_t t;
                 while ((t = __atomic_load_n(&c->t_append[s], __ATOMIC_ACQUIRE)) == 0)
@@ -338,20 +332,20 @@ static void commit_latency(const jbench *b, const char *parent, const char *wher
     if (threaded)
         pthread_create(&th, NULL, acker, &c);
     double period = rate > 0 ? 1e9 / rate : 0;
-    uint64_t t0 = now_ns() + 1000000, now = 0, n = 0;
+    uint64_t t0 = mono_ns() + 1000000, now = 0, n = 0;
     for (uint64_t i = 0; i < max; i++) {
         uint64_t due = t0 + (uint64_t)((double)i * period);
-        if ((now = now_ns()) + 100000 < due) { /* far: sleep, to leave the cores to the syncer */
+        if ((now = mono_ns()) + 100000 < due) { /* far: sleep, to leave the cores to the syncer */
             struct timespec ts = {(time_t)((due - 50000) / 1000000000u), (long)((due - 50000) % 1000000000u)};
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         }
-        while ((now = now_ns()) < due)
+        while ((now = mono_ns()) < due)
             ;
         bourse_cmd cmd = b->w.cmds[i];
         uint64_t seq = journal_append(j, &cmd);
         if (!seq)
             break;
-        uint64_t after = now_ns();
+        uint64_t after = mono_ns();
         __atomic_store_n(&c.t_append[seq], rate > 0 ? due : now, __ATOMIC_RELEASE);
         if (!threaded)
             hist_record(&sync_lat, after - (rate > 0 ? due : now));
@@ -359,7 +353,7 @@ static void commit_latency(const jbench *b, const char *parent, const char *wher
         if (mode == JOURNAL_SYNC && (double)(after - t0) / 1e9 > b->seconds)
             break;
     }
-    double secs = (double)(now_ns() - t0) / 1e9;
+    double secs = (double)(mono_ns() - t0) / 1e9;
     c.n = n;
     atomic_store(&c.done, 1);
     journal_wait_durable(j, n);
@@ -386,10 +380,10 @@ static void bench_fsync(const char *parent, const char *where)
     hist h;
     hist_init(&h);
     for (int i = 0; i < 200; i++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = mono_ns();
         if (pwrite(fd, buf, sizeof buf, (off_t)(i % 64) * 4096) != (ssize_t)sizeof buf || fdatasync(fd) != 0)
             break;
-        hist_record(&h, now_ns() - t0);
+        hist_record(&h, mono_ns() - t0);
     }
     close(fd);
     unlink(path);
@@ -413,11 +407,11 @@ static double rss_mib(void)
 /* Apply cmds[0, n) timing each; returns commands/s. */
 static double timed_apply(bourse_engine *e, const bourse_cmd *cmds, uint64_t n, hist *h)
 {
-    uint64_t ev = 0, t0 = now_ns(), prev = t0;
+    uint64_t ev = 0, t0 = mono_ns(), prev = t0;
     hist_init(h);
     for (uint64_t i = 0; i < n; i++) {
         bourse_engine_apply(e, &cmds[i], drop, &ev);
-        uint64_t now = now_ns();
+        uint64_t now = mono_ns();
         hist_record(h, now - prev);
         prev = now;
     }
@@ -460,13 +454,13 @@ static void bench_snapshot(const char *name, uint64_t messages, const char *pare
     bourse_engine_free(twin);
     double rss = rss_mib();
     uint64_t seq = journal_last_seq(j);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = mono_ns();
     int rc = journal_snapshot(j, e);
-    uint64_t pause = now_ns() - t0;
+    uint64_t pause = mono_ns() - t0;
     double during_rate = timed_apply(e, later, rest, &during);
-    while (rc == 0 && journal_snapshot_seq(j) < seq && !journal_error(j)[0] && now_ns() - t0 < 120000000000ull)
+    while (rc == 0 && journal_snapshot_seq(j) < seq && !journal_error(j)[0] && mono_ns() - t0 < 120000000000ull)
         usleep(1000);
-    double total = (double)(now_ns() - t0) / 1e9;
+    double total = (double)(mono_ns() - t0) / 1e9;
     char path[700];
     snprintf(path, sizeof path, "%s/snap-%020" PRIu64 ".snap", dir, seq);
     struct stat sb = {0};

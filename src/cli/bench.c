@@ -24,6 +24,7 @@
 #include "../../bench/workload.h"
 #include "bourse/bourse.h"
 #include "cli.h"
+#include "util/clock.h"
 
 #include <inttypes.h>
 #include <sched.h>
@@ -53,13 +54,6 @@ typedef struct latency_result {
     hist lat, svc;
     double seconds;
 } latency_result;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static inline void cpu_relax(void)
 {
@@ -102,7 +96,7 @@ run_throughput(apply_fn apply, bourse_engine *e, const workload *w, tally *t, ui
 {
     const bourse_cmd *c = w->cmds;
     uint64_t n = w->n;
-    uint64_t start = now_ns();
+    uint64_t start = mono_ns();
     if (ahead) {
         /* A batch in hand: hint each command `ahead` commands early. */
         for (uint64_t i = 0; i < n; i++) {
@@ -114,7 +108,7 @@ run_throughput(apply_fn apply, bourse_engine *e, const workload *w, tally *t, ui
         for (uint64_t i = 0; i < n; i++)
             apply(e, &c[i], on_event, t);
     }
-    uint64_t ns = now_ns() - start;
+    uint64_t ns = mono_ns() - start;
     return ns ? (double)n * 1e9 / (double)ns : 0;
 }
 
@@ -125,16 +119,16 @@ static void run_latency(apply_fn apply, bourse_engine *e, const workload *w, uin
     double period = 1e9 / (double)rate;
     hist_init(&r->lat);
     hist_init(&r->svc);
-    uint64_t t0 = now_ns() + 1000000, now = now_ns();
+    uint64_t t0 = mono_ns() + 1000000, now = mono_ns();
     for (uint64_t i = 0; i < w->n; i++) {
         uint64_t due = t0 + (uint64_t)((double)i * period);
         while (now < due) {
             cpu_relax();
-            now = now_ns();
+            now = mono_ns();
         }
         uint64_t start = now;
         apply(e, &c[i], on_event, t);
-        now = now_ns();
+        now = mono_ns();
         hist_record(&r->lat, now - due);
         hist_record(&r->svc, now - start);
     }
@@ -146,9 +140,9 @@ static double clock_cost_ns(void)
 {
     double best = 1e9;
     for (int k = 0; k < 5; k++) {
-        uint64_t a = now_ns(), b = a;
+        uint64_t a = mono_ns(), b = a;
         for (int i = 0; i < 100000; i++)
-            b = now_ns();
+            b = mono_ns();
         double per = (double)(b - a) / 100000;
         if (per < best)
             best = per;

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "net/ouch.h"
 #include "net/tcp.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -48,13 +49,6 @@ static void help(FILE *f)
           "--seq N asks the server to replay U's messages from number N first\n"
           "(default 0: only new ones).  Lines of other users are refused.\n",
           f);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void answered(client *c, const bourse_name *t, int kinds)
@@ -263,7 +257,7 @@ int cmd_client(int argc, char **argv)
     int status = 0, eof = 0;
     static char line[1 << 16];
     size_t cap = sizeof line, llen = 0, lineno = 0;
-    int64_t last_sent = now_ms(), quiet_since = 0;
+    int64_t last_sent = mono_ms(), quiet_since = 0;
     for (;;) {
         struct pollfd pf[2] = {{.fd = c.fd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
         int n = poll(pf, eof ? 1 : 2, 200);
@@ -296,7 +290,7 @@ int cmd_client(int argc, char **argv)
                 if (s < 0)
                     status = 2;
                 else
-                    last_sent = now_ms();
+                    last_sent = mono_ms();
             }
             if (eof == 2)
                 break;
@@ -308,7 +302,7 @@ int cmd_client(int argc, char **argv)
                 llen = 0;
             }
         }
-        int64_t t = now_ms();
+        int64_t t = mono_ms();
         if (t - last_sent >= 1000) {
             uint8_t hb[3];
             if (tcp_write_all(c.fd, hb, soup_empty(hb, SOUP_CLIENT_HEARTBEAT)) != 0)

@@ -10,6 +10,7 @@
 #include "echo.h"
 #include "net/ouch.h"
 #include "net/tcp.h"
+#include "util/clock.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,13 +21,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The echo server: one thread, epoll over every connection, writes back
  * whatever it reads, as a gateway with no work to do would. */

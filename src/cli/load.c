@@ -26,6 +26,7 @@
 #include "net/ouch.h"
 #include "net/tcp.h"
 #include "server/passwd.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -81,13 +82,6 @@ typedef struct load {
     uint32_t *dirty;
     uint32_t ndirty;
 } load;
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static uint64_t rnd(load *l)
 {

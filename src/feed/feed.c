@@ -13,6 +13,7 @@
 #include "feed/feed_int.h"
 
 #include "net/soup.h"
+#include "util/clock.h"
 
 #include <sched.h>
 #include <stdarg.h>
@@ -114,13 +115,6 @@ static void on_message(void *ctx, const itch_msg *m)
 
 /* ---- the loop ----------------------------------------------------------- */
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Publish what the ring holds: all of it, unless that takes more than
  * DRAIN_US (then the sockets get their turn).  Serving many subscribers can
  * take a while, and the ring must never wait for it. */
@@ -175,7 +169,7 @@ static int spin_for_work(feed *f)
 {
     if (!f->cfg.spin_us)
         return 0;
-    uint64_t until = mono_us() + f->cfg.spin_us;
+    int64_t until = mono_us() + f->cfg.spin_us;
     do {
         for (int i = 0; i < 64; i++) {
             if (spsc_waiting(&f->q))

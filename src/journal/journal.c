@@ -45,13 +45,6 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
     return syscall(SYS_futex, (uint32_t *)addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
 }
 
-int64_t journal_mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 int64_t journal_realtime_ns(void *ctx)
 {
     (void)ctx;
@@ -381,7 +374,7 @@ static void sync_all(journal *j, int sync)
 static void make_spare(journal *j)
 {
     pthread_mutex_lock(&j->mu);
-    int go = !j->spare && !j->making && j->cur && journal_mono_ns() >= j->spare_retry_ns;
+    int go = !j->spare && !j->making && j->cur && mono_ns() >= j->spare_retry_ns;
     uint32_t index = go ? j->cur->index + 1 : 0;
     if (go)
         j->making = 1;
@@ -395,7 +388,7 @@ static void make_spare(journal *j)
     j->spare = s;
     if (!s) {
         snprintf(j->error, sizeof j->error, "%s", err);
-        j->spare_retry_ns = journal_mono_ns() + 1000000000; /* try again in a second */
+        j->spare_retry_ns = mono_ns() + 1000000000; /* try again in a second */
     }
     pthread_cond_broadcast(&j->made);
     pthread_mutex_unlock(&j->mu);
@@ -435,7 +428,7 @@ static void *syncer_main(void *arg)
             atomic_store(&j->sleeping, SLEEP_AWAKE);
             continue;
         }
-        int64_t now = journal_mono_ns(), due = last_sync + (int64_t)j->batch_us * 1000;
+        int64_t now = mono_ns(), due = last_sync + (int64_t)j->batch_us * 1000;
         if (now < due && w - d < j->batch_records && !atomic_load(&j->waiters)) {
             atomic_store(&j->sleeping, SLEEP_PACING);
             doze(&j->sleeping, SLEEP_PACING, due - now);

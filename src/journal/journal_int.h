@@ -8,6 +8,7 @@
 #include "journal.h"
 #include "record.h"
 #include "segment.h"
+#include "util/clock.h"
 #include "snapfile.h"
 
 #include <pthread.h>
@@ -79,7 +80,6 @@ struct journal {
     _Atomic uint64_t snap_seq; /* newest complete */
 };
 
-int64_t journal_mono_ns(void);
 int64_t journal_realtime_ns(void *ctx);
 void journal_set_error(journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void journal_warn(const journal_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,6 +2,7 @@
  * tcp.c - client-side socket helpers (see tcp.h).
  */
 #include "net/tcp.h"
+#include "util/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,13 +68,6 @@ int tcp_write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int soup_client_login(int fd, const soup_login *l, int timeout_ms, char session[SOUP_SESSION_LEN + 1],
                       uint64_t *next_seq)
 {
@@ -83,7 +77,7 @@ int soup_client_login(int fd, const soup_login *l, int timeout_ms, char session[
         return -1;
     /* Read exactly one packet: the answer (nothing else comes before it). */
     size_t have = 0;
-    int64_t end = now_ms() + timeout_ms;
+    int64_t end = mono_ms() + timeout_ms;
     for (;;) {
         soup_packet p;
         long r = soup_next(buf, have, sizeof buf - 2, &p);
@@ -96,7 +90,7 @@ int soup_client_login(int fd, const soup_login *l, int timeout_ms, char session[
                 return p.payload[0];
             return -1;
         }
-        int left = (int)(end - now_ms());
+        int left = (int)(end - mono_ms());
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         if (left <= 0 || poll(&pf, 1, left) <= 0)
             return -1;
