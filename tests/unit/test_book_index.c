@@ -24,15 +24,7 @@ typedef struct seen {
 
 static model m;
 static seen got;
-static uint64_t rng_state = 42;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "rng.h"
 
 /* Bids at 1..PRICES, asks at 10,001.. : never crossing. */
 static int64_t price_of(int side, int i)
@@ -139,6 +131,7 @@ static void test_levels_everywhere(void)
 
 int main(void)
 {
+    rng_state = 42;
     RUN(test_levels_everywhere);
     return CHECK_DONE();
 }

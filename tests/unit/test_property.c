@@ -39,15 +39,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "rng.h"
 
 static int64_t rint_in(int64_t lo, int64_t hi)
 {
@@ -523,7 +515,7 @@ static int scenario(uint64_t seed, int ncmds, int dump)
 {
     char tag[64], line[256], err[256];
     snprintf(tag, sizeof tag, "property seed %llu", (unsigned long long)seed);
-    rng = seed * 0x2545f4914f6cdd1dULL;
+    rng_state = seed * 0x2545f4914f6cdd1dULL;
     model m;
     m_init(&m, ncmds + 1);
     gen g = {.m = &m, .never_oid = ncmds};
