@@ -150,13 +150,24 @@ typedef struct bourse_event {
 
 typedef void (*bourse_event_fn)(void *ctx, const bourse_cmd *cmd, const bourse_event *ev);
 
+/*
+ * With BOURSE_DAY_IDS an order id must be unique among its user's orders of
+ * the trading day rather than of the whole run: the `open` that starts a new
+ * trading day forgets the ids of every order that is no longer open (an open
+ * gtc order keeps its id).  A server that runs for months needs it, since
+ * otherwise every id ever accepted stays in memory; `bourse replay` follows
+ * the spec, where ids are never reused, unless asked (--day-ids).
+ */
+#define BOURSE_DAY_IDS 1u
+
 /* Capacities.  Zero means the default in parentheses. */
 typedef struct bourse_limits {
     uint32_t symbols;   /* listed symbols (1,024) */
     uint32_t users;     /* accounts (65,536) */
     uint32_t orders;    /* open orders across all books (1,048,576) */
-    uint32_t ids;       /* order ids ever accepted (4 x orders) */
+    uint32_t ids;       /* order ids taken at once: of the run, or of the day (2 x orders) */
     uint32_t positions; /* (user, symbol) share accounts (4 x users) */
+    uint32_t flags;     /* BOURSE_DAY_IDS */
 } bourse_limits;
 
 typedef struct bourse_engine bourse_engine;

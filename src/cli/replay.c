@@ -56,6 +56,9 @@ static void help(FILE *f)
           "  --max-symbols N, --max-users N, --max-orders N, --max-ids N,\n"
           "  --max-positions N   fix a capacity (default: grow as needed); a full\n"
           "                      table refuses further commands with CAPACITY\n"
+          "  --day-ids           order ids need only be unique within a trading day:\n"
+          "                      `open` after `close` frees the ids of finished orders\n"
+          "                      (as `bourse serve` does; the spec's rule is the default)\n"
           "  --hash              print the final state hash to standard error\n"
           "  --journal DIR       also journal every command to data directory DIR\n"
           "                      (continuing the state already recovered there)\n"
@@ -69,6 +72,7 @@ typedef struct replay_opts {
     bourse_limits lim;
     int fixed;
     int hash;
+    int day_ids;
     const char *path;
     const char *journal;
     int durability;
@@ -103,6 +107,8 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             i++;
         } else if (!strcmp(a, "--hash")) {
             o->hash = 1;
+        } else if (!strcmp(a, "--day-ids")) {
+            o->day_ids = 1;
         } else if (!strcmp(a, "--journal") && i + 1 < argc) {
             o->journal = argv[++i];
         } else if (!strcmp(a, "--durability") && i + 1 < argc) {
@@ -150,6 +156,8 @@ int cmd_replay(int argc, char **argv)
     if (!o.fixed) /* start small: tables grow as the run needs them */
         o.lim = (bourse_limits){.symbols = 16, .users = 64, .orders = 1024, .ids = 1024,
                                 .positions = 256};
+    if (o.day_ids)
+        o.lim.flags |= BOURSE_DAY_IDS;
     bourse_engine *e = NULL;
     journal *j = NULL;
     if (o.journal) {

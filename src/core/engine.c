@@ -50,21 +50,39 @@ void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse
 }
 
 /*
- * Order ids stay taken for the whole run, so the id map never deletes.  An
- * entry names the pool slot the order was booked in; the slot still holds
- * that order only while it is live with the same owner and id, so a finished
- * order needs no update to the map.
+ * Order ids stay taken for the whole run (or trading day), so the id map
+ * deletes only in bulk, at a new day.  An entry names the pool slot the
+ * order was booked in; the slot still holds that order only while it is live
+ * with the same owner and id, so a finished order needs no update to the map.
  */
-uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
+uint32_t idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o)
 {
-    uint32_t o = keymap_get(&e->order_by_id, u, oid);
-    *used = o != MAP_EMPTY;
     if (o >= e->orders_cap)
         return NIL;
     const order *ord = &e->orders[o];
     if (ord->live && ord->user == u && memcmp(ord->oid.s, oid->s, BOURSE_NAME_LEN) == 0)
         return o;
     return NIL;
+}
+
+uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
+{
+    uint32_t o = keymap_get(&e->order_by_id, u, oid);
+    *used = o != MAP_EMPTY;
+    return idmap_live(e, u, oid, o);
+}
+
+static bool id_is_open(const void *ctx, const keyslot *k)
+{
+    return idmap_live(ctx, k->owner, &k->name, k->val - 1) != NIL;
+}
+
+/* A new trading day under BOURSE_DAY_IDS: only open orders keep their ids.
+ * One pass over the id map, when the market opens rather than mid-session. */
+static void forget_finished_ids(bourse_engine *e)
+{
+    if (e->lim.flags & BOURSE_DAY_IDS)
+        keymap_retain(&e->order_by_id, id_is_open, e);
 }
 
 static uint32_t or_default(uint32_t v, uint32_t def)
@@ -97,7 +115,7 @@ bourse_engine *bourse_engine_new(const bourse_limits *limits)
     l.orders = or_default(l.orders, 1u << 20);
     l.ids = or_default(l.ids, l.orders * 2);
     l.positions = or_default(l.positions, l.users * 4);
-    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28))
+    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28) || (l.flags & ~BOURSE_DAY_IDS))
         return NULL;
     bourse_engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -264,8 +282,10 @@ static void set_session(bourse_engine *e, bool open)
     bool was_open = e->is_open;
     e->is_open = open;
     emit_simple(e, BOURSE_EV_OK, 0);
-    if (open && !was_open)
+    if (open && !was_open) {
         e->day++;
+        forget_finished_ids(e);
+    }
     else if (!open && was_open)
         match_close(e);
 }

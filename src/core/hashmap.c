@@ -213,6 +213,30 @@ void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val
     m->n++;
 }
 
+/*
+ * Removal in bulk, in place, with no tombstones: every kept key is taken out
+ * and put again, in slot order from a slot that was free before anything was
+ * removed.  A probe run never crosses a free slot, so each run is visited from
+ * its start, and a key put again lands at or before where it was: no key ever
+ * ends up beyond a hole on its own probe path.
+ */
+void keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx)
+{
+    uint32_t start = 0;
+    while (m->slots[start].val != 0) /* never full: at most half */
+        start++;
+    for (uint32_t k = 1; k <= m->mask; k++) {
+        uint32_t i = (start + k) & m->mask;
+        keyslot s = m->slots[i];
+        if (s.val == 0)
+            continue;
+        m->slots[i].val = 0;
+        m->n--;
+        if (keep(ctx, &s))
+            keymap_put(m, s.owner, &s.name, s.val - 1);
+    }
+}
+
 int keymap_reserve(keymap *m, uint32_t more)
 {
     uint64_t need = (uint64_t)m->n + more;

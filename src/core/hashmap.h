@@ -5,8 +5,9 @@
  *   u64map: 64-bit key -> 32-bit value, with deletion (levels, positions,
  *           symbols).  Linear probing with backward-shift deletion, so there
  *           are no tombstones and probe chains never degrade over a long run.
- *   keymap: (32-bit owner, 16-byte name) -> 32-bit value, insert-only (user
- *           names, and order ids, which stay taken for the whole run).
+ *   keymap: (32-bit owner, 16-byte name) -> 32-bit value, insert-only but
+ *           for a bulk keymap_retain() (user names; order ids, which stay
+ *           taken for the run or, with BOURSE_DAY_IDS, the trading day).
  * Tables are sized at creation and only grow through *_reserve(), which the
  * engine calls outside of apply(); a table never fills past half, so probes
  * stay short.
@@ -67,6 +68,8 @@ void keymap_free(keymap *m);
 int keymap_reserve(keymap *m, uint32_t more);
 bool keymap_full(const keymap *m);
 uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
+/* Keep only the keys for which keep() is true; one pass over the table. */
+void keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx);
 void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val);
 /* keymap_get() that also tells, in *slot, where the key would be put: a
  * later keymap_put_at() of the same key, with no other put in between,

@@ -167,6 +167,8 @@ void match_book(bourse_engine *e, const bourse_cmd *c);
 void emit_simple(bourse_engine *e, int type, int reason);
 void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
+/* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
+uint32_t idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 
 /* An id-map value for an id that is taken but names no resting order. */
 #define ID_DONE (UINT32_MAX - 1)

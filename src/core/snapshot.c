@@ -25,7 +25,7 @@
 
 #define SNAP_MAGIC "BOURSE-S"
 #define SNAP_END "END-STAT"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u /* 2 added the limits' flags; 1 still loads */
 
 /* ---- writing ---- */
 
@@ -65,13 +65,7 @@ static void w_u64(writer *w, uint64_t v)
 /* The order a taken id names, or NIL when that order is no longer open. */
 static uint32_t id_live_order(const bourse_engine *e, const keyslot *k)
 {
-    uint32_t o = k->val - 1;
-    if (o >= e->orders_cap)
-        return NIL;
-    const order *ord = &e->orders[o];
-    if (ord->live && ord->user == k->owner && memcmp(ord->oid.s, k->name.s, BOURSE_NAME_LEN) == 0)
-        return o;
-    return NIL;
+    return idmap_live(e, k->owner, &k->name, k->val - 1);
 }
 
 static void save_books(writer *w, const bourse_engine *e)
@@ -108,7 +102,7 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         e->symbols_cap, e->users_cap, e->positions_cap, e->orders_cap, e->levels_cap,
         e->symbol_by_name.mask + 1, e->position_by_key.mask + 1, e->level_by_key.mask + 1,
         e->user_by_name.mask + 1, e->order_by_id.mask + 1,
-        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day, e->is_open,
+        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day, e->is_open, l->flags,
     };
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         w_u32(&w, head[i]);
@@ -218,7 +212,7 @@ static bourse_engine *alloc_engine(reader *r, const uint32_t *h)
     bourse_engine *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    e->lim = (bourse_limits){h[0], h[1], h[2], h[3], h[4]};
+    e->lim = (bourse_limits){h[0], h[1], h[2], h[3], h[4], h[22]};
     e->symbols_cap = h[5];
     e->users_cap = h[6];
     e->positions_cap = h[7];
@@ -501,14 +495,14 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     char magic[8];
     r_bytes(&r, magic, 8);
     uint32_t version = r_u32(&r);
-    if (r.bad || memcmp(magic, SNAP_MAGIC, 8) != 0 || version != SNAP_VERSION) {
+    if (r.bad || memcmp(magic, SNAP_MAGIC, 8) != 0 || version < 1 || version > SNAP_VERSION) {
         fail(&r, "not a Bourse engine snapshot (or another version)");
         return NULL;
     }
-    uint32_t h[22];
-    for (int i = 0; i < 22; i++)
+    uint32_t h[23] = {0};
+    for (int i = 0; i < (version == 1 ? 22 : 23); i++)
         h[i] = r_u32(&r);
-    int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4];
+    int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_DAY_IDS);
     ok = ok && in_range(h[5], 1, (1 << 28) - 1) && h[6] >= 1 && h[7] >= 1;
     ok = ok && in_range(h[8], 1, ID_DONE - 2) && in_range(h[9], 1, ID_DONE - 2);
     ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8] && h[21] <= 1;

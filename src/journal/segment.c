@@ -9,7 +9,8 @@
  *    24  segment index         u32
  *    28  flags                 u32
  *    32  limits: symbols, users, orders, ids, positions   5 x u32
- *    52  reserved (zero)       8
+ *    52  engine flags          u32 (bourse_limits.flags; zero before they existed)
+ *    56  reserved (zero)       4
  *    60  CRC-32C of bytes 0-59 u32
  */
 #include "segment.h"
@@ -50,6 +51,7 @@ void seg_header_encode(uint8_t out[SEG_HEADER], const seg_header *h)
     const uint32_t lim[5] = {h->limits.symbols, h->limits.users, h->limits.orders, h->limits.ids,
                              h->limits.positions};
     memcpy(out + 32, lim, sizeof lim);
+    put32(out + 52, h->limits.flags);
     put32(out + 60, crc32c(0, out, 60));
 }
 
@@ -68,8 +70,8 @@ const char *seg_header_decode(const uint8_t *buf, size_t len, seg_header *h)
     h->flags = get32(buf + 28);
     uint32_t lim[5];
     memcpy(lim, buf + 32, sizeof lim);
-    h->limits = (bourse_limits){lim[0], lim[1], lim[2], lim[3], lim[4]};
-    if (h->bytes < SEG_MIN_BYTES || h->flags & ~SEG_FLAG_GROW)
+    h->limits = (bourse_limits){lim[0], lim[1], lim[2], lim[3], lim[4], get32(buf + 52)};
+    if (h->bytes < SEG_MIN_BYTES || h->flags & ~SEG_FLAG_GROW || h->limits.flags & ~BOURSE_DAY_IDS)
         return "bad segment header fields";
     return NULL;
 }

@@ -32,7 +32,10 @@ void srv_config_defaults(srv_config *c)
     c->spin_us = 0;
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
-    c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20};
+    /* 8M ids: a day of 8M orders (384 MiB of id map); ids per trading day. */
+    c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20, .ids = 8 << 20,
+                                .flags = BOURSE_DAY_IDS};
+    c->day_end_s = 0;
     c->prefault = 1;
     c->symbols = strdup(srv_default_symbols);
     c->max_sessions = 60000;
@@ -77,10 +80,12 @@ static const struct key {
     U32("limits", "orders", limits.orders, 1, 1 << 28),
     U32("limits", "ids", limits.ids, 0, 1 << 30),
     U32("limits", "positions", limits.positions, 0, 1 << 30),
+    U32("limits", "day_ids", limits.flags, 0, 1), /* the only flag: BOURSE_DAY_IDS */
     U32("limits", "prefault", prefault, 0, 1),
     {"market", "symbols", K_SYMBOLS, 0, 0, 0, 0},
-    {"market", "open", K_TIME, offsetof(srv_config, open_min), 0, 0, 0},
-    {"market", "close", K_TIME, offsetof(srv_config, close_min), 0, 0, 0},
+    {"market", "open", K_TIME, offsetof(srv_config, open_s), 0, 0, 0},
+    {"market", "close", K_TIME, offsetof(srv_config, close_s), 0, 0, 0},
+    {"market", "day_end", K_TIME, offsetof(srv_config, day_end_s), 0, 0, 0},
     U32("gateway", "max_sessions", max_sessions, 1, 1 << 22),
     U32("gateway", "sessions_per_user", sessions_per_user, 1, 1 << 22),
     U32("gateway", "sessions_per_ip", sessions_per_ip, 1, 1 << 22),
@@ -95,15 +100,17 @@ static const struct key {
 #undef U32
 };
 
-/* "HH:MM" as minutes after midnight. */
+/* "HH:MM" or "HH:MM:SS" as seconds after midnight. */
 static int parse_time(const char *v, int *out)
 {
-    int h, m;
-    char extra;
-    if (sscanf(v, "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 23 || m < 0 || m > 59 ||
-        strlen(v) != 5)
+    int h, m, sec = 0, n = 0;
+    size_t len = strlen(v);
+    if (len == 5 ? sscanf(v, "%2d:%2d%n", &h, &m, &n) != 2
+                 : len != 8 || sscanf(v, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3)
         return -1;
-    *out = h * 60 + m;
+    if ((size_t)n != len || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59 || v[2] != ':')
+        return -1;
+    *out = (h * 60 + m) * 60 + sec;
     return 0;
 }
 
@@ -151,13 +158,24 @@ int srv_config_set(srv_config *c, const char *section, const char *name, const c
         strcpy(p, v);
         return 0;
     }
+    if (k->kind == K_TIME && !strcmp(name, "day_end")) {
+        if (!strcmp(v, "none")) {
+            c->day_end_s = -1;
+            return 0;
+        }
+        if (parse_time(v, &c->day_end_s) != 0) {
+            snprintf(err, errlen, "day_end: '%s' is not a time HH:MM, HH:MM:SS or none", v);
+            return -1;
+        }
+        return 0;
+    }
     if (k->kind == K_TIME) {
         if (!*v) {
             c->schedule = 0;
             return 0;
         }
         if (parse_time(v, (int *)p) != 0) {
-            snprintf(err, errlen, "%s: '%s' is not a time HH:MM", name, v);
+            snprintf(err, errlen, "%s: '%s' is not a time HH:MM or HH:MM:SS", name, v);
             return -1;
         }
         c->schedule |= !strcmp(name, "open") ? 1 : 2;
@@ -239,7 +257,7 @@ int srv_config_load(srv_config *c, const char *path)
         fprintf(stderr, "bourse: %s: [market] needs both open and close times, or neither\n", path);
         return -1;
     }
-    if (c->schedule && c->open_min == c->close_min) {
+    if (c->schedule && c->open_s == c->close_s) {
         fprintf(stderr, "bourse: %s: [market] open and close are the same time\n", path);
         return -1;
     }

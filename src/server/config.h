@@ -30,7 +30,8 @@ typedef struct srv_config {
     /* [market] */
     char *symbols;      /* space-separated list, listed at start if missing */
     int schedule;       /* 0 = always open */
-    int open_min, close_min; /* local minutes after midnight */
+    int open_s, close_s; /* local seconds after midnight */
+    int day_end_s;         /* no schedule: the trading day ends here; -1 = never */
     /* [gateway] */
     uint32_t max_sessions;      /* order-entry connections at once */
     uint32_t sessions_per_user; /* logged-in sessions of one user */

@@ -28,10 +28,11 @@ typedef struct eng {
     uint64_t match; /* trades so far: the next match number - 1 */
     const srv_in *origin;
     int is_open;
-    int64_t next_boundary; /* schedule: next open/close time, ns; 0 = none */
+    int64_t next_boundary; /* schedule: next open, close or day end, ns; 0 = none */
     uint64_t since_snapshot;
     uint64_t durable; /* the last durable seq seen */
     int wake;         /* the gateway has something it can send now */
+    int capacity_logged;
 } eng;
 
 static void push_out(eng *g, const srv_out *o)
@@ -92,6 +93,13 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     }
     if (ev->user == BOURSE_NONE)
         return;
+    if (ev->type == BOURSE_EV_REJECTED && ev->reason == BOURSE_R_CAPACITY && !g->capacity_logged) {
+        bourse_stats st;
+        bourse_engine_stats(g->e, &st);
+        srv_log("orders refused with CAPACITY: %u open orders, %u order ids taken today; see [limits] "
+                "orders and ids (said once a trading day)", st.open_orders, st.ids);
+        g->capacity_logged = 1;
+    }
     srv_out o = {.kind = OUT_EVENT, .tif = cmd->tif, .seq = cmd->seq, .ts_ns = cmd->ts_ns, .ev = *ev};
     if (ev->type != BOURSE_EV_REJECTED && ev->symbol < UINT32_MAX - 1)
         o.sym = *bourse_symbol_name_of(g->e, ev->symbol);
@@ -140,6 +148,7 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
         bourse_engine_stats(g->e, &st);
         if (st.is_open != g->is_open) {
             g->is_open = st.is_open;
+            g->capacity_logged = 0;
             srv_out o = {.kind = OUT_SYSTEM, .code = st.is_open ? 'S' : 'E', .seq = cmd->seq,
                          .ts_ns = cmd->ts_ns};
             push_out(g, &o);
@@ -188,34 +197,58 @@ static void list_symbols(eng *g)
         srv_log("listed %d symbols", added);
 }
 
-/* Local wall-clock time in minutes after midnight, and the next change. */
-static int64_t next_boundary(const srv_config *cfg, int64_t now_ns, int *should_open)
+/* The next time (ns) that is `target` seconds after a local midnight, from
+ * the local time tm, which is now_s seconds after its midnight. */
+static int64_t next_local(const struct tm *tm, int now_s, int target)
 {
-    time_t t = (time_t)(now_ns / 1000000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    int min = tm.tm_hour * 60 + tm.tm_min;
-    int o = cfg->open_min, c = cfg->close_min;
-    *should_open = o < c ? (min >= o && min < c) : (min >= o || min < c);
-    int target = *should_open ? c : o;
-    struct tm b = tm;
-    b.tm_hour = target / 60;
-    b.tm_min = target % 60;
-    b.tm_sec = 0;
-    if (target <= min)
+    struct tm b = *tm;
+    b.tm_hour = target / 3600;
+    b.tm_min = target / 60 % 60;
+    b.tm_sec = target % 60;
+    if (target <= now_s)
         b.tm_mday++;
     b.tm_isdst = -1;
     return (int64_t)mktime(&b) * 1000000000;
 }
 
+/* Whether the market should be open now (with a schedule), and when the
+ * next open, close or (without one) end of the trading day comes. */
+static int64_t next_boundary(const srv_config *cfg, int64_t now_ns, int *should_open)
+{
+    time_t t = (time_t)(now_ns / 1000000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    int now_s = (tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec;
+    if (!cfg->schedule) {
+        *should_open = -1;
+        return next_local(&tm, now_s, cfg->day_end_s);
+    }
+    int o = cfg->open_s, c = cfg->close_s;
+    *should_open = o < c ? (now_s >= o && now_s < c) : (now_s >= o || now_s < c);
+    return next_local(&tm, now_s, *should_open ? c : o);
+}
+
+/*
+ * The sequencer's clock.  With market hours it opens and closes the market.
+ * Without, the market stays open but the trading day still ends, at
+ * [market] day_end: a `close` and an `open` back to back expire the day
+ * orders, restart the daily limits and, with [limits] day_ids, free the ids
+ * of finished orders, so a server can run for months.
+ */
 static void schedule(eng *g, int64_t now)
 {
     const srv_config *cfg = g->s->cfg;
-    if (!cfg->schedule || (g->next_boundary && now < g->next_boundary))
+    if ((!cfg->schedule && cfg->day_end_s < 0) || (g->next_boundary && now < g->next_boundary))
         return;
-    int should_open;
+    int first = !g->next_boundary, should_open;
     g->next_boundary = next_boundary(cfg, now, &should_open);
-    if (should_open != g->is_open) {
+    if (should_open < 0) {
+        if (first || !g->is_open)
+            return; /* closed by hand: the next `open` starts the day */
+        srv_log("schedule: the trading day ends; the market closes and reopens");
+        run_own(g, &(bourse_cmd){.type = BOURSE_CMD_CLOSE});
+        run_own(g, &(bourse_cmd){.type = BOURSE_CMD_OPEN});
+    } else if (should_open != g->is_open) {
         bourse_cmd c = {.type = should_open ? BOURSE_CMD_OPEN : BOURSE_CMD_CLOSE};
         srv_log("schedule: market %s", should_open ? "opens" : "closes");
         run_own(g, &c);

@@ -23,3 +23,44 @@ else
     fail e2e_schedule_closes_market "out '$out', log: $(grep schedule "$d.log" | tr '\n' '|')"
 fi
 e2e_stop TERM
+
+# Without market hours the trading day still ends, at [market] day_end: the
+# sequencer closes and reopens, day orders expire and ([limits] day_ids, the
+# default) the ids of finished orders are free again, so a full id table
+# (ids = 8) takes orders again.  A restart recovers the same id table.
+d=$E2E/roll
+end=$(date -d '+6 sec' +%H:%M:%S)
+printf '[market]\nsymbols = AAPL\nday_end = %s\n[limits]\nids = 8\norders = 64\n' "$end" >"$E2E/roll.ini"
+if ! e2e_start "$d" --config "$E2E/roll.ini"; then
+    fail e2e_day_roll_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
+    exit 0
+fi
+adm() { "$BOURSE" admin --data "$d" 2>&1 | tr '\n' ' '; }
+before=$(printf 'user u\ndeposit u CASH 1000\nbuy u g1 AAPL 1 1 gtc\nbuy u d1 AAPL 1 1\n' | adm)
+for i in 1 2 3 4 5 6 7; do
+    before="$before$(echo "buy u i$i AAPL 1 2 ioc" | adm)"
+done
+i=0
+while ! grep -q 'the trading day ends' "$d.log" && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+after=$(printf 'buy u i1 AAPL 1 2 ioc\nbuy u g1 AAPL 1 2 ioc\nbook AAPL\n' | adm)
+want_before="OK OK ACCEPTED u g1 ACCEPTED u d1 "
+for i in 1 2 3 4 5 6; do want_before="${want_before}ACCEPTED u i$i CANCELED u i$i 1 IOC "; done
+want_before="${want_before}REJECTED u i7 CAPACITY "
+want_after="ACCEPTED u i1 CANCELED u i1 1 IOC REJECTED u g1 DUPLICATE_ID LEVEL AAPL BID 1 1 1 "
+if [ "$before" = "$want_before" ] && [ "$after" = "$want_after" ] && grep -q 'CAPACITY' "$d.log"; then
+    ok e2e_day_roll_frees_ids
+else
+    fail e2e_day_roll_frees_ids "before '$before' after '$after'"
+fi
+e2e_stop TERM
+if e2e_start "$d" --config "$E2E/roll.ini"; then
+    again=$(printf 'buy u i1 AAPL 1 2 ioc\nbuy u i2 AAPL 1 2 ioc\n' | adm)
+    if [ "$again" = "REJECTED u i1 DUPLICATE_ID ACCEPTED u i2 CANCELED u i2 1 IOC " ]; then
+        ok e2e_day_roll_recovered
+    else
+        fail e2e_day_roll_recovered "got '$again'"
+    fi
+    e2e_stop TERM
+else
+    fail e2e_day_roll_recovered "server did not restart: $(tail -3 "$d.log" | tr '\n' '|')"
+fi

@@ -113,6 +113,7 @@ typedef struct model {
     int maxoid;
     int nusers, nsyms, npositions, nids;
     int cap_users, cap_syms, cap_orders, cap_ids, cap_positions; /* 0: none */
+    int day_ids; /* BOURSE_DAY_IDS: ids unique per trading day */
     char *out;
     size_t len, cap;
 } model;
@@ -484,9 +485,16 @@ static void m_apply(model *m, const tcmd *c)
         return m_out(m, "OK\n");
     case BOURSE_CMD_OPEN:
         m_out(m, "OK\n");
-        if (!m->open)
+        if (!m->open) {
             for (int u = 0; u < MU; u++)
                 m->u[u].traded = 0;
+            if (m->day_ids) /* a new trading day: only open orders keep their ids */
+                for (int i = 0; i < MU * m->maxoid; i++)
+                    if (m->used[i] && m->idx[i] < 0) {
+                        m->used[i] = 0;
+                        m->nids--;
+                    }
+        }
         m->open = 1;
         return;
     case BOURSE_CMD_CLOSE:

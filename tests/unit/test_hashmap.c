@@ -224,11 +224,68 @@ static void test_keymap(void)
     keymap_free(&m);
 }
 
+static bool keep_marked(const void *ctx, const keyslot *k)
+{
+    const unsigned char *keep = ctx;
+    return keep[k->val - 1];
+}
+
+/*
+ * Bulk removal in place: over many small, full tables (long probe runs that
+ * wrap past the end), keep a random part, then every kept key must still be
+ * found, every removed one must be gone, and the table must take new keys
+ * up to full again without losing any.
+ */
+static void test_keymap_retain(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    int bad = 0;
+    for (int round = 0; round < 2000 && bad < 3; round++) {
+        keymap m;
+        uint32_t size = 16u << (round % 4), half = size / 2, base = (uint32_t)round * 1000;
+        CHECK_EQ(keymap_init(&m, half), 0);
+        unsigned char keep[4096] = {0};
+        int pct = round % 5 == 0 ? 0 : round % 5 == 1 ? 100 : (int)(x % 100);
+        for (uint32_t i = 0; i < half; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            bourse_name n = name_of(base + i);
+            keymap_put(&m, (uint32_t)(x % 5), &n, i);
+            keep[i] = (int)(x % 100) < pct;
+        }
+        uint32_t owners[4096], kept = 0;
+        for (uint32_t i = 0; i <= m.mask; i++)
+            if (m.slots[i].val)
+                owners[m.slots[i].val - 1] = m.slots[i].owner;
+        for (uint32_t i = 0; i < half; i++)
+            kept += keep[i];
+        keymap_retain(&m, keep_marked, keep);
+        if (m.n != kept && ++bad)
+            printf("FAIL test_keymap_retain: round %d: %u keys left, want %u\n", round, m.n, kept);
+        for (uint32_t i = half; i < half + (half - kept); i++) { /* refill to full */
+            bourse_name n = name_of(base + i);
+            owners[i] = 7;
+            keep[i] = 1;
+            keymap_put(&m, 7, &n, i);
+        }
+        for (uint32_t i = 0; i < half + (half - kept) && bad < 3; i++) {
+            bourse_name n = name_of(base + i);
+            uint32_t want = keep[i] ? i : MAP_EMPTY;
+            if (keymap_get(&m, owners[i], &n) != want && ++bad)
+                printf("FAIL test_keymap_retain: round %d: key %u %s\n", round, i,
+                       keep[i] ? "kept but not found" : "removed but still found");
+        }
+        CHECK(keymap_full(&m));
+        keymap_free(&m);
+    }
+    check_failures += bad;
+}
+
 int main(void)
 {
     RUN(test_u64map_collisions);
     RUN(test_u64map_random);
     RUN(test_u64map_full_and_reserve);
     RUN(test_keymap);
+    RUN(test_keymap_retain);
     return CHECK_DONE();
 }

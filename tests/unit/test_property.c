@@ -533,14 +533,20 @@ static int scenario(uint64_t seed, int ncmds, int dump)
         la = (bourse_limits){(uint32_t)m.cap_syms, (uint32_t)m.cap_users, (uint32_t)m.cap_orders,
                              (uint32_t)m.cap_ids, (uint32_t)m.cap_positions};
     }
+    if (chance(33)) { /* ids unique per trading day, as the server runs */
+        m.day_ids = 1;
+        la.flags = lb.flags = BOURSE_DAY_IDS;
+    }
     engine_run runs[2] = {{.tag = tag, .e = bourse_engine_new(&la), .grow = !caps, .maxoid = ncmds + 1},
                           {.tag = tag, .e = caps ? NULL : bourse_engine_new(&lb), .maxoid = ncmds + 1}};
     int nruns = caps ? 1 : 2, bad = 0;
     for (int k = 0; k < nruns; k++)
         runs[k].limit_of = calloc((size_t)MU * (size_t)(ncmds + 1), sizeof(int64_t));
     if (dump && caps)
-        printf("#! args --max-symbols %u --max-users %u --max-orders %u --max-ids %u --max-positions %u\n",
-               la.symbols, la.users, la.orders, la.ids, la.positions);
+        printf("#! args --max-symbols %u --max-users %u --max-orders %u --max-ids %u --max-positions %u%s\n",
+               la.symbols, la.users, la.orders, la.ids, la.positions, m.day_ids ? " --day-ids" : "");
+    else if (dump && m.day_ids)
+        printf("#! args --day-ids\n");
     tcmd setup[64];
     int nsetup = gen_setup(&g, setup), total = nsetup + ncmds + MS + MU;
     for (int i = 0; i < total && !bad; i++) {
