@@ -220,6 +220,8 @@ static int dump(const char *dir, int seq)
         d.len += (size_t)sprintf(d.buf, "# journal of %s from seq %" PRIu64 " (earlier commands archived)\n",
                                  dir, probe.first_seq);
     }
+    if (probe.nsegs && probe.header.limits.flags & BOURSE_DAY_IDS)
+        d.len += (size_t)sprintf(d.buf + d.len, "# order ids are unique per trading day: replay with --day-ids\n");
     jscan s = {.dir = dir, .on_record = dump_one, .ctx = &d};
     int rc = jscan_run(&s, err, sizeof err);
     flush_out(&d);
