@@ -193,7 +193,14 @@ static int on_writeable(bsub *b)
         memcpy(buf, f->hist + at, first);
         memcpy(buf + first, f->hist, n - first);
         b->idle_ticks = 0;
-        if (lws_write(b->wsi, buf, n, LWS_WRITE_RAW) < (int)n)
+        /* Caught up: the hello heartbeat goes in the same write, so it does
+         * not wait for the next turn of an idle, dozing loop (feed.c). */
+        size_t hb = 0;
+        if (b->hello && !b->bye && n == lag) {
+            hb = soup_empty(buf + n, SOUP_SERVER_HEARTBEAT);
+            b->hello = 0;
+        }
+        if (lws_write(b->wsi, buf, n + hb, LWS_WRITE_RAW) < (int)(n + hb))
             return -1;
         b->cursor += n;
         if (b->cursor != f->hist_head || b->bye || b->hello)

@@ -53,6 +53,7 @@ struct feed {
     spsc q;
     uint64_t pending;           /* producer: records of the command so far */
     feed_rec *last;             /* producer: the latest of them */
+    int fence;                  /* producer: no membarrier, so wake() fences */
     alignas(64) atomic_int sleeping;
     atomic_int stop;
     alignas(64) atomic_uint_fast64_t engine_waits, pushed; /* written by the producer only */
@@ -77,7 +78,7 @@ struct feed {
     ws_sym *wsyms;
     uint32_t nwsyms;
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */
-    uint8_t *scratch;           /* LWS_PRE + FEED_CHUNK bytes */
+    uint8_t *scratch;           /* LWS_PRE + FEED_CHUNK + 16 bytes */
 
     atomic_uint_fast64_t records, messages, nbin, nws, snapshots, cut, refused;
     pthread_t thread;
