@@ -12,14 +12,13 @@
 #include "server/jweak.h"
 #include "server/server.h"
 
-#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { BATCH = 256 };
+enum { BATCH = 256, WAKE_EVERY = 32 };
 
 typedef struct eng {
     srv *s;
@@ -68,6 +67,15 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
     ck_ring_enqueue_commit_spsc(&s->text.ring);
     if (seq <= g->durable || seq <= (g->durable = srv_durable_seq(s)))
         g->wake = 1;
+}
+
+/* Tell the gateway there is output it can send now, if it sleeps. */
+static void wake_gateway(eng *g)
+{
+    if (g->wake) {
+        g->wake = 0;
+        srv_wake(&g->s->gateway_sleeping, g->s->gateway_fd);
+    }
 }
 
 static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
@@ -292,13 +300,7 @@ static void idle(eng *g)
             if (left < timeout)
                 timeout = left < 0 ? 0 : (int)left;
         }
-        struct pollfd p = {.fd = s->engine_fd, .events = POLLIN};
-        if (poll(&p, 1, timeout) > 0) {
-            uint64_t v;
-            if (read(s->engine_fd, &v, sizeof v) < 0) {
-                /* nothing: a spurious wake-up costs one loop */
-            }
-        }
+        srv_futex_wait(&s->engine_sleeping, timeout);
     }
     atomic_store(&s->engine_sleeping, 0);
 }
@@ -317,23 +319,22 @@ void *srv_engine_main(void *arg)
     for (;;) {
         srv_in m;
         int n = 0;
+        /* The gateway is woken once per WAKE_EVERY commands (and at the end
+         * of a batch), not after each: woken per command, it took one
+         * command's reports, wrote them and slept again, so every command
+         * cost it a wake-up and the engine a system call. */
         while (n < BATCH && ck_ring_dequeue_spsc_srv_in(&s->in.ring, s->in.buf, &m)) {
             process(&g, &m);
-            if (g.wake) {
-                g.wake = 0;
-                srv_wake(&s->gateway_sleeping, s->gateway_fd);
-            }
-            n++;
+            if (++n % WAKE_EVERY == 0)
+                wake_gateway(&g);
         }
+        wake_gateway(&g);
         if (n)
             continue;
         if (atomic_load(&s->input_done) && !ck_ring_size(&s->in.ring))
             break;
         schedule(&g, srv_now_ns());
-        if (g.wake) {
-            g.wake = 0;
-            srv_wake(&s->gateway_sleeping, s->gateway_fd);
-        }
+        wake_gateway(&g);
         maybe_snapshot(&g);
         idle(&g);
     }

@@ -275,7 +275,7 @@ void gw_push_in(gateway *g, const srv_in *m)
     while (!(slot = ck_ring_enqueue_reserve_spsc_srv_in(&s->in.ring, s->in.buf))) {
         /* The engine is behind: let it see what we pushed, and take its
          * output meanwhile, since it may be waiting for room there. */
-        srv_wake(&s->engine_sleeping, s->engine_fd);
+        srv_wake_engine(s);
         g->pushed = 0;
         spill(g);
         sched_yield();
@@ -536,11 +536,7 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
         } else if (tag == TAG_ADMIN) {
             accept_admin(g);
         } else if (tag == TAG_WAKE || tag == TAG_DURABLE) {
-            uint64_t v;
-            int fd = tag == TAG_WAKE ? s->gateway_fd : journal_notify_fd(s->journal);
-            if (read(fd, &v, sizeof v) < 0) {
-                /* already cleared */
-            }
+            /* edge-triggered (see add_fd): nothing to read */
         } else {
             conn *c = &g->conns[tag];
             if (c->state == C_FREE)
@@ -557,7 +553,7 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
     }
     if (g->pushed) {
         g->pushed = 0;
-        srv_wake(&s->engine_sleeping, s->engine_fd);
+        srv_wake_engine(s);
     }
 }
 
@@ -580,7 +576,7 @@ void *srv_gateway_main(void *arg)
                 if (g->conns[i].state != C_FREE && g->conns[i].reading)
                     conn_interest(g, &g->conns[i], 0);
             atomic_store(&s->input_done, 1);
-            srv_wake(&s->engine_sleeping, s->engine_fd);
+            srv_wake_engine(s);
         }
         if (!input_open && atomic_load(&s->engine_done) && !ck_ring_size(&s->out.ring) &&
             !ck_ring_size(&s->text.ring) && !g->has_held_out && !g->has_held_text && !g->spill_out_n &&
@@ -617,9 +613,13 @@ void *srv_gateway_main(void *arg)
     }
 }
 
+/* The two eventfds that only wake the loop are edge-triggered: every write
+ * to an eventfd is a new edge, so they never need reading, which saves a
+ * system call per wake-up (the counter would take 2^64 writes to fill). */
 static int add_fd(gateway *g, int fd, uint64_t tag)
 {
-    struct epoll_event e = {.events = EPOLLIN, .data.u64 = tag};
+    uint32_t et = tag == TAG_WAKE || tag == TAG_DURABLE ? EPOLLET : 0;
+    struct epoll_event e = {.events = EPOLLIN | et, .data.u64 = tag};
     return epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &e);
 }
 

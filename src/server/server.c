@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/futex.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,6 +68,23 @@ void srv_wake(atomic_int *sleeping, int fd)
             /* the counter is full: the sleeper is awake already */
         }
     }
+}
+
+/* The engine thread sleeps on a futex (its `engine_sleeping` word) rather
+ * than an eventfd: one system call to sleep and one to wake, instead of
+ * poll + read + write, and no wait-queue bookkeeping. */
+void srv_wake_engine(srv *s)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&s->engine_sleeping, memory_order_relaxed) && atomic_exchange(&s->engine_sleeping, 0))
+        syscall(SYS_futex, (int *)&s->engine_sleeping, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Sleep while *word == 1, at most timeout_ms (a wake-up may be spurious). */
+void srv_futex_wait(atomic_int *word, int timeout_ms)
+{
+    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+    syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0);
 }
 
 uint64_t srv_durable_seq(const srv *s)
@@ -196,7 +215,7 @@ int srv_init(srv *s, const srv_config *cfg)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
-    s->listen_fd = s->admin_fd = s->engine_fd = s->gateway_fd = s->auth_fd = s->lock_fd = -1;
+    s->listen_fd = s->admin_fd = s->gateway_fd = s->auth_fd = s->lock_fd = -1;
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
         srv_log("cannot create %s: %s", cfg->data_dir, strerror(errno));
         return -1;
@@ -213,10 +232,9 @@ int srv_init(srv *s, const srv_config *cfg)
         srv_log("out of memory");
         return -1;
     }
-    s->engine_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->gateway_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->auth_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->engine_fd < 0 || s->gateway_fd < 0 || s->auth_fd < 0)
+    if (s->gateway_fd < 0 || s->auth_fd < 0)
         return -1;
     if ((s->listen_fd = listen_tcp(cfg)) < 0 || (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
         return -1;
@@ -308,7 +326,7 @@ void srv_free(srv *s)
         snprintf(p, sizeof p, "%s/admin.sock", s->cfg->data_dir);
         unlink(p);
     }
-    int fds[] = {s->listen_fd, s->admin_fd, s->engine_fd, s->gateway_fd, s->auth_fd, s->lock_fd};
+    int fds[] = {s->listen_fd, s->admin_fd, s->gateway_fd, s->auth_fd, s->lock_fd};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);

@@ -16,9 +16,10 @@
  *
  * The engine thread never touches a socket; the gateway never touches the
  * engine.  Each ring has exactly one producer and one consumer; a consumer
- * with nothing to do sleeps on an eventfd after setting its `sleeping` flag,
- * and producers write the eventfd only when that flag is set, so a busy
- * system makes no wake-up system calls.
+ * with nothing to do sleeps after setting its `sleeping` flag (the engine
+ * on a futex on that flag, the gateway in epoll on an eventfd), and
+ * producers wake it only when that flag is set, so a busy system makes no
+ * wake-up system calls.
  *
  * Event consumers besides the gateway (market data) register a listener
  * with srv_add_listener() before srv_start(): it is called on the engine
@@ -100,7 +101,7 @@ typedef struct srv {
     char session[16];        /* SoupBinTCP session name of this run */
 
     srv_ring in, out, text, auth_req, auth_res;
-    int engine_fd, gateway_fd, auth_fd; /* eventfds */
+    int gateway_fd, auth_fd; /* eventfds (the engine sleeps on a futex) */
     atomic_int engine_sleeping, gateway_sleeping;
     atomic_uint_fast64_t applied_seq; /* durable_seq when there is no journal */
 
@@ -126,6 +127,8 @@ int srv_join(srv *s);
 void srv_free(srv *s);
 uint64_t srv_durable_seq(const srv *s);
 void srv_wake(atomic_int *sleeping, int fd);
+void srv_wake_engine(srv *s);
+void srv_futex_wait(atomic_int *word, int timeout_ms);
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t srv_now_ns(void);
 
