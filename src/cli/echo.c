@@ -116,12 +116,12 @@ void echo_baseline(uint32_t conns, uint64_t rate, hist *pingpong, hist *openloop
         struct epoll_event evs[64];
         struct timespec ts = {.tv_nsec = 10000};
         int k = epoll_pwait2(ep, evs, 64, &ts, NULL);
-        now = mono_ns();
         for (int i = 0; i < k; i++) {
             uint32_t c = evs[i].data.u32;
             ssize_t r = read(fds[c], in[c] + have[c], sizeof in[c] - have[c]);
             if (r <= 0)
                 continue;
+            now = mono_ns(); /* per read, as `bourse load` times its reports */
             have[c] += (uint32_t)r;
             uint32_t off = 0;
             for (; have[c] - off >= MSG; off += MSG, got++) {

@@ -78,6 +78,7 @@ typedef struct load {
     uint64_t sent, acked, rejected, errors, execs, canceled, disconnects, unanswered;
     uint64_t reasons[256]; /* rejects counted as errors, by reason */
     hist rtt_ack, rtt_exec, echo, echo_open;
+    hist lag; /* how late the generator wrote each batch's first order */
     uint64_t rng;
     uint32_t *dirty;
     uint32_t ndirty;
@@ -348,9 +349,12 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
     }
 }
 
-static void read_session(load *l, lsess *s, int64_t now)
+static void read_session(load *l, lsess *s)
 {
     ssize_t k = read(s->fd, s->in + s->in_len, INBUF - s->in_len);
+    /* the time the reports were in hand, taken per read: one clock for a
+     * whole epoll batch would credit later sessions with earlier times */
+    int64_t now = mono_ns();
     if (k <= 0) {
         if (k < 0 && (errno == EAGAIN || errno == EINTR))
             return;
@@ -380,9 +384,8 @@ static void poll_reports(load *l, int64_t timeout_ns)
     struct epoll_event evs[512];
     struct timespec ts = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
     int n = epoll_pwait2(l->ep, evs, 512, &ts, NULL);
-    int64_t now = mono_ns();
     for (int i = 0; i < n; i++)
-        read_session(l, &l->s[evs[i].data.u32], now);
+        read_session(l, &l->s[evs[i].data.u32]);
 }
 
 /* Heartbeats, a tenth of the sessions every 100 ms (so each gets one a
@@ -409,11 +412,17 @@ static void run(load *l)
         uint64_t due_n = l->rate ? (uint64_t)((double)(now - start) * (double)l->rate / 1e9) + 1 : 0;
         if (due_n > l->total)
             due_n = l->total;
+        int64_t first_due = n < due_n ? start + (int64_t)((double)n * 1e9 / (double)l->rate) : 0;
         while (n < due_n) {
             int64_t due = start + (int64_t)((double)n * 1e9 / (double)l->rate);
             send_order(l, n++, due);
         }
         flush_all(l);
+        /* The generator's own lateness is part of every round trip (they
+         * count from the due time); shown apart, so a generator that cannot
+         * keep up is seen as such. */
+        if (first_due)
+            hist_record(&l->lag, (uint64_t)(mono_ns() - first_due));
         if (now - last_hb > 100000000) {
             heartbeat_some(l, hb_part);
             hb_part = (hb_part + 1) % 10;
@@ -612,6 +621,7 @@ int cmd_load(int argc, char **argv)
     hist_init(&l.rtt_exec);
     hist_init(&l.echo);
     hist_init(&l.echo_open);
+    hist_init(&l.lag);
     echo_baseline(l.sessions < 64 ? l.sessions : 64, l.rate, &l.echo, &l.echo_open);
     if (setup(&l) != 0)
         return 1;
@@ -640,6 +650,8 @@ int cmd_load(int argc, char **argv)
         print_hist(f, "echo_rtt_ns", &l.echo, 1);
         fputs(", ", f);
         print_hist(f, "echo_open_loop_rtt_ns", &l.echo_open, 1);
+        fputs(", ", f);
+        print_hist(f, "send_lag_ns", &l.lag, 1);
         fprintf(f, ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f}\n", rss2,
                 rss1, per_session);
     } else {
@@ -659,6 +671,7 @@ int cmd_load(int argc, char **argv)
         print_hist(f, "round trip to Executed", &l.rtt_exec, 0);
         print_hist(f, "TCP echo, ping-pong", &l.echo, 0);
         print_hist(f, "TCP echo, open loop", &l.echo_open, 0);
+        print_hist(f, "generator send lag", &l.lag, 0);
         if (rss1 > 0)
             fprintf(f, "server RSS: %ld MiB before login, %ld MiB with %u sessions (%.0f bytes each), %ld MiB "
                        "at the end\n",
