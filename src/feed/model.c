@@ -46,23 +46,30 @@ void fb_map_free(fb_map *m)
 
 uint32_t fb_map_get(const fb_map *m, const fb_key *k)
 {
-    for (uint32_t i = (uint32_t)key_hash(k) & m->mask;; i = (i + 1) & m->mask) {
+    uint32_t h = (uint32_t)key_hash(k);
+    for (uint32_t i = h & m->mask;; i = (i + 1) & m->mask) {
         const fb_slot *s = &m->slots[i];
         if (!s->val)
             return FB_NIL;
-        if (key_eq(&s->key, k))
+        if (s->hash == h && key_eq(&s->key, k))
             return s->val - 1;
     }
 }
 
-static void insert(fb_map *m, const fb_key *k, uint32_t val)
+static void insert_hashed(fb_map *m, const fb_key *k, uint32_t h, uint32_t val)
 {
-    uint32_t i = (uint32_t)key_hash(k) & m->mask;
+    uint32_t i = h & m->mask;
     while (m->slots[i].val)
         i = (i + 1) & m->mask;
     m->slots[i].key = *k;
     m->slots[i].val = val + 1;
+    m->slots[i].hash = h;
     m->n++;
+}
+
+static void insert(fb_map *m, const fb_key *k, uint32_t val)
+{
+    insert_hashed(m, k, (uint32_t)key_hash(k), val);
 }
 
 static int grow(fb_map *m)
@@ -72,7 +79,7 @@ static int grow(fb_map *m)
         return -1;
     for (uint32_t i = 0; i <= m->mask; i++)
         if (m->slots[i].val)
-            insert(&bigger, &m->slots[i].key, m->slots[i].val - 1);
+            insert_hashed(&bigger, &m->slots[i].key, m->slots[i].hash, m->slots[i].val - 1);
     free(m->slots);
     *m = bigger;
     return 0;
@@ -89,15 +96,16 @@ int fb_map_put(fb_map *m, const fb_key *k, uint32_t val)
 /* Backward-shift deletion: no tombstones, so long runs never degrade. */
 void fb_map_del(fb_map *m, const fb_key *k)
 {
-    uint32_t i = (uint32_t)key_hash(k) & m->mask;
+    uint32_t h = (uint32_t)key_hash(k);
+    uint32_t i = h & m->mask;
     for (;; i = (i + 1) & m->mask) {
         if (!m->slots[i].val)
             return;
-        if (key_eq(&m->slots[i].key, k))
+        if (m->slots[i].hash == h && key_eq(&m->slots[i].key, k))
             break;
     }
     for (uint32_t j = (i + 1) & m->mask; m->slots[j].val; j = (j + 1) & m->mask) {
-        uint32_t home = (uint32_t)key_hash(&m->slots[j].key) & m->mask;
+        uint32_t home = m->slots[j].hash & m->mask;
         /* Move j into the hole at i when its home is not in (i, j]. */
         if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
             m->slots[i] = m->slots[j];
@@ -214,18 +222,20 @@ static int64_t side_key(int side, int64_t price)
     return side == BOURSE_BUY ? price : -price;
 }
 
-/* Position of key in the side: the index where it is or would go. */
+/* Position of key in the side: the index where it is or would go.
+ * Branch-free (the halving compiles to a conditional move): the prices a
+ * feed looks up are unpredictable, and the mispredicted branches of a plain
+ * binary search were the publisher's biggest single cost. */
 static uint32_t side_search(const fb_side *s, int64_t key)
 {
-    uint32_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (s->keys[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const int64_t *base = s->keys;
+    uint32_t n = s->n;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        base = base[half] < key ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (uint32_t)(base - s->keys) + (n == 1 && *base < key);
 }
 
 static uint32_t level_get(fbook *b, uint32_t sym, int side, int64_t price)
@@ -307,14 +317,14 @@ const fb_level *fbook_best(const fbook *b, uint32_t sym, int side)
 uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty, int64_t price)
 {
     if (sym >= b->nsyms || (side != BOURSE_BUY && side != BOURSE_SELL) || qty == 0 || price <= 0 ||
-        fbook_find(b, ref) != FB_NIL)
+        (!b->refs_unindexed && fbook_find(b, ref) != FB_NIL))
         return FB_NIL;
     uint32_t o = order_alloc(b);
     if (o == FB_NIL)
         return FB_NIL;
     uint32_t lv = level_get(b, sym, side, price);
     fb_key k = ref_key(ref);
-    if (lv == FB_NIL || fb_map_put(&b->by_ref, &k, o) < 0) {
+    if (lv == FB_NIL || (!b->refs_unindexed && fb_map_put(&b->by_ref, &k, o) < 0)) {
         if (lv != FB_NIL && b->levels[lv].count == 0)
             level_emptied(b, sym, side);
         b->orders[o].next = b->order_free;
@@ -354,8 +364,10 @@ void fbook_delete(fbook *b, uint32_t o)
         l->head = l->tail = FB_NIL;
         level_emptied(b, ord->sym, ord->side);
     }
-    fb_key k = ref_key(ord->ref);
-    fb_map_del(&b->by_ref, &k);
+    if (!b->refs_unindexed) {
+        fb_key k = ref_key(ord->ref);
+        fb_map_del(&b->by_ref, &k);
+    }
     b->syms[ord->sym].book_ver++;
     b->open_orders--;
     ord->next = b->order_free;

@@ -31,7 +31,8 @@ typedef struct fb_key {
 
 typedef struct fb_slot {
     fb_key key;
-    uint32_t val; /* value + 1; 0 marks a free slot */
+    uint32_t val;  /* value + 1; 0 marks a free slot */
+    uint32_t hash; /* of key (low bits): cheaper probes and deletions */
 } fb_slot;
 
 typedef struct fb_map {
@@ -90,7 +91,8 @@ typedef struct fbook {
     uint32_t norders, order_cap, order_free;
     fb_level *levels;
     uint32_t nlevels, level_cap, level_free;
-    fb_map by_ref;
+    fb_map by_ref;       /* unused when refs_unindexed */
+    bool refs_unindexed; /* the publisher's: it never looks up a ref */
     fb_symbol *syms;
     uint32_t nsyms, sym_cap;
     uint32_t candle_depth;
@@ -105,7 +107,11 @@ void fbook_free(fbook *b);
 uint32_t fbook_symbol_add(fbook *b, const char *name, size_t len);
 uint32_t fbook_symbol_find(const fbook *b, const char *name);
 
-/* An order by its reference number, or FB_NIL. */
+/* An order by its reference number, or FB_NIL.  A book with
+ * refs_unindexed (set after fbook_init) keeps no such index and trusts the
+ * caller's references to be unique: the publisher, which numbers them
+ * itself and finds orders by user order id, saves a hash insert, lookup and
+ * delete per booked order. */
 uint32_t fbook_find(const fbook *b, uint64_t ref);
 
 /* Book an order at the back of its level.  Returns its index, or FB_NIL

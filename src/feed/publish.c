@@ -89,6 +89,7 @@ int pub_init(pub *p, uint32_t candle_depth, pub_emit_fn emit, void *ctx)
     p->ctx = ctx;
     if (fbook_init(&p->book, candle_depth) < 0)
         return -1;
+    p->book.refs_unindexed = true; /* orders are found by (user, oid): by_oid */
     if (fb_map_init(&p->by_oid, 1024) < 0) {
         fbook_free(&p->book);
         return -1;
