@@ -104,8 +104,6 @@ void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
     /* Not yet published, so the feed has not seen it: mark it last. */
     f->last->end = 1;
     spsc_publish(&f->q);
-    atomic_store_explicit(&f->pushed, atomic_load_explicit(&f->pushed, memory_order_relaxed) + f->pending,
-                          memory_order_relaxed);
     f->pending = 0;
     wake(f);
 }
@@ -445,7 +443,7 @@ int feed_port(const feed *f, int which)
 void feed_get_stats(const feed *f, feed_stats *out)
 {
     feed *m = (feed *)f;
-    out->pushed = atomic_load(&m->pushed);
+    out->pushed = atomic_load(&m->q.pub_head); /* the ring's index counts them */
     out->records = atomic_load(&m->records);
     out->engine_waits = atomic_load(&m->engine_waits);
     out->messages = atomic_load(&m->messages);

@@ -56,7 +56,7 @@ struct feed {
     int fence;                  /* producer: no membarrier, so wake() fences */
     alignas(64) atomic_int sleeping;
     atomic_int stop;
-    alignas(64) atomic_uint_fast64_t engine_waits, pushed; /* written by the producer only */
+    alignas(64) atomic_uint_fast64_t engine_waits; /* written by the producer only */
     alignas(64) int pad_;
 
     /* the publisher and its stream */
