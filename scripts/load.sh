@@ -4,7 +4,8 @@
 # `bourse load` for 10 s; then 19,000 sessions are held (this sandbox allows
 # 20,000 open files per process; raise it for 50,000).  Each run prints the
 # round trips next to a TCP echo measured the same way.
-# Usage: sh scripts/load.sh [BOURSE] [RATES...]   (DURABILITY=batch|none|sync)
+# Usage: sh scripts/load.sh [BOURSE] [RATES...]   (DURABILITY=batch|none|sync;
+#        SERVER_INI="[server]\ngateway_cpu = -2" adds lines to the server's configuration)
 BOURSE=${1:-build/bourse}
 shift 2>/dev/null
 RATES=${*:-"215000 300000 400000 1000000"}
@@ -26,6 +27,7 @@ max_sessions = 60000
 rate = 1000000
 burst = 100000
 X
+[ -z "$SERVER_INI" ] || printf '%b\n' "$SERVER_INI" >>"$dir/load.ini"
 start() {
     "$BOURSE" serve --config "$dir/load.ini" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
     pid=$!

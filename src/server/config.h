@@ -20,6 +20,7 @@ typedef struct srv_config {
     uint16_t order_port, feed_port, http_port;
     char data_dir[SRV_PATH_MAX];
     int engine_cpu; /* CPU the engine thread is pinned to; -1 = none */
+    int gateway_cpu; /* the gateway thread's; -1 = none, -2 = the engine's */
     uint32_t spin_us; /* how long an idle engine or gateway polls before sleeping */
     /* [journal] */
     char durability[16];
