@@ -27,7 +27,6 @@ typedef struct conn {
     uint32_t gen;
     uint8_t state;
     uint8_t dirty, closing, overflow, polling_out, reading;
-    uint8_t checking; /* its password is with the auth thread (counted in ip_checking) */
     uint32_t user;
     uint32_t ip;
     uint32_t unext, uprev; /* the user's live sessions */
@@ -64,9 +63,8 @@ typedef struct gateway {
     uint32_t ndirty;
     ustream *streams;
     uint32_t nstreams;
-    /* connections, and logins being checked, per IPv4 address: open
-     * addressing, 0 = empty */
-    uint32_t *ip_key, *ip_count, *ip_checking, ip_cap, ip_used;
+    /* connections per IPv4 address: open addressing, 0 = empty */
+    uint32_t *ip_key, *ip_count, ip_cap, ip_used;
     /* durability hold: a dequeued message waiting for its seq */
     srv_out held_out;
     srv_text held_text;
@@ -85,9 +83,6 @@ typedef struct gateway {
 
 /* gateway.c */
 void conn_close(gateway *g, conn *c, const char *why);
-/* Count c's login as being checked (1) or no longer (0); returns -1, counting
- * nothing, when its address already has [gateway] logins_per_ip checks. */
-int gw_checking(gateway *g, conn *c, int on);
 void conn_put(gateway *g, conn *c, const void *bytes, size_t n);
 void conn_interest(gateway *g, conn *c, int read);
 void gw_push_in(gateway *g, const srv_in *m);

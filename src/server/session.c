@@ -94,13 +94,6 @@ static void on_login(gateway *g, conn *c, const soup_packet *p)
         return;
     }
     memcpy(c->name, l.user, ulen + 1);
-    if (gw_checking(g, c, 1) != 0) {
-        gw_log_conn(g, c, "login refused: %u logins from this address are being checked already",
-                    g->cfg->logins_per_ip);
-        conn_put(g, c, buf, soup_rejected_write(buf, SOUP_REJECT_AUTH));
-        c->closing = 1;
-        return;
-    }
     c->want_seq = l.seq;
     c->state = C_AUTH;
     conn_interest(g, c, 0);
@@ -189,7 +182,6 @@ void session_auth_done(gateway *g, const srv_auth *a)
     conn *c = &g->conns[a->conn];
     if (c->gen != a->gen || c->state != C_AUTH)
         return;
-    gw_checking(g, c, 0);
     if (!a->ok) {
         gw_log_conn(g, c, "login refused: bad user or password");
         uint8_t buf[8];
