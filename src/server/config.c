@@ -30,6 +30,7 @@ void srv_config_defaults(srv_config *c)
     strcpy(c->data_dir, "data");
     c->engine_cpu = -2; /* -2: the last CPU when there are several */
     c->gateway_cpu = -1;
+    c->priority = -10;
     c->spin_us = 0;
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
@@ -74,6 +75,7 @@ static const struct key {
     {"server", "data", K_STR, offsetof(srv_config, data_dir), SRV_PATH_MAX, 0, 0},
     {"server", "engine_cpu", K_INT, offsetof(srv_config, engine_cpu), 0, -1, 4095},
     {"server", "gateway_cpu", K_INT, offsetof(srv_config, gateway_cpu), 0, -2, 4095},
+    {"server", "priority", K_INT, offsetof(srv_config, priority), 0, -20, 19},
     U32("server", "spin_us", spin_us, 0, 1000000),
     {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
     U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),

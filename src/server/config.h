@@ -21,6 +21,7 @@ typedef struct srv_config {
     char data_dir[SRV_PATH_MAX];
     int engine_cpu; /* CPU the engine thread is pinned to; -1 = none */
     int gateway_cpu; /* the gateway thread's; -1 = none, -2 = the engine's */
+    int priority;    /* nice value of all the server's threads; 0 = unchanged */
     uint32_t spin_us; /* how long an idle engine or gateway polls before sleeping */
     /* [journal] */
     char durability[16];

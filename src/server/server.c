@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 enum { IN_RING = 1 << 16, OUT_RING = 1 << 16, TEXT_RING = 1 << 12, AUTH_RING = 1 << 12 };
@@ -211,10 +212,27 @@ static void prefault_engine(srv *s)
     srv_log("engine tables paged in ([limits] prefault = 1)");
 }
 
+/*
+ * [server] priority, a nice value for the whole server: set on the main
+ * thread before any other starts, so every thread inherits it.  The engine,
+ * the gateway, the feed and the journal's helpers all sit on a round trip's
+ * path (a lagging feed or keeper makes the engine wait), and when one of
+ * them wakes it should run at once rather than wait out an unrelated
+ * program's time slice.  Without the right (CAP_SYS_NICE) it says so and
+ * goes on.
+ */
+static void set_priority(const srv_config *cfg)
+{
+    if (cfg->priority && setpriority(PRIO_PROCESS, (id_t)gettid(), cfg->priority) != 0)
+        srv_log("cannot set the server's priority to nice %d (%s): [server] priority needs "
+                "root or CAP_SYS_NICE; going on without", cfg->priority, strerror(errno));
+}
+
 int srv_init(srv *s, const srv_config *cfg)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    set_priority(cfg);
     s->listen_fd = s->admin_fd = s->gateway_fd = s->auth_fd = s->lock_fd = -1;
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
         srv_log("cannot create %s: %s", cfg->data_dir, strerror(errno));
