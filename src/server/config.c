@@ -43,6 +43,7 @@ void srv_config_defaults(srv_config *c)
     c->max_sessions = 60000;
     c->sessions_per_user = 100;
     c->sessions_per_ip = 1000;
+    c->logins_per_ip = 4;
     c->login_timeout_ms = 5000;
     c->heartbeat_timeout_ms = 15000;
     c->max_frame = 128;
@@ -93,6 +94,7 @@ static const struct key {
     U32("gateway", "max_sessions", max_sessions, 1, 1 << 22),
     U32("gateway", "sessions_per_user", sessions_per_user, 1, 1 << 22),
     U32("gateway", "sessions_per_ip", sessions_per_ip, 1, 1 << 22),
+    U32("gateway", "logins_per_ip", logins_per_ip, 1, 1 << 22),
     U32("gateway", "login_timeout_ms", login_timeout_ms, 10, 3600000),
     U32("gateway", "heartbeat_timeout_ms", heartbeat_timeout_ms, 100, 3600000),
     U32("gateway", "max_frame", max_frame, 80, 65535),

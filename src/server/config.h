@@ -38,6 +38,7 @@ typedef struct srv_config {
     uint32_t max_sessions;      /* order-entry connections at once */
     uint32_t sessions_per_user; /* logged-in sessions of one user */
     uint32_t sessions_per_ip;   /* connections from one address */
+    uint32_t logins_per_ip;     /* logins from one address being checked at once */
     uint32_t login_timeout_ms;  /* from connect to Login Request */
     uint32_t heartbeat_timeout_ms; /* silence after which a client is gone */
     uint32_t max_frame;         /* largest packet accepted, length field */

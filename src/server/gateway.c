@@ -66,6 +66,7 @@ static void ip_rebuild(gateway *g)
 {
     memset(g->ip_key, 0, g->ip_cap * sizeof *g->ip_key);
     memset(g->ip_count, 0, g->ip_cap * sizeof *g->ip_count);
+    memset(g->ip_checking, 0, g->ip_cap * sizeof *g->ip_checking);
     g->ip_used = 0;
     for (uint32_t i = 0; i < g->nconns; i++) {
         conn *c = &g->conns[i];
@@ -77,10 +78,12 @@ static void ip_rebuild(gateway *g)
             g->ip_used++;
         }
         g->ip_count[k - g->ip_key]++;
+        g->ip_checking[k - g->ip_key] += c->checking;
     }
 }
 
-static uint32_t *ip_count(gateway *g, uint32_t ip)
+/* The slot of ip, made when missing (it is, while a connection from ip is open). */
+static uint32_t ip_index(gateway *g, uint32_t ip)
 {
     uint32_t *k = ip_slot(g, ip);
     if (!*k) {
@@ -93,7 +96,27 @@ static uint32_t *ip_count(gateway *g, uint32_t ip)
             g->ip_used++;
         }
     }
-    return &g->ip_count[k - g->ip_key];
+    return (uint32_t)(k - g->ip_key);
+}
+
+static uint32_t *ip_count(gateway *g, uint32_t ip)
+{
+    return &g->ip_count[ip_index(g, ip)];
+}
+
+/* argon2id costs tens of milliseconds of the auth thread per try, so one
+ * address may not have more than a few checks queued: a flood of logins
+ * from it waits its own turn instead of delaying everyone else's. */
+int gw_checking(gateway *g, conn *c, int on)
+{
+    uint32_t *n = &g->ip_checking[ip_index(g, c->ip)];
+    if (on && *n >= g->cfg->logins_per_ip)
+        return -1;
+    if (on != c->checking) {
+        *n += on ? 1 : -1u;
+        c->checking = (uint8_t)on;
+    }
+    return 0;
 }
 
 /* --- output ------------------------------------------------------------ */
@@ -201,8 +224,10 @@ void conn_close(gateway *g, conn *c, const char *why)
         gw_log_conn(g, c, "closed: %s", why);
     if (c->state == C_LIVE)
         stream_detach(g, c);
-    if (c->state != C_ADMIN)
+    if (c->state != C_ADMIN) {
+        session_check_over(g, c);
         (*ip_count(g, c->ip))--;
+    }
     close(c->fd);
     free(c->part);
     free(c->held);
@@ -641,8 +666,11 @@ int gateway_new(srv *s)
         g->ip_cap *= 2;
     g->ip_key = calloc(g->ip_cap, sizeof *g->ip_key);
     g->ip_count = calloc(g->ip_cap, sizeof *g->ip_count);
+    g->ip_checking = calloc(g->ip_cap, sizeof *g->ip_checking);
+    g->parked_head = g->parked_tail = NO_CONN;
     g->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!g->conns || !g->free_list || !g->dirty || !g->scratch || !g->ip_key || !g->ip_count || g->ep < 0)
+    if (!g->conns || !g->free_list || !g->dirty || !g->scratch || !g->ip_key || !g->ip_count || !g->ip_checking ||
+        g->ep < 0)
         return -1;
     for (uint32_t i = 0; i < g->nconns; i++) {
         g->conns[i] = (conn){.fd = -1, .unext = NO_CONN, .uprev = NO_CONN};
@@ -673,6 +701,7 @@ void gateway_free(srv *s)
     free(g->scratch);
     free(g->ip_key);
     free(g->ip_count);
+    free(g->ip_checking);
     if (g->ep >= 0)
         close(g->ep);
     free(g);

@@ -27,6 +27,9 @@ typedef struct conn {
     uint32_t gen;
     uint8_t state;
     uint8_t dirty, closing, overflow, polling_out, reading;
+    uint8_t checking; /* its password is with the auth thread (counted in ip_checking) */
+    srv_auth *login;  /* a login waiting for its address's turn (see session.c), or NULL */
+    uint32_t pnext, pprev; /* the waiting logins, oldest first, while login != NULL */
     uint32_t user;
     uint32_t ip;
     uint32_t unext, uprev; /* the user's live sessions */
@@ -63,8 +66,11 @@ typedef struct gateway {
     uint32_t ndirty;
     ustream *streams;
     uint32_t nstreams;
-    /* connections per IPv4 address: open addressing, 0 = empty */
-    uint32_t *ip_key, *ip_count, ip_cap, ip_used;
+    /* connections, and logins being checked, per IPv4 address: open
+     * addressing, 0 = empty */
+    uint32_t *ip_key, *ip_count, *ip_checking, ip_cap, ip_used;
+    uint32_t parked_head, parked_tail; /* logins waiting for a check, NO_CONN = none */
+    int64_t park_logged_ns;
     /* durability hold: a dequeued message waiting for its seq */
     srv_out held_out;
     srv_text held_text;
@@ -83,6 +89,10 @@ typedef struct gateway {
 
 /* gateway.c */
 void conn_close(gateway *g, conn *c, const char *why);
+/* Count c's login as being checked (1) or no longer (0); returns -1, counting
+ * nothing, when its address already has [gateway] logins_per_ip checks, and
+ * then the login waits its turn (session.c). */
+int gw_checking(gateway *g, conn *c, int on);
 void conn_put(gateway *g, conn *c, const void *bytes, size_t n);
 void conn_interest(gateway *g, conn *c, int read);
 void gw_push_in(gateway *g, const srv_in *m);
@@ -91,6 +101,9 @@ void gw_log_conn(gateway *g, const conn *c, const char *fmt, ...) __attribute__(
 /* session.c */
 void session_input(gateway *g, conn *c, const uint8_t *buf, size_t n);
 void session_auth_done(gateway *g, const srv_auth *a);
+/* c's password check is over, or c is closing: give its address's place to
+ * the oldest login waiting from there, and drop a login c had waiting. */
+void session_check_over(gateway *g, conn *c);
 void session_login_done(gateway *g, const srv_out *o);
 void session_tick(gateway *g, conn *c);
 void session_deliver(gateway *g, const srv_out *o);

@@ -17,6 +17,7 @@
 #include "net/ouch.h"
 #include "server/gateway.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,80 @@ static void on_order(gateway *g, conn *c, const soup_packet *p)
     gw_push_in(g, &m);
 }
 
+/* Hand a login to the auth thread; c is counted in ip_checking already. */
+static void auth_send(gateway *g, conn *c, srv_auth *a)
+{
+    srv *s = g->s;
+    int sent = ck_ring_enqueue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, a);
+    sodium_memzero(a->password, sizeof a->password);
+    if (!sent) {
+        conn_close(g, c, "too many logins waiting");
+        return;
+    }
+    uint64_t one = 1;
+    if (write(s->auth_fd, &one, sizeof one) < 0) {
+        /* the auth thread polls anyway */
+    }
+}
+
+/* The address has logins_per_ip checks under way: the login (password and
+ * all) waits, oldest first, until one of them is over.  The login timeout
+ * still runs, so a flood from one address mostly delays that address. */
+static void park(gateway *g, conn *c, const srv_auth *a)
+{
+    if (!(c->login = malloc(sizeof *c->login))) {
+        conn_close(g, c, "out of memory");
+        return;
+    }
+    *c->login = *a;
+    if (g->now - g->park_logged_ns >= 1000000000) { /* said at most once a second */
+        g->park_logged_ns = g->now;
+        gw_log_conn(g, c, "login waits its turn: %u logins from this address are being checked",
+                    g->cfg->logins_per_ip);
+    }
+    uint32_t i = (uint32_t)(c - g->conns);
+    c->pnext = NO_CONN;
+    c->pprev = g->parked_tail;
+    if (g->parked_tail != NO_CONN)
+        g->conns[g->parked_tail].pnext = i;
+    else
+        g->parked_head = i;
+    g->parked_tail = i;
+}
+
+static void unpark(gateway *g, conn *c)
+{
+    if (c->pprev != NO_CONN)
+        g->conns[c->pprev].pnext = c->pnext;
+    else
+        g->parked_head = c->pnext;
+    if (c->pnext != NO_CONN)
+        g->conns[c->pnext].pprev = c->pprev;
+    else
+        g->parked_tail = c->pprev;
+    sodium_memzero(c->login, sizeof *c->login);
+    free(c->login);
+    c->login = NULL;
+}
+
+void session_check_over(gateway *g, conn *c)
+{
+    if (c->login)
+        unpark(g, c);
+    if (!c->checking)
+        return;
+    gw_checking(g, c, 0);
+    for (uint32_t i = g->parked_head; i != NO_CONN; i = g->conns[i].pnext) {
+        conn *w = &g->conns[i];
+        if (w->ip == c->ip && gw_checking(g, w, 1) == 0) {
+            srv_auth a = *w->login;
+            unpark(g, w);
+            auth_send(g, w, &a);
+            return;
+        }
+    }
+}
+
 static void on_login(gateway *g, conn *c, const soup_packet *p)
 {
     soup_login l;
@@ -100,17 +175,11 @@ static void on_login(gateway *g, conn *c, const soup_packet *p)
     srv_auth a = {.conn = (uint32_t)(c - g->conns), .gen = c->gen};
     memcpy(a.user, l.user, ulen + 1);
     memcpy(a.password, l.password, strlen(l.password) + 1);
-    srv *s = g->s;
-    if (!ck_ring_enqueue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, &a)) {
-        conn_close(g, c, "too many logins waiting");
-        return;
-    }
-    memset(l.password, 0, sizeof l.password);
-    memset(a.password, 0, sizeof a.password);
-    uint64_t one = 1;
-    if (write(s->auth_fd, &one, sizeof one) < 0) {
-        /* the auth thread polls anyway */
-    }
+    sodium_memzero(l.password, sizeof l.password);
+    if (gw_checking(g, c, 1) == 0)
+        auth_send(g, c, &a);
+    else
+        park(g, c, &a);
 }
 
 /* Handle one packet; returns 0 to go on, -1 when the connection stopped
@@ -182,6 +251,7 @@ void session_auth_done(gateway *g, const srv_auth *a)
     conn *c = &g->conns[a->conn];
     if (c->gen != a->gen || c->state != C_AUTH)
         return;
+    session_check_over(g, c);
     if (!a->ok) {
         gw_log_conn(g, c, "login refused: bad user or password");
         uint8_t buf[8];

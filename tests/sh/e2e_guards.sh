@@ -16,6 +16,7 @@ login_timeout_ms = 500
 heartbeat_timeout_ms = 3000
 sessions_per_user = 2
 sessions_per_ip = 12
+logins_per_ip = 2
 [market]
 symbols = AAPL MSFT
 [limits]
@@ -101,6 +102,32 @@ out=$(echo | e2e_client bob 2>&1)
 if echo "$out" | grep -q 'login refused' && waitlog 'too many sessions for this user'; then ok e2e_sessions_per_user
 else fail e2e_sessions_per_user "$out"; fi
 exec 5>&- 6>&-
+
+# Logins being checked per address: 2.  Six wrong passwords for carol, who
+# has not logged in yet (so each is a full argon2id check of tens of
+# milliseconds), sent at once: the third and later wait their turn instead
+# of filling the auth thread's queue, and every one is then checked and
+# refused; a good login from the same address works afterwards.
+e2e_users carol
+for fd in 5 6 7 8 9 10; do
+    eval "exec $fd<>/dev/tcp/127.0.0.1/$PORT"
+    printf '\x00\x4fL%s%s%s%20s' "$(pad carol 16)" "$(pad wrong 32)" "$(pad '' 10)" 0 >&$fd
+done
+i=0
+while [ "$(grep -c 'carol@.*bad user or password' "$d.log")" -lt 6 ] && [ $i -lt 100 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+waited=$(grep -c 'carol@.*login waits its turn' "$d.log")
+refused=$(grep -c 'carol@.*bad user or password' "$d.log")
+if [ "$waited" -ge 1 ] && [ "$refused" = 6 ]; then
+    ok e2e_logins_per_ip
+else
+    fail e2e_logins_per_ip "$waited waited, $refused checked and refused (want 6)"
+fi
+for fd in 5 6 7 8 9 10; do eval "exec $fd>&-"; done
+out=$(echo | e2e_client alice 2>&1)
+echo "$out" | grep -q 'login refused' && fail e2e_login_after_flood "$out" || ok e2e_login_after_flood
 
 # Connections per address: 12 allowed.
 for fd in 5 6 7 8 9 10 11 12 13 14 15 16 17; do eval "exec $fd<>/dev/tcp/127.0.0.1/$PORT"; done
