@@ -114,18 +114,25 @@ bench-feed: all
 load: all
 	@sh scripts/load.sh $(BUILD)/bourse
 
-# The journal reader's libFuzzer target (clang): `make fuzz` runs it for
-# FUZZ_SECONDS, keeping its corpus in build/fuzz/corpus; `make test` runs it
-# for a few seconds (tests/sh/journal_fuzz.sh).
+# libFuzzer targets (clang): the journal reader (tests/fuzz/journal.c) and
+# every decoder of client bytes (tests/fuzz/wire.c).  `make fuzz` runs each
+# for FUZZ_SECONDS, keeping corpora in build/fuzz/corpus-NAME; `make test`
+# runs each for a few seconds (tests/sh/fuzz.sh).
 FUZZ_SECONDS ?= 300
-FUZZ_SRC := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
-build/fuzz/journal: $(FUZZ_SRC) $(wildcard include/bourse/*.h src/core/*.h src/journal/*.h)
+FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -fsanitize=fuzzer,address,undefined
+FUZZ_JOURNAL := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
+FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c $(addprefix src/feed/,itch.c candle.c json.c)
+FUZZ_HDRS := $(wildcard include/bourse/*.h src/*/*.h)
+build/fuzz/journal: $(FUZZ_JOURNAL) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
-		-o $@ $(FUZZ_SRC) -lpthread
+	$(FUZZ_CC) -o $@ $(FUZZ_JOURNAL) -lpthread
+build/fuzz/wire: $(FUZZ_WIRE) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $(FUZZ_WIRE) -lpthread
 
-fuzz: all build/fuzz/journal
+fuzz: all build/fuzz/journal build/fuzz/wire
 	FUZZ=build/fuzz/journal BOURSE=$(BUILD)/bourse sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ=build/fuzz/wire BOURSE=$(BUILD)/bourse sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

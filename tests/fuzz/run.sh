@@ -1,16 +1,18 @@
 #!/bin/sh
-# Run the journal fuzz target: tests/fuzz/run.sh SECONDS [CORPUS]
-# Needs $FUZZ (the libFuzzer binary, `make build/fuzz/journal`) and $BOURSE
-# (to make seed inputs from a real journal and snapshot).  The corpus
-# (default build/fuzz/corpus) is kept between runs; crash inputs are
-# written to build/fuzz/crash-*.  Exit status: the fuzzer's (0 = no crash).
+# Run a fuzz target: tests/fuzz/run.sh SECONDS [CORPUS]
+# Needs $FUZZ (a libFuzzer binary: `make build/fuzz/journal` or
+# build/fuzz/wire) and, for the journal target, $BOURSE (to make seed inputs
+# from a real journal and snapshot).  The corpus (default
+# build/fuzz/corpus-NAME) is kept between runs; crash inputs are written to
+# build/fuzz/crash-*.  Exit status: the fuzzer's (0 = no crash).
 secs=${1:-60}
-corpus=${2:-build/fuzz/corpus}
 FUZZ=${FUZZ:-build/fuzz/journal}
+name=$(basename "$FUZZ")
+corpus=${2:-build/fuzz/corpus-$name}
 BOURSE=${BOURSE:-build/bourse}
-seeds=build/fuzz/seeds
+seeds=build/fuzz/seeds-$name
 mkdir -p "$corpus" "$seeds"
-if [ ! -s "$seeds/segment" ] && [ -x "$BOURSE" ]; then
+if [ "$name" = journal ] && [ ! -s "$seeds/segment" ] && [ -x "$BOURSE" ]; then
     t=$(mktemp -d)
     for f in tests/scenarios/*.txt; do
         grep -q '^#! ' "$f" || cat "$f"

@@ -1,0 +1,139 @@
+/*
+ * tests/fuzz/wire.c - libFuzzer target for every decoder that reads bytes
+ * from a client: SoupBinTCP framing and Login Requests, OUCH inbound
+ * messages (the gateway), OUCH reports and ITCH messages (what `bourse
+ * client` and `bourse feed` read from a server), the replay text format
+ * (admin socket, `bourse replay`) and the WebSocket subscriber's JSON.
+ * Built and run by `make fuzz` (long) and tests/sh/fuzz.sh (seconds).
+ *
+ * The first input byte picks the decoder; the rest is its input.  Nothing
+ * may crash or read out of bounds, and what decodes must survive a round
+ * trip: an inbound OUCH message that parses is written back by
+ * ouch_write_cmd and must parse to the same command, and likewise for
+ * reports (ouch_read/ouch_write) and ITCH messages (itch_decode/encode).
+ */
+#include "bourse/text.h"
+#include "feed/itch.h"
+#include "feed/json.h"
+#include "net/ouch.h"
+#include "net/soup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void same_or_die(const void *a, const void *b, size_t n, const char *what)
+{
+    if (memcmp(a, b, n) != 0) {
+        fprintf(stderr, "round trip changed the %s\n", what);
+        abort();
+    }
+}
+
+/* The fields ouch_parse fills, compared after a write and a parse. */
+static void check_cmd_round_trip(const bourse_cmd *c)
+{
+    uint8_t buf[256];
+    size_t n = ouch_write_cmd(buf, c);
+    bourse_cmd d;
+    const char *why;
+    memset(&d, 0, sizeof d);
+    if (n == 0 || ouch_parse(buf, n, &d, &why) != 0) {
+        fprintf(stderr, "a parsed OUCH message does not parse once written back\n");
+        abort();
+    }
+    same_or_die(&c->type, &d.type, sizeof c->type, "type");
+    if (c->type == BOURSE_CMD_ORDER) {
+        same_or_die(&c->side, &d.side, sizeof c->side, "side");
+        same_or_die(&c->tif, &d.tif, sizeof c->tif, "time in force");
+    }
+    same_or_die(&c->qty, &d.qty, sizeof c->qty, "quantity");
+    same_or_die(c->oid.s, d.oid.s, sizeof c->oid.s, "token");
+    if (c->type != BOURSE_CMD_CANCEL) {
+        same_or_die(&c->price, &d.price, sizeof c->price, "price");
+        if (c->type == BOURSE_CMD_REPLACE)
+            same_or_die(c->new_oid.s, d.new_oid.s, sizeof c->new_oid.s, "new token");
+        else
+            same_or_die(c->symbol_name.s, d.symbol_name.s, sizeof c->symbol_name.s, "stock");
+    }
+}
+
+/* A client's byte stream as the gateway cuts it: packets, logins, orders. */
+static void fuzz_stream(const uint8_t *p, size_t n)
+{
+    soup_packet pk;
+    long k;
+    while (n && (k = soup_next(p, n, 128, &pk)) > 0) {
+        if (pk.type == SOUP_LOGIN_REQUEST) {
+            soup_login l;
+            const char *why;
+            soup_login_parse(&pk, &l, &why);
+        } else if (pk.type == SOUP_UNSEQUENCED) {
+            bourse_cmd c;
+            const char *why;
+            memset(&c, 0, sizeof c);
+            if (ouch_parse(pk.payload, pk.len, &c, &why) == 0)
+                check_cmd_round_trip(&c);
+        } else if (pk.type == SOUP_LOGIN_ACCEPTED) {
+            char session[SOUP_SESSION_LEN + 1];
+            uint64_t seq;
+            soup_accepted_parse(&pk, session, &seq);
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* A server's reports and feed messages, as clients decode them. */
+static void fuzz_reports(const uint8_t *p, size_t n)
+{
+    ouch_report r;
+    if (ouch_read(p, n, &r) == 0) {
+        uint8_t buf[256];
+        size_t m = ouch_write(buf, &r);
+        ouch_report s;
+        if (m == 0 || ouch_read(buf, m, &s) != 0) {
+            fprintf(stderr, "a decoded OUCH report does not decode once written back\n");
+            abort();
+        }
+    }
+    itch_msg im;
+    if (itch_decode(p, n, &im) == 0) {
+        uint8_t buf[ITCH_MAX];
+        char text[512];
+        size_t m = itch_encode(&im, buf);
+        itch_msg again;
+        if (itch_decode(buf, m, &again) != 0) {
+            fprintf(stderr, "a decoded ITCH message does not decode once encoded\n");
+            abort();
+        }
+        itch_format(&im, text, sizeof text);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    const uint8_t *p = data + 1;
+    size_t n = size - 1;
+    switch (data[0] % 4) {
+    case 0: fuzz_stream(p, n); break;
+    case 1: fuzz_reports(p, n); break;
+    case 2: {
+        bourse_cmd c;
+        char err[200];
+        bourse_text_parse((const char *)p, n, &c, err, sizeof err);
+        break;
+    }
+    case 3: {
+        json_pair pairs[JSON_PAIRS];
+        const char *why;
+        int k = json_flat((const char *)p, n, pairs, JSON_PAIRS, &why);
+        if (k > 0)
+            json_get(pairs, k, "channel");
+        break;
+    }
+    }
+    return 0;
+}
