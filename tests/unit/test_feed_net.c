@@ -64,7 +64,10 @@ static uint64_t settle(feed *f)
 static void catch_up(feed_client *c, uint64_t seq)
 {
     uint64_t t0 = now_ms();
-    while ((c->fw.seq < seq || !c->fw.live) && now_ms() - t0 < 10000)
+    /* Until caught up and a heartbeat seen (the server sends one with the
+     * last data and then once a second), so the checks after do not depend
+     * on how the bytes were split into reads. */
+    while ((c->fw.seq < seq || !c->fw.live || !c->heartbeats) && now_ms() - t0 < 10000)
         if (feed_client_poll(c, 10, NULL, NULL) < 0)
             break;
     CHECK_EQ(c->fw.seq, seq);
