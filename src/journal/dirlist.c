@@ -6,9 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -49,4 +52,18 @@ int dir_list(const char *dir, dir_name_fn wanted, uint64_t **out, size_t *n, cha
     if (*n)
         qsort(*out, *n, sizeof **out, cmp_u64);
     return 0;
+}
+
+int dir_open(const char *path, int flags, uint64_t *size, char *err, size_t errlen)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return fd;
 }

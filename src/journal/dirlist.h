@@ -1,6 +1,6 @@
 /*
- * dirlist.h - the numbered files of a data directory (segments, snapshots),
- * listed in ascending order of their number.
+ * dirlist.h - the numbered files of a data directory (segments, snapshots):
+ * listed in ascending order of their number, and opened.
  */
 #ifndef BOURSE_JOURNAL_DIRLIST_H
 #define BOURSE_JOURNAL_DIRLIST_H
@@ -13,5 +13,8 @@ typedef int (*dir_name_fn)(const char *name, uint64_t *number);
 
 /* *out (malloc'd, caller frees) gets the sorted numbers; 0, or -1 with err. */
 int dir_list(const char *dir, dir_name_fn wanted, uint64_t **out, size_t *n, char *err, size_t errlen);
+
+/* open(path, flags | O_CLOEXEC): the descriptor and *size, or -1 with err set. */
+int dir_open(const char *path, int flags, uint64_t *size, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
  * Nothing on disk changes before recovery has succeeded: a refusal leaves
  * the directory exactly as it was found, for an operator to look at.
  */
+#include "dirlist.h"
 #include "journal_int.h"
 #include "scan.h"
 
@@ -212,15 +213,11 @@ static int resume_segment(journal *j, const jscan *sc, char *err, size_t errlen)
 {
     char path[SEG_PATH_MAX];
     seg_path(path, sizeof path, j->dir, sc->active_index);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    uint64_t size;
+    int fd = dir_open(path, O_RDWR, &size, err, errlen);
+    if (fd < 0)
         return -1;
-    }
-    if ((uint64_t)st.st_size < sc->active_bytes && ftruncate(fd, (off_t)sc->active_bytes) != 0) {
+    if (size < sc->active_bytes && ftruncate(fd, (off_t)sc->active_bytes) != 0) {
         snprintf(err, errlen, "%s: cannot extend: %s", path, strerror(errno));
         close(fd);
         return -1;

@@ -152,15 +152,11 @@ const char seg_why_seq[] = "sequence number out of order";
 
 uint8_t *seg_map_read(const char *path, size_t *len, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    uint64_t size;
+    int fd = dir_open(path, O_RDONLY, &size, err, errlen);
+    if (fd < 0)
         return NULL;
-    }
-    *len = (size_t)st.st_size;
+    *len = (size_t)size;
     if (*len == 0) { /* mmap refuses empty files; the header check reports it */
         close(fd);
         static uint8_t empty[1];

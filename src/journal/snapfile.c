@@ -213,17 +213,13 @@ bourse_engine *snap_load(const char *path, snap_info *info, char *err, size_t er
 {
     if (snap_read_info(path, info, err, errlen) != 0)
         return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    uint64_t size;
+    int fd = dir_open(path, O_RDONLY, &size, err, errlen);
+    if (fd < 0)
         return NULL;
-    }
-    if ((uint64_t)st.st_size != SNAP_FILE_HEADER + info->body_bytes) {
+    if (size != SNAP_FILE_HEADER + info->body_bytes) {
         close(fd);
-        snprintf(err, errlen, "%s: size %lld, header says %llu", path, (long long)st.st_size,
+        snprintf(err, errlen, "%s: size %lld, header says %llu", path, (long long)size,
                  (unsigned long long)(SNAP_FILE_HEADER + info->body_bytes));
         return NULL;
     }
