@@ -10,6 +10,7 @@
 
 #include "bourse/bourse.h"
 #include "bourse/text.h"
+#include "evlog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,41 +128,20 @@ static void sim_step(sim *s)
     sim_line(s, line);
 }
 
-/* The core's own `book SYM` output, as LEVEL lines. */
-typedef struct sim_text {
-    const bourse_engine *e;
-    char *buf;
-    size_t len, cap;
-} sim_text;
-
-static void sim_text_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    sim_text *t = ctx;
-    char line[BOURSE_TEXT_LINE_MAX];
-    size_t n = bourse_text_event(t->e, cmd, ev, line);
-    if (t->len + n + 1 > t->cap) {
-        t->cap = (t->len + n + 1) * 2;
-        t->buf = realloc(t->buf, t->cap);
-    }
-    memcpy(t->buf + t->len, line, n);
-    t->len += n;
-    t->buf[t->len] = 0;
-}
-
-/* Caller frees the result. */
+/* The core's own `book SYM` output, as LEVEL lines; caller frees it. */
 static inline char *sim_book(sim *s, const char *sym)
 {
-    sim_text t = {.e = s->e};
+    evlog t = {.e = s->e};
     char line[64];
     bourse_cmd c;
     char err[128];
     snprintf(line, sizeof line, "book %s", sym);
     bourse_text_parse(line, strlen(line), &c, err, sizeof err);
     bourse_engine_resolve(s->e, &c);
-    bourse_engine_apply(s->e, &c, sim_text_event, &t);
-    if (!t.buf)
-        t.buf = calloc(1, 1);
-    return t.buf;
+    bourse_engine_apply(s->e, &c, evlog_event, &t);
+    if (!t.s)
+        t.s = calloc(1, 1);
+    return t.s;
 }
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "bourse/text.h"
 #include "check.h"
+#include "evlog.h"
 #include "journal/crc32c.h"
 #include "journal/journal.h"
 #include "journal/record.h"
@@ -31,23 +32,6 @@ static char *tmpdir(char *buf, size_t n)
 {
     snprintf(buf, n, "/tmp/bourse-jtXXXXXX");
     return mkdtemp(buf);
-}
-
-typedef struct evlog {
-    const bourse_engine *e;
-    char *s;
-    size_t len, cap;
-    uint64_t commands;
-} evlog;
-
-static void log_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    evlog *l = ctx;
-    if (l->len + BOURSE_TEXT_LINE_MAX > l->cap) {
-        l->cap = l->cap * 2 + 65536;
-        l->s = realloc(l->s, l->cap);
-    }
-    l->len += bourse_text_event(l->e, cmd, ev, l->s + l->len);
 }
 
 static void log_command(void *ctx, const bourse_cmd *cmd)
@@ -85,7 +69,7 @@ static void run(journal *j, bourse_engine *e, int grow, jgen *g, int n, evlog *l
             return;
         }
         l->e = e;
-        bourse_engine_apply(e, &c, log_event, l);
+        bourse_engine_apply(e, &c, evlog_event, l);
     }
 }
 
@@ -94,7 +78,7 @@ static journal *open_dir(journal_config *cfg, bourse_engine **e, evlog *l)
     journal *j;
     char err[600];
     cfg->on_warning = on_warning;
-    cfg->on_event = log_event;
+    cfg->on_event = evlog_event;
     cfg->on_command = log_command;
     cfg->on_engine = log_engine;
     cfg->ctx = l;
@@ -192,7 +176,7 @@ static void test_record_codec(void)
             CHECK_EQ(rec_decode(buf, k, &d, &p2, &why), REC_SHORT);
         }
         evlog sink = {.e = e};
-        bourse_engine_apply(e, &c, log_event, &sink);
+        bourse_engine_apply(e, &c, evlog_event, &sink);
         free(sink.s);
     }
     CHECK(orders > 1000);
@@ -355,14 +339,14 @@ static void test_journal_snapshots(void)
         jgen_next(&g3, &c);
         bourse_engine_resolve(ref, &c);
         skip.e = ref;
-        bourse_engine_apply(ref, &c, log_event, &skip);
+        bourse_engine_apply(ref, &c, evlog_event, &skip);
     }
     for (int i = 0; i < 2000; i++) {
         bourse_cmd c;
         jgen_next(&g2, &c);
         bourse_engine_resolve(ref, &c);
         b.e = ref;
-        bourse_engine_apply(ref, &c, log_event, &b);
+        bourse_engine_apply(ref, &c, evlog_event, &b);
     }
     CHECK_EQ(a.len, b.len);
     CHECK(a.len == b.len && memcmp(a.s, b.s, a.len) == 0);

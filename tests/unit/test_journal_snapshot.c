@@ -6,6 +6,7 @@
  */
 #include "bourse/text.h"
 #include "check.h"
+#include "evlog.h"
 #include "journal/snapfile.h"
 #include "journal_gen.h"
 
@@ -40,30 +41,13 @@ static int buf_read(void *ctx, void *p, size_t n)
     return 0;
 }
 
-/* Events as text, appended to a growing string. */
-typedef struct evlog {
-    const bourse_engine *e;
-    char *s;
-    size_t len, cap;
-} evlog;
-
-static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    evlog *l = ctx;
-    if (l->len + BOURSE_TEXT_LINE_MAX > l->cap) {
-        l->cap = l->cap * 2 + 4096;
-        l->s = realloc(l->s, l->cap);
-    }
-    l->len += bourse_text_event(l->e, cmd, ev, l->s + l->len);
-}
-
 static void apply(bourse_engine *e, int grow, bourse_cmd c, evlog *l)
 {
     if (grow)
         bourse_engine_reserve(e);
     bourse_engine_resolve(e, &c);
     l->e = e;
-    bourse_engine_apply(e, &c, on_event, l);
+    bourse_engine_apply(e, &c, evlog_event, l);
 }
 
 static bourse_engine *save_load(const bourse_engine *e, buf *b)
