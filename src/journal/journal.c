@@ -20,10 +20,10 @@
  * itself (creating a file, no sync).
  */
 #include "journal_int.h"
+#include "util/futex.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,7 +31,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,11 +38,6 @@
 enum { SLEEP_AWAKE = 0, SLEEP_IDLE = 1, SLEEP_PACING = 2 };
 
 /* ---- small helpers ---- */
-
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
-{
-    return syscall(SYS_futex, (uint32_t *)addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
-}
 
 int64_t journal_realtime_ns(void *ctx)
 {
@@ -260,7 +254,7 @@ uint64_t journal_append(journal *j, bourse_cmd *c)
             (sl == SLEEP_PACING && seq - atomic_load_explicit(&j->durable, memory_order_relaxed) >=
                                        j->batch_records)) {
             if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
-                futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+                futex_wake(&j->sleeping, 1);
         }
         break;
     }
@@ -314,9 +308,8 @@ int journal_wait_durable(journal *j, uint64_t seq)
             return -1;
         atomic_fetch_add(&j->waiters, 1);
         if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
-            futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        futex(&j->epoch, FUTEX_WAIT, ep, &ts);
+            futex_wake(&j->sleeping, 1);
+        futex_wait(&j->epoch, ep, 50 * 1000 * 1000);
         atomic_fetch_sub(&j->waiters, 1);
     }
 }
@@ -328,7 +321,7 @@ static void announce_durable(journal *j, uint64_t seq)
     atomic_store_explicit(&j->durable, seq, memory_order_release);
     atomic_fetch_add(&j->epoch, 1);
     if (atomic_load(&j->waiters))
-        futex(&j->epoch, FUTEX_WAKE, INT32_MAX, NULL);
+        futex_wake(&j->epoch, INT32_MAX);
     if (j->notify_fd >= 0 && j->durability == JOURNAL_BATCH) {
         uint64_t one = 1;
         ssize_t w = write(j->notify_fd, &one, sizeof one);
@@ -409,8 +402,7 @@ static void prefault_current(journal *j)
 /* Sleep on *word (already set to `state`) unless woken, for ns. */
 static void doze(_Atomic uint32_t *word, uint32_t state, int64_t ns)
 {
-    struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    futex(word, FUTEX_WAIT, state, &ts);
+    futex_wait(word, state, ns);
     atomic_store(word, SLEEP_AWAKE);
 }
 
@@ -464,7 +456,7 @@ void journal_kick_keeper(journal *j)
 {
     atomic_store(&j->kick, 1);
     if (atomic_exchange(&j->keeper_sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
-        futex(&j->keeper_sleeping, FUTEX_WAKE, 1, NULL);
+        futex_wake(&j->keeper_sleeping, 1);
 }
 
 int journal_start(journal *j, char *err, size_t errlen)
@@ -512,7 +504,7 @@ int journal_close(journal *j, char *err, size_t errlen)
     atomic_store(&j->stop, 1);
     if (j->started & 2) {
         if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
-            futex(&j->sleeping, FUTEX_WAKE, 1, NULL);
+            futex_wake(&j->sleeping, 1);
         pthread_join(j->syncer, NULL);
     }
     if (j->started & 1) {

@@ -11,6 +11,7 @@
  */
 #include "server/jweak.h"
 #include "server/server.h"
+#include "util/futex.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -300,7 +301,7 @@ static void idle(eng *g)
             if (left < timeout)
                 timeout = left < 0 ? 0 : (int)left;
         }
-        srv_futex_wait(&s->engine_sleeping, timeout);
+        futex_wait(&s->engine_sleeping, 1, (int64_t)timeout * 1000000);
     }
     atomic_store(&s->engine_sleeping, 0);
 }

@@ -9,6 +9,7 @@
  */
 #include "server/jweak.h"
 #include "server/server.h"
+#include "util/futex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,14 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <linux/futex.h>
 #include <sys/file.h>
-#include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 enum { IN_RING = 1 << 16, OUT_RING = 1 << 16, TEXT_RING = 1 << 12, AUTH_RING = 1 << 12 };
@@ -78,14 +77,7 @@ void srv_wake_engine(srv *s)
 {
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&s->engine_sleeping, memory_order_relaxed) && atomic_exchange(&s->engine_sleeping, 0))
-        syscall(SYS_futex, (int *)&s->engine_sleeping, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-/* Sleep while *word == 1, at most timeout_ms (a wake-up may be spurious). */
-void srv_futex_wait(atomic_int *word, int timeout_ms)
-{
-    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
-    syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, 1, &ts, NULL, 0);
+        futex_wake(&s->engine_sleeping, 1);
 }
 
 uint64_t srv_durable_seq(const srv *s)

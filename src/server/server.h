@@ -128,7 +128,6 @@ void srv_free(srv *s);
 uint64_t srv_durable_seq(const srv *s);
 void srv_wake(atomic_int *sleeping, int fd);
 void srv_wake_engine(srv *s);
-void srv_futex_wait(atomic_int *word, int timeout_ms);
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t srv_now_ns(void);
 
