@@ -60,7 +60,8 @@ void srv_config_free(srv_config *c)
     c->symbols = NULL;
 }
 
-enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_SYMBOLS };
+/* K_TIME: a schedule time (open, close); K_TIME_OR_NONE: a time, or "none" (-1). */
+enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_TIME_OR_NONE, K_SYMBOLS };
 
 static const struct key {
     const char *section, *name;
@@ -90,7 +91,7 @@ static const struct key {
     {"market", "symbols", K_SYMBOLS, 0, 0, 0, 0},
     {"market", "open", K_TIME, offsetof(srv_config, open_s), 0, 0, 0},
     {"market", "close", K_TIME, offsetof(srv_config, close_s), 0, 0, 0},
-    {"market", "day_end", K_TIME, offsetof(srv_config, day_end_s), 0, 0, 0},
+    {"market", "day_end", K_TIME_OR_NONE, offsetof(srv_config, day_end_s), 0, 0, 0},
     U32("gateway", "max_sessions", max_sessions, 1, 1 << 22),
     U32("gateway", "sessions_per_user", sessions_per_user, 1, 1 << 22),
     U32("gateway", "sessions_per_ip", sessions_per_ip, 1, 1 << 22),
@@ -164,13 +165,13 @@ int srv_config_set(srv_config *c, const char *section, const char *name, const c
         strcpy(p, v);
         return 0;
     }
-    if (k->kind == K_TIME && !strcmp(name, "day_end")) {
+    if (k->kind == K_TIME_OR_NONE) {
         if (!strcmp(v, "none")) {
-            c->day_end_s = -1;
+            *(int *)p = -1;
             return 0;
         }
-        if (parse_time(v, &c->day_end_s) != 0) {
-            snprintf(err, errlen, "day_end: '%s' is not a time HH:MM, HH:MM:SS or none", v);
+        if (parse_time(v, (int *)p) != 0) {
+            snprintf(err, errlen, "%s: '%s' is not a time HH:MM, HH:MM:SS or none", name, v);
             return -1;
         }
         return 0;
