@@ -62,12 +62,6 @@ static void w_u64(writer *w, uint64_t v)
     w_bytes(w, &v, 8);
 }
 
-/* The order a taken id names, or NIL when that order is no longer open. */
-static uint32_t id_live_order(const bourse_engine *e, const keyslot *k)
-{
-    return idmap_live(e, k->owner, &k->name, k->val - 1);
-}
-
 static void save_books(writer *w, const bourse_engine *e)
 {
     for (uint32_t s = 0; s < e->nsymbols; s++) {
@@ -144,7 +138,7 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
     }
     for (uint32_t i = 0; i <= e->order_by_id.mask; i++) {
         const keyslot *k = &e->order_by_id.slots[i];
-        if (k->val && id_live_order(e, k) == NIL) {
+        if (k->val && idmap_live(e, k->owner, &k->name, k->val - 1) == NIL) { /* taken, not open */
             w_u32(&w, k->owner);
             w_bytes(&w, k->name.s, BOURSE_NAME_LEN);
         }
