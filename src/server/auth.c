@@ -35,7 +35,7 @@ void *srv_auth_main(void *arg)
             sodium_memzero(a.password, sizeof a.password);
             while (!ck_ring_enqueue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, &a))
                 sched_yield();
-            srv_wake(&s->gateway_sleeping, s->gateway_fd);
+            srv_wake_gate(&s->gates[0]);
         }
     }
     passwd_close(db);

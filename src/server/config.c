@@ -92,6 +92,7 @@ static const struct key {
     {"market", "open", K_TIME, offsetof(srv_config, open_s), 0, 0, 0},
     {"market", "close", K_TIME, offsetof(srv_config, close_s), 0, 0, 0},
     {"market", "day_end", K_TIME_OR_NONE, offsetof(srv_config, day_end_s), 0, 0, 0},
+    U32("gateway", "threads", gateway_threads, 0, 16), /* SRV_MAX_GATES */
     U32("gateway", "max_sessions", max_sessions, 1, 1 << 22),
     U32("gateway", "sessions_per_user", sessions_per_user, 1, 1 << 22),
     U32("gateway", "sessions_per_ip", sessions_per_ip, 1, 1 << 22),

@@ -35,6 +35,7 @@ typedef struct srv_config {
     int open_s, close_s; /* local seconds after midnight */
     int day_end_s;         /* no schedule: the trading day ends here; -1 = never */
     /* [gateway] */
+    uint32_t gateway_threads;   /* gateway threads; 0 = as many as max_sessions needs */
     uint32_t max_sessions;      /* order-entry connections at once */
     uint32_t sessions_per_user; /* logged-in sessions of one user */
     uint32_t sessions_per_ip;   /* connections from one address */

@@ -31,24 +31,32 @@ typedef struct eng {
     int64_t next_boundary; /* schedule: next open, close or day end, ns; 0 = none */
     uint64_t since_snapshot;
     uint64_t durable; /* the last durable seq seen */
-    int wake;         /* the gateway has something it can send now */
+    uint32_t wake;    /* bit i: gateway i has something it can send now */
     int capacity_logged;
 } eng;
 
-static void push_out(eng *g, const srv_out *o)
+static void push_out(eng *g, uint32_t to, const srv_out *o)
 {
     srv *s = g->s;
+    srv_gate *gate = &s->gates[to];
     srv_out *slot;
-    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_out(&s->out.ring, s->out.buf))) {
-        srv_wake(&s->gateway_sleeping, s->gateway_fd);
+    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_out(&gate->out.ring, gate->out.buf))) {
+        srv_wake_gate(gate);
         sched_yield();
     }
     *slot = *o;
-    ck_ring_enqueue_commit_spsc(&s->out.ring);
+    ck_ring_enqueue_commit_spsc(&gate->out.ring);
     /* Wake the gateway only for what it can send now; the rest it learns
      * about from journal_notify_fd when the journal syncs. */
     if (o->seq <= g->durable || o->seq <= (g->durable = srv_durable_seq(s)))
-        g->wake = 1;
+        g->wake |= 1u << to;
+}
+
+/* OUT_SYSTEM goes to every gateway: each tells its own users. */
+static void push_out_all(eng *g, const srv_out *o)
+{
+    for (uint32_t i = 0; i < g->s->ngates; i++)
+        push_out(g, i, o);
 }
 
 static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int done)
@@ -56,7 +64,7 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
     srv *s = g->s;
     srv_text *slot;
     while (!(slot = ck_ring_enqueue_reserve_spsc_srv_text(&s->text.ring, s->text.buf))) {
-        srv_wake(&s->gateway_sleeping, s->gateway_fd);
+        srv_wake_gate(&s->gates[0]);
         sched_yield();
     }
     slot->conn = g->origin->conn;
@@ -67,15 +75,17 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
     memcpy(slot->line, line, len);
     ck_ring_enqueue_commit_spsc(&s->text.ring);
     if (seq <= g->durable || seq <= (g->durable = srv_durable_seq(s)))
-        g->wake = 1;
+        g->wake |= 1;
 }
 
-/* Tell the gateway there is output it can send now, if it sleeps. */
+/* Tell the gateways that have output they can send now, if they sleep. */
 static void wake_gateway(eng *g)
 {
-    if (g->wake) {
-        g->wake = 0;
-        srv_wake(&g->s->gateway_sleeping, g->s->gateway_fd);
+    for (uint32_t i = 0; g->wake; i++) {
+        if (g->wake & (1u << i)) {
+            g->wake &= ~(1u << i);
+            srv_wake_gate(&g->s->gates[i]);
+        }
     }
 }
 
@@ -95,10 +105,8 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     case BOURSE_EV_REJECTED:
     case BOURSE_EV_TRADE:
     case BOURSE_EV_CANCELED:
-    case BOURSE_EV_REPLACED:
-        break;
-    default:
-        return;
+    case BOURSE_EV_REPLACED: break;
+    default: return;
     }
     if (ev->user == BOURSE_NONE)
         return;
@@ -106,7 +114,8 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         bourse_stats st;
         bourse_engine_stats(g->e, &st);
         srv_log("orders refused with CAPACITY: %u open orders, %u order ids taken today; see [limits] "
-                "orders and ids (said once a trading day)", st.open_orders, st.ids);
+                "orders and ids (said once a trading day)",
+                st.open_orders, st.ids);
         g->capacity_logged = 1;
     }
     srv_out o = {.kind = OUT_EVENT, .tif = cmd->tif, .seq = cmd->seq, .ts_ns = cmd->ts_ns, .ev = *ev};
@@ -117,8 +126,12 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
         if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
             o.flags |= OUT_BUYER_TOOK;
+        /* buyer and seller may live on different gateways: each gets it */
+        uint32_t seller = srv_home(s, ev->user2);
+        if (seller != srv_home(s, ev->user))
+            push_out(g, seller, &o);
     }
-    push_out(g, &o);
+    push_out(g, srv_home(s, ev->user), &o);
 }
 
 /* Sequence, journal and apply one command; `origin` gets the answers. */
@@ -158,9 +171,9 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
         if (st.is_open != g->is_open) {
             g->is_open = st.is_open;
             g->capacity_logged = 0;
-            srv_out o = {.kind = OUT_SYSTEM, .code = st.is_open ? 'S' : 'E', .seq = cmd->seq,
-                         .ts_ns = cmd->ts_ns};
-            push_out(g, &o);
+            srv_out o = {
+                .kind = OUT_SYSTEM, .code = st.is_open ? 'S' : 'E', .seq = cmd->seq, .ts_ns = cmd->ts_ns};
+            push_out_all(g, &o);
         }
     }
     if (origin && origin->kind == IN_ADMIN)
@@ -173,7 +186,7 @@ static void process(eng *g, srv_in *m)
         srv_out o = {.kind = OUT_LOGIN, .conn = m->conn, .gen = m->gen};
         o.ev.user = bourse_user_find(g->e, m->cmd.user_name.s, strnlen(m->cmd.user_name.s, BOURSE_NAME_LEN));
         o.ev.type = g->is_open;
-        push_out(g, &o);
+        push_out(g, m->gate, &o);
         return;
     }
     run(g, &m->cmd, m);
@@ -279,6 +292,22 @@ static void maybe_snapshot(eng *g)
         srv_log("snapshot failed: %s", journal_error(s->journal));
 }
 
+static int input_waiting(const srv *s)
+{
+    for (uint32_t i = 0; i < s->ngates; i++)
+        if (ck_ring_size(&s->gates[i].in.ring))
+            return 1;
+    return 0;
+}
+
+static int input_over(srv *s)
+{
+    for (uint32_t i = 0; i < s->ngates; i++)
+        if (!atomic_load(&s->gates[i].input_done) || ck_ring_size(&s->gates[i].in.ring))
+            return 0;
+    return 1;
+}
+
 static void idle(eng *g)
 {
     srv *s = g->s;
@@ -287,14 +316,14 @@ static void idle(eng *g)
     int64_t until = srv_now_ns() + (int64_t)s->cfg->spin_us * 1000;
     do {
         for (int i = 0; i < 64; i++) {
-            if (ck_ring_size(&s->in.ring))
+            if (input_waiting(s))
                 return;
             __builtin_ia32_pause();
         }
     } while (srv_now_ns() < until);
     atomic_store(&s->engine_sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (!ck_ring_size(&s->in.ring) && !atomic_load(&s->input_done)) {
+    if (!input_waiting(s) && !input_over(s)) {
         int timeout = 1000;
         if (g->next_boundary) {
             int64_t left = (g->next_boundary - srv_now_ns()) / 1000000 + 1;
@@ -304,6 +333,22 @@ static void idle(eng *g)
         futex_wait(&s->engine_sleeping, 1, (int64_t)timeout * 1000000);
     }
     atomic_store(&s->engine_sleeping, 0);
+}
+
+/* Up to BATCH commands from one gateway.  The gateway is woken once per
+ * WAKE_EVERY commands (and at the end of a batch), not after each: woken
+ * per command, it took one command's reports, wrote them and slept again,
+ * so every command cost it a wake-up and the engine a system call. */
+static int take_batch(eng *g, srv_gate *gate)
+{
+    srv_in m;
+    int n = 0;
+    while (n < BATCH && ck_ring_dequeue_spsc_srv_in(&gate->in.ring, gate->in.buf, &m)) {
+        process(g, &m);
+        if (++n % WAKE_EVERY == 0)
+            wake_gateway(g);
+    }
+    return n;
 }
 
 void *srv_engine_main(void *arg)
@@ -318,28 +363,20 @@ void *srv_engine_main(void *arg)
     list_symbols(&g);
     schedule(&g, srv_now_ns());
     for (;;) {
-        srv_in m;
         int n = 0;
-        /* The gateway is woken once per WAKE_EVERY commands (and at the end
-         * of a batch), not after each: woken per command, it took one
-         * command's reports, wrote them and slept again, so every command
-         * cost it a wake-up and the engine a system call. */
-        while (n < BATCH && ck_ring_dequeue_spsc_srv_in(&s->in.ring, s->in.buf, &m)) {
-            process(&g, &m);
-            if (++n % WAKE_EVERY == 0)
-                wake_gateway(&g);
-        }
+        for (uint32_t i = 0; i < s->ngates; i++) /* in turn: no gateway starves another */
+            n += take_batch(&g, &s->gates[i]);
         wake_gateway(&g);
         if (n)
             continue;
-        if (atomic_load(&s->input_done) && !ck_ring_size(&s->in.ring))
+        if (input_over(s))
             break;
         schedule(&g, srv_now_ns());
         wake_gateway(&g);
         maybe_snapshot(&g);
         idle(&g);
     }
-    /* Everything is applied: make it durable, then let the gateway finish. */
+    /* Everything is applied: make it durable, then let the gateways finish. */
     if (s->journal) {
         uint64_t last = journal_last_seq(s->journal);
         if (journal_wait_durable(s->journal, last) != 0)
@@ -347,6 +384,7 @@ void *srv_engine_main(void *arg)
         atomic_store(&s->applied_seq, last);
     }
     atomic_store(&s->engine_done, 1);
-    srv_wake(&s->gateway_sleeping, s->gateway_fd);
+    for (uint32_t i = 0; i < s->ngates; i++)
+        srv_wake_gate(&s->gates[i]);
     return NULL;
 }

@@ -36,6 +36,7 @@ enum { SCRATCH = 1 << 16, ADMIN_LINE = 1024, ADMIN_MAX_OUTPUT = 64 << 20, TICK_M
 #define TAG_ADMIN (UINT64_MAX - 2)
 #define TAG_WAKE (UINT64_MAX - 3)
 #define TAG_DURABLE (UINT64_MAX - 4)
+#define TAG_HANDOFF (UINT64_MAX - 5)
 
 void gw_log_conn(gateway *g, const conn *c, const char *fmt, ...)
 {
@@ -48,75 +49,8 @@ void gw_log_conn(gateway *g, const conn *c, const char *fmt, ...)
     if (c->state == C_ADMIN)
         srv_log("admin connection %u: %s", (unsigned)(c - g->conns), msg);
     else
-        srv_log("session %u (%s@%s): %s", (unsigned)(c - g->conns), c->name[0] ? c->name : "-",
-                inet_ntoa(a), msg);
-}
-
-/* --- connections per address ------------------------------------------ */
-
-static uint32_t *ip_slot(gateway *g, uint32_t ip)
-{
-    uint32_t h = (ip * 2654435761u) & (g->ip_cap - 1);
-    while (g->ip_key[h] && g->ip_key[h] != ip)
-        h = (h + 1) & (g->ip_cap - 1);
-    return &g->ip_key[h];
-}
-
-static void ip_rebuild(gateway *g)
-{
-    memset(g->ip_key, 0, g->ip_cap * sizeof *g->ip_key);
-    memset(g->ip_count, 0, g->ip_cap * sizeof *g->ip_count);
-    memset(g->ip_checking, 0, g->ip_cap * sizeof *g->ip_checking);
-    g->ip_used = 0;
-    for (uint32_t i = 0; i < g->nconns; i++) {
-        conn *c = &g->conns[i];
-        if (c->state == C_FREE || c->state == C_ADMIN)
-            continue;
-        uint32_t *k = ip_slot(g, c->ip);
-        if (!*k) {
-            *k = c->ip;
-            g->ip_used++;
-        }
-        g->ip_count[k - g->ip_key]++;
-        g->ip_checking[k - g->ip_key] += c->checking;
-    }
-}
-
-/* The slot of ip, made when missing (it is, while a connection from ip is open). */
-static uint32_t ip_index(gateway *g, uint32_t ip)
-{
-    uint32_t *k = ip_slot(g, ip);
-    if (!*k) {
-        if (g->ip_used * 2 >= g->ip_cap) {
-            ip_rebuild(g);
-            k = ip_slot(g, ip);
-        }
-        if (!*k) {
-            *k = ip;
-            g->ip_used++;
-        }
-    }
-    return (uint32_t)(k - g->ip_key);
-}
-
-static uint32_t *ip_count(gateway *g, uint32_t ip)
-{
-    return &g->ip_count[ip_index(g, ip)];
-}
-
-/* argon2id costs tens of milliseconds of the auth thread per try, so one
- * address may not have more than a few checks queued: a flood of logins
- * from it waits its own turn instead of delaying everyone else's. */
-int gw_checking(gateway *g, conn *c, int on)
-{
-    uint32_t *n = &g->ip_checking[ip_index(g, c->ip)];
-    if (on && *n >= g->cfg->logins_per_ip)
-        return -1;
-    if (on != c->checking) {
-        *n += on ? 1 : -1u;
-        c->checking = (uint8_t)on;
-    }
-    return 0;
+        srv_log("session %u (%s@%s): %s", (unsigned)(c - g->conns), c->name[0] ? c->name : "-", inet_ntoa(a),
+                msg);
 }
 
 /* --- output ------------------------------------------------------------ */
@@ -216,6 +150,16 @@ static void flush_dirty(gateway *g)
     g->ndirty = 0;
 }
 
+static void conn_free(gateway *g, conn *c)
+{
+    free(c->part);
+    free(c->held);
+    free(c->out);
+    uint32_t gen = c->gen + 1;
+    *c = (conn){.fd = -1, .gen = gen, .unext = NO_CONN, .uprev = NO_CONN};
+    g->free_list[g->nfree++] = (uint32_t)(c - g->conns);
+}
+
 void conn_close(gateway *g, conn *c, const char *why)
 {
     if (c->state == C_FREE)
@@ -226,18 +170,24 @@ void conn_close(gateway *g, conn *c, const char *why)
         stream_detach(g, c);
     if (c->state != C_ADMIN) {
         session_check_over(g, c);
-        (*ip_count(g, c->ip))--;
+        gw_ip_closed(g, c->ip);
+        atomic_fetch_sub(&g->s->sessions, 1);
     }
     close(c->fd);
-    free(c->part);
-    free(c->held);
-    free(c->out);
-    uint32_t gen = c->gen + 1;
-    *c = (conn){.fd = -1, .gen = gen, .unext = NO_CONN, .uprev = NO_CONN};
-    g->free_list[g->nfree++] = (uint32_t)(c - g->conns);
+    conn_free(g, c);
 }
 
-static conn *conn_new(gateway *g, int fd, int state, uint32_t ip)
+void conn_release(gateway *g, conn *c)
+{
+    /* Out of this epoll first: the socket itself stays open in the other
+     * gateway's table, and epoll forgets a descriptor only when its file
+     * is closed everywhere. */
+    epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    conn_free(g, c);
+}
+
+conn *conn_new(gateway *g, int fd, int state, uint32_t ip)
 {
     if (!g->nfree)
         return NULL;
@@ -247,8 +197,9 @@ static conn *conn_new(gateway *g, int fd, int state, uint32_t ip)
     c->ip = ip;
     c->opened_ns = c->last_recv_ns = c->last_send_ns = g->now;
     c->part = malloc(state == C_ADMIN ? ADMIN_LINE : g->cfg->max_frame + 2);
-    c->reading = 1;
-    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)(c - g->conns)};
+    c->reading = state != C_RESOLVE;
+    uint32_t ev = (c->reading ? EPOLLIN : 0) | EPOLLRDHUP;
+    struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)(c - g->conns)};
     if (!c->part || epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
         free(c->part);
         c->part = NULL;
@@ -274,11 +225,12 @@ static void spill(gateway *g)
             g->spill_out = p;
             g->spill_out_cap = cap;
         }
-        if (!ck_ring_dequeue_spsc_srv_out(&s->out.ring, s->out.buf, &g->spill_out[g->spill_out_n]))
+        if (!ck_ring_dequeue_spsc_srv_out(&g->gate->out.ring, g->gate->out.buf,
+                                          &g->spill_out[g->spill_out_n]))
             break;
         g->spill_out_n++;
     }
-    for (;;) {
+    while (g->idx == 0) {
         if (g->spill_text_n == g->spill_text_cap) {
             uint32_t cap = g->spill_text_cap ? g->spill_text_cap * 2 : 256;
             srv_text *p = realloc(g->spill_text, cap * sizeof *p);
@@ -296,8 +248,9 @@ static void spill(gateway *g)
 void gw_push_in(gateway *g, const srv_in *m)
 {
     srv *s = g->s;
+    srv_gate *gate = g->gate;
     srv_in *slot;
-    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_in(&s->in.ring, s->in.buf))) {
+    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_in(&gate->in.ring, gate->in.buf))) {
         /* The engine is behind: let it see what we pushed, and take its
          * output meanwhile, since it may be waiting for room there. */
         srv_wake_engine(s);
@@ -306,7 +259,8 @@ void gw_push_in(gateway *g, const srv_in *m)
         sched_yield();
     }
     *slot = *m;
-    ck_ring_enqueue_commit_spsc(&s->in.ring);
+    slot->gate = (uint8_t)g->idx;
+    ck_ring_enqueue_commit_spsc(&gate->in.ring);
     g->pushed++;
 }
 
@@ -322,11 +276,12 @@ static void accept_orders(gateway *g)
             return;
         }
         uint32_t ip = a.sin_family == AF_INET ? a.sin_addr.s_addr : 1;
-        uint32_t *count = ip_count(g, ip);
-        if (*count >= g->cfg->sessions_per_ip || g->nfree <= 16) {
+        uint32_t *count = gw_ip_count(g, ip);
+        int full = g->nfree <= 16 || atomic_load(&g->s->sessions) >= g->cfg->max_sessions;
+        if (*count >= g->cfg->sessions_per_ip || full) {
             if (g->rejects_logged++ < 100 || g->rejects_logged % 10000 == 0)
                 srv_log("refused a connection from %s: %s", inet_ntoa(a.sin_addr),
-                        g->nfree <= 16 ? "no free session slot" : "too many connections from it");
+                        full ? "no free session slot" : "too many connections from it");
             close(fd);
             continue;
         }
@@ -341,6 +296,7 @@ static void accept_orders(gateway *g)
             continue;
         }
         (*count)++;
+        atomic_fetch_add(&g->s->sessions, 1);
     }
 }
 
@@ -418,7 +374,7 @@ static int next_out(gateway *g, srv_out *o)
             g->spill_out_at = g->spill_out_n = 0;
         return 1;
     }
-    return ck_ring_dequeue_spsc_srv_out(&g->s->out.ring, g->s->out.buf, o);
+    return ck_ring_dequeue_spsc_srv_out(&g->gate->out.ring, g->gate->out.buf, o);
 }
 
 static int next_text(gateway *g, srv_text *t)
@@ -429,7 +385,7 @@ static int next_text(gateway *g, srv_text *t)
             g->spill_text_at = g->spill_text_n = 0;
         return 1;
     }
-    return ck_ring_dequeue_spsc_srv_text(&g->s->text.ring, g->s->text.buf, t);
+    return g->idx == 0 && ck_ring_dequeue_spsc_srv_text(&g->s->text.ring, g->s->text.buf, t);
 }
 
 static void drain(gateway *g)
@@ -437,8 +393,11 @@ static void drain(gateway *g)
     srv *s = g->s;
     uint64_t durable = srv_durable_seq(s);
     srv_auth a;
-    while (ck_ring_dequeue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, &a))
-        session_auth_done(g, &a);
+    if (g->idx == 0) {
+        while (ck_ring_dequeue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, &a))
+            session_auth_done(g, &a);
+        handoff_closed_drain(g);
+    }
     for (int n = 0; n < 65536; n++) {
         if (!g->has_held_out) {
             if (!next_out(g, &g->held_out))
@@ -476,9 +435,11 @@ static void drain(gateway *g)
 static int work_waiting(gateway *g)
 {
     srv *s = g->s;
-    if (ck_ring_size(&s->auth_res.ring) || ck_ring_size(&s->text.ring) > (unsigned)g->has_held_text)
+    srv_gate *gate = g->gate;
+    if (g->idx == 0 &&
+        (ck_ring_size(&s->auth_res.ring) || ck_ring_size(&s->text.ring) > (unsigned)g->has_held_text))
         return 1;
-    if ((ck_ring_size(&s->out.ring) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
+    if ((ck_ring_size(&gate->out.ring) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
         return 1;
     uint64_t d = srv_durable_seq(s);
     return (g->has_held_out && g->held_out.seq <= d) || (g->has_held_text && g->held_text.seq <= d);
@@ -502,7 +463,8 @@ static void tick(gateway *g)
             continue;
         }
         session_tick(g, c);
-        if (c->state != C_FREE && c->out && c->out_off == c->out_len && g->now - c->last_send_ns > 1000000000LL) {
+        if (c->state != C_FREE && c->out && c->out_off == c->out_len &&
+            g->now - c->last_send_ns > 1000000000LL) {
             free(c->out);
             c->out = NULL;
             c->out_cap = c->out_off = c->out_len = 0;
@@ -560,6 +522,8 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
             accept_orders(g);
         } else if (tag == TAG_ADMIN) {
             accept_admin(g);
+        } else if (tag == TAG_HANDOFF) {
+            handoff_receive(g);
         } else if (tag == TAG_WAKE || tag == TAG_DURABLE) {
             /* edge-triggered (see add_fd): nothing to read */
         } else {
@@ -582,31 +546,51 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
     }
 }
 
+/* Stop taking input: the engine finishes what it has. */
+static void stop_input(gateway *g)
+{
+    srv *s = g->s;
+    if (g->idx == 0) {
+        epoll_ctl(g->ep, EPOLL_CTL_DEL, s->listen_fd, NULL);
+        epoll_ctl(g->ep, EPOLL_CTL_DEL, s->admin_fd, NULL);
+    } else {
+        epoll_ctl(g->ep, EPOLL_CTL_DEL, g->gate->handoff[1], NULL);
+    }
+    for (uint32_t i = 0; i < g->nconns; i++)
+        if (g->conns[i].state != C_FREE && g->conns[i].reading)
+            conn_interest(g, &g->conns[i], 0);
+    atomic_store(&g->gate->input_done, 1);
+    srv_wake_engine(s);
+}
+
+static int all_out(gateway *g)
+{
+    return atomic_load(&g->s->engine_done) && !ck_ring_size(&g->gate->out.ring) &&
+           (g->idx || !ck_ring_size(&g->s->text.ring)) && !g->has_held_out && !g->has_held_text &&
+           !g->spill_out_n && !g->spill_text_n;
+}
+
 void *srv_gateway_main(void *arg)
 {
-    srv *s = arg;
-    gateway *g = s->gw;
+    srv_gate *gate = arg;
+    srv *s = gate->s;
+    gateway *g = gate->gw;
     struct epoll_event evs[256];
     int64_t next_tick = srv_now_ns();
     int input_open = 1;
+    handoff_own_table(g);
     for (;;) {
         g->now = srv_now_ns();
         drain(g);
+        /* handoffs, and addresses of closed sessions, waiting for room */
+        int waiting = g->idx ? handoff_closed_flush(g) : handoff_retry(g);
         if (input_open && atomic_load(&s->stop)) {
-            /* Stop taking input: the engine finishes what it has. */
             input_open = 0;
-            epoll_ctl(g->ep, EPOLL_CTL_DEL, s->listen_fd, NULL);
-            epoll_ctl(g->ep, EPOLL_CTL_DEL, s->admin_fd, NULL);
-            for (uint32_t i = 0; i < g->nconns; i++)
-                if (g->conns[i].state != C_FREE && g->conns[i].reading)
-                    conn_interest(g, &g->conns[i], 0);
-            atomic_store(&s->input_done, 1);
-            srv_wake_engine(s);
+            stop_input(g);
         }
-        if (!input_open && atomic_load(&s->engine_done) && !ck_ring_size(&s->out.ring) &&
-            !ck_ring_size(&s->text.ring) && !g->has_held_out && !g->has_held_text && !g->spill_out_n &&
-            !g->spill_text_n) {
+        if (!input_open && all_out(g)) {
             finish(g);
+            handoff_closed_flush(g);
             return NULL;
         }
         if (g->now >= next_tick) {
@@ -614,7 +598,7 @@ void *srv_gateway_main(void *arg)
             next_tick = g->now + TICK_MS * 1000000LL;
         }
         flush_dirty(g);
-        int timeout = (int)((next_tick - g->now) / 1000000) + 1;
+        int timeout = waiting ? 1 : (int)((next_tick - g->now) / 1000000) + 1;
         /* Poll a little before sleeping (see engine_thread.c). */
         if (g->cfg->spin_us && input_open && !work_waiting(g)) {
             int64_t until = g->now + (int64_t)g->cfg->spin_us * 1000;
@@ -627,12 +611,12 @@ void *srv_gateway_main(void *arg)
                 continue;
             }
         }
-        atomic_store(&s->gateway_sleeping, 1);
+        atomic_store(&gate->sleeping, 1);
         atomic_thread_fence(memory_order_seq_cst);
         if (work_waiting(g) || !input_open)
             timeout = input_open ? 0 : 5;
         int n = epoll_wait(g->ep, evs, 256, timeout);
-        atomic_store(&s->gateway_sleeping, 0);
+        atomic_store(&gate->sleeping, 0);
         g->now = srv_now_ns();
         handle_events(g, evs, n);
     }
@@ -648,56 +632,76 @@ static int add_fd(gateway *g, int fd, uint64_t tag)
     return epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &e);
 }
 
-int gateway_new(srv *s)
+static int add_fds(gateway *g)
+{
+    srv *s = g->s;
+    if (g->idx == 0 ? add_fd(g, s->listen_fd, TAG_LISTEN) || add_fd(g, s->admin_fd, TAG_ADMIN)
+                    : add_fd(g, g->gate->handoff[1], TAG_HANDOFF))
+        return -1;
+    return add_fd(g, g->gate->wake_fd, TAG_WAKE) ||
+           (s->journal && add_fd(g, journal_notify_fd(s->journal), TAG_DURABLE));
+}
+
+int gateway_new(srv_gate *gate)
 {
     gateway *g = calloc(1, sizeof *g);
     if (!g)
         return -1;
-    s->gw = g;
+    srv *s = gate->s;
+    gate->gw = g;
     g->s = s;
+    g->gate = gate;
+    g->idx = gate->idx;
     g->cfg = s->cfg;
-    g->nconns = s->cfg->max_sessions + 64; /* a few for admin connections */
+    g->ep = -1;
+    g->nconns = gate->capacity;
     g->conns = calloc(g->nconns, sizeof *g->conns);
     g->free_list = malloc(g->nconns * sizeof *g->free_list);
     g->dirty = malloc(g->nconns * sizeof *g->dirty);
+    g->handing = malloc(g->nconns * sizeof *g->handing);
     g->scratch = malloc(SCRATCH + ADMIN_LINE + 65536 + 2);
+    /* gateway 0 counts every order-entry connection per address */
     g->ip_cap = 1024;
-    while (g->ip_cap < 2 * g->nconns)
+    while (g->idx == 0 && g->ip_cap < 2 * ((uint64_t)s->cfg->max_sessions + 64))
         g->ip_cap *= 2;
     g->ip_key = calloc(g->ip_cap, sizeof *g->ip_key);
     g->ip_count = calloc(g->ip_cap, sizeof *g->ip_count);
     g->ip_checking = calloc(g->ip_cap, sizeof *g->ip_checking);
     g->parked_head = g->parked_tail = NO_CONN;
     g->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!g->conns || !g->free_list || !g->dirty || !g->scratch || !g->ip_key || !g->ip_count || !g->ip_checking ||
-        g->ep < 0)
+    if (!g->conns || !g->free_list || !g->dirty || !g->handing || !g->scratch || !g->ip_key || !g->ip_count ||
+        !g->ip_checking || g->ep < 0)
         return -1;
     for (uint32_t i = 0; i < g->nconns; i++) {
         g->conns[i] = (conn){.fd = -1, .unext = NO_CONN, .uprev = NO_CONN};
         g->free_list[i] = g->nconns - 1 - i;
     }
     g->nfree = g->nconns;
-    if (add_fd(g, s->listen_fd, TAG_LISTEN) || add_fd(g, s->admin_fd, TAG_ADMIN) ||
-        add_fd(g, s->gateway_fd, TAG_WAKE) ||
-        (s->journal && add_fd(g, journal_notify_fd(s->journal), TAG_DURABLE)))
-        return -1;
-    return 0;
+    return add_fds(g);
 }
 
-void gateway_free(srv *s)
+/* Memory only: the sockets were in the gateway's own descriptor table,
+ * which went with its thread (finish() closed them before that). */
+void gateway_free(srv_gate *gate)
 {
-    gateway *g = s->gw;
+    gateway *g = gate->gw;
     if (!g)
         return;
-    for (uint32_t i = 0; g->conns && i < g->nconns; i++)
-        if (g->conns[i].state != C_FREE)
-            conn_close(g, &g->conns[i], NULL);
+    for (uint32_t i = 0; g->conns && i < g->nconns; i++) {
+        conn *c = &g->conns[i];
+        free(c->part);
+        free(c->held);
+        free(c->out);
+        free(c->login);
+    }
     stream_free_all(g);
     free(g->spill_out);
     free(g->spill_text);
     free(g->conns);
     free(g->free_list);
     free(g->dirty);
+    free(g->handing);
+    free(g->closed_spill);
     free(g->scratch);
     free(g->ip_key);
     free(g->ip_count);
@@ -705,5 +709,5 @@ void gateway_free(srv *s)
     if (g->ep >= 0)
         close(g->ep);
     free(g);
-    s->gw = NULL;
+    gate->gw = NULL;
 }

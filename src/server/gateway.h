@@ -27,15 +27,16 @@ typedef struct conn {
     uint32_t gen;
     uint8_t state;
     uint8_t dirty, closing, overflow, polling_out, reading;
-    uint8_t checking; /* its password is with the auth thread (counted in ip_checking) */
-    srv_auth *login;  /* a login waiting for its address's turn (see session.c), or NULL */
+    uint8_t checking;      /* its password is with the auth thread (counted in ip_checking) */
+    uint8_t handing;       /* logged in, waiting to go to its home gateway (handoff.c) */
+    srv_auth *login;       /* a login waiting for its address's turn (see session.c), or NULL */
     uint32_t pnext, pprev; /* the waiting logins, oldest first, while login != NULL */
     uint32_t user;
     uint32_t ip;
     uint32_t unext, uprev; /* the user's live sessions */
     uint64_t want_seq;     /* requested at login */
     int64_t opened_ns, last_recv_ns, last_send_ns;
-    int64_t tat; /* rate limit: theoretical arrival time (GCRA) */
+    int64_t tat;   /* rate limit: theoretical arrival time (GCRA) */
     uint8_t *part; /* an incomplete packet carried to the next read */
     uint32_t part_len;
     uint8_t *held; /* input that came with the login, kept until it is accepted */
@@ -57,6 +58,8 @@ typedef struct ustream {
 
 typedef struct gateway {
     srv *s;
+    srv_gate *gate;
+    uint32_t idx; /* gate->idx: 0 accepts, logs in and runs the admin socket */
     const srv_config *cfg;
     int ep;
     int64_t now;
@@ -85,10 +88,28 @@ typedef struct gateway {
     uint8_t *scratch;
     uint64_t sessions_total, rejects_logged;
     uint32_t tick_part;
+    /* handoff.c: gateway 0's logins waiting for room in their home's
+     * socket; another gateway's closed sessions' addresses waiting for room
+     * in its ring to gateway 0 */
+    struct handing {
+        uint32_t conn, gen;
+    } * handing;
+    uint32_t nhanding;
+    srv_ip *closed_spill;
+    uint32_t nclosed_spill, closed_spill_cap;
 } gateway;
 
 /* gateway.c */
 void conn_close(gateway *g, conn *c, const char *why);
+conn *conn_new(gateway *g, int fd, int state, uint32_t ip);
+/* Forget c without closing its session: it lives on in another gateway. */
+void conn_release(gateway *g, conn *c);
+
+/* addr.c */
+/* Gateway 0: the number of connections open from ip (made when missing). */
+uint32_t *gw_ip_count(gateway *g, uint32_t ip);
+/* A connection from ip is gone: count it (gateway 0) or tell gateway 0. */
+void gw_ip_closed(gateway *g, uint32_t ip);
 /* Count c's login as being checked (1) or no longer (0); returns -1, counting
  * nothing, when its address already has [gateway] logins_per_ip checks, and
  * then the login waits its turn (session.c). */
@@ -105,6 +126,9 @@ void session_auth_done(gateway *g, const srv_auth *a);
  * the oldest login waiting from there, and drop a login c had waiting. */
 void session_check_over(gateway *g, conn *c);
 void session_login_done(gateway *g, const srv_out *o);
+/* c (C_RESOLVE, user and name set) has arrived at its home gateway: check
+ * the user's session cap, attach it to the stream and let it trade. */
+void session_go_live(gateway *g, conn *c);
 void session_tick(gateway *g, conn *c);
 void session_deliver(gateway *g, const srv_out *o);
 
@@ -116,5 +140,19 @@ void stream_attach(gateway *g, conn *c, uint64_t want);
 void stream_detach(gateway *g, conn *c);
 void stream_broadcast(gateway *g, const uint8_t *msg, size_t n);
 void stream_free_all(gateway *g);
+
+/* handoff.c */
+/* On the gateway's own thread, before anything else: its own table. */
+void handoff_own_table(gateway *g);
+/* Gateway 0: send c, logged in as c->user, to its home; 0 sent or queued. */
+int handoff_send(gateway *g, conn *c);
+/* Gateway 0: try the queued handoffs again; 1 while some still wait. */
+int handoff_retry(gateway *g);
+/* Another gateway: take the sessions gateway 0 sent. */
+void handoff_receive(gateway *g);
+/* Gateway 0: count the addresses of sessions closed elsewhere. */
+void handoff_closed_drain(gateway *g);
+/* Another gateway: send waiting addresses on; 1 while some still wait. */
+int handoff_closed_flush(gateway *g);
 
 #endif

@@ -7,14 +7,14 @@
  * then the gateway delivers every held report, sends End of Session and
  * closes.  So a clean stop acknowledges everything it accepted.
  */
-#include "server/jweak.h"
 #include "server/server.h"
+#include "server/jweak.h"
 #include "util/futex.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 enum { IN_RING = 1 << 16, OUT_RING = 1 << 16, TEXT_RING = 1 << 12, AUTH_RING = 1 << 12 };
+/* Descriptors a gateway's own table keeps besides its sessions (handoff.c). */
+enum { GATE_FD_RESERVE = 64 };
 
 void srv_log(const char *fmt, ...)
 {
@@ -76,8 +78,14 @@ void srv_wake(atomic_int *sleeping, int fd)
 void srv_wake_engine(srv *s)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&s->engine_sleeping, memory_order_relaxed) && atomic_exchange(&s->engine_sleeping, 0))
+    if (atomic_load_explicit(&s->engine_sleeping, memory_order_relaxed) &&
+        atomic_exchange(&s->engine_sleeping, 0))
         futex_wake(&s->engine_sleeping, 1);
+}
+
+void srv_wake_gate(srv_gate *gate)
+{
+    srv_wake(&gate->sleeping, gate->wake_fd);
 }
 
 uint64_t srv_durable_seq(const srv *s)
@@ -147,7 +155,8 @@ static int lock_dir(const char *dir)
     snprintf(p, sizeof p, "%s/server.lock", dir);
     int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        srv_log("%s: %s", p, errno == EWOULDBLOCK ? "another server uses this data directory" : strerror(errno));
+        srv_log("%s: %s", p,
+                errno == EWOULDBLOCK ? "another server uses this data directory" : strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -188,7 +197,8 @@ static int open_state(srv *s)
     const journal_recovery *r = journal_recovered(s->journal);
     srv_log("journal %s (durability %s): recovered seq %llu (snapshot %llu + %llu replayed), state %016llx",
             cfg->data_dir, cfg->durability, (unsigned long long)r->last_seq,
-            (unsigned long long)r->snapshot_seq, (unsigned long long)r->replayed, (unsigned long long)r->hash);
+            (unsigned long long)r->snapshot_seq, (unsigned long long)r->replayed,
+            (unsigned long long)r->hash);
     atomic_store(&s->applied_seq, r->last_seq);
     return 0;
 }
@@ -217,7 +227,74 @@ static void set_priority(const srv_config *cfg)
 {
     if (cfg->priority && setpriority(PRIO_PROCESS, (id_t)gettid(), cfg->priority) != 0)
         srv_log("cannot set the server's priority to nice %d (%s): [server] priority needs "
-                "root or CAP_SYS_NICE; going on without", cfg->priority, strerror(errno));
+                "root or CAP_SYS_NICE; going on without",
+                cfg->priority, strerror(errno));
+}
+
+/*
+ * How many gateway threads, and how many connections each holds.  The
+ * open-file limit applies to each descriptor table, and each gateway has a
+ * table of its own (handoff.c), so `[gateway] threads = 0` takes as many
+ * gateways as max_sessions needs under this process's limit: one on a
+ * machine with a generous limit, several where it is low.
+ */
+static uint32_t gates_wanted(const srv_config *cfg, uint32_t *capacity)
+{
+    struct rlimit r;
+    uint64_t limit = getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY ? 1u << 20 : r.rlim_cur;
+    uint64_t room = limit > 4 * GATE_FD_RESERVE ? limit - GATE_FD_RESERVE : limit / 2;
+    uint64_t want = (uint64_t)cfg->max_sessions + 64; /* a few for admin connections */
+    uint64_t n = cfg->gateway_threads ? cfg->gateway_threads : (want + room - 1) / room;
+    if (n > SRV_MAX_GATES)
+        n = SRV_MAX_GATES;
+    *capacity = (uint32_t)(want < room ? want : room);
+    if (n * room < want)
+        srv_log("%llu gateway threads hold at most %llu sessions (open-file limit %llu each), not [gateway] "
+                "max_sessions = %u",
+                (unsigned long long)n, (unsigned long long)(n * room - 64), (unsigned long long)limit,
+                cfg->max_sessions);
+    return (uint32_t)n;
+}
+
+static int gate_init(srv *s, srv_gate *gate, uint32_t idx, uint32_t capacity)
+{
+    gate->s = s;
+    gate->idx = idx;
+    gate->capacity = capacity;
+    gate->handoff[0] = gate->handoff[1] = -1;
+    unsigned closed = 1024;
+    while (closed < capacity)
+        closed *= 2;
+    if (ring_init(&gate->in, IN_RING, sizeof(srv_in)) || ring_init(&gate->out, OUT_RING, sizeof(srv_out)) ||
+        (idx && ring_init(&gate->closed, closed, sizeof(srv_ip)))) {
+        srv_log("out of memory");
+        return -1;
+    }
+    gate->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (gate->wake_fd < 0 ||
+        (idx && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, gate->handoff) != 0)) {
+        srv_log("cannot set up gateway %u: %s", idx, strerror(errno));
+        return -1;
+    }
+    if (gateway_new(gate) != 0) {
+        srv_log("cannot set up gateway %u: out of memory", idx);
+        return -1;
+    }
+    return 0;
+}
+
+static int gates_init(srv *s)
+{
+    uint32_t capacity;
+    s->ngates = gates_wanted(s->cfg, &capacity);
+    for (uint32_t i = 0; i < s->ngates; i++)
+        s->gates[i].wake_fd = s->gates[i].handoff[0] = s->gates[i].handoff[1] = -1;
+    for (uint32_t i = 0; i < s->ngates; i++)
+        if (gate_init(s, &s->gates[i], i, capacity) != 0)
+            return -1;
+    if (s->ngates > 1)
+        srv_log("order entry: %u gateway threads, up to %u connections each", s->ngates, capacity);
+    return 0;
 }
 
 int srv_init(srv *s, const srv_config *cfg)
@@ -225,7 +302,7 @@ int srv_init(srv *s, const srv_config *cfg)
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     set_priority(cfg);
-    s->listen_fd = s->admin_fd = s->gateway_fd = s->auth_fd = s->lock_fd = -1;
+    s->listen_fd = s->admin_fd = s->auth_fd = s->lock_fd = -1;
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
         srv_log("cannot create %s: %s", cfg->data_dir, strerror(errno));
         return -1;
@@ -235,24 +312,20 @@ int srv_init(srv *s, const srv_config *cfg)
     prefault_engine(s);
     /* The SoupBinTCP session name: unique per run, so a client can tell a
      * restart (its sequence numbers start again) from a reconnect. */
-    snprintf(s->session, sizeof s->session, "%010llu", (unsigned long long)(srv_now_ns() / 1000000000) % 10000000000ULL);
-    if (ring_init(&s->in, IN_RING, sizeof(srv_in)) || ring_init(&s->out, OUT_RING, sizeof(srv_out)) ||
-        ring_init(&s->text, TEXT_RING, sizeof(srv_text)) || ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
+    snprintf(s->session, sizeof s->session, "%010llu",
+             (unsigned long long)(srv_now_ns() / 1000000000) % 10000000000ULL);
+    if (ring_init(&s->text, TEXT_RING, sizeof(srv_text)) ||
+        ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
         ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth))) {
         srv_log("out of memory");
         return -1;
     }
-    s->gateway_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->auth_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->gateway_fd < 0 || s->auth_fd < 0)
+    if (s->auth_fd < 0)
         return -1;
     if ((s->listen_fd = listen_tcp(cfg)) < 0 || (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
         return -1;
-    if (gateway_new(s) != 0) {
-        srv_log("cannot set up the gateway: out of memory");
-        return -1;
-    }
-    return 0;
+    return gates_init(s);
 }
 
 int srv_add_listener(srv *s, srv_listener_fn fn, void *ctx)
@@ -283,18 +356,26 @@ int srv_start(srv *s)
     if (pthread_create(&s->engine_thread, NULL, srv_engine_main, s) != 0)
         return -1;
     pin(s->engine_thread, s->cfg->engine_cpu, "engine");
-    if (pthread_create(&s->auth_thread, NULL, srv_auth_main, s) != 0 ||
-        pthread_create(&s->gateway_thread, NULL, srv_gateway_main, s) != 0) {
+    pthread_setname_np(s->engine_thread, "bourse-engine");
+    if (pthread_create(&s->auth_thread, NULL, srv_auth_main, s) != 0) {
         srv_log("cannot start threads");
         return -1;
     }
-    /* -2: beside the engine.  On a small machine (or a VM, where waking a
-     * thread on another, idle vCPU costs tens of microseconds) the hand-offs
-     * of a round trip are cheaper on one CPU than across two. */
-    pin(s->gateway_thread, s->cfg->gateway_cpu == -2 ? s->cfg->engine_cpu : s->cfg->gateway_cpu, "gateway");
-    pthread_setname_np(s->engine_thread, "bourse-engine");
-    pthread_setname_np(s->gateway_thread, "bourse-gateway");
     pthread_setname_np(s->auth_thread, "bourse-auth");
+    for (uint32_t i = 0; i < s->ngates; i++) {
+        srv_gate *gate = &s->gates[i];
+        if (pthread_create(&gate->thread, NULL, srv_gateway_main, gate) != 0) {
+            srv_log("cannot start threads");
+            return -1;
+        }
+        /* -2: beside the engine.  On a small machine (or a VM, where waking
+         * a thread on another, idle vCPU costs tens of microseconds) the
+         * hand-offs of a round trip are cheaper on one CPU than across two. */
+        pin(gate->thread, s->cfg->gateway_cpu == -2 ? s->cfg->engine_cpu : s->cfg->gateway_cpu, "gateway");
+        char name[16];
+        snprintf(name, sizeof name, i ? "bourse-gate%u" : "bourse-gateway", i);
+        pthread_setname_np(gate->thread, name);
+    }
     return 0;
 }
 
@@ -302,14 +383,16 @@ void srv_request_stop(srv *s)
 {
     atomic_store(&s->stop, 1);
     uint64_t one = 1;
-    if (write(s->gateway_fd, &one, sizeof one) < 0) {
-        /* already signalled */
-    }
+    for (uint32_t i = 0; i < s->ngates; i++)
+        if (write(s->gates[i].wake_fd, &one, sizeof one) < 0) {
+            /* already signalled */
+        }
 }
 
 int srv_join(srv *s)
 {
-    pthread_join(s->gateway_thread, NULL);
+    for (uint32_t i = 0; i < s->ngates; i++)
+        pthread_join(s->gates[i].thread, NULL);
     pthread_join(s->engine_thread, NULL);
     uint64_t one = 1;
     if (write(s->auth_fd, &one, sizeof one) < 0) {
@@ -328,9 +411,22 @@ int srv_join(srv *s)
     return rc;
 }
 
+static void gate_free(srv_gate *gate)
+{
+    gateway_free(gate);
+    int fds[] = {gate->wake_fd, gate->handoff[0], gate->handoff[1]};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(gate->in.buf);
+    free(gate->out.buf);
+    free(gate->closed.buf);
+}
+
 void srv_free(srv *s)
 {
-    gateway_free(s);
+    for (uint32_t i = 0; i < s->ngates; i++)
+        gate_free(&s->gates[i]);
     if (s->journal) {
         char err[256];
         journal_close(s->journal, err, sizeof err);
@@ -340,13 +436,11 @@ void srv_free(srv *s)
         snprintf(p, sizeof p, "%s/admin.sock", s->cfg->data_dir);
         unlink(p);
     }
-    int fds[] = {s->listen_fd, s->admin_fd, s->gateway_fd, s->auth_fd, s->lock_fd};
+    int fds[] = {s->listen_fd, s->admin_fd, s->auth_fd, s->lock_fd};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     bourse_engine_free(s->engine);
-    free(s->in.buf);
-    free(s->out.buf);
     free(s->text.buf);
     free(s->auth_req.buf);
     free(s->auth_res.buf);

@@ -1,23 +1,33 @@
 /*
  * server.h - the exchange server: threads, rings and what flows on them.
  *
- *   gateway thread (epoll: order-entry TCP, admin unix socket)
- *        | in ring (SPSC): commands, logins, admin commands
+ *   gateway threads (epoll: order-entry TCP; gateway 0 also the listener,
+ *   logins and the admin unix socket)
+ *        | one in ring (SPSC) each: commands, logins, admin commands
  *        v
  *   engine thread (pinned): sequencer + journal + core, one command at a time
- *        | out ring (SPSC): events tagged with their command's seq
- *        | text ring (SPSC): replay-format lines for admin connections
+ *        | one out ring (SPSC) per gateway: events tagged with their
+ *        |   command's seq, each to the gateway that is its user's home
+ *        | text ring (SPSC, to gateway 0): replay-format lines for admin
  *        v
- *   gateway thread: holds every message until journal_durable_seq() reaches
- *   its seq, then formats OUCH reports into the users' streams
+ *   gateway threads: hold every message until journal_durable_seq() reaches
+ *   its seq, then format OUCH reports into the users' streams
  *
  *   auth thread: checks passwords (argon2id is slow on purpose) off the
  *   gateway thread, over its own pair of rings.
  *
+ * Why several gateways, and why each has its own file-descriptor table: see
+ * handoff.c.  In short, every user has a home gateway (user id modulo the
+ * number of gateways) that holds all of the user's sessions and the user's
+ * stream; gateway 0 accepts and logs in every connection and then hands it
+ * to its home.  A gateway thread calls unshare(CLONE_FILES) first, so the
+ * open-file limit, which the kernel applies per table, bounds each gateway
+ * rather than the whole server.
+ *
  * The engine thread never touches a socket; the gateway never touches the
  * engine.  Each ring has exactly one producer and one consumer; a consumer
  * with nothing to do sleeps after setting its `sleeping` flag (the engine
- * on a futex on that flag, the gateway in epoll on an eventfd), and
+ * on a futex on that flag, a gateway in epoll on an eventfd), and
  * producers wake it only when that flag is set, so a busy system makes no
  * wake-up system calls.
  *
@@ -42,6 +52,7 @@
 enum { IN_CMD = 1, IN_LOGIN, IN_ADMIN };
 typedef struct srv_in {
     uint8_t kind;
+    uint8_t gate; /* the gateway that sent it */
     uint32_t conn, gen;
     bourse_cmd cmd;
 } srv_in;
@@ -90,6 +101,30 @@ typedef struct srv_ring {
     void *buf;
 } srv_ring;
 
+/* A handed-over session's address, sent back to gateway 0 when it closes
+ * (gateway 0 counts connections per address for all gateways). */
+typedef struct srv_ip {
+    uint32_t ip;
+} srv_ip;
+CK_RING_PROTOTYPE(srv_ip, srv_ip)
+
+enum { SRV_MAX_GATES = 16 };
+
+/* What the engine and the other threads share with one gateway thread. */
+typedef struct srv_gate {
+    struct srv *s;
+    uint32_t idx;
+    srv_ring in, out;
+    srv_ring closed; /* srv_ip: addresses of closed sessions, to gateway 0 */
+    int wake_fd;     /* eventfd this gateway sleeps on (in epoll) */
+    int handoff[2];  /* SOCK_SEQPACKET pair: [0] gateway 0 sends, [1] this one receives */
+    atomic_int sleeping;
+    atomic_int input_done; /* took its last input (stopping) */
+    uint32_t capacity;     /* connections it can hold */
+    pthread_t thread;
+    struct gateway *gw;
+} srv_gate;
+
 typedef void (*srv_listener_fn)(void *ctx, const bourse_cmd *cmd, const bourse_event *ev);
 
 struct journal;
@@ -100,22 +135,25 @@ typedef struct srv {
     struct journal *journal; /* NULL when built without the journal */
     char session[16];        /* SoupBinTCP session name of this run */
 
-    srv_ring in, out, text, auth_req, auth_res;
-    int gateway_fd, auth_fd; /* eventfds (the engine sleeps on a futex) */
-    atomic_int engine_sleeping, gateway_sleeping;
+    srv_gate gates[SRV_MAX_GATES];
+    uint32_t ngates;
+    atomic_uint sessions; /* order-entry connections open, all gateways */
+    srv_ring text, auth_req, auth_res;
+    int auth_fd; /* eventfd (the engine sleeps on a futex) */
+    atomic_int engine_sleeping;
     atomic_uint_fast64_t applied_seq; /* durable_seq when there is no journal */
 
-    /* shutdown, in order: stop (signal) -> input_done (gateway took its
-     * last input) -> engine_done (everything applied and synced) */
-    atomic_int stop, input_done, engine_done;
+    /* shutdown, in order: stop (signal) -> every gate's input_done (each
+     * gateway took its last input) -> engine_done (everything applied and
+     * synced) */
+    atomic_int stop, engine_done;
     int listen_fd, admin_fd, lock_fd;
 
     srv_listener_fn listeners[8];
     void *listener_ctx[8];
     int nlisteners;
 
-    pthread_t engine_thread, gateway_thread, auth_thread;
-    struct gateway *gw;
+    pthread_t engine_thread, auth_thread;
 } srv;
 
 /* server.c */
@@ -133,10 +171,18 @@ int64_t srv_now_ns(void);
 
 /* engine_thread.c */
 void *srv_engine_main(void *arg);
+/* The gateway that holds a user's sessions and stream. */
+static inline uint32_t srv_home(const srv *s, uint32_t user)
+{
+    return s->ngates == 1 ? 0 : user % s->ngates;
+}
+/* Wake gateway `gate` if it sleeps. */
+void srv_wake_gate(srv_gate *gate);
+
 /* gateway.c */
-int gateway_new(srv *s);
-void gateway_free(srv *s);
-void *srv_gateway_main(void *arg);
+int gateway_new(srv_gate *gate);
+void gateway_free(srv_gate *gate);
+void *srv_gateway_main(void *arg); /* arg: its srv_gate */
 /* auth.c */
 void *srv_auth_main(void *arg);
 

@@ -24,6 +24,8 @@
 
 static void report(gateway *g, uint32_t user, const ouch_report *r)
 {
+    if (srv_home(g->s, user) != g->idx)
+        return; /* a trade's other side, reported by its own gateway */
     uint8_t msg[OUCH_MAX_LEN];
     size_t n = ouch_write(msg, r);
     if (n)
@@ -32,8 +34,8 @@ static void report(gateway *g, uint32_t user, const ouch_report *r)
 
 static void reject_here(gateway *g, conn *c, const bourse_name *token, int reason)
 {
-    ouch_report r = {.type = OUCH_REJECTED, .ts_ns = (uint64_t)g->now, .token = *token,
-                     .reason = (uint8_t)reason};
+    ouch_report r = {
+        .type = OUCH_REJECTED, .ts_ns = (uint64_t)g->now, .token = *token, .reason = (uint8_t)reason};
     report(g, c->user, &r);
 }
 
@@ -195,22 +197,15 @@ static int on_packet(gateway *g, conn *c, const soup_packet *p)
         return -1;
     }
     switch (p->type) {
-    case SOUP_UNSEQUENCED:
-        on_order(g, c, p);
-        break;
+    case SOUP_UNSEQUENCED: on_order(g, c, p); break;
     case SOUP_CLIENT_HEARTBEAT:
-    case SOUP_DEBUG:
-        break;
+    case SOUP_DEBUG: break;
     case SOUP_LOGOUT_REQUEST:
         c->closing = 1;
         gw_log_conn(g, c, "logged out");
         return -1;
-    case SOUP_LOGIN_REQUEST:
-        conn_close(g, c, "a second Login Request");
-        return -1;
-    default:
-        conn_close(g, c, "unknown packet type");
-        return -1;
+    case SOUP_LOGIN_REQUEST: conn_close(g, c, "a second Login Request"); return -1;
+    default: conn_close(g, c, "unknown packet type"); return -1;
     }
     return c->state == C_LIVE && !c->closing ? 0 : -1;
 }
@@ -265,25 +260,43 @@ void session_auth_done(gateway *g, const srv_auth *a)
     gw_push_in(g, &m);
 }
 
+static void refuse(gateway *g, conn *c, const char *why)
+{
+    uint8_t buf[8];
+    gw_log_conn(g, c, "login refused: %s", why);
+    conn_put(g, c, buf, soup_rejected_write(buf, SOUP_REJECT_AUTH));
+    c->closing = 1;
+}
+
+/* Gateway 0: the engine found (or not) the user of c's login.  The session
+ * goes on at the user's home gateway, which may be this one. */
 void session_login_done(gateway *g, const srv_out *o)
 {
     conn *c = &g->conns[o->conn];
     if (c->gen != o->gen || c->state != C_RESOLVE)
         return;
-    uint8_t buf[8];
-    const char *why = NULL;
-    ustream *st = o->ev.user == BOURSE_NONE ? NULL : stream_get(g, o->ev.user);
-    if (!st)
-        why = "no such user in the exchange";
-    else if (st->nsessions >= g->cfg->sessions_per_user)
-        why = "too many sessions for this user";
-    if (why) {
-        gw_log_conn(g, c, "login refused: %s", why);
-        conn_put(g, c, buf, soup_rejected_write(buf, SOUP_REJECT_AUTH));
-        c->closing = 1;
+    if (o->ev.user == BOURSE_NONE) {
+        refuse(g, c, "no such user in the exchange");
         return;
     }
     c->user = o->ev.user;
+    if (srv_home(g->s, c->user) == g->idx)
+        session_go_live(g, c);
+    else
+        handoff_send(g, c);
+}
+
+void session_go_live(gateway *g, conn *c)
+{
+    ustream *st = stream_get(g, c->user);
+    if (!st) {
+        refuse(g, c, "out of memory");
+        return;
+    }
+    if (st->nsessions >= g->cfg->sessions_per_user) {
+        refuse(g, c, "too many sessions for this user");
+        return;
+    }
     c->state = C_LIVE;
     c->tat = g->now;
     stream_attach(g, c, c->want_seq);
@@ -323,8 +336,14 @@ void session_tick(gateway *g, conn *c)
 void session_deliver(gateway *g, const srv_out *o)
 {
     const bourse_event *ev = &o->ev;
-    ouch_report r = {.ts_ns = (uint64_t)o->ts_ns, .token = ev->oid, .side = ev->side, .qty = ev->qty,
-                     .price = ev->price, .stock = o->sym, .reason = ev->reason, .tif = o->tif,
+    ouch_report r = {.ts_ns = (uint64_t)o->ts_ns,
+                     .token = ev->oid,
+                     .side = ev->side,
+                     .qty = ev->qty,
+                     .price = ev->price,
+                     .stock = o->sym,
+                     .reason = ev->reason,
+                     .tif = o->tif,
                      .ref = o->seq};
     if (o->kind == OUT_SYSTEM) {
         uint8_t msg[OUCH_SYSTEM_LEN];
@@ -353,8 +372,7 @@ void session_deliver(gateway *g, const srv_out *o)
         r.liquidity = o->flags & OUT_BUYER_TOOK ? 'A' : 'R';
         report(g, ev->user2, &r);
         return;
-    default:
-        return;
+    default: return;
     }
     report(g, ev->user, &r);
 }
