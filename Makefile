@@ -47,7 +47,9 @@ $(BUILD)/libbourse-shell.a: $(SHELL_OBJ)
 $(BUILD)/bourse: $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
 
-$(BUILD)/obj/%.o: %.c
+# After deps (order-only): with -j, a fresh machine must have the packages,
+# and pkg-config their flags, before the first compile.
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
