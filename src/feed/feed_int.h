@@ -17,21 +17,13 @@
 
 enum { FEED_CHUNK = 64 * 1024 }; /* most bytes handed to one socket write */
 
-/* The last trades of a symbol, for the WebSocket trades channel. */
-typedef struct ws_trade {
-    int64_t ts, price, qty;
-    uint64_t match;
-    uint8_t side;
-} ws_trade;
-#define WS_TRADES 1024
-
 struct wsub;
 struct bsub;
 
-/* Per-symbol state of the WebSocket side. */
+
+/* Per-symbol state of the WebSocket side (the trades it sends are the
+ * publisher's tape, pub.tapes). */
 typedef struct ws_sym {
-    ws_trade trades[WS_TRADES];
-    uint64_t ntrades;      /* trades ever: the ring holds the last WS_TRADES */
     struct wsub **subs;    /* subscribers with a channel on this symbol */
     uint32_t nsubs, cap;
     int dirty;
