@@ -31,6 +31,7 @@ enum feed_rec_kind {
     REC_CANCELED, /* user, oid, qty */
     REC_REPLACED, /* user, oid (old), oid2 (new), symbol, side, qty, price */
     REC_COMMIT,   /* nothing but the end of a command */
+    REC_SNAPSHOT, /* not for pub_apply: the feed saves its history at seq `price` (fsnap.h) */
 };
 
 /* 64 bytes: one cache line per record in the ring. */
