@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- saving ------------------------------------------------------------- */
 
@@ -171,6 +172,10 @@ static int load(feed *f, const bourse_engine *e, uint64_t seq, const char *path,
     uint8_t *buf;
     size_t len;
     char why[600];
+    if (access(path, F_OK) != 0) { /* a core snapshot made without the feed, or a crash between */
+        snprintf(err, errlen, "%s: missing", path);
+        return -1;
+    }
     if (fsnap_read(path, &buf, &len, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s", why);
         return -1;
@@ -200,7 +205,7 @@ void feed_recover_begin(feed *f, const bourse_engine *e, uint64_t seq)
         feed_log(f, "history restored from %s (%llu ms)", path, (unsigned long long)(mono_us() - t0) / 1000);
         return;
     }
-    feed_log(f, "feed snapshot refused: %s; rebuilding the history from the journal", err);
+    feed_log(f, "feed snapshot not used: %s; rebuilding the history from the journal", err);
     t0 = mono_us();
     if (rebuild(f, e, seq, err, sizeof err) == 0) {
         feed_log(f, "history rebuilt from %llu commands of the journal (%llu ms)", (unsigned long long)seq,

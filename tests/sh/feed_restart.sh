@@ -99,7 +99,7 @@ restart feed_restart_sigkill KILL
 f=$(ls "$d"/feed-*.snap | tail -1)
 printf 'XXXX' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
 restart feed_restart_damaged KILL
-if grep -q "feed snapshot refused: $f: body checksum mismatch; rebuilding" "$d.log" &&
+if grep -q "feed snapshot not used: $f: body checksum mismatch; rebuilding" "$d.log" &&
     grep -q 'history rebuilt from [0-9]* commands of the journal' "$d.log"; then ok feed_restart_damaged_logged
 else fail feed_restart_damaged_logged "$(grep 'bourse feed' "$d.log" | tail -3 | tr '\n' '|')"; fi
 e2e_stop TERM
