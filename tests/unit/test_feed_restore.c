@@ -184,7 +184,7 @@ static void test_restore_equals_continuous(void)
             printf("FAIL fsnap_apply: %s\n", err);
         CHECK(rc == 0);
         CHECK(w.live.tapes[0].n > PUB_TAPE); /* the tape has wrapped */
-        CHECK(w.live.book.open_orders > 5);
+        CHECK(w.live.book.open_orders > 2);  /* refs to carry over (clang and gcc draw other markets) */
         check_same(&w.live, &w.restored);
         /* Candle rings of another depth keep the newest candles. */
         pub shallow;
