@@ -346,8 +346,9 @@ typedef struct recover_out {
     size_t len;
 } recover_out;
 
-static void on_engine(void *ctx, const bourse_engine *e)
+static void on_engine(void *ctx, const bourse_engine *e, uint64_t seq)
 {
+    (void)seq;
     ((recover_out *)ctx)->e = e;
 }
 

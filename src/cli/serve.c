@@ -46,24 +46,50 @@ static void to_feed(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     feed_push(ctx, cmd, ev);
 }
 
-/* Market data (src/feed): its own thread, fed by the engine thread. */
-static feed *start_feed(srv *s, const srv_config *cfg)
+static void feed_engine(void *ctx, const bourse_engine *e, uint64_t seq)
+{
+    feed_recover_begin(ctx, e, seq);
+}
+
+static void feed_command(void *ctx, const bourse_cmd *cmd)
+{
+    feed_recover_command(ctx, cmd);
+}
+
+static void feed_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    feed_recover_event(ctx, cmd, ev);
+}
+
+static void feed_snap(void *ctx, uint64_t seq)
+{
+    feed_snapshot(ctx, seq);
+}
+
+/* Market data (src/feed): made before the server so that journal recovery
+ * can restore its history and replay into it (src/feed/persist.c). */
+static feed *new_feed(const srv_config *cfg)
 {
     struct stat st;
-    feed_config fc = {.listen = cfg->listen, .feed_port = cfg->feed_port, .http_port = cfg->http_port,
-                      .session = s->session, .spin_us = cfg->spin_us,
+    feed_config fc = {.listen = cfg->listen,
+                      .feed_port = cfg->feed_port,
+                      .http_port = cfg->http_port,
+                      .spin_us = cfg->spin_us,
+                      .data_dir = cfg->data_dir,
                       .web_root = stat("web/index.html", &st) == 0 ? "web" : NULL};
-    feed *f = feed_new(&fc);
-    if (!f)
-        return NULL;
-    feed_seed(f, s->engine);
-    if (srv_add_listener(s, to_feed, f) != 0 || feed_start(f) != 0) {
-        feed_free(f);
-        return NULL;
-    }
+    return feed_new(&fc);
+}
+
+/* Its own thread, fed by the engine thread. */
+static int start_feed(srv *s, const srv_config *cfg, feed *f)
+{
+    feed_set_session(f, s->session);
+    feed_recover_end(f, s->engine);
+    if (srv_add_listener(s, to_feed, f) != 0 || feed_start(f) != 0)
+        return -1;
     srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,
             feed_port(f, 'f'), cfg->listen, feed_port(f, 'h'));
-    return f;
+    return 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -112,8 +138,13 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     static srv s;
-    feed *md = NULL;
-    if (srv_init(&s, &cfg) != 0 || !(md = start_feed(&s, &cfg)) || srv_start(&s) != 0) {
+    feed *md = new_feed(&cfg);
+    srv_hooks hooks = {.on_engine = feed_engine,
+                       .on_command = feed_command,
+                       .on_event = feed_event,
+                       .on_snapshot = feed_snap,
+                       .ctx = md};
+    if (!md || srv_init(&s, &cfg, &hooks) != 0 || start_feed(&s, &cfg, md) != 0 || srv_start(&s) != 0) {
         feed_free(md);
         srv_free(&s);
         srv_config_free(&cfg);

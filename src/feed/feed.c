@@ -110,6 +110,17 @@ void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
     wake(f);
 }
 
+void feed_snapshot(feed *f, uint64_t seq)
+{
+    feed_rec *r = slot(f);
+    memset(r, 0, sizeof *r);
+    r->kind = REC_SNAPSHOT;
+    r->price = (int64_t)seq;
+    spsc_push(&f->q);
+    spsc_publish(&f->q);
+    wake(f);
+}
+
 /* ---- the history -------------------------------------------------------- */
 
 static void hist_put(feed *f, const uint8_t *p, size_t n)
@@ -147,7 +158,10 @@ static unsigned drain(feed *f)
     unsigned n = 0;
     uint64_t until = 0;
     while ((r = spsc_peek(&f->q, sizeof *r))) {
-        pub_apply(&f->p, r);
+        if (r->kind == REC_SNAPSHOT)
+            persist_take(f, (uint64_t)r->price);
+        else
+            pub_apply(&f->p, r);
         spsc_pop(&f->q);
         if (++n % BATCH == 0) {
             spsc_release(&f->q);
@@ -400,6 +414,11 @@ void feed_seed(feed *f, const bourse_engine *e)
     atomic_store(&f->messages, f->seq);
 }
 
+void feed_set_session(feed *f, const char *session)
+{
+    snprintf(f->session, sizeof f->session, "%s", session);
+}
+
 int feed_start(feed *f)
 {
     if (f->started)
@@ -425,6 +444,7 @@ void feed_free(feed *f)
     if (!f)
         return;
     feed_stop(f);
+    persist_join(f);
     if (f->ctx)
         lws_context_destroy(f->ctx);
     ws_free(f);

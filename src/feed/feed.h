@@ -25,8 +25,12 @@
  * never slow the feed: see ws.c and bin.c.
  *
  * The feed must see every event since the engine was created (symbol ids are
- * creation order and it learns names from SYMBOL commands), so a server that
- * recovers from a journal pushes the recovered commands' events too.
+ * creation order and it learns names from SYMBOL commands; candles, volume,
+ * the trades tape and ref and match numbers are history), so a server that
+ * recovers from a journal restores the feed's history saved beside the core
+ * snapshot it starts from and replays the later commands' events into it
+ * too (persist.c, fsnap.h): after a restart the feed shows what an
+ * uninterrupted server would.
  */
 #ifndef BOURSE_FEED_H
 #define BOURSE_FEED_H
@@ -50,6 +54,7 @@ typedef struct feed_config {
     uint32_t max_subscribers; /* per feed, refused beyond (20,000) */
     uint32_t sndbuf;          /* subscribers' socket send buffer, bytes; 0 = the kernel's */
     uint32_t spin_us;         /* an idle feed polls its ring this long before sleeping (0) */
+    const char *data_dir;     /* where feed snapshots go (beside the journal); NULL = none */
     int quiet;                /* no log lines on stderr */
 } feed_config;
 
@@ -69,11 +74,32 @@ typedef struct feed_stats {
 feed *feed_new(const feed_config *cfg);
 int feed_start(feed *f);
 
+/* The SoupBinTCP session name (at most 10 characters), before feed_start,
+ * when it was not known at feed_new. */
+void feed_set_session(feed *f, const char *session);
+
 /* Before feed_start, while no thread runs the engine: take the symbols, the
  * market's state and every resting order (in time priority) from an engine
- * that already has some (recovered from a journal), since the feed did not
- * see the events that built it.  Volume and candles start afresh. */
+ * that already has some, since the feed did not see the events that built
+ * it.  Volume and candles start afresh: the fallback when no history can be
+ * restored. */
 void feed_seed(feed *f, const bourse_engine *e);
+
+/* Recovery, before feed_start, as journal_open's hooks (on_engine,
+ * on_command, on_event): begin restores the history at seq (the snapshot
+ * the engine e was loaded from; 0 = a fresh engine) from data_dir, then the
+ * replayed commands' events follow.  Call feed_recover_end after
+ * journal_open (or instead of it, without a journal: it then seeds from e).
+ * Each step is said in the log (see persist.c). */
+void feed_recover_begin(feed *f, const bourse_engine *e, uint64_t seq);
+void feed_recover_command(feed *f, const bourse_cmd *cmd);
+void feed_recover_event(feed *f, const bourse_cmd *cmd, const bourse_event *ev);
+void feed_recover_end(feed *f, const bourse_engine *e);
+
+/* Engine thread, between commands: a core snapshot of the engine after
+ * command seq was started; the feed saves its history at the same seq when
+ * it gets there, beside it in data_dir.  One record in the ring. */
+void feed_snapshot(feed *f, uint64_t seq);
 
 /* Engine thread: publish one event of cmd; ev == NULL ends the command (call
  * it after bourse_engine_apply returns).  Never fails, never allocates. */

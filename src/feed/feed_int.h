@@ -17,21 +17,19 @@
 
 enum { FEED_CHUNK = 64 * 1024 }; /* most bytes handed to one socket write */
 
-/* The last trades of a symbol, for the WebSocket trades channel. */
-typedef struct ws_trade {
-    int64_t ts, price, qty;
-    uint64_t match;
-    uint8_t side;
-} ws_trade;
-#define WS_TRADES 1024
-
 struct wsub;
 struct bsub;
 
-/* Per-symbol state of the WebSocket side. */
+/* Commands replayed into a publisher during recovery (persist.c). */
+typedef struct feed_replay {
+    pub *p;
+    int open;   /* the current command has records, not yet ended */
+    int64_t ts; /* its timestamp */
+} feed_replay;
+
+/* Per-symbol state of the WebSocket side (the trades it sends are the
+ * publisher's tape, pub.tapes). */
 typedef struct ws_sym {
-    ws_trade trades[WS_TRADES];
-    uint64_t ntrades;      /* trades ever: the ring holds the last WS_TRADES */
     struct wsub **subs;    /* subscribers with a channel on this symbol */
     uint32_t nsubs, cap;
     int dirty;
@@ -80,6 +78,15 @@ struct feed {
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */
     uint8_t *scratch;           /* LWS_PRE + FEED_CHUNK + 16 bytes */
 
+    /* persist.c: saving (feed thread, then the saver thread), restoring */
+    pthread_t saver;
+    int saving;
+    uint8_t *save_buf;
+    size_t save_len;
+    uint64_t save_seq;
+    int recovering;
+    feed_replay replay;
+
     atomic_uint_fast64_t records, messages, nbin, nws, snapshots, cut, refused;
     pthread_t thread;
     int started, stopped;
@@ -87,6 +94,10 @@ struct feed {
 
 /* feed.c */
 void feed_log(const feed *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* persist.c */
+void persist_take(feed *f, uint64_t seq); /* feed thread, at a REC_SNAPSHOT */
+void persist_join(feed *f);
 
 /* bin.c */
 extern const struct lws_protocols feed_bin_protocols[];

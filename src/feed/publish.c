@@ -102,6 +102,7 @@ void pub_free(pub *p)
     fbook_free(&p->book);
     fb_map_free(&p->by_oid);
     free(p->okeys);
+    free(p->tapes);
     memset(p, 0, sizeof *p);
 }
 
@@ -191,11 +192,26 @@ static void end_command(pub *p)
     }
 }
 
+/* Room for the tape of symbol sym (doubling: a server lists thousands). */
+static int tape_room(pub *p, uint32_t sym)
+{
+    if (sym < p->tape_cap)
+        return 0;
+    uint32_t cap = p->tape_cap ? p->tape_cap * 2 : 8;
+    pub_tape *n = realloc(p->tapes, (size_t)cap * sizeof *n);
+    if (!n)
+        return -1;
+    memset(n + p->tape_cap, 0, (size_t)(cap - p->tape_cap) * sizeof *n);
+    p->tapes = n;
+    p->tape_cap = cap;
+    return 0;
+}
+
 static void on_symbol(pub *p, const feed_rec *r)
 {
     size_t len = strnlen(r->oid.s, BOURSE_SYMBOL_LEN);
     uint32_t sym = fbook_symbol_add(&p->book, r->oid.s, len);
-    if (sym == FB_NIL) {
+    if (sym == FB_NIL || tape_room(p, sym) < 0) {
         p->errors++;
         return;
     }
@@ -228,6 +244,9 @@ static void on_trade(pub *p, const feed_rec *r)
     if (p->pend.kind)
         p->pend.rest -= r->qty;
     fbook_trade(&p->book, sym, p->ts, r->price, r->qty, r->side);
+    pub_tape *t = &p->tapes[sym];
+    t->t[t->n++ % PUB_TAPE] =
+        (pub_trade){.ts = p->ts, .price = r->price, .qty = r->qty, .match = m.match, .side = r->side};
     if (r->qty >= ord->qty)
         forget(p, o);
     fbook_reduce(&p->book, o, r->qty);

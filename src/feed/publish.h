@@ -31,6 +31,7 @@ enum feed_rec_kind {
     REC_CANCELED, /* user, oid, qty */
     REC_REPLACED, /* user, oid (old), oid2 (new), symbol, side, qty, price */
     REC_COMMIT,   /* nothing but the end of a command */
+    REC_SNAPSHOT, /* not for pub_apply: the feed saves its history at seq `price` (fsnap.h) */
 };
 
 /* 64 bytes: one cache line per record in the ring. */
@@ -68,8 +69,24 @@ typedef struct pub_pending {
     uint32_t old;     /* replace: the order being moved */
 } pub_pending;
 
+/* A symbol's last PUB_TAPE trades, for the WebSocket trades channel: the
+ * tape is history (it survives a restart through fsnap.h), so it is kept
+ * here with the rest of what the events built, not in ws.c. */
+typedef struct pub_trade {
+    int64_t ts, price, qty;
+    uint64_t match;
+    uint8_t side; /* the aggressor's, BOURSE_BUY or BOURSE_SELL */
+} pub_trade;
+#define PUB_TAPE 1024
+typedef struct pub_tape {
+    pub_trade t[PUB_TAPE];
+    uint64_t n; /* trades ever: t holds the last PUB_TAPE, trade i at i % PUB_TAPE */
+} pub_tape;
+
 typedef struct pub {
     fbook book;
+    pub_tape *tapes; /* per symbol */
+    uint32_t tape_cap;
     fb_map by_oid;  /* (user, oid) -> order index */
     fb_key *okeys;  /* order index -> (user, oid) */
     uint32_t okeys_cap;

@@ -133,7 +133,7 @@ static void render_l2(feed *f, uint32_t s, uint32_t depth, sb *b)
     sb_printf(b, "}");
 }
 
-static void render_trade(sb *b, const ws_trade *t)
+static void render_trade(sb *b, const pub_trade *t)
 {
     sb_printf(b, "{\"ts\":%lld,\"price\":", (long long)t->ts);
     sb_price(b, t->price);
@@ -212,19 +212,19 @@ static int send_book(wsub *w, wchan *c)
 static int send_trades(wsub *w, wchan *c)
 {
     feed *f = w->f;
-    ws_sym *ws = &f->wsyms[c->sym];
+    const pub_tape *t = &f->p.tapes[c->sym];
     sb b = out_buf(f);
-    int resync = !c->snapshot && ws->ntrades - c->ver > WS_TRADES;
+    int resync = !c->snapshot && t->n - c->ver > PUB_TAPE;
     uint64_t from = c->ver;
     if (c->snapshot || resync)
-        from = ws->ntrades > WS_SNAP_TRADES ? ws->ntrades - WS_SNAP_TRADES : 0;
-    uint64_t to = from + WS_BATCH < ws->ntrades ? from + WS_BATCH : ws->ntrades;
+        from = t->n > WS_SNAP_TRADES ? t->n - WS_SNAP_TRADES : 0;
+    uint64_t to = from + WS_BATCH < t->n ? from + WS_BATCH : t->n;
     sb_printf(&b, "{\"type\":\"trades\",\"symbol\":\"%s\",\"snapshot\":%s%s,\"trades\":[",
               f->p.book.syms[c->sym].name, c->snapshot ? "true" : "false", resync ? ",\"resync\":true" : "");
     for (uint64_t i = from; i < to; i++) {
         if (i > from)
             sb_printf(&b, ",");
-        render_trade(&b, &ws->trades[i % WS_TRADES]);
+        render_trade(&b, &t->t[i % PUB_TAPE]);
     }
     sb_printf(&b, "]}");
     c->ver = to;
@@ -268,7 +268,7 @@ static int pending(const wsub *w, const wchan *c)
     switch (c->kind) {
     case CH_L1: return c->ver != sy->book_ver + sy->trade_ver;
     case CH_L2: return c->ver != sy->book_ver;
-    case CH_TRADES: return c->ver != f->wsyms[c->sym].ntrades;
+    case CH_TRADES: return c->ver != f->p.tapes[c->sym].n;
     default: return c->ver != sy->trade_ver;
     }
 }
@@ -449,7 +449,7 @@ static int on_request(wsub *w, const char *text, size_t len)
     if (sym_add_sub(&f->wsyms[s], w) < 0)
         return -1;
     if (kind == CH_TRADES)
-        c.ver = f->wsyms[s].ntrades;
+        c.ver = f->p.tapes[s].n;
     w->ch[at < 0 ? w->nch++ : at] = c;
     ask_write(w, 1);
     return 0;
@@ -553,14 +553,7 @@ void ws_on_message(feed *f, const itch_msg *m)
     }
     if (m->locate == 0 || m->locate > f->nwsyms)
         return;
-    ws_sym *s = &f->wsyms[m->locate - 1];
-    s->dirty = 1;
-    if (m->type == ITCH_EXECUTED) {
-        s->trades[s->ntrades % WS_TRADES] = (ws_trade){.ts = m->ts, .price = m->price, .qty = m->qty,
-                                                       .match = m->match,
-                                                       .side = m->side == 'B' ? BOURSE_BUY : BOURSE_SELL};
-        s->ntrades++;
-    }
+    f->wsyms[m->locate - 1].dirty = 1;
 }
 
 void ws_notify(feed *f)

@@ -106,8 +106,9 @@ typedef struct journal_config {
     void (*on_command)(void *ctx, const bourse_cmd *cmd);
     bourse_event_fn on_event;
     /* Called once, before the first replayed command, with the engine the
-     * commands go to (so the hooks can look names up in it).  May be NULL. */
-    void (*on_engine)(void *ctx, const bourse_engine *e);
+     * commands go to (so the hooks can look names up in it) and the seq it
+     * stands at (the snapshot's; 0: a fresh engine).  May be NULL. */
+    void (*on_engine)(void *ctx, const bourse_engine *e, uint64_t seq);
     void *ctx;
     /* Warnings (a torn tail cut off, a bad snapshot skipped); NULL: print
      * "bourse: warning: ..." to stderr. */
@@ -180,6 +181,18 @@ uint64_t journal_snapshot_seq(const journal *j);
 /* Move segments and snapshots superseded by the newest snapshot into
  * DIR/archive.  Returns how many files were moved, -1 on error. */
 int journal_archive(journal *j);
+
+/*
+ * Read-only, for a consumer that must see every event from the start and
+ * lost its own state (the feed, src/feed/persist.c): apply DIR's commands 1
+ * to to_seq to a scratch engine made as the directory says, calling
+ * on_command before each and on_event for each event.  May run inside
+ * journal_open's hooks.  0, or -1 with err (damage; or the journal does not
+ * hold seq 1 to to_seq, e.g. its start is archived).
+ */
+int journal_replay_prefix(const char *dir, uint64_t to_seq,
+                          void (*on_command)(void *ctx, const bourse_cmd *cmd), bourse_event_fn on_event,
+                          void *ctx, char *err, size_t errlen);
 
 /* The last error (disk full, a failed sync or snapshot), "" when none. */
 const char *journal_error(const journal *j);

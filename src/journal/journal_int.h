@@ -83,6 +83,8 @@ struct journal {
 int64_t journal_realtime_ns(void *ctx);
 void journal_set_error(journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void journal_warn(const journal_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* recover.c: NULL when a record's ids exist in e, else why not. */
+const char *journal_ids_known(const bourse_engine *e, const bourse_cmd *c);
 jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, size_t errlen);
 void jseg_close(jseg *s);
 void jseg_prefault(jseg *s, uint64_t upto);

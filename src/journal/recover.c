@@ -38,7 +38,7 @@ typedef struct replay_ctx {
 } replay_ctx;
 
 /* A record's ids must exist in the engine it is applied to. */
-static const char *ids_known(const bourse_engine *e, const bourse_cmd *c)
+const char *journal_ids_known(const bourse_engine *e, const bourse_cmd *c)
 {
     if (c->user != BOURSE_NONE && !bourse_user_name(e, c->user))
         return "user id not in the engine";
@@ -55,7 +55,7 @@ static void drop_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 static const char *replay_one(void *ctx, const bourse_cmd *c)
 {
     replay_ctx *r = ctx;
-    const char *why = ids_known(r->e, c);
+    const char *why = journal_ids_known(r->e, c);
     if (why)
         return why;
     if (r->grow && bourse_engine_reserve(r->e) != 0)
@@ -183,7 +183,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
     }
     replay_ctx rc = {.e = e, .cfg = cfg, .grow = (j->hdr.flags & SEG_FLAG_GROW) != 0};
     if (cfg->on_engine)
-        cfg->on_engine(cfg->ctx, e);
+        cfg->on_engine(cfg->ctx, e, si.seq);
     *sc = (jscan){.dir = cfg->dir, .from_seq = from, .on_record = replay_one, .ctx = &rc};
     if (jscan_run(sc, err, errlen) != 0) {
         bourse_engine_free(e);

@@ -286,9 +286,11 @@ static void maybe_snapshot(eng *g)
     if (!s->journal || !every || g->since_snapshot < every)
         return;
     int r = journal_snapshot(s->journal, g->e);
-    if (r == 0)
+    if (r == 0) {
         g->since_snapshot = 0;
-    else if (r < 0)
+        if (s->hooks.on_snapshot) /* market data saves its history at the same seq */
+            s->hooks.on_snapshot(s->hooks.ctx, journal_last_seq(s->journal));
+    } else if (r < 0)
         srv_log("snapshot failed: %s", journal_error(s->journal));
 }
 

@@ -188,7 +188,13 @@ static int open_state(srv *s)
         srv_log("durability '%s' is not one of batch, none, sync", cfg->durability);
         return -1;
     }
-    journal_config jc = {.dir = cfg->data_dir, .durability = mode, .limits = cfg->limits};
+    journal_config jc = {.dir = cfg->data_dir,
+                         .durability = mode,
+                         .limits = cfg->limits,
+                         .on_engine = s->hooks.on_engine,
+                         .on_command = s->hooks.on_command,
+                         .on_event = s->hooks.on_event,
+                         .ctx = s->hooks.ctx};
     char err[512];
     if (journal_open(&jc, &s->journal, &s->engine, err, sizeof err) != 0) {
         srv_log("cannot open the journal: %s", err);
@@ -297,10 +303,12 @@ static int gates_init(srv *s)
     return 0;
 }
 
-int srv_init(srv *s, const srv_config *cfg)
+int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    if (hooks)
+        s->hooks = *hooks;
     set_priority(cfg);
     s->listen_fd = s->admin_fd = s->auth_fd = s->lock_fd = -1;
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {

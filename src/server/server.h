@@ -127,6 +127,19 @@ typedef struct srv_gate {
 
 typedef void (*srv_listener_fn)(void *ctx, const bourse_cmd *cmd, const bourse_event *ev);
 
+/* For a listener whose state is derived from every event since the start
+ * (market data), given to srv_init: on_engine, on_command and on_event are
+ * the journal's recovery hooks (journal_config), and on_snapshot is called
+ * on the engine thread, between commands, after a core snapshot of the
+ * engine after command seq was started.  Any may be NULL. */
+typedef struct srv_hooks {
+    void (*on_engine)(void *ctx, const bourse_engine *e, uint64_t seq);
+    void (*on_command)(void *ctx, const bourse_cmd *cmd);
+    bourse_event_fn on_event;
+    void (*on_snapshot)(void *ctx, uint64_t seq);
+    void *ctx;
+} srv_hooks;
+
 struct journal;
 
 typedef struct srv {
@@ -149,6 +162,7 @@ typedef struct srv {
     atomic_int stop, engine_done;
     int listen_fd, admin_fd, lock_fd;
 
+    srv_hooks hooks;
     srv_listener_fn listeners[8];
     void *listener_ctx[8];
     int nlisteners;
@@ -157,7 +171,7 @@ typedef struct srv {
 } srv;
 
 /* server.c */
-int srv_init(srv *s, const srv_config *cfg);
+int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks); /* hooks may be NULL */
 int srv_add_listener(srv *s, srv_listener_fn fn, void *ctx);
 int srv_start(srv *s);
 void srv_request_stop(srv *s);

@@ -40,8 +40,9 @@ static void log_command(void *ctx, const bourse_cmd *cmd)
     ((evlog *)ctx)->commands++;
 }
 
-static void log_engine(void *ctx, const bourse_engine *e)
+static void log_engine(void *ctx, const bourse_engine *e, uint64_t seq)
 {
+    (void)seq;
     ((evlog *)ctx)->e = e;
 }
 
