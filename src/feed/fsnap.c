@@ -517,16 +517,7 @@ int fsnap_read(const char *path, uint8_t **buf, size_t *len, char *err, size_t e
 
 static int feed_name(const char *name, uint64_t *seq)
 {
-    if (strlen(name) != 30 || strncmp(name, "feed-", 5) != 0 || strcmp(name + 25, ".snap") != 0)
-        return 0;
-    uint64_t v = 0;
-    for (int i = 5; i < 25; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10)
-            return 0;
-        v = v * 10 + (uint64_t)(name[i] - '0');
-    }
-    *seq = v;
-    return 1;
+    return dir_number_name(name, "feed-", 20, ".snap", seq);
 }
 
 void fsnap_prune(const char *dir, uint64_t seq)

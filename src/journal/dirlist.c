@@ -19,6 +19,23 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int dir_number_name(const char *name, const char *prefix, int digits, const char *suffix, uint64_t *number)
+{
+    size_t pl = strlen(prefix), sl = strlen(suffix);
+    if (strlen(name) != pl + (size_t)digits + sl || strncmp(name, prefix, pl) != 0 ||
+        strcmp(name + pl + digits, suffix) != 0)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < digits; i++) {
+        char c = name[pl + (size_t)i];
+        if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    *number = v;
+    return 1;
+}
+
 int dir_list(const char *dir, dir_name_fn wanted, uint64_t **out, size_t *n, char *err, size_t errlen)
 {
     *out = NULL;

@@ -84,16 +84,7 @@ void seg_path(char *out, size_t n, const char *dir, uint32_t index)
 /* NNNNNNNN.seg with a nonzero index. */
 static int seg_name(const char *name, uint64_t *index)
 {
-    if (strlen(name) != 12 || strcmp(name + 8, ".seg") != 0)
-        return 0;
-    uint32_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return 0;
-        v = v * 10 + (uint32_t)(name[i] - '0');
-    }
-    *index = v;
-    return v > 0;
+    return dir_number_name(name, "", 8, ".seg", index) && *index > 0;
 }
 
 int seg_list(const char *dir, uint32_t **out, size_t *n, char *err, size_t errlen)

@@ -32,16 +32,7 @@ void snap_path(char *out, size_t n, const char *dir, uint64_t seq)
 
 static int snap_name(const char *name, uint64_t *seq)
 {
-    if (strlen(name) != 30 || strncmp(name, "snap-", 5) != 0 || strcmp(name + 25, ".snap") != 0)
-        return 0;
-    uint64_t v = 0;
-    for (int i = 5; i < 25; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10)
-            return 0;
-        v = v * 10 + (uint64_t)(name[i] - '0');
-    }
-    *seq = v;
-    return 1;
+    return dir_number_name(name, "snap-", 20, ".snap", seq);
 }
 
 int snap_list(const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen)
