@@ -653,8 +653,9 @@ static int hold_all(load *l, uint32_t per_thread)
                   "failure); first: %s",
                   (unsigned long long)l->hs.failed, o.count, l->hs.first_error);
     if (!l->json)
-        fprintf(stderr, "bourse: load: %llu more sessions held by %u threads, logged in in %.2f s\n",
-                (unsigned long long)l->hs.logged_in, l->hs.threads, l->hs.login_seconds);
+        fprintf(stderr, "bourse: load: %llu more sessions held by %u thread%s, logged in in %.2f s\n",
+                (unsigned long long)l->hs.logged_in, l->hs.threads, l->hs.threads == 1 ? "" : "s",
+                l->hs.login_seconds);
     return 0;
 }
 
@@ -700,9 +701,9 @@ static void report(load *l, double secs, long rss0, long rss1, long rss2)
     fprintf(f, "sessions: %llu of %u logged in in %.2f s; %u in the main loop send the orders",
             (unsigned long long)logged_in, l->sessions, l->login_secs, l->nmain);
     if (l->hold)
-        fprintf(f, ", %u held by %u threads (%llu logins failed, %llu closed by the server)",
-                l->sessions - l->nmain, l->hs.threads, (unsigned long long)l->hs.failed,
-                (unsigned long long)l->hs.disconnects);
+        fprintf(f, ", %u held by %u thread%s (%llu logins failed, %llu closed by the server)",
+                l->sessions - l->nmain, l->hs.threads, l->hs.threads == 1 ? "" : "s",
+                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
     fputc('\n', f);
     if (l->errors) {
         fprintf(f, "errors: %llu unanswered", (unsigned long long)l->unanswered);
