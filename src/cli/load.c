@@ -19,10 +19,19 @@
  * size) is measured first as the machine's baseline: ping-pong on one
  * connection, and open loop at the same rate and timing rule over up to 64
  * connections, which is the fair comparison on a busy machine.
+ *
+ * One descriptor table holds at most RLIMIT_NOFILE sockets, and where the
+ * hard limit cannot be raised that is less than the sessions asked for.  The
+ * main loop (this file, one epoll) then keeps as many sessions as its table
+ * holds, less a reserve, and only those send orders and time round trips;
+ * the rest are held by threads with their own descriptor tables (hold.c),
+ * which log in, heartbeat and read, so the server carries every session.
+ * A run small enough for one table has no holders and measures as before.
  */
 #include "../../bench/hist.h"
 #include "cli.h"
 #include "echo.h"
+#include "hold.h"
 #include "net/ouch.h"
 #include "net/tcp.h"
 #include "server/passwd.h"
@@ -36,7 +45,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +72,10 @@ typedef struct load {
     const char *dir, *host, *acked_path;
     uint16_t port;
     uint32_t users, sessions, nsyms;
+    uint32_t nmain;        /* sessions in the main loop: s[0..nmain), the ones that send orders */
+    uint32_t main_cap;     /* --main-sessions: at most this many there (0: as many as fit) */
+    uint32_t hold_threads; /* --hold-threads: at least this many holder threads */
+    int hold_hb_ms;        /* --hold-heartbeat-ms */
     uint64_t rate;
     double seconds;
     int json;
@@ -82,6 +94,9 @@ typedef struct load {
     uint64_t rng;
     uint32_t *dirty;
     uint32_t ndirty;
+    holders *hold; /* sessions nmain..sessions-1, if any */
+    hold_stats hs;
+    double login_secs;
 } load;
 
 static uint64_t rnd(load *l)
@@ -151,12 +166,11 @@ static int connect_all(load *l)
 {
     soup_login lg = {0};
     snprintf(lg.password, sizeof lg.password, "load-password");
-    uint32_t per_ip = 1000;
     int64_t t0 = mono_ns();
-    for (uint32_t i = 0; i < l->sessions; i++) {
+    for (uint32_t i = 0; i < l->nmain; i++) {
         lsess *s = &l->s[i];
         char from[32];
-        snprintf(from, sizeof from, "127.0.%u.%u", (i / per_ip) / 250, 1 + (i / per_ip) % 250);
+        hold_source(i, from);
         s->fd = tcp_connect(l->host, l->port, from, 0);
         if (s->fd < 0) {
             cli_error("load: connect %u from %s: %s", i, from, strerror(errno));
@@ -169,7 +183,7 @@ static int connect_all(load *l)
             return -1;
     }
     /* collect the Login Accepted packets */
-    for (uint32_t i = 0; i < l->sessions; i++) {
+    for (uint32_t i = 0; i < l->nmain; i++) {
         lsess *s = &l->s[i];
         uint8_t buf[64];
         size_t have = 0;
@@ -198,7 +212,7 @@ static int connect_all(load *l)
         s->out = malloc(OUTBUF);
     }
     if (!l->json)
-        fprintf(stderr, "bourse: load: %u sessions logged in in %.2f s\n", l->sessions,
+        fprintf(stderr, "bourse: load: %u sessions logged in in %.2f s\n", l->nmain,
                 (double)(mono_ns() - t0) / 1e9);
     return 0;
 }
@@ -249,7 +263,7 @@ static void queue(load *l, lsess *s, const bourse_cmd *c)
 
 static void send_order(load *l, uint64_t n, int64_t due)
 {
-    lsess *s = &l->s[n % l->sessions];
+    lsess *s = &l->s[n % l->nmain];
     if (!s->live)
         return;
     bourse_cmd c = {0};
@@ -343,9 +357,7 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
         l->canceled++;
         l->flags[n] |= F_ACKED;
         break;
-    case OUCH_REPLACED:
-        l->flags[n] |= F_ACKED | F_DURABLE;
-        break;
+    case OUCH_REPLACED: l->flags[n] |= F_ACKED | F_DURABLE; break;
     }
 }
 
@@ -394,7 +406,7 @@ static void heartbeat_some(load *l, uint32_t part)
 {
     uint8_t hb[3];
     soup_empty(hb, SOUP_CLIENT_HEARTBEAT);
-    for (uint32_t i = part; i < l->sessions; i += 10)
+    for (uint32_t i = part; i < l->nmain; i += 10)
         if (l->s[i].live && write(l->s[i].fd, hb, 3) != 3)
             l->s[i].live = 0;
 }
@@ -469,7 +481,7 @@ static void write_acked(load *l)
             continue;
         char user[17];
         bourse_name t;
-        user_name(l->s[n % l->sessions].user, user);
+        user_name(l->s[n % l->nmain].user, user);
         token_of(l, n, &t);
         fprintf(f, "%s %s\n", user, t.s);
     }
@@ -491,15 +503,26 @@ static void help(FILE *f)
           "and to Executed, measured from each order's intended send time, next to a\n"
           "bare TCP echo round trip on loopback; --json prints one JSON object.\n"
           "--acked FILE writes `USER ORDERID` for every order the server acknowledged\n"
-          "(Accepted or Replaced), for checking recovery after a crash.\n",
+          "(Accepted or Replaced), for checking recovery after a crash.\n\n"
+          "Sessions take the users in turn, 1,000 from each source address 127.0.x.y.\n"
+          "Orders go only over the sessions of the main loop: as many as one\n"
+          "descriptor table holds (the open-file limit, raised to the hard limit,\n"
+          "less 256).  Sessions past that are held by threads with descriptor tables\n"
+          "of their own: they log in, send a heartbeat every second and read what\n"
+          "the server sends; their failed logins count as errors, and their closing\n"
+          "by the server as disconnects.  The server's RSS is read with every session\n"
+          "logged in.  For tests: --main-sessions K keeps at most K sessions in the\n"
+          "main loop, --hold-threads T starts at least T holder threads, and\n"
+          "--hold-heartbeat-ms MS sets the holders' heartbeat period (0: none).\n",
           f);
 }
 
 static void print_hist(FILE *f, const char *name, const hist *h, int json)
 {
     if (json) {
-        fprintf(f, "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
-                   "\"max\": %llu}",
+        fprintf(f,
+                "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
+                "\"max\": %llu}",
                 name, (unsigned long long)h->count, (unsigned long long)hist_percentile(h, 50),
                 (unsigned long long)hist_percentile(h, 90), (unsigned long long)hist_percentile(h, 99),
                 (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max);
@@ -561,6 +584,12 @@ static int parse(load *l, int argc, char **argv)
             l->rate = cli_number(a, v, 100000000);
         } else if (!strcmp(a, "--seconds")) {
             l->seconds = (double)cli_number(a, v, 86400);
+        } else if (!strcmp(a, "--main-sessions")) {
+            l->main_cap = (uint32_t)cli_number(a, v, 1000000);
+        } else if (!strcmp(a, "--hold-threads")) {
+            l->hold_threads = (uint32_t)cli_number(a, v, 1000);
+        } else if (!strcmp(a, "--hold-heartbeat-ms")) {
+            l->hold_hb_ms = (int)cli_number(a, v, 3600000);
         } else if (!strcmp(a, "--symbols")) {
             syms = v;
         } else if (!strcmp(a, "--acked")) {
@@ -590,19 +619,124 @@ static int parse(load *l, int argc, char **argv)
     return l->nsyms ? 0 : 2;
 }
 
+/* Start the holder threads for sessions nmain.. and wait until they are
+ * logged in (bounded: each login has a timeout), heartbeating the main
+ * loop's sessions meanwhile, as run() does. */
+static int hold_all(load *l, uint32_t per_thread)
+{
+    hold_opts o = {.host = l->host,
+                   .port = l->port,
+                   .first = l->nmain,
+                   .count = l->sessions - l->nmain,
+                   .users = l->users,
+                   .user_name = user_name,
+                   .password = "load-password",
+                   .per_thread = per_thread,
+                   .min_threads = l->hold_threads,
+                   .heartbeat_ms = l->hold_hb_ms,
+                   .login_timeout_ms = 10000};
+    if (!(l->hold = hold_start(&o)))
+        return -1;
+    int64_t last_hb = mono_ns();
+    uint32_t part = 0;
+    while (!hold_logins_done(l->hold)) {
+        if (mono_ns() - last_hb > 100000000) {
+            heartbeat_some(l, part);
+            part = (part + 1) % 10;
+            last_hb = mono_ns();
+        }
+        poll_reports(l, 20000000);
+    }
+    hold_get(l->hold, &l->hs);
+    if (l->hs.failed)
+        cli_error("load: %llu of %u held sessions not logged in (no more were tried after the first "
+                  "failure); first: %s",
+                  (unsigned long long)l->hs.failed, o.count, l->hs.first_error);
+    if (!l->json)
+        fprintf(stderr, "bourse: load: %llu more sessions held by %u thread%s, logged in in %.2f s\n",
+                (unsigned long long)l->hs.logged_in, l->hs.threads, l->hs.threads == 1 ? "" : "s",
+                l->hs.login_seconds);
+    return 0;
+}
+
+static void report(load *l, double secs, long rss0, long rss1, long rss2)
+{
+    uint64_t logged_in = l->nmain + l->hs.logged_in;
+    double per_session = rss0 > 0 && rss1 > 0 ? (double)(rss1 - rss0) * 1024.0 / (double)logged_in : -1;
+    FILE *f = stdout;
+    if (l->json) {
+        fprintf(f,
+                "{\"orders\": %llu, \"orders_per_sec\": %.0f, \"rate\": %llu, \"seconds\": %.2f, "
+                "\"sessions\": %u, \"users\": %u, \"errors\": %llu, \"disconnects\": %llu, "
+                "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"canceled\": %llu, ",
+                (unsigned long long)l->sent, (double)l->sent / (l->seconds > 0 ? l->seconds : 1),
+                (unsigned long long)l->rate, secs, l->sessions, l->users, (unsigned long long)l->errors,
+                (unsigned long long)l->disconnects, (unsigned long long)l->acked,
+                (unsigned long long)l->rejected, (unsigned long long)l->execs,
+                (unsigned long long)l->canceled);
+        fprintf(f,
+                "\"sessions_main\": %u, \"sessions_held\": %u, \"holder_threads\": %u, \"logged_in\": %llu, "
+                "\"login_seconds\": %.2f, \"login_failures\": %llu, \"held_disconnects\": %llu, ",
+                l->nmain, l->sessions - l->nmain, l->hs.threads, (unsigned long long)logged_in, l->login_secs,
+                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
+        print_hist(f, "rtt_ns", &l->rtt_ack, 1);
+        fputs(", ", f);
+        print_hist(f, "exec_rtt_ns", &l->rtt_exec, 1);
+        fputs(", ", f);
+        print_hist(f, "echo_rtt_ns", &l->echo, 1);
+        fputs(", ", f);
+        print_hist(f, "echo_open_loop_rtt_ns", &l->echo_open, 1);
+        fputs(", ", f);
+        print_hist(f, "send_lag_ns", &l->lag, 1);
+        fprintf(f, ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f}\n",
+                rss2, rss1, per_session);
+        return;
+    }
+    fprintf(f,
+            "load: %llu orders in %.1f s (%.0f/s target %llu/s), %u sessions, %llu errors, %llu "
+            "disconnects\n",
+            (unsigned long long)l->sent, l->seconds, (double)l->sent / (l->seconds > 0 ? l->seconds : 1),
+            (unsigned long long)l->rate, l->sessions, (unsigned long long)l->errors,
+            (unsigned long long)l->disconnects);
+    fprintf(f, "sessions: %llu of %u logged in in %.2f s; %u in the main loop send the orders",
+            (unsigned long long)logged_in, l->sessions, l->login_secs, l->nmain);
+    if (l->hold)
+        fprintf(f, ", %u held by %u thread%s (%llu logins failed, %llu closed by the server)",
+                l->sessions - l->nmain, l->hs.threads, l->hs.threads == 1 ? "" : "s",
+                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
+    fputc('\n', f);
+    if (l->errors) {
+        fprintf(f, "errors: %llu unanswered", (unsigned long long)l->unanswered);
+        for (int i = 0; i < 256; i++)
+            if (l->reasons[i])
+                fprintf(f, ", %llu %s", (unsigned long long)l->reasons[i], ouch_reason_name(i));
+        if (l->hs.failed)
+            fprintf(f, ", %llu held sessions not logged in (%s)", (unsigned long long)l->hs.failed,
+                    l->hs.first_error);
+        fputc('\n', f);
+    }
+    print_hist(f, "round trip to Accepted", &l->rtt_ack, 0);
+    print_hist(f, "round trip to Executed", &l->rtt_exec, 0);
+    print_hist(f, "TCP echo, ping-pong", &l->echo, 0);
+    print_hist(f, "TCP echo, open loop", &l->echo_open, 0);
+    print_hist(f, "generator send lag", &l->lag, 0);
+    if (rss1 > 0)
+        fprintf(f,
+                "server RSS: %ld MiB before login, %ld MiB with %llu sessions (%.0f bytes each), %ld MiB "
+                "at the end\n",
+                rss0 / 1024, rss1 / 1024, (unsigned long long)logged_in, per_session, rss2 / 1024);
+}
+
 int cmd_load(int argc, char **argv)
 {
     static load l;
     l.host = "127.0.0.1";
     l.seconds = 10;
+    l.hold_hb_ms = 1000;
     int rc = parse(&l, argc, argv);
     if (rc)
         return rc;
-    struct rlimit rl = {.rlim_cur = l.sessions + 1024u, .rlim_max = l.sessions + 1024u};
-    struct rlimit cur;
-    getrlimit(RLIMIT_NOFILE, &cur);
-    if (cur.rlim_cur < rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        cli_error("load: cannot raise the open file limit to %lu", (unsigned long)rl.rlim_cur);
+    uint32_t per_thread = hold_room(l.sessions, l.main_cap, &l.nmain);
     l.rng = (uint64_t)mono_ns() | 1;
     prctl(PR_SET_TIMERSLACK, 1000UL); /* sleep to the microsecond, not 50 */
     snprintf(l.prefix, sizeof l.prefix, "%05llx", (unsigned long long)(time(NULL) & 0xfffff));
@@ -610,8 +744,8 @@ int cmd_load(int argc, char **argv)
     l.due = calloc(l.total + 1, sizeof *l.due);
     l.kind = calloc(l.total + 1, 1);
     l.flags = calloc(l.total + 1, 1);
-    l.s = calloc(l.sessions, sizeof *l.s);
-    l.dirty = calloc(l.sessions, sizeof *l.dirty);
+    l.s = calloc(l.nmain, sizeof *l.s);
+    l.dirty = calloc(l.nmain, sizeof *l.dirty);
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     if (!l.due || !l.kind || !l.flags || !l.s || !l.dirty || l.ep < 0) {
         cli_error("load: out of memory");
@@ -622,64 +756,30 @@ int cmd_load(int argc, char **argv)
     hist_init(&l.echo);
     hist_init(&l.echo_open);
     hist_init(&l.lag);
-    echo_baseline(l.sessions < 64 ? l.sessions : 64, l.rate, &l.echo, &l.echo_open);
+    echo_baseline(l.nmain < 64 ? l.nmain : 64, l.rate, &l.echo, &l.echo_open);
     if (setup(&l) != 0)
         return 1;
     long rss0 = server_rss_kb(l.dir);
+    int64_t t0 = mono_ns();
     if (connect_all(&l) != 0)
         return 1;
-    long rss1 = server_rss_kb(l.dir);
-    int64_t t0 = mono_ns();
+    if (l.nmain < l.sessions && hold_all(&l, per_thread) != 0)
+        return 1;
+    l.login_secs = (double)(mono_ns() - t0) / 1e9;
+    long rss1 = server_rss_kb(l.dir); /* with every session logged in */
+    t0 = mono_ns();
     run(&l);
     double secs = (double)(mono_ns() - t0) / 1e9;
     long rss2 = server_rss_kb(l.dir);
-    double per_session = rss0 > 0 && rss1 > 0 ? (double)(rss1 - rss0) * 1024.0 / l.sessions : -1;
-    FILE *f = stdout;
-    if (l.json) {
-        fprintf(f, "{\"orders\": %llu, \"orders_per_sec\": %.0f, \"rate\": %llu, \"seconds\": %.2f, "
-                   "\"sessions\": %u, \"users\": %u, \"errors\": %llu, \"disconnects\": %llu, "
-                   "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"canceled\": %llu, ",
-                (unsigned long long)l.sent, (double)l.sent / (l.seconds > 0 ? l.seconds : 1),
-                (unsigned long long)l.rate, secs, l.sessions, l.users, (unsigned long long)l.errors,
-                (unsigned long long)l.disconnects, (unsigned long long)l.acked, (unsigned long long)l.rejected,
-                (unsigned long long)l.execs, (unsigned long long)l.canceled);
-        print_hist(f, "rtt_ns", &l.rtt_ack, 1);
-        fputs(", ", f);
-        print_hist(f, "exec_rtt_ns", &l.rtt_exec, 1);
-        fputs(", ", f);
-        print_hist(f, "echo_rtt_ns", &l.echo, 1);
-        fputs(", ", f);
-        print_hist(f, "echo_open_loop_rtt_ns", &l.echo_open, 1);
-        fputs(", ", f);
-        print_hist(f, "send_lag_ns", &l.lag, 1);
-        fprintf(f, ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f}\n", rss2,
-                rss1, per_session);
-    } else {
-        fprintf(f, "load: %llu orders in %.1f s (%.0f/s target %llu/s), %u sessions, %llu errors, %llu "
-                   "disconnects\n",
-                (unsigned long long)l.sent, l.seconds, (double)l.sent / (l.seconds > 0 ? l.seconds : 1),
-                (unsigned long long)l.rate, l.sessions, (unsigned long long)l.errors,
-                (unsigned long long)l.disconnects);
-        if (l.errors) {
-            fprintf(f, "errors: %llu unanswered", (unsigned long long)l.unanswered);
-            for (int i = 0; i < 256; i++)
-                if (l.reasons[i])
-                    fprintf(f, ", %llu %s", (unsigned long long)l.reasons[i], ouch_reason_name(i));
-            fputc('\n', f);
-        }
-        print_hist(f, "round trip to Accepted", &l.rtt_ack, 0);
-        print_hist(f, "round trip to Executed", &l.rtt_exec, 0);
-        print_hist(f, "TCP echo, ping-pong", &l.echo, 0);
-        print_hist(f, "TCP echo, open loop", &l.echo_open, 0);
-        print_hist(f, "generator send lag", &l.lag, 0);
-        if (rss1 > 0)
-            fprintf(f, "server RSS: %ld MiB before login, %ld MiB with %u sessions (%.0f bytes each), %ld MiB "
-                       "at the end\n",
-                    rss0 / 1024, rss1 / 1024, l.sessions, per_session, rss2 / 1024);
+    if (l.hold) {
+        hold_stop(l.hold, &l.hs);
+        l.errors += l.hs.failed;
+        l.disconnects += l.hs.disconnects;
     }
+    report(&l, secs, rss0, rss1, rss2);
     if (l.acked_path)
         write_acked(&l);
-    for (uint32_t i = 0; i < l.sessions; i++) {
+    for (uint32_t i = 0; i < l.nmain; i++) {
         close(l.s[i].fd);
         free(l.s[i].out);
     }
