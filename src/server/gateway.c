@@ -264,6 +264,28 @@ void gw_push_in(gateway *g, const srv_in *m)
     g->pushed++;
 }
 
+/* Out of descriptors or memory: the pending connection stays in the
+ * backlog and the listener stays readable, so retrying at once would spin
+ * (and log) without end.  Stop listening for a tick, then try again. */
+static void pause_accepting(gateway *g, int err)
+{
+    if (g->accept_paused)
+        return;
+    g->accept_paused = 1;
+    epoll_ctl(g->ep, EPOLL_CTL_DEL, g->s->listen_fd, NULL);
+    if (g->now - g->accept_logged_ns >= 1000000000) {
+        g->accept_logged_ns = g->now;
+        srv_log("accept: %s; not accepting for %d ms", strerror(err), TICK_MS);
+    }
+}
+
+static void resume_accepting(gateway *g)
+{
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = TAG_LISTEN};
+    if (g->accept_paused && !atomic_load(&g->s->stop) && epoll_ctl(g->ep, EPOLL_CTL_ADD, g->s->listen_fd, &e) == 0)
+        g->accept_paused = 0;
+}
+
 static void accept_orders(gateway *g)
 {
     for (int i = 0; i < 256; i++) {
@@ -271,7 +293,9 @@ static void accept_orders(gateway *g)
         socklen_t al = sizeof a;
         int fd = accept4(g->s->listen_fd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accepting(g, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 srv_log("accept: %s", strerror(errno));
             return;
         }
@@ -452,6 +476,7 @@ static int work_waiting(gateway *g)
  * go out in small batches instead of one burst. */
 static void tick(gateway *g)
 {
+    resume_accepting(g);
     uint32_t part = g->tick_part++ % 5, from = (uint32_t)((uint64_t)g->nconns * part / 5),
              to = (uint32_t)((uint64_t)g->nconns * (part + 1) / 5);
     for (uint32_t i = from; i < to; i++) {

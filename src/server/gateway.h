@@ -87,6 +87,8 @@ typedef struct gateway {
     int pushed; /* commands pushed since the engine was last woken */
     uint8_t *scratch;
     uint64_t sessions_total, rejects_logged;
+    int accept_paused; /* out of descriptors: the listener is out of epoll for a tick */
+    int64_t accept_logged_ns;
     uint32_t tick_part;
     /* handoff.c: gateway 0's logins waiting for room in their home's
      * socket; another gateway's closed sessions' addresses waiting for room
