@@ -21,9 +21,6 @@ trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 # run needs room for every order it accepts.  The held sessions come 1,000 from
 # each source address (sessions_per_ip, 1,000 by default) and take the 400
 # users in turn: 125 each for 50,000, past the default sessions_per_user (100).
-# A holder thread logs in up to 256 sessions at once from one address, where
-# the default logins_per_ip (4) would make them wait their turn: this load
-# is one trusted host, as a broker's would be.
 cat >"$dir/load.ini" <<X
 [journal]
 durability = $DURABILITY
@@ -33,7 +30,6 @@ ids = 8388608
 [gateway]
 max_sessions = 60000
 sessions_per_user = 1000
-logins_per_ip = 256
 rate = 1000000
 burst = 100000
 X
