@@ -209,12 +209,16 @@ static int feed_udp(const udp_opts *o, const char *host, int port, const char *b
     u.no_fill = o->no_fill;
     follower *fw = &own;
     int rc = 0;
+    if (t)
+        setvbuf(stdout, NULL, _IOLBF, 0); /* the snapshot's lines too, as they come */
     if (port >= 0) {
         if (feed_client_open(&c, host, port, 0, err, sizeof err) < 0) {
             cli_error("feed: %s", err);
             udp_client_close(&u);
             return 1;
         }
+        if (t)
+            t->fw = &c.fw; /* on_tail looks orders up in the book being built */
         if (join(&c, timeout, t ? on_tail : NULL, t) < 0) {
             feed_client_close(&c);
             udp_client_close(&u);
@@ -232,7 +236,6 @@ static int feed_udp(const udp_opts *o, const char *host, int port, const char *b
     time_t end = time(NULL) + (t ? (seconds ? (time_t)seconds : 0) : timeout);
     if (t) {
         t->fw = fw;
-        setvbuf(stdout, NULL, _IOLBF, 0);
         time_t ended_at = 0;
         while ((!t->count || t->seen < t->count) && (!seconds || time(NULL) < end)) {
             if (udp_client_poll(&u, 100, on_tail, t) < 0)

@@ -12,7 +12,8 @@
  *
  * Asking: one request at a time.  The next goes out as soon as the last is
  * answered (next reached its end), or after RETRY_US if the answer did not
- * come (lost too: UDP both ways).  The server bounds its answer to a few
+ * come (lost too: UDP both ways; on loopback an answer takes well under a
+ * millisecond, so a short wait).  The server bounds its answer to a few
  * datagrams; a client asking for more learns that bound from the first
  * short answer and asks for that many afterwards, so a long catch-up is a
  * chain of fully answered requests rather than a chain of timeouts.  Until
@@ -34,7 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { UDPC_WINDOW = 1 << 16, RETRY_US = 50000, FIRST_CHUNK = 64, READS_PER_POLL = 256 };
+enum { UDPC_WINDOW = 1 << 16, RETRY_US = 20000, FIRST_CHUNK = 64, READS_PER_POLL = 256 };
 
 static int fail(udp_client *c, char *err, size_t errlen, const char *what, const char *why)
 {
@@ -48,7 +49,7 @@ int udp_client_open(udp_client *c, const char *feed_addr, const char *req_addr, 
     const char *why;
     struct sockaddr_in at;
     memset(c, 0, sizeof *c);
-    c->fd = -1;
+    c->fd = c->rfd = -1;
     c->chunk = FIRST_CHUNK;
     c->next = 1;
     if (mold_addr_parse(feed_addr, &at, &why) < 0)
@@ -80,6 +81,14 @@ int udp_client_open(udp_client *c, const char *feed_addr, const char *req_addr, 
         if (setsockopt(c->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) != 0)
             return fail(c, err, errlen, "cannot join the multicast group on loopback", strerror(errno));
     }
+    /* Requests go out from a socket of their own, and the answers come back
+     * to it: one bound to a group address cannot be a source, and replies to
+     * a port that several receivers share would reach only one of them. */
+    c->rfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->rfd < 0)
+        return fail(c, err, errlen, "socket", strerror(errno));
+    if (setsockopt(c->rfd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) != 0)
+        setsockopt(c->rfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
     return 0;
 }
 
@@ -97,7 +106,9 @@ void udp_client_close(udp_client *c)
 {
     if (c->fd >= 0)
         close(c->fd);
-    c->fd = -1;
+    if (c->rfd >= 0)
+        close(c->rfd);
+    c->fd = c->rfd = -1;
     free(c->win);
     free(c->wlen);
     free(c->wseq);
@@ -204,7 +215,7 @@ static void ask(udp_client *c)
         n = c->chunk;
     uint8_t q[MOLD_REQUEST_LEN];
     mold_request_write(q, c->session, c->next, (uint16_t)n);
-    sendto(c->fd, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&c->req, sizeof c->req);
+    sendto(c->rfd, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&c->req, sizeof c->req);
     c->requests++;
     c->req_seq = c->next;
     c->req_end = c->next + n;
@@ -216,17 +227,18 @@ int udp_client_poll(udp_client *c, int timeout_ms, feed_client_fn fn, void *ctx)
     ask(c);
     if (c->next < c->known || !c->caught_up) /* wake for a retry */
         timeout_ms = timeout_ms < RETRY_US / 1000 ? timeout_ms : RETRY_US / 1000;
-    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-    int rc = poll(&pfd, 1, timeout_ms), got = 0;
+    struct pollfd pfd[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->rfd, .events = POLLIN}};
+    int rc = poll(pfd, 2, timeout_ms), got = 0;
     if (rc < 0 && errno != EINTR)
         return -1;
-    for (int i = 0; rc > 0 && i < READS_PER_POLL; i++) {
-        ssize_t n = recv(c->fd, c->buf, sizeof c->buf, MSG_DONTWAIT);
-        if (n < 0)
-            break;
-        on_datagram(c, c->buf, (size_t)n, fn, ctx);
-        got = 1;
-    }
+    for (int k = 0; rc > 0 && k < 2; k++)
+        for (int i = 0; pfd[k].revents && i < READS_PER_POLL; i++) {
+            ssize_t n = recv(pfd[k].fd, c->buf, sizeof c->buf, MSG_DONTWAIT);
+            if (n < 0)
+                break;
+            on_datagram(c, c->buf, (size_t)n, fn, ctx);
+            got = 1;
+        }
     ask(c);
     if (c->ended && c->next >= c->known)
         return -1;

@@ -19,7 +19,8 @@
 #include <netinet/in.h>
 
 typedef struct udp_client {
-    int fd;                             /* bound to the feed's address; requests go out from it too */
+    int fd;                             /* bound to the feed's address */
+    int rfd;                            /* requests go out from it, answers come back to it */
     struct sockaddr_in req;             /* the request server */
     follower *fw;                       /* the book (the caller's) */
     char session[MOLD_SESSION_LEN + 1]; /* "" until known: requests then ask for the current one */
