@@ -9,20 +9,33 @@
  * --book and --candles print once the feed says the subscriber has caught up
  * (its first heartbeat), then exit.  --tail runs until End of Session, or
  * --count messages, or --seconds.
+ *
+ * With --udp the live messages come from the MoldUDP64 feed instead (udp.c,
+ * udpclient.c), gaps filled through --udp-request.  The UDP socket is bound
+ * first; then, with --feed-port, a snapshot is taken over TCP at some
+ * sequence number S and UDP takes over after S (messages up to S that were
+ * already queued on the socket are duplicates and dropped); without it the
+ * book starts empty at 0 and every message so far is asked for, which works
+ * while the server's history still holds message 1.  --drop-every N and
+ * --no-gap-fill are for the tests: drop every Nth datagram received, as a
+ * lossy network would, and never ask for missing messages.
  */
 #include "cli.h"
 #include "bourse/text.h"
 #include "feed/client.h"
+#include "feed/udpclient.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void help(FILE *f)
 {
     fputs("usage: bourse feed [--host H] --feed-port P --book SYM\n"
           "       bourse feed [--host H] --feed-port P --candles SYM INTERVAL\n"
-          "       bourse feed [--host H] --feed-port P --tail [--snapshot] [--count N] [--seconds S]\n\n"
+          "       bourse feed [--host H] --feed-port P --tail [--snapshot] [--count N] [--seconds S]\n"
+          "       bourse feed --udp ADDR:PORT --udp-request ADDR:PORT [--feed-port P] --book SYM | --tail\n\n"
           "Follows the binary market-data feed of `bourse serve` (docs/protocol.md,\n"
           "\"Market data\"): joins with a snapshot, then applies the live messages.\n\n"
           "  --book SYM         print SYM's price levels as `LEVEL SYM BID|ASK PRICE QTY\n"
@@ -34,7 +47,13 @@ static void help(FILE *f)
           "                     snapshot's too), until End of Session, --count N\n"
           "                     messages or --seconds S\n"
           "  --host H           the server (default 127.0.0.1)\n"
-          "  --timeout S        give up joining after S seconds (default 10)\n\n"
+          "  --timeout S        give up joining after S seconds (default 10)\n"
+          "  --udp ADDR:PORT    take the live messages from the MoldUDP64 feed sent to\n"
+          "                     ADDR:PORT (this host's address, or a multicast group,\n"
+          "                     joined on loopback), asking --udp-request ADDR:PORT for\n"
+          "                     any missing; with --feed-port the book starts from a TCP\n"
+          "                     snapshot, without it from message 1 (while the server\n"
+          "                     still holds it)\n\n"
           "`bourse feed bench [--workload W] [--messages N] [--runs R]` measures the\n"
           "publisher and its cost to the engine; with --subscribers N,M... [--rate R]\n"
           "[--seconds S] the WebSocket fan-out (docs/benchmarks.md).\n",
@@ -116,7 +135,7 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
     t->seen += sequenced;
 }
 
-static int join(feed_client *c, int timeout_s)
+static int join(feed_client *c, int timeout_s, feed_client_fn fn, void *ctx)
 {
     time_t end = time(NULL) + timeout_s;
     while (!(c->fw.live && c->heartbeats)) {
@@ -124,7 +143,7 @@ static int join(feed_client *c, int timeout_s)
             cli_error("feed: no snapshot within %d seconds", timeout_s);
             return -1;
         }
-        if (feed_client_poll(c, 100, NULL, NULL) < 0) {
+        if (feed_client_poll(c, 100, fn, ctx) < 0) {
             cli_error("feed: the server closed the connection");
             return -1;
         }
@@ -136,12 +155,127 @@ static int join(feed_client *c, int timeout_s)
     return 0;
 }
 
-static uint32_t symbol(const feed_client *c, const char *name)
+static uint32_t symbol(const follower *fw, const char *name)
 {
-    uint32_t s = fbook_symbol_find(&c->fw.book, name);
+    uint32_t s = fbook_symbol_find(&fw->book, name);
     if (s == FB_NIL)
         cli_error("feed: unknown symbol '%s'", name);
     return s;
+}
+
+static int print_book(const follower *fw, const char *sym)
+{
+    uint32_t s = symbol(fw, sym);
+    if (s == FB_NIL)
+        return 1;
+    size_t need = fbook_format_levels(&fw->book, s, NULL, 0) + 1;
+    char *buf = malloc(need);
+    if (!buf)
+        return 1;
+    fbook_format_levels(&fw->book, s, buf, need);
+    fputs(buf, stdout);
+    free(buf);
+    return 0;
+}
+
+typedef struct udp_opts {
+    const char *feed, *request;
+    uint32_t drop_every;
+    int no_fill;
+} udp_opts;
+
+static int udp_missing(const udp_client *u)
+{
+    cli_error("feed: UDP: messages %llu-%llu never arrived (%llu datagrams, %llu dropped on purpose, %llu "
+              "requests)",
+              (unsigned long long)u->next, (unsigned long long)u->known - 1, (unsigned long long)u->datagrams,
+              (unsigned long long)u->dropped, (unsigned long long)u->requests);
+    return 1;
+}
+
+/* --udp: bind, then the snapshot over TCP (or none), then the datagrams. */
+static int feed_udp(const udp_opts *o, const char *host, int port, const char *book, tail_ctx *t,
+                    uint64_t seconds, int timeout)
+{
+    static udp_client u;
+    static feed_client c;
+    static follower own;
+    char err[256];
+    if (udp_client_open(&u, o->feed, o->request, err, sizeof err) < 0) {
+        cli_error("feed: UDP: %s", err);
+        return 1;
+    }
+    u.drop_every = o->drop_every;
+    u.no_fill = o->no_fill;
+    follower *fw = &own;
+    int rc = 0;
+    if (t)
+        setvbuf(stdout, NULL, _IOLBF, 0); /* the snapshot's lines too, as they come */
+    if (port >= 0) {
+        if (feed_client_open(&c, host, port, 0, err, sizeof err) < 0) {
+            cli_error("feed: %s", err);
+            udp_client_close(&u);
+            return 1;
+        }
+        if (t)
+            t->fw = &c.fw; /* on_tail looks orders up in the book being built */
+        if (join(&c, timeout, t ? on_tail : NULL, t) < 0) {
+            feed_client_close(&c);
+            udp_client_close(&u);
+            return 1;
+        }
+        close(c.fd); /* UDP from here on; the book stays */
+        c.fd = -1;
+        fw = &c.fw;
+        udp_client_start(&u, fw, fw->seq, c.session);
+    } else {
+        follow_init(&own, 0);
+        own.live = 1; /* an empty snapshot at 0 */
+        udp_client_start(&u, fw, 0, NULL);
+    }
+    time_t end = time(NULL) + (t ? (seconds ? (time_t)seconds : 0) : timeout);
+    if (t) {
+        t->fw = fw;
+        time_t ended_at = 0;
+        while ((!t->count || t->seen < t->count) && (!seconds || time(NULL) < end)) {
+            if (udp_client_poll(&u, 100, on_tail, t) < 0)
+                break;
+            if (u.ended && !ended_at)
+                ended_at = time(NULL);
+            if (ended_at && time(NULL) > ended_at + 1) { /* the server is gone: no more answers */
+                rc = udp_missing(&u);
+                break;
+            }
+        }
+    } else {
+        while (!u.caught_up || u.next < u.known) {
+            if (time(NULL) > end) {
+                rc = u.next < u.known ? udp_missing(&u) : 1;
+                if (u.next >= u.known)
+                    cli_error("feed: UDP: no answer from the request server %s within %d seconds", o->request,
+                              timeout);
+                break;
+            }
+            udp_client_poll(&u, 100, NULL, NULL);
+        }
+        if (!rc && (u.bad || fw->errors)) {
+            cli_error("feed: %llu messages did not fit the book", (unsigned long long)(u.bad + fw->errors));
+            rc = 1;
+        }
+        if (!rc)
+            rc = print_book(fw, book);
+    }
+    if (o->drop_every)
+        fprintf(stderr,
+                "bourse feed: UDP: %llu datagrams, %llu dropped on purpose, %llu requests, %llu duplicates\n",
+                (unsigned long long)u.datagrams, (unsigned long long)u.dropped,
+                (unsigned long long)u.requests, (unsigned long long)u.dups);
+    udp_client_close(&u);
+    if (port >= 0)
+        feed_client_close(&c);
+    else
+        follow_free(&own);
+    return rc;
 }
 
 int bench_feed(int argc, char **argv) __attribute__((weak)); /* bench/feed.c */
@@ -153,6 +287,7 @@ int cmd_feed(int argc, char **argv)
     const char *host = "127.0.0.1", *book = NULL, *csym = NULL, *civ = NULL;
     int port = -1, tail = 0, snapshot = 0, timeout = 10;
     uint64_t count = 0, seconds = 0;
+    udp_opts uo = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -162,6 +297,8 @@ int cmd_feed(int argc, char **argv)
             tail = 1;
         } else if (!strcmp(a, "--snapshot")) {
             snapshot = 1;
+        } else if (!strcmp(a, "--no-gap-fill")) {
+            uo.no_fill = 1;
         } else if (!v) {
             cli_error("feed: %s needs a value (see bourse feed --help)", a);
             return 2;
@@ -180,10 +317,24 @@ int cmd_feed(int argc, char **argv)
             seconds = cli_number(a, argv[++i], 1000000000);
         } else if (!strcmp(a, "--timeout")) {
             timeout = (int)cli_number(a, argv[++i], 86400);
+        } else if (!strcmp(a, "--udp")) {
+            uo.feed = argv[++i];
+        } else if (!strcmp(a, "--udp-request")) {
+            uo.request = argv[++i];
+        } else if (!strcmp(a, "--drop-every")) {
+            uo.drop_every = (uint32_t)cli_number(a, argv[++i], 1000000);
         } else {
             cli_error("feed: unknown option '%s' (see bourse feed --help)", a);
             return 2;
         }
+    }
+    if (uo.feed || uo.request) {
+        if (!uo.feed || !uo.request || csym || (!!book + tail) != 1) {
+            cli_error("feed: --udp needs --udp-request and one of --book, --tail (see bourse feed --help)");
+            return 2;
+        }
+        tail_ctx t = {.snapshot = snapshot, .count = count};
+        return feed_udp(&uo, host, port, book, tail ? &t : NULL, seconds, timeout);
     }
     if (port < 0 || (!!book + !!csym + tail) != 1) {
         cli_error("feed: give --feed-port and one of --book, --candles, --tail (see bourse feed --help)");
@@ -213,23 +364,12 @@ int cmd_feed(int argc, char **argv)
                 }
                 break;
             }
-    } else if (join(&c, timeout) < 0) {
+    } else if (join(&c, timeout, NULL, NULL) < 0) {
         rc = 1;
     } else if (book) {
-        uint32_t s = symbol(&c, book);
-        if (s == FB_NIL) {
-            rc = 1;
-        } else {
-            size_t need = fbook_format_levels(&c.fw.book, s, NULL, 0) + 1;
-            char *buf = malloc(need);
-            if (buf) {
-                fbook_format_levels(&c.fw.book, s, buf, need);
-                fputs(buf, stdout);
-                free(buf);
-            }
-        }
+        rc = print_book(&c.fw, book);
     } else {
-        uint32_t s = symbol(&c, csym);
+        uint32_t s = symbol(&c.fw, csym);
         if (s == FB_NIL) {
             rc = 1;
         } else {

@@ -13,19 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void help(FILE *f)
 {
     fputs("usage: bourse serve [--config FILE] [--data DIR] [--order-port P] [--feed-port P]\n"
-          "                    [--http-port P] [--listen ADDR]\n\n"
+          "                    [--http-port P] [--listen ADDR] [--udp-feed ADDR:PORT]\n"
+          "                    [--udp-request-port P]\n\n"
           "Runs the exchange: the matching engine, its journal in DIR (created when\n"
           "missing; default ./data), the SoupBinTCP/OUCH order-entry gateway and the\n"
           "admin socket DIR/admin.sock.  Without --config it runs on built-in\n"
           "defaults (docs/configuration.md); flags override the file.  A port of 0\n"
-          "picks a free one (the log says which).  SIGTERM or SIGINT stops it\n"
-          "cleanly: every accepted command is made durable and acknowledged first.\n",
+          "picks a free one (the log says which).  --udp-feed also sends the market\n"
+          "data as MoldUDP64 datagrams to ADDR:PORT (unicast or multicast) and answers\n"
+          "retransmission requests on --udp-request-port (docs/protocol.md).  SIGTERM\n"
+          "or SIGINT stops it cleanly: every accepted command is made durable and\n"
+          "acknowledged first.\n",
           f);
 }
 
@@ -75,6 +79,9 @@ static feed *new_feed(const srv_config *cfg)
                       .feed_port = cfg->feed_port,
                       .http_port = cfg->http_port,
                       .spin_us = cfg->spin_us,
+                      .udp_feed = cfg->udp_feed[0] ? cfg->udp_feed : NULL,
+                      .udp_request_port = cfg->udp_request_port,
+                      .udp_payload = cfg->udp_payload,
                       .data_dir = cfg->data_dir,
                       .web_root = stat("web/index.html", &st) == 0 ? "web" : NULL};
     return feed_new(&fc);
@@ -89,6 +96,10 @@ static int start_feed(srv *s, const srv_config *cfg, feed *f)
         return -1;
     srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,
             feed_port(f, 'f'), cfg->listen, feed_port(f, 'h'));
+    if (cfg->udp_feed[0])
+        srv_log(
+            "market data: UDP feed (MoldUDP64) to %s, %u-byte datagrams, retransmission requests on %s:%d",
+            cfg->udp_feed, cfg->udp_payload, cfg->listen, feed_port(f, 'u'));
     return 0;
 }
 
@@ -105,12 +116,14 @@ int cmd_serve(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char err[200];
-        const char *key = !strcmp(a, "--data")         ? "data"
-                          : !strcmp(a, "--order-port") ? "order_port"
-                          : !strcmp(a, "--feed-port")  ? "feed_port"
-                          : !strcmp(a, "--http-port")  ? "http_port"
-                          : !strcmp(a, "--listen")     ? "listen"
-                                                       : NULL;
+        const char *key = !strcmp(a, "--data")               ? "data"
+                          : !strcmp(a, "--order-port")       ? "order_port"
+                          : !strcmp(a, "--feed-port")        ? "feed_port"
+                          : !strcmp(a, "--http-port")        ? "http_port"
+                          : !strcmp(a, "--listen")           ? "listen"
+                          : !strcmp(a, "--udp-feed")         ? "udp_feed"
+                          : !strcmp(a, "--udp-request-port") ? "udp_request_port"
+                                                             : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             help(stdout);
             return 0;

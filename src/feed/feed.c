@@ -192,6 +192,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 {
     feed *f = lws_container_of(sul, feed, tick);
     bin_tick(f);
+    udp_tick(f);
     lws_sul_schedule(f->ctx, 0, &f->tick, on_tick, LWS_US_PER_SEC);
 }
 
@@ -255,9 +256,11 @@ static void *feed_main(void *arg)
     uint64_t served = 0;
     int dirty = 0;
     lws_sul_schedule(f->ctx, 0, &f->tick, on_tick, LWS_US_PER_SEC);
+    udp_begin(f);
     while (!atomic_load(&f->stop)) {
         if (drain(f)) {
             dirty = 1;
+            udp_flush(f); /* every turn: a datagram is one system call, not one per subscriber */
             /* Under load, serve the sockets every SERVE_US, not per batch. */
             uint64_t now = mono_us();
             if (now - served >= SERVE_US) {
@@ -284,6 +287,7 @@ static void *feed_main(void *arg)
     pub_apply(&f->p, &(feed_rec){.kind = REC_COMMIT});
     notify(f);
     bin_goodbye(f);
+    udp_goodbye(f);
     for (int i = 0; i < 20; i++)
         lws_service(f->ctx, -1);
     lws_sul_cancel(&f->tick);
@@ -336,6 +340,8 @@ static int make_vhosts(feed *f)
             return -1;
         }
     }
+    if (f->cfg.udp_feed && udp_open(f) < 0)
+        return -1;
     return 0;
 }
 
@@ -447,6 +453,7 @@ void feed_free(feed *f)
     persist_join(f);
     if (f->ctx)
         lws_context_destroy(f->ctx);
+    udp_free(f);
     ws_free(f);
     pub_free(&f->p);
     free(f->q.slots);
@@ -458,6 +465,8 @@ void feed_free(feed *f)
 
 int feed_port(const feed *f, int which)
 {
+    if (which == 'u')
+        return udp_port(f);
     struct lws_vhost *vh = which == 'f' ? f->bin_vh : which == 'h' ? f->ws_vh : NULL;
     return vh ? lws_get_vhost_listen_port(vh) : -1;
 }
@@ -475,4 +484,5 @@ void feed_get_stats(const feed *f, feed_stats *out)
     out->snapshots = atomic_load(&m->snapshots);
     out->cut = atomic_load(&m->cut);
     out->refused = atomic_load(&m->refused);
+    udp_stats(f, out);
 }

@@ -7,7 +7,10 @@
  *                                                        +--> binary feed (--feed-port):
  *                                                        |    ITCH-style over SoupBinTCP
  *                                                        +--> WebSocket (--http-port):
- *                                                             JSON channels per symbol
+ *                                                        |    JSON channels per symbol
+ *                                                        +--> UDP (--udp-feed, udp.c):
+ *                                                             MoldUDP64 datagrams, and
+ *                                                             retransmission on request
  *
  * The engine thread only copies a 64-byte record per published event into
  * the ring; everything else happens on the feed's own thread, which also
@@ -55,6 +58,9 @@ typedef struct feed_config {
     uint32_t sndbuf;          /* subscribers' socket send buffer, bytes; 0 = the kernel's */
     uint32_t spin_us;         /* an idle feed polls its ring this long before sleeping (0) */
     const char *data_dir;     /* where feed snapshots go (beside the journal); NULL = none */
+    const char *udp_feed;     /* MoldUDP64 datagrams to "A.B.C.D:PORT"; NULL = off */
+    int udp_request_port;     /* retransmission requests, on `listen`; 0 = any free port */
+    uint32_t udp_payload;     /* most bytes per datagram; 0 = 1,400 */
     int quiet;                /* no log lines on stderr */
 } feed_config;
 
@@ -68,6 +74,12 @@ typedef struct feed_stats {
     uint64_t snapshots;    /* binary snapshots sent */
     uint64_t cut;          /* subscribers disconnected for falling behind */
     uint64_t refused;      /* malformed or unknown subscriber requests */
+    uint64_t udp_datagrams; /* sent live, heartbeats included */
+    uint64_t udp_messages; /* sent live */
+    uint64_t udp_dropped;  /* datagrams the kernel would not take */
+    uint64_t udp_requests; /* retransmission requests answered */
+    uint64_t udp_resent;   /* datagrams sent in answer */
+    uint64_t udp_ignored;  /* requests malformed, of another session, too old or over budget */
 } feed_stats;
 
 /* Binds the ports.  NULL on failure, with the reason on stderr. */
@@ -110,8 +122,8 @@ void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev);
 void feed_stop(feed *f);
 void feed_free(feed *f);
 
-/* The port actually bound (useful with port 0): which is 'f' (binary feed)
- * or 'h' (HTTP/WebSocket); -1 when off. */
+/* The port actually bound (useful with port 0): which is 'f' (binary feed),
+ * 'h' (HTTP/WebSocket) or 'u' (UDP requests); -1 when off. */
 int feed_port(const feed *f, int which);
 void feed_get_stats(const feed *f, feed_stats *out);
 

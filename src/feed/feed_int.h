@@ -1,6 +1,7 @@
 /*
  * feed_int.h - the feed thread's state, shared by feed.c (ring, history,
- * loop), bin.c (binary subscribers) and ws.c (WebSocket subscribers).
+ * loop), bin.c (binary subscribers), ws.c (WebSocket subscribers) and
+ * udp.c (the MoldUDP64 feed and its request server).
  * Everything here except the ring's producer side (spsc.h) and the atomics
  * is touched by the feed thread only.
  */
@@ -19,6 +20,7 @@ enum { FEED_CHUNK = 64 * 1024 }; /* most bytes handed to one socket write */
 
 struct wsub;
 struct bsub;
+struct udp;
 
 /* Commands replayed into a publisher during recovery (persist.c). */
 typedef struct feed_replay {
@@ -77,6 +79,7 @@ struct feed {
     uint32_t nwsyms;
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */
     uint8_t *scratch;           /* LWS_PRE + FEED_CHUNK + 16 bytes */
+    struct udp *udp;            /* the MoldUDP64 feed (udp.c); NULL when off */
 
     /* persist.c: saving (feed thread, then the saver thread), restoring */
     pthread_t saver;
@@ -104,6 +107,16 @@ extern const struct lws_protocols feed_bin_protocols[];
 void bin_notify(feed *f); /* new messages in the history */
 void bin_tick(feed *f);
 void bin_goodbye(feed *f); /* End of Session to everyone */
+
+/* udp.c */
+int udp_open(feed *f);     /* feed_new, after the lws context: bind, adopt the socket */
+void udp_begin(feed *f);   /* the feed thread starts: live from the next message */
+void udp_flush(feed *f);   /* send every message published so far */
+void udp_tick(feed *f);    /* once a second: heartbeat when idle, budgets, log */
+void udp_goodbye(feed *f); /* the rest, then End of Session */
+int udp_port(const feed *f);
+void udp_stats(const feed *f, feed_stats *out);
+void udp_free(feed *f);    /* after lws_context_destroy */
 
 /* ws.c */
 extern const struct lws_protocols feed_ws_protocols[];

@@ -7,6 +7,8 @@
  */
 #include "server/config.h"
 
+#include "feed/mold.h"
+
 #include <ini.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ void srv_config_defaults(srv_config *c)
     c->gateway_cpu = -1;
     c->priority = -10;
     c->spin_us = 0;
+    c->udp_payload = 1400; /* Ethernet-safe: 1,500 less IP and UDP headers, with room to spare */
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
     /* 8M ids: a day of 8M orders (384 MiB of id map); ids per trading day. */
@@ -60,8 +63,9 @@ void srv_config_free(srv_config *c)
     c->symbols = NULL;
 }
 
-/* K_TIME: a schedule time (open, close); K_TIME_OR_NONE: a time, or "none" (-1). */
-enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_TIME_OR_NONE, K_SYMBOLS };
+/* K_TIME: a schedule time (open, close); K_TIME_OR_NONE: a time, or "none" (-1);
+ * K_ADDR: "A.B.C.D:PORT", or "none" (empty). */
+enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_TIME_OR_NONE, K_SYMBOLS, K_ADDR };
 
 static const struct key {
     const char *section, *name;
@@ -79,6 +83,9 @@ static const struct key {
     {"server", "gateway_cpu", K_INT, offsetof(srv_config, gateway_cpu), 0, -2, 4095},
     {"server", "priority", K_INT, offsetof(srv_config, priority), 0, -20, 19},
     U32("server", "spin_us", spin_us, 0, 1000000),
+    {"server", "udp_feed", K_ADDR, offsetof(srv_config, udp_feed), sizeof(((srv_config *)0)->udp_feed), 0, 0},
+    {"server", "udp_request_port", K_U16, offsetof(srv_config, udp_request_port), 0, 0, 65535},
+    U32("server", "udp_payload", udp_payload, 86, 65507), /* a header and the longest message .. UDP's most */
     {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
     U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),
     U32("limits", "symbols", limits.symbols, 1, 1 << 20),
@@ -161,6 +168,20 @@ int srv_config_set(srv_config *c, const char *section, const char *name, const c
     if (k->kind == K_STR) {
         if (strlen(v) >= k->size || !*v) {
             snprintf(err, errlen, "%s: value empty or too long", name);
+            return -1;
+        }
+        strcpy(p, v);
+        return 0;
+    }
+    if (k->kind == K_ADDR) {
+        struct sockaddr_in a;
+        const char *why;
+        if (!strcmp(v, "none")) {
+            *p = 0;
+            return 0;
+        }
+        if (strlen(v) >= k->size || mold_addr_parse(v, &a, &why) != 0) {
+            snprintf(err, errlen, "%s: '%s' is not an IPv4 ADDR:PORT or none", name, v);
             return -1;
         }
         strcpy(p, v);

@@ -23,6 +23,9 @@ typedef struct srv_config {
     int gateway_cpu; /* the gateway thread's; -1 = none, -2 = the engine's */
     int priority;    /* nice value of all the server's threads; 0 = unchanged */
     uint32_t spin_us; /* how long an idle engine or gateway polls before sleeping */
+    char udp_feed[32];         /* MoldUDP64 feed to "A.B.C.D:PORT"; "" = off */
+    uint16_t udp_request_port; /* its retransmission requests; 0 = any free port */
+    uint32_t udp_payload;      /* most bytes per datagram */
     /* [journal] */
     char durability[16];
     uint32_t snapshot_every; /* commands between snapshots; 0 = never */

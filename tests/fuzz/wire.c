@@ -3,18 +3,21 @@
  * from a client: SoupBinTCP framing and Login Requests, OUCH inbound
  * messages (the gateway), OUCH reports and ITCH messages (what `bourse
  * client` and `bourse feed` read from a server), the replay text format
- * (admin socket, `bourse replay`) and the WebSocket subscriber's JSON.
+ * (admin socket, `bourse replay`), the WebSocket subscriber's JSON and
+ * MoldUDP64 downstream and request packets (the UDP feed and its client).
  * Built and run by `make fuzz` (long) and tests/sh/fuzz.sh (seconds).
  *
  * The first input byte picks the decoder; the rest is its input.  Nothing
  * may crash or read out of bounds, and what decodes must survive a round
  * trip: an inbound OUCH message that parses is written back by
  * ouch_write_cmd and must parse to the same command, and likewise for
- * reports (ouch_read/ouch_write) and ITCH messages (itch_decode/encode).
+ * reports (ouch_read/ouch_write), ITCH messages (itch_decode/encode) and
+ * MoldUDP64 packets (mold_parse, then mold_writer, must give the same bytes).
  */
 #include "bourse/text.h"
 #include "feed/itch.h"
 #include "feed/json.h"
+#include "feed/mold.h"
 #include "net/ouch.h"
 #include "net/soup.h"
 
@@ -111,13 +114,52 @@ static void fuzz_reports(const uint8_t *p, size_t n)
     }
 }
 
+/* A datagram as the UDP client and the request server read it: what parses
+ * is written again message by message and must come out byte for byte. */
+static void fuzz_mold(const uint8_t *p, size_t n)
+{
+    mold_packet pk;
+    const char *why;
+    if (mold_parse(p, n, &pk, &why) == 0) {
+        static uint8_t buf[MOLD_MAX_DATAGRAM];
+        size_t len;
+        if (pk.count == MOLD_HEARTBEAT || pk.count == MOLD_END) {
+            len = mold_empty(buf, pk.session, pk.seq, pk.count);
+        } else {
+            mold_writer w;
+            mold_start(&w, buf, sizeof buf, pk.session, pk.seq);
+            size_t off = 0, ml;
+            const uint8_t *m;
+            while (mold_next(&pk, &off, &m, &ml))
+                if (mold_add(&w, m, ml) < 0) {
+                    fprintf(stderr, "a parsed MoldUDP64 packet does not fit once written back\n");
+                    abort();
+                }
+            len = mold_finish(&w);
+        }
+        mold_packet again;
+        if (mold_parse(buf, len, &again, &why) != 0 || again.seq != pk.seq || again.count != pk.count ||
+            strcmp(again.session, pk.session) || again.body_len != pk.body_len)
+            abort();
+        same_or_die(again.body, pk.body, pk.body_len, "MoldUDP64 messages");
+    }
+    mold_request r;
+    if (mold_request_parse(p, n, &r, &why) == 0) {
+        uint8_t buf[MOLD_REQUEST_LEN];
+        mold_request again;
+        if (mold_request_parse(buf, mold_request_write(buf, r.session, r.seq, r.count), &again, &why) != 0 ||
+            again.seq != r.seq || again.count != r.count || strcmp(again.session, r.session))
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: fuzz_stream(p, n); break;
     case 1: fuzz_reports(p, n); break;
     case 2: {
@@ -134,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_get(pairs, k, "channel");
         break;
     }
+    case 4: fuzz_mold(p, n); break;
     }
     return 0;
 }
