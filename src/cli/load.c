@@ -41,6 +41,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -736,6 +737,10 @@ int cmd_load(int argc, char **argv)
     int rc = parse(&l, argc, argv);
     if (rc)
         return rc;
+    /* A server that dies (the crash test kills it) must show up as
+     * disconnects and a report, not end this process silently at its
+     * next write. */
+    signal(SIGPIPE, SIG_IGN);
     uint32_t per_thread = hold_room(l.sessions, l.main_cap, &l.nmain);
     l.rng = (uint64_t)mono_ns() | 1;
     prctl(PR_SET_TIMERSLACK, 1000UL); /* sleep to the microsecond, not 50 */
