@@ -15,8 +15,14 @@
 
 static void emit_canceled(bourse_engine *e, const order *o, uint32_t sym, int64_t qty, int reason)
 {
-    bourse_event ev = {.type = BOURSE_EV_CANCELED, .reason = (uint8_t)reason, .side = o->side,
-                       .user = o->user, .symbol = sym, .qty = qty, .price = o->price, .oid = o->oid};
+    bourse_event ev = {.type = BOURSE_EV_CANCELED,
+                       .reason = (uint8_t)reason,
+                       .side = o->side,
+                       .user = o->user,
+                       .symbol = sym,
+                       .qty = qty,
+                       .price = o->price,
+                       .oid = o->oid};
     emit(e, &ev);
 }
 
@@ -192,11 +198,21 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     if (pos == NIL && (pos = position_get(e, c->user, c->symbol, true)) == NIL)
         return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
 
-    bourse_event ev = {.type = BOURSE_EV_ACCEPTED, .side = c->side, .user = c->user,
-                       .symbol = c->symbol, .qty = c->qty, .price = c->price, .oid = c->oid};
+    bourse_event ev = {.type = BOURSE_EV_ACCEPTED,
+                       .side = c->side,
+                       .user = c->user,
+                       .symbol = c->symbol,
+                       .qty = c->qty,
+                       .price = c->price,
+                       .oid = c->oid};
     emit(e, &ev);
-    taker t = {.user = c->user, .pos = pos, .sym = c->symbol, .side = c->side,
-               .price = c->price, .qty = c->qty, .oid = &c->oid};
+    taker t = {.user = c->user,
+               .pos = pos,
+               .sym = c->symbol,
+               .side = c->side,
+               .price = c->price,
+               .qty = c->qty,
+               .oid = &c->oid};
     uint32_t slot = ID_DONE;
     if (c->tif == BOURSE_FOK && !fok_fillable(e, c->user, c->symbol, c->side, c->price, c->qty)) {
         ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_FOK;
@@ -254,8 +270,14 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
         return reject(e, c, &c->new_oid, BOURSE_R_CAPACITY);
 
-    bourse_event ev = {.type = BOURSE_EV_REPLACED, .side = (uint8_t)side, .user = c->user, .symbol = sym,
-                       .qty = c->qty, .price = c->price, .oid = c->oid, .oid2 = c->new_oid};
+    bourse_event ev = {.type = BOURSE_EV_REPLACED,
+                       .side = (uint8_t)side,
+                       .user = c->user,
+                       .symbol = sym,
+                       .qty = c->qty,
+                       .price = c->price,
+                       .oid = c->oid,
+                       .oid2 = c->new_oid};
     emit(e, &ev);
     keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
     /* Release the old hold and take the new one in a single update: the two
@@ -273,8 +295,13 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (r->tif == BOURSE_DAY)
         day_list_del(e, o);
     book_unlink(e, o);
-    taker t = {.user = c->user, .pos = r->pos, .sym = sym, .side = side,
-               .price = c->price, .qty = c->qty, .oid = &c->new_oid};
+    taker t = {.user = c->user,
+               .pos = r->pos,
+               .sym = sym,
+               .side = side,
+               .price = c->price,
+               .qty = c->qty,
+               .oid = &c->new_oid};
     int tif = r->tif;
     r->live = 0; /* not resting while it takes liquidity */
     take_liquidity(e, &t);
@@ -298,8 +325,12 @@ void match_book(bourse_engine *e, const bourse_cmd *c)
         const book_side *s = &e->symbols[c->symbol].side[side];
         for (uint32_t i = s->n; i-- > 0;) {
             const level *l = &e->levels[s->levels[i]];
-            bourse_event ev = {.type = BOURSE_EV_LEVEL, .side = (uint8_t)side, .symbol = c->symbol,
-                               .price = l->price, .qty = l->qty, .count = l->count};
+            bourse_event ev = {.type = BOURSE_EV_LEVEL,
+                               .side = (uint8_t)side,
+                               .symbol = c->symbol,
+                               .price = l->price,
+                               .qty = l->qty,
+                               .count = l->count};
             emit(e, &ev);
         }
     }

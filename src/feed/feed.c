@@ -312,9 +312,11 @@ static int make_vhosts(feed *f)
         vi.protocols = feed_ws_protocols;
         vi.user = f;
         if (f->cfg.web_root) {
-            f->web_mount = (struct lws_http_mount){.mountpoint = "/", .mountpoint_len = 1,
-                                                .origin = f->cfg.web_root, .def = "index.html",
-                                                .origin_protocol = LWSMPRO_FILE};
+            f->web_mount = (struct lws_http_mount){.mountpoint = "/",
+                                                   .mountpoint_len = 1,
+                                                   .origin = f->cfg.web_root,
+                                                   .def = "index.html",
+                                                   .origin_protocol = LWSMPRO_FILE};
             vi.mounts = &f->web_mount;
         }
         if (!(f->ws_vh = lws_create_vhost(f->ctx, &vi))) {

@@ -60,9 +60,9 @@ typedef struct feed_stats {
     uint64_t messages;     /* sequenced messages published (the last seq) */
     uint64_t errors;       /* events that did not fit the model */
     uint64_t bin_subscribers, ws_subscribers;
-    uint64_t snapshots;    /* binary snapshots sent */
-    uint64_t cut;          /* subscribers disconnected for falling behind */
-    uint64_t refused;      /* malformed or unknown subscriber requests */
+    uint64_t snapshots; /* binary snapshots sent */
+    uint64_t cut;       /* subscribers disconnected for falling behind */
+    uint64_t refused;   /* malformed or unknown subscriber requests */
 } feed_stats;
 
 /* Binds the ports.  NULL on failure, with the reason on stderr. */

@@ -27,7 +27,8 @@ int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev)
 {
     switch (ev->type) {
     case BOURSE_EV_OK:
-        return cmd->type == BOURSE_CMD_SYMBOL || cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE;
+        return cmd->type == BOURSE_CMD_SYMBOL || cmd->type == BOURSE_CMD_OPEN ||
+               cmd->type == BOURSE_CMD_CLOSE;
     case BOURSE_EV_ACCEPTED:
     case BOURSE_EV_CANCELED:
     case BOURSE_EV_TRADE:
@@ -50,7 +51,9 @@ void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev)
     r->oid2 = ev->oid2;
     switch (ev->type) {
     case BOURSE_EV_OK:
-        r->kind = cmd->type == BOURSE_CMD_SYMBOL ? REC_SYMBOL : cmd->type == BOURSE_CMD_OPEN ? REC_OPEN : REC_CLOSE;
+        r->kind = cmd->type == BOURSE_CMD_SYMBOL ? REC_SYMBOL
+                  : cmd->type == BOURSE_CMD_OPEN ? REC_OPEN
+                                                 : REC_CLOSE;
         memcpy(r->oid.s, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
         memset(r->oid.s + BOURSE_SYMBOL_LEN, 0, BOURSE_NAME_LEN - BOURSE_SYMBOL_LEN);
         break;
@@ -171,8 +174,11 @@ static void end_command(pub *p)
         uint32_t o = book_rest(p, &q);
         if (o == FB_NIL)
             return;
-        itch_msg m = {.type = ITCH_ADD, .ref = p->book.orders[o].ref, .side = q.side == BOURSE_BUY ? 'B' : 'S',
-                      .qty = (uint32_t)q.rest, .price = q.price};
+        itch_msg m = {.type = ITCH_ADD,
+                      .ref = p->book.orders[o].ref,
+                      .side = q.side == BOURSE_BUY ? 'B' : 'S',
+                      .qty = (uint32_t)q.rest,
+                      .price = q.price};
         memcpy(m.stock, p->book.syms[q.symbol].name, 9);
         emit(p, &m, q.symbol);
     } else if (q.kind == REC_REPLACED) {
@@ -185,8 +191,11 @@ static void end_command(pub *p)
         uint32_t o = book_rest(p, &q);
         if (o == FB_NIL)
             return;
-        itch_msg m = {.type = ITCH_REPLACE, .ref = old_ref, .ref2 = p->book.orders[o].ref,
-                      .qty = (uint32_t)q.rest, .price = q.price};
+        itch_msg m = {.type = ITCH_REPLACE,
+                      .ref = old_ref,
+                      .ref2 = p->book.orders[o].ref,
+                      .qty = (uint32_t)q.rest,
+                      .price = q.price};
         emit(p, &m, q.symbol);
     }
 }
@@ -222,8 +231,12 @@ static void on_trade(pub *p, const feed_rec *r)
         return;
     fb_order *ord = &p->book.orders[o];
     uint32_t sym = ord->sym;
-    itch_msg m = {.type = ITCH_EXECUTED, .ref = ord->ref, .qty = r->qty, .match = p->next_match++,
-                  .price = r->price, .side = r->side == BOURSE_BUY ? 'B' : 'S'};
+    itch_msg m = {.type = ITCH_EXECUTED,
+                  .ref = ord->ref,
+                  .qty = r->qty,
+                  .match = p->next_match++,
+                  .price = r->price,
+                  .side = r->side == BOURSE_BUY ? 'B' : 'S'};
     memcpy(m.stock, p->book.syms[sym].name, 9);
     if (p->pend.kind)
         p->pend.rest -= r->qty;
@@ -271,8 +284,14 @@ static void on_replaced(pub *p, const feed_rec *r)
         }
         return;
     }
-    p->pend = (pub_pending){.kind = REC_REPLACED, .user = r->user, .symbol = ord->sym, .oid = r->oid2,
-                            .side = ord->side, .price = r->price, .rest = r->qty, .old = o};
+    p->pend = (pub_pending){.kind = REC_REPLACED,
+                            .user = r->user,
+                            .symbol = ord->sym,
+                            .oid = r->oid2,
+                            .side = ord->side,
+                            .price = r->price,
+                            .rest = r->qty,
+                            .old = o};
 }
 
 void pub_apply(pub *p, const feed_rec *r)
@@ -287,8 +306,13 @@ void pub_apply(pub *p, const feed_rec *r)
             p->errors++;
             break;
         }
-        p->pend = (pub_pending){.kind = REC_ACCEPTED, .user = r->user, .symbol = r->symbol, .oid = r->oid,
-                                .side = r->side, .price = r->price, .rest = r->qty};
+        p->pend = (pub_pending){.kind = REC_ACCEPTED,
+                                .user = r->user,
+                                .symbol = r->symbol,
+                                .oid = r->oid,
+                                .side = r->side,
+                                .price = r->price,
+                                .rest = r->qty};
         break;
     case REC_TRADE: on_trade(p, r); break;
     case REC_CANCELED: on_canceled(p, r); break;
@@ -327,15 +351,23 @@ void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
                 }
         }
         if (sy->trades || sy->last_price) {
-            itch_msg st = {.type = ITCH_STATS, .locate = m.locate, .ts = p->ts, .price = sy->last_price,
-                           .qty = (uint32_t)sy->last_qty, .side = sy->last_side == BOURSE_BUY ? 'B' : 'S',
-                           .volume = sy->volume, .trades = sy->trades};
+            itch_msg st = {.type = ITCH_STATS,
+                           .locate = m.locate,
+                           .ts = p->ts,
+                           .price = sy->last_price,
+                           .qty = (uint32_t)sy->last_qty,
+                           .side = sy->last_side == BOURSE_BUY ? 'B' : 'S',
+                           .volume = sy->volume,
+                           .trades = sy->trades};
             fn(ctx, &st);
         }
         for (int iv = 0; iv < CANDLE_INTERVALS; iv++) {
             const candle_ring *cr = &sy->candles[iv];
             for (uint32_t i = cr->n; i-- > 0;) {
-                itch_msg k = {.type = ITCH_CANDLE, .locate = m.locate, .ts = p->ts, .interval = (uint8_t)iv,
+                itch_msg k = {.type = ITCH_CANDLE,
+                              .locate = m.locate,
+                              .ts = p->ts,
+                              .interval = (uint8_t)iv,
                               .c = *candle_ring_get(cr, i)};
                 fn(ctx, &k);
             }

@@ -64,18 +64,18 @@ typedef struct pub_pending {
     bourse_name oid;
     int side;
     int64_t price;
-    int64_t rest;     /* still unfilled */
-    uint32_t old;     /* replace: the order being moved */
+    int64_t rest; /* still unfilled */
+    uint32_t old; /* replace: the order being moved */
 } pub_pending;
 
 typedef struct pub {
     fbook book;
-    fb_map by_oid;  /* (user, oid) -> order index */
-    fb_key *okeys;  /* order index -> (user, oid) */
+    fb_map by_oid; /* (user, oid) -> order index */
+    fb_key *okeys; /* order index -> (user, oid) */
     uint32_t okeys_cap;
     uint64_t next_ref, next_match;
     pub_pending pend;
-    int64_t ts;     /* timestamp of the latest record */
+    int64_t ts; /* timestamp of the latest record */
     int open;
     uint64_t errors; /* events that did not fit the model (a bug upstream) */
     pub_emit_fn emit;

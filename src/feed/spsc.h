@@ -22,16 +22,16 @@
 
 typedef struct spsc {
     /* producer's line */
-    alignas(64) uint64_t head;   /* next slot to write (private) */
-    uint64_t limit;              /* head may reach this without looking (cached tail + size) */
+    alignas(64) uint64_t head; /* next slot to write (private) */
+    uint64_t limit;            /* head may reach this without looking (cached tail + size) */
     /* consumer's line */
-    alignas(64) uint64_t tail;   /* next slot to read (private) */
-    uint64_t seen;               /* the producer's published head, as last read */
+    alignas(64) uint64_t tail; /* next slot to read (private) */
+    uint64_t seen;             /* the producer's published head, as last read */
     /* shared */
     alignas(64) _Atomic uint64_t pub_head;
     alignas(64) _Atomic uint64_t pub_tail;
     alignas(64) uint64_t mask;
-    void *slots;                 /* (mask + 1) slots of `size` bytes */
+    void *slots; /* (mask + 1) slots of `size` bytes */
 } spsc;
 
 /* How far ahead the producer asks for its slots' cache lines. */
