@@ -137,6 +137,16 @@ enum bourse_reason {
  * rest are zero.  ACCEPTED, CANCELED and REPLACED also carry the order's
  * symbol, side and price (and for CANCELED/REPLACED its open quantity) so that
  * market-data publishers need no book of their own to follow the core.
+ *
+ * `order` is a small handle (1, 2, ...) of the order an ACCEPTED, CANCELED or
+ * REPLACED event is about, and of the resting order of a TRADE, so that a
+ * listener can follow orders without keeping (user, order id) pairs.  It is
+ * 0 for an ioc or fok order (they never rest).  A handle names one order
+ * from its ACCEPTED until it is no longer open (fully traded, canceled,
+ * replaced and then fully traded); a replace keeps it; after that it may be
+ * given to a later order, so a listener must see every event in order.
+ * Handles are deterministic, but an engine loaded from a snapshot numbers its
+ * open orders afresh, and they are not part of the replay text.
  */
 typedef struct bourse_event {
     uint8_t type;   /* enum bourse_event_type */
@@ -145,6 +155,7 @@ typedef struct bourse_event {
     uint32_t user;
     uint32_t user2;
     uint32_t symbol;
+    uint32_t order; /* the order's handle, see above; 0 = none */
     int64_t qty;
     int64_t price;
     int64_t count;

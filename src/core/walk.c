@@ -21,6 +21,7 @@ void bourse_engine_each_order(const bourse_engine *e, bourse_event_fn fn, void *
                                        .side = ord->side,
                                        .user = ord->user,
                                        .symbol = sym,
+                                       .order = o + 1,
                                        .qty = ord->qty,
                                        .price = ord->price,
                                        .oid = ord->oid};
