@@ -393,7 +393,7 @@ void feed_seed(feed *f, const bourse_engine *e)
     bourse_engine_stats(e, &st);
     for (uint32_t i = 0; i < st.symbols; i++) {
         feed_rec r = {.kind = REC_SYMBOL};
-        memcpy(r.oid.s, bourse_symbol_name_of(e, i)->s, BOURSE_SYMBOL_LEN);
+        memcpy(r.name, bourse_symbol_name_of(e, i)->s, BOURSE_SYMBOL_LEN);
         pub_apply(&f->p, &r);
     }
     if (!st.is_open)

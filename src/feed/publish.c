@@ -14,9 +14,9 @@
  *                       all traded
  *   end of the command  ADD of the pending order's rest, if any
  *   SYMBOL/OPEN/CLOSE   DIRECTORY / SYSTEM Q / SYSTEM M
- * The resting side of a trade is found without knowing the taker: self-trades
- * never happen, so the resting order is the one whose user is not the
- * command's.
+ * Orders are found by the engine's handle (bourse_event.order), which names
+ * an order while it is open and is then reused: the publisher sees every
+ * event in order, so it forgets a handle exactly when the engine frees it.
  */
 #include "feed/publish.h"
 
@@ -41,34 +41,27 @@ int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev)
 void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev)
 {
     r->end = 0;
+    r->pad_ = 0;
     r->ts = cmd->ts_ns;
     r->symbol = ev->symbol;
     r->side = ev->side;
     r->qty = (uint32_t)ev->qty;
+    r->order = ev->order;
     r->price = ev->price;
-    r->user = ev->user;
-    r->oid = ev->oid;
-    r->oid2 = ev->oid2;
     switch (ev->type) {
     case BOURSE_EV_OK:
         r->kind = cmd->type == BOURSE_CMD_SYMBOL ? REC_SYMBOL
                   : cmd->type == BOURSE_CMD_OPEN ? REC_OPEN
                                                  : REC_CLOSE;
-        memcpy(r->oid.s, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
-        memset(r->oid.s + BOURSE_SYMBOL_LEN, 0, BOURSE_NAME_LEN - BOURSE_SYMBOL_LEN);
+        memcpy(r->name, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
         break;
     case BOURSE_EV_ACCEPTED: r->kind = REC_ACCEPTED; break;
     case BOURSE_EV_CANCELED: r->kind = REC_CANCELED; break;
     case BOURSE_EV_REPLACED: r->kind = REC_REPLACED; break;
     case BOURSE_EV_TRADE:
+        /* The aggressor is the command's user (self-trades never happen). */
         r->kind = REC_TRADE;
-        if (ev->user == cmd->user) { /* the taker buys: the seller rests */
-            r->user = ev->user2;
-            r->oid = ev->oid2;
-            r->side = BOURSE_BUY;
-        } else {
-            r->side = BOURSE_SELL;
-        }
+        r->side = ev->user == cmd->user ? BOURSE_BUY : BOURSE_SELL;
         break;
     }
 }
@@ -92,28 +85,15 @@ int pub_init(pub *p, uint32_t candle_depth, pub_emit_fn emit, void *ctx)
     p->ctx = ctx;
     if (fbook_init(&p->book, candle_depth) < 0)
         return -1;
-    p->book.refs_unindexed = true; /* orders are found by (user, oid): by_oid */
-    if (fb_map_init(&p->by_oid, 1024) < 0) {
-        fbook_free(&p->book);
-        return -1;
-    }
+    p->book.refs_unindexed = true; /* orders are found by handle: by_handle */
     return 0;
 }
 
 void pub_free(pub *p)
 {
     fbook_free(&p->book);
-    fb_map_free(&p->by_oid);
-    free(p->okeys);
+    free(p->by_handle);
     memset(p, 0, sizeof *p);
-}
-
-static fb_key oid_key(uint32_t user, const bourse_name *oid)
-{
-    fb_key k;
-    k.w[0] = user;
-    memcpy(&k.w[1], oid->s, 16);
-    return k;
 }
 
 static void emit(pub *p, itch_msg *m, uint32_t sym)
@@ -126,39 +106,43 @@ static void emit(pub *p, itch_msg *m, uint32_t sym)
 /* The resting order named by a record, or FB_NIL. */
 static uint32_t find_order(pub *p, const feed_rec *r)
 {
-    fb_key k = oid_key(r->user, &r->oid);
-    uint32_t o = fb_map_get(&p->by_oid, &k);
+    uint32_t o = r->order < p->handles_cap ? p->by_handle[r->order] : FB_NIL;
     if (o == FB_NIL)
         p->errors++;
     return o;
 }
 
-/* Remember who owns order o (not published: the feed names refs only). */
-static int own(pub *p, uint32_t o, const fb_key *k)
+/* Order o is the engine's order `handle` from now on. */
+static int own(pub *p, uint32_t handle, uint32_t o)
 {
-    if (o >= p->okeys_cap) {
-        uint32_t cap = p->book.order_cap;
-        fb_key *n = realloc(p->okeys, cap * sizeof *n);
+    if (!handle)
+        return -1; /* an ioc or fok order cannot rest */
+    if (handle >= p->handles_cap) {
+        uint32_t cap = p->handles_cap ? p->handles_cap : 1024;
+        while (cap <= handle)
+            cap *= 2;
+        uint32_t *n = realloc(p->by_handle, cap * sizeof *n);
         if (!n)
             return -1;
-        p->okeys = n;
-        p->okeys_cap = cap;
+        memset(n + p->handles_cap, 0xff, (cap - p->handles_cap) * sizeof *n); /* FB_NIL */
+        p->by_handle = n;
+        p->handles_cap = cap;
     }
-    p->okeys[o] = *k;
-    return fb_map_put(&p->by_oid, k, o);
+    p->by_handle[handle] = o;
+    return 0;
 }
 
-static void forget(pub *p, uint32_t o)
+/* The engine's order is no longer open: its handle will name another. */
+static void forget(pub *p, uint32_t handle)
 {
-    fb_map_del(&p->by_oid, &p->okeys[o]);
+    p->by_handle[handle] = FB_NIL;
 }
 
 /* Book the rest of the pending order under a fresh reference. */
 static uint32_t book_rest(pub *p, const pub_pending *q)
 {
     uint32_t o = fbook_add(&p->book, p->next_ref, q->symbol, q->side, (uint32_t)q->rest, q->price);
-    fb_key k = oid_key(q->user, &q->oid);
-    if (o == FB_NIL || own(p, o, &k) < 0) {
+    if (o == FB_NIL || own(p, q->order, o) < 0) {
         p->errors++;
         return FB_NIL;
     }
@@ -185,6 +169,7 @@ static void end_command(pub *p)
         uint64_t old_ref = p->book.orders[q.old].ref;
         fbook_delete(&p->book, q.old);
         if (q.rest <= 0) {
+            forget(p, q.order);
             itch_msg m = {.type = ITCH_DELETE, .ref = old_ref};
             return emit(p, &m, q.symbol);
         }
@@ -202,8 +187,8 @@ static void end_command(pub *p)
 
 static void on_symbol(pub *p, const feed_rec *r)
 {
-    size_t len = strnlen(r->oid.s, BOURSE_SYMBOL_LEN);
-    uint32_t sym = fbook_symbol_add(&p->book, r->oid.s, len);
+    size_t len = strnlen(r->name, BOURSE_SYMBOL_LEN);
+    uint32_t sym = fbook_symbol_add(&p->book, r->name, len);
     if (sym == FB_NIL) {
         p->errors++;
         return;
@@ -242,14 +227,14 @@ static void on_trade(pub *p, const feed_rec *r)
         p->pend.rest -= r->qty;
     fbook_trade(&p->book, sym, p->ts, r->price, r->qty, r->side);
     if (r->qty >= ord->qty)
-        forget(p, o);
+        forget(p, r->order);
     fbook_reduce(&p->book, o, r->qty);
     emit(p, &m, sym);
 }
 
 static void on_canceled(pub *p, const feed_rec *r)
 {
-    if (p->pend.kind == REC_ACCEPTED && r->user == p->pend.user && !memcmp(&r->oid, &p->pend.oid, 16)) {
+    if (p->pend.kind == REC_ACCEPTED && r->order == p->pend.order) {
         p->pend.rest -= r->qty; /* IOC or FOK: never booked */
         return;
     }
@@ -260,7 +245,7 @@ static void on_canceled(pub *p, const feed_rec *r)
     uint32_t sym = ord->sym;
     itch_msg m = {.type = r->qty >= ord->qty ? ITCH_DELETE : ITCH_CANCEL, .ref = ord->ref, .qty = r->qty};
     if (r->qty >= ord->qty)
-        forget(p, o);
+        forget(p, r->order);
     fbook_reduce(&p->book, o, r->qty);
     emit(p, &m, sym);
 }
@@ -271,11 +256,8 @@ static void on_replaced(pub *p, const feed_rec *r)
     if (o == FB_NIL)
         return;
     fb_order *ord = &p->book.orders[o];
-    fb_key k = oid_key(r->user, &r->oid2);
-    forget(p, o);
     if (r->price == ord->price && r->qty <= ord->qty) {
-        /* Keeps its place: the public sees at most a partial cancel. */
-        own(p, o, &k);
+        /* Keeps its place (and handle): the public sees at most a partial cancel. */
         if (r->qty < ord->qty) {
             itch_msg m = {.type = ITCH_CANCEL, .ref = ord->ref, .qty = ord->qty - r->qty};
             uint32_t sym = ord->sym;
@@ -285,9 +267,8 @@ static void on_replaced(pub *p, const feed_rec *r)
         return;
     }
     p->pend = (pub_pending){.kind = REC_REPLACED,
-                            .user = r->user,
                             .symbol = ord->sym,
-                            .oid = r->oid2,
+                            .order = r->order,
                             .side = ord->side,
                             .price = r->price,
                             .rest = r->qty,
@@ -307,9 +288,8 @@ void pub_apply(pub *p, const feed_rec *r)
             break;
         }
         p->pend = (pub_pending){.kind = REC_ACCEPTED,
-                                .user = r->user,
                                 .symbol = r->symbol,
-                                .oid = r->oid,
+                                .order = r->order,
                                 .side = r->side,
                                 .price = r->price,
                                 .rest = r->qty};

@@ -23,29 +23,35 @@
 #include "feed/model.h"
 
 enum feed_rec_kind {
-    REC_SYMBOL = 1, /* oid holds the symbol's name */
+    REC_SYMBOL = 1, /* name */
     REC_OPEN,
     REC_CLOSE,
-    REC_ACCEPTED, /* user, oid, symbol, side, qty, price: the incoming order */
-    REC_TRADE,    /* user, oid: the resting order; side: the aggressor; qty, price */
-    REC_CANCELED, /* user, oid, qty */
-    REC_REPLACED, /* user, oid (old), oid2 (new), symbol, side, qty, price */
+    REC_ACCEPTED, /* order, symbol, side, qty, price: the incoming order */
+    REC_TRADE,    /* order: the resting one; side: the aggressor; qty, price */
+    REC_CANCELED, /* order, qty */
+    REC_REPLACED, /* order, qty, price (new) */
     REC_COMMIT,   /* nothing but the end of a command */
 };
 
-/* 64 bytes: one cache line per record in the ring. */
+/* 32 bytes, two to a cache line of the ring: orders are named by the
+ * engine's handles (bourse_event.order), not by (user, 16-byte order id),
+ * which made a replace's record 64 bytes and was most of the engine
+ * thread's cost of publishing. */
 typedef struct feed_rec {
     uint8_t kind;
     uint8_t side;
     uint8_t end; /* the last record of its command */
     uint8_t pad_;
     uint32_t symbol;
-    uint32_t user;
     uint32_t qty;
-    int64_t price;
+    uint32_t order; /* the engine's handle of the order; 0 = none (ioc, fok) */
+    union {
+        int64_t price;
+        char name[BOURSE_SYMBOL_LEN]; /* REC_SYMBOL */
+    };
     int64_t ts; /* the command's, from the sequencer */
-    bourse_name oid, oid2;
 } feed_rec;
+_Static_assert(sizeof(feed_rec) == 32, "two records per cache line");
 
 /* Does an event make a record?  And the record (every field written). */
 int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev);
@@ -60,8 +66,8 @@ typedef void (*pub_emit_fn)(void *ctx, const itch_msg *m);
 
 typedef struct pub_pending {
     int kind; /* 0 none, REC_ACCEPTED or REC_REPLACED */
-    uint32_t user, symbol;
-    bourse_name oid;
+    uint32_t symbol;
+    uint32_t order; /* the engine's handle */
     int side;
     int64_t price;
     int64_t rest; /* still unfilled */
@@ -70,9 +76,8 @@ typedef struct pub_pending {
 
 typedef struct pub {
     fbook book;
-    fb_map by_oid; /* (user, oid) -> order index */
-    fb_key *okeys; /* order index -> (user, oid) */
-    uint32_t okeys_cap;
+    uint32_t *by_handle; /* the engine's order handle -> order index, or FB_NIL */
+    uint32_t handles_cap;
     uint64_t next_ref, next_match;
     pub_pending pend;
     int64_t ts; /* timestamp of the latest record */
