@@ -59,21 +59,27 @@ void feed_log(const feed *f, const char *fmt, ...)
 
 /* ---- engine thread ------------------------------------------------------ */
 
+static __attribute__((noinline, cold)) void wake_up(feed *f)
+{
+    if (atomic_exchange_explicit(&f->sleeping, 0, memory_order_relaxed))
+        lws_cancel_service(f->ctx);
+}
+
 /* After publishing: wake the feed if it blocked (see the top of the file). */
-static void wake(feed *f)
+static inline void wake(feed *f)
 {
     if (f->fence)
         atomic_thread_fence(memory_order_seq_cst);
     else
         atomic_signal_fence(memory_order_seq_cst); /* the feed's membarrier does the rest */
-    if (atomic_load_explicit(&f->sleeping, memory_order_relaxed) &&
-        atomic_exchange_explicit(&f->sleeping, 0, memory_order_relaxed))
-        lws_cancel_service(f->ctx);
+    if (atomic_load_explicit(&f->sleeping, memory_order_relaxed))
+        wake_up(f);
 }
 
-/* A slot for the next record; when the ring is full, publish what there is
- * and wait for the feed (see feed.h: nothing is ever dropped). */
-static feed_rec *slot(feed *f)
+/* The ring is full: publish what there is and wait for the feed (see
+ * feed.h: nothing is ever dropped).  Out of line, so that the per-event
+ * path saves no registers for its calls. */
+static __attribute__((noinline, cold)) feed_rec *slot_wait(feed *f)
 {
     feed_rec *r;
     while (!(r = spsc_slot(&f->q, sizeof *r))) {
@@ -93,10 +99,14 @@ static feed_rec *slot(feed *f)
 void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
 {
     if (ev) {
-        if (!feed_rec_wanted(cmd, ev))
+        int kind = feed_rec_kind(cmd, ev);
+        if (!kind)
             return;
-        f->last = slot(f);
-        feed_rec_fill(f->last, cmd, ev);
+        feed_rec *r = spsc_slot(&f->q, sizeof *r);
+        if (!r)
+            r = slot_wait(f);
+        feed_rec_fill(r, kind, cmd, ev);
+        f->last = r;
         spsc_push(&f->q);
         f->pending++;
         return;

@@ -23,55 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev)
-{
-    switch (ev->type) {
-    case BOURSE_EV_OK:
-        return cmd->type == BOURSE_CMD_SYMBOL || cmd->type == BOURSE_CMD_OPEN ||
-               cmd->type == BOURSE_CMD_CLOSE;
-    case BOURSE_EV_ACCEPTED:
-    case BOURSE_EV_CANCELED:
-    case BOURSE_EV_TRADE:
-    case BOURSE_EV_REPLACED: return 1;
-    default: return 0;
-    }
-}
-
-/* Every field is written (the slot may hold an older record). */
-void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    r->end = 0;
-    r->pad_ = 0;
-    r->ts = cmd->ts_ns;
-    r->symbol = ev->symbol;
-    r->side = ev->side;
-    r->qty = (uint32_t)ev->qty;
-    r->order = ev->order;
-    r->price = ev->price;
-    switch (ev->type) {
-    case BOURSE_EV_OK:
-        r->kind = cmd->type == BOURSE_CMD_SYMBOL ? REC_SYMBOL
-                  : cmd->type == BOURSE_CMD_OPEN ? REC_OPEN
-                                                 : REC_CLOSE;
-        memcpy(r->name, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
-        break;
-    case BOURSE_EV_ACCEPTED: r->kind = REC_ACCEPTED; break;
-    case BOURSE_EV_CANCELED: r->kind = REC_CANCELED; break;
-    case BOURSE_EV_REPLACED: r->kind = REC_REPLACED; break;
-    case BOURSE_EV_TRADE:
-        /* The aggressor is the command's user (self-trades never happen). */
-        r->kind = REC_TRADE;
-        r->side = ev->user == cmd->user ? BOURSE_BUY : BOURSE_SELL;
-        break;
-    }
-}
-
 int feed_rec_make(feed_rec *out, const bourse_cmd *cmd, const bourse_event *ev)
 {
-    if (!feed_rec_wanted(cmd, ev))
+    int kind = feed_rec_kind(cmd, ev);
+    if (!kind)
         return 0;
-    memset(out, 0, sizeof *out);
-    feed_rec_fill(out, cmd, ev);
+    feed_rec_fill(out, kind, cmd, ev);
     return 1;
 }
 

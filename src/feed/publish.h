@@ -22,6 +22,8 @@
 #include "feed/itch.h"
 #include "feed/model.h"
 
+#include <string.h>
+
 enum feed_rec_kind {
     REC_SYMBOL = 1, /* name */
     REC_OPEN,
@@ -53,9 +55,44 @@ typedef struct feed_rec {
 } feed_rec;
 _Static_assert(sizeof(feed_rec) == 32, "two records per cache line");
 
-/* Does an event make a record?  And the record (every field written). */
-int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev);
-void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev);
+/* These two run on the engine thread for every event, hence inline.
+ *
+ * The kind of record an event makes, or 0 when it makes none. */
+static inline int feed_rec_kind(const bourse_cmd *cmd, const bourse_event *ev)
+{
+    switch (ev->type) {
+    case BOURSE_EV_ACCEPTED: return REC_ACCEPTED;
+    case BOURSE_EV_TRADE: return REC_TRADE;
+    case BOURSE_EV_CANCELED: return REC_CANCELED;
+    case BOURSE_EV_REPLACED: return REC_REPLACED;
+    case BOURSE_EV_OK:
+        return cmd->type == BOURSE_CMD_SYMBOL  ? REC_SYMBOL
+               : cmd->type == BOURSE_CMD_OPEN  ? REC_OPEN
+               : cmd->type == BOURSE_CMD_CLOSE ? REC_CLOSE
+                                               : 0;
+    default: return 0;
+    }
+}
+
+/* Every field is written (the slot holds an older record), each straight
+ * into the slot: a record built on the stack and copied stalled on
+ * reloading its narrow stores as wide ones. */
+static inline void feed_rec_fill(feed_rec *r, int kind, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    r->kind = (uint8_t)kind;
+    r->side = ev->side;
+    r->end = 0;
+    r->pad_ = 0;
+    r->symbol = ev->symbol;
+    r->qty = (uint32_t)ev->qty;
+    r->order = ev->order;
+    r->price = ev->price;
+    r->ts = cmd->ts_ns;
+    if (kind == REC_TRADE) /* the aggressor: the command's user (self-trades never happen) */
+        r->side = ev->user == cmd->user ? BOURSE_BUY : BOURSE_SELL;
+    else if (kind == REC_SYMBOL)
+        memcpy(r->name, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
+}
 
 /* The record for one event in *out; 0 when the event makes none. */
 int feed_rec_make(feed_rec *out, const bourse_cmd *cmd, const bourse_event *ev);
