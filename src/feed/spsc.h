@@ -1,6 +1,7 @@
 /*
- * spsc.h - the engine -> feed ring: single producer, single consumer, fixed
- * 64-byte slots, both sides publishing their index in batches.
+ * spsc.h - the engine -> feed ring: single producer, single consumer, slots
+ * of one fixed size (the feed's 32-byte records, two to a cache line), both
+ * sides publishing their index in batches.
  *
  * libck's ck_ring publishes the producer's index and reads the consumer's on
  * every enqueue (and the consumer likewise on every dequeue), so the two
