@@ -131,16 +131,26 @@ static void hist_put(feed *f, const uint8_t *p, size_t n)
     f->hist_head += n;
 }
 
-/* Every sequenced message: framed once, read by every binary subscriber. */
+/* Every sequenced message: framed once, read by every binary subscriber.
+ * Encoded in place when the history has room before its end (nearly
+ * always), else through a copy that wraps. */
 static void on_message(void *ctx, const itch_msg *m)
 {
     feed *f = ctx;
-    uint8_t pkt[SOUP_HEADER + ITCH_MAX];
-    size_t n = itch_encode(m, pkt + SOUP_HEADER);
-    soup_header(pkt, SOUP_SEQUENCED, n);
+    uint64_t at = f->hist_head & (f->hist_cap - 1);
     f->seq++;
     f->seq_off[f->seq & f->seq_mask] = f->hist_head;
-    hist_put(f, pkt, SOUP_HEADER + n);
+    if (f->hist_cap - at >= SOUP_HEADER + ITCH_MAX) {
+        uint8_t *pkt = f->hist + at;
+        size_t n = itch_encode(m, pkt + SOUP_HEADER);
+        soup_header(pkt, SOUP_SEQUENCED, n);
+        f->hist_head += SOUP_HEADER + n;
+    } else {
+        uint8_t pkt[SOUP_HEADER + ITCH_MAX];
+        size_t n = itch_encode(m, pkt + SOUP_HEADER);
+        soup_header(pkt, SOUP_SEQUENCED, n);
+        hist_put(f, pkt, SOUP_HEADER + n);
+    }
     f->ts = (uint64_t)m->ts;
     if (f->ws_vh)
         ws_on_message(f, m);
