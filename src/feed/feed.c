@@ -19,13 +19,6 @@
  * price is the feed's CPU at moderate rates: each doze is a wake-up, about
  * 15% of a vCPU here at 2,000 commands/s; hence a short DOZE_MAX_US.
  *
- * Under load the feed also dozes once it has emptied the ring, rather than
- * look again at once: a feed faster than the engine otherwise chases it a
- * command at a time, pulling the ring's index line and the newest records
- * across from the engine's CPU once per command, and keeps the second vCPU
- * busy.  A doze lets a batch of about DOZE_US of commands build up, read in
- * one go; messages wait at most one doze, as when idle.
- *
  * `sleeping` is a Dekker handshake: the engine publishes its index, then
  * reads the flag; the feed sets the flag, then reads the index.  That needs
  * a full barrier on both sides, and on the engine's, one per command that
@@ -279,10 +272,7 @@ static void *feed_main(void *arg)
                 lws_service(f->ctx, -1);
                 served = now;
             }
-            /* Cut short with more waiting: go on.  Emptied: doze rather than
-             * chase the engine command by command (see the top). */
-            if (f->q.tail != f->q.seen)
-                continue;
+            continue;
         }
         if (dirty) {
             notify(f);
