@@ -37,8 +37,8 @@ enum feed_rec_kind {
 
 /* 32 bytes, two to a cache line of the ring: orders are named by the
  * engine's handles (bourse_event.order), not by (user, 16-byte order id),
- * which made a replace's record 64 bytes and was most of the engine
- * thread's cost of publishing. */
+ * which made every record (a replace carries two ids) a whole 64-byte line
+ * for the engine thread to write and the feed's to read. */
 typedef struct feed_rec {
     uint8_t kind;
     uint8_t side;
@@ -75,8 +75,8 @@ static inline int feed_rec_kind(const bourse_cmd *cmd, const bourse_event *ev)
 }
 
 /* Every field is written (the slot holds an older record), each straight
- * into the slot: a record built on the stack and copied stalled on
- * reloading its narrow stores as wide ones. */
+ * into the slot: a record built on the stack and then copied is reloaded
+ * with wide loads from narrow stores, which store forwarding cannot serve. */
 static inline void feed_rec_fill(feed_rec *r, int kind, const bourse_cmd *cmd, const bourse_event *ev)
 {
     r->kind = (uint8_t)kind;
