@@ -38,19 +38,23 @@
 extern "C" {
 #endif
 
-#define BOURSE_SCALE 10000LL                 /* 1.0 in price/cash units */
-#define BOURSE_NONE UINT32_MAX               /* unknown user or symbol */
-#define BOURSE_CASH (UINT32_MAX - 1)         /* the asset id of cash */
-#define BOURSE_QTY_MAX 100000000LL           /* shares per order */
+#define BOURSE_SCALE 10000LL         /* 1.0 in price/cash units */
+#define BOURSE_NONE UINT32_MAX       /* unknown user or symbol */
+#define BOURSE_CASH (UINT32_MAX - 1) /* the asset id of cash */
+#define BOURSE_QTY_MAX 100000000LL   /* shares per order */
 #define BOURSE_PRICE_MAX (1000000LL * BOURSE_SCALE)
-#define BOURSE_TOTAL_MAX 900000000000000LL   /* shares of one symbol, or whole cash units */
+#define BOURSE_TOTAL_MAX 900000000000000LL /* shares of one symbol, or whole cash units */
 #define BOURSE_CASH_MAX (BOURSE_TOTAL_MAX * BOURSE_SCALE)
 #define BOURSE_SYMBOL_LEN 8
-#define BOURSE_NAME_LEN 16                   /* users and order ids */
+#define BOURSE_NAME_LEN 16 /* users and order ids */
 
 /* Names are fixed-size, zero-padded byte arrays; compare them with memcmp. */
-typedef struct bourse_name { char s[BOURSE_NAME_LEN]; } bourse_name;
-typedef struct bourse_symbol_name { char s[BOURSE_SYMBOL_LEN]; } bourse_symbol_name;
+typedef struct bourse_name {
+    char s[BOURSE_NAME_LEN];
+} bourse_name;
+typedef struct bourse_symbol_name {
+    char s[BOURSE_SYMBOL_LEN];
+} bourse_symbol_name;
 
 enum bourse_cmd_type {
     BOURSE_CMD_SYMBOL = 1, /* symbol_name */
@@ -60,11 +64,11 @@ enum bourse_cmd_type {
     BOURSE_CMD_LIMIT,      /* user, amount (shares per day, 0 = none) */
     BOURSE_CMD_OPEN,
     BOURSE_CMD_CLOSE,
-    BOURSE_CMD_ORDER,      /* user, symbol, oid, side, tif, qty, price */
-    BOURSE_CMD_CANCEL,     /* user, oid */
-    BOURSE_CMD_REPLACE,    /* user, oid, new_oid, qty, price */
-    BOURSE_CMD_BOOK,       /* symbol */
-    BOURSE_CMD_BALANCE,    /* user */
+    BOURSE_CMD_ORDER,   /* user, symbol, oid, side, tif, qty, price */
+    BOURSE_CMD_CANCEL,  /* user, oid */
+    BOURSE_CMD_REPLACE, /* user, oid, new_oid, qty, price */
+    BOURSE_CMD_BOOK,    /* symbol */
+    BOURSE_CMD_BALANCE, /* user */
     BOURSE_CMD_COUNT_
 };
 
@@ -78,13 +82,13 @@ enum bourse_tif { BOURSE_DAY = 0, BOURSE_GTC, BOURSE_IOC, BOURSE_FOK };
  * and passed through to the events untouched: the core never reads a clock.
  */
 typedef struct bourse_cmd {
-    uint8_t type;   /* enum bourse_cmd_type */
-    uint8_t side;   /* enum bourse_side */
-    uint8_t tif;    /* enum bourse_tif */
+    uint8_t type; /* enum bourse_cmd_type */
+    uint8_t side; /* enum bourse_side */
+    uint8_t tif;  /* enum bourse_tif */
     uint32_t user;
     uint32_t symbol;
-    int64_t qty;    /* shares, or the amount of deposit/withdraw/limit */
-    int64_t price;  /* 1/10,000 units */
+    int64_t qty;   /* shares, or the amount of deposit/withdraw/limit */
+    int64_t price; /* 1/10,000 units */
     uint64_t seq;
     int64_t ts_ns;
     bourse_name oid;
@@ -133,6 +137,16 @@ enum bourse_reason {
  * rest are zero.  ACCEPTED, CANCELED and REPLACED also carry the order's
  * symbol, side and price (and for CANCELED/REPLACED its open quantity) so that
  * market-data publishers need no book of their own to follow the core.
+ *
+ * `order` is a small handle (1, 2, ...) of the order an ACCEPTED, CANCELED or
+ * REPLACED event is about, and of the resting order of a TRADE, so that a
+ * listener can follow orders without keeping (user, order id) pairs.  It is
+ * 0 for an ioc or fok order (they never rest).  A handle names one order
+ * from its ACCEPTED until it is no longer open (fully traded, canceled,
+ * replaced and then fully traded); a replace keeps it; after that it may be
+ * given to a later order, so a listener must see every event in order.
+ * Handles are deterministic, but an engine loaded from a snapshot numbers its
+ * open orders afresh, and they are not part of the replay text.
  */
 typedef struct bourse_event {
     uint8_t type;   /* enum bourse_event_type */
@@ -141,6 +155,7 @@ typedef struct bourse_event {
     uint32_t user;
     uint32_t user2;
     uint32_t symbol;
+    uint32_t order; /* the order's handle, see above; 0 = none */
     int64_t qty;
     int64_t price;
     int64_t count;

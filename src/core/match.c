@@ -13,10 +13,24 @@
  */
 #include "internal.h"
 
-static void emit_canceled(bourse_engine *e, const order *o, uint32_t sym, int64_t qty, int reason)
+/* The handle of order slot o in events (bourse.h): 0 means none. */
+static uint32_t handle(uint32_t o)
 {
-    bourse_event ev = {.type = BOURSE_EV_CANCELED, .reason = (uint8_t)reason, .side = o->side,
-                       .user = o->user, .symbol = sym, .qty = qty, .price = o->price, .oid = o->oid};
+    return o == NIL ? 0 : o + 1;
+}
+
+static void emit_canceled(bourse_engine *e, uint32_t o, uint32_t sym, int64_t qty, int reason)
+{
+    const order *ord = &e->orders[o];
+    bourse_event ev = {.type = BOURSE_EV_CANCELED,
+                       .reason = (uint8_t)reason,
+                       .side = ord->side,
+                       .user = ord->user,
+                       .symbol = sym,
+                       .order = handle(o),
+                       .qty = qty,
+                       .price = ord->price,
+                       .oid = ord->oid};
     emit(e, &ev);
 }
 
@@ -51,7 +65,7 @@ static void order_remove(bourse_engine *e, uint32_t o, int reason)
     order *ord = &e->orders[o];
     uint32_t sym = e->levels[ord->level].symbol;
     if (reason)
-        emit_canceled(e, ord, sym, ord->qty, reason);
+        emit_canceled(e, o, sym, ord->qty, reason);
     hold_release(e, ord->user, ord->pos, ord->side, order_hold(ord->side, ord->qty, ord->price));
     e->users[ord->user].open_qty -= ord->qty;
     if (ord->tif == BOURSE_DAY)
@@ -95,7 +109,8 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
 {
     order *r = &e->orders[o];
     int64_t q = t->qty < r->qty ? t->qty : r->qty;
-    bourse_event ev = {.type = BOURSE_EV_TRADE, .symbol = t->sym, .qty = q, .price = r->price};
+    bourse_event ev = {
+        .type = BOURSE_EV_TRADE, .symbol = t->sym, .order = handle(o), .qty = q, .price = r->price};
     if (t->side == BOURSE_BUY) {
         settle(e, t->user, t->pos, t->price, r->user, r->pos, q, r->price);
         ev.user = t->user, ev.oid = *t->oid, ev.user2 = r->user, ev.oid2 = r->oid;
@@ -192,12 +207,25 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     if (pos == NIL && (pos = position_get(e, c->user, c->symbol, true)) == NIL)
         return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
 
-    bourse_event ev = {.type = BOURSE_EV_ACCEPTED, .side = c->side, .user = c->user,
-                       .symbol = c->symbol, .qty = c->qty, .price = c->price, .oid = c->oid};
+    /* The slot it would rest in is taken now, so that ACCEPTED can name its
+     * handle (bourse.h); room_to_rest made sure there is one. */
+    uint32_t slot = may_rest ? order_alloc(e) : NIL, id = ID_DONE;
+    bourse_event ev = {.type = BOURSE_EV_ACCEPTED,
+                       .side = c->side,
+                       .user = c->user,
+                       .symbol = c->symbol,
+                       .order = handle(slot),
+                       .qty = c->qty,
+                       .price = c->price,
+                       .oid = c->oid};
     emit(e, &ev);
-    taker t = {.user = c->user, .pos = pos, .sym = c->symbol, .side = c->side,
-               .price = c->price, .qty = c->qty, .oid = &c->oid};
-    uint32_t slot = ID_DONE;
+    taker t = {.user = c->user,
+               .pos = pos,
+               .sym = c->symbol,
+               .side = c->side,
+               .price = c->price,
+               .qty = c->qty,
+               .oid = &c->oid};
     if (c->tif == BOURSE_FOK && !fok_fillable(e, c->user, c->symbol, c->side, c->price, c->qty)) {
         ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_FOK;
         emit(e, &ev);
@@ -205,15 +233,17 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
         hold_take(e, c->user, pos, c->side, hold);
         take_liquidity(e, &t);
         if (t.qty > 0 && may_rest) {
-            slot = order_alloc(e);
             rest(e, &t, slot, c->tif);
+            id = slot;
+        } else if (may_rest) {
+            order_release(e, slot); /* all traded */
         } else if (t.qty > 0) {
             hold_release(e, c->user, pos, c->side, order_hold(c->side, t.qty, c->price));
             ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_IOC, ev.qty = t.qty;
             emit(e, &ev);
         }
     }
-    keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid, slot); /* nothing was put since the probe */
+    keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid, id); /* nothing was put since the probe */
 }
 
 void match_cancel(bourse_engine *e, const bourse_cmd *c)
@@ -254,8 +284,15 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
         return reject(e, c, &c->new_oid, BOURSE_R_CAPACITY);
 
-    bourse_event ev = {.type = BOURSE_EV_REPLACED, .side = (uint8_t)side, .user = c->user, .symbol = sym,
-                       .qty = c->qty, .price = c->price, .oid = c->oid, .oid2 = c->new_oid};
+    bourse_event ev = {.type = BOURSE_EV_REPLACED,
+                       .side = (uint8_t)side,
+                       .user = c->user,
+                       .symbol = sym,
+                       .order = handle(o),
+                       .qty = c->qty,
+                       .price = c->price,
+                       .oid = c->oid,
+                       .oid2 = c->new_oid};
     emit(e, &ev);
     keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
     /* Release the old hold and take the new one in a single update: the two
@@ -273,8 +310,13 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (r->tif == BOURSE_DAY)
         day_list_del(e, o);
     book_unlink(e, o);
-    taker t = {.user = c->user, .pos = r->pos, .sym = sym, .side = side,
-               .price = c->price, .qty = c->qty, .oid = &c->new_oid};
+    taker t = {.user = c->user,
+               .pos = r->pos,
+               .sym = sym,
+               .side = side,
+               .price = c->price,
+               .qty = c->qty,
+               .oid = &c->new_oid};
     int tif = r->tif;
     r->live = 0; /* not resting while it takes liquidity */
     take_liquidity(e, &t);
@@ -298,8 +340,12 @@ void match_book(bourse_engine *e, const bourse_cmd *c)
         const book_side *s = &e->symbols[c->symbol].side[side];
         for (uint32_t i = s->n; i-- > 0;) {
             const level *l = &e->levels[s->levels[i]];
-            bourse_event ev = {.type = BOURSE_EV_LEVEL, .side = (uint8_t)side, .symbol = c->symbol,
-                               .price = l->price, .qty = l->qty, .count = l->count};
+            bourse_event ev = {.type = BOURSE_EV_LEVEL,
+                               .side = (uint8_t)side,
+                               .symbol = c->symbol,
+                               .price = l->price,
+                               .qty = l->qty,
+                               .count = l->count};
             emit(e, &ev);
         }
     }

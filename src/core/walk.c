@@ -17,8 +17,14 @@ void bourse_engine_each_order(const bourse_engine *e, bourse_event_fn fn, void *
                 const level *l = &e->levels[s->levels[i]];
                 for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
                     const order *ord = &e->orders[o];
-                    bourse_event ev = {.type = BOURSE_EV_ACCEPTED, .side = ord->side, .user = ord->user,
-                                       .symbol = sym, .qty = ord->qty, .price = ord->price, .oid = ord->oid};
+                    bourse_event ev = {.type = BOURSE_EV_ACCEPTED,
+                                       .side = ord->side,
+                                       .user = ord->user,
+                                       .symbol = sym,
+                                       .order = o + 1,
+                                       .qty = ord->qty,
+                                       .price = ord->price,
+                                       .oid = ord->oid};
                     fn(ctx, &none, &ev);
                 }
             }

@@ -59,21 +59,27 @@ void feed_log(const feed *f, const char *fmt, ...)
 
 /* ---- engine thread ------------------------------------------------------ */
 
+static __attribute__((noinline, cold)) void wake_up(feed *f)
+{
+    if (atomic_exchange_explicit(&f->sleeping, 0, memory_order_relaxed))
+        lws_cancel_service(f->ctx);
+}
+
 /* After publishing: wake the feed if it blocked (see the top of the file). */
-static void wake(feed *f)
+static inline void wake(feed *f)
 {
     if (f->fence)
         atomic_thread_fence(memory_order_seq_cst);
     else
         atomic_signal_fence(memory_order_seq_cst); /* the feed's membarrier does the rest */
-    if (atomic_load_explicit(&f->sleeping, memory_order_relaxed) &&
-        atomic_exchange_explicit(&f->sleeping, 0, memory_order_relaxed))
-        lws_cancel_service(f->ctx);
+    if (atomic_load_explicit(&f->sleeping, memory_order_relaxed))
+        wake_up(f);
 }
 
-/* A slot for the next record; when the ring is full, publish what there is
- * and wait for the feed (see feed.h: nothing is ever dropped). */
-static feed_rec *slot(feed *f)
+/* The ring is full: publish what there is and wait for the feed (see
+ * feed.h: nothing is ever dropped).  Out of line, so that the per-event
+ * path saves no registers for its calls. */
+static __attribute__((noinline, cold)) feed_rec *slot_wait(feed *f)
 {
     feed_rec *r;
     while (!(r = spsc_slot(&f->q, sizeof *r))) {
@@ -93,10 +99,14 @@ static feed_rec *slot(feed *f)
 void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
 {
     if (ev) {
-        if (!feed_rec_wanted(cmd, ev))
+        int kind = feed_rec_kind(cmd, ev);
+        if (!kind)
             return;
-        f->last = slot(f);
-        feed_rec_fill(f->last, cmd, ev);
+        feed_rec *r = spsc_slot(&f->q, sizeof *r);
+        if (!r)
+            r = slot_wait(f);
+        feed_rec_fill(r, kind, cmd, ev);
+        f->last = r;
         spsc_push(&f->q);
         f->pending++;
         return;
@@ -112,7 +122,9 @@ void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
 
 void feed_snapshot(feed *f, uint64_t seq)
 {
-    feed_rec *r = slot(f);
+    feed_rec *r = spsc_slot(&f->q, sizeof *r);
+    if (!r)
+        r = slot_wait(f);
     memset(r, 0, sizeof *r);
     r->kind = REC_SNAPSHOT;
     r->price = (int64_t)seq;
@@ -132,16 +144,26 @@ static void hist_put(feed *f, const uint8_t *p, size_t n)
     f->hist_head += n;
 }
 
-/* Every sequenced message: framed once, read by every binary subscriber. */
+/* Every sequenced message: framed once, read by every binary subscriber.
+ * Encoded in place when the history has room before its end (nearly
+ * always), else through a copy that wraps. */
 static void on_message(void *ctx, const itch_msg *m)
 {
     feed *f = ctx;
-    uint8_t pkt[SOUP_HEADER + ITCH_MAX];
-    size_t n = itch_encode(m, pkt + SOUP_HEADER);
-    soup_header(pkt, SOUP_SEQUENCED, n);
+    uint64_t at = f->hist_head & (f->hist_cap - 1);
     f->seq++;
     f->seq_off[f->seq & f->seq_mask] = f->hist_head;
-    hist_put(f, pkt, SOUP_HEADER + n);
+    if (f->hist_cap - at >= SOUP_HEADER + ITCH_MAX) {
+        uint8_t *pkt = f->hist + at;
+        size_t n = itch_encode(m, pkt + SOUP_HEADER);
+        soup_header(pkt, SOUP_SEQUENCED, n);
+        f->hist_head += SOUP_HEADER + n;
+    } else {
+        uint8_t pkt[SOUP_HEADER + ITCH_MAX];
+        size_t n = itch_encode(m, pkt + SOUP_HEADER);
+        soup_header(pkt, SOUP_SEQUENCED, n);
+        hist_put(f, pkt, SOUP_HEADER + n);
+    }
     f->ts = (uint64_t)m->ts;
     if (f->ws_vh)
         ws_on_message(f, m);
@@ -330,9 +352,11 @@ static int make_vhosts(feed *f)
         vi.protocols = feed_ws_protocols;
         vi.user = f;
         if (f->cfg.web_root) {
-            f->web_mount = (struct lws_http_mount){.mountpoint = "/", .mountpoint_len = 1,
-                                                .origin = f->cfg.web_root, .def = "index.html",
-                                                .origin_protocol = LWSMPRO_FILE};
+            f->web_mount = (struct lws_http_mount){.mountpoint = "/",
+                                                   .mountpoint_len = 1,
+                                                   .origin = f->cfg.web_root,
+                                                   .def = "index.html",
+                                                   .origin_protocol = LWSMPRO_FILE};
             vi.mounts = &f->web_mount;
         }
         if (!(f->ws_vh = lws_create_vhost(f->ctx, &vi))) {
@@ -411,7 +435,7 @@ void feed_seed(feed *f, const bourse_engine *e)
     bourse_engine_stats(e, &st);
     for (uint32_t i = 0; i < st.symbols; i++) {
         feed_rec r = {.kind = REC_SYMBOL};
-        memcpy(r.oid.s, bourse_symbol_name_of(e, i)->s, BOURSE_SYMBOL_LEN);
+        memcpy(r.name, bourse_symbol_name_of(e, i)->s, BOURSE_SYMBOL_LEN);
         pub_apply(&f->p, &r);
     }
     if (!st.is_open)

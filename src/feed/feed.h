@@ -12,8 +12,9 @@
  *                                                             MoldUDP64 datagrams, and
  *                                                             retransmission on request
  *
- * The engine thread only copies a 64-byte record per published event into
- * the ring; everything else happens on the feed's own thread, which also
+ * The engine thread only writes a 32-byte record per published event into
+ * the ring (orders named by the engine's handles, bourse_event.order, not by
+ * user and order id); everything else happens on the feed's own thread, which also
  * serves every subscriber (libwebsockets, one event loop).  Snapshots are
  * taken on that thread between two commands, so a subscriber that joins late
  * gets a consistent snapshot at a sequence number and then every later

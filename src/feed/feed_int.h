@@ -32,7 +32,7 @@ typedef struct feed_replay {
 /* Per-symbol state of the WebSocket side (the trades it sends are the
  * publisher's tape, pub.tapes). */
 typedef struct ws_sym {
-    struct wsub **subs;    /* subscribers with a channel on this symbol */
+    struct wsub **subs; /* subscribers with a channel on this symbol */
     uint32_t nsubs, cap;
     int dirty;
     /* JSON cache: one rendering serves every subscriber */
@@ -51,9 +51,9 @@ struct feed {
 
     /* engine -> feed */
     spsc q;
-    uint64_t pending;           /* producer: records of the command so far */
-    feed_rec *last;             /* producer: the latest of them */
-    int fence;                  /* producer: no membarrier, so wake() fences */
+    uint64_t pending; /* producer: records of the command so far */
+    feed_rec *last;   /* producer: the latest of them */
+    int fence;        /* producer: no membarrier, so wake() fences */
     alignas(64) atomic_int sleeping;
     atomic_int stop;
     alignas(64) atomic_uint_fast64_t engine_waits; /* written by the producer only */
@@ -61,20 +61,20 @@ struct feed {
 
     /* the publisher and its stream */
     pub p;
-    uint8_t *hist;              /* sequenced packets, as sent (SoupBinTCP 'S') */
-    uint64_t hist_cap;          /* a power of two */
-    uint64_t hist_head;         /* bytes ever appended */
-    uint64_t seq;               /* messages ever appended */
-    uint64_t *seq_off;          /* offset of message seq (seq & seq_mask) */
+    uint8_t *hist;      /* sequenced packets, as sent (SoupBinTCP 'S') */
+    uint64_t hist_cap;  /* a power of two */
+    uint64_t hist_head; /* bytes ever appended */
+    uint64_t seq;       /* messages ever appended */
+    uint64_t *seq_off;  /* offset of message seq (seq & seq_mask) */
     uint64_t seq_mask;
-    uint64_t ts;                /* timestamp of the latest message */
+    uint64_t ts; /* timestamp of the latest message */
 
     /* subscribers */
     struct lws_context *ctx;
     struct lws_vhost *bin_vh, *ws_vh;
     struct lws_http_mount web_mount;
-    struct bsub *bsubs;         /* list of binary subscribers */
-    struct wsub *wsubs;         /* list of WebSocket subscribers */
+    struct bsub *bsubs; /* list of binary subscribers */
+    struct wsub *wsubs; /* list of WebSocket subscribers */
     ws_sym *wsyms;
     uint32_t nwsyms;
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */

@@ -352,7 +352,7 @@ static void seed_directory(walk *w, uint32_t nsyms, int open)
 {
     for (uint32_t s = 0; s < nsyms; s++) {
         feed_rec r = {.kind = REC_SYMBOL, .ts = w->ts};
-        memcpy(r.oid.s, bourse_symbol_name_of(w->e, s)->s, BOURSE_SYMBOL_LEN);
+        memcpy(r.name, bourse_symbol_name_of(w->e, s)->s, BOURSE_SYMBOL_LEN);
         pub_apply(w->p, &r);
     }
     if (!open)

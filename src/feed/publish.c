@@ -14,68 +14,21 @@
  *                       all traded
  *   end of the command  ADD of the pending order's rest, if any
  *   SYMBOL/OPEN/CLOSE   DIRECTORY / SYSTEM Q / SYSTEM M
- * The resting side of a trade is found without knowing the taker: self-trades
- * never happen, so the resting order is the one whose user is not the
- * command's.
+ * Orders are found by the engine's handle (bourse_event.order), which names
+ * an order while it is open and is then reused: the publisher sees every
+ * event in order, so it forgets a handle exactly when the engine frees it.
  */
 #include "feed/publish.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev)
-{
-    switch (ev->type) {
-    case BOURSE_EV_OK:
-        return cmd->type == BOURSE_CMD_SYMBOL || cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE;
-    case BOURSE_EV_ACCEPTED:
-    case BOURSE_EV_CANCELED:
-    case BOURSE_EV_TRADE:
-    case BOURSE_EV_REPLACED: return 1;
-    default: return 0;
-    }
-}
-
-/* Every field is written (the slot may hold an older record). */
-void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    r->end = 0;
-    r->ts = cmd->ts_ns;
-    r->symbol = ev->symbol;
-    r->side = ev->side;
-    r->qty = (uint32_t)ev->qty;
-    r->price = ev->price;
-    r->user = ev->user;
-    r->oid = ev->oid;
-    r->oid2 = ev->oid2;
-    switch (ev->type) {
-    case BOURSE_EV_OK:
-        r->kind = cmd->type == BOURSE_CMD_SYMBOL ? REC_SYMBOL : cmd->type == BOURSE_CMD_OPEN ? REC_OPEN : REC_CLOSE;
-        memcpy(r->oid.s, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
-        memset(r->oid.s + BOURSE_SYMBOL_LEN, 0, BOURSE_NAME_LEN - BOURSE_SYMBOL_LEN);
-        break;
-    case BOURSE_EV_ACCEPTED: r->kind = REC_ACCEPTED; break;
-    case BOURSE_EV_CANCELED: r->kind = REC_CANCELED; break;
-    case BOURSE_EV_REPLACED: r->kind = REC_REPLACED; break;
-    case BOURSE_EV_TRADE:
-        r->kind = REC_TRADE;
-        if (ev->user == cmd->user) { /* the taker buys: the seller rests */
-            r->user = ev->user2;
-            r->oid = ev->oid2;
-            r->side = BOURSE_BUY;
-        } else {
-            r->side = BOURSE_SELL;
-        }
-        break;
-    }
-}
-
 int feed_rec_make(feed_rec *out, const bourse_cmd *cmd, const bourse_event *ev)
 {
-    if (!feed_rec_wanted(cmd, ev))
+    int kind = feed_rec_kind(cmd, ev);
+    if (!kind)
         return 0;
-    memset(out, 0, sizeof *out);
-    feed_rec_fill(out, cmd, ev);
+    feed_rec_fill(out, kind, cmd, ev);
     return 1;
 }
 
@@ -89,29 +42,16 @@ int pub_init(pub *p, uint32_t candle_depth, pub_emit_fn emit, void *ctx)
     p->ctx = ctx;
     if (fbook_init(&p->book, candle_depth) < 0)
         return -1;
-    p->book.refs_unindexed = true; /* orders are found by (user, oid): by_oid */
-    if (fb_map_init(&p->by_oid, 1024) < 0) {
-        fbook_free(&p->book);
-        return -1;
-    }
+    p->book.refs_unindexed = true; /* orders are found by handle: by_handle */
     return 0;
 }
 
 void pub_free(pub *p)
 {
     fbook_free(&p->book);
-    fb_map_free(&p->by_oid);
-    free(p->okeys);
+    free(p->by_handle);
     free(p->tapes);
     memset(p, 0, sizeof *p);
-}
-
-static fb_key oid_key(uint32_t user, const bourse_name *oid)
-{
-    fb_key k;
-    k.w[0] = user;
-    memcpy(&k.w[1], oid->s, 16);
-    return k;
 }
 
 static void emit(pub *p, itch_msg *m, uint32_t sym)
@@ -124,39 +64,43 @@ static void emit(pub *p, itch_msg *m, uint32_t sym)
 /* The resting order named by a record, or FB_NIL. */
 static uint32_t find_order(pub *p, const feed_rec *r)
 {
-    fb_key k = oid_key(r->user, &r->oid);
-    uint32_t o = fb_map_get(&p->by_oid, &k);
+    uint32_t o = r->order < p->handles_cap ? p->by_handle[r->order] : FB_NIL;
     if (o == FB_NIL)
         p->errors++;
     return o;
 }
 
-/* Remember who owns order o (not published: the feed names refs only). */
-static int own(pub *p, uint32_t o, const fb_key *k)
+/* Order o is the engine's order `handle` from now on. */
+static int own(pub *p, uint32_t handle, uint32_t o)
 {
-    if (o >= p->okeys_cap) {
-        uint32_t cap = p->book.order_cap;
-        fb_key *n = realloc(p->okeys, cap * sizeof *n);
+    if (!handle)
+        return -1; /* an ioc or fok order cannot rest */
+    if (handle >= p->handles_cap) {
+        uint32_t cap = p->handles_cap ? p->handles_cap : 1024;
+        while (cap <= handle)
+            cap *= 2;
+        uint32_t *n = realloc(p->by_handle, cap * sizeof *n);
         if (!n)
             return -1;
-        p->okeys = n;
-        p->okeys_cap = cap;
+        memset(n + p->handles_cap, 0xff, (cap - p->handles_cap) * sizeof *n); /* FB_NIL */
+        p->by_handle = n;
+        p->handles_cap = cap;
     }
-    p->okeys[o] = *k;
-    return fb_map_put(&p->by_oid, k, o);
+    p->by_handle[handle] = o;
+    return 0;
 }
 
-static void forget(pub *p, uint32_t o)
+/* The engine's order is no longer open: its handle will name another. */
+static void forget(pub *p, uint32_t handle)
 {
-    fb_map_del(&p->by_oid, &p->okeys[o]);
+    p->by_handle[handle] = FB_NIL;
 }
 
 /* Book the rest of the pending order under a fresh reference. */
 static uint32_t book_rest(pub *p, const pub_pending *q)
 {
     uint32_t o = fbook_add(&p->book, p->next_ref, q->symbol, q->side, (uint32_t)q->rest, q->price);
-    fb_key k = oid_key(q->user, &q->oid);
-    if (o == FB_NIL || own(p, o, &k) < 0) {
+    if (o == FB_NIL || own(p, q->order, o) < 0) {
         p->errors++;
         return FB_NIL;
     }
@@ -172,22 +116,29 @@ static void end_command(pub *p)
         uint32_t o = book_rest(p, &q);
         if (o == FB_NIL)
             return;
-        itch_msg m = {.type = ITCH_ADD, .ref = p->book.orders[o].ref, .side = q.side == BOURSE_BUY ? 'B' : 'S',
-                      .qty = (uint32_t)q.rest, .price = q.price};
+        itch_msg m = {.type = ITCH_ADD,
+                      .ref = p->book.orders[o].ref,
+                      .side = q.side == BOURSE_BUY ? 'B' : 'S',
+                      .qty = (uint32_t)q.rest,
+                      .price = q.price};
         memcpy(m.stock, p->book.syms[q.symbol].name, 9);
         emit(p, &m, q.symbol);
     } else if (q.kind == REC_REPLACED) {
         uint64_t old_ref = p->book.orders[q.old].ref;
         fbook_delete(&p->book, q.old);
         if (q.rest <= 0) {
+            forget(p, q.order);
             itch_msg m = {.type = ITCH_DELETE, .ref = old_ref};
             return emit(p, &m, q.symbol);
         }
         uint32_t o = book_rest(p, &q);
         if (o == FB_NIL)
             return;
-        itch_msg m = {.type = ITCH_REPLACE, .ref = old_ref, .ref2 = p->book.orders[o].ref,
-                      .qty = (uint32_t)q.rest, .price = q.price};
+        itch_msg m = {.type = ITCH_REPLACE,
+                      .ref = old_ref,
+                      .ref2 = p->book.orders[o].ref,
+                      .qty = (uint32_t)q.rest,
+                      .price = q.price};
         emit(p, &m, q.symbol);
     }
 }
@@ -209,8 +160,8 @@ static int tape_room(pub *p, uint32_t sym)
 
 static void on_symbol(pub *p, const feed_rec *r)
 {
-    size_t len = strnlen(r->oid.s, BOURSE_SYMBOL_LEN);
-    uint32_t sym = fbook_symbol_add(&p->book, r->oid.s, len);
+    size_t len = strnlen(r->name, BOURSE_SYMBOL_LEN);
+    uint32_t sym = fbook_symbol_add(&p->book, r->name, len);
     if (sym == FB_NIL || tape_room(p, sym) < 0) {
         p->errors++;
         return;
@@ -238,8 +189,12 @@ static void on_trade(pub *p, const feed_rec *r)
         return;
     fb_order *ord = &p->book.orders[o];
     uint32_t sym = ord->sym;
-    itch_msg m = {.type = ITCH_EXECUTED, .ref = ord->ref, .qty = r->qty, .match = p->next_match++,
-                  .price = r->price, .side = r->side == BOURSE_BUY ? 'B' : 'S'};
+    itch_msg m = {.type = ITCH_EXECUTED,
+                  .ref = ord->ref,
+                  .qty = r->qty,
+                  .match = p->next_match++,
+                  .price = r->price,
+                  .side = r->side == BOURSE_BUY ? 'B' : 'S'};
     memcpy(m.stock, p->book.syms[sym].name, 9);
     if (p->pend.kind)
         p->pend.rest -= r->qty;
@@ -248,14 +203,14 @@ static void on_trade(pub *p, const feed_rec *r)
     t->t[t->n++ % PUB_TAPE] =
         (pub_trade){.ts = p->ts, .price = r->price, .qty = r->qty, .match = m.match, .side = r->side};
     if (r->qty >= ord->qty)
-        forget(p, o);
+        forget(p, r->order);
     fbook_reduce(&p->book, o, r->qty);
     emit(p, &m, sym);
 }
 
 static void on_canceled(pub *p, const feed_rec *r)
 {
-    if (p->pend.kind == REC_ACCEPTED && r->user == p->pend.user && !memcmp(&r->oid, &p->pend.oid, 16)) {
+    if (p->pend.kind == REC_ACCEPTED && r->order == p->pend.order) {
         p->pend.rest -= r->qty; /* IOC or FOK: never booked */
         return;
     }
@@ -266,7 +221,7 @@ static void on_canceled(pub *p, const feed_rec *r)
     uint32_t sym = ord->sym;
     itch_msg m = {.type = r->qty >= ord->qty ? ITCH_DELETE : ITCH_CANCEL, .ref = ord->ref, .qty = r->qty};
     if (r->qty >= ord->qty)
-        forget(p, o);
+        forget(p, r->order);
     fbook_reduce(&p->book, o, r->qty);
     emit(p, &m, sym);
 }
@@ -277,11 +232,8 @@ static void on_replaced(pub *p, const feed_rec *r)
     if (o == FB_NIL)
         return;
     fb_order *ord = &p->book.orders[o];
-    fb_key k = oid_key(r->user, &r->oid2);
-    forget(p, o);
     if (r->price == ord->price && r->qty <= ord->qty) {
-        /* Keeps its place: the public sees at most a partial cancel. */
-        own(p, o, &k);
+        /* Keeps its place (and handle): the public sees at most a partial cancel. */
         if (r->qty < ord->qty) {
             itch_msg m = {.type = ITCH_CANCEL, .ref = ord->ref, .qty = ord->qty - r->qty};
             uint32_t sym = ord->sym;
@@ -290,8 +242,13 @@ static void on_replaced(pub *p, const feed_rec *r)
         }
         return;
     }
-    p->pend = (pub_pending){.kind = REC_REPLACED, .user = r->user, .symbol = ord->sym, .oid = r->oid2,
-                            .side = ord->side, .price = r->price, .rest = r->qty, .old = o};
+    p->pend = (pub_pending){.kind = REC_REPLACED,
+                            .symbol = ord->sym,
+                            .order = r->order,
+                            .side = ord->side,
+                            .price = r->price,
+                            .rest = r->qty,
+                            .old = o};
 }
 
 void pub_apply(pub *p, const feed_rec *r)
@@ -306,8 +263,12 @@ void pub_apply(pub *p, const feed_rec *r)
             p->errors++;
             break;
         }
-        p->pend = (pub_pending){.kind = REC_ACCEPTED, .user = r->user, .symbol = r->symbol, .oid = r->oid,
-                                .side = r->side, .price = r->price, .rest = r->qty};
+        p->pend = (pub_pending){.kind = REC_ACCEPTED,
+                                .symbol = r->symbol,
+                                .order = r->order,
+                                .side = r->side,
+                                .price = r->price,
+                                .rest = r->qty};
         break;
     case REC_TRADE: on_trade(p, r); break;
     case REC_CANCELED: on_canceled(p, r); break;
@@ -346,15 +307,23 @@ void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
                 }
         }
         if (sy->trades || sy->last_price) {
-            itch_msg st = {.type = ITCH_STATS, .locate = m.locate, .ts = p->ts, .price = sy->last_price,
-                           .qty = (uint32_t)sy->last_qty, .side = sy->last_side == BOURSE_BUY ? 'B' : 'S',
-                           .volume = sy->volume, .trades = sy->trades};
+            itch_msg st = {.type = ITCH_STATS,
+                           .locate = m.locate,
+                           .ts = p->ts,
+                           .price = sy->last_price,
+                           .qty = (uint32_t)sy->last_qty,
+                           .side = sy->last_side == BOURSE_BUY ? 'B' : 'S',
+                           .volume = sy->volume,
+                           .trades = sy->trades};
             fn(ctx, &st);
         }
         for (int iv = 0; iv < CANDLE_INTERVALS; iv++) {
             const candle_ring *cr = &sy->candles[iv];
             for (uint32_t i = cr->n; i-- > 0;) {
-                itch_msg k = {.type = ITCH_CANDLE, .locate = m.locate, .ts = p->ts, .interval = (uint8_t)iv,
+                itch_msg k = {.type = ITCH_CANDLE,
+                              .locate = m.locate,
+                              .ts = p->ts,
+                              .interval = (uint8_t)iv,
                               .c = *candle_ring_get(cr, i)};
                 fn(ctx, &k);
             }

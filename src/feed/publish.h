@@ -22,35 +22,78 @@
 #include "feed/itch.h"
 #include "feed/model.h"
 
+#include <string.h>
+
 enum feed_rec_kind {
-    REC_SYMBOL = 1, /* oid holds the symbol's name */
+    REC_SYMBOL = 1, /* name */
     REC_OPEN,
     REC_CLOSE,
-    REC_ACCEPTED, /* user, oid, symbol, side, qty, price: the incoming order */
-    REC_TRADE,    /* user, oid: the resting order; side: the aggressor; qty, price */
-    REC_CANCELED, /* user, oid, qty */
-    REC_REPLACED, /* user, oid (old), oid2 (new), symbol, side, qty, price */
+    REC_ACCEPTED, /* order, symbol, side, qty, price: the incoming order */
+    REC_TRADE,    /* order: the resting one; side: the aggressor; qty, price */
+    REC_CANCELED, /* order, qty */
+    REC_REPLACED, /* order, qty, price (new) */
     REC_COMMIT,   /* nothing but the end of a command */
     REC_SNAPSHOT, /* not for pub_apply: the feed saves its history at seq `price` (fsnap.h) */
 };
 
-/* 64 bytes: one cache line per record in the ring. */
+/* 32 bytes, two to a cache line of the ring: orders are named by the
+ * engine's handles (bourse_event.order), not by (user, 16-byte order id),
+ * which made every record (a replace carries two ids) a whole 64-byte line
+ * for the engine thread to write and the feed's to read. */
 typedef struct feed_rec {
     uint8_t kind;
     uint8_t side;
     uint8_t end; /* the last record of its command */
     uint8_t pad_;
     uint32_t symbol;
-    uint32_t user;
     uint32_t qty;
-    int64_t price;
+    uint32_t order; /* the engine's handle of the order; 0 = none (ioc, fok) */
+    union {
+        int64_t price;
+        char name[BOURSE_SYMBOL_LEN]; /* REC_SYMBOL */
+    };
     int64_t ts; /* the command's, from the sequencer */
-    bourse_name oid, oid2;
 } feed_rec;
+_Static_assert(sizeof(feed_rec) == 32, "two records per cache line");
 
-/* Does an event make a record?  And the record (every field written). */
-int feed_rec_wanted(const bourse_cmd *cmd, const bourse_event *ev);
-void feed_rec_fill(feed_rec *r, const bourse_cmd *cmd, const bourse_event *ev);
+/* These two run on the engine thread for every event, hence inline.
+ *
+ * The kind of record an event makes, or 0 when it makes none. */
+static inline int feed_rec_kind(const bourse_cmd *cmd, const bourse_event *ev)
+{
+    switch (ev->type) {
+    case BOURSE_EV_ACCEPTED: return REC_ACCEPTED;
+    case BOURSE_EV_TRADE: return REC_TRADE;
+    case BOURSE_EV_CANCELED: return REC_CANCELED;
+    case BOURSE_EV_REPLACED: return REC_REPLACED;
+    case BOURSE_EV_OK:
+        return cmd->type == BOURSE_CMD_SYMBOL  ? REC_SYMBOL
+               : cmd->type == BOURSE_CMD_OPEN  ? REC_OPEN
+               : cmd->type == BOURSE_CMD_CLOSE ? REC_CLOSE
+                                               : 0;
+    default: return 0;
+    }
+}
+
+/* Every field is written (the slot holds an older record), each straight
+ * into the slot: a record built on the stack and then copied is reloaded
+ * with wide loads from narrow stores, which store forwarding cannot serve. */
+static inline void feed_rec_fill(feed_rec *r, int kind, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    r->kind = (uint8_t)kind;
+    r->side = ev->side;
+    r->end = 0;
+    r->pad_ = 0;
+    r->symbol = ev->symbol;
+    r->qty = (uint32_t)ev->qty;
+    r->order = ev->order;
+    r->price = ev->price;
+    r->ts = cmd->ts_ns;
+    if (kind == REC_TRADE) /* the aggressor: the command's user (self-trades never happen) */
+        r->side = ev->user == cmd->user ? BOURSE_BUY : BOURSE_SELL;
+    else if (kind == REC_SYMBOL)
+        memcpy(r->name, cmd->symbol_name.s, BOURSE_SYMBOL_LEN);
+}
 
 /* The record for one event in *out; 0 when the event makes none. */
 int feed_rec_make(feed_rec *out, const bourse_cmd *cmd, const bourse_event *ev);
@@ -61,12 +104,12 @@ typedef void (*pub_emit_fn)(void *ctx, const itch_msg *m);
 
 typedef struct pub_pending {
     int kind; /* 0 none, REC_ACCEPTED or REC_REPLACED */
-    uint32_t user, symbol;
-    bourse_name oid;
+    uint32_t symbol;
+    uint32_t order; /* the engine's handle */
     int side;
     int64_t price;
-    int64_t rest;     /* still unfilled */
-    uint32_t old;     /* replace: the order being moved */
+    int64_t rest; /* still unfilled */
+    uint32_t old; /* replace: the order being moved */
 } pub_pending;
 
 /* A symbol's last PUB_TAPE trades, for the WebSocket trades channel: the
@@ -87,12 +130,11 @@ typedef struct pub {
     fbook book;
     pub_tape *tapes; /* per symbol */
     uint32_t tape_cap;
-    fb_map by_oid;  /* (user, oid) -> order index */
-    fb_key *okeys;  /* order index -> (user, oid) */
-    uint32_t okeys_cap;
+    uint32_t *by_handle; /* the engine's order handle -> order index, or FB_NIL */
+    uint32_t handles_cap;
     uint64_t next_ref, next_match;
     pub_pending pend;
-    int64_t ts;     /* timestamp of the latest record */
+    int64_t ts; /* timestamp of the latest record */
     int open;
     uint64_t errors; /* events that did not fit the model (a bug upstream) */
     pub_emit_fn emit;

@@ -1,6 +1,7 @@
 /*
- * spsc.h - the engine -> feed ring: single producer, single consumer, fixed
- * 64-byte slots, both sides publishing their index in batches.
+ * spsc.h - the engine -> feed ring: single producer, single consumer, slots
+ * of one fixed size (the feed's 32-byte records, two to a cache line), both
+ * sides publishing their index in batches.
  *
  * libck's ck_ring publishes the producer's index and reads the consumer's on
  * every enqueue (and the consumer likewise on every dequeue), so the two
@@ -22,20 +23,34 @@
 
 typedef struct spsc {
     /* producer's line */
-    alignas(64) uint64_t head;   /* next slot to write (private) */
-    uint64_t limit;              /* head may reach this without looking (cached tail + size) */
+    alignas(64) uint64_t head; /* next slot to write (private) */
+    uint64_t limit;            /* head may reach this without looking (cached tail + size) */
     /* consumer's line */
-    alignas(64) uint64_t tail;   /* next slot to read (private) */
-    uint64_t seen;               /* the producer's published head, as last read */
+    alignas(64) uint64_t tail; /* next slot to read (private) */
+    uint64_t seen;             /* the producer's published head, as last read */
     /* shared */
     alignas(64) _Atomic uint64_t pub_head;
     alignas(64) _Atomic uint64_t pub_tail;
     alignas(64) uint64_t mask;
-    void *slots;                 /* (mask + 1) slots of `size` bytes */
+    void *slots; /* (mask + 1) slots of `size` bytes */
 } spsc;
 
 /* How far ahead the producer asks for its slots' cache lines. */
 enum { SPSC_PREFETCH = 8 };
+
+/* Ask for a cache line in order to write it.  __builtin_prefetch(p, 1, 3)
+ * gives that only when the compiler may assume PREFETCHW (-mprfchw); the
+ * build targets plain x86-64, where it silently becomes a read prefetch,
+ * after which the store must still take the line from the consumer.
+ * PREFETCHW is in the hint space that executes as a no-op where absent. */
+static inline void spsc_prefetchw(const void *p)
+{
+#if defined(__x86_64__) && !defined(__PRFCHW__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
 
 /* Producer: a slot to fill, or NULL when the ring is full.
  *
@@ -50,7 +65,7 @@ static inline void *spsc_slot(spsc *q, size_t size)
         if (q->head == q->limit)
             return NULL;
     }
-    __builtin_prefetch((char *)q->slots + ((q->head + SPSC_PREFETCH) & q->mask) * size, 1, 3);
+    spsc_prefetchw((char *)q->slots + ((q->head + SPSC_PREFETCH) & q->mask) * size);
     return (char *)q->slots + (q->head & q->mask) * size;
 }
 

@@ -46,6 +46,7 @@ typedef struct world {
     pub live, restored;
     bytes live_out, restored_out;
     int have_restored;
+    bourse_engine *at; /* the restarted engine: loaded from a snapshot, it numbers its orders afresh */
     feed_rec pend[4096];
     int npend;
     int restored_open; /* the restored publisher has records of this command */
@@ -56,8 +57,14 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     world *w = ctx;
     if (w->npend < 4096 && feed_rec_make(&w->pend[w->npend], cmd, ev))
         w->npend++;
+}
+
+/* The restored publisher follows the restarted engine, as in a server. */
+static void on_restored_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    world *w = ctx;
     feed_rec r;
-    if (w->have_restored && feed_rec_make(&r, cmd, ev)) {
+    if (feed_rec_make(&r, cmd, ev)) {
         pub_apply(&w->restored, &r);
         w->restored_open = 1;
     }
@@ -71,6 +78,10 @@ static void on_done(void *ctx, const bourse_cmd *cmd)
     for (int i = 0; i < w->npend; i++)
         pub_apply(&w->live, &w->pend[i]);
     w->npend = 0;
+    if (!w->have_restored)
+        return;
+    bourse_cmd c = *cmd;
+    bourse_engine_apply(w->at, &c, on_restored_event, w);
     if (w->restored_open)
         pub_apply(&w->restored, &(feed_rec){.kind = REC_COMMIT, .ts = cmd->ts_ns});
     w->restored_open = 0;
@@ -197,6 +208,7 @@ static void test_restore_equals_continuous(void)
         pub_free(&shallow);
         free(shallow_out.p);
         size_t live_from = w.live_out.n, restored_from = w.restored_out.n;
+        w.at = at;
         w.have_restored = 1;
         for (int step = SAVE_AT; step < STEPS; step++)
             sim_step(&w.s);
