@@ -4,11 +4,12 @@
 # `bourse load` for 10 s; then 50,000 sessions are held (SESSIONS overrides)
 # while 100 orders/s go over the ones in its main loop.  This sandbox caps open
 # files at 20,000 per descriptor table, so `bourse load` holds the sessions
-# past one table in threads with tables of their own (src/cli/hold.c); the
-# server must be able to hold them too.  Each run prints the round trips next
-# to a TCP echo measured the same way.
+# past one table in threads with tables of their own (src/cli/hold.c), and the
+# server in gateway threads with tables of their own (src/server/handoff.c).
+# Each run prints the round trips next to a TCP echo measured the same way.
 # Usage: sh scripts/load.sh [BOURSE] [RATES...]   (DURABILITY=batch|none|sync;
-#        SERVER_INI="[server]\ngateway_cpu = -2" adds lines to the server's configuration)
+#        SERVER_INI="[server]\ngateway_cpu = -2" adds lines to the server's configuration;
+#        GATEWAYS=N gateway threads for the rate steps, 1 by default)
 BOURSE=${1:-build/bourse}
 shift 2>/dev/null
 RATES=${*:-"215000 300000 400000 1000000"}
@@ -34,8 +35,12 @@ rate = 1000000
 burst = 100000
 X
 [ -z "$SERVER_INI" ] || printf '%b\n' "$SERVER_INI" >>"$dir/load.ini"
-start() {
-    "$BOURSE" serve --config "$dir/load.ini" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
+# The rate steps have 10 sessions, which one gateway thread holds: more
+# gateways (the default where the open-file limit is low, as here) would only
+# add wake-ups on 2 vCPUs (docs/benchmarks.md).  GATEWAYS overrides.
+{ cat "$dir/load.ini"; printf '[gateway]\nthreads = %s\n' "${GATEWAYS:-1}"; } >"$dir/rates.ini"
+start() { # start [INI]
+    "$BOURSE" serve --config "${1:-$dir/load.ini}" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
     pid=$!
     i=0
     until grep -q 'ready (session' "$dir/log" 2>/dev/null; do
@@ -55,8 +60,8 @@ stop() {
     rm -rf "$dir/d" "$dir/log"
 }
 for r in $RATES; do
-    echo "== $r orders/s, 10 sessions, 10 s, durability $DURABILITY"
-    start
+    echo "== $r orders/s, 10 sessions, 10 s, durability $DURABILITY, ${GATEWAYS:-1} gateway thread(s)"
+    start "$dir/rates.ini"
     "$BOURSE" load --data "$dir/d" --order-port "$port" --users 10 --rate "$r" --seconds 10
     stop
 done
