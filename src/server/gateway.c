@@ -279,10 +279,11 @@ static void pause_accepting(gateway *g, int err)
     }
 }
 
+static int add_fd(gateway *g, int fd, uint64_t tag);
+
 static void resume_accepting(gateway *g)
 {
-    struct epoll_event e = {.events = EPOLLIN, .data.u64 = TAG_LISTEN};
-    if (g->accept_paused && !atomic_load(&g->s->stop) && epoll_ctl(g->ep, EPOLL_CTL_ADD, g->s->listen_fd, &e) == 0)
+    if (g->accept_paused && !atomic_load(&g->s->stop) && add_fd(g, g->s->listen_fd, TAG_LISTEN) == 0)
         g->accept_paused = 0;
 }
 

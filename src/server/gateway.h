@@ -28,7 +28,6 @@ typedef struct conn {
     uint8_t state;
     uint8_t dirty, closing, overflow, polling_out, reading;
     uint8_t checking;      /* its password is with the auth thread (counted in ip_checking) */
-    uint8_t handing;       /* logged in, waiting to go to its home gateway (handoff.c) */
     srv_auth *login;       /* a login waiting for its address's turn (see session.c), or NULL */
     uint32_t pnext, pprev; /* the waiting logins, oldest first, while login != NULL */
     uint32_t user;

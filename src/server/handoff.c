@@ -132,10 +132,8 @@ int handoff_send(gateway *g, conn *c)
         conn_close(g, c, "could not hand the session to its gateway");
         return -1;
     }
-    if (r > 0) {
-        c->handing = 1;
+    if (r > 0) /* it stays in C_RESOLVE, not read, until sent or closed */
         g->handing[g->nhanding++] = (struct handing){(uint32_t)(c - g->conns), c->gen};
-    }
     return 0;
 }
 
@@ -144,7 +142,7 @@ int handoff_retry(gateway *g)
     uint32_t i = 0;
     for (; i < g->nhanding; i++) {
         conn *c = &g->conns[g->handing[i].conn];
-        if (c->gen != g->handing[i].gen || !c->handing)
+        if (c->gen != g->handing[i].gen || c->state != C_RESOLVE)
             continue; /* closed while it waited */
         int r = send_one(g, c);
         if (r > 0)
