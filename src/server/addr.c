@@ -2,8 +2,7 @@
  * addr.c - connections per address, for [gateway] sessions_per_ip and
  * logins_per_ip.
  *
- * Gateway 0 accepts every order-entry connection, so it alone keeps the
- * counts, for the sessions it handed to other gateways too (handoff.c):
+ * The acceptor accepts every connection, so it alone keeps the counts, for the sessions it handed to other gateways too (handoff.c):
  * they report each close back.  Open addressing on the IPv4 address (0 =
  * empty); an address stays in the table while it has a connection open or a
  * login being checked, and a rebuild drops the rest.
@@ -22,7 +21,7 @@ static uint32_t *ip_slot(gateway *g, uint32_t ip)
 }
 
 /* Drop the addresses with nothing open or being checked.  The counts are
- * rehashed, not recounted from this gateway's connections: gateway 0
+ * rehashed, not recounted from this gateway's connections: the acceptor
  * counts the sessions it handed to other gateways too. */
 static void ip_rebuild(gateway *g)
 {
@@ -73,7 +72,7 @@ uint32_t *gw_ip_count(gateway *g, uint32_t ip)
 
 void gw_ip_closed(gateway *g, uint32_t ip)
 {
-    if (g->idx == 0) {
+    if (g->acceptor) {
         (*gw_ip_count(g, ip))--;
         return;
     }
@@ -81,7 +80,7 @@ void gw_ip_closed(gateway *g, uint32_t ip)
         uint32_t cap = g->closed_spill_cap ? g->closed_spill_cap * 2 : 1024;
         srv_ip *p = realloc(g->closed_spill, cap * sizeof *p);
         if (!p)
-            return; /* gateway 0 will count that address high */
+            return; /* the acceptor will count that address high */
         g->closed_spill = p;
         g->closed_spill_cap = cap;
     }

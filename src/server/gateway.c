@@ -1,216 +1,31 @@
 /*
- * gateway.c - the gateway thread: one epoll loop over the order-entry
- * listener, its connections, the admin socket and the rings.
+ * gateway.c - the gateway thread: one epoll loop over its connections, the
+ * rings and (the acceptor's) listeners.
  *
- * Each turn of the loop: take password-check results, take engine output
- * (up to the durable seq: a message whose command is not yet durable stays
- * at the head of its ring until journal_notify_fd says it is), read the
+ * Each turn of the loop: take the acceptor's inputs (password-check
+ * results, addresses of sessions closed elsewhere), take engine output (up
+ * to the durable seq: a message whose command is not yet durable stays at
+ * the head of its ring until journal_notify_fd says it is), read the
  * sockets that are readable, then write every connection that got output
- * in this turn once.  Reads go to one scratch buffer; a connection keeps
- * only an incomplete packet between reads, and an output buffer only while
- * it has something to write, so an idle session costs a few hundred bytes.
+ * in this turn once (conn.c).
  *
- * A connection that lets more than max_output bytes pile up (it does not
- * read) is dropped rather than buffered: one slow client never holds up the
- * others or the engine.
+ * Engine output is protocol-neutral: an event goes to every adapter that
+ * takes events (each finds its own users' sessions), a login's answer to
+ * session.c, and a reply line to the adapter of the connection it answers.
+ * What any of it looks like on the wire is the adapters' business.
  */
 #include "server/gateway.h"
 #include "server/jweak.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-enum { SCRATCH = 1 << 16, ADMIN_LINE = 1024, ADMIN_MAX_OUTPUT = 64 << 20, TICK_MS = 50 };
-/* epoll data tags for the non-connection descriptors */
-#define TAG_LISTEN (UINT64_MAX - 1)
-#define TAG_ADMIN (UINT64_MAX - 2)
-#define TAG_WAKE (UINT64_MAX - 3)
-#define TAG_DURABLE (UINT64_MAX - 4)
-#define TAG_HANDOFF (UINT64_MAX - 5)
+enum { SCRATCH = 1 << 16, TICK_MS = 50 };
 
-void gw_log_conn(gateway *g, const conn *c, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    struct in_addr a = {.s_addr = c->ip};
-    if (c->state == C_ADMIN)
-        srv_log("admin connection %u: %s", (unsigned)(c - g->conns), msg);
-    else
-        srv_log("session %u (%s@%s): %s", (unsigned)(c - g->conns), c->name[0] ? c->name : "-", inet_ntoa(a),
-                msg);
-}
-
-/* --- output ------------------------------------------------------------ */
-
-void conn_put(gateway *g, conn *c, const void *bytes, size_t n)
-{
-    if (c->state == C_FREE || c->overflow)
-        return;
-    uint32_t max = c->state == C_ADMIN ? ADMIN_MAX_OUTPUT : g->cfg->max_output;
-    if (c->out_len - c->out_off + n > max) {
-        c->overflow = 1;
-    } else {
-        if (c->out_len + n > c->out_cap) {
-            if (c->out_off) {
-                memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-                c->out_len -= c->out_off;
-                c->out_off = 0;
-            }
-            if (c->out_len + n > c->out_cap) {
-                uint32_t cap = c->out_cap ? c->out_cap : 256; /* most output is a few reports */
-                while (cap < c->out_len + n)
-                    cap *= 2;
-                uint8_t *p = realloc(c->out, cap);
-                if (!p) {
-                    c->overflow = 1;
-                    goto dirty;
-                }
-                c->out = p;
-                c->out_cap = cap;
-            }
-        }
-        memcpy(c->out + c->out_len, bytes, n);
-        c->out_len += (uint32_t)n;
-    }
-dirty:
-    if (!c->dirty) {
-        c->dirty = 1;
-        g->dirty[g->ndirty++] = (uint32_t)(c - g->conns);
-    }
-}
-
-void conn_interest(gateway *g, conn *c, int read)
-{
-    uint32_t ev = (read ? EPOLLIN : 0) | (c->polling_out ? EPOLLOUT : 0) | EPOLLRDHUP;
-    struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)(c - g->conns)};
-    c->reading = (uint8_t)read;
-    epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &e);
-}
-
-static void flush(gateway *g, conn *c)
-{
-    if (c->overflow) {
-        conn_close(g, c, "output queue full (the client does not read)");
-        return;
-    }
-    while (c->out_off < c->out_len) {
-        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-        if (n > 0) {
-            c->out_off += (uint32_t)n;
-            c->last_send_ns = g->now;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!c->polling_out) {
-                c->polling_out = 1;
-                conn_interest(g, c, c->reading);
-            }
-            return;
-        }
-        conn_close(g, c, n < 0 ? strerror(errno) : "write failed");
-        return;
-    }
-    c->out_off = c->out_len = 0;
-    if (c->out_cap > 65536) {
-        free(c->out);
-        c->out = NULL;
-        c->out_cap = 0;
-    }
-    if (c->polling_out) {
-        c->polling_out = 0;
-        conn_interest(g, c, c->reading);
-    }
-    if (c->closing)
-        conn_close(g, c, NULL);
-}
-
-static void flush_dirty(gateway *g)
-{
-    for (uint32_t i = 0; i < g->ndirty; i++) {
-        conn *c = &g->conns[g->dirty[i]];
-        c->dirty = 0;
-        if (c->state != C_FREE)
-            flush(g, c);
-    }
-    g->ndirty = 0;
-}
-
-static void conn_free(gateway *g, conn *c)
-{
-    free(c->part);
-    free(c->held);
-    free(c->out);
-    uint32_t gen = c->gen + 1;
-    *c = (conn){.fd = -1, .gen = gen, .unext = NO_CONN, .uprev = NO_CONN};
-    g->free_list[g->nfree++] = (uint32_t)(c - g->conns);
-}
-
-void conn_close(gateway *g, conn *c, const char *why)
-{
-    if (c->state == C_FREE)
-        return;
-    if (why)
-        gw_log_conn(g, c, "closed: %s", why);
-    if (c->state == C_LIVE)
-        stream_detach(g, c);
-    if (c->state != C_ADMIN) {
-        session_check_over(g, c);
-        gw_ip_closed(g, c->ip);
-        atomic_fetch_sub(&g->s->sessions, 1);
-    }
-    close(c->fd);
-    conn_free(g, c);
-}
-
-void conn_release(gateway *g, conn *c)
-{
-    /* Out of this epoll first: the socket itself stays open in the other
-     * gateway's table, and epoll forgets a descriptor only when its file
-     * is closed everywhere. */
-    epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    conn_free(g, c);
-}
-
-conn *conn_new(gateway *g, int fd, int state, uint32_t ip)
-{
-    if (!g->nfree)
-        return NULL;
-    conn *c = &g->conns[g->free_list[--g->nfree]];
-    c->fd = fd;
-    c->state = (uint8_t)state;
-    c->ip = ip;
-    c->opened_ns = c->last_recv_ns = c->last_send_ns = g->now;
-    c->part = malloc(state == C_ADMIN ? ADMIN_LINE : g->cfg->max_frame + 2);
-    c->reading = state != C_RESOLVE;
-    uint32_t ev = (c->reading ? EPOLLIN : 0) | EPOLLRDHUP;
-    struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)(c - g->conns)};
-    if (!c->part || epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
-        free(c->part);
-        c->part = NULL;
-        c->state = C_FREE;
-        g->free_list[g->nfree++] = (uint32_t)(c - g->conns);
-        return NULL;
-    }
-    return c;
-}
-
-/* --- input -------------------------------------------------------------- */
+/* --- input to the engine ------------------------------------------------ */
 
 /* Move what the engine has written off its rings, to be handled later. */
 static void spill(gateway *g)
@@ -230,7 +45,7 @@ static void spill(gateway *g)
             break;
         g->spill_out_n++;
     }
-    while (g->idx == 0) {
+    while (g->acceptor) { /* the replies ring is the acceptor's */
         if (g->spill_text_n == g->spill_text_cap) {
             uint32_t cap = g->spill_text_cap ? g->spill_text_cap * 2 : 256;
             srv_text *p = realloc(g->spill_text, cap * sizeof *p);
@@ -264,129 +79,10 @@ void gw_push_in(gateway *g, const srv_in *m)
     g->pushed++;
 }
 
-/* Out of descriptors or memory: the pending connection stays in the
- * backlog and the listener stays readable, so retrying at once would spin
- * (and log) without end.  Stop listening for a tick, then try again. */
-static void pause_accepting(gateway *g, int err)
+void gw_submit(gateway *g, conn *c, int kind, const bourse_cmd *cmd)
 {
-    if (g->accept_paused)
-        return;
-    g->accept_paused = 1;
-    epoll_ctl(g->ep, EPOLL_CTL_DEL, g->s->listen_fd, NULL);
-    if (g->now - g->accept_logged_ns >= 1000000000) {
-        g->accept_logged_ns = g->now;
-        srv_log("accept: %s; not accepting for %d ms", strerror(err), TICK_MS);
-    }
-}
-
-static int add_fd(gateway *g, int fd, uint64_t tag);
-
-static void resume_accepting(gateway *g)
-{
-    if (g->accept_paused && !atomic_load(&g->s->stop) && add_fd(g, g->s->listen_fd, TAG_LISTEN) == 0)
-        g->accept_paused = 0;
-}
-
-static void accept_orders(gateway *g)
-{
-    for (int i = 0; i < 256; i++) {
-        struct sockaddr_in a;
-        socklen_t al = sizeof a;
-        int fd = accept4(g->s->listen_fd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                pause_accepting(g, errno);
-            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-                srv_log("accept: %s", strerror(errno));
-            return;
-        }
-        uint32_t ip = a.sin_family == AF_INET ? a.sin_addr.s_addr : 1;
-        uint32_t *count = gw_ip_count(g, ip);
-        int full = g->nfree <= 16 || atomic_load(&g->s->sessions) >= g->cfg->max_sessions;
-        if (*count >= g->cfg->sessions_per_ip || full) {
-            if (g->rejects_logged++ < 100 || g->rejects_logged % 10000 == 0)
-                srv_log("refused a connection from %s: %s", inet_ntoa(a.sin_addr),
-                        full ? "no free session slot" : "too many connections from it");
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (g->cfg->sndbuf) {
-            int sz = (int)g->cfg->sndbuf;
-            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-        }
-        if (!conn_new(g, fd, C_LOGIN, ip)) {
-            close(fd);
-            continue;
-        }
-        (*count)++;
-        atomic_fetch_add(&g->s->sessions, 1);
-    }
-}
-
-static void accept_admin(gateway *g)
-{
-    for (;;) {
-        int fd = accept4(g->s->admin_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;
-        if (!conn_new(g, fd, C_ADMIN, 0))
-            close(fd);
-    }
-}
-
-/* Admin connections send replay-format lines; each gets its events, then ".". */
-static void admin_input(gateway *g, conn *c, const uint8_t *buf, size_t n)
-{
-    size_t off = 0;
-    while (off < n) {
-        const uint8_t *nl = memchr(buf + off, '\n', n - off);
-        if (!nl)
-            break;
-        size_t len = (size_t)(nl - (buf + off));
-        bourse_cmd cmd;
-        char err[160];
-        int r = bourse_text_parse((const char *)buf + off, len, &cmd, err, sizeof err);
-        off += len + 1;
-        if (r == BOURSE_TEXT_CMD) {
-            srv_in m = {.kind = IN_ADMIN, .conn = (uint32_t)(c - g->conns), .gen = c->gen, .cmd = cmd};
-            gw_push_in(g, &m);
-        } else if (r == BOURSE_TEXT_BAD) {
-            char line[200];
-            int k = snprintf(line, sizeof line, "! %s\n.\n", err);
-            conn_put(g, c, line, (size_t)k);
-        } else {
-            conn_put(g, c, ".\n", 2);
-        }
-    }
-    if (n - off >= ADMIN_LINE) {
-        conn_close(g, c, "admin line too long");
-        return;
-    }
-    c->part_len = (uint32_t)(n - off);
-    memcpy(c->part, buf + off, n - off);
-}
-
-static void conn_readable(gateway *g, conn *c)
-{
-    if (!c->reading)
-        return;
-    uint8_t *b = g->scratch;
-    memcpy(b, c->part, c->part_len);
-    ssize_t n = read(c->fd, b + c->part_len, SCRATCH - c->part_len);
-    if (n <= 0) {
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        conn_close(g, c, n == 0 ? (c->state == C_ADMIN ? NULL : "disconnected") : strerror(errno));
-        return;
-    }
-    size_t total = c->part_len + (size_t)n;
-    c->part_len = 0;
-    if (c->state == C_ADMIN)
-        admin_input(g, c, b, total);
-    else
-        session_input(g, c, b, total);
+    srv_in m = {.kind = (uint8_t)kind, .conn = (uint32_t)(c - g->conns), .gen = c->gen, .cmd = *cmd};
+    gw_push_in(g, &m);
 }
 
 /* --- engine output ------------------------------------------------------ */
@@ -410,19 +106,27 @@ static int next_text(gateway *g, srv_text *t)
             g->spill_text_at = g->spill_text_n = 0;
         return 1;
     }
-    return g->idx == 0 && ck_ring_dequeue_spsc_srv_text(&g->s->text.ring, g->s->text.buf, t);
+    return g->acceptor && ck_ring_dequeue_spsc_srv_text(&g->s->text.ring, g->s->text.buf, t);
+}
+
+/* An engine event, durable now, to every adapter that takes events. */
+static void deliver(gateway *g, const srv_out *o)
+{
+    if (o->kind == OUT_LOGIN) {
+        session_login_done(g, o);
+        return;
+    }
+    for (uint32_t i = 0; i < g->nprotos; i++)
+        if (g->protos[i].p->on_event)
+            g->protos[i].p->on_event(g, g->protos[i].st, o);
 }
 
 static void drain(gateway *g)
 {
     srv *s = g->s;
     uint64_t durable = srv_durable_seq(s);
-    srv_auth a;
-    if (g->idx == 0) {
-        while (ck_ring_dequeue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, &a))
-            session_auth_done(g, &a);
-        handoff_closed_drain(g);
-    }
+    if (g->acceptor)
+        acceptor_drain(g);
     for (int n = 0; n < 65536; n++) {
         if (!g->has_held_out) {
             if (!next_out(g, &g->held_out))
@@ -432,10 +136,7 @@ static void drain(gateway *g)
         if (g->held_out.seq > durable && g->held_out.seq > (durable = srv_durable_seq(s)))
             break;
         g->has_held_out = 0;
-        if (g->held_out.kind == OUT_LOGIN)
-            session_login_done(g, &g->held_out);
-        else
-            session_deliver(g, &g->held_out);
+        deliver(g, &g->held_out);
     }
     for (;;) {
         if (!g->has_held_text) {
@@ -448,12 +149,9 @@ static void drain(gateway *g)
             break;
         g->has_held_text = 0;
         conn *c = &g->conns[t->conn];
-        if (c->gen != t->gen || c->state != C_ADMIN)
+        if (c->gen != t->gen || c->state == C_FREE || !conn_slot(g, c)->p->on_reply)
             continue;
-        if (t->done)
-            conn_put(g, c, ".\n", 2);
-        else
-            conn_put(g, c, t->line, t->len);
+        conn_slot(g, c)->p->on_reply(g, c, t);
     }
 }
 
@@ -461,7 +159,7 @@ static int work_waiting(gateway *g)
 {
     srv *s = g->s;
     srv_gate *gate = g->gate;
-    if (g->idx == 0 &&
+    if (g->acceptor &&
         (ck_ring_size(&s->auth_res.ring) || ck_ring_size(&s->text.ring) > (unsigned)g->has_held_text))
         return 1;
     if ((ck_ring_size(&gate->out.ring) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
@@ -477,7 +175,7 @@ static int work_waiting(gateway *g)
  * go out in small batches instead of one burst. */
 static void tick(gateway *g)
 {
-    resume_accepting(g);
+    acceptor_resume(g);
     uint32_t part = g->tick_part++ % 5, from = (uint32_t)((uint64_t)g->nconns * part / 5),
              to = (uint32_t)((uint64_t)g->nconns * (part + 1) / 5);
     for (uint32_t i = from; i < to; i++) {
@@ -500,21 +198,20 @@ static void tick(gateway *g)
 
 static void finish(gateway *g)
 {
-    /* Everything the engine produced is durable: deliver it, say the session
-     * is over, and give clients a moment to read it. */
+    /* Everything the engine produced is durable: deliver it, let each
+     * adapter say the session is over, and give clients a moment to read it. */
     drain(g);
-    uint8_t z[4];
-    size_t zn = soup_empty(z, SOUP_END_OF_SESSION);
     for (uint32_t i = 0; i < g->nconns; i++) {
         conn *c = &g->conns[i];
-        if (c->state == C_LIVE)
-            conn_put(g, c, z, zn);
-        if (c->state != C_FREE)
-            c->closing = 1;
+        if (c->state == C_FREE)
+            continue;
+        if (conn_slot(g, c)->p->on_stop)
+            conn_slot(g, c)->p->on_stop(g, c);
+        c->closing = 1;
     }
     for (int round = 0; round < 200; round++) {
         g->now = srv_now_ns();
-        flush_dirty(g);
+        conn_flush_dirty(g);
         int left = 0;
         for (uint32_t i = 0; i < g->nconns; i++) {
             conn *c = &g->conns[i];
@@ -544,20 +241,18 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
     srv *s = g->s;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
-        if (tag == TAG_LISTEN) {
-            accept_orders(g);
-        } else if (tag == TAG_ADMIN) {
-            accept_admin(g);
+        if (gw_tag_is_port(tag)) {
+            acceptor_accept(g, (uint32_t)(tag - TAG_PORT));
         } else if (tag == TAG_HANDOFF) {
             handoff_receive(g);
         } else if (tag == TAG_WAKE || tag == TAG_DURABLE) {
-            /* edge-triggered (see add_fd): nothing to read */
+            /* edge-triggered (see gw_add_fd): nothing to read */
         } else {
             conn *c = &g->conns[tag];
             if (c->state == C_FREE)
                 continue;
             if (evs[i].events & EPOLLOUT)
-                flush(g, c);
+                conn_flush(g, c);
             if (c->state != C_FREE && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
                 conn_readable(g, c);
             /* not reading (its login is being checked): a hang-up would be
@@ -576,12 +271,10 @@ static void handle_events(gateway *g, struct epoll_event *evs, int n)
 static void stop_input(gateway *g)
 {
     srv *s = g->s;
-    if (g->idx == 0) {
-        epoll_ctl(g->ep, EPOLL_CTL_DEL, s->listen_fd, NULL);
-        epoll_ctl(g->ep, EPOLL_CTL_DEL, s->admin_fd, NULL);
-    } else {
+    if (g->acceptor)
+        acceptor_stop(g);
+    else
         epoll_ctl(g->ep, EPOLL_CTL_DEL, g->gate->handoff[1], NULL);
-    }
     for (uint32_t i = 0; i < g->nconns; i++)
         if (g->conns[i].state != C_FREE && g->conns[i].reading)
             conn_interest(g, &g->conns[i], 0);
@@ -592,7 +285,7 @@ static void stop_input(gateway *g)
 static int all_out(gateway *g)
 {
     return atomic_load(&g->s->engine_done) && !ck_ring_size(&g->gate->out.ring) &&
-           (g->idx || !ck_ring_size(&g->s->text.ring)) && !g->has_held_out && !g->has_held_text &&
+           (!g->acceptor || !ck_ring_size(&g->s->text.ring)) && !g->has_held_out && !g->has_held_text &&
            !g->spill_out_n && !g->spill_text_n;
 }
 
@@ -609,7 +302,7 @@ void *srv_gateway_main(void *arg)
         g->now = srv_now_ns();
         drain(g);
         /* handoffs, and addresses of closed sessions, waiting for room */
-        int waiting = g->idx ? handoff_closed_flush(g) : handoff_retry(g);
+        int waiting = g->acceptor ? handoff_retry(g) : handoff_closed_flush(g);
         if (input_open && atomic_load(&s->stop)) {
             input_open = 0;
             stop_input(g);
@@ -623,7 +316,7 @@ void *srv_gateway_main(void *arg)
             tick(g);
             next_tick = g->now + TICK_MS * 1000000LL;
         }
-        flush_dirty(g);
+        conn_flush_dirty(g);
         int timeout = waiting ? 1 : (int)((next_tick - g->now) / 1000000) + 1;
         /* Poll a little before sleeping (see engine_thread.c). */
         if (g->cfg->spin_us && input_open && !work_waiting(g)) {
@@ -651,7 +344,7 @@ void *srv_gateway_main(void *arg)
 /* The two eventfds that only wake the loop are edge-triggered: every write
  * to an eventfd is a new edge, so they never need reading, which saves a
  * system call per wake-up (the counter would take 2^64 writes to fill). */
-static int add_fd(gateway *g, int fd, uint64_t tag)
+int gw_add_fd(gateway *g, int fd, uint64_t tag)
 {
     uint32_t et = tag == TAG_WAKE || tag == TAG_DURABLE ? EPOLLET : 0;
     struct epoll_event e = {.events = EPOLLIN | et, .data.u64 = tag};
@@ -661,11 +354,33 @@ static int add_fd(gateway *g, int fd, uint64_t tag)
 static int add_fds(gateway *g)
 {
     srv *s = g->s;
-    if (g->idx == 0 ? add_fd(g, s->listen_fd, TAG_LISTEN) || add_fd(g, s->admin_fd, TAG_ADMIN)
-                    : add_fd(g, g->gate->handoff[1], TAG_HANDOFF))
+    if (g->acceptor ? acceptor_listen(g) : gw_add_fd(g, g->gate->handoff[1], TAG_HANDOFF))
         return -1;
-    return add_fd(g, g->gate->wake_fd, TAG_WAKE) ||
-           (s->journal && add_fd(g, journal_notify_fd(s->journal), TAG_DURABLE));
+    return gw_add_fd(g, g->gate->wake_fd, TAG_WAKE) ||
+           (s->journal && gw_add_fd(g, journal_notify_fd(s->journal), TAG_DURABLE));
+}
+
+/* The adapters of s->ports, each once, in the order of the ports (the same
+ * at every gateway, so conn->proto means the same everywhere). */
+static int add_protos(gateway *g)
+{
+    srv *s = g->s;
+    for (uint32_t i = 0; i < s->nports; i++) {
+        uint32_t k = 0;
+        while (k < g->nprotos && g->protos[k].p != s->ports[i].proto)
+            k++;
+        g->port_proto[i] = (uint8_t)k;
+        if (k < g->nprotos)
+            continue;
+        const gw_proto *p = s->ports[i].proto;
+        gw_slot *sl = &g->protos[g->nprotos++];
+        sl->p = p;
+        sl->part_max = p->part_max(g->cfg);
+        sl->out_max = p->output_max(g->cfg);
+        if (p->gw_new && !(sl->st = p->gw_new(g, k)))
+            return -1;
+    }
+    return 0;
 }
 
 int gateway_new(srv_gate *gate)
@@ -678,17 +393,24 @@ int gateway_new(srv_gate *gate)
     g->s = s;
     g->gate = gate;
     g->idx = gate->idx;
+    g->acceptor = gate->idx == SRV_ACCEPTOR;
     g->cfg = s->cfg;
     g->ep = -1;
+    if (add_protos(g) != 0)
+        return -1;
+    uint32_t part = 0;
+    for (uint32_t i = 0; i < g->nprotos; i++)
+        part = g->protos[i].part_max > part ? g->protos[i].part_max : part;
+    g->scratch_len = SCRATCH; /* handoff.c takes up to 64 KiB of input in it too */
     g->nconns = gate->capacity;
     g->conns = calloc(g->nconns, sizeof *g->conns);
     g->free_list = malloc(g->nconns * sizeof *g->free_list);
     g->dirty = malloc(g->nconns * sizeof *g->dirty);
     g->handing = malloc(g->nconns * sizeof *g->handing);
-    g->scratch = malloc(SCRATCH + ADMIN_LINE + 65536 + 2);
-    /* gateway 0 counts every order-entry connection per address */
+    g->scratch = malloc(SCRATCH + part);
+    /* the acceptor counts every guarded connection per address */
     g->ip_cap = 1024;
-    while (g->idx == 0 && g->ip_cap < 2 * ((uint64_t)s->cfg->max_sessions + 64))
+    while (g->acceptor && g->ip_cap < 2 * ((uint64_t)s->cfg->max_sessions + 64))
         g->ip_cap *= 2;
     g->ip_key = calloc(g->ip_cap, sizeof *g->ip_key);
     g->ip_count = calloc(g->ip_cap, sizeof *g->ip_count);
@@ -720,7 +442,10 @@ void gateway_free(srv_gate *gate)
         free(c->out);
         free(c->login);
     }
-    stream_free_all(g);
+    for (uint32_t i = 0; i < g->nprotos; i++)
+        if (g->protos[i].p->gw_free && g->protos[i].st)
+            g->protos[i].p->gw_free(g, g->protos[i].st);
+    session_free_all(g);
     free(g->spill_out);
     free(g->spill_text);
     free(g->conns);

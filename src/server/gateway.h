@@ -1,24 +1,37 @@
 /*
- * gateway.h - the order-entry gateway's state, shared by gateway.c (event
- * loop, sockets, admin), session.c (the SoupBinTCP/OUCH session) and
- * stream.c (each user's sequenced message stream).
+ * gateway.h - the gateway's state, protocol-neutral, shared by its files:
  *
- * A user's stream is what SoupBinTCP calls the session's sequenced
- * messages: every report about the user's orders, numbered from 1 in this
- * run of the server (the run's session name).  All of a user's logged-in
- * connections receive the whole stream; the last replay_bytes of it are kept
- * so a client that reconnects can ask for what it missed.
+ *   gateway.c   the thread's loop: engine output held until durable,
+ *               spilling, ticks, stopping
+ *   conn.c      connections: reading, output buffers and backpressure
+ *   acceptor.c  the acceptor's part: listeners, accepting, per-address caps
+ *   session.c   logins (password thread, engine, hand-off), sessions per
+ *               user, rate limits and timeouts
+ *   handoff.c   moving a logged-in connection to its user's home gateway
+ *   addr.c      connections and logins per address
+ *
+ * and by the protocol adapters (proto.h), which see conn but keep their own
+ * state in conn->ps and in their per-gateway state.
+ *
+ * The acceptor: one gateway (SRV_ACCEPTOR) accepts every connection, runs
+ * every login, keeps the per-address counts and serves connections that
+ * never log in (the admin socket); the others receive logged-in sessions
+ * from it.  g->acceptor says which a gateway is; the acceptor's duties are
+ * acceptor.c's, and the loop calls them through acceptor_* only.
  */
 #ifndef BOURSE_SERVER_GATEWAY_H
 #define BOURSE_SERVER_GATEWAY_H
 
-#include "net/soup.h"
+#include "server/proto.h"
 #include "server/server.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum conn_state { C_FREE = 0, C_LOGIN, C_AUTH, C_RESOLVE, C_LIVE, C_ADMIN };
+/* C_OPEN: accepted; its adapter speaks to it (a tool's connection stays so).
+ * C_AUTH: its password is being checked.  C_RESOLVE: the engine finds its
+ * user, or it waits to move to its home gateway.  C_LIVE: logged in. */
+enum conn_state { C_FREE = 0, C_OPEN, C_AUTH, C_RESOLVE, C_LIVE };
 
 #define NO_CONN UINT32_MAX
 
@@ -26,6 +39,8 @@ typedef struct conn {
     int fd;
     uint32_t gen;
     uint8_t state;
+    uint8_t proto;   /* its adapter: gateway->protos[proto] */
+    uint8_t guarded; /* counted in max_sessions and sessions_per_ip */
     uint8_t dirty, closing, overflow, polling_out, reading;
     uint8_t checking;      /* its password is with the auth thread (counted in ip_checking) */
     srv_auth *login;       /* a login waiting for its address's turn (see session.c), or NULL */
@@ -33,41 +48,54 @@ typedef struct conn {
     uint32_t user;
     uint32_t ip;
     uint32_t unext, uprev; /* the user's live sessions */
-    uint64_t want_seq;     /* requested at login */
     int64_t opened_ns, last_recv_ns, last_send_ns;
     int64_t tat;   /* rate limit: theoretical arrival time (GCRA) */
-    uint8_t *part; /* an incomplete packet carried to the next read */
+    uint8_t *part; /* an incomplete frame carried to the next read */
     uint32_t part_len;
     uint8_t *held; /* input that came with the login, kept until it is accepted */
     uint32_t held_len;
     uint8_t *out; /* bytes not yet written */
     uint32_t out_off, out_len, out_cap;
     char name[BOURSE_NAME_LEN + 1];
+    /* the adapter's own state: plain data, moves with the connection */
+    union {
+        uint8_t b[PROTO_STATE];
+        uint64_t u64[PROTO_STATE / 8];
+    } ps;
 } conn;
 
-typedef struct ustream {
-    uint64_t next_seq;  /* seq of the next message (the first is 1) */
-    uint64_t first_seq; /* seq of the oldest message kept */
-    uint8_t *ring;      /* kept messages: [u16 length][message], circular */
-    uint32_t cap, head, used;
-    uint32_t first_conn; /* live sessions, NO_CONN-terminated */
+/* A user's live sessions at its home gateway, all protocols. */
+typedef struct gw_user {
+    uint32_t first_conn; /* NO_CONN-terminated through conn.unext */
     uint32_t nsessions;
-    uint8_t active; /* has logged in during this run: gets system events */
-} ustream;
+} gw_user;
+
+/* An adapter at one gateway: the protocols of srv_add_port, each once. */
+typedef struct gw_slot {
+    const gw_proto *p;
+    void *st;
+    uint32_t part_max, out_max;
+} gw_slot;
+
+enum { GW_MAX_PROTOS = SRV_MAX_PORTS };
 
 typedef struct gateway {
     srv *s;
     srv_gate *gate;
-    uint32_t idx; /* gate->idx: 0 accepts, logs in and runs the admin socket */
+    uint32_t idx;     /* gate->idx */
+    uint8_t acceptor; /* this is the acceptor (see above) */
     const srv_config *cfg;
     int ep;
     int64_t now;
+    gw_slot protos[GW_MAX_PROTOS];
+    uint32_t nprotos;
+    uint8_t port_proto[SRV_MAX_PORTS]; /* s->ports[i]'s adapter, an index into protos */
     conn *conns;
     uint32_t nconns, *free_list, nfree;
     uint32_t *dirty;
     uint32_t ndirty;
-    ustream *streams;
-    uint32_t nstreams;
+    gw_user *users;
+    uint32_t nusers;
     /* connections, and logins being checked, per IPv4 address: open
      * addressing, 0 = empty */
     uint32_t *ip_key, *ip_count, *ip_checking, ip_cap, ip_used;
@@ -85,13 +113,14 @@ typedef struct gateway {
     uint32_t spill_text_n, spill_text_at, spill_text_cap;
     int pushed; /* commands pushed since the engine was last woken */
     uint8_t *scratch;
+    uint32_t scratch_len; /* room for reads after an incomplete frame */
     uint64_t sessions_total, rejects_logged;
-    int accept_paused; /* out of descriptors: the listener is out of epoll for a tick */
+    int accept_paused; /* out of descriptors: the listeners are out of epoll for a tick */
     int64_t accept_logged_ns;
     uint32_t tick_part;
-    /* handoff.c: gateway 0's logins waiting for room in their home's
+    /* handoff.c: the acceptor's logins waiting for room in their home's
      * socket; another gateway's closed sessions' addresses waiting for room
-     * in its ring to gateway 0 */
+     * in its ring to the acceptor */
     struct handing {
         uint32_t conn, gen;
     } * handing;
@@ -100,58 +129,82 @@ typedef struct gateway {
     uint32_t nclosed_spill, closed_spill_cap;
 } gateway;
 
+/* epoll data tags for the descriptors that are not connections */
+#define TAG_WAKE (UINT64_MAX - 1)
+#define TAG_DURABLE (UINT64_MAX - 2)
+#define TAG_HANDOFF (UINT64_MAX - 3)
+#define TAG_PORT (UINT64_MAX - 64) /* + i: s->ports[i] */
+
+static inline int gw_tag_is_port(uint64_t tag)
+{
+    return tag >= TAG_PORT && tag < TAG_PORT + SRV_MAX_PORTS;
+}
+
+static inline const gw_slot *conn_slot(const gateway *g, const conn *c)
+{
+    return &g->protos[c->proto];
+}
+
 /* gateway.c */
-void conn_close(gateway *g, conn *c, const char *why);
-conn *conn_new(gateway *g, int fd, int state, uint32_t ip);
+void gw_push_in(gateway *g, const srv_in *m);
+int gw_add_fd(gateway *g, int fd, uint64_t tag);
+
+/* conn.c */
+/* A connection on fd, speaking adapter `proto`, in `state`; NULL when there
+ * is no free slot (fd is then the caller's to close). */
+conn *conn_new(gateway *g, int fd, int state, uint32_t proto, uint32_t ip);
 /* Forget c without closing its session: it lives on in another gateway. */
 void conn_release(gateway *g, conn *c);
+void conn_readable(gateway *g, conn *c);
+void conn_flush(gateway *g, conn *c);
+void conn_flush_dirty(gateway *g);
+
+/* acceptor.c (the acceptor only, except where said) */
+void acceptor_accept(gateway *g, uint32_t port);
+/* Out of descriptors: listeners out of epoll for a tick; then back. */
+void acceptor_resume(gateway *g);
+/* Password-check results and the addresses of sessions closed elsewhere. */
+void acceptor_drain(gateway *g);
+/* Its descriptors into the gateway's epoll (at start), or out (stopping). */
+int acceptor_listen(gateway *g);
+void acceptor_stop(gateway *g);
+
+/* session.c */
+/* The engine found (or not) the user of c's login (OUT_LOGIN). */
+void session_login_done(gateway *g, const srv_out *o);
+void session_auth_done(gateway *g, const srv_auth *a);
+/* c's password check is over, or c is closing: give its address's place to
+ * the oldest login waiting from there, and drop a login c had waiting. */
+void session_check_over(gateway *g, conn *c);
+/* c (C_RESOLVE, user and name set) has arrived at its home gateway: check
+ * the user's session cap, attach it to the user and let it trade. */
+void session_go_live(gateway *g, conn *c);
+/* Leave the user's sessions (c was live). */
+void session_detach(gateway *g, conn *c);
+/* Login and silence timeouts, then the adapter's on_tick. */
+void session_tick(gateway *g, conn *c);
+void session_free_all(gateway *g);
 
 /* addr.c */
-/* Gateway 0: the number of connections open from ip (made when missing). */
+/* The acceptor: the number of connections open from ip (made when missing). */
 uint32_t *gw_ip_count(gateway *g, uint32_t ip);
-/* A connection from ip is gone: count it (gateway 0) or tell gateway 0. */
+/* A connection from ip is gone: count it (the acceptor) or tell the acceptor. */
 void gw_ip_closed(gateway *g, uint32_t ip);
 /* Count c's login as being checked (1) or no longer (0); returns -1, counting
  * nothing, when its address already has [gateway] logins_per_ip checks, and
  * then the login waits its turn (session.c). */
 int gw_checking(gateway *g, conn *c, int on);
-void conn_put(gateway *g, conn *c, const void *bytes, size_t n);
-void conn_interest(gateway *g, conn *c, int read);
-void gw_push_in(gateway *g, const srv_in *m);
-void gw_log_conn(gateway *g, const conn *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* session.c */
-void session_input(gateway *g, conn *c, const uint8_t *buf, size_t n);
-void session_auth_done(gateway *g, const srv_auth *a);
-/* c's password check is over, or c is closing: give its address's place to
- * the oldest login waiting from there, and drop a login c had waiting. */
-void session_check_over(gateway *g, conn *c);
-void session_login_done(gateway *g, const srv_out *o);
-/* c (C_RESOLVE, user and name set) has arrived at its home gateway: check
- * the user's session cap, attach it to the stream and let it trade. */
-void session_go_live(gateway *g, conn *c);
-void session_tick(gateway *g, conn *c);
-void session_deliver(gateway *g, const srv_out *o);
-
-/* stream.c */
-ustream *stream_get(gateway *g, uint32_t user);
-void stream_append(gateway *g, uint32_t user, const uint8_t *msg, size_t n);
-/* Send Login Accepted and the kept messages from `want` on; see stream.c. */
-void stream_attach(gateway *g, conn *c, uint64_t want);
-void stream_detach(gateway *g, conn *c);
-void stream_broadcast(gateway *g, const uint8_t *msg, size_t n);
-void stream_free_all(gateway *g);
 
 /* handoff.c */
 /* On the gateway's own thread, before anything else: its own table. */
 void handoff_own_table(gateway *g);
-/* Gateway 0: send c, logged in as c->user, to its home; 0 sent or queued. */
+/* The acceptor: send c, logged in as c->user, to its home; 0 sent or queued. */
 int handoff_send(gateway *g, conn *c);
-/* Gateway 0: try the queued handoffs again; 1 while some still wait. */
+/* The acceptor: try the queued handoffs again; 1 while some still wait. */
 int handoff_retry(gateway *g);
-/* Another gateway: take the sessions gateway 0 sent. */
+/* Another gateway: take the sessions the acceptor sent. */
 void handoff_receive(gateway *g);
-/* Gateway 0: count the addresses of sessions closed elsewhere. */
+/* The acceptor: count the addresses of sessions closed elsewhere. */
 void handoff_closed_drain(gateway *g);
 /* Another gateway: send waiting addresses on; 1 while some still wait. */
 int handoff_closed_flush(gateway *g);

@@ -16,16 +16,17 @@
  * Who holds what: every user has a home gateway (srv_home) that holds all
  * of the user's sessions and the user's stream, so sequence numbers, replay
  * on re-login and sessions_per_user mean what they mean with one gateway,
- * and the engine sends each event only to its users' homes.  Gateway 0 owns
- * the listening socket: it accepts, reads the Login Request, has the
- * password checked and the user resolved, and then, when the home is
- * another gateway, sends the socket there over a unix SOCK_SEQPACKET pair
- * (SCM_RIGHTS) with what the session needs: user, name, address, requested
- * sequence number and the bytes that came after the login.  When the
- * receiving socket is full the login waits in a queue (its login timeout
- * still runs).  Gateway 0 also keeps counting connections per address for
- * all gateways (sessions_per_ip); the others tell it over a ring when one of
- * theirs closes.
+ * and the engine sends each event only to its users' homes.  The acceptor
+ * (gateway 0) owns the listening sockets: it accepts, lets the protocol
+ * adapter read the login, has the password checked and the user resolved,
+ * and then, when the home is another gateway, sends the socket there over a
+ * unix SOCK_SEQPACKET pair (SCM_RIGHTS) with what the session needs: user,
+ * name, address, its adapter and the adapter's state (conn->ps, plain data:
+ * for SoupBinTCP the requested sequence number) and the bytes that came
+ * after the login.  When the receiving socket is full the login waits in a
+ * queue (its login timeout still runs).  The acceptor also keeps counting
+ * connections per address for all gateways (sessions_per_ip); the others
+ * tell it over a ring when one of theirs closes.
  *
  * Table hygiene: a new table is a copy of the process's, so a gateway first
  * closes what it inherited and does not use (journal files, market-data
@@ -46,9 +47,10 @@
 /* What travels with the socket; any bytes after the login follow it. */
 typedef struct handoff_msg {
     uint32_t user, ip;
-    uint64_t want_seq;
+    uint8_t proto, guarded;
     int64_t opened_ns;
     char name[BOURSE_NAME_LEN + 1];
+    uint8_t ps[PROTO_STATE];
 } handoff_msg;
 
 static int cmp_int(const void *a, const void *b)
@@ -84,9 +86,9 @@ void handoff_own_table(gateway *g)
     keep[n++] = g->gate->wake_fd;
     if (s->journal)
         keep[n++] = journal_notify_fd(s->journal);
-    if (g->idx == 0) {
-        keep[n++] = s->listen_fd;
-        keep[n++] = s->admin_fd;
+    if (g->acceptor) {
+        for (uint32_t i = 0; i < s->nports; i++)
+            keep[n++] = s->ports[i].fd;
         keep[n++] = s->auth_fd;
         for (uint32_t i = 1; i < s->ngates; i++)
             keep[n++] = s->gates[i].handoff[0];
@@ -96,14 +98,16 @@ void handoff_own_table(gateway *g)
     close_all_but(keep, n);
 }
 
-/* --- gateway 0: sending ---------------------------------------------- */
+/* --- the acceptor: sending ---------------------------------------------- */
 
 /* 0 sent, 1 no room now, -1 failed. */
 static int send_one(gateway *g, conn *c)
 {
     srv_gate *to = &g->s->gates[srv_home(g->s, c->user)];
-    handoff_msg m = {.user = c->user, .ip = c->ip, .want_seq = c->want_seq, .opened_ns = c->opened_ns};
+    handoff_msg m = {
+        .user = c->user, .ip = c->ip, .proto = c->proto, .guarded = c->guarded, .opened_ns = c->opened_ns};
     memcpy(m.name, c->name, sizeof m.name);
+    memcpy(m.ps, c->ps.b, sizeof m.ps);
     struct iovec iov[2] = {{&m, sizeof m}, {c->held, c->held_len}};
     union {
         struct cmsghdr h;
@@ -157,19 +161,21 @@ int handoff_retry(gateway *g)
 
 /* --- other gateways: receiving ----------------------------------------- */
 
-/* A session that arrived but cannot stay: gateway 0 still counts it. */
-static void drop(gateway *g, int fd, uint32_t ip, const char *why)
+/* A session that arrived but cannot stay: the acceptor still counts it. */
+static void drop(gateway *g, int fd, const handoff_msg *m, const char *why)
 {
     srv_log("gateway %u: a session handed over was dropped: %s", g->idx, why);
     if (fd >= 0) {
-        uint8_t buf[8];
-        if (write(fd, buf, soup_rejected_write(buf, SOUP_REJECT_AUTH)) < 0) {
+        uint8_t buf[64];
+        if (write(fd, buf, g->protos[m->proto].p->refusal(buf)) < 0) {
             /* it is closed anyway */
         }
         close(fd);
     }
-    gw_ip_closed(g, ip);
-    atomic_fetch_sub(&g->s->sessions, 1);
+    if (m->guarded) {
+        gw_ip_closed(g, m->ip);
+        atomic_fetch_sub(&g->s->sessions, 1);
+    }
 }
 
 static int received_fd(struct msghdr *mh)
@@ -200,7 +206,7 @@ void handoff_receive(gateway *g)
             return;
         }
         int fd = received_fd(&mh);
-        if ((size_t)n < sizeof m || (mh.msg_flags & MSG_TRUNC)) {
+        if ((size_t)n < sizeof m || (mh.msg_flags & MSG_TRUNC) || m.proto >= g->nprotos) {
             /* cannot happen between two of our threads; never trust it */
             srv_log("gateway %u: handoff: a malformed message", g->idx);
             if (fd >= 0)
@@ -208,19 +214,20 @@ void handoff_receive(gateway *g)
             continue;
         }
         if (fd < 0) {
-            drop(g, fd, m.ip,
+            drop(g, fd, &m,
                  (mh.msg_flags & MSG_CTRUNC) ? "no descriptor left (open-file limit)" : "no socket");
             continue;
         }
-        conn *c = conn_new(g, fd, C_RESOLVE, m.ip);
+        conn *c = conn_new(g, fd, C_RESOLVE, m.proto, m.ip);
         if (!c) {
-            drop(g, fd, m.ip, "no free session slot");
+            drop(g, fd, &m, "no free session slot");
             continue;
         }
         c->user = m.user;
+        c->guarded = m.guarded;
         memcpy(c->name, m.name, sizeof c->name);
         c->name[BOURSE_NAME_LEN] = 0;
-        c->want_seq = m.want_seq;
+        memcpy(c->ps.b, m.ps, sizeof c->ps.b);
         c->opened_ns = m.opened_ns;
         size_t held = (size_t)n - sizeof m;
         if (held && (c->held = malloc(held))) {
@@ -231,7 +238,7 @@ void handoff_receive(gateway *g)
     }
 }
 
-/* --- addresses of closed sessions, back to gateway 0 ------------------- */
+/* --- addresses of closed sessions, back to the acceptor ----------------- */
 
 void handoff_closed_drain(gateway *g)
 {

@@ -9,6 +9,7 @@
  */
 #include "server/server.h"
 #include "server/jweak.h"
+#include "server/proto.h"
 #include "util/futex.h"
 
 #include <arpa/inet.h>
@@ -333,6 +334,9 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
         return -1;
     if ((s->listen_fd = listen_tcp(cfg)) < 0 || (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
         return -1;
+    /* Each listener with its protocol (src/server/proto.h). */
+    srv_add_port(s, s->listen_fd, &proto_soup, SRV_PORT_GUARDED);
+    srv_add_port(s, s->admin_fd, &proto_admin, 0);
     return gates_init(s);
 }
 

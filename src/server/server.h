@@ -1,17 +1,17 @@
 /*
  * server.h - the exchange server: threads, rings and what flows on them.
  *
- *   gateway threads (epoll: order-entry TCP; gateway 0 also the listener,
- *   logins and the admin unix socket)
+ *   gateway threads (epoll: every connection; the acceptor, gateway 0,
+ *   also the listeners, logins and connections that never log in)
  *        | one in ring (SPSC) each: commands, logins, admin commands
  *        v
  *   engine thread (pinned): sequencer + journal + core, one command at a time
  *        | one out ring (SPSC) per gateway: events tagged with their
  *        |   command's seq, each to the gateway that is its user's home
- *        | text ring (SPSC, to gateway 0): replay-format lines for admin
+ *        | text ring (SPSC, to the acceptor): replay-format lines for admin
  *        v
  *   gateway threads: hold every message until journal_durable_seq() reaches
- *   its seq, then format OUCH reports into the users' streams
+ *   its seq, then have each protocol adapter turn it into its messages
  *
  *   auth thread: checks passwords (argon2id is slow on purpose) off the
  *   gateway thread, over its own pair of rings.
@@ -19,10 +19,13 @@
  * Why several gateways, and why each has its own file-descriptor table: see
  * handoff.c.  In short, every user has a home gateway (user id modulo the
  * number of gateways) that holds all of the user's sessions and the user's
- * stream; gateway 0 accepts and logs in every connection and then hands it
- * to its home.  A gateway thread calls unshare(CLONE_FILES) first, so the
+ * stream; the acceptor accepts and logs in every connection and then hands
+ * it to its home.  A gateway thread calls unshare(CLONE_FILES) first, so the
  * open-file limit, which the kernel applies per table, bounds each gateway
  * rather than the whole server.
+ *
+ * What is spoken on a listening socket is its protocol adapter's business
+ * (src/server/proto.h): srv_add_port registers a socket and its adapter.
  *
  * The engine thread never touches a socket; the gateway never touches the
  * engine.  Each ring has exactly one producer and one consumer; a consumer
@@ -101,23 +104,34 @@ typedef struct srv_ring {
     void *buf;
 } srv_ring;
 
-/* A handed-over session's address, sent back to gateway 0 when it closes
- * (gateway 0 counts connections per address for all gateways). */
+/* A handed-over session's address, sent back to the acceptor when it closes
+ * (the acceptor counts connections per address for all gateways). */
 typedef struct srv_ip {
     uint32_t ip;
 } srv_ip;
 CK_RING_PROTOTYPE(srv_ip, srv_ip)
 
-enum { SRV_MAX_GATES = 16 };
+enum { SRV_MAX_GATES = 16, SRV_MAX_PORTS = 8 };
+/* The gateway that accepts every connection and runs every login. */
+enum { SRV_ACCEPTOR = 0 };
+
+/* A listening socket and the protocol spoken on it (proto.h). */
+struct gw_proto;
+enum { SRV_PORT_GUARDED = 1 }; /* its connections count in max_sessions and sessions_per_ip */
+typedef struct srv_port {
+    int fd;
+    const struct gw_proto *proto;
+    int flags;
+} srv_port;
 
 /* What the engine and the other threads share with one gateway thread. */
 typedef struct srv_gate {
     struct srv *s;
     uint32_t idx;
     srv_ring in, out;
-    srv_ring closed; /* srv_ip: addresses of closed sessions, to gateway 0 */
+    srv_ring closed; /* srv_ip: addresses of closed sessions, to the acceptor */
     int wake_fd;     /* eventfd this gateway sleeps on (in epoll) */
-    int handoff[2];  /* SOCK_SEQPACKET pair: [0] gateway 0 sends, [1] this one receives */
+    int handoff[2];  /* SOCK_SEQPACKET pair: [0] the acceptor sends, [1] this one receives */
     atomic_int sleeping;
     atomic_int input_done; /* took its last input (stopping) */
     uint32_t capacity;     /* connections it can hold */
@@ -161,6 +175,8 @@ typedef struct srv {
      * synced) */
     atomic_int stop, engine_done;
     int listen_fd, admin_fd, lock_fd;
+    srv_port ports[SRV_MAX_PORTS]; /* every listener, with its protocol */
+    uint32_t nports;
 
     srv_hooks hooks;
     srv_listener_fn listeners[8];
@@ -192,6 +208,10 @@ static inline uint32_t srv_home(const srv *s, uint32_t user)
 }
 /* Wake gateway `gate` if it sleeps. */
 void srv_wake_gate(srv_gate *gate);
+
+/* acceptor.c: listen on fd (a listening socket, non-blocking) in `proto`;
+ * before srv_init makes the gateways.  0, or -1 when there are too many. */
+int srv_add_port(srv *s, int fd, const struct gw_proto *proto, int flags);
 
 /* gateway.c */
 int gateway_new(srv_gate *gate);

@@ -1,5 +1,6 @@
 /*
- * stream.c - each user's sequenced message stream (see gateway.h).
+ * proto_soup_stream.c - each user's sequenced SoupBinTCP message stream
+ * (see proto_soup.h).
  *
  * A message is appended once and copied to every live session of its user,
  * framed as a SoupBinTCP sequenced data packet.  The most recent
@@ -10,26 +11,26 @@
  * Accepted names the sequence number it will really receive next, so the
  * gap is visible, never silent.
  */
-#include "server/gateway.h"
+#include "server/proto_soup.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-ustream *stream_get(gateway *g, uint32_t user)
+ustream *stream_get(soup_gw *sg, uint32_t user)
 {
-    if (user >= g->nstreams) {
-        uint32_t n = g->nstreams ? g->nstreams : 1024;
+    if (user >= sg->nstreams) {
+        uint32_t n = sg->nstreams ? sg->nstreams : 1024;
         while (n <= user)
             n *= 2;
-        ustream *s = realloc(g->streams, (size_t)n * sizeof *s);
+        ustream *s = realloc(sg->streams, (size_t)n * sizeof *s);
         if (!s)
             return NULL;
-        for (uint32_t i = g->nstreams; i < n; i++)
-            s[i] = (ustream){.next_seq = 1, .first_seq = 1, .first_conn = NO_CONN};
-        g->streams = s;
-        g->nstreams = n;
+        for (uint32_t i = sg->nstreams; i < n; i++)
+            s[i] = (ustream){.next_seq = 1, .first_seq = 1};
+        sg->streams = s;
+        sg->nstreams = n;
     }
-    return &g->streams[user];
+    return &sg->streams[user];
 }
 
 static void ring_copy_in(ustream *st, uint32_t off, const uint8_t *src, uint32_t n)
@@ -47,9 +48,9 @@ static void ring_copy_out(const ustream *st, uint32_t off, uint8_t *dst, uint32_
 }
 
 /* Make room for `need` more bytes: grow, then drop the oldest messages. */
-static int ring_room(gateway *g, ustream *st, uint32_t need)
+static int ring_room(soup_gw *sg, ustream *st, uint32_t need)
 {
-    uint32_t max = g->cfg->replay_bytes;
+    uint32_t max = sg->g->cfg->replay_bytes;
     if (need > max)
         return -1;
     if (st->used + need > st->cap && st->cap < max) {
@@ -79,16 +80,17 @@ static int ring_room(gateway *g, ustream *st, uint32_t need)
     return 0;
 }
 
-void stream_append(gateway *g, uint32_t user, const uint8_t *msg, size_t n)
+void stream_append(soup_gw *sg, uint32_t user, const uint8_t *msg, size_t n)
 {
-    ustream *st = stream_get(g, user);
+    gateway *g = sg->g;
+    ustream *st = stream_get(sg, user);
     if (!st)
         return;
     uint8_t pkt[3 + 256];
     size_t h = soup_header(pkt, SOUP_SEQUENCED, n);
     memcpy(pkt + h, msg, n);
     st->next_seq++;
-    if (g->cfg->replay_bytes && ring_room(g, st, (uint32_t)n + 2) == 0) {
+    if (g->cfg->replay_bytes && ring_room(sg, st, (uint32_t)n + 2) == 0) {
         uint8_t len[2];
         put_be16(len, (uint16_t)n);
         ring_copy_in(st, st->head + st->used, len, 2);
@@ -99,20 +101,22 @@ void stream_append(gateway *g, uint32_t user, const uint8_t *msg, size_t n)
         st->head = st->used = 0;
         st->first_seq = st->next_seq;
     }
-    for (uint32_t i = st->first_conn; i != NO_CONN; i = g->conns[i].unext)
-        conn_put(g, &g->conns[i], pkt, h + n);
+    gw_send_user(g, user, sg->proto, pkt, h + n);
 }
 
-void stream_broadcast(gateway *g, const uint8_t *msg, size_t n)
+void stream_broadcast(soup_gw *sg, const uint8_t *msg, size_t n)
 {
-    for (uint32_t u = 0; u < g->nstreams; u++)
-        if (g->streams[u].active)
-            stream_append(g, u, msg, n);
+    for (uint32_t u = 0; u < sg->nstreams; u++)
+        if (sg->streams[u].active)
+            stream_append(sg, u, msg, n);
 }
 
-void stream_attach(gateway *g, conn *c, uint64_t want)
+int stream_attach(soup_gw *sg, conn *c, uint64_t want)
 {
-    ustream *st = stream_get(g, c->user);
+    gateway *g = sg->g;
+    ustream *st = stream_get(sg, c->user);
+    if (!st)
+        return -1;
     uint64_t from = want == 0 || want > st->next_seq ? st->next_seq : want;
     if (from < st->first_seq)
         from = st->first_seq;
@@ -131,34 +135,15 @@ void stream_attach(gateway *g, conn *c, uint64_t want)
         }
         off += 2 + n;
     }
-    c->unext = st->first_conn;
-    c->uprev = NO_CONN;
-    uint32_t id = (uint32_t)(c - g->conns);
-    if (st->first_conn != NO_CONN)
-        g->conns[st->first_conn].uprev = id;
-    st->first_conn = id;
-    st->nsessions++;
     st->active = 1;
+    return 0;
 }
 
-void stream_detach(gateway *g, conn *c)
+void stream_free_all(soup_gw *sg)
 {
-    ustream *st = stream_get(g, c->user);
-    if (c->uprev != NO_CONN)
-        g->conns[c->uprev].unext = c->unext;
-    else
-        st->first_conn = c->unext;
-    if (c->unext != NO_CONN)
-        g->conns[c->unext].uprev = c->uprev;
-    c->unext = c->uprev = NO_CONN;
-    st->nsessions--;
-}
-
-void stream_free_all(gateway *g)
-{
-    for (uint32_t u = 0; u < g->nstreams; u++)
-        free(g->streams[u].ring);
-    free(g->streams);
-    g->streams = NULL;
-    g->nstreams = 0;
+    for (uint32_t u = 0; u < sg->nstreams; u++)
+        free(sg->streams[u].ring);
+    free(sg->streams);
+    sg->streams = NULL;
+    sg->nstreams = 0;
 }
