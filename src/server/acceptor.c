@@ -32,7 +32,11 @@ int srv_add_port(srv *s, int fd, const gw_proto *proto, int flags)
 {
     if (s->nports == SRV_MAX_PORTS)
         return -1;
-    s->ports[s->nports++] = (srv_port){.fd = fd, .proto = proto, .flags = flags};
+    uint32_t i = s->nports++;
+    s->ports[i] = (srv_port){.fd = fd, .proto = proto, .flags = flags};
+    for (uint32_t k = 0; k < s->ngates; k++) /* made already: tell them */
+        if (s->gates[k].gw && gateway_add_port(&s->gates[k], i) != 0)
+            return -1;
     return 0;
 }
 

@@ -360,27 +360,41 @@ static int add_fds(gateway *g)
            (s->journal && gw_add_fd(g, journal_notify_fd(s->journal), TAG_DURABLE));
 }
 
-/* The adapters of s->ports, each once, in the order of the ports (the same
- * at every gateway, so conn->proto means the same everywhere). */
-static int add_protos(gateway *g)
+/* s->ports[i]'s adapter, added once (in the order of the ports, the same
+ * at every gateway, so conn->proto means the same everywhere), and the
+ * scratch buffer made big enough for its incomplete frames. */
+static int add_port(gateway *g, uint32_t i)
 {
-    srv *s = g->s;
-    for (uint32_t i = 0; i < s->nports; i++) {
-        uint32_t k = 0;
-        while (k < g->nprotos && g->protos[k].p != s->ports[i].proto)
-            k++;
-        g->port_proto[i] = (uint8_t)k;
-        if (k < g->nprotos)
-            continue;
-        const gw_proto *p = s->ports[i].proto;
-        gw_slot *sl = &g->protos[g->nprotos++];
-        sl->p = p;
-        sl->part_max = p->part_max(g->cfg);
-        sl->out_max = p->output_max(g->cfg);
-        if (p->gw_new && !(sl->st = p->gw_new(g, k)))
+    const gw_proto *p = g->s->ports[i].proto;
+    uint32_t k = 0;
+    while (k < g->nprotos && g->protos[k].p != p)
+        k++;
+    g->port_proto[i] = (uint8_t)k;
+    if (k < g->nprotos)
+        return 0;
+    gw_slot *sl = &g->protos[g->nprotos++];
+    sl->p = p;
+    sl->part_max = p->part_max(g->cfg);
+    sl->out_max = p->output_max(g->cfg);
+    if (p->gw_new && !(sl->st = p->gw_new(g, k)))
+        return -1;
+    if (!g->scratch || sl->part_max > g->scratch_part) {
+        /* handoff.c takes up to 64 KiB of input in it too: SCRATCH is that */
+        uint8_t *b = realloc(g->scratch, SCRATCH + sl->part_max);
+        if (!b)
             return -1;
+        g->scratch = b;
+        g->scratch_part = sl->part_max;
     }
     return 0;
+}
+
+int gateway_add_port(srv_gate *gate, uint32_t i)
+{
+    gateway *g = gate->gw;
+    if (add_port(g, i) != 0)
+        return -1;
+    return g->acceptor ? gw_add_fd(g, g->s->ports[i].fd, TAG_PORT + i) : 0;
 }
 
 int gateway_new(srv_gate *gate)
@@ -396,18 +410,15 @@ int gateway_new(srv_gate *gate)
     g->acceptor = gate->idx == SRV_ACCEPTOR;
     g->cfg = s->cfg;
     g->ep = -1;
-    if (add_protos(g) != 0)
-        return -1;
-    uint32_t part = 0;
-    for (uint32_t i = 0; i < g->nprotos; i++)
-        part = g->protos[i].part_max > part ? g->protos[i].part_max : part;
-    g->scratch_len = SCRATCH; /* handoff.c takes up to 64 KiB of input in it too */
+    g->scratch_len = SCRATCH;
+    for (uint32_t i = 0; i < s->nports; i++)
+        if (add_port(g, i) != 0)
+            return -1;
     g->nconns = gate->capacity;
     g->conns = calloc(g->nconns, sizeof *g->conns);
     g->free_list = malloc(g->nconns * sizeof *g->free_list);
     g->dirty = malloc(g->nconns * sizeof *g->dirty);
     g->handing = malloc(g->nconns * sizeof *g->handing);
-    g->scratch = malloc(SCRATCH + part);
     /* the acceptor counts every guarded connection per address */
     g->ip_cap = 1024;
     while (g->acceptor && g->ip_cap < 2 * ((uint64_t)s->cfg->max_sessions + 64))

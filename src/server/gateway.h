@@ -113,7 +113,8 @@ typedef struct gateway {
     uint32_t spill_text_n, spill_text_at, spill_text_cap;
     int pushed; /* commands pushed since the engine was last woken */
     uint8_t *scratch;
-    uint32_t scratch_len; /* room for reads after an incomplete frame */
+    uint32_t scratch_len;  /* room for reads after an incomplete frame */
+    uint32_t scratch_part; /* room for the incomplete frame before them */
     uint64_t sessions_total, rejects_logged;
     int accept_paused; /* out of descriptors: the listeners are out of epoll for a tick */
     int64_t accept_logged_ns;

@@ -81,7 +81,7 @@ void handoff_own_table(gateway *g)
                 g->idx, strerror(errno));
         return;
     }
-    int keep[8 + SRV_MAX_GATES], n = 0;
+    int keep[8 + SRV_MAX_PORTS + SRV_MAX_GATES], n = 0;
     keep[n++] = g->ep;
     keep[n++] = g->gate->wake_fd;
     if (s->journal)

@@ -209,12 +209,17 @@ static inline uint32_t srv_home(const srv *s, uint32_t user)
 /* Wake gateway `gate` if it sleeps. */
 void srv_wake_gate(srv_gate *gate);
 
-/* acceptor.c: listen on fd (a listening socket, non-blocking) in `proto`;
- * before srv_init makes the gateways.  0, or -1 when there are too many. */
+/* acceptor.c: accept on fd (a listening socket, non-blocking) and speak
+ * `proto` (src/server/proto.h) to its connections; srv_init registers the
+ * order-entry port and the admin socket, and a caller may add more between
+ * srv_init and srv_start.  The socket stays the caller's to close.  0, or
+ * -1 when there are SRV_MAX_PORTS already or a gateway cannot take it. */
 int srv_add_port(srv *s, int fd, const struct gw_proto *proto, int flags);
 
 /* gateway.c */
 int gateway_new(srv_gate *gate);
+/* s->ports[i] was added after the gateway was made (before it runs). */
+int gateway_add_port(srv_gate *gate, uint32_t i);
 void gateway_free(srv_gate *gate);
 void *srv_gateway_main(void *arg); /* arg: its srv_gate */
 /* auth.c */
