@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,8 +151,8 @@ static int dial(void)
     return fd;
 }
 
-/* Read until `want` has arrived (1), the peer closed (0) or 5 s passed (-1);
- * what came is in buf. */
+/* Read until `want` has arrived (1), the peer closed or reset (0) or 5 s
+ * passed (-1); what came is in buf. */
 static int read_until(int fd, const char *want, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -159,7 +160,7 @@ static int read_until(int fd, const char *want, char *buf, size_t cap)
     while (!strstr(buf, want)) {
         ssize_t k = read(fd, buf + n, cap - 1 - n);
         if (k <= 0)
-            return k == 0 ? 0 : -1;
+            return k == 0 || errno == ECONNRESET ? 0 : -1;
         n += (size_t)k;
         buf[n] = 0;
     }
