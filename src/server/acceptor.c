@@ -7,13 +7,13 @@
  * with srv_add_port before the gateways are made; a FIX or HTTP listener is
  * one more registration.  A guarded listener's connections (order entry)
  * count against [gateway] max_sessions and sessions_per_ip and get
- * TCP_NODELAY and [gateway] sndbuf; the admin socket's do not.
+ * TCP_NODELAY and [gateway] sndbuf; an unguarded one's (a local tool's
+ * unix socket) do not.
  *
  * The acceptor also runs every login (session.c) and keeps the per-address
  * counts for all gateways (addr.c), so password-check results and the
  * addresses of sessions closed on other gateways come to it
- * (acceptor_drain).  Connections that never log in (the admin socket) stay
- * with it; the others go to their user's home gateway (handoff.c).
+ * (acceptor_drain).  Connections that never log in (tools) stay with it; the others go to their user's home gateway (handoff.c).
  */
 #include "server/gateway.h"
 

@@ -15,7 +15,7 @@
  *
  * The acceptor: one gateway (SRV_ACCEPTOR) accepts every connection, runs
  * every login, keeps the per-address counts and serves connections that
- * never log in (the admin socket); the others receive logged-in sessions
+ * never log in (tools); the others receive logged-in sessions
  * from it.  g->acceptor says which a gateway is; the acceptor's duties are
  * acceptor.c's, and the loop calls them through acceptor_* only.
  */

@@ -21,9 +21,8 @@
  * adapter read the login, has the password checked and the user resolved,
  * and then, when the home is another gateway, sends the socket there over a
  * unix SOCK_SEQPACKET pair (SCM_RIGHTS) with what the session needs: user,
- * name, address, its adapter and the adapter's state (conn->ps, plain data:
- * for SoupBinTCP the requested sequence number) and the bytes that came
- * after the login.  When the receiving socket is full the login waits in a
+ * name, address, its adapter and the adapter's state (conn->ps, plain
+ * data) and the bytes that came after the login.  When the receiving socket is full the login waits in a
  * queue (its login timeout still runs).  The acceptor also keeps counting
  * connections per address for all gateways (sessions_per_ip); the others
  * tell it over a ring when one of theirs closes.

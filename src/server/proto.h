@@ -60,16 +60,21 @@ typedef struct gw_proto {
     void *(*gw_new)(struct gateway *g, uint32_t idx);
     void (*gw_free)(struct gateway *g, void *st);
     /* Bytes read from c (an incomplete frame kept from the last read
-     * first).  Returns how many it used: the rest is an incomplete frame,
-     * kept for the next read (at most part_max bytes).  It may close c. */
+     * first).  Returns how many it used; the rest is kept: as an incomplete
+     * frame for the next read (it must be under part_max bytes), or, when
+     * it called gw_login, as input that waits until the login is decided;
+     * or dropped when c is closing.  It may close c. */
     size_t (*on_bytes)(struct gateway *g, struct conn *c, const uint8_t *buf, size_t n);
-    /* c's login was accepted at its home gateway (state C_LIVE): greet it,
-     * replay what it asked for.  -1: it cannot go on (c is refused). */
+    /* Only where logs_in: c's login was accepted at its home gateway
+     * (state C_LIVE): greet it, replay what it asked for.  -1: it cannot go
+     * on (c is refused). */
     int (*on_live)(struct gateway *g, struct conn *c);
-    /* Write what tells a client its login was refused (at most 64 bytes). */
+    /* Only where logs_in: write what tells a client its login was refused
+     * (at most 64 bytes). */
     size_t (*refusal)(uint8_t *buf);
     /* An engine event, once it is durable, for this gateway's users (each
-     * trade comes to both sides' homes; OUT_SYSTEM to every gateway). */
+     * trade comes to both sides' homes; OUT_SYSTEM to every gateway).  The
+     * hooks below may be NULL. */
     void (*on_event)(struct gateway *g, void *st, const srv_out *o);
     /* A line of the engine's answer to a command c sent (IN_ADMIN). */
     void (*on_reply)(struct gateway *g, struct conn *c, const srv_text *t);
