@@ -22,10 +22,11 @@
  * and then, when the home is another gateway, sends the socket there over a
  * unix SOCK_SEQPACKET pair (SCM_RIGHTS) with what the session needs: user,
  * name, address, its adapter and the adapter's state (conn->ps, plain
- * data) and the bytes that came after the login.  When the receiving socket is full the login waits in a
- * queue (its login timeout still runs).  The acceptor also keeps counting
- * connections per address for all gateways (sessions_per_ip); the others
- * tell it over a ring when one of theirs closes.
+ * data) and the bytes that came after the login.  When the receiving
+ * socket is full the login waits in a queue (its login timeout still
+ * runs).  The acceptor also keeps counting connections per address for all
+ * gateways (sessions_per_ip); the others tell it over a ring when one of
+ * theirs closes.
  *
  * Table hygiene: a new table is a copy of the process's, so a gateway first
  * closes what it inherited and does not use (journal files, market-data
@@ -164,9 +165,10 @@ int handoff_retry(gateway *g)
 static void drop(gateway *g, int fd, const handoff_msg *m, const char *why)
 {
     srv_log("gateway %u: a session handed over was dropped: %s", g->idx, why);
+    const gw_proto *p = g->protos[m->proto].p;
     if (fd >= 0) {
         uint8_t buf[64];
-        if (write(fd, buf, g->protos[m->proto].p->refusal(buf)) < 0) {
+        if (p->refusal && write(fd, buf, p->refusal(buf)) < 0) {
             /* it is closed anyway */
         }
         close(fd);
