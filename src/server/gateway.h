@@ -39,8 +39,6 @@ typedef struct conn {
     int fd;
     uint32_t gen;
     uint8_t state;
-    uint8_t proto;   /* its adapter: gateway->protos[proto] */
-    uint8_t guarded; /* counted in max_sessions and sessions_per_ip */
     uint8_t dirty, closing, overflow, polling_out, reading;
     uint8_t checking;      /* its password is with the auth thread (counted in ip_checking) */
     srv_auth *login;       /* a login waiting for its address's turn (see session.c), or NULL */
@@ -52,6 +50,8 @@ typedef struct conn {
     int64_t tat;   /* rate limit: theoretical arrival time (GCRA) */
     uint8_t *part; /* an incomplete frame carried to the next read */
     uint32_t part_len;
+    uint8_t proto;   /* its adapter: gateway->protos[proto] */
+    uint8_t guarded; /* counted in max_sessions and sessions_per_ip */
     uint8_t *held; /* input that came with the login, kept until it is accepted */
     uint32_t held_len;
     uint8_t *out; /* bytes not yet written */

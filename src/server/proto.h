@@ -40,7 +40,7 @@
 struct gateway;
 struct conn;
 
-enum { PROTO_STATE = 32 };
+enum { PROTO_STATE = 16 };
 
 typedef struct gw_proto {
     const char *name; /* for logs */
