@@ -20,6 +20,7 @@
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "cli.h"
+#include "journal/apply.h"
 #include "journal/journal.h"
 #include "journal/scan.h"
 #include "journal/snapfile.h"
@@ -238,8 +239,7 @@ static int dump(const char *dir, int seq)
 /* ---- verify ---- */
 
 typedef struct verifier {
-    bourse_engine *e;
-    int grow;
+    japply a;
     const uint64_t *snaps; /* snapshot seqs, ascending */
     const uint64_t *hashes;
     size_t nsnaps, next;
@@ -250,15 +250,11 @@ typedef struct verifier {
 static const char *verify_one(void *ctx, const bourse_cmd *cmd)
 {
     verifier *v = ctx;
-    if (cmd->user != BOURSE_NONE && !bourse_user_name(v->e, cmd->user))
-        return "user id not created by any earlier command";
-    if (cmd->symbol != BOURSE_NONE && cmd->symbol != BOURSE_CASH && !bourse_symbol_name_of(v->e, cmd->symbol))
-        return "symbol id not created by any earlier command";
-    if (v->grow && bourse_engine_reserve(v->e) != 0)
-        return "out of memory";
-    bourse_engine_apply(v->e, cmd, drop, NULL);
+    const char *why = japply_record(&v->a, cmd, NULL, NULL);
+    if (why)
+        return why;
     while (v->next < v->nsnaps && v->snaps[v->next] <= cmd->seq) {
-        if (v->snaps[v->next] == cmd->seq && v->hashes[v->next] != bourse_engine_hash(v->e)) {
+        if (v->snaps[v->next] == cmd->seq && v->hashes[v->next] != bourse_engine_hash(v->a.e)) {
             cli_error("%s/snap-%020" PRIu64 ".snap: its hash differs from the journal's replay at that seq",
                       v->dir, cmd->seq);
             v->mismatches++;
@@ -305,9 +301,9 @@ static int verify(const char *dir, int strict, int quick)
     size_t nsnaps = 0;
     int bad = verify_snapshots(dir, &snaps, &hashes, &nsnaps);
     int replay = !quick && probe.first_seq <= 1;
-    verifier v = {.grow = (probe.header.flags & SEG_FLAG_GROW) != 0, .snaps = snaps, .hashes = hashes,
+    verifier v = {.a.grow = (probe.header.flags & SEG_FLAG_GROW) != 0, .snaps = snaps, .hashes = hashes,
                   .nsnaps = nsnaps, .dir = dir};
-    if (replay && !(v.e = bourse_engine_new(&probe.header.limits))) {
+    if (replay && !(v.a.e = bourse_engine_new(&probe.header.limits))) {
         cli_error("out of memory");
         return 1;
     }
@@ -324,7 +320,7 @@ static int verify(const char *dir, int strict, int quick)
                dir, s.nsegs, s.nsegs == 1 ? "" : "s", s.first_index, s.last_index, s.records,
                s.records ? s.first_seq : 0, s.last_seq, nsnaps, nsnaps == 1 ? "" : "s");
         if (replay)
-            printf("hash %016" PRIx64 " after seq %" PRIu64 "\n", bourse_engine_hash(v.e), s.last_seq);
+            printf("hash %016" PRIx64 " after seq %" PRIu64 "\n", bourse_engine_hash(v.a.e), s.last_seq);
         else if (!quick)
             printf("not replayed: the journal starts at seq %" PRIu64 " (the rest is archived)\n",
                    s.first_seq);
@@ -332,7 +328,7 @@ static int verify(const char *dir, int strict, int quick)
             report_torn(dir, &s);
     }
     printf("%s\n", bad ? "DAMAGED" : s.torn_bytes ? "sound, with a torn tail" : "sound");
-    bourse_engine_free(v.e);
+    bourse_engine_free(v.a.e);
     free(snaps);
     free(hashes);
     return bad ? 1 : s.torn_bytes && strict ? 3 : 0;

@@ -13,6 +13,7 @@
  * Nothing on disk changes before recovery has succeeded: a refusal leaves
  * the directory exactly as it was found, for an operator to look at.
  */
+#include "apply.h"
 #include "dirlist.h"
 #include "journal_int.h"
 #include "scan.h"
@@ -30,41 +31,36 @@
 
 #define DEFAULT_SEGMENT (256ull << 20)
 
-typedef struct replay_ctx {
-    bourse_engine *e;
-    const journal_config *cfg;
-    int grow;
-    uint64_t replayed;
-} replay_ctx;
-
 /* A record's ids must exist in the engine it is applied to. */
 const char *journal_ids_known(const bourse_engine *e, const bourse_cmd *c)
 {
     if (c->user != BOURSE_NONE && !bourse_user_name(e, c->user))
-        return "user id not in the engine";
+        return "user id not created by any earlier command";
     if (c->symbol != BOURSE_NONE && c->symbol != BOURSE_CASH && !bourse_symbol_name_of(e, c->symbol))
-        return "symbol id not in the engine";
+        return "symbol id not created by any earlier command";
     return NULL;
 }
 
-static void drop_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    (void)ctx, (void)cmd, (void)ev;
-}
+typedef struct replay_ctx {
+    japply a;
+    const journal_config *cfg;
+    uint64_t replayed;
+} replay_ctx;
 
 static const char *replay_one(void *ctx, const bourse_cmd *c)
 {
     replay_ctx *r = ctx;
-    const char *why = journal_ids_known(r->e, c);
-    if (why)
-        return why;
-    if (r->grow && bourse_engine_reserve(r->e) != 0)
-        return "out of memory";
-    if (r->cfg->on_command)
+    if (r->cfg->on_command) {
+        /* The hook sees the command only if it will be applied. */
+        const char *why = journal_ids_known(r->a.e, c);
+        if (why)
+            return why;
         r->cfg->on_command(r->cfg->ctx, c);
-    bourse_engine_apply(r->e, c, r->cfg->on_event ? r->cfg->on_event : drop_event, r->cfg->ctx);
-    r->replayed++;
-    return NULL;
+    }
+    const char *why = japply_record(&r->a, c, r->cfg->on_event, r->cfg->ctx);
+    if (!why)
+        r->replayed++;
+    return why;
 }
 
 static int mkdirs(const char *dir)
@@ -181,7 +177,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
         snprintf(err, errlen, "out of memory for the engine");
         return -1;
     }
-    replay_ctx rc = {.e = e, .cfg = cfg, .grow = (j->hdr.flags & SEG_FLAG_GROW) != 0};
+    replay_ctx rc = {.a = {.e = e, .grow = (j->hdr.flags & SEG_FLAG_GROW) != 0, .seq = si.seq}, .cfg = cfg};
     if (cfg->on_engine)
         cfg->on_engine(cfg->ctx, e, si.seq);
     *sc = (jscan){.dir = cfg->dir, .from_seq = from, .on_record = replay_one, .ctx = &rc};
@@ -192,7 +188,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
     j->rec = (journal_recovery){.snapshot_seq = si.seq, .replayed = rc.replayed,
                                 .last_seq = sc->last_seq > si.seq ? sc->last_seq : si.seq,
                                 .torn_bytes = sc->torn_bytes, .hash = bourse_engine_hash(e),
-                                .grow = rc.grow, .limits = j->hdr.limits};
+                                .grow = rc.a.grow, .limits = j->hdr.limits};
     if (!cfg->segment_bytes && sc->nsegs) /* new segments as big as the last */
         j->segment_bytes = sc->active_bytes;
     atomic_store(&j->snap_seq, si.seq);

@@ -9,6 +9,7 @@
  * symbols at start and opens and closes the market on schedule, through the
  * same path as every other command, so each is journaled exactly once.
  */
+#include "journal/apply.h"
 #include "server/jweak.h"
 #include "server/server.h"
 #include "util/futex.h"
@@ -24,7 +25,7 @@ enum { BATCH = 256, WAKE_EVERY = 32 };
 typedef struct eng {
     srv *s;
     bourse_engine *e;
-    uint64_t seq;   /* last seq given out without a journal */
+    japply ap; /* the one path to the engine: resolve, journal, apply */
     uint64_t match; /* trades so far: the next match number - 1 */
     const srv_in *origin;
     int is_open;
@@ -134,34 +135,39 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     push_out(g, srv_home(s, ev->user), &o);
 }
 
-/* Sequence, journal and apply one command; `origin` gets the answers. */
+/* A command was refused before it reached the engine. */
+static void refused(eng *g, int why)
+{
+    srv *s = g->s;
+    if (why == JAPPLY_NOMEM)
+        srv_log("out of memory growing the engine's tables: a command refused");
+    else
+        srv_log("journal refused a command: %s", journal_error(s->journal));
+}
+
+/* Sequence, journal and apply one command (apply.h); `origin` gets the
+ * answers. */
 static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
 {
     srv *s = g->s;
     g->origin = origin;
-    bourse_engine_resolve(g->e, cmd);
-    if (s->journal) {
-        if (!journal_append(s->journal, cmd)) {
-            srv_log("journal refused a command: %s", journal_error(s->journal));
-            bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
-            if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL ||
-                cmd->type == BOURSE_CMD_REPLACE) {
-                ev.type = BOURSE_EV_REJECTED;
-                ev.user = cmd->user;
-                ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
-            }
-            cmd->seq = 0;
-            on_event(g, cmd, &ev);
-            if (origin && origin->kind == IN_ADMIN)
-                push_text(g, 0, "", 0, 1);
-            return;
+    int r = japply_command(&g->ap, cmd, on_event, g);
+    if (r != JAPPLY_OK) {
+        refused(g, r);
+        bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
+        if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL || cmd->type == BOURSE_CMD_REPLACE) {
+            ev.type = BOURSE_EV_REJECTED;
+            ev.user = cmd->user;
+            ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
         }
-    } else {
-        cmd->seq = ++g->seq;
-        cmd->ts_ns = srv_now_ns();
-        atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
+        cmd->seq = 0;
+        on_event(g, cmd, &ev);
+        if (origin && origin->kind == IN_ADMIN)
+            push_text(g, 0, "", 0, 1);
+        return;
     }
-    bourse_engine_apply(g->e, cmd, on_event, g);
+    if (!s->journal)
+        atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
     for (int i = 0; i < s->nlisteners; i++) /* the command is complete */
         s->listeners[i](s->listener_ctx[i], cmd, NULL);
     g->since_snapshot++;
@@ -353,6 +359,12 @@ static int take_batch(eng *g, srv_gate *gate)
     return n;
 }
 
+static int64_t now_ns(void *ctx)
+{
+    (void)ctx;
+    return srv_now_ns();
+}
+
 void *srv_engine_main(void *arg)
 {
     srv *s = arg;
@@ -361,7 +373,11 @@ void *srv_engine_main(void *arg)
     bourse_engine_stats(s->engine, &st);
     g.is_open = st.is_open;
     g.match = st.trades;
-    g.seq = s->journal ? 0 : atomic_load(&s->applied_seq);
+    g.ap = japply_leader(s->engine, s->journal, 0);
+    if (!s->journal) {
+        g.ap.seq = atomic_load(&s->applied_seq);
+        g.ap.clock_ns = now_ns;
+    }
     list_symbols(&g);
     schedule(&g, srv_now_ns());
     for (;;) {
