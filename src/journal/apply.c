@@ -37,7 +37,7 @@ int japply_command(japply *a, bourse_cmd *cmd, bourse_event_fn on_event, void *c
             cmd->ts_ns = a->clock_ns(a->clock_ctx);
     }
     a->seq = cmd->seq;
-    bourse_engine_apply(a->e, cmd, on_event, ctx);
+    bourse_engine_apply(a->e, cmd, on_event ? on_event : japply_drop, ctx);
     return JAPPLY_OK;
 }
 

@@ -59,7 +59,8 @@ enum japply_result {
  * grown as the directory says; j may be NULL (e's own limits, grow given). */
 japply japply_leader(bourse_engine *e, journal *j, int grow);
 
-/* Leader path (see above); cmd->seq and cmd->ts_ns are set on JAPPLY_OK. */
+/* Leader path (see above); cmd->seq and cmd->ts_ns are set on JAPPLY_OK.
+ * on_event may be NULL (events dropped), as in japply_record. */
 int japply_command(japply *a, bourse_cmd *cmd, bourse_event_fn on_event, void *ctx);
 
 /* Follower path: NULL when applied, else why the record cannot be (its
