@@ -9,6 +9,7 @@
 #include "feed/feed.h"
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +166,8 @@ int cmd_serve(int argc, char **argv)
     }
     char pidfile[SRV_PATH_MAX + 16];
     snprintf(pidfile, sizeof pidfile, "%s/server.pid", cfg.data_dir);
-    FILE *pf = fopen(pidfile, "w");
+    int pfd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* as every file of DIR */
+    FILE *pf = pfd >= 0 ? fdopen(pfd, "w") : NULL;
     if (pf) {
         fprintf(pf, "%ld\n", (long)getpid());
         fclose(pf);

@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define DEFAULT_SEGMENT (256ull << 20)
@@ -71,11 +72,43 @@ static int mkdirs(const char *dir)
         if (*s != '/')
             continue;
         *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
             return -1;
         *s = '/';
     }
-    return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    return mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * Every file of a data directory is made 0600 and its directories 0700:
+ * the journal is every order of every user.  A directory made by someone
+ * else (or before that rule) may let other local users in; say so.
+ */
+static void warn_readable(const journal_config *cfg)
+{
+    struct stat st;
+    if (stat(cfg->dir, &st) == 0 && (st.st_mode & 077))
+        journal_warn(cfg, "%s: other users may read the journal (mode %04o): chmod 700 %s", cfg->dir,
+                     (unsigned)(st.st_mode & 07777), cfg->dir);
+}
+
+/*
+ * The start-up check of space: the writer needs room for the next segment
+ * (made ahead of time) besides the current one.  With less, the journal
+ * soon refuses new orders (journal.c, "A full disk"); better said now.
+ */
+static void warn_space(const journal *j, const journal_config *cfg)
+{
+    struct statvfs fs;
+    if (statvfs(cfg->dir, &fs) != 0)
+        return;
+    uint64_t free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+    if (free_bytes < 2 * j->segment_bytes)
+        journal_warn(cfg,
+                     "%s: %llu MiB free, less than two journal segments (%llu MiB each): new orders will be "
+                     "refused once the next segment cannot be made; free space or lower segment_bytes",
+                     cfg->dir, (unsigned long long)(free_bytes >> 20),
+                     (unsigned long long)(j->segment_bytes >> 20));
 }
 
 /* Leftovers of a crash while making a segment or a snapshot. */
@@ -307,12 +340,14 @@ int journal_open(const journal_config *cfg, journal **out, bourse_engine **engin
         return -1;
     }
     remove_temporaries(cfg->dir);
+    warn_readable(cfg);
     jscan sc;
     bourse_engine *e = NULL;
     if (recover(j, cfg, &sc, &e, err, errlen) != 0) {
         journal_free(j);
         return -1;
     }
+    warn_space(j, cfg);
     j->last_seq = j->rec.last_seq;
     atomic_store(&j->written, j->last_seq);
     atomic_store(&j->durable, j->last_seq);

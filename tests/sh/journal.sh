@@ -65,7 +65,7 @@ fi
 # ---- follow: a reader started before the writer sees every command ----
 name=journal_follow
 F="$tmp/follow"
-mkdir -p "$F"
+mkdir -m 700 "$F"
 n=$(grep -c . "$tmp/in.txt")
 timeout 60 "$BOURSE" journal follow --until "$n" "$F" >"$tmp/f1" 2>"$tmp/ferr" &
 fpid=$!
