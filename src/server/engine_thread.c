@@ -96,8 +96,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     eng *g = ctx;
     srv *s = g->s;
-    for (int i = 0; i < s->nlisteners; i++)
-        s->listeners[i](s->listener_ctx[i], cmd, ev);
+    consumers_publish(&s->consumers, cmd, ev);
     if (g->origin && g->origin->kind == IN_ADMIN) {
         char line[BOURSE_TEXT_LINE_MAX];
         size_t n = bourse_text_event(g->e, cmd, ev, line);
@@ -180,8 +179,7 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
     }
     if (!s->journal)
         atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
-    for (int i = 0; i < s->nlisteners; i++) /* the command is complete */
-        s->listeners[i](s->listener_ctx[i], cmd, NULL);
+    consumers_publish(&s->consumers, cmd, NULL); /* the command is complete */
     g->since_snapshot++;
     if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
         bourse_stats st;
@@ -306,8 +304,7 @@ static void maybe_snapshot(eng *g)
     int r = journal_snapshot(s->journal, g->e);
     if (r == 0) {
         g->since_snapshot = 0;
-        if (s->hooks.on_snapshot) /* market data saves its history at the same seq */
-            s->hooks.on_snapshot(s->hooks.ctx, journal_last_seq(s->journal));
+        consumers_snapshot(&s->consumers, journal_last_seq(s->journal)); /* market data saves its history there */
     } else if (r < 0)
         srv_log("snapshot failed: %s", journal_error(s->journal));
 }
