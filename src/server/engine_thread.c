@@ -162,6 +162,11 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
 {
     srv *s = g->s;
     g->origin = origin;
+    /* Without a journal a command is "durable" once given its seq, which
+     * is the next one (never refused: no journal, tables fixed); say so
+     * before its events, which push_out releases by that number. */
+    if (!s->journal)
+        atomic_store_explicit(&s->applied_seq, g->ap.seq + 1, memory_order_release);
     int r = japply_command(&g->ap, cmd, on_event, g);
     if (r != JAPPLY_OK) {
         refused(g, r);
@@ -177,8 +182,6 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
             push_text(g, 0, "", 0, 1);
         return;
     }
-    if (!s->journal)
-        atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
     consumers_publish(&s->consumers, cmd, NULL); /* the command is complete */
     g->since_snapshot++;
     if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
