@@ -96,21 +96,22 @@ static __attribute__((noinline, cold)) feed_rec *slot_wait(feed *f)
     return r;
 }
 
-void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
+void feed_push_event(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
 {
-    if (ev) {
-        int kind = feed_rec_kind(cmd, ev);
-        if (!kind)
-            return;
-        feed_rec *r = spsc_slot(&f->q, sizeof *r);
-        if (!r)
-            r = slot_wait(f);
-        feed_rec_fill(r, kind, cmd, ev);
-        f->last = r;
-        spsc_push(&f->q);
-        f->pending++;
+    int kind = feed_rec_kind(cmd, ev);
+    if (!kind)
         return;
-    }
+    feed_rec *r = spsc_slot(&f->q, sizeof *r);
+    if (!r)
+        r = slot_wait(f);
+    feed_rec_fill(r, kind, cmd, ev);
+    f->last = r;
+    spsc_push(&f->q);
+    f->pending++;
+}
+
+void feed_push_end(feed *f, const bourse_cmd *cmd)
+{
     if (!f->pending)
         return;
     /* Not yet published, so the feed has not seen it: mark it last, and

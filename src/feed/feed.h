@@ -116,8 +116,20 @@ void feed_recover_end(feed *f, const bourse_engine *e);
 void feed_snapshot(feed *f, uint64_t seq);
 
 /* Engine thread: publish one event of cmd; ev == NULL ends the command (call
- * it after bourse_engine_apply returns).  Never fails, never allocates. */
-void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev);
+ * it after bourse_engine_apply returns).  Never fails, never allocates.
+ * Two functions behind one inline test: with the end of a command (which
+ * marks the command's seq for feed_position) in the same function, GCC
+ * saved four registers on every call, ends too (+18 instructions a
+ * command, callgrind); apart, an end saves none. */
+void feed_push_event(feed *f, const bourse_cmd *cmd, const bourse_event *ev);
+void feed_push_end(feed *f, const bourse_cmd *cmd);
+static inline void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    if (ev)
+        feed_push_event(f, cmd, ev);
+    else
+        feed_push_end(f, cmd);
+}
 
 /* The feed as a consumer of the engine (journal/consumer.h): publish is
  * feed_push, snapshot feed_snapshot, position feed_position.  Register it
