@@ -14,17 +14,23 @@
  * whole journal when it starts at seq 1 and compares the engine's hash
  * with every snapshot's at its seq, and loads every snapshot.
  *
+ * follow is dump that does not stop at the end: it waits for the server
+ * to journal more (journal/reader.h), like `tail -f`.
+ *
  * recover does what the server does when it starts: newest sound snapshot,
  * replay, torn tail cut; it prints the recovered state's hash.
  */
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "cli.h"
+#include "journal/apply.h"
 #include "journal/journal.h"
+#include "journal/reader.h"
 #include "journal/scan.h"
 #include "journal/snapfile.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,7 +41,8 @@ static void help(FILE *f)
 {
     fputs("usage: bourse journal dump [--seq] DIR\n"
           "       bourse journal verify [--strict] [--quick] DIR\n"
-          "       bourse journal recover [--events] DIR\n\n"
+          "       bourse journal recover [--events] DIR\n"
+          "       bourse journal follow [--seq] [--from SEQ] [--until SEQ] DIR\n\n"
           "dump     print the journal of data directory DIR as a replay file: the\n"
           "         same commands in the same order (--seq: a `# seq N ts NS`\n"
           "         comment before each).  A torn tail is left out, with a warning.\n"
@@ -48,7 +55,10 @@ static void help(FILE *f)
           "recover  recover DIR as the server would at start (newest sound\n"
           "         snapshot, then the journal after it; a torn tail is cut off)\n"
           "         and print `hash HEX` of the state on standard error\n"
-          "         (--events: the replayed commands' events on standard output).\n",
+          "         (--events: the replayed commands' events on standard output).\n"
+          "follow   as dump, from seq SEQ on (default: the start), then each command\n"
+          "         as the server journals it, until Ctrl-C (or after seq --until);\n"
+          "         DIR need not hold a journal yet.  Like `tail -f`: exit 0.\n",
           f);
 }
 
@@ -189,6 +199,31 @@ static void report_torn(const char *dir, const jscan *s)
             dir, s->active_index, s->torn_off, s->torn_why, s->torn_bytes, s->last_seq);
 }
 
+/* Which seqs' users and symbols the names engine knows already: none
+ * (from seq 1), or those up to the snapshot it was loaded from. */
+static void start_names(dumper *d, const char *dir, const jscan *probe)
+{
+    char err[600];
+    d->known_upto = probe->first_seq > 1 ? UINT64_MAX : 0;
+    if (probe->first_seq > 1) {
+        /* Names known from the snapshot: its users/symbols were created at
+         * or before its seq, so track only later creations. */
+        uint64_t *seqs;
+        size_t k;
+        if (snap_list(dir, &seqs, &k, err, sizeof err) == 0) {
+            for (size_t i = 0; i < k; i++)
+                if (seqs[i] + 1 >= probe->first_seq) {
+                    d->known_upto = seqs[i];
+                    break;
+                }
+            free(seqs);
+        }
+        d->len += (size_t)sprintf(d->buf + d->len,
+                                  "# journal of %s from seq %" PRIu64 " (earlier commands archived)\n", dir,
+                                  probe->first_seq);
+    }
+}
+
 static int dump(const char *dir, int seq)
 {
     jscan probe;
@@ -201,25 +236,7 @@ static int dump(const char *dir, int seq)
         free(d.buf);
         return 1;
     }
-    bourse_stats st;
-    bourse_engine_stats(d.n.e, &st);
-    d.known_upto = probe.first_seq > 1 ? UINT64_MAX : 0;
-    if (probe.first_seq > 1) {
-        /* Names known from the snapshot: its users/symbols were created at
-         * or before its seq, so track only later creations. */
-        uint64_t *seqs;
-        size_t k;
-        if (snap_list(dir, &seqs, &k, err, sizeof err) == 0) {
-            for (size_t i = 0; i < k; i++)
-                if (seqs[i] + 1 >= probe.first_seq) {
-                    d.known_upto = seqs[i];
-                    break;
-                }
-            free(seqs);
-        }
-        d.len += (size_t)sprintf(d.buf, "# journal of %s from seq %" PRIu64 " (earlier commands archived)\n",
-                                 dir, probe.first_seq);
-    }
+    start_names(&d, dir, &probe);
     if (probe.nsegs && probe.header.limits.flags & BOURSE_DAY_IDS)
         d.len += (size_t)sprintf(d.buf + d.len, "# order ids are unique per trading day: replay with --day-ids\n");
     jscan s = {.dir = dir, .on_record = dump_one, .ctx = &d};
@@ -235,11 +252,118 @@ static int dump(const char *dir, int seq)
     return rc ? 1 : 0;
 }
 
+/* ---- follow ---- */
+
+static jreader *following;
+
+static void stop_following(int sig)
+{
+    (void)sig;
+    if (following)
+        jreader_stop(following);
+}
+
+/*
+ * dump, and then the commands as they are written (journal/reader.h),
+ * until a signal (SIGINT, SIGTERM: exit 0) or --until.  Output is flushed
+ * whenever the reader reaches the end, so a pipe sees each command soon
+ * after it is journaled.  Names need every user and symbol command, so the
+ * reader starts where the journal does and prints from `from` on.
+ */
+static int follow(const char *dir, int seq, uint64_t from, uint64_t until)
+{
+    jscan probe = {.dir = dir, .from_seq = UINT64_MAX};
+    char err[600];
+    if (jscan_run(&probe, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return 1;
+    }
+    dumper d = {.seq = seq, .buf = malloc(OUT_BLOCK)};
+    if (!d.buf) {
+        cli_error("out of memory");
+        return 1;
+    }
+    uint64_t start = 1;
+    if (probe.records) {
+        if (names_init(&d.n, dir, &probe, err, sizeof err) != 0) {
+            cli_error("%s", err);
+            free(d.buf);
+            return 1;
+        }
+        start_names(&d, dir, &probe);
+        start = probe.first_seq;
+    }
+    if (from < start)
+        from = start;
+    jreader *r;
+    if (jreader_open(&(jreader_config){.dir = dir, .from_seq = start}, &r, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        free(d.buf);
+        return 1;
+    }
+    following = r;
+    struct sigaction sa = {.sa_handler = stop_following};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe: the write fails, we exit 1 */
+    int status = 0;
+    for (;;) {
+        bourse_cmd c;
+        int rc = jreader_next(r, &c, 0);
+        if (rc == JREAD_TIMEOUT) {
+            flush_out(&d);
+            if (fflush(stdout) != 0) {
+                status = 1;
+                break;
+            }
+            rc = jreader_next(r, &c, -1);
+        }
+        if (rc == JREAD_STOPPED)
+            break;
+        if (rc == JREAD_ERROR) {
+            flush_out(&d);
+            cli_error("%s", jreader_error(r));
+            status = 1;
+            break;
+        }
+        if (!d.n.e) { /* the directory had no records when we started */
+            bourse_limits lim;
+            jreader_limits(r, &lim, &d.n.grow);
+            if (!(d.n.e = bourse_engine_new(&lim))) {
+                cli_error("out of memory");
+                status = 1;
+                break;
+            }
+        }
+        const char *why;
+        if (c.seq >= from) {
+            why = dump_one(&d, &c);
+        } else {
+            bourse_cmd n = c;
+            why = names_track(&d.n, &n, d.known_upto);
+        }
+        if (why) {
+            flush_out(&d);
+            cli_error("%s: seq %" PRIu64 ": %s", dir, c.seq, why);
+            status = 1;
+            break;
+        }
+        if (until && c.seq >= until)
+            break;
+    }
+    following = NULL;
+    flush_out(&d);
+    fflush(stdout);
+    jreader_close(r);
+    bourse_engine_free(d.n.e);
+    free(d.buf);
+    return status;
+}
+
 /* ---- verify ---- */
 
 typedef struct verifier {
-    bourse_engine *e;
-    int grow;
+    japply a;
     const uint64_t *snaps; /* snapshot seqs, ascending */
     const uint64_t *hashes;
     size_t nsnaps, next;
@@ -250,15 +374,11 @@ typedef struct verifier {
 static const char *verify_one(void *ctx, const bourse_cmd *cmd)
 {
     verifier *v = ctx;
-    if (cmd->user != BOURSE_NONE && !bourse_user_name(v->e, cmd->user))
-        return "user id not created by any earlier command";
-    if (cmd->symbol != BOURSE_NONE && cmd->symbol != BOURSE_CASH && !bourse_symbol_name_of(v->e, cmd->symbol))
-        return "symbol id not created by any earlier command";
-    if (v->grow && bourse_engine_reserve(v->e) != 0)
-        return "out of memory";
-    bourse_engine_apply(v->e, cmd, drop, NULL);
+    const char *why = japply_record(&v->a, cmd, NULL, NULL);
+    if (why)
+        return why;
     while (v->next < v->nsnaps && v->snaps[v->next] <= cmd->seq) {
-        if (v->snaps[v->next] == cmd->seq && v->hashes[v->next] != bourse_engine_hash(v->e)) {
+        if (v->snaps[v->next] == cmd->seq && v->hashes[v->next] != bourse_engine_hash(v->a.e)) {
             cli_error("%s/snap-%020" PRIu64 ".snap: its hash differs from the journal's replay at that seq",
                       v->dir, cmd->seq);
             v->mismatches++;
@@ -305,9 +425,9 @@ static int verify(const char *dir, int strict, int quick)
     size_t nsnaps = 0;
     int bad = verify_snapshots(dir, &snaps, &hashes, &nsnaps);
     int replay = !quick && probe.first_seq <= 1;
-    verifier v = {.grow = (probe.header.flags & SEG_FLAG_GROW) != 0, .snaps = snaps, .hashes = hashes,
+    verifier v = {.a.grow = (probe.header.flags & SEG_FLAG_GROW) != 0, .snaps = snaps, .hashes = hashes,
                   .nsnaps = nsnaps, .dir = dir};
-    if (replay && !(v.e = bourse_engine_new(&probe.header.limits))) {
+    if (replay && !(v.a.e = bourse_engine_new(&probe.header.limits))) {
         cli_error("out of memory");
         return 1;
     }
@@ -324,7 +444,7 @@ static int verify(const char *dir, int strict, int quick)
                dir, s.nsegs, s.nsegs == 1 ? "" : "s", s.first_index, s.last_index, s.records,
                s.records ? s.first_seq : 0, s.last_seq, nsnaps, nsnaps == 1 ? "" : "s");
         if (replay)
-            printf("hash %016" PRIx64 " after seq %" PRIu64 "\n", bourse_engine_hash(v.e), s.last_seq);
+            printf("hash %016" PRIx64 " after seq %" PRIu64 "\n", bourse_engine_hash(v.a.e), s.last_seq);
         else if (!quick)
             printf("not replayed: the journal starts at seq %" PRIu64 " (the rest is archived)\n",
                    s.first_seq);
@@ -332,7 +452,7 @@ static int verify(const char *dir, int strict, int quick)
             report_torn(dir, &s);
     }
     printf("%s\n", bad ? "DAMAGED" : s.torn_bytes ? "sound, with a torn tail" : "sound");
-    bourse_engine_free(v.e);
+    bourse_engine_free(v.a.e);
     free(snaps);
     free(hashes);
     return bad ? 1 : s.torn_bytes && strict ? 3 : 0;
@@ -407,9 +527,15 @@ int cmd_journal(int argc, char **argv)
     }
     const char *what = argv[1], *dir = NULL;
     int seq = 0, strict = 0, quick = 0, events = 0;
+    uint64_t from = 0, until = 0;
+    int following_cmd = !strcmp(what, "follow");
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--seq") && !strcmp(what, "dump"))
+        if (!strcmp(argv[i], "--seq") && (!strcmp(what, "dump") || following_cmd))
             seq = 1;
+        else if (!strcmp(argv[i], "--from") && following_cmd)
+            from = cli_number(argv[i], i + 1 < argc ? argv[i + 1] : NULL, UINT64_MAX / 2), i++;
+        else if (!strcmp(argv[i], "--until") && following_cmd)
+            until = cli_number(argv[i], i + 1 < argc ? argv[i + 1] : NULL, UINT64_MAX / 2), i++;
         else if (!strcmp(argv[i], "--strict") && !strcmp(what, "verify"))
             strict = 1;
         else if (!strcmp(argv[i], "--quick") && !strcmp(what, "verify"))
@@ -433,6 +559,8 @@ int cmd_journal(int argc, char **argv)
         return verify(dir, strict, quick);
     if (!strcmp(what, "recover"))
         return recover(dir, events);
-    cli_error("journal: unknown action '%s' (dump, verify or recover)", what);
+    if (following_cmd)
+        return follow(dir, seq, from, until);
+    cli_error("journal: unknown action '%s' (dump, verify, recover or follow)", what);
     return 2;
 }

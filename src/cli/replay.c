@@ -12,6 +12,7 @@
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "cli.h"
+#include "journal/apply.h"
 #include "journal/journal.h"
 
 #include <inttypes.h>
@@ -178,6 +179,8 @@ int cmd_replay(int argc, char **argv)
         cli_error("out of memory");
         return 1;
     }
+    japply ap = japply_leader(e, j, !o.fixed);
+    ap.keep_seq = 1;
     size_t have = 0, lineno = 0;
     int status = 0;
     for (int eof = 0; !eof && !status;) {
@@ -209,21 +212,14 @@ int cmd_replay(int argc, char **argv)
                 status = 2;
                 break;
             }
-            if (!o.fixed && bourse_engine_reserve(e) != 0) {
+            cmd.seq = lineno; /* without a journal, events are numbered by line */
+            int ar = japply_command(&ap, &cmd, on_event, &out);
+            if (ar != JAPPLY_OK) {
                 out_flush(&out);
-                cli_error("%s:%zu: out of memory", name, lineno);
+                cli_error("%s:%zu: %s", name, lineno, ar == JAPPLY_NOMEM ? "out of memory" : journal_error(j));
                 status = 1;
                 break;
             }
-            bourse_engine_resolve(e, &cmd);
-            cmd.seq = lineno;
-            if (j && !journal_append(j, &cmd)) {
-                out_flush(&out);
-                cli_error("%s:%zu: %s", name, lineno, journal_error(j));
-                status = 1;
-                break;
-            }
-            bourse_engine_apply(e, &cmd, on_event, &out);
         }
         if (start == 0 && have == IN_BLOCK) {
             out_flush(&out);

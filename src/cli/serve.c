@@ -9,6 +9,7 @@
 #include "feed/feed.h"
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,6 @@ static void raise_nofile(void)
     setrlimit(RLIMIT_NOFILE, &r);
 }
 
-static void to_feed(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    feed_push(ctx, cmd, ev);
-}
-
 static void feed_engine(void *ctx, const bourse_engine *e, uint64_t seq)
 {
     feed_recover_begin(ctx, e, seq);
@@ -63,11 +59,6 @@ static void feed_command(void *ctx, const bourse_cmd *cmd)
 static void feed_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     feed_recover_event(ctx, cmd, ev);
-}
-
-static void feed_snap(void *ctx, uint64_t seq)
-{
-    feed_snapshot(ctx, seq);
 }
 
 /* Market data (src/feed): made before the server so that journal recovery
@@ -92,7 +83,7 @@ static int start_feed(srv *s, const srv_config *cfg, feed *f)
 {
     feed_set_session(f, s->session);
     feed_recover_end(f, s->engine);
-    if (srv_add_listener(s, to_feed, f) != 0 || feed_start(f) != 0)
+    if (srv_add_consumer(s, &feed_consumer, f) != 0 || feed_start(f) != 0)
         return -1;
     srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,
             feed_port(f, 'f'), cfg->listen, feed_port(f, 'h'));
@@ -155,7 +146,6 @@ int cmd_serve(int argc, char **argv)
     srv_hooks hooks = {.on_engine = feed_engine,
                        .on_command = feed_command,
                        .on_event = feed_event,
-                       .on_snapshot = feed_snap,
                        .ctx = md};
     if (!md || srv_init(&s, &cfg, &hooks) != 0 || start_feed(&s, &cfg, md) != 0 || srv_start(&s) != 0) {
         feed_free(md);
@@ -165,7 +155,8 @@ int cmd_serve(int argc, char **argv)
     }
     char pidfile[SRV_PATH_MAX + 16];
     snprintf(pidfile, sizeof pidfile, "%s/server.pid", cfg.data_dir);
-    FILE *pf = fopen(pidfile, "w");
+    int pfd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* as every file of DIR */
+    FILE *pf = pfd >= 0 ? fdopen(pfd, "w") : NULL;
     if (pf) {
         fprintf(pf, "%ld\n", (long)getpid());
         fclose(pf);

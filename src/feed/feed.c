@@ -96,25 +96,28 @@ static __attribute__((noinline, cold)) feed_rec *slot_wait(feed *f)
     return r;
 }
 
-void feed_push(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
+void feed_push_event(feed *f, const bourse_cmd *cmd, const bourse_event *ev)
 {
-    if (ev) {
-        int kind = feed_rec_kind(cmd, ev);
-        if (!kind)
-            return;
-        feed_rec *r = spsc_slot(&f->q, sizeof *r);
-        if (!r)
-            r = slot_wait(f);
-        feed_rec_fill(r, kind, cmd, ev);
-        f->last = r;
-        spsc_push(&f->q);
-        f->pending++;
+    int kind = feed_rec_kind(cmd, ev);
+    if (!kind)
         return;
-    }
+    feed_rec *r = spsc_slot(&f->q, sizeof *r);
+    if (!r)
+        r = slot_wait(f);
+    feed_rec_fill(r, kind, cmd, ev);
+    f->last = r;
+    spsc_push(&f->q);
+    f->pending++;
+}
+
+void feed_push_end(feed *f, const bourse_cmd *cmd)
+{
     if (!f->pending)
         return;
-    /* Not yet published, so the feed has not seen it: mark it last. */
+    /* Not yet published, so the feed has not seen it: mark it last, and
+     * say which command it ends (the feed's position, consumer.h). */
     f->last->end = 1;
+    f->marks[(f->q.head - 1) & f->q.mask] = cmd->seq;
     spsc_publish(&f->q);
     f->pending = 0;
     wake(f);
@@ -179,11 +182,15 @@ static unsigned drain(feed *f)
     feed_rec *r;
     unsigned n = 0;
     uint64_t until = 0;
+    uint64_t pos = 0;
     while ((r = spsc_peek(&f->q, sizeof *r))) {
-        if (r->kind == REC_SNAPSHOT)
+        if (r->kind == REC_SNAPSHOT) {
             persist_take(f, (uint64_t)r->price);
-        else
+        } else {
+            if (r->end)
+                pos = f->marks[f->q.tail & f->q.mask];
             pub_apply(&f->p, r);
+        }
         spsc_pop(&f->q);
         if (++n % BATCH == 0) {
             spsc_release(&f->q);
@@ -194,6 +201,8 @@ static unsigned drain(feed *f)
                 break;
         }
     }
+    if (pos)
+        atomic_store_explicit(&f->position, pos, memory_order_release);
     if (n) {
         spsc_release(&f->q);
         atomic_fetch_add_explicit(&f->records, n, memory_order_relaxed);
@@ -390,10 +399,11 @@ feed *feed_new(const feed_config *cfg)
     f->seq_mask = f->hist_cap / 16 - 1; /* messages are at least 16 bytes framed */
     f->q.mask = f->cfg.ring - 1;
     f->q.slots = aligned_alloc(64, (size_t)f->cfg.ring * sizeof(feed_rec));
+    f->marks = calloc(f->cfg.ring, sizeof *f->marks);
     f->hist = malloc(f->hist_cap);
     f->seq_off = calloc(f->seq_mask + 1, sizeof *f->seq_off);
     f->scratch = malloc(LWS_PRE + FEED_CHUNK + 16); /* + a heartbeat (bin.c) */
-    if (!f->q.slots || !f->hist || !f->seq_off || !f->scratch ||
+    if (!f->q.slots || !f->marks || !f->hist || !f->seq_off || !f->scratch ||
         pub_init(&f->p, cfg->candle_depth, on_message, f) < 0) {
         fprintf(stderr, "bourse feed: out of memory\n");
         feed_free(f);
@@ -481,6 +491,7 @@ void feed_free(feed *f)
     ws_free(f);
     pub_free(&f->p);
     free(f->q.slots);
+    free(f->marks);
     free(f->hist);
     free(f->seq_off);
     free(f->scratch);
@@ -494,6 +505,31 @@ int feed_port(const feed *f, int which)
     struct lws_vhost *vh = which == 'f' ? f->bin_vh : which == 'h' ? f->ws_vh : NULL;
     return vh ? lws_get_vhost_listen_port(vh) : -1;
 }
+
+uint64_t feed_position(const feed *f)
+{
+    return atomic_load_explicit(&((feed *)f)->position, memory_order_acquire);
+}
+
+static void consumer_publish(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    feed_push(ctx, cmd, ev);
+}
+
+static void consumer_snapshot(void *ctx, uint64_t seq)
+{
+    feed_snapshot(ctx, seq);
+}
+
+static uint64_t consumer_position(const void *ctx)
+{
+    return feed_position(ctx);
+}
+
+const consumer_ops feed_consumer = {.name = "market data",
+                                    .publish = consumer_publish,
+                                    .snapshot = consumer_snapshot,
+                                    .position = consumer_position};
 
 void feed_get_stats(const feed *f, feed_stats *out)
 {

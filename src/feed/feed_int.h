@@ -10,7 +10,7 @@
 
 #include "feed/feed.h"
 #include "feed/publish.h"
-#include "feed/spsc.h"
+#include "util/spsc.h"
 
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -51,6 +51,7 @@ struct feed {
 
     /* engine -> feed */
     spsc q;
+    uint64_t *marks;  /* per slot: the seq of the command whose last record it is */
     uint64_t pending; /* producer: records of the command so far */
     feed_rec *last;   /* producer: the latest of them */
     int fence;        /* producer: no membarrier, so wake() fences */
@@ -91,6 +92,7 @@ struct feed {
     feed_replay replay;
 
     atomic_uint_fast64_t records, messages, nbin, nws, snapshots, cut, refused;
+    atomic_uint_fast64_t position; /* the consumer's (consumer.h): the last seq taken */
     pthread_t thread;
     int started, stopped;
 };

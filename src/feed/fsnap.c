@@ -453,7 +453,7 @@ int fsnap_write(const char *dir, uint64_t seq, const uint8_t *buf, size_t len, c
     char path[4200], tmp[4210];
     fsnap_path(path, sizeof path, dir, seq);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;

@@ -18,6 +18,14 @@
  * full segment goes on a `retired` list for the syncer to sync, unmap and
  * close.  Only when the spare is not ready does the engine thread make one
  * itself (creating a file, no sync).
+ *
+ * A full disk.  When the next segment cannot be made, the journal turns
+ * at once into a cheap degraded mode instead of trying again per command:
+ * appends are refused without a system call, except cancels and `close`,
+ * which go into a reserve kept at the end of every segment (reserve_of);
+ * the keeper tries to make the segment again every second, and the first
+ * append after it succeeded moves on as usual.  journal_open warns when
+ * the disk has room for less than two segments.
  */
 #include "journal_int.h"
 #include "util/futex.h"
@@ -36,6 +44,9 @@
 #include <unistd.h>
 
 enum { SLEEP_AWAKE = 0, SLEEP_IDLE = 1, SLEEP_PACING = 2 };
+
+#define SPACE_RETRY_NS 1000000000 /* a segment that could not be made: again after this */
+#define RESERVE_MAX (1u << 20)     /* at most this much of a segment kept for cancels */
 
 /* ---- small helpers ---- */
 
@@ -180,27 +191,52 @@ static int sync_segment(journal *j, jseg *s)
     return 0;
 }
 
-/* Engine thread: switch to the next segment.  0, or -1 (error set). */
+/* Why there is no next segment, in words an operator can act on. */
+static void space_error(journal *j, const char *err)
+{
+    snprintf(j->error, sizeof j->error,
+             "%s (disk full?): new orders are refused, cancels still taken from the segment's reserve; "
+             "trying again every second",
+             err);
+}
+
+/*
+ * Engine thread: switch to the next segment.  0, or -1 (error set).
+ *
+ * When the keeper could not make the spare (a full disk), the engine
+ * thread does not try again itself: making a segment means allocating its
+ * whole size, which on a nearly full disk takes tens of milliseconds before
+ * it fails, and every refused command would pay it again (issue #19: 19 to
+ * 42 refusals a second, every other user waiting behind them).  It refuses
+ * at once instead, and the keeper tries again on its timer.
+ */
 static int rollover(journal *j)
 {
     char err[300];
     pthread_mutex_lock(&j->mu);
-    while (!j->spare && j->making)
+    while (!j->spare && j->making && !j->space_failed)
         pthread_cond_wait(&j->made, &j->mu);
     jseg *next = j->spare;
     j->spare = NULL;
     if (!next) {
+        if (j->making || mono_ns() < j->spare_retry_ns) { /* failed lately: the keeper's turn */
+            pthread_mutex_unlock(&j->mu);
+            return -1;
+        }
         j->making = 1;
         pthread_mutex_unlock(&j->mu);
         next = make_segment(j, j->cur->index + 1, j->durability == JOURNAL_SYNC, err, sizeof err);
         pthread_mutex_lock(&j->mu);
         j->making = 0;
         if (!next) {
-            snprintf(j->error, sizeof j->error, "%s", err);
+            space_error(j, err);
+            j->space_failed = 1;
+            j->spare_retry_ns = mono_ns() + SPACE_RETRY_NS;
             pthread_mutex_unlock(&j->mu);
             return -1;
         }
     }
+    j->space_failed = 0;
     j->cur->retired_next = j->retired;
     j->retired = j->cur;
     j->cur = next;
@@ -208,6 +244,24 @@ static int rollover(journal *j)
     j->prev = (rec_prev){0, 0};
     journal_kick_keeper(j); /* a new spare, and the full segment unmapped */
     return 0;
+}
+
+/*
+ * The reserve: the end of every segment is kept for commands that take
+ * risk off the market (cancels; closing the market), so that when no next
+ * segment can be made traders can still pull their orders.  Normally the
+ * writer moves to the spare before reaching it; only when there is none do
+ * those commands (and no others) write into it.
+ */
+static uint64_t reserve_of(uint64_t size)
+{
+    uint64_t r = size / 16;
+    return r < RESERVE_MAX ? r : RESERVE_MAX;
+}
+
+static int may_use_reserve(const bourse_cmd *c)
+{
+    return c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_CLOSE;
 }
 
 /* ---- appending ---- */
@@ -230,11 +284,11 @@ uint64_t journal_append(journal *j, bourse_cmd *c)
         return 0;
     }
     jseg *s = j->cur;
-    if (s->off + REC_MAX > s->size) {
-        if (rollover(j) != 0)
-            return 0;
-        s = j->cur;
+    if (s->off + REC_MAX + reserve_of(s->size) > s->size && rollover(j) != 0) {
+        if (!may_use_reserve(c) || s->off + REC_MAX > s->size)
+            return 0; /* journal_error says why */
     }
+    s = j->cur;
     uint64_t seq = j->last_seq + 1;
     c->seq = seq;
     c->ts_ns = j->clock_ns(j->clock_ctx);
@@ -380,8 +434,9 @@ static void make_spare(journal *j)
     j->making = 0;
     j->spare = s;
     if (!s) {
-        snprintf(j->error, sizeof j->error, "%s", err);
-        j->spare_retry_ns = mono_ns() + 1000000000; /* try again in a second */
+        space_error(j, err);
+        j->space_failed = 1;
+        j->spare_retry_ns = mono_ns() + SPACE_RETRY_NS;
     }
     pthread_cond_broadcast(&j->made);
     pthread_mutex_unlock(&j->mu);

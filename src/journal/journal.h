@@ -20,12 +20,11 @@
  *     if (journal_open(&cfg, &j, &e, err, sizeof err) != 0) die(err);
  *         // recovered: newest valid snapshot + every command after it,
  *         // replayed through cfg.on_command / cfg.on_event
- *     grow = journal_recovered(j)->grow;             // the directory's way
+ *     japply a = japply_leader(e, j, 0);             // apply.h: the one path
  *     for each command:
- *         bourse_engine_resolve(e, &cmd);            // ids, as always
- *         if (grow) bourse_engine_reserve(e);
- *         if (!journal_append(j, &cmd)) refuse;      // stamps seq, ts_ns
- *         bourse_engine_apply(e, &cmd, on_event, srv);
+ *         if (japply_command(&a, &cmd, on_event, srv) != JAPPLY_OK) refuse;
+ *         // = grow tables if the directory grows them, resolve ids,
+ *         //   journal_append (stamps seq, ts_ns), bourse_engine_apply
  *         // hold the acknowledgements of cmd.seq until
  *         // journal_durable_seq(j) >= cmd.seq (poll it, or watch
  *         // journal_notify_fd)

@@ -58,6 +58,7 @@ struct journal {
     jseg *spare;   /* the next segment, made ahead by the syncer */
     int making;    /* someone is making the spare */
     int64_t spare_retry_ns;
+    int space_failed; /* the last try to make a segment failed: don't wait for the next */
     jseg *retired; /* full segments, newest first, for the syncer */
     char error[512];
 

@@ -11,6 +11,7 @@
  * journal from seq 1: once segments are archived the start is gone, and it
  * says so rather than replay from the middle.
  */
+#include "apply.h"
 #include "journal_int.h"
 #include "scan.h"
 
@@ -18,9 +19,8 @@
 #include <string.h>
 
 typedef struct prefix {
-    bourse_engine *e;
+    japply a;
     uint64_t to_seq, applied;
-    int grow;
     void (*on_command)(void *ctx, const bourse_cmd *cmd);
     bourse_event_fn on_event;
     void *ctx;
@@ -31,15 +31,13 @@ static const char *apply_one(void *ctx, const bourse_cmd *c)
     prefix *p = ctx;
     if (c->seq > p->to_seq)
         return NULL; /* read on only to check the rest is sound, as recovery will */
-    const char *why = journal_ids_known(p->e, c);
+    const char *why = journal_ids_known(p->a.e, c);
     if (why)
         return why;
-    if (p->grow && bourse_engine_reserve(p->e) != 0)
-        return "out of memory";
     p->on_command(p->ctx, c);
-    bourse_engine_apply(p->e, c, p->on_event, p->ctx);
-    p->applied++;
-    return NULL;
+    if ((why = japply_record(&p->a, c, p->on_event, p->ctx)) == NULL)
+        p->applied++;
+    return why;
 }
 
 int journal_replay_prefix(const char *dir, uint64_t to_seq,
@@ -55,13 +53,13 @@ int journal_replay_prefix(const char *dir, uint64_t to_seq,
                  (unsigned long long)to_seq, probe.first_seq > 1 ? " (the start is archived)" : "");
         return -1;
     }
-    prefix p = {.e = bourse_engine_new(&probe.header.limits),
+    prefix p = {.a = {.e = bourse_engine_new(&probe.header.limits),
+                      .grow = (probe.header.flags & SEG_FLAG_GROW) != 0},
                 .to_seq = to_seq,
-                .grow = (probe.header.flags & SEG_FLAG_GROW) != 0,
                 .on_command = on_command,
                 .on_event = on_event,
                 .ctx = ctx};
-    if (!p.e) {
+    if (!p.a.e) {
         snprintf(err, errlen, "out of memory for a scratch engine");
         return -1;
     }
@@ -72,6 +70,6 @@ int journal_replay_prefix(const char *dir, uint64_t to_seq,
                  (unsigned long long)to_seq);
         rc = -1;
     }
-    bourse_engine_free(p.e);
+    bourse_engine_free(p.a.e);
     return rc;
 }

@@ -13,6 +13,7 @@
  * Nothing on disk changes before recovery has succeeded: a refusal leaves
  * the directory exactly as it was found, for an operator to look at.
  */
+#include "apply.h"
 #include "dirlist.h"
 #include "journal_int.h"
 #include "scan.h"
@@ -26,45 +27,41 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define DEFAULT_SEGMENT (256ull << 20)
-
-typedef struct replay_ctx {
-    bourse_engine *e;
-    const journal_config *cfg;
-    int grow;
-    uint64_t replayed;
-} replay_ctx;
 
 /* A record's ids must exist in the engine it is applied to. */
 const char *journal_ids_known(const bourse_engine *e, const bourse_cmd *c)
 {
     if (c->user != BOURSE_NONE && !bourse_user_name(e, c->user))
-        return "user id not in the engine";
+        return "user id not created by any earlier command";
     if (c->symbol != BOURSE_NONE && c->symbol != BOURSE_CASH && !bourse_symbol_name_of(e, c->symbol))
-        return "symbol id not in the engine";
+        return "symbol id not created by any earlier command";
     return NULL;
 }
 
-static void drop_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
-{
-    (void)ctx, (void)cmd, (void)ev;
-}
+typedef struct replay_ctx {
+    japply a;
+    const journal_config *cfg;
+    uint64_t replayed;
+} replay_ctx;
 
 static const char *replay_one(void *ctx, const bourse_cmd *c)
 {
     replay_ctx *r = ctx;
-    const char *why = journal_ids_known(r->e, c);
-    if (why)
-        return why;
-    if (r->grow && bourse_engine_reserve(r->e) != 0)
-        return "out of memory";
-    if (r->cfg->on_command)
+    if (r->cfg->on_command) {
+        /* The hook sees the command only if it will be applied. */
+        const char *why = journal_ids_known(r->a.e, c);
+        if (why)
+            return why;
         r->cfg->on_command(r->cfg->ctx, c);
-    bourse_engine_apply(r->e, c, r->cfg->on_event ? r->cfg->on_event : drop_event, r->cfg->ctx);
-    r->replayed++;
-    return NULL;
+    }
+    const char *why = japply_record(&r->a, c, r->cfg->on_event, r->cfg->ctx);
+    if (!why)
+        r->replayed++;
+    return why;
 }
 
 static int mkdirs(const char *dir)
@@ -75,11 +72,43 @@ static int mkdirs(const char *dir)
         if (*s != '/')
             continue;
         *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
             return -1;
         *s = '/';
     }
-    return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    return mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * Every file of a data directory is made 0600 and its directories 0700:
+ * the journal is every order of every user.  A directory made by someone
+ * else (or before that rule) may let other local users in; say so.
+ */
+static void warn_readable(const journal_config *cfg)
+{
+    struct stat st;
+    if (stat(cfg->dir, &st) == 0 && (st.st_mode & 077))
+        journal_warn(cfg, "%s: other users may read the journal (mode %04o): chmod 700 %s", cfg->dir,
+                     (unsigned)(st.st_mode & 07777), cfg->dir);
+}
+
+/*
+ * The start-up check of space: the writer needs room for the next segment
+ * (made ahead of time) besides the current one.  With less, the journal
+ * soon refuses new orders (journal.c, "A full disk"); better said now.
+ */
+static void warn_space(const journal *j, const journal_config *cfg)
+{
+    struct statvfs fs;
+    if (statvfs(cfg->dir, &fs) != 0)
+        return;
+    uint64_t free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+    if (free_bytes < 2 * j->segment_bytes)
+        journal_warn(cfg,
+                     "%s: %llu MiB free, less than two journal segments (%llu MiB each): new orders will be "
+                     "refused once the next segment cannot be made; free space or lower segment_bytes",
+                     cfg->dir, (unsigned long long)(free_bytes >> 20),
+                     (unsigned long long)(j->segment_bytes >> 20));
 }
 
 /* Leftovers of a crash while making a segment or a snapshot. */
@@ -181,7 +210,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
         snprintf(err, errlen, "out of memory for the engine");
         return -1;
     }
-    replay_ctx rc = {.e = e, .cfg = cfg, .grow = (j->hdr.flags & SEG_FLAG_GROW) != 0};
+    replay_ctx rc = {.a = {.e = e, .grow = (j->hdr.flags & SEG_FLAG_GROW) != 0, .seq = si.seq}, .cfg = cfg};
     if (cfg->on_engine)
         cfg->on_engine(cfg->ctx, e, si.seq);
     *sc = (jscan){.dir = cfg->dir, .from_seq = from, .on_record = replay_one, .ctx = &rc};
@@ -192,7 +221,7 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
     j->rec = (journal_recovery){.snapshot_seq = si.seq, .replayed = rc.replayed,
                                 .last_seq = sc->last_seq > si.seq ? sc->last_seq : si.seq,
                                 .torn_bytes = sc->torn_bytes, .hash = bourse_engine_hash(e),
-                                .grow = rc.grow, .limits = j->hdr.limits};
+                                .grow = rc.a.grow, .limits = j->hdr.limits};
     if (!cfg->segment_bytes && sc->nsegs) /* new segments as big as the last */
         j->segment_bytes = sc->active_bytes;
     atomic_store(&j->snap_seq, si.seq);
@@ -311,12 +340,14 @@ int journal_open(const journal_config *cfg, journal **out, bourse_engine **engin
         return -1;
     }
     remove_temporaries(cfg->dir);
+    warn_readable(cfg);
     jscan sc;
     bourse_engine *e = NULL;
     if (recover(j, cfg, &sc, &e, err, errlen) != 0) {
         journal_free(j);
         return -1;
     }
+    warn_space(j, cfg);
     j->last_seq = j->rec.last_seq;
     atomic_store(&j->written, j->last_seq);
     atomic_store(&j->durable, j->last_seq);

@@ -113,7 +113,7 @@ int seg_create(const char *dir, const seg_header *h, char *err, size_t errlen)
     char tmp[SEG_PATH_MAX], path[SEG_PATH_MAX];
     seg_path(path, sizeof path, dir, h->index);
     snprintf(tmp, sizeof tmp, "%s/%08u.seg.tmp", dir, h->index);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;

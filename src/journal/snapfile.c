@@ -124,7 +124,7 @@ int snap_save(const char *dir, const bourse_engine *e, const snap_info *info, co
     char path[4096], tmp[4200];
     snap_path(path, sizeof path, dir, info->seq);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    out_file o = {.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+    out_file o = {.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
     if (o.fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;

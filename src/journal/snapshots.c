@@ -146,7 +146,7 @@ int journal_archive(journal *j)
         return 0;
     char err[300], dir[SEG_PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/archive", j->dir);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         journal_set_error(j, "%s: cannot create: %s", dir, strerror(errno));
         return -1;
     }

@@ -88,6 +88,7 @@ static const struct key {
     U32("server", "udp_payload", udp_payload, 86, 65507), /* a header and the longest message .. UDP's most */
     {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
     U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),
+    U32("journal", "segment_mb", segment_mb, 0, 65536),
     U32("limits", "symbols", limits.symbols, 1, 1 << 20),
     U32("limits", "users", limits.users, 1, 1 << 26),
     U32("limits", "orders", limits.orders, 1, 1 << 28),

@@ -9,6 +9,7 @@
  * symbols at start and opens and closes the market on schedule, through the
  * same path as every other command, so each is journaled exactly once.
  */
+#include "journal/apply.h"
 #include "server/jweak.h"
 #include "server/server.h"
 #include "util/futex.h"
@@ -24,7 +25,7 @@ enum { BATCH = 256, WAKE_EVERY = 32 };
 typedef struct eng {
     srv *s;
     bourse_engine *e;
-    uint64_t seq;   /* last seq given out without a journal */
+    japply ap; /* the one path to the engine: resolve, journal, apply */
     uint64_t match; /* trades so far: the next match number - 1 */
     const srv_in *origin;
     int is_open;
@@ -33,6 +34,8 @@ typedef struct eng {
     uint64_t durable; /* the last durable seq seen */
     uint32_t wake;    /* bit i: gateway i has something it can send now */
     int capacity_logged;
+    uint64_t refused;        /* commands refused since the last line about it */
+    int64_t refused_said_ns; /* when that line was written */
 } eng;
 
 static void push_out(eng *g, uint32_t to, const srv_out *o)
@@ -93,8 +96,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     eng *g = ctx;
     srv *s = g->s;
-    for (int i = 0; i < s->nlisteners; i++)
-        s->listeners[i](s->listener_ctx[i], cmd, ev);
+    consumers_publish(&s->consumers, cmd, ev);
     if (g->origin && g->origin->kind == IN_ADMIN) {
         char line[BOURSE_TEXT_LINE_MAX];
         size_t n = bourse_text_event(g->e, cmd, ev, line);
@@ -134,36 +136,53 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     push_out(g, srv_home(s, ev->user), &o);
 }
 
-/* Sequence, journal and apply one command; `origin` gets the answers. */
+/* A command was refused before it reached the engine.  Said at once, then
+ * at most once a second with a count: a full disk refuses every new order,
+ * and a line per order (183,498 lines in 40 s, issue #19) cost the engine
+ * thread more than the refusals did. */
+static void refused(eng *g, int why)
+{
+    g->refused++;
+    int64_t now = srv_now_ns();
+    if (g->refused_said_ns && now - g->refused_said_ns < 1000000000)
+        return;
+    if (why == JAPPLY_NOMEM)
+        srv_log("out of memory growing the engine's tables: %llu command%s refused", (unsigned long long)g->refused,
+                g->refused == 1 ? "" : "s");
+    else
+        srv_log("journal refused %llu command%s%s: %s", (unsigned long long)g->refused, g->refused == 1 ? "" : "s",
+                g->refused_said_ns ? " since the last line" : "", journal_error(g->s->journal));
+    g->refused = 0;
+    g->refused_said_ns = now;
+}
+
+/* Sequence, journal and apply one command (apply.h); `origin` gets the
+ * answers. */
 static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
 {
     srv *s = g->s;
     g->origin = origin;
-    bourse_engine_resolve(g->e, cmd);
-    if (s->journal) {
-        if (!journal_append(s->journal, cmd)) {
-            srv_log("journal refused a command: %s", journal_error(s->journal));
-            bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
-            if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL ||
-                cmd->type == BOURSE_CMD_REPLACE) {
-                ev.type = BOURSE_EV_REJECTED;
-                ev.user = cmd->user;
-                ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
-            }
-            cmd->seq = 0;
-            on_event(g, cmd, &ev);
-            if (origin && origin->kind == IN_ADMIN)
-                push_text(g, 0, "", 0, 1);
-            return;
+    /* Without a journal a command is "durable" once given its seq, which
+     * is the next one (never refused: no journal, tables fixed); say so
+     * before its events, which push_out releases by that number. */
+    if (!s->journal)
+        atomic_store_explicit(&s->applied_seq, g->ap.seq + 1, memory_order_release);
+    int r = japply_command(&g->ap, cmd, on_event, g);
+    if (r != JAPPLY_OK) {
+        refused(g, r);
+        bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
+        if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL || cmd->type == BOURSE_CMD_REPLACE) {
+            ev.type = BOURSE_EV_REJECTED;
+            ev.user = cmd->user;
+            ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
         }
-    } else {
-        cmd->seq = ++g->seq;
-        cmd->ts_ns = srv_now_ns();
-        atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
+        cmd->seq = 0;
+        on_event(g, cmd, &ev);
+        if (origin && origin->kind == IN_ADMIN)
+            push_text(g, 0, "", 0, 1);
+        return;
     }
-    bourse_engine_apply(g->e, cmd, on_event, g);
-    for (int i = 0; i < s->nlisteners; i++) /* the command is complete */
-        s->listeners[i](s->listener_ctx[i], cmd, NULL);
+    consumers_publish(&s->consumers, cmd, NULL); /* the command is complete */
     g->since_snapshot++;
     if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
         bourse_stats st;
@@ -288,8 +307,7 @@ static void maybe_snapshot(eng *g)
     int r = journal_snapshot(s->journal, g->e);
     if (r == 0) {
         g->since_snapshot = 0;
-        if (s->hooks.on_snapshot) /* market data saves its history at the same seq */
-            s->hooks.on_snapshot(s->hooks.ctx, journal_last_seq(s->journal));
+        consumers_snapshot(&s->consumers, journal_last_seq(s->journal)); /* market data saves its history there */
     } else if (r < 0)
         srv_log("snapshot failed: %s", journal_error(s->journal));
 }
@@ -353,6 +371,12 @@ static int take_batch(eng *g, srv_gate *gate)
     return n;
 }
 
+static int64_t now_ns(void *ctx)
+{
+    (void)ctx;
+    return srv_now_ns();
+}
+
 void *srv_engine_main(void *arg)
 {
     srv *s = arg;
@@ -361,7 +385,11 @@ void *srv_engine_main(void *arg)
     bourse_engine_stats(s->engine, &st);
     g.is_open = st.is_open;
     g.match = st.trades;
-    g.seq = s->journal ? 0 : atomic_load(&s->applied_seq);
+    g.ap = japply_leader(s->engine, s->journal, 0);
+    if (!s->journal) {
+        g.ap.seq = atomic_load(&s->applied_seq);
+        g.ap.clock_ns = now_ns;
+    }
     list_symbols(&g);
     schedule(&g, srv_now_ns());
     for (;;) {

@@ -191,6 +191,7 @@ static int open_state(srv *s)
     }
     journal_config jc = {.dir = cfg->data_dir,
                          .durability = mode,
+                         .segment_bytes = (uint64_t)cfg->segment_mb << 20,
                          .limits = cfg->limits,
                          .on_engine = s->hooks.on_engine,
                          .on_command = s->hooks.on_command,
@@ -340,13 +341,9 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     return gates_init(s);
 }
 
-int srv_add_listener(srv *s, srv_listener_fn fn, void *ctx)
+int srv_add_consumer(srv *s, const consumer_ops *ops, void *ctx)
 {
-    if (s->nlisteners == (int)(sizeof s->listeners / sizeof *s->listeners))
-        return -1;
-    s->listeners[s->nlisteners] = fn;
-    s->listener_ctx[s->nlisteners++] = ctx;
-    return 0;
+    return consumers_add(&s->consumers, ops, ctx);
 }
 
 static void pin(pthread_t t, int cpu, const char *what)
@@ -456,5 +453,6 @@ void srv_free(srv *s)
     free(s->text.buf);
     free(s->auth_req.buf);
     free(s->auth_res.buf);
+    consumers_free(&s->consumers);
     memset(s, 0, sizeof *s);
 }

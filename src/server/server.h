@@ -34,16 +34,18 @@
  * producers wake it only when that flag is set, so a busy system makes no
  * wake-up system calls.
  *
- * Event consumers besides the gateway (market data) register a listener
- * with srv_add_listener() before srv_start(): it is called on the engine
- * thread for every event of every command, after the journal append, and
- * once more with ev == NULL when the command's events are complete.
+ * Event consumers besides the gateway (market data now; reporting,
+ * metrics, a replica's shipping later) register with srv_add_consumer()
+ * before srv_start(): each has its own ring, thread and position in the
+ * log, and the engine thread publishes every event of every command into
+ * all of them, after the journal append (journal/consumer.h).
  */
 #ifndef BOURSE_SERVER_H
 #define BOURSE_SERVER_H
 
 #include "bourse/bourse.h"
 #include "bourse/text.h"
+#include "journal/consumer.h"
 #include "server/config.h"
 
 #include <ck_ring.h>
@@ -139,18 +141,14 @@ typedef struct srv_gate {
     struct gateway *gw;
 } srv_gate;
 
-typedef void (*srv_listener_fn)(void *ctx, const bourse_cmd *cmd, const bourse_event *ev);
-
-/* For a listener whose state is derived from every event since the start
+/* For a consumer whose state is derived from every event since the start
  * (market data), given to srv_init: on_engine, on_command and on_event are
- * the journal's recovery hooks (journal_config), and on_snapshot is called
- * on the engine thread, between commands, after a core snapshot of the
- * engine after command seq was started.  Any may be NULL. */
+ * the journal's recovery hooks (journal_config).  Any may be NULL.  (Core
+ * snapshots reach consumers through consumer_ops.snapshot.) */
 typedef struct srv_hooks {
     void (*on_engine)(void *ctx, const bourse_engine *e, uint64_t seq);
     void (*on_command)(void *ctx, const bourse_cmd *cmd);
     bourse_event_fn on_event;
-    void (*on_snapshot)(void *ctx, uint64_t seq);
     void *ctx;
 } srv_hooks;
 
@@ -179,16 +177,14 @@ typedef struct srv {
     uint32_t nports;
 
     srv_hooks hooks;
-    srv_listener_fn listeners[8];
-    void *listener_ctx[8];
-    int nlisteners;
+    consumer_set consumers; /* journal/consumer.h */
 
     pthread_t engine_thread, auth_thread;
 } srv;
 
 /* server.c */
 int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks); /* hooks may be NULL */
-int srv_add_listener(srv *s, srv_listener_fn fn, void *ctx);
+int srv_add_consumer(srv *s, const consumer_ops *ops, void *ctx); /* before srv_start */
 int srv_start(srv *s);
 void srv_request_stop(srv *s);
 int srv_join(srv *s);

@@ -62,6 +62,35 @@ else
     ok $name
 fi
 
+# ---- follow: a reader started before the writer sees every command ----
+name=journal_follow
+F="$tmp/follow"
+mkdir -m 700 "$F"
+n=$(grep -c . "$tmp/in.txt")
+timeout 60 "$BOURSE" journal follow --until "$n" "$F" >"$tmp/f1" 2>"$tmp/ferr" &
+fpid=$!
+"$BOURSE" replay --journal "$F" --segment-bytes $SEG "$tmp/in.txt" >/dev/null 2>&1
+wait $fpid
+frc=$?
+"$BOURSE" journal dump "$F" >"$tmp/f2" 2>/dev/null
+# from the middle, stopped by Ctrl-C once it has caught up
+timeout 60 "$BOURSE" journal follow --from 20000 "$F" >"$tmp/f3" 2>"$tmp/ferr3" &
+fpid=$!
+i=0
+while [ "$(wc -l <"$tmp/f3")" -lt $((n - 19999)) ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+kill -INT $fpid
+wait $fpid
+frc3=$?
+if [ $frc -ne 0 ] || ! cmp -s "$tmp/f1" "$tmp/f2"; then
+    fail $name "follow (status $frc) and dump differ: $(head -c 200 "$tmp/ferr"); $(wc -l <"$tmp/f1") and $(wc -l <"$tmp/f2") lines"
+elif [ "$(ls "$F"/*.seg | wc -l)" -lt 3 ]; then
+    fail $name "expected the writer to roll over several segments"
+elif [ $frc3 -ne 0 ] || ! tail -n +20000 "$tmp/f2" | cmp -s - "$tmp/f3"; then
+    fail $name "follow --from 20000 then Ctrl-C: status $frc3, $(wc -l <"$tmp/f3") lines: $(head -c 200 "$tmp/ferr3")"
+else
+    ok $name
+fi
+
 name=journal_recover_hash
 "$BOURSE" journal recover --events "$D" >"$tmp/ev3" 2>"$tmp/err3"
 if [ -z "$h1" ] || [ "$(hash_of "$tmp/err3")" != "$h1" ]; then

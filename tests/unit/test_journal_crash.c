@@ -227,7 +227,7 @@ static void test_kill_at_random(void)
         CHECK_EQ(s.torn_bytes, 0); /* recovery zeroed it */
         if (last > NMAX / 2) {
             rm_rf(dir);
-            CHECK(mkdir(dir, 0755) == 0);
+            CHECK(mkdir(dir, 0700) == 0);
         }
     }
     printf("# %llu commands written across the runs; %d torn tails cut, %d recoveries from a snapshot\n",

@@ -115,7 +115,7 @@ static void find_records(void)
 
 static void copy_dir(const char *to)
 {
-    mkdir(to, 0755);
+    mkdir(to, 0700); /* as the journal makes them: else it warns */
     for (uint32_t i = 1; i <= nsegs; i++) {
         char a[SEG_PATH_MAX], b[SEG_PATH_MAX];
         seg_path(a, sizeof a, src, i);

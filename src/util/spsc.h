@@ -1,7 +1,8 @@
 /*
- * spsc.h - the engine -> feed ring: single producer, single consumer, slots
- * of one fixed size (the feed's 32-byte records, two to a cache line), both
- * sides publishing their index in batches.
+ * spsc.h - the project's ring from the engine thread to a consumer
+ * (journal/consumer.h; the market-data feed is the first): single producer,
+ * single consumer, slots of one fixed size (the feed's are 32-byte records,
+ * two to a cache line), both sides publishing their index in batches.
  *
  * libck's ck_ring publishes the producer's index and reads the consumer's on
  * every enqueue (and the consumer likewise on every dequeue), so the two
@@ -13,9 +14,13 @@
  * ring is full.  The consumer reads the producer's index only when it has
  * used up what it last saw, and publishes its own once per batch.  Shared
  * indices sit on separate cache lines.
+ *
+ * The server's gateway rings (server.h) still use ck_ring; they move here
+ * once the gateway's restructuring (issue #11, part A) has settled, so that
+ * the project has one ring.  Measured: docs/benchmarks.md, "Market data".
  */
-#ifndef BOURSE_FEED_SPSC_H
-#define BOURSE_FEED_SPSC_H
+#ifndef BOURSE_UTIL_SPSC_H
+#define BOURSE_UTIL_SPSC_H
 
 #include <stdalign.h>
 #include <stdatomic.h>
