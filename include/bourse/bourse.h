@@ -77,6 +77,11 @@ enum bourse_cmd_type {
     BOURSE_CMD_BLOCK,     /* user */
     BOURSE_CMD_UNBLOCK,   /* user */
     BOURSE_CMD_CANCELALL, /* user, symbol (BOURSE_NONE with an empty symbol_name: every symbol) */
+    /* Bourse's own, beyond replay-v2.md: the operators' emergency stop of
+     * the whole market, and its undo.  A market-wide halt on top of each
+     * symbol's own, which `resumeall` lifts leaving those as they were. */
+    BOURSE_CMD_HALTALL,
+    BOURSE_CMD_RESUMEALL,
     BOURSE_CMD_COUNT_
 };
 
@@ -310,7 +315,8 @@ uint64_t bourse_engine_hash(const bourse_engine *e);
 typedef struct bourse_symbol_state {
     int64_t tick, lot, maxqty, maxnotional, band, ref;
     int64_t maker, taker;
-    int halted;
+    int halted;     /* its own halt (`halt SYM`) */
+    int halted_all; /* the whole market's (`haltall`) */
 } bourse_symbol_state;
 int bourse_symbol_state_of(const bourse_engine *e, uint32_t symbol, bourse_symbol_state *out);
 /* 1 when the user's kill switch is on, 0 when not, -1 for an unknown user. */

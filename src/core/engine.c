@@ -332,6 +332,8 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     case BOURSE_CMD_BLOCK: rules_block(e, c, true); break;
     case BOURSE_CMD_UNBLOCK: rules_block(e, c, false); break;
     case BOURSE_CMD_CANCELALL: rules_cancel_all(e, c); break;
+    case BOURSE_CMD_HALTALL: rules_halt_all(e, true); break;
+    case BOURSE_CMD_RESUMEALL: rules_halt_all(e, false); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
 }

@@ -54,7 +54,7 @@ static void hash_book(hasher *s, const bourse_engine *e, const instrument *sym)
 uint64_t bourse_engine_hash(const bourse_engine *e)
 {
     hasher s = {0x6a09e667f3bcc908ULL};
-    mix(&s, e->is_open);
+    mix(&s, e->is_open | (uint64_t)e->halted_all << 1);
     mix(&s, (uint64_t)e->cash_total);
     mix(&s, e->nsymbols);
     for (uint32_t i = 0; i < e->nsymbols; i++) {

@@ -122,6 +122,7 @@ struct bourse_engine {
     uint64_t trades, commands;
     uint32_t day; /* trading day: bumped by `open` after `close` */
     bool is_open;
+    bool halted_all; /* the emergency stop (`haltall`): every symbol halted */
 
     /* The command being applied and where its events go. */
     const bourse_cmd *cmd;
@@ -194,6 +195,7 @@ void rules_init(instrument *s);
 void rules_set(bourse_engine *e, const bourse_cmd *c);
 void fees_set(bourse_engine *e, const bourse_cmd *c);
 void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt);
+void rules_halt_all(bourse_engine *e, bool halt);
 void rules_block(bourse_engine *e, const bourse_cmd *c, bool block);
 void rules_cancel_all(bourse_engine *e, const bourse_cmd *c);
 /* The first venue rule an order of qty at price breaks (0 = none); a market

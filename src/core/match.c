@@ -230,7 +230,7 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     if (e->users[c->user].blocked)
         return reject(e, c, &c->oid, BOURSE_R_BLOCKED);
     const instrument *s = &e->symbols[c->symbol];
-    if (s->halted)
+    if (s->halted | e->halted_all)
         return reject(e, c, &c->oid, BOURSE_R_HALTED);
     int64_t price = c->price; /* a market order's becomes its protection price */
     int why = rules_check(e, c->symbol, c->side, c->qty, &price);
@@ -325,7 +325,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     int side = r->side;
     uint32_t sym = e->levels[r->level].symbol;
     const instrument *s = &e->symbols[sym];
-    if (s->halted)
+    if (s->halted | e->halted_all)
         return reject(e, c, &c->new_oid, BOURSE_R_HALTED);
     int64_t price = c->price;
     int why = rules_check(e, sym, side, c->qty, &price);

@@ -119,6 +119,14 @@ void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt)
     emit_simple(e, BOURSE_EV_OK, 0);
 }
 
+/* The emergency stop: a flag of its own, so that `resumeall` restores each
+ * symbol's own halt exactly as it was. */
+void rules_halt_all(bourse_engine *e, bool halt)
+{
+    e->halted_all = halt;
+    emit_simple(e, BOURSE_EV_OK, 0);
+}
+
 /* `block` answers first, then cancels (KILL) in booking order. */
 void rules_block(bourse_engine *e, const bourse_cmd *c, bool block)
 {
@@ -154,7 +162,8 @@ int bourse_symbol_state_of(const bourse_engine *e, uint32_t symbol, bourse_symbo
                                  .ref = s->ref,
                                  .maker = s->maker,
                                  .taker = s->taker,
-                                 .halted = s->halted};
+                                 .halted = s->halted,
+                                 .halted_all = e->halted_all};
     return 0;
 }
 

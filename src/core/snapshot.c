@@ -101,7 +101,8 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         e->symbols_cap, e->users_cap, e->positions_cap, e->orders_cap, e->levels_cap,
         e->symbol_by_name.mask + 1, e->position_by_key.mask + 1, e->level_by_key.mask + 1,
         e->user_by_name.mask + 1, e->order_by_id.mask + 1,
-        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day, e->is_open, l->flags,
+        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day,
+        e->is_open | (uint32_t)e->halted_all << 1, l->flags,
     };
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         w_u32(&w, head[i]);
@@ -542,7 +543,8 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_DAY_IDS);
     ok = ok && in_range(h[5], 1, (1 << 28) - 1) && h[6] >= 1 && h[7] >= 1;
     ok = ok && in_range(h[8], 1, ID_DONE - 2) && in_range(h[9], 1, ID_DONE - 2);
-    ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8] && h[21] <= 1;
+    ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8];
+    ok = ok && h[21] <= (version >= 3 ? 3u : 1u); /* open, and (3) the emergency stop */
     ok = ok && map_size_ok(h[10], h[15]) && map_size_ok(h[11], h[17]) && map_size_ok(h[12], 0) &&
          map_size_ok(h[13], h[16]) && map_size_ok(h[14], 0) && (uint64_t)h[18] + h[19] <= h[14] / 2;
     if (!ok) {
@@ -553,7 +555,8 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     if (!e)
         return NULL;
     e->day = h[20];
-    e->is_open = h[21];
+    e->is_open = h[21] & 1;
+    e->halted_all = h[21] >> 1 & 1;
     if (load_body(&r, e, h) != 0) {
         bourse_engine_free(e);
         return NULL;

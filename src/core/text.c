@@ -393,6 +393,10 @@ static int parse_words(parser *p)
             return BOURSE_TEXT_BAD;
         return BOURSE_TEXT_CMD;
     }
+    if (is(cmd, "haltall") || is(cmd, "resumeall")) {
+        c->type = is(cmd, "haltall") ? BOURSE_CMD_HALTALL : BOURSE_CMD_RESUMEALL;
+        return words(p, 1, 1, "no arguments") ? BOURSE_TEXT_BAD : BOURSE_TEXT_CMD;
+    }
     if (is(cmd, "cancelall")) {
         c->type = BOURSE_CMD_CANCELALL;
         if (words(p, 2, 3, "U [SYM]") || user_word(p, 1, &c->user_name, "user") ||
@@ -626,6 +630,8 @@ size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
     case BOURSE_CMD_RESUME: p = put_str(p, "resume"), p = put_name(p, sym, BOURSE_SYMBOL_LEN); break;
     case BOURSE_CMD_BLOCK: p = put_str(p, "block"), p = put_name(p, user, BOURSE_NAME_LEN); break;
     case BOURSE_CMD_UNBLOCK: p = put_str(p, "unblock"), p = put_name(p, user, BOURSE_NAME_LEN); break;
+    case BOURSE_CMD_HALTALL: p = put_str(p, "haltall"); break;
+    case BOURSE_CMD_RESUMEALL: p = put_str(p, "resumeall"); break;
     case BOURSE_CMD_CANCELALL:
         p = put_str(p, "cancelall"), p = put_name(p, user, BOURSE_NAME_LEN);
         if (sym[0])

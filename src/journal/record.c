@@ -141,6 +141,8 @@ const char *rec_check(const bourse_cmd *c)
         if (c->symbol == BOURSE_NONE && !c->symbol_name.s[0])
             return NULL; /* every symbol */
         return check_symbol(c, 0);
+    case BOURSE_CMD_HALTALL:
+    case BOURSE_CMD_RESUMEALL: return NULL;
     default: return "unknown command type";
     }
 }

@@ -107,6 +107,8 @@ static void tcmd_line(const tcmd *c, char *buf)
         break;
     }
     case BOURSE_CMD_HALT: sprintf(buf, "halt %s", sym_names[c->sym]); break;
+    case BOURSE_CMD_HALTALL: sprintf(buf, "haltall"); break;
+    case BOURSE_CMD_RESUMEALL: sprintf(buf, "resumeall"); break;
     case BOURSE_CMD_RESUME: sprintf(buf, "resume %s", sym_names[c->sym]); break;
     case BOURSE_CMD_BLOCK: sprintf(buf, "block %s", u); break;
     case BOURSE_CMD_UNBLOCK: sprintf(buf, "unblock %s", u); break;
@@ -164,6 +166,7 @@ typedef struct model {
     int sym_exists[MS];
     int64_t sym_total[MS], cash_total;
     m_rules rules[MS];
+    int halted_all; /* Bourse's emergency stop, haltall/resumeall */
     int open;
     uint64_t seq;
     m_order *live; /* resting orders, unordered */
@@ -403,7 +406,7 @@ static void m_order_cmd(model *m, const tcmd *c)
     if (us->blocked)
         return m_reject(m, c, c->oid, "BLOCKED");
     const m_rules *ru = &m->rules[c->sym];
-    if (ru->halted)
+    if (ru->halted || m->halted_all)
         return m_reject(m, c, c->oid, "HALTED");
     int64_t price = c->price;
     const char *why = m_rules_check(m, c->sym, c->side, c->qty, &price);
@@ -472,7 +475,7 @@ static void m_replace_cmd(model *m, const tcmd *c)
     if (us->blocked)
         return m_reject(m, c, c->noid, "BLOCKED");
     const m_rules *ru = &m->rules[o.sym];
-    if (ru->halted)
+    if (ru->halted || m->halted_all)
         return m_reject(m, c, c->noid, "HALTED");
     int64_t price = c->price;
     const char *why = m_rules_check(m, o.sym, o.side, c->qty, &price);
@@ -706,6 +709,10 @@ static void m_apply(model *m, const tcmd *c)
         if (!m->sym_exists[c->sym])
             return m_out(m, "ERROR UNKNOWN_SYMBOL\n");
         m->rules[c->sym].halted = c->type == BOURSE_CMD_HALT;
+        return m_out(m, "OK\n");
+    case BOURSE_CMD_HALTALL:
+    case BOURSE_CMD_RESUMEALL:
+        m->halted_all = c->type == BOURSE_CMD_HALTALL;
         return m_out(m, "OK\n");
     case BOURSE_CMD_BLOCK:
     case BOURSE_CMD_UNBLOCK:

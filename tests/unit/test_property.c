@@ -219,6 +219,7 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         m->nids, e->norders, m->nlive, e->is_open, m->open);
     INV(e->cash_total == m->cash_total, "cash total %lld, model %lld", (long long)e->cash_total,
         (long long)m->cash_total);
+    INV(e->halted_all == (bool)m->halted_all, "emergency stop %d, model %d", e->halted_all, m->halted_all);
     for (uint32_t u = 0; u < e->nusers; u++) {
         const account *a = &e->users[u];
         int pu = pool_index(user_names, MU, a->name.s, BOURSE_NAME_LEN);
@@ -446,8 +447,10 @@ static void gen_v2(gen *g, tcmd *c)
         c->type = BOURSE_CMD_FEES;
         c->set[0] = chance(40) ? rint_in(0, 1000) : -1;
         c->set[1] = chance(60) || c->set[0] < 0 ? (chance(80) ? rint_in(0, 60) : rint_in(0, 1000)) : -1;
-    } else if (r < 75) {
+    } else if (r < 74) {
         c->type = chance(35) ? BOURSE_CMD_HALT : BOURSE_CMD_RESUME;
+    } else if (r < 75) {
+        c->type = g->m->halted_all || chance(30) ? BOURSE_CMD_RESUMEALL : BOURSE_CMD_HALTALL;
     } else if (r < 85) {
         c->type = chance(30) ? BOURSE_CMD_BLOCK : BOURSE_CMD_UNBLOCK;
     } else {
