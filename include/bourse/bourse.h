@@ -203,6 +203,10 @@ enum bourse_reason {
  * Handles are deterministic, but an engine loaded from a snapshot numbers its
  * open orders afresh, and they are not part of the replay text.
  */
+/* The OK of `rules` carries the symbol, its reference price (price, 0 =
+ * none) and band (qty); that of `halt`/`resume` the symbol and side = 1
+ * when halted; that of `haltall`/`resumeall` qty = 1 when stopped: market
+ * data announces them from the events alone. */
 typedef struct bourse_event {
     uint8_t type;   /* enum bourse_event_type */
     uint8_t reason; /* enum bourse_reason */
@@ -319,6 +323,13 @@ typedef struct bourse_symbol_state {
     int halted_all; /* the whole market's (`haltall`) */
 } bourse_symbol_state;
 int bourse_symbol_state_of(const bourse_engine *e, uint32_t symbol, bourse_symbol_state *out);
+/*
+ * The edges [*lo, *hi] of a price band of `band` basis points of a percent
+ * around the reference price `ref` (replay-v2.md, rule 11: rounded inward,
+ * the upper edge at most BOURSE_PRICE_MAX).  Returns 0 (and sets nothing)
+ * when no band is in force: band or ref 0.
+ */
+int bourse_band_edges(int64_t ref, int64_t band, int64_t *lo, int64_t *hi);
 /* 1 when the user's kill switch is on, 0 when not, -1 for an unknown user. */
 int bourse_user_blocked(const bourse_engine *e, uint32_t user);
 

@@ -29,13 +29,10 @@ void rules_init(instrument *s)
     s->lot = 1;
 }
 
-/* The band's edges around the reference price; false when no band is in
- * force (no band set, or no reference price yet). */
-static bool band_edges(const instrument *s, int64_t *lo, int64_t *hi)
+int bourse_band_edges(int64_t r, int64_t b, int64_t *lo, int64_t *hi)
 {
-    if (!s->band || !s->ref)
-        return false;
-    int64_t r = s->ref, b = s->band;
+    if (b <= 0 || r <= 0 || b > BOURSE_BAND_MAX || r > BOURSE_PRICE_MAX)
+        return 0;
     if (b >= 10000) {
         *lo = 1;
     } else {
@@ -44,7 +41,14 @@ static bool band_edges(const instrument *s, int64_t *lo, int64_t *hi)
     }
     int64_t up = r * (10000 + b) / 10000; /* round down: inward */
     *hi = up > BOURSE_PRICE_MAX ? BOURSE_PRICE_MAX : up;
-    return true;
+    return 1;
+}
+
+/* The band's edges around the reference price; false when no band is in
+ * force (no band set, or no reference price yet). */
+static bool band_edges(const instrument *s, int64_t *lo, int64_t *hi)
+{
+    return s->band && s->ref && bourse_band_edges(s->ref, s->band, lo, hi);
 }
 
 int rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int64_t *price)
@@ -91,7 +95,8 @@ void rules_set(bourse_engine *e, const bourse_cmd *c)
         s->band = (uint32_t)v[BOURSE_RULE_BAND];
     if (v[BOURSE_RULE_REF] >= 1 && v[BOURSE_RULE_REF] <= BOURSE_PRICE_MAX)
         s->ref = v[BOURSE_RULE_REF];
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse_event ev = {.type = BOURSE_EV_OK, .symbol = c->symbol, .price = s->ref, .qty = s->band};
+    emit(e, &ev);
 }
 
 /* `fees SYM maker=BPS taker=BPS`: only once the fee account exists, so a
@@ -116,7 +121,8 @@ void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt)
     if (c->symbol >= e->nsymbols)
         return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     e->symbols[c->symbol].halted = halt;
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse_event ev = {.type = BOURSE_EV_OK, .symbol = c->symbol, .side = halt};
+    emit(e, &ev);
 }
 
 /* The emergency stop: a flag of its own, so that `resumeall` restores each
@@ -124,7 +130,8 @@ void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt)
 void rules_halt_all(bourse_engine *e, bool halt)
 {
     e->halted_all = halt;
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse_event ev = {.type = BOURSE_EV_OK, .qty = halt};
+    emit(e, &ev);
 }
 
 /* `block` answers first, then cancels (KILL) in booking order. */
