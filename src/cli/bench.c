@@ -19,6 +19,11 @@
  * state with the same events as the generator's engine: the run checks that
  * and fails if not.  `--workload journal` hands over to bench_journal() when
  * bench/journal.c is linked in.
+ *
+ * The venue rules (replay v2) cost: the same closed-loop runs again, each
+ * right after a plain one, on engines whose setup also switched every rule
+ * and fee on (workload_rules_on), set so that no order is refused: same
+ * commands, same trades, plus the checks and the fees.
  */
 #include "../../bench/hist.h"
 #include "../../bench/workload.h"
@@ -342,6 +347,8 @@ typedef struct report {
     double load_before, load_after, clock_ns;
     double ops[100], ops_median, base_ops;
     double pf[100], pf_median; /* with bourse_engine_prefetch() hints */
+    double ru[100], ru_median; /* with every venue rule and fee on */
+    tally ru_t;
     latency_result lat, base_lat;
     tally t;
     uint64_t rss, rss_engine, rss_peak, hash;
@@ -371,6 +378,11 @@ static void print_json(const report *r)
     printf("], ");
     if (r->o->prefetch)
         printf("\"ops_per_sec_prefetch\": %.0f, \"prefetch_ahead\": %u, ", r->pf_median, r->o->prefetch);
+    printf("\"ops_per_sec_rules_on\": %.0f, \"ops_per_sec_rules_on_runs\": [", r->ru_median);
+    for (uint64_t i = 0; i < r->o->runs; i++)
+        printf("%s%.0f", i ? ", " : "", r->ru[i]);
+    printf("], \"rules_on_fees\": %" PRIu64 ", \"rules_on_rejects\": %" PRIu64 ", ", r->ru_t.ev[BOURSE_EV_FEE],
+           r->ru_t.ev[BOURSE_EV_REJECTED]);
     printf("\"offered_per_sec\": %" PRIu64 ", ", r->o->rate);
     if (r->o->rate) {
         printf("\"achieved_per_sec\": %.0f, ", (double)w->n / r->lat.seconds);
@@ -437,6 +449,12 @@ static void print_table(const report *r)
             printf(" %.2fM", r->pf[i] / 1e6);
         printf("   (%u commands ahead)\n", r->o->prefetch);
     }
+    printf("  venue rules on          %12.0f ops/s   median of", r->ru_median);
+    for (uint64_t i = 0; i < r->o->runs; i++)
+        printf(" %.2fM", r->ru[i] / 1e6);
+    printf("   (%+.1f%%; %" PRIu64 " FEE events, %" PRIu64 " rejected)\n",
+           r->ops_median ? 100.0 * (r->ru_median - r->ops_median) / r->ops_median : 0.0, r->ru_t.ev[BOURSE_EV_FEE],
+           r->ru_t.ev[BOURSE_EV_REJECTED]);
     printf("  baseline                %12.0f ops/s   (callback only)\n", r->base_ops);
     if (r->o->rate) {
         printf("\nlatency (open loop, %" PRIu64 "/s offered, %.0f/s achieved), ns:\n", r->o->rate,
@@ -478,6 +496,20 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
         bourse_engine *e = fresh_engine(w, r->o);
         tally t = {0};
         double ops = run_throughput(bourse_engine_apply, e, w, &t, ahead);
+        if (!ahead) { /* the same commands with the rules on, right after */
+            bourse_engine *er = fresh_engine(w, r->o);
+            if (workload_rules_on(w, er) != 0) {
+                cli_error("bench: the engine refused the venue rules' setup");
+                exit(1);
+            }
+            tally tr = {0};
+            r->ru[k] = run_throughput(bourse_engine_apply, er, w, &tr, 0);
+            if (k == 0)
+                r->ru_t = tr;
+            else if (memcmp(&tr.ev, &r->ru_t.ev, sizeof tr.ev) != 0)
+                r->same_state = 0;
+            bourse_engine_free(er);
+        }
         if (ahead) {
             r->pf[k] = ops;
             if (bourse_engine_hash(e) != r->hash || memcmp(&t.ev, &r->t.ev, sizeof t.ev) != 0)
@@ -496,10 +528,12 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
         }
         bourse_engine_free(e);
     }
-    if (ahead)
+    if (ahead) {
         r->pf_median = median(r->pf, r->o->runs);
-    else
+    } else {
         r->ops_median = median(r->ops, r->o->runs);
+        r->ru_median = median(r->ru, r->o->runs);
+    }
 }
 
 int cmd_bench(int argc, char **argv)
