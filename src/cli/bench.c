@@ -222,7 +222,9 @@ static void help(FILE *f)
           "              its latency is completion - due, so queueing counts;\n"
           "              percentiles from a log-linear histogram (error < 1/128)\n"
           "A baseline (a loop that only builds and delivers one event per command)\n"
-          "is measured the same way, to show the harness cost and machine noise.\n\n"
+          "is measured the same way, to show the harness cost and machine noise.\n"
+          "Each throughput run is followed by one with every venue rule and fee of\n"
+          "replay v2 switched on (none refuses an order): what the rules cost.\n\n"
           "workloads (mix: 9% GTC, 3% IOC, 6% cancel, 82% move; ~6% of commands trade):\n",
           f);
     for (const workload_spec *s = workload_specs; s->name; s++)
