@@ -45,6 +45,7 @@ typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
     int json, cpu, ids, no_prefault;
+    int rules; /* 0: plain runs each followed by a rules-on run; 1: no rules-on runs; 2: rules on in every engine */
     uint32_t prefetch; /* commands ahead for the hinted throughput runs; 0 = none */
 } bench_opts;
 
@@ -240,6 +241,9 @@ static void help(FILE *f)
           "                   global (one counter for all) or random\n"
           "  --runs K         throughput runs, median reported (default 3; big: 1)\n"
           "  --cpu N          pin to CPU N (default: the last allowed CPU)\n"
+          "  --rules MODE     both (default): each throughput run is followed by one\n"
+          "                   with every venue rule on; off: no such runs; on: the\n"
+          "                   rules on in every engine (for perf stat comparisons)\n"
           "  --prefetch D     also time runs that call bourse_engine_prefetch() on\n"
           "                   the command D ahead, as a shell holding a batch may\n"
           "                   (default 4; 0 skips them)\n"
@@ -297,6 +301,13 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->cpu = (int)cli_number(a, opt_value(argc, argv, &i), CPU_SETSIZE - 1);
         } else if (!strcmp(a, "--prefetch")) {
             o->prefetch = (uint32_t)cli_number(a, opt_value(argc, argv, &i), 64);
+        } else if (!strcmp(a, "--rules") && i + 1 < argc) {
+            const char *v = argv[++i];
+            o->rules = !strcmp(v, "both") ? 0 : !strcmp(v, "off") ? 1 : !strcmp(v, "on") ? 2 : -1;
+            if (o->rules < 0) {
+                cli_error("bench: --rules takes both, off or on, not '%s'", v);
+                return 2;
+            }
         } else if (!strcmp(a, "--no-prefault")) {
             o->no_prefault = 1;
         } else if (!strcmp(a, "--json")) {
@@ -327,6 +338,8 @@ static bourse_engine *fresh_engine(const workload *w, const bench_opts *o)
     if (!o->no_prefault)
         bourse_engine_prefault(e);
     uint64_t bad = workload_setup(w, e, NULL, NULL);
+    if (!bad && o->rules == 2)
+        bad = workload_rules_on(w, e);
     if (bad) {
         cli_error("bench: %" PRIu64 " setup commands failed", bad);
         exit(1);
@@ -451,12 +464,14 @@ static void print_table(const report *r)
             printf(" %.2fM", r->pf[i] / 1e6);
         printf("   (%u commands ahead)\n", r->o->prefetch);
     }
+    if (r->o->rules == 0) {
     printf("  venue rules on          %12.0f ops/s   median of", r->ru_median);
     for (uint64_t i = 0; i < r->o->runs; i++)
         printf(" %.2fM", r->ru[i] / 1e6);
     printf("   (%+.1f%%; %" PRIu64 " FEE events, %" PRIu64 " rejected)\n",
            r->ops_median ? 100.0 * (r->ru_median - r->ops_median) / r->ops_median : 0.0, r->ru_t.ev[BOURSE_EV_FEE],
            r->ru_t.ev[BOURSE_EV_REJECTED]);
+    }
     printf("  baseline                %12.0f ops/s   (callback only)\n", r->base_ops);
     if (r->o->rate) {
         printf("\nlatency (open loop, %" PRIu64 "/s offered, %.0f/s achieved), ns:\n", r->o->rate,
@@ -498,7 +513,7 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
         bourse_engine *e = fresh_engine(w, r->o);
         tally t = {0};
         double ops = run_throughput(bourse_engine_apply, e, w, &t, ahead);
-        if (!ahead) { /* the same commands with the rules on, right after */
+        if (!ahead && r->o->rules == 0) { /* the same commands with the rules on, right after */
             bourse_engine *er = fresh_engine(w, r->o);
             if (workload_rules_on(w, er) != 0) {
                 cli_error("bench: the engine refused the venue rules' setup");

@@ -72,6 +72,7 @@ typedef struct instrument {
     uint32_t band;          /* basis points of a percent; 0 = none */
     uint16_t maker, taker;  /* fee rates, basis points */
     uint8_t halted;
+    uint8_t checked; /* some rule of tick..band is not its default: rules_check() has work (derived) */
 } instrument;
 
 /* A user's account in one symbol.  `ever` records that the user has held the
@@ -159,8 +160,22 @@ void order_release(bourse_engine *e, uint32_t o);
 
 /* wallet.c */
 uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
-int64_t fee_of(int64_t notional, int64_t rate);
-int64_t order_hold(int side, int64_t qty, int64_t price, int64_t rate);
+/* floor(notional x rate / 10000) without the product passing 2^63
+ * (replay-v2.md, rule 16).  Inline: every hold and fill computes one. */
+static inline int64_t fee_of(int64_t notional, int64_t rate)
+{
+    return notional / 10000 * rate + notional % 10000 * rate / 10000;
+}
+
+/* What an order of qty at price holds: a buy Q x P plus its fee reserve at
+ * `rate` (wallet.c explains), a sell its shares. */
+static inline int64_t order_hold(int side, int64_t qty, int64_t price, int64_t rate)
+{
+    if (side != BOURSE_BUY)
+        return qty;
+    int64_t n = qty * price;
+    return rate ? n + fee_of(n, rate) : n;
+}
 bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
 void hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
 void hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
@@ -192,6 +207,7 @@ void match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason);
 
 /* rules.c */
 void rules_init(instrument *s);
+void rules_refresh(instrument *s);
 void rules_set(bourse_engine *e, const bourse_cmd *c);
 void fees_set(bourse_engine *e, const bourse_cmd *c);
 void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt);

@@ -233,7 +233,7 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     if (s->halted | e->halted_all)
         return reject(e, c, &c->oid, BOURSE_R_HALTED);
     int64_t price = c->price; /* a market order's becomes its protection price */
-    int why = rules_check(e, c->symbol, c->side, c->qty, &price);
+    int why = s->checked || price == BOURSE_MARKET ? rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
     if (why)
         return reject(e, c, &c->oid, why);
     int tif = c->tif;
@@ -328,7 +328,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (s->halted | e->halted_all)
         return reject(e, c, &c->new_oid, BOURSE_R_HALTED);
     int64_t price = c->price;
-    int why = rules_check(e, sym, side, c->qty, &price);
+    int why = s->checked || price == BOURSE_MARKET ? rules_check(e, sym, side, c->qty, &price) : 0;
     if (why)
         return reject(e, c, &c->new_oid, why);
     int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker, maker = s->maker;

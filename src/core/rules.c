@@ -27,6 +27,15 @@ void rules_init(instrument *s)
 {
     s->tick = 1;
     s->lot = 1;
+    s->checked = 0;
+}
+
+/* With every instrument rule at its default, an incoming limit order has
+ * nothing to check: match.c then skips the call (the common case costs one
+ * byte test). */
+void rules_refresh(instrument *s)
+{
+    s->checked = s->tick > 1 || s->lot > 1 || s->maxqty || s->maxnotional || s->band;
 }
 
 int bourse_band_edges(int64_t r, int64_t b, int64_t *lo, int64_t *hi)
@@ -95,6 +104,7 @@ void rules_set(bourse_engine *e, const bourse_cmd *c)
         s->band = (uint32_t)v[BOURSE_RULE_BAND];
     if (v[BOURSE_RULE_REF] >= 1 && v[BOURSE_RULE_REF] <= BOURSE_PRICE_MAX)
         s->ref = v[BOURSE_RULE_REF];
+    rules_refresh(s);
     bourse_event ev = {.type = BOURSE_EV_OK, .symbol = c->symbol, .price = s->ref, .qty = s->band};
     emit(e, &ev);
 }

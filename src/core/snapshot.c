@@ -267,6 +267,7 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
             s->tick = v[0], s->maxnotional = v[1], s->ref = v[2];
             s->lot = (uint32_t)v[3], s->maxqty = (uint32_t)v[4], s->band = (uint32_t)v[5];
             s->maker = (uint16_t)v[6], s->taker = (uint16_t)v[7], s->halted = (uint8_t)v[8];
+            rules_refresh(s);
         }
         uint64_t key;
         memcpy(&key, s->name.s, 8);

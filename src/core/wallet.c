@@ -65,19 +65,6 @@ uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create)
     return p;
 }
 
-/* floor(notional x rate / 10000) without the product passing 2^63. */
-int64_t fee_of(int64_t notional, int64_t rate)
-{
-    return notional / 10000 * rate + notional % 10000 * rate / 10000;
-}
-
-int64_t order_hold(int side, int64_t qty, int64_t price, int64_t rate)
-{
-    if (side != BOURSE_BUY)
-        return qty;
-    int64_t n = qty * price;
-    return rate ? n + fee_of(n, rate) : n;
-}
 
 bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
 {
