@@ -507,6 +507,9 @@ static int load_body(reader *r, bourse_engine *e, const uint32_t *h)
         return fail(r, "bad cash total");
     if (load_symbols(r, e, h[15]) || load_users(r, e, h[16]) || load_positions(r, e, h[17]))
         return -1;
+    for (uint32_t s = 0; s < e->nsymbols; s++) /* a fee must have somewhere to go */
+        if ((e->symbols[s].maker || e->symbols[s].taker) && e->fees_user == NIL)
+            return fail(r, "fee rates without a fee account");
     holds hs = {calloc(e->nusers + 1, 8), calloc(e->nusers + 1, 8), calloc(e->npositions + 1, 8)};
     int rc = !hs.cash || !hs.open || !hs.shares ? fail(r, "out of memory") : 0;
     if (!rc)

@@ -352,6 +352,22 @@ void pub_apply(pub *p, const feed_rec *r)
         end_command(p);
 }
 
+void pub_set_rules(pub *p, const bourse_engine *e)
+{
+    for (uint32_t s = 0; s < p->book.nsyms; s++) {
+        bourse_symbol_state ss;
+        if (bourse_symbol_state_of(e, s, &ss) != 0)
+            continue;
+        fb_symbol *sy = &p->book.syms[s];
+        p->halted_all = ss.halted_all;
+        sy->halted = (uint8_t)ss.halted;
+        sy->ref = ss.ref;
+        sy->band = ss.band;
+        if (!bourse_band_edges(ss.ref, ss.band, &sy->band_lo, &sy->band_hi))
+            sy->band_lo = sy->band_hi = 0;
+    }
+}
+
 void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
 {
     const fbook *b = &p->book;

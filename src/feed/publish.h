@@ -159,4 +159,10 @@ void pub_apply(pub *p, const feed_rec *r);
  * a SNAPSHOT_END. Call between commands (after a COMMIT). */
 void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx);
 
+/* Take the halts, the emergency stop and the bands of the engine e as the
+ * publisher's own, silently (no message): for a publisher restored from a
+ * feed snapshot taken at e's sequence number, whose stream already told
+ * them. */
+void pub_set_rules(pub *p, const bourse_engine *e);
+
 #endif

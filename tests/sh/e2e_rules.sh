@@ -10,6 +10,8 @@
 e2e_init
 d=$E2E/d
 cat >"$E2E/m.ini" <<'X'
+[journal]
+snapshot_every = 10
 [market]
 symbols = ACME BETA
 rules = tick=0.01 band=10 ref=10
@@ -107,8 +109,14 @@ sell bob s6 ACME 1 11.56
 X
     if [ "$(cat "$E2E/bob5.out")" = "REJECTED bob s5 HALTED
 REJECTED bob s6 PRICE_BAND" ]; then ok e2e_rules_after_restart; else fail e2e_rules_after_restart "$(cat "$E2E/bob5.out")"; fi
+    # the feed, restored from its own snapshot, still knows the halt and the band
+    FP=$(sed -n 's/.*binary feed (SoupBinTCP + ITCH) on [0-9.]*:\([0-9]*\).*/\1/p' "$d.log" | tail -1)
+    timeout 20 "$BOURSE" feed --feed-port "$FP" --tail --snapshot --seconds 1 >"$E2E/tail2.out" 2>&1
+    if grep -q 'HALT BETA$' "$E2E/tail2.out" && grep -q 'BAND ACME ref 10.5 9.45 11.55' "$E2E/tail2.out" &&
+        ! grep -q 'HALT ACME' "$E2E/tail2.out"; then ok e2e_rules_feed_after_restart
+    else fail e2e_rules_feed_after_restart "$(grep -v 'ADD\|CANDLE\|STATS' "$E2E/tail2.out" | tr '\n' '|')"; fi
     e2e_stop
 else
     fail e2e_rules_after_restart "server did not restart: $(tail -3 "$d.log" | tr '\n' '|')"
 fi
-kill "$TAIL" 2>/dev/null
+kill "$TAIL" 2>/dev/null || true
