@@ -120,3 +120,15 @@ else
     fail e2e_rules_after_restart "server did not restart: $(tail -3 "$d.log" | tr '\n' '|')"
 fi
 kill "$TAIL" 2>/dev/null || true
+
+# A [market] rules or fees value the replay format would refuse stops the
+# server before it starts, naming the setting.
+printf '[market]\nrules = tick=0 band=10\n' >"$E2E/bad1.ini"
+printf '[market]\nfees = maker=1001\n' >"$E2E/bad2.ini"
+for b in bad1 bad2; do
+    if timeout 20 "$BOURSE" serve --data "$E2E/$b" --order-port 0 --feed-port 0 --http-port 0 \
+        --config "$E2E/$b.ini" >/dev/null 2>"$E2E/$b.err"; then
+        fail "e2e_rules_config_$b" "the server started"
+    elif grep -q "tick=0\|maker=1001" "$E2E/$b.err"; then ok "e2e_rules_config_$b"
+    else fail "e2e_rules_config_$b" "$(cat "$E2E/$b.err")"; fi
+done
