@@ -465,6 +465,31 @@ uint64_t workload_setup(const workload *w, bourse_engine *e, bourse_event_fn fn,
     return setup_run(w, e, fn, ctx, NULL);
 }
 
+uint64_t workload_rules_on(const workload *w, bourse_engine *e)
+{
+    setup_ctx sc = {NULL, NULL, 0};
+    bourse_cmd c = {.type = BOURSE_CMD_USER};
+    memcpy(c.user_name.s, "FEES", 4);
+    bourse_engine_apply(e, &c, on_setup_event, &sc);
+    for (uint32_t i = 0; i < w->spec.symbols; i++) {
+        c = (bourse_cmd){.type = BOURSE_CMD_RULES, .symbol = i, .user = BOURSE_NONE};
+        c.set[BOURSE_RULE_TICK] = TICK;
+        c.set[BOURSE_RULE_LOT] = 1;
+        c.set[BOURSE_RULE_MAXQTY] = BOURSE_QTY_MAX;
+        c.set[BOURSE_RULE_MAXNOTIONAL] = BOURSE_CASH_MAX;
+        c.set[BOURSE_RULE_BAND] = 10000; /* 100 %: [0.0001, 2 x the last trade] */
+        c.set[BOURSE_RULE_REF] = CENTRE * TICK;
+        bourse_engine_apply(e, &c, on_setup_event, &sc);
+        c = (bourse_cmd){.type = BOURSE_CMD_FEES, .symbol = i, .user = BOURSE_NONE};
+        for (int k = 0; k < 6; k++)
+            c.set[k] = BOURSE_UNSET;
+        c.set[BOURSE_FEE_MAKER] = 1;
+        c.set[BOURSE_FEE_TAKER] = 2;
+        bourse_engine_apply(e, &c, on_setup_event, &sc);
+    }
+    return sc.bad;
+}
+
 /* ---- the timed commands ---- */
 
 typedef struct steer {
@@ -636,7 +661,7 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
     uint64_t ids = s->resting + w->n + 1024;
     uint64_t orders = s->resting + s->resting / 4 + 1024;
     w->limits = (bourse_limits){.symbols = s->symbols,
-                                .users = s->users,
+                                .users = s->users + 1, /* FEES, for workload_rules_on */
                                 .orders = (uint32_t)orders,
                                 .ids = (uint32_t)ids,
                                 .positions = s->users * s->symbols_per_user + 1024};

@@ -65,4 +65,12 @@ void workload_free(workload *w);
  * (0 when all is well). */
 uint64_t workload_setup(const workload *w, bourse_engine *e, bourse_event_fn fn, void *ctx);
 
+/* After workload_setup: switch every venue rule of replay v2 on for every
+ * symbol (tick 0.01, lot 1, maximum quantity and notional, a 100 % band
+ * around 100, maker/taker fees paid to a user FEES opened last), set so
+ * that no order of the workload is refused: the same commands then measure
+ * what checking the rules and charging fees cost.  Returns the number of
+ * commands that did not answer OK. */
+uint64_t workload_rules_on(const workload *w, bourse_engine *e);
+
 #endif

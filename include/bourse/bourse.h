@@ -69,8 +69,43 @@ enum bourse_cmd_type {
     BOURSE_CMD_REPLACE, /* user, oid, new_oid, qty, price */
     BOURSE_CMD_BOOK,    /* symbol */
     BOURSE_CMD_BALANCE, /* user */
+    /* Version 2 of the replay format: the venue rules. */
+    BOURSE_CMD_RULES,     /* symbol, set[BOURSE_RULE_*] (BOURSE_UNSET = keep) */
+    BOURSE_CMD_FEES,      /* symbol, set[BOURSE_FEE_*] (BOURSE_UNSET = keep) */
+    BOURSE_CMD_HALT,      /* symbol */
+    BOURSE_CMD_RESUME,    /* symbol */
+    BOURSE_CMD_BLOCK,     /* user */
+    BOURSE_CMD_UNBLOCK,   /* user */
+    BOURSE_CMD_CANCELALL, /* user, symbol (BOURSE_NONE with an empty symbol_name: every symbol) */
+    /* Bourse's own, beyond replay-v2.md: the operators' emergency stop of
+     * the whole market, and its undo.  A market-wide halt on top of each
+     * symbol's own, which `resumeall` lifts leaving those as they were. */
+    BOURSE_CMD_HALTALL,
+    BOURSE_CMD_RESUMEALL,
     BOURSE_CMD_COUNT_
 };
+
+/*
+ * A market order is a BOURSE_CMD_ORDER priced BOURSE_MARKET; its time in
+ * force is ioc or fok (the engine treats day and gtc as ioc: it never
+ * rests).  It needs a price band in force, and trades no worse than the
+ * band's edge (replay-v2.md, rule 15).
+ */
+#define BOURSE_MARKET 0
+/* The settings of BOURSE_CMD_RULES and BOURSE_CMD_FEES, in cmd->set. */
+enum bourse_rule_key {
+    BOURSE_RULE_TICK = 0,    /* price units, 1 .. BOURSE_PRICE_MAX */
+    BOURSE_RULE_LOT,         /* shares, 1 .. BOURSE_QTY_MAX */
+    BOURSE_RULE_MAXQTY,      /* shares, 0 (none) .. BOURSE_QTY_MAX */
+    BOURSE_RULE_MAXNOTIONAL, /* cash units, 0 (none) .. BOURSE_CASH_MAX */
+    BOURSE_RULE_BAND,        /* basis points of a percent (1/100 %), 0 (none) .. BOURSE_BAND_MAX */
+    BOURSE_RULE_REF,         /* the reference price, 1 .. BOURSE_PRICE_MAX */
+    BOURSE_RULE_COUNT_
+};
+enum bourse_fee_key { BOURSE_FEE_MAKER = 0, BOURSE_FEE_TAKER, BOURSE_FEE_COUNT_ };
+#define BOURSE_UNSET (-1LL)        /* a setting the command leaves as it is */
+#define BOURSE_BAND_MAX 100000LL   /* 1,000 % in basis points */
+#define BOURSE_FEE_RATE_MAX 1000LL /* basis points of the notional (10 %) */
 
 enum bourse_side { BOURSE_BUY = 0, BOURSE_SELL = 1 };
 enum bourse_tif { BOURSE_DAY = 0, BOURSE_GTC, BOURSE_IOC, BOURSE_FOK };
@@ -91,9 +126,16 @@ typedef struct bourse_cmd {
     int64_t price; /* 1/10,000 units */
     uint64_t seq;
     int64_t ts_ns;
-    bourse_name oid;
-    bourse_name new_oid;
-    bourse_name user_name;
+    /* RULES and FEES carry no order ids and no user: their settings share
+     * the bytes (so a command stays the same size on every ring). */
+    union {
+        struct {
+            bourse_name oid;
+            bourse_name new_oid;
+            bourse_name user_name;
+        };
+        int64_t set[6]; /* BOURSE_RULE_* or BOURSE_FEE_* -> value or BOURSE_UNSET */
+    };
     bourse_symbol_name symbol_name;
 } bourse_cmd;
 
@@ -107,6 +149,7 @@ enum bourse_event_type {
     BOURSE_EV_REPLACED, /* user, oid, oid2 = new id, symbol, side, qty, price */
     BOURSE_EV_LEVEL,    /* symbol, side, price, qty, count = orders */
     BOURSE_EV_BALANCE,  /* user, symbol (or BOURSE_CASH), qty = available, count = held */
+    BOURSE_EV_FEE,      /* right after its TRADE: user, oid, symbol, side, qty = the fee paid */
     BOURSE_EV_COUNT_
 };
 
@@ -129,6 +172,16 @@ enum bourse_reason {
     BOURSE_R_FOK,
     BOURSE_R_SELF_TRADE,
     BOURSE_R_SESSION_END,
+    /* Version 2: venue rules (rejects), then the kill switch's cancels. */
+    BOURSE_R_BLOCKED,
+    BOURSE_R_HALTED,
+    BOURSE_R_TICK,
+    BOURSE_R_LOT,
+    BOURSE_R_MAX_QTY,
+    BOURSE_R_MAX_NOTIONAL,
+    BOURSE_R_PRICE_BAND,
+    BOURSE_R_NO_BAND,
+    BOURSE_R_KILL,
     BOURSE_R_COUNT_
 };
 
@@ -137,6 +190,8 @@ enum bourse_reason {
  * rest are zero.  ACCEPTED, CANCELED and REPLACED also carry the order's
  * symbol, side and price (and for CANCELED/REPLACED its open quantity) so that
  * market-data publishers need no book of their own to follow the core.
+ * The ACCEPTED of a market order carries its protection price (the band's
+ * edge it will trade no worse than) as its price.
  *
  * `order` is a small handle (1, 2, ...) of the order an ACCEPTED, CANCELED or
  * REPLACED event is about, and of the resting order of a TRADE, so that a
@@ -148,6 +203,10 @@ enum bourse_reason {
  * Handles are deterministic, but an engine loaded from a snapshot numbers its
  * open orders afresh, and they are not part of the replay text.
  */
+/* The OK of `rules` carries the symbol, its reference price (price, 0 =
+ * none) and band (qty); that of `halt`/`resume` the symbol and side = 1
+ * when halted; that of `haltall`/`resumeall` qty = 1 when stopped: market
+ * data announces them from the events alone. */
 typedef struct bourse_event {
     uint8_t type;   /* enum bourse_event_type */
     uint8_t reason; /* enum bourse_reason */
@@ -251,6 +310,28 @@ void bourse_engine_stats(const bourse_engine *e, bourse_stats *out);
  * layout and table sizes): equal states give equal hashes.
  */
 uint64_t bourse_engine_hash(const bourse_engine *e);
+
+/*
+ * A symbol's venue rules and trading state (replay-v2.md, rules 10-16), for
+ * shells that show or publish them (admin, market data).  Returns -1 for an
+ * unknown symbol.  `ref` is 0 when the symbol has no reference price.
+ */
+typedef struct bourse_symbol_state {
+    int64_t tick, lot, maxqty, maxnotional, band, ref;
+    int64_t maker, taker;
+    int halted;     /* its own halt (`halt SYM`) */
+    int halted_all; /* the whole market's (`haltall`) */
+} bourse_symbol_state;
+int bourse_symbol_state_of(const bourse_engine *e, uint32_t symbol, bourse_symbol_state *out);
+/*
+ * The edges [*lo, *hi] of a price band of `band` basis points of a percent
+ * around the reference price `ref` (replay-v2.md, rule 11: rounded inward,
+ * the upper edge at most BOURSE_PRICE_MAX).  Returns 0 (and sets nothing)
+ * when no band is in force: band or ref 0.
+ */
+int bourse_band_edges(int64_t ref, int64_t band, int64_t *lo, int64_t *hi);
+/* 1 when the user's kill switch is on, 0 when not, -1 for an unknown user. */
+int bourse_user_blocked(const bourse_engine *e, uint32_t user);
 
 /* Enum names as printed in the replay format ("UNKNOWN_USER", "day", ...). */
 const char *bourse_reason_name(int reason);

@@ -19,6 +19,11 @@
  * state with the same events as the generator's engine: the run checks that
  * and fails if not.  `--workload journal` hands over to bench_journal() when
  * bench/journal.c is linked in.
+ *
+ * The venue rules (replay v2) cost: the same closed-loop runs again, each
+ * right after a plain one, on engines whose setup also switched every rule
+ * and fee on (workload_rules_on), set so that no order is refused: same
+ * commands, same trades, plus the checks and the fees.
  */
 #include "../../bench/hist.h"
 #include "../../bench/workload.h"
@@ -40,6 +45,7 @@ typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
     int json, cpu, ids, no_prefault;
+    int rules; /* 0: plain runs each followed by a rules-on run; 1: no rules-on runs; 2: rules on in every engine */
     uint32_t prefetch; /* commands ahead for the hinted throughput runs; 0 = none */
 } bench_opts;
 
@@ -217,7 +223,9 @@ static void help(FILE *f)
           "              its latency is completion - due, so queueing counts;\n"
           "              percentiles from a log-linear histogram (error < 1/128)\n"
           "A baseline (a loop that only builds and delivers one event per command)\n"
-          "is measured the same way, to show the harness cost and machine noise.\n\n"
+          "is measured the same way, to show the harness cost and machine noise.\n"
+          "Each throughput run is followed by one with every venue rule and fee of\n"
+          "replay v2 switched on (none refuses an order): what the rules cost.\n\n"
           "workloads (mix: 9% GTC, 3% IOC, 6% cancel, 82% move; ~6% of commands trade):\n",
           f);
     for (const workload_spec *s = workload_specs; s->name; s++)
@@ -233,6 +241,9 @@ static void help(FILE *f)
           "                   global (one counter for all) or random\n"
           "  --runs K         throughput runs, median reported (default 3; big: 1)\n"
           "  --cpu N          pin to CPU N (default: the last allowed CPU)\n"
+          "  --rules MODE     both (default): each throughput run is followed by one\n"
+          "                   with every venue rule on; off: no such runs; on: the\n"
+          "                   rules on in every engine (for perf stat comparisons)\n"
           "  --prefetch D     also time runs that call bourse_engine_prefetch() on\n"
           "                   the command D ahead, as a shell holding a batch may\n"
           "                   (default 4; 0 skips them)\n"
@@ -290,6 +301,13 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             o->cpu = (int)cli_number(a, opt_value(argc, argv, &i), CPU_SETSIZE - 1);
         } else if (!strcmp(a, "--prefetch")) {
             o->prefetch = (uint32_t)cli_number(a, opt_value(argc, argv, &i), 64);
+        } else if (!strcmp(a, "--rules") && i + 1 < argc) {
+            const char *v = argv[++i];
+            o->rules = !strcmp(v, "both") ? 0 : !strcmp(v, "off") ? 1 : !strcmp(v, "on") ? 2 : -1;
+            if (o->rules < 0) {
+                cli_error("bench: --rules takes both, off or on, not '%s'", v);
+                return 2;
+            }
         } else if (!strcmp(a, "--no-prefault")) {
             o->no_prefault = 1;
         } else if (!strcmp(a, "--json")) {
@@ -320,6 +338,8 @@ static bourse_engine *fresh_engine(const workload *w, const bench_opts *o)
     if (!o->no_prefault)
         bourse_engine_prefault(e);
     uint64_t bad = workload_setup(w, e, NULL, NULL);
+    if (!bad && o->rules == 2)
+        bad = workload_rules_on(w, e);
     if (bad) {
         cli_error("bench: %" PRIu64 " setup commands failed", bad);
         exit(1);
@@ -342,6 +362,8 @@ typedef struct report {
     double load_before, load_after, clock_ns;
     double ops[100], ops_median, base_ops;
     double pf[100], pf_median; /* with bourse_engine_prefetch() hints */
+    double ru[100], ru_median; /* with every venue rule and fee on */
+    tally ru_t;
     latency_result lat, base_lat;
     tally t;
     uint64_t rss, rss_engine, rss_peak, hash;
@@ -371,6 +393,11 @@ static void print_json(const report *r)
     printf("], ");
     if (r->o->prefetch)
         printf("\"ops_per_sec_prefetch\": %.0f, \"prefetch_ahead\": %u, ", r->pf_median, r->o->prefetch);
+    printf("\"ops_per_sec_rules_on\": %.0f, \"ops_per_sec_rules_on_runs\": [", r->ru_median);
+    for (uint64_t i = 0; i < r->o->runs; i++)
+        printf("%s%.0f", i ? ", " : "", r->ru[i]);
+    printf("], \"rules_on_fees\": %" PRIu64 ", \"rules_on_rejects\": %" PRIu64 ", ", r->ru_t.ev[BOURSE_EV_FEE],
+           r->ru_t.ev[BOURSE_EV_REJECTED]);
     printf("\"offered_per_sec\": %" PRIu64 ", ", r->o->rate);
     if (r->o->rate) {
         printf("\"achieved_per_sec\": %.0f, ", (double)w->n / r->lat.seconds);
@@ -437,6 +464,14 @@ static void print_table(const report *r)
             printf(" %.2fM", r->pf[i] / 1e6);
         printf("   (%u commands ahead)\n", r->o->prefetch);
     }
+    if (r->o->rules == 0) {
+    printf("  venue rules on          %12.0f ops/s   median of", r->ru_median);
+    for (uint64_t i = 0; i < r->o->runs; i++)
+        printf(" %.2fM", r->ru[i] / 1e6);
+    printf("   (%+.1f%%; %" PRIu64 " FEE events, %" PRIu64 " rejected)\n",
+           r->ops_median ? 100.0 * (r->ru_median - r->ops_median) / r->ops_median : 0.0, r->ru_t.ev[BOURSE_EV_FEE],
+           r->ru_t.ev[BOURSE_EV_REJECTED]);
+    }
     printf("  baseline                %12.0f ops/s   (callback only)\n", r->base_ops);
     if (r->o->rate) {
         printf("\nlatency (open loop, %" PRIu64 "/s offered, %.0f/s achieved), ns:\n", r->o->rate,
@@ -478,6 +513,20 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
         bourse_engine *e = fresh_engine(w, r->o);
         tally t = {0};
         double ops = run_throughput(bourse_engine_apply, e, w, &t, ahead);
+        if (!ahead && r->o->rules == 0) { /* the same commands with the rules on, right after */
+            bourse_engine *er = fresh_engine(w, r->o);
+            if (workload_rules_on(w, er) != 0) {
+                cli_error("bench: the engine refused the venue rules' setup");
+                exit(1);
+            }
+            tally tr = {0};
+            r->ru[k] = run_throughput(bourse_engine_apply, er, w, &tr, 0);
+            if (k == 0)
+                r->ru_t = tr;
+            else if (memcmp(&tr.ev, &r->ru_t.ev, sizeof tr.ev) != 0)
+                r->same_state = 0;
+            bourse_engine_free(er);
+        }
         if (ahead) {
             r->pf[k] = ops;
             if (bourse_engine_hash(e) != r->hash || memcmp(&t.ev, &r->t.ev, sizeof t.ev) != 0)
@@ -496,10 +545,12 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
         }
         bourse_engine_free(e);
     }
-    if (ahead)
+    if (ahead) {
         r->pf_median = median(r->pf, r->o->runs);
-    else
+    } else {
         r->ops_median = median(r->ops, r->o->runs);
+        r->ru_median = median(r->ru, r->o->runs);
+    }
 }
 
 int cmd_bench(int argc, char **argv)

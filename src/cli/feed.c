@@ -126,6 +126,16 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
                  (long long)m->c.volume);
         break;
     }
+    case ITCH_TRADING_ACTION:
+        snprintf(line, sizeof line, "%s %s%s", m->state == 'H' ? "HALT" : "RESUME", sym,
+                 m->reason == 'M' ? " market-wide" : "");
+        break;
+    case ITCH_PRICE_BAND: {
+        char lo[32], hi[32];
+        snprintf(line, sizeof line, "BAND %s ref %s %s %s", sym, dec(m->price, p), dec(m->lower, lo),
+                 dec(m->upper, hi));
+        break;
+    }
     default: itch_format(m, line, sizeof line); break;
     }
     if (sequenced)

@@ -4,8 +4,8 @@
  * bourse_engine_apply() is the only entry that changes state.  It records
  * where events go, dispatches on the command type and returns; every event is
  * delivered through the caller's callback before it returns.  Administrative
- * commands (symbol, user, limit, open, close) are handled here; wallet.c and
- * match.c do the rest.
+ * commands (symbol, user, limit, open, close) are handled here; wallet.c,
+ * match.c and rules.c (the venue rules of replay-v2.md) do the rest.
  */
 #include "internal.h"
 
@@ -30,6 +30,15 @@ static const char *const reason_names[BOURSE_R_COUNT_] = {
     [BOURSE_R_FOK] = "FOK",
     [BOURSE_R_SELF_TRADE] = "SELF_TRADE",
     [BOURSE_R_SESSION_END] = "SESSION_END",
+    [BOURSE_R_BLOCKED] = "BLOCKED",
+    [BOURSE_R_HALTED] = "HALTED",
+    [BOURSE_R_TICK] = "TICK",
+    [BOURSE_R_LOT] = "LOT",
+    [BOURSE_R_MAX_QTY] = "MAX_QTY",
+    [BOURSE_R_MAX_NOTIONAL] = "MAX_NOTIONAL",
+    [BOURSE_R_PRICE_BAND] = "PRICE_BAND",
+    [BOURSE_R_NO_BAND] = "NO_BAND",
+    [BOURSE_R_KILL] = "KILL",
 };
 
 const char *bourse_reason_name(int reason)
@@ -132,6 +141,7 @@ bourse_engine *bourse_engine_new(const bourse_limits *limits)
     e->levels = mem_table(l.orders, sizeof *e->levels);
     e->orders_free = e->levels_free = NIL;
     e->day_head = e->day_tail = NIL;
+    e->fees_user = NIL;
     e->is_open = true;
     int bad = !e->symbols || !e->users || !e->positions || !e->orders || !e->levels;
     bad |= u64map_init(&e->symbol_by_name, l.symbols);
@@ -222,7 +232,10 @@ uint32_t bourse_user_find(const bourse_engine *e, const char *name, size_t len)
 
 void bourse_engine_resolve(const bourse_engine *e, bourse_cmd *c)
 {
-    c->user = bourse_user_find(e, c->user_name.s, strnlen(c->user_name.s, BOURSE_NAME_LEN));
+    /* RULES and FEES name no user: their settings fill those bytes. */
+    bool settings = c->type == BOURSE_CMD_RULES || c->type == BOURSE_CMD_FEES;
+    c->user = settings ? BOURSE_NONE
+                       : bourse_user_find(e, c->user_name.s, strnlen(c->user_name.s, BOURSE_NAME_LEN));
     if (memcmp(c->symbol_name.s, "CASH\0\0\0\0", BOURSE_SYMBOL_LEN) == 0)
         c->symbol = BOURSE_CASH;
     else
@@ -248,6 +261,7 @@ static void add_symbol(bourse_engine *e, const bourse_cmd *c)
         return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
     instrument *s = &e->symbols[e->nsymbols];
     *s = (instrument){.name = c->symbol_name};
+    rules_init(s);
     if (book_side_init(&s->side[0]) != 0 || book_side_init(&s->side[1]) != 0) {
         book_side_free(&s->side[0]);
         book_side_free(&s->side[1]);
@@ -264,6 +278,8 @@ static void add_user(bourse_engine *e, const bourse_cmd *c)
     if (e->nusers == e->users_cap || keymap_full(&e->user_by_name))
         return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
     e->users[e->nusers] = (account){.name = c->user_name, .positions = NIL, .day = e->day};
+    if (memcmp(c->user_name.s, "FEES", 5) == 0 && !c->user_name.s[5])
+        e->fees_user = e->nusers; /* the fee account (replay-v2.md, rule 16) */
     keymap_put(&e->user_by_name, 0, &c->user_name, e->nusers++);
     emit_simple(e, BOURSE_EV_OK, 0);
 }
@@ -309,6 +325,15 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     case BOURSE_CMD_CLOSE: set_session(e, false); break;
     case BOURSE_CMD_BOOK: match_book(e, c); break;
     case BOURSE_CMD_BALANCE: wallet_balance(e, c); break;
+    case BOURSE_CMD_RULES: rules_set(e, c); break;
+    case BOURSE_CMD_FEES: fees_set(e, c); break;
+    case BOURSE_CMD_HALT: rules_halt(e, c, true); break;
+    case BOURSE_CMD_RESUME: rules_halt(e, c, false); break;
+    case BOURSE_CMD_BLOCK: rules_block(e, c, true); break;
+    case BOURSE_CMD_UNBLOCK: rules_block(e, c, false); break;
+    case BOURSE_CMD_CANCELALL: rules_cancel_all(e, c); break;
+    case BOURSE_CMD_HALTALL: rules_halt_all(e, true); break;
+    case BOURSE_CMD_RESUMEALL: rules_halt_all(e, false); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
 }

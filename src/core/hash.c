@@ -44,6 +44,7 @@ static void hash_book(hasher *s, const bourse_engine *e, const instrument *sym)
                 mix(s, ord->user);
                 mix(s, ord->qty);
                 mix(s, ord->tif);
+                mix(s, (uint64_t)ord->maker << 16 | ord->hold_rate);
                 mix_bytes(s, ord->oid.s, BOURSE_NAME_LEN);
             }
         }
@@ -53,13 +54,20 @@ static void hash_book(hasher *s, const bourse_engine *e, const instrument *sym)
 uint64_t bourse_engine_hash(const bourse_engine *e)
 {
     hasher s = {0x6a09e667f3bcc908ULL};
-    mix(&s, e->is_open);
+    mix(&s, e->is_open | (uint64_t)e->halted_all << 1);
     mix(&s, (uint64_t)e->cash_total);
     mix(&s, e->nsymbols);
     for (uint32_t i = 0; i < e->nsymbols; i++) {
         const instrument *sym = &e->symbols[i];
         mix_bytes(&s, sym->name.s, BOURSE_SYMBOL_LEN);
         mix(&s, (uint64_t)sym->total);
+        /* The venue rules (replay-v2.md): they decide future answers. */
+        mix(&s, (uint64_t)sym->tick);
+        mix(&s, (uint64_t)sym->maxnotional);
+        mix(&s, (uint64_t)sym->ref);
+        mix(&s, (uint64_t)sym->lot << 32 | sym->maxqty);
+        mix(&s, (uint64_t)sym->band << 32 | (uint64_t)sym->maker << 16 | sym->taker);
+        mix(&s, sym->halted);
         hash_book(&s, e, sym);
     }
     mix(&s, e->nusers);
@@ -71,7 +79,7 @@ uint64_t bourse_engine_hash(const bourse_engine *e)
         mix(&s, (uint64_t)u->limit);
         mix(&s, (uint64_t)day_traded(e, u));
         mix(&s, (uint64_t)u->open_qty);
-        mix(&s, u->cash_ever);
+        mix(&s, u->cash_ever | (uint64_t)u->blocked << 1);
         for (uint32_t p = u->positions; p != NIL; p = e->positions[p].next) {
             const position *pos = &e->positions[p];
             mix(&s, pos->symbol);
@@ -80,7 +88,8 @@ uint64_t bourse_engine_hash(const bourse_engine *e)
             mix(&s, pos->ever);
         }
     }
-    /* Day orders in booking order: the order `close` will cancel them in. */
+    /* Resting orders in booking order: the order `close`, `block` and
+     * `cancelall` will cancel them in. */
     for (uint32_t o = e->day_head; o != NIL; o = e->orders[o].dnext) {
         mix(&s, e->orders[o].user);
         mix_bytes(&s, e->orders[o].oid.s, BOURSE_NAME_LEN);

@@ -20,18 +20,23 @@
 #define NIL UINT32_MAX
 
 /* A resting order.  Its owner's share account for the symbol is cached in
- * `pos` so a fill settles without a lookup. */
+ * `pos` so a fill settles without a lookup.  It keeps the fee rates it was
+ * accepted with (replay-v2.md, rule 16): `maker` is what it pays when it
+ * trades resting, `hold_rate` (the larger of its two rates) sizes the fee
+ * reserve of a buy.  Still one 64-byte line. */
 typedef struct order {
     uint32_t next, prev; /* FIFO queue within the level */
     uint32_t level;
     uint32_t user;
     uint32_t pos;
     uint32_t qty;          /* open quantity */
-    uint32_t dnext, dprev; /* day orders in booking order, which `close` follows */
+    uint32_t dnext, dprev; /* every resting order in booking order: `close`, `block`, `cancelall` */
     int64_t price;
     bourse_name oid;
     uint8_t side, tif, live;
+    uint16_t maker, hold_rate; /* basis points */
 } order;
+_Static_assert(sizeof(order) == 64, "an order is one cache line");
 
 /* All resting orders of one side at one price. */
 typedef struct level {
@@ -55,10 +60,19 @@ typedef struct book_side {
     uint32_t front;
 } book_side;
 
+/* A symbol's venue rules (replay-v2.md, rules 10-16).  Every default is
+ * "no constraint": tick 1, lot 1, the rest 0 (none). */
 typedef struct instrument {
     bourse_symbol_name name;
     int64_t total; /* shares of this symbol held by all users */
     book_side side[2];
+    int64_t tick, maxnotional;
+    int64_t ref; /* reference price: the last trade or `ref=`; 0 = none */
+    uint32_t lot, maxqty;
+    uint32_t band;          /* basis points of a percent; 0 = none */
+    uint16_t maker, taker;  /* fee rates, basis points */
+    uint8_t halted;
+    uint8_t checked; /* some rule of tick..band is not its default: rules_check() has work (derived) */
 } instrument;
 
 /* A user's account in one symbol.  `ever` records that the user has held the
@@ -79,6 +93,7 @@ typedef struct account {
     uint32_t day;
     uint32_t positions;
     uint8_t cash_ever;
+    uint8_t blocked; /* kill switch (rule 13) */
 } account;
 
 struct bourse_engine {
@@ -102,11 +117,13 @@ struct bourse_engine {
     keymap user_by_name;    /* (0, name) -> account */
     keymap order_by_id;     /* (user, oid) -> order slot (see engine.c) */
 
-    uint32_t day_head, day_tail; /* resting day orders, oldest booking first */
+    uint32_t day_head, day_tail; /* every resting order, oldest booking first (dnext/dprev) */
+    uint32_t fees_user;          /* the account named FEES, or NIL */
     int64_t cash_total;
     uint64_t trades, commands;
     uint32_t day; /* trading day: bumped by `open` after `close` */
     bool is_open;
+    bool halted_all; /* the emergency stop (`haltall`): every symbol halted */
 
     /* The command being applied and where its events go. */
     const bourse_cmd *cmd;
@@ -143,12 +160,36 @@ void order_release(bourse_engine *e, uint32_t o);
 
 /* wallet.c */
 uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
-int64_t order_hold(int side, int64_t qty, int64_t price);
+/* floor(notional x rate / 10000) without the product passing 2^63
+ * (replay-v2.md, rule 16).  Inline: every hold and fill computes one. */
+static inline int64_t fee_of(int64_t notional, int64_t rate)
+{
+    return notional / 10000 * rate + notional % 10000 * rate / 10000;
+}
+
+/* What an order of qty at price holds: a buy Q x P plus its fee reserve at
+ * `rate` (wallet.c explains), a sell its shares. */
+static inline int64_t order_hold(int side, int64_t qty, int64_t price, int64_t rate)
+{
+    if (side != BOURSE_BUY)
+        return qty;
+    int64_t n = qty * price;
+    return rate ? n + fee_of(n, rate) : n;
+}
 bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
 void hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
 void hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
-void settle(bourse_engine *e, uint32_t buyer, uint32_t buyer_pos, int64_t buyer_limit,
-            uint32_t seller, uint32_t seller_pos, int64_t qty, int64_t price);
+/* One side of a trade: who, and what their order holds and pays. */
+typedef struct party {
+    uint32_t user, pos;
+    int64_t open;      /* the order's open quantity before the fill */
+    int64_t limit;     /* its price (a buy's hold is sized by it) */
+    int64_t hold_rate; /* its fee reserve rate (buys) */
+    int64_t rate;      /* the fee rate it pays on this fill */
+} party;
+/* Settle a fill; returns the buyer's and seller's fees in fee[0], fee[1]. */
+void settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
+            int64_t fee[2]);
 void wallet_deposit(bourse_engine *e, const bourse_cmd *c);
 void wallet_withdraw(bourse_engine *e, const bourse_cmd *c);
 void wallet_balance(bourse_engine *e, const bourse_cmd *c);
@@ -162,6 +203,20 @@ void match_cancel(bourse_engine *e, const bourse_cmd *c);
 void match_replace(bourse_engine *e, const bourse_cmd *c);
 void match_close(bourse_engine *e);
 void match_book(bourse_engine *e, const bourse_cmd *c);
+void match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason);
+
+/* rules.c */
+void rules_init(instrument *s);
+void rules_refresh(instrument *s);
+void rules_set(bourse_engine *e, const bourse_cmd *c);
+void fees_set(bourse_engine *e, const bourse_cmd *c);
+void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt);
+void rules_halt_all(bourse_engine *e, bool halt);
+void rules_block(bourse_engine *e, const bourse_cmd *c, bool block);
+void rules_cancel_all(bourse_engine *e, const bourse_cmd *c);
+/* The first venue rule an order of qty at price breaks (0 = none); a market
+ * order (price BOURSE_MARKET) gets its protection price in *price. */
+int rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int64_t *price);
 
 /* engine.c */
 void emit_simple(bourse_engine *e, int type, int reason);

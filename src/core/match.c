@@ -1,15 +1,22 @@
 /*
  * match.c - orders meeting the book: entry, cancel, replace, session close.
  *
- * The rules are those of shared/spec/replay.md, and the checks run in the
- * order its rule 7 gives, each refusal leaving the state untouched.  An
+ * The rules are those of shared/spec/replay-v2.md, and the checks run in the
+ * order its rule 7 gives, each refusal leaving the state untouched (the
+ * venue rules' own checks, tick to notional, are in rules.c).  An
  * incoming order takes the opposite side's best level while it crosses,
  * oldest order first; a resting order of the same user is canceled whole
  * instead of traded (self-trade prevention).  Resting orders always trade at
  * their own price, so a resting buy's hold is exactly what it pays.
  *
  * Events are emitted as things happen: ACCEPTED (or REPLACED), each TRADE
- * or SELF_TRADE cancel, then any cancel of the incoming remainder.
+ * (with its FEE events) or SELF_TRADE cancel, then any cancel of the
+ * incoming remainder.
+ *
+ * Every resting order is on one list in booking order (dnext/dprev, from
+ * e->day_head): `close` walks it for the day orders, `block` and
+ * `cancelall` for one user's.  Those walks are O(resting orders); the checks
+ * of an incoming order stay O(1).
  */
 #include "internal.h"
 
@@ -66,10 +73,10 @@ static void order_remove(bourse_engine *e, uint32_t o, int reason)
     uint32_t sym = e->levels[ord->level].symbol;
     if (reason)
         emit_canceled(e, o, sym, ord->qty, reason);
-    hold_release(e, ord->user, ord->pos, ord->side, order_hold(ord->side, ord->qty, ord->price));
+    hold_release(e, ord->user, ord->pos, ord->side,
+                 order_hold(ord->side, ord->qty, ord->price, ord->hold_rate));
     e->users[ord->user].open_qty -= ord->qty;
-    if (ord->tif == BOURSE_DAY)
-        day_list_del(e, o);
+    day_list_del(e, o);
     book_unlink(e, o);
     order_release(e, o);
 }
@@ -102,24 +109,48 @@ typedef struct taker {
     uint32_t user, pos, sym;
     int side;
     int64_t price, qty; /* qty: still to fill */
+    int64_t hold_rate, rate; /* its fee reserve rate and the taker rate it pays */
     const bourse_name *oid;
 } taker;
+
+static void emit_fee(bourse_engine *e, uint32_t sym, int side, uint32_t u, const bourse_name *oid,
+                     uint32_t o, int64_t amount)
+{
+    bourse_event ev = {.type = BOURSE_EV_FEE,
+                       .side = (uint8_t)side,
+                       .user = u,
+                       .symbol = sym,
+                       .order = handle(o),
+                       .qty = amount,
+                       .oid = *oid};
+    emit(e, &ev);
+}
 
 static void fill(bourse_engine *e, taker *t, uint32_t o)
 {
     order *r = &e->orders[o];
-    int64_t q = t->qty < r->qty ? t->qty : r->qty;
+    int64_t q = t->qty < r->qty ? t->qty : r->qty, fee[2];
+    party tp = {t->user, t->pos, t->qty, t->price, t->hold_rate, t->rate};
+    party rp = {r->user, r->pos, r->qty, r->price, r->hold_rate, r->maker};
     bourse_event ev = {
         .type = BOURSE_EV_TRADE, .symbol = t->sym, .order = handle(o), .qty = q, .price = r->price};
     if (t->side == BOURSE_BUY) {
-        settle(e, t->user, t->pos, t->price, r->user, r->pos, q, r->price);
+        settle(e, &tp, &rp, q, r->price, fee);
         ev.user = t->user, ev.oid = *t->oid, ev.user2 = r->user, ev.oid2 = r->oid;
     } else {
-        settle(e, r->user, r->pos, r->price, t->user, t->pos, q, r->price);
+        settle(e, &rp, &tp, q, r->price, fee);
         ev.user = r->user, ev.oid = r->oid, ev.user2 = t->user, ev.oid2 = *t->oid;
     }
     e->trades++;
+    e->symbols[t->sym].ref = r->price; /* every trade moves the band (rule 11) */
     emit(e, &ev);
+    if (fee[0] | fee[1]) {
+        bool tb = t->side == BOURSE_BUY;
+        if (fee[0])
+            emit_fee(e, t->sym, BOURSE_BUY, ev.user, &ev.oid, tb ? NIL : o, fee[0]);
+        if (fee[1])
+            emit_fee(e, t->sym, BOURSE_SELL, ev.user2, &ev.oid2, tb ? o : NIL, fee[1]);
+    }
     t->qty -= q;
     r->qty -= (uint32_t)q;
     e->levels[r->level].qty -= q;
@@ -145,8 +176,9 @@ static void take_liquidity(bourse_engine *e, taker *t)
     }
 }
 
-/* Book the rest of a taker in slot o (already allocated). */
-static void rest(bourse_engine *e, const taker *t, uint32_t o, int tif)
+/* Book the rest of a taker in slot o (already allocated), with its symbol's
+ * maker rate of when it was accepted. */
+static void rest(bourse_engine *e, const taker *t, uint32_t o, int tif, int64_t maker)
 {
     order *ord = &e->orders[o];
     ord->user = t->user;
@@ -157,9 +189,10 @@ static void rest(bourse_engine *e, const taker *t, uint32_t o, int tif)
     ord->side = (uint8_t)t->side;
     ord->tif = (uint8_t)tif;
     ord->live = 1;
+    ord->maker = (uint16_t)maker;
+    ord->hold_rate = (uint16_t)t->hold_rate;
     book_append(e, book_level_get(e, t->sym, t->side, t->price), o);
-    if (tif == BOURSE_DAY)
-        day_list_add(e, o);
+    day_list_add(e, o);
     e->users[t->user].open_qty += t->qty;
 }
 
@@ -194,14 +227,27 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     uint32_t idslot;
     if (keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
+    if (e->users[c->user].blocked)
+        return reject(e, c, &c->oid, BOURSE_R_BLOCKED);
+    const instrument *s = &e->symbols[c->symbol];
+    if (s->halted | e->halted_all)
+        return reject(e, c, &c->oid, BOURSE_R_HALTED);
+    int64_t price = c->price; /* a market order's becomes its protection price */
+    int why = s->checked || price == BOURSE_MARKET ? rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
+    if (why)
+        return reject(e, c, &c->oid, why);
+    int tif = c->tif;
+    if (c->price == BOURSE_MARKET && tif != BOURSE_FOK)
+        tif = BOURSE_IOC; /* a market order never rests */
+    int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker;
     uint32_t pos = position_get(e, c->user, c->symbol, false);
-    int64_t hold = order_hold(c->side, c->qty, c->price);
+    int64_t hold = order_hold(c->side, c->qty, price, hold_rate);
     if (!hold_fits(e, c->user, pos, c->side, hold))
         return reject(e, c, &c->oid,
                       c->side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
     if (over_daily_limit(e, c->user, e->users[c->user].open_qty, c->qty))
         return reject(e, c, &c->oid, BOURSE_R_DAILY_LIMIT);
-    bool may_rest = c->tif == BOURSE_DAY || c->tif == BOURSE_GTC;
+    bool may_rest = tif == BOURSE_DAY || tif == BOURSE_GTC;
     if (keymap_full(&e->order_by_id) || (may_rest && !room_to_rest(e, c->symbol, c->side, true)))
         return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
     if (pos == NIL && (pos = position_get(e, c->user, c->symbol, true)) == NIL)
@@ -216,29 +262,32 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
                        .symbol = c->symbol,
                        .order = handle(slot),
                        .qty = c->qty,
-                       .price = c->price,
+                       .price = price,
                        .oid = c->oid};
     emit(e, &ev);
     taker t = {.user = c->user,
                .pos = pos,
                .sym = c->symbol,
                .side = c->side,
-               .price = c->price,
+               .price = price,
                .qty = c->qty,
+               .hold_rate = hold_rate,
+               .rate = s->taker,
                .oid = &c->oid};
-    if (c->tif == BOURSE_FOK && !fok_fillable(e, c->user, c->symbol, c->side, c->price, c->qty)) {
+    int64_t maker = s->maker;
+    if (tif == BOURSE_FOK && !fok_fillable(e, c->user, c->symbol, c->side, price, c->qty)) {
         ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_FOK;
         emit(e, &ev);
     } else {
         hold_take(e, c->user, pos, c->side, hold);
         take_liquidity(e, &t);
         if (t.qty > 0 && may_rest) {
-            rest(e, &t, slot, c->tif);
+            rest(e, &t, slot, tif, maker);
             id = slot;
         } else if (may_rest) {
             order_release(e, slot); /* all traded */
         } else if (t.qty > 0) {
-            hold_release(e, c->user, pos, c->side, order_hold(c->side, t.qty, c->price));
+            hold_release(e, c->user, pos, c->side, order_hold(c->side, t.qty, price, hold_rate));
             ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_IOC, ev.qty = t.qty;
             emit(e, &ev);
         }
@@ -270,17 +319,27 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     uint32_t idslot;
     if (keymap_probe(&e->order_by_id, c->user, &c->new_oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->new_oid, BOURSE_R_DUPLICATE_ID);
+    if (e->users[c->user].blocked)
+        return reject(e, c, &c->new_oid, BOURSE_R_BLOCKED);
     order *r = &e->orders[o];
     int side = r->side;
-    int64_t old_hold = order_hold(side, r->qty, r->price);
-    int64_t new_hold = order_hold(side, c->qty, c->price);
+    uint32_t sym = e->levels[r->level].symbol;
+    const instrument *s = &e->symbols[sym];
+    if (s->halted | e->halted_all)
+        return reject(e, c, &c->new_oid, BOURSE_R_HALTED);
+    int64_t price = c->price;
+    int why = s->checked || price == BOURSE_MARKET ? rules_check(e, sym, side, c->qty, &price) : 0;
+    if (why)
+        return reject(e, c, &c->new_oid, why);
+    int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker, maker = s->maker;
+    int64_t old_hold = order_hold(side, r->qty, r->price, r->hold_rate);
+    int64_t new_hold = order_hold(side, c->qty, price, hold_rate);
     int64_t avail = side == BOURSE_BUY ? e->users[c->user].cash : e->positions[r->pos].avail;
     if (avail + old_hold < new_hold)
         return reject(e, c, &c->new_oid,
                       side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
     if (over_daily_limit(e, c->user, e->users[c->user].open_qty - r->qty, c->qty))
         return reject(e, c, &c->new_oid, BOURSE_R_DAILY_LIMIT);
-    uint32_t sym = e->levels[r->level].symbol;
     if (keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
         return reject(e, c, &c->new_oid, BOURSE_R_CAPACITY);
 
@@ -290,7 +349,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
                        .symbol = sym,
                        .order = handle(o),
                        .qty = c->qty,
-                       .price = c->price,
+                       .price = price,
                        .oid = c->oid,
                        .oid2 = c->new_oid};
     emit(e, &ev);
@@ -298,38 +357,58 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     /* Release the old hold and take the new one in a single update: the two
      * back to back stalled on reading just-written balances. */
     hold_take(e, c->user, r->pos, side, new_hold - old_hold);
-    if (c->price == r->price && c->qty <= r->qty) {
-        /* Keeps its place in the queue. */
+    if (price == r->price && c->qty <= r->qty) {
+        /* Keeps its place in the queue, with the rates now in force. */
         e->users[c->user].open_qty -= r->qty - c->qty;
         e->levels[r->level].qty -= r->qty - c->qty;
         r->qty = (uint32_t)c->qty;
         r->oid = c->new_oid;
+        r->maker = (uint16_t)maker;
+        r->hold_rate = (uint16_t)hold_rate;
         return;
     }
     e->users[c->user].open_qty -= r->qty;
-    if (r->tif == BOURSE_DAY)
-        day_list_del(e, o);
+    day_list_del(e, o);
     book_unlink(e, o);
     taker t = {.user = c->user,
                .pos = r->pos,
                .sym = sym,
                .side = side,
-               .price = c->price,
+               .price = price,
                .qty = c->qty,
+               .hold_rate = hold_rate,
+               .rate = s->taker,
                .oid = &c->new_oid};
     int tif = r->tif;
     r->live = 0; /* not resting while it takes liquidity */
     take_liquidity(e, &t);
     if (t.qty > 0)
-        rest(e, &t, o, tif);
+        rest(e, &t, o, tif, maker);
     else
         order_release(e, o);
 }
 
 void match_close(bourse_engine *e)
 {
-    while (e->day_head != NIL)
-        order_remove(e, e->day_head, BOURSE_R_SESSION_END);
+    for (uint32_t o = e->day_head; o != NIL;) {
+        uint32_t next = e->orders[o].dnext;
+        if (e->orders[o].tif == BOURSE_DAY)
+            order_remove(e, o, BOURSE_R_SESSION_END);
+        o = next;
+    }
+}
+
+/* Every open order of u (on sym, or on all symbols when sym is BOURSE_NONE)
+ * in booking order: `block` and `cancelall`. */
+void match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason)
+{
+    for (uint32_t o = e->day_head; o != NIL;) {
+        const order *ord = &e->orders[o];
+        uint32_t next = ord->dnext;
+        if (ord->user == u && (sym == BOURSE_NONE || e->levels[ord->level].symbol == sym))
+            order_remove(e, o, reason);
+        o = next;
+    }
 }
 
 void match_book(bourse_engine *e, const bourse_cmd *c)

@@ -3,8 +3,12 @@
  *
  * The stream is logical, not a memory image: symbols, accounts and
  * positions by id, then each book best level first with its queue in time
- * order, the day orders in booking order and the order ids that are taken
- * but no longer open.  Pool slots, free lists and hash-table layouts are
+ * order, the resting orders in booking order and the order ids that are
+ * taken but no longer open.  Version 3 adds the venue rules of replay-v2.md:
+ * each symbol's rules, fee rates, reference price and halt, each user's kill
+ * switch, each order's fee rates, and gtc orders in the booking list (which
+ * `block` and `cancelall` follow); older snapshots load with no rules and
+ * their gtc orders booked after the day orders.  Pool slots, free lists and hash-table layouts are
  * rebuilt on load, so a snapshot is compact (untouched capacity costs
  * nothing) and can be checked: load refuses any stream whose parts do not
  * add up (a hold that no order explains, a total that does not match its
@@ -25,7 +29,7 @@
 
 #define SNAP_MAGIC "BOURSE-S"
 #define SNAP_END "END-STAT"
-#define SNAP_VERSION 2u /* 2 added the limits' flags; 1 still loads */
+#define SNAP_VERSION 3u /* 2 added the limits' flags, 3 the venue rules; 1 and 2 still load */
 
 /* ---- writing ---- */
 
@@ -78,6 +82,7 @@ static void save_books(writer *w, const bourse_engine *e)
                     w_u32(w, ord->qty);
                     w_bytes(w, ord->oid.s, BOURSE_NAME_LEN);
                     w_bytes(w, &ord->tif, 1);
+                    w_u32(w, (uint32_t)ord->maker | (uint32_t)ord->hold_rate << 16);
                 }
             }
         }
@@ -96,7 +101,8 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         e->symbols_cap, e->users_cap, e->positions_cap, e->orders_cap, e->levels_cap,
         e->symbol_by_name.mask + 1, e->position_by_key.mask + 1, e->level_by_key.mask + 1,
         e->user_by_name.mask + 1, e->order_by_id.mask + 1,
-        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day, e->is_open, l->flags,
+        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day,
+        e->is_open | (uint32_t)e->halted_all << 1, l->flags,
     };
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         w_u32(&w, head[i]);
@@ -109,6 +115,10 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         w_u64(&w, (uint64_t)s->total);
         w_u32(&w, s->side[0].cap);
         w_u32(&w, s->side[1].cap);
+        int64_t v[] = {s->tick, s->maxnotional, s->ref, s->lot, s->maxqty, s->band, s->maker, s->taker,
+                       s->halted};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+            w_u64(&w, (uint64_t)v[k]);
     }
     for (uint32_t i = 0; i < e->nusers; i++) {
         const account *u = &e->users[i];
@@ -117,7 +127,7 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         for (size_t k = 0; k < 5; k++)
             w_u64(&w, (uint64_t)v[k]);
         w_u32(&w, u->day);
-        w_u32(&w, u->cash_ever);
+        w_u32(&w, u->cash_ever | (uint32_t)u->blocked << 1);
     }
     for (uint32_t i = 0; i < e->npositions; i++) {
         const position *p = &e->positions[i];
@@ -156,6 +166,7 @@ typedef struct reader {
     char *err;
     size_t errlen;
     int bad;
+    uint32_t version;
 } reader;
 
 static int fail(reader *r, const char *what)
@@ -231,6 +242,7 @@ static bourse_engine *alloc_engine(reader *r, const uint32_t *h)
     }
     e->orders_free = e->levels_free = NIL;
     e->day_head = e->day_tail = NIL;
+    e->fees_user = NIL;
     return e;
 }
 
@@ -241,6 +253,22 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
         r_bytes(r, s->name.s, BOURSE_SYMBOL_LEN);
         s->total = r_i64(r);
         uint32_t cap[2] = {r_u32(r), r_u32(r)};
+        rules_init(s);
+        if (r->version >= 3) {
+            int64_t v[9];
+            for (int k = 0; k < 9; k++)
+                v[k] = r_i64(r);
+            if (!in_range(v[0], 1, BOURSE_PRICE_MAX) || !in_range(v[1], 0, BOURSE_CASH_MAX) ||
+                !in_range(v[2], 0, BOURSE_PRICE_MAX) || !in_range(v[3], 1, BOURSE_QTY_MAX) ||
+                !in_range(v[4], 0, BOURSE_QTY_MAX) || !in_range(v[5], 0, BOURSE_BAND_MAX) ||
+                !in_range(v[6], 0, BOURSE_FEE_RATE_MAX) || !in_range(v[7], 0, BOURSE_FEE_RATE_MAX) ||
+                !in_range(v[8], 0, 1))
+                return fail(r, "bad symbol rules");
+            s->tick = v[0], s->maxnotional = v[1], s->ref = v[2];
+            s->lot = (uint32_t)v[3], s->maxqty = (uint32_t)v[4], s->band = (uint32_t)v[5];
+            s->maker = (uint16_t)v[6], s->taker = (uint16_t)v[7], s->halted = (uint8_t)v[8];
+            rules_refresh(s);
+        }
         uint64_t key;
         memcpy(&key, s->name.s, 8);
         if (r->bad || !s->name.s[0] || !in_range(s->total, 0, BOURSE_TOTAL_MAX))
@@ -275,12 +303,15 @@ static int load_users(reader *r, bourse_engine *e, uint32_t n)
         u->open_qty = r_i64(r);
         u->day = r_u32(r);
         uint32_t ever = r_u32(r);
-        u->cash_ever = (uint8_t)ever;
+        u->cash_ever = (uint8_t)(ever & 1);
+        u->blocked = (uint8_t)(ever >> 1);
         u->positions = NIL;
         if (r->bad || !u->name.s[0] || !in_range(u->cash, 0, BOURSE_CASH_MAX) ||
             !in_range(u->cash_held, 0, BOURSE_CASH_MAX) || !in_range(u->limit, 0, BOURSE_TOTAL_MAX) ||
-            u->traded < 0 || u->open_qty < 0 || u->day > e->day || ever > 1)
+            u->traded < 0 || u->open_qty < 0 || u->day > e->day || ever > (r->version >= 3 ? 3u : 1u))
             return fail(r, "bad account");
+        if (memcmp(u->name.s, "FEES", 5) == 0)
+            e->fees_user = i;
         if (keymap_get(&e->user_by_name, 0, &u->name) != MAP_EMPTY)
             return fail(r, "duplicate user");
         keymap_put(&e->user_by_name, 0, &u->name, i);
@@ -334,9 +365,13 @@ static int load_order(reader *r, bourse_engine *e, holds *h, uint32_t sym, int s
     uint8_t tif;
     r_bytes(r, oid.s, BOURSE_NAME_LEN);
     r_bytes(r, &tif, 1);
+    uint32_t rates = r->version >= 3 ? r_u32(r) : 0;
+    uint16_t maker = (uint16_t)rates, hold_rate = (uint16_t)(rates >> 16);
     if (r->bad || user >= e->nusers || !in_range(qty, 1, BOURSE_QTY_MAX) || !oid.s[0] ||
-        (tif != BOURSE_DAY && tif != BOURSE_GTC))
+        (tif != BOURSE_DAY && tif != BOURSE_GTC) || maker > hold_rate || hold_rate > BOURSE_FEE_RATE_MAX)
         return fail(r, "bad order");
+    if (hold_rate && e->fees_user == NIL)
+        return fail(r, "fee rates without a fee account");
     uint32_t pos = position_get(e, user, sym, false);
     if (pos == NIL)
         return fail(r, "order without a position");
@@ -347,13 +382,14 @@ static int load_order(reader *r, bourse_engine *e, holds *h, uint32_t sym, int s
     uint32_t o = order_alloc(e);
     order *ord = &e->orders[o];
     *ord = (order){.user = user, .pos = pos, .qty = qty, .price = price, .oid = oid,
-                   .side = (uint8_t)side, .tif = tif, .live = 1, .dnext = NIL, .dprev = NIL};
+                   .side = (uint8_t)side, .tif = tif, .live = 1, .dnext = NIL, .dprev = NIL,
+                   .maker = maker, .hold_rate = hold_rate};
     book_append(e, lv, o);
     keymap_put(&e->order_by_id, user, &oid, o);
     h->open[user] += qty; /* at most 2^32 orders of < 2^27 shares: no overflow */
     if (side == BOURSE_SELL)
         h->shares[pos] += qty;
-    else if (__builtin_add_overflow(h->cash[user], (int64_t)qty * price, &h->cash[user]))
+    else if (__builtin_add_overflow(h->cash[user], order_hold(side, qty, price, hold_rate), &h->cash[user]))
         return fail(r, "held cash overflows");
     return 0;
 }
@@ -387,11 +423,14 @@ static int load_books(reader *r, bourse_engine *e, holds *h)
     return 0;
 }
 
+/* The booking list: every resting order (version 3), or the day orders
+ * (older), which the gtc orders then follow in book order. */
 static int load_day_list(reader *r, bourse_engine *e)
 {
+    bool all = r->version >= 3;
     uint32_t n = r_u32(r), day_orders = 0;
     for (uint32_t o = 0; o < e->orders_hwm; o++)
-        day_orders += e->orders[o].tif == BOURSE_DAY;
+        day_orders += e->orders[o].live && (all || e->orders[o].tif == BOURSE_DAY);
     if (r->bad || n != day_orders)
         return fail(r, "bad day-order list");
     for (uint32_t i = 0; i < n; i++) {
@@ -400,10 +439,15 @@ static int load_day_list(reader *r, bourse_engine *e)
         r_bytes(r, oid.s, BOURSE_NAME_LEN);
         bool used;
         uint32_t o = r->bad || user >= e->nusers ? NIL : idmap_find(e, user, &oid, &used);
-        if (o == NIL || e->orders[o].tif != BOURSE_DAY || e->orders[o].dprev != NIL || o == e->day_head)
+        if (o == NIL || (!all && e->orders[o].tif != BOURSE_DAY) || e->orders[o].dprev != NIL ||
+            o == e->day_head)
             return fail(r, "bad day-order list");
         day_list_add(e, o);
     }
+    if (!all)
+        for (uint32_t o = 0; o < e->orders_hwm; o++)
+            if (e->orders[o].live && e->orders[o].tif == BOURSE_GTC)
+                day_list_add(e, o);
     return 0;
 }
 
@@ -463,6 +507,9 @@ static int load_body(reader *r, bourse_engine *e, const uint32_t *h)
         return fail(r, "bad cash total");
     if (load_symbols(r, e, h[15]) || load_users(r, e, h[16]) || load_positions(r, e, h[17]))
         return -1;
+    for (uint32_t s = 0; s < e->nsymbols; s++) /* a fee must have somewhere to go */
+        if ((e->symbols[s].maker || e->symbols[s].taker) && e->fees_user == NIL)
+            return fail(r, "fee rates without a fee account");
     holds hs = {calloc(e->nusers + 1, 8), calloc(e->nusers + 1, 8), calloc(e->npositions + 1, 8)};
     int rc = !hs.cash || !hs.open || !hs.shares ? fail(r, "out of memory") : 0;
     if (!rc)
@@ -489,6 +536,7 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     char magic[8];
     r_bytes(&r, magic, 8);
     uint32_t version = r_u32(&r);
+    r.version = version;
     if (r.bad || memcmp(magic, SNAP_MAGIC, 8) != 0 || version < 1 || version > SNAP_VERSION) {
         fail(&r, "not a Bourse engine snapshot (or another version)");
         return NULL;
@@ -499,7 +547,8 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_DAY_IDS);
     ok = ok && in_range(h[5], 1, (1 << 28) - 1) && h[6] >= 1 && h[7] >= 1;
     ok = ok && in_range(h[8], 1, ID_DONE - 2) && in_range(h[9], 1, ID_DONE - 2);
-    ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8] && h[21] <= 1;
+    ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8];
+    ok = ok && h[21] <= (version >= 3 ? 3u : 1u); /* open, and (3) the emergency stop */
     ok = ok && map_size_ok(h[10], h[15]) && map_size_ok(h[11], h[17]) && map_size_ok(h[12], 0) &&
          map_size_ok(h[13], h[16]) && map_size_ok(h[14], 0) && (uint64_t)h[18] + h[19] <= h[14] / 2;
     if (!ok) {
@@ -510,7 +559,8 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     if (!e)
         return NULL;
     e->day = h[20];
-    e->is_open = h[21];
+    e->is_open = h[21] & 1;
+    e->halted_all = h[21] >> 1 & 1;
     if (load_body(&r, e, h) != 0) {
         bourse_engine_free(e);
         return NULL;

@@ -1,5 +1,8 @@
 /*
- * text.c - parse and print the replay format (shared/spec/replay.md).
+ * text.c - parse and print the replay format (shared/spec/replay-v2.md,
+ * which is version 1 plus the venue rules: `rules`, `fees`, `halt`,
+ * `resume`, `block`, `unblock`, `cancelall`, the price word `market` and
+ * the FEE event).
  *
  * A line is split into at most 8 words on spaces and tabs; each command
  * checks its word count, then each word against its grammar, and the first
@@ -10,6 +13,7 @@
  */
 #include "bourse/text.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -228,13 +232,16 @@ static int parse_transfer(parser *p)
 static int parse_order(parser *p, int side)
 {
     bourse_cmd *c = p->c;
+    bool market = p->n >= 6 && is(p->w[5], "market");
     if (words(p, 6, 7, "U OID SYM QTY PRICE [TIF]") || user_word(p, 1, &c->user_name, "user") ||
         user_word(p, 2, &c->oid, "order id") || symbol_word(p, 3, 0) || qty_word(p, 4) ||
-        price_word(p, 5))
+        (!market && price_word(p, 5)))
         return BOURSE_TEXT_BAD;
     c->type = BOURSE_CMD_ORDER;
     c->side = (uint8_t)side;
-    c->tif = BOURSE_DAY;
+    c->tif = market ? BOURSE_IOC : BOURSE_DAY;
+    if (market)
+        c->price = BOURSE_MARKET;
     if (p->n == 7) {
         static const char *const tifs[] = {"day", "gtc", "ioc", "fok"};
         int t = 0;
@@ -242,7 +249,83 @@ static int parse_order(parser *p, int side)
             t++;
         if (t == 4)
             return fail(p, "bad time in force '%.*s': day, gtc, ioc or fok", p->w[6]);
+        if (market && t < BOURSE_IOC)
+            return fail(p, "bad time in force '%.*s' for a market order: ioc or fok", p->w[6]);
         c->tif = (uint8_t)t;
+    }
+    return BOURSE_TEXT_CMD;
+}
+
+/* A percentage with at most 2 decimals, 0 to 1000, in basis points. */
+static int percent(const char *s, size_t n, int64_t *out)
+{
+    const char *dot = memchr(s, '.', n);
+    size_t nf = dot ? n - (size_t)(dot - s) - 1 : 0;
+    if (dot && nf > 2)
+        return -1;
+    int64_t v;
+    if (decimal(s, n, &v) != 0 || v > 1000 * BOURSE_SCALE)
+        return -1;
+    *out = v / 100; /* 1/10,000 of a unit -> 1/100 of a percent */
+    return 0;
+}
+
+/* `rules SYM KEY=VALUE...` and `fees SYM KEY=VALUE...`: each key at most
+ * once, at least one. */
+static int parse_settings(parser *p, bool fees)
+{
+    static const char *const rule_keys[] = {"tick", "lot", "maxqty", "maxnotional", "band", "ref"};
+    static const char *const fee_keys[] = {"maker", "taker"};
+    const char *const *keys = fees ? fee_keys : rule_keys;
+    int nkeys = fees ? BOURSE_FEE_COUNT_ : BOURSE_RULE_COUNT_;
+    bourse_cmd *c = p->c;
+    c->type = fees ? BOURSE_CMD_FEES : BOURSE_CMD_RULES;
+    if (p->n < 3) {
+        snprintf(p->err, p->errlen, "'%s' takes SYM and at least one KEY=VALUE, got %d word%s",
+                 fees ? "fees" : "rules", p->n - 1, p->n == 2 ? "" : "s");
+        return BOURSE_TEXT_BAD;
+    }
+    if (symbol_word(p, 1, 0))
+        return BOURSE_TEXT_BAD;
+    for (int i = 0; i < 6; i++)
+        c->set[i] = BOURSE_UNSET;
+    for (int i = 2; i < p->n; i++) {
+        word w = p->w[i];
+        const char *eq = memchr(w.s, '=', w.n);
+        size_t kn = eq ? (size_t)(eq - w.s) : w.n;
+        int k = 0;
+        while (k < nkeys && !(kn == strlen(keys[k]) && memcmp(w.s, keys[k], kn) == 0))
+            k++;
+        if (!eq || k == nkeys)
+            return fail(p,
+                        fees ? "bad setting '%.*s': maker=BPS or taker=BPS"
+                             : "bad setting '%.*s': tick=, lot=, maxqty=, maxnotional=, band= or ref=",
+                        w);
+        if (c->set[k] != BOURSE_UNSET)
+            return fail(p, "setting '%.*s' given twice", w);
+        const char *v = eq + 1;
+        size_t vn = w.n - kn - 1;
+        int64_t x = -1;
+        if (fees) {
+            if (bourse_text_whole(v, vn, BOURSE_FEE_RATE_MAX, &x) != 0)
+                return fail(p, "bad fee rate '%.*s': whole basis points from 0 to 1000", w);
+        } else if (k == BOURSE_RULE_TICK || k == BOURSE_RULE_REF) {
+            if (bourse_text_price(v, vn, &x) != 0)
+                return fail(p, "bad price in '%.*s': a decimal from 0.0001 to 1000000 with at most 4 decimals",
+                            w);
+        } else if (k == BOURSE_RULE_LOT || k == BOURSE_RULE_MAXQTY) {
+            if (bourse_text_whole(v, vn, BOURSE_QTY_MAX, &x) != 0 || (k == BOURSE_RULE_LOT && x < 1))
+                return fail(p,
+                            k == BOURSE_RULE_LOT ? "bad lot in '%.*s': a whole number from 1 to 100000000"
+                                                 : "bad maximum in '%.*s': a whole number from 0 to 100000000",
+                            w);
+        } else if (k == BOURSE_RULE_MAXNOTIONAL) {
+            if (decimal(v, vn, &x) != 0 || x > BOURSE_CASH_MAX)
+                return fail(p, "bad amount in '%.*s': a decimal from 0 to 900000000000000", w);
+        } else if (percent(v, vn, &x) != 0) {
+            return fail(p, "bad band in '%.*s': a percentage from 0 to 1000 with at most 2 decimals", w);
+        }
+        c->set[k] = x;
     }
     return BOURSE_TEXT_CMD;
 }
@@ -295,6 +378,31 @@ static int parse_words(parser *p)
     if (is(cmd, "open") || is(cmd, "close")) {
         c->type = is(cmd, "open") ? BOURSE_CMD_OPEN : BOURSE_CMD_CLOSE;
         return words(p, 1, 1, "no arguments") ? BOURSE_TEXT_BAD : BOURSE_TEXT_CMD;
+    }
+    if (is(cmd, "rules") || is(cmd, "fees"))
+        return parse_settings(p, is(cmd, "fees"));
+    if (is(cmd, "halt") || is(cmd, "resume")) {
+        c->type = is(cmd, "halt") ? BOURSE_CMD_HALT : BOURSE_CMD_RESUME;
+        if (words(p, 2, 2, "SYM") || symbol_word(p, 1, 0))
+            return BOURSE_TEXT_BAD;
+        return BOURSE_TEXT_CMD;
+    }
+    if (is(cmd, "block") || is(cmd, "unblock")) {
+        c->type = is(cmd, "block") ? BOURSE_CMD_BLOCK : BOURSE_CMD_UNBLOCK;
+        if (words(p, 2, 2, "U") || user_word(p, 1, &c->user_name, "user"))
+            return BOURSE_TEXT_BAD;
+        return BOURSE_TEXT_CMD;
+    }
+    if (is(cmd, "haltall") || is(cmd, "resumeall")) {
+        c->type = is(cmd, "haltall") ? BOURSE_CMD_HALTALL : BOURSE_CMD_RESUMEALL;
+        return words(p, 1, 1, "no arguments") ? BOURSE_TEXT_BAD : BOURSE_TEXT_CMD;
+    }
+    if (is(cmd, "cancelall")) {
+        c->type = BOURSE_CMD_CANCELALL;
+        if (words(p, 2, 3, "U [SYM]") || user_word(p, 1, &c->user_name, "user") ||
+            (p->n == 3 && symbol_word(p, 2, 0)))
+            return BOURSE_TEXT_BAD;
+        return BOURSE_TEXT_CMD;
     }
     return fail(p, "unknown command '%.*s'", cmd);
 }
@@ -380,7 +488,7 @@ static char *put_int(char *p, int64_t v)
 }
 
 static const char *const event_names[BOURSE_EV_COUNT_] = {
-    "", "OK", "ERROR", "ACCEPTED", "REJECTED", "TRADE", "CANCELED", "REPLACED", "LEVEL", "BALANCE",
+    "", "OK", "ERROR", "ACCEPTED", "REJECTED", "TRADE", "CANCELED", "REPLACED", "LEVEL", "BALANCE", "FEE",
 };
 
 size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bourse_event *ev,
@@ -411,6 +519,11 @@ size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bour
         p = put_user(p, e, c, ev->user2);
         p = put_name(p, ev->oid2.s, BOURSE_NAME_LEN);
         break;
+    case BOURSE_EV_FEE:
+        p = put_user(p, e, c, ev->user);
+        p = put_name(p, ev->oid.s, BOURSE_NAME_LEN);
+        p = put_dec(p, ev->qty);
+        break;
     case BOURSE_EV_LEVEL:
         p = put_symbol(p, e, ev->symbol);
         p = put_str(p, ev->side == BOURSE_BUY ? "BID" : "ASK");
@@ -438,6 +551,31 @@ size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bour
 
 static const char *const tif_names[] = {"day", "gtc", "ioc", "fok"};
 
+/* `rules SYM k=v ...` / `fees SYM k=v ...`: the given settings, in key order. */
+static char *put_settings(char *p, const bourse_cmd *c)
+{
+    static const char *const rule_keys[] = {"tick=", "lot=", "maxqty=", "maxnotional=", "band=", "ref="};
+    static const char *const fee_keys[] = {"maker=", "taker="};
+    bool fees = c->type == BOURSE_CMD_FEES;
+    p = put_str(p, fees ? "fees" : "rules");
+    p = put_name(p, c->symbol_name.s, BOURSE_SYMBOL_LEN);
+    for (int k = 0; k < (fees ? BOURSE_FEE_COUNT_ : BOURSE_RULE_COUNT_); k++) {
+        int64_t v = c->set[k];
+        if (v < 0)
+            continue;
+        const char *key = fees ? fee_keys[k] : rule_keys[k];
+        memcpy(p, key, strlen(key));
+        p += strlen(key);
+        if (!fees && (k == BOURSE_RULE_TICK || k == BOURSE_RULE_REF || k == BOURSE_RULE_MAXNOTIONAL))
+            p = put_dec(p, v);
+        else if (!fees && k == BOURSE_RULE_BAND)
+            p = put_dec(p, v * 100); /* basis points of a percent, as a percentage */
+        else
+            p = put_int(p, v);
+    }
+    return p;
+}
+
 size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
 {
     char *p = buf;
@@ -463,9 +601,15 @@ size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
         p = put_name(p, c->oid.s, BOURSE_NAME_LEN);
         p = put_name(p, sym, BOURSE_SYMBOL_LEN);
         p = put_int(p, c->qty);
-        p = put_dec(p, c->price);
-        if (c->tif != BOURSE_DAY && c->tif < 4)
-            p = put_str(p, tif_names[c->tif]);
+        if (c->price == BOURSE_MARKET) {
+            p = put_str(p, "market");
+            if (c->tif == BOURSE_FOK)
+                p = put_str(p, "fok");
+        } else {
+            p = put_dec(p, c->price);
+            if (c->tif != BOURSE_DAY && c->tif < 4)
+                p = put_str(p, tif_names[c->tif]);
+        }
         break;
     case BOURSE_CMD_CANCEL:
         p = put_str(p, "cancel"), p = put_name(p, user, BOURSE_NAME_LEN);
@@ -480,6 +624,19 @@ size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
         break;
     case BOURSE_CMD_BOOK: p = put_str(p, "book"), p = put_name(p, sym, BOURSE_SYMBOL_LEN); break;
     case BOURSE_CMD_BALANCE: p = put_str(p, "balance"), p = put_name(p, user, BOURSE_NAME_LEN); break;
+    case BOURSE_CMD_RULES:
+    case BOURSE_CMD_FEES: p = put_settings(p, c); break;
+    case BOURSE_CMD_HALT: p = put_str(p, "halt"), p = put_name(p, sym, BOURSE_SYMBOL_LEN); break;
+    case BOURSE_CMD_RESUME: p = put_str(p, "resume"), p = put_name(p, sym, BOURSE_SYMBOL_LEN); break;
+    case BOURSE_CMD_BLOCK: p = put_str(p, "block"), p = put_name(p, user, BOURSE_NAME_LEN); break;
+    case BOURSE_CMD_UNBLOCK: p = put_str(p, "unblock"), p = put_name(p, user, BOURSE_NAME_LEN); break;
+    case BOURSE_CMD_HALTALL: p = put_str(p, "haltall"); break;
+    case BOURSE_CMD_RESUMEALL: p = put_str(p, "resumeall"); break;
+    case BOURSE_CMD_CANCELALL:
+        p = put_str(p, "cancelall"), p = put_name(p, user, BOURSE_NAME_LEN);
+        if (sym[0])
+            p = put_name(p, sym, BOURSE_SYMBOL_LEN);
+        break;
     default: p = put_str(p, "# unknown command");
     }
     p[-1] = '\n';

@@ -11,6 +11,16 @@
  *
  * Totals per asset are kept so deposits can refuse to push any asset past
  * BOURSE_TOTAL_MAX; with that bound no sum in the core can overflow.
+ *
+ * Fees (replay-v2.md, rule 16).  A buy of open quantity Q at P with fee
+ * rates m and t holds H(Q) = Q x P + fee(Q x P, max(m, t)); a fill of q
+ * frees H(Q) - H(Q - q), out of which the buyer pays the trade and its fee
+ * and keeps the rest.  Because fees round down, fee(a) + fee(b) <= fee(a + b)
+ * and the rest is never negative, and the held cash of a user is always the
+ * sum of H(open quantity) over its open buys.  Fees are paid into the
+ * available cash of the account named FEES: cash only moves, the
+ * exchange-wide total never changes.  With no fees every H is Q x P and
+ * every number is version 1's.
  */
 #include "internal.h"
 
@@ -55,10 +65,6 @@ uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create)
     return p;
 }
 
-int64_t order_hold(int side, int64_t qty, int64_t price)
-{
-    return side == BOURSE_BUY ? qty * price : qty;
-}
 
 bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
 {
@@ -83,20 +89,32 @@ void hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t 
     hold_take(e, u, pos, side, -amount);
 }
 
-/* A fill of `qty` at `price`: the buyer's hold was taken at `buyer_limit`, so
- * the difference comes back to the buyer's available cash. */
-void settle(bourse_engine *e, uint32_t buyer, uint32_t buyer_pos, int64_t buyer_limit,
-            uint32_t seller, uint32_t seller_pos, int64_t qty, int64_t price)
+/* A fill of `qty` at `price`.  The buyer's order frees what the filled
+ * shares held (at its own limit and reserve rate) and pays the trade and its
+ * fee out of it; the seller's held shares go, and it receives the notional
+ * less its fee.  Both fees go to FEES (which exists when any rate is set). */
+void settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
+            int64_t fee[2])
 {
-    account *b = &e->users[buyer], *s = &e->users[seller];
-    b->cash_held -= qty * buyer_limit;
-    b->cash += qty * (buyer_limit - price);
-    position *bp = &e->positions[buyer_pos];
+    account *b = &e->users[buyer->user], *s = &e->users[seller->user];
+    int64_t n = qty * price;
+    fee[0] = buyer->rate ? fee_of(n, buyer->rate) : 0;
+    fee[1] = seller->rate ? fee_of(n, seller->rate) : 0;
+    int64_t freed = order_hold(BOURSE_BUY, buyer->open, buyer->limit, buyer->hold_rate) -
+                    order_hold(BOURSE_BUY, buyer->open - qty, buyer->limit, buyer->hold_rate);
+    b->cash_held -= freed;
+    b->cash += freed - n - fee[0];
+    position *bp = &e->positions[buyer->pos];
     bp->avail += qty;
     bp->ever = 1;
-    e->positions[seller_pos].held -= qty;
-    s->cash += qty * price;
+    e->positions[seller->pos].held -= qty;
+    s->cash += n - fee[1];
     s->cash_ever = 1;
+    if (fee[0] + fee[1] > 0) {
+        account *f = &e->users[e->fees_user];
+        f->cash += fee[0] + fee[1];
+        f->cash_ever = 1;
+    }
     add_traded(e, b, qty);
     add_traded(e, s, qty);
 }

@@ -450,6 +450,16 @@ void feed_seed(feed *f, const bourse_engine *e)
     }
     if (!st.is_open)
         pub_apply(&f->p, &(feed_rec){.kind = REC_CLOSE});
+    for (uint32_t i = 0; i < st.symbols; i++) { /* halts and bands (replay v2) */
+        bourse_symbol_state ss;
+        bourse_symbol_state_of(e, i, &ss);
+        if (i == 0 && ss.halted_all)
+            pub_apply(&f->p, &(feed_rec){.kind = REC_HALTALL, .qty = 1});
+        if (ss.halted)
+            pub_apply(&f->p, &(feed_rec){.kind = REC_HALT, .symbol = i, .side = 1});
+        if (ss.ref || ss.band)
+            pub_apply(&f->p, &(feed_rec){.kind = REC_BAND, .symbol = i, .price = ss.ref, .qty = (uint32_t)ss.band});
+    }
     bourse_engine_each_order(e, seed_order, f);
     atomic_store(&f->messages, f->seq);
 }

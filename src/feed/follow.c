@@ -98,6 +98,12 @@ int follow_apply(follower *f, const itch_msg *m)
         f->seq = m->seq;
         f->live = 1;
         return 0;
+    case ITCH_TRADING_ACTION: f->book.syms[sym].halted = m->state == 'H'; return 0;
+    case ITCH_PRICE_BAND: {
+        fb_symbol *s = &f->book.syms[sym];
+        s->ref = m->price, s->band_lo = m->lower, s->band_hi = m->upper;
+        return 0;
+    }
     }
     return fail(f);
 }

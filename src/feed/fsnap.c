@@ -443,6 +443,7 @@ int fsnap_apply(pub *p, const uint8_t *buf, size_t len, uint64_t want_seq, const
     }
     walk app = {.r = {.p = buf + FSNAP_HEADER, .n = len - FSNAP_HEADER}, .e = e, .p = p};
     walk_body(&app);
+    pub_set_rules(p, e); /* halts and bands are the engine's, at the same seq */
     return 0;
 }
 

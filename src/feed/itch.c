@@ -85,6 +85,8 @@ static size_t body_len(char type)
     case ITCH_STATS: return 29;
     case ITCH_CANDLE: return 49;
     case ITCH_SNAPSHOT_END: return 8;
+    case ITCH_TRADING_ACTION: return 10;
+    case ITCH_PRICE_BAND: return 32;
     default: return 0;
     }
 }
@@ -142,6 +144,17 @@ size_t itch_encode(const itch_msg *m, uint8_t *out)
         p = put(p, (uint64_t)m->c.volume, 8);
         break;
     case ITCH_SNAPSHOT_END: p = put(p, m->seq, 8); break;
+    case ITCH_TRADING_ACTION:
+        p = put_stock(p, m->stock);
+        *p++ = (uint8_t)m->state;
+        *p++ = (uint8_t)m->reason;
+        break;
+    case ITCH_PRICE_BAND:
+        p = put_stock(p, m->stock);
+        p = put(p, (uint64_t)m->price, 8);
+        p = put(p, (uint64_t)m->lower, 8);
+        p = put(p, (uint64_t)m->upper, 8);
+        break;
     }
     return (size_t)(p - out);
 }
@@ -208,6 +221,21 @@ int itch_decode(const uint8_t *p, size_t len, itch_msg *m)
         m->c.volume = (int64_t)get(&p, 8);
         return m->interval < CANDLE_INTERVALS ? 0 : -1;
     case ITCH_SNAPSHOT_END: m->seq = get(&p, 8); return 0;
+    case ITCH_TRADING_ACTION:
+        if (get_stock(&p, m->stock) != 0)
+            return -1;
+        m->state = (char)*p++;
+        m->reason = (char)*p++;
+        return (m->state == 'H' || m->state == 'T') && (m->reason == 'S' || m->reason == 'M' || m->reason == ' ')
+                   ? 0
+                   : -1;
+    case ITCH_PRICE_BAND:
+        if (get_stock(&p, m->stock) != 0)
+            return -1;
+        m->price = (int64_t)get(&p, 8);
+        m->lower = (int64_t)get(&p, 8);
+        m->upper = (int64_t)get(&p, 8);
+        return m->price >= 0 && m->lower >= 0 && m->upper >= m->lower ? 0 : -1;
     }
     return -1;
 }
@@ -264,6 +292,14 @@ size_t itch_format(const itch_msg *m, char *buf, size_t cap)
     }
     case ITCH_SNAPSHOT_END:
         n = snprintf(buf, cap, "%s SNAPSHOT_END seq %llu", t, (unsigned long long)m->seq);
+        break;
+    case ITCH_TRADING_ACTION:
+        n = snprintf(buf, cap, "%s %s %s%s", t, m->state == 'H' ? "HALT" : "RESUME", m->stock,
+                     m->reason == 'M' ? " market-wide" : "");
+        break;
+    case ITCH_PRICE_BAND:
+        n = snprintf(buf, cap, "%s BAND %s ref %s %s %s", t, m->stock, dec(m->price, a), dec(m->lower, b),
+                     dec(m->upper, c));
         break;
     }
     return n < 0 ? 0 : (size_t)n;

@@ -32,6 +32,8 @@ enum itch_type {
     ITCH_STATS = 'V',     /* snapshot: last price, last qty, side, volume, trades */
     ITCH_CANDLE = 'K',    /* snapshot: interval, candle */
     ITCH_SNAPSHOT_END = 'G', /* snapshot: seq, the last sequenced message it includes */
+    ITCH_TRADING_ACTION = 'H', /* stock, state 'H' halted / 'T' trading, reason 'S' symbol / 'M' market-wide */
+    ITCH_PRICE_BAND = 'J',     /* stock, reference price, lower and upper edge (0 = no band in force) */
 };
 
 typedef struct itch_msg {
@@ -50,6 +52,8 @@ typedef struct itch_msg {
     uint64_t trades; /* STATS */
     uint8_t interval; /* CANDLE */
     candle c;         /* CANDLE */
+    char state, reason;   /* TRADING_ACTION */
+    int64_t lower, upper; /* PRICE_BAND (price is the reference price) */
 } itch_msg;
 
 /* Encode into out (ITCH_MAX bytes); returns the length, 0 for a bad type. */

@@ -84,6 +84,12 @@ typedef struct fb_symbol {
     uint64_t trade_ver;  /* bumped on every trade */
     uint8_t last_side;   /* aggressor side of the last trade */
     candle_ring candles[CANDLE_INTERVALS];
+    /* The venue rules market data announces (replay v2): halts (H) and the
+     * price band around the reference price (J). */
+    uint8_t halted;          /* the publisher: the symbol's own halt; a client: halted at all */
+    int64_t ref;             /* reference price, 0 = none */
+    int64_t band;            /* the publisher: band in basis points of a percent */
+    int64_t band_lo, band_hi; /* edges in force, 0 = none */
 } fb_symbol;
 
 typedef struct fbook {

@@ -14,6 +14,11 @@
  *                       all traded
  *   end of the command  ADD of the pending order's rest, if any
  *   SYMBOL/OPEN/CLOSE   DIRECTORY / SYSTEM Q / SYSTEM M
+ *   halt/resume,        TRADING_ACTION (H) for each symbol whose state
+ *   haltall/resumeall   changes: halted by its own halt or the market-wide
+ *                       stop, trading when neither
+ *   rules, TRADE        PRICE_BAND (J) when the reference price or the band
+ *                       changes (after a trade only while a band is set)
  * Orders are found by the engine's handle (bourse_event.order), which names
  * an order while it is open and is then reused: the publisher sees every
  * event in order, so it forgets a handle exactly when the engine frees it.
@@ -182,6 +187,60 @@ static void on_session(pub *p, int open)
     emit(p, &m, FB_NIL);
 }
 
+/* Announce a symbol's band when (ref, band) changed to these. */
+static void set_band(pub *p, uint32_t sym, int64_t ref, int64_t band)
+{
+    fb_symbol *sy = &p->book.syms[sym];
+    if (sy->ref == ref && sy->band == band)
+        return;
+    sy->ref = ref;
+    sy->band = band;
+    int64_t lo = 0, hi = 0;
+    if (!bourse_band_edges(ref, band, &lo, &hi))
+        lo = hi = 0;
+    sy->band_lo = lo, sy->band_hi = hi;
+    itch_msg m = {.type = ITCH_PRICE_BAND, .price = ref, .lower = lo, .upper = hi};
+    memcpy(m.stock, sy->name, 9);
+    emit(p, &m, sym);
+}
+
+static itch_msg trading_action(const pub *p, uint32_t sym)
+{
+    const fb_symbol *sy = &p->book.syms[sym];
+    itch_msg m = {.type = ITCH_TRADING_ACTION,
+                  .state = sy->halted || p->halted_all ? 'H' : 'T',
+                  .reason = p->halted_all ? 'M' : sy->halted ? 'S' : ' '};
+    memcpy(m.stock, sy->name, 9);
+    return m;
+}
+
+static void on_halt(pub *p, const feed_rec *r)
+{
+    if (r->symbol >= p->book.nsyms) {
+        p->errors++;
+        return;
+    }
+    fb_symbol *sy = &p->book.syms[r->symbol];
+    int was = sy->halted || p->halted_all;
+    sy->halted = r->side != 0;
+    if (was != (sy->halted || p->halted_all)) {
+        itch_msg m = trading_action(p, r->symbol);
+        emit(p, &m, r->symbol);
+    }
+}
+
+static void on_halt_all(pub *p, int stop)
+{
+    if (p->halted_all == stop)
+        return;
+    p->halted_all = stop;
+    for (uint32_t s = 0; s < p->book.nsyms; s++)
+        if (!p->book.syms[s].halted) { /* a symbol halted on its own stays halted */
+            itch_msg m = trading_action(p, s);
+            emit(p, &m, s);
+        }
+}
+
 static void on_trade(pub *p, const feed_rec *r)
 {
     uint32_t o = find_order(p, r);
@@ -206,6 +265,11 @@ static void on_trade(pub *p, const feed_rec *r)
         forget(p, r->order);
     fbook_reduce(&p->book, o, r->qty);
     emit(p, &m, sym);
+    fb_symbol *sy = &p->book.syms[sym];
+    if (sy->band)
+        set_band(p, sym, r->price, sy->band); /* the trade moved the band */
+    else
+        sy->ref = r->price;
 }
 
 static void on_canceled(pub *p, const feed_rec *r)
@@ -274,10 +338,34 @@ void pub_apply(pub *p, const feed_rec *r)
     case REC_CANCELED: on_canceled(p, r); break;
     case REC_REPLACED: on_replaced(p, r); break;
     case REC_COMMIT: break;
+    case REC_HALT: on_halt(p, r); break;
+    case REC_HALTALL: on_halt_all(p, r->qty != 0); break;
+    case REC_BAND:
+        if (r->symbol < p->book.nsyms)
+            set_band(p, r->symbol, r->price, r->qty);
+        else
+            p->errors++;
+        break;
     default: p->errors++;
     }
     if (r->end || r->kind == REC_COMMIT)
         end_command(p);
+}
+
+void pub_set_rules(pub *p, const bourse_engine *e)
+{
+    for (uint32_t s = 0; s < p->book.nsyms; s++) {
+        bourse_symbol_state ss;
+        if (bourse_symbol_state_of(e, s, &ss) != 0)
+            continue;
+        fb_symbol *sy = &p->book.syms[s];
+        p->halted_all = ss.halted_all;
+        sy->halted = (uint8_t)ss.halted;
+        sy->ref = ss.ref;
+        sy->band = ss.band;
+        if (!bourse_band_edges(ss.ref, ss.band, &sy->band_lo, &sy->band_hi))
+            sy->band_lo = sy->band_hi = 0;
+    }
 }
 
 void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
@@ -290,6 +378,20 @@ void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
     }
     itch_msg sys = {.type = ITCH_SYSTEM, .event = p->open ? 'Q' : 'M', .ts = p->ts};
     fn(ctx, &sys);
+    for (uint32_t s = 0; s < b->nsyms; s++) { /* halts and bands in force */
+        const fb_symbol *sy = &b->syms[s];
+        if (sy->halted || p->halted_all) {
+            itch_msg h = trading_action(p, s);
+            h.locate = (uint16_t)(s + 1), h.ts = p->ts;
+            fn(ctx, &h);
+        }
+        if (sy->band_hi) {
+            itch_msg j = {.type = ITCH_PRICE_BAND, .locate = (uint16_t)(s + 1), .ts = p->ts, .price = sy->ref,
+                          .lower = sy->band_lo, .upper = sy->band_hi};
+            memcpy(j.stock, sy->name, 9);
+            fn(ctx, &j);
+        }
+    }
     for (uint32_t s = 0; s < b->nsyms; s++) {
         const fb_symbol *sy = &b->syms[s];
         itch_msg m = {.locate = (uint16_t)(s + 1), .ts = p->ts};

@@ -34,6 +34,9 @@ enum feed_rec_kind {
     REC_REPLACED, /* order, qty, price (new) */
     REC_COMMIT,   /* nothing but the end of a command */
     REC_SNAPSHOT, /* not for pub_apply: the feed saves its history at seq `price` (fsnap.h) */
+    REC_HALT,     /* symbol, side = 1 halted, 0 resumed */
+    REC_HALTALL,  /* qty = 1 the emergency stop, 0 its end */
+    REC_BAND,     /* symbol, price = reference price, qty = band (basis points of a percent) */
 };
 
 /* 32 bytes, two to a cache line of the ring: orders are named by the
@@ -67,10 +70,15 @@ static inline int feed_rec_kind(const bourse_cmd *cmd, const bourse_event *ev)
     case BOURSE_EV_CANCELED: return REC_CANCELED;
     case BOURSE_EV_REPLACED: return REC_REPLACED;
     case BOURSE_EV_OK:
-        return cmd->type == BOURSE_CMD_SYMBOL  ? REC_SYMBOL
-               : cmd->type == BOURSE_CMD_OPEN  ? REC_OPEN
-               : cmd->type == BOURSE_CMD_CLOSE ? REC_CLOSE
-                                               : 0;
+        return cmd->type == BOURSE_CMD_SYMBOL      ? REC_SYMBOL
+               : cmd->type == BOURSE_CMD_OPEN      ? REC_OPEN
+               : cmd->type == BOURSE_CMD_CLOSE     ? REC_CLOSE
+               : cmd->type == BOURSE_CMD_HALT      ? REC_HALT
+               : cmd->type == BOURSE_CMD_RESUME    ? REC_HALT
+               : cmd->type == BOURSE_CMD_HALTALL   ? REC_HALTALL
+               : cmd->type == BOURSE_CMD_RESUMEALL ? REC_HALTALL
+               : cmd->type == BOURSE_CMD_RULES     ? REC_BAND
+                                                   : 0;
     default: return 0;
     }
 }
@@ -136,6 +144,7 @@ typedef struct pub {
     pub_pending pend;
     int64_t ts; /* timestamp of the latest record */
     int open;
+    int halted_all; /* the emergency stop: every symbol halted */
     uint64_t errors; /* events that did not fit the model (a bug upstream) */
     pub_emit_fn emit;
     void *ctx;
@@ -149,5 +158,11 @@ void pub_apply(pub *p, const feed_rec *r);
  * in time priority, stats, candles) through fn; the caller follows it with
  * a SNAPSHOT_END. Call between commands (after a COMMIT). */
 void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx);
+
+/* Take the halts, the emergency stop and the bands of the engine e as the
+ * publisher's own, silently (no message): for a publisher restored from a
+ * feed snapshot taken at e's sequence number, whose stream already told
+ * them. */
+void pub_set_rules(pub *p, const bourse_engine *e);
 
 #endif

@@ -7,11 +7,18 @@
  *     symbol: 0 = unknown, a name follows;  1 = CASH;  n = id n-2
  * A name is a length byte and that many bytes.  Quantities and prices are
  * unsigned varints (7 bits a byte, least significant first).
+ *
+ * The commands of replay format version 2 (rules, fees, halt, resume, block,
+ * unblock, cancelall) have kind bytes 0x80 | type, so the low four bits of
+ * version 1's kinds keep their meaning.  `rules` and `fees` write a byte of
+ * the settings given (bit k: setting k) and then each given value; a market
+ * order is an order of price 0.
  */
 #include "record.h"
 
 #include "crc32c.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* ---- validation ---- */
@@ -75,10 +82,14 @@ static const char *check_order_fields(const bourse_cmd *c)
 {
     if (!in_range(c->qty, 1, BOURSE_QTY_MAX))
         return "quantity out of range";
-    if (!in_range(c->price, 1, BOURSE_PRICE_MAX))
+    bool market = c->type == BOURSE_CMD_ORDER && c->price == BOURSE_MARKET &&
+                  (c->tif == BOURSE_IOC || c->tif == BOURSE_FOK);
+    if (!market && !in_range(c->price, 1, BOURSE_PRICE_MAX))
         return "price out of range";
     return user_valid(&c->oid) ? NULL : "bad order id";
 }
+
+static int settings_valid(const bourse_cmd *c);
 
 const char *rec_check(const bourse_cmd *c)
 {
@@ -115,8 +126,54 @@ const char *rec_check(const bourse_cmd *c)
         return user_valid(&c->new_oid) ? NULL : "bad new order id";
     case BOURSE_CMD_BOOK: return check_symbol(c, 0);
     case BOURSE_CMD_BALANCE: return check_user(c);
+    case BOURSE_CMD_RULES:
+    case BOURSE_CMD_FEES:
+        if ((why = check_symbol(c, 0)))
+            return why;
+        return settings_valid(c) ? NULL : "setting out of range";
+    case BOURSE_CMD_HALT:
+    case BOURSE_CMD_RESUME: return check_symbol(c, 0);
+    case BOURSE_CMD_BLOCK:
+    case BOURSE_CMD_UNBLOCK: return check_user(c);
+    case BOURSE_CMD_CANCELALL:
+        if ((why = check_user(c)))
+            return why;
+        if (c->symbol == BOURSE_NONE && !c->symbol_name.s[0])
+            return NULL; /* every symbol */
+        return check_symbol(c, 0);
+    case BOURSE_CMD_HALTALL:
+    case BOURSE_CMD_RESUMEALL: return NULL;
     default: return "unknown command type";
     }
+}
+
+/* Each setting unset or in its range (replay-v2.md, rules 10 and 16), and
+ * at least one given. */
+static const int64_t rule_lo[] = {1, 1, 0, 0, 0, 1};
+static const int64_t rule_hi[] = {BOURSE_PRICE_MAX, BOURSE_QTY_MAX, BOURSE_QTY_MAX,
+                                  BOURSE_CASH_MAX, BOURSE_BAND_MAX, BOURSE_PRICE_MAX};
+
+static int nsettings(const bourse_cmd *c)
+{
+    return c->type == BOURSE_CMD_FEES ? BOURSE_FEE_COUNT_ : BOURSE_RULE_COUNT_;
+}
+
+static int settings_valid(const bourse_cmd *c)
+{
+    int given = 0, n = nsettings(c);
+    for (int k = 0; k < 6; k++) {
+        int64_t v = c->set[k];
+        if (v == BOURSE_UNSET)
+            continue;
+        if (k >= n)
+            return 0;
+        int64_t lo = c->type == BOURSE_CMD_FEES ? 0 : rule_lo[k];
+        int64_t hi = c->type == BOURSE_CMD_FEES ? BOURSE_FEE_RATE_MAX : rule_hi[k];
+        if (!in_range(v, lo, hi))
+            return 0;
+        given++;
+    }
+    return given > 0;
 }
 
 /* ---- encoding ---- */
@@ -168,6 +225,8 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
     uint8_t kind = c->type;
     if (c->type == BOURSE_CMD_ORDER)
         kind |= (uint8_t)(c->side << 4 | c->tif << 5);
+    if (c->type >= BOURSE_CMD_RULES)
+        kind = (uint8_t)(0x80 | c->type);
     *p++ = kind;
     switch (c->type) {
     case BOURSE_CMD_SYMBOL: p = put_name(p, c->symbol_name.s, BOURSE_SYMBOL_LEN); break;
@@ -202,6 +261,26 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
         break;
     case BOURSE_CMD_BOOK: p = put_symbol(p, c); break;
     case BOURSE_CMD_BALANCE: p = put_user(p, c); break;
+    case BOURSE_CMD_RULES:
+    case BOURSE_CMD_FEES: {
+        p = put_symbol(p, c);
+        uint8_t *mask = p++;
+        *mask = 0;
+        for (int k = 0; k < nsettings(c); k++)
+            if (c->set[k] != BOURSE_UNSET) {
+                *mask |= (uint8_t)(1u << k);
+                p = put_varint(p, (uint64_t)c->set[k]);
+            }
+        break;
+    }
+    case BOURSE_CMD_HALT:
+    case BOURSE_CMD_RESUME: p = put_symbol(p, c); break;
+    case BOURSE_CMD_BLOCK:
+    case BOURSE_CMD_UNBLOCK: p = put_user(p, c); break;
+    case BOURSE_CMD_CANCELALL:
+        p = put_user(p, c);
+        p = put_symbol(p, c); /* unknown with an empty name: every symbol */
+        break;
     default: break; /* OPEN, CLOSE */
     }
     out[0] = (uint8_t)(p - out - 1);
@@ -310,7 +389,13 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
     c->type = kind & 15;
     c->seq = prev->seq + dseq;
     c->ts_ns = (int64_t)((uint64_t)prev->ts + dt);
-    if (c->type == BOURSE_CMD_ORDER) {
+    if (kind & 0x80) {
+        c->type = kind & 0x7f;
+        if (c->type < BOURSE_CMD_RULES || c->type >= BOURSE_CMD_COUNT_) {
+            *why = "bad command kind";
+            return REC_BAD;
+        }
+    } else if (c->type == BOURSE_CMD_ORDER) {
         c->side = kind >> 4 & 1;
         c->tif = kind >> 5 & 3;
     } else if (kind >> 4) {
@@ -350,6 +435,29 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
         break;
     case BOURSE_CMD_BOOK: get_symbol(&k, c); break;
     case BOURSE_CMD_BALANCE: get_user(&k, c); break;
+    case BOURSE_CMD_RULES:
+    case BOURSE_CMD_FEES: {
+        get_symbol(&k, c);
+        for (int i = 0; i < 6; i++)
+            c->set[i] = BOURSE_UNSET;
+        uint8_t mask = k.p < k.end ? *k.p++ : (k.bad = 1, 0);
+        if (mask >> nsettings(c))
+            k.bad = 1;
+        for (int i = 0; i < nsettings(c); i++)
+            if (mask >> i & 1) {
+                uint64_t v = get_varint(&k);
+                c->set[i] = v > (uint64_t)INT64_MAX ? (k.bad = 1, 0) : (int64_t)v;
+            }
+        break;
+    }
+    case BOURSE_CMD_HALT:
+    case BOURSE_CMD_RESUME: get_symbol(&k, c); break;
+    case BOURSE_CMD_BLOCK:
+    case BOURSE_CMD_UNBLOCK: get_user(&k, c); break;
+    case BOURSE_CMD_CANCELALL:
+        get_user(&k, c);
+        get_symbol(&k, c);
+        break;
     default: break;
     }
     if (k.bad || k.p != k.end) {

@@ -20,7 +20,12 @@ static const char reason_codes[] = {
     [BOURSE_R_OVERFLOW] = 'V',         [BOURSE_R_CAPACITY] = 'K',
     [BOURSE_R_USER] = 'U',             [BOURSE_R_IOC] = 'I',
     [BOURSE_R_FOK] = 'F',              [BOURSE_R_SELF_TRADE] = 'Q',
-    [BOURSE_R_SESSION_END] = 'E',      [OUCH_R_RATE_LIMIT] = 'R',
+    [BOURSE_R_SESSION_END] = 'E',      [BOURSE_R_BLOCKED] = 'b',
+    [BOURSE_R_HALTED] = 'h',           [BOURSE_R_TICK] = 't',
+    [BOURSE_R_LOT] = 'l',              [BOURSE_R_MAX_QTY] = 'q',
+    [BOURSE_R_MAX_NOTIONAL] = 'n',     [BOURSE_R_PRICE_BAND] = 'p',
+    [BOURSE_R_NO_BAND] = 'm',          [BOURSE_R_KILL] = 'k',
+    [OUCH_R_RATE_LIMIT] = 'R',
     [OUCH_R_BAD_QTY] = 'Z',            [OUCH_R_BAD_PRICE] = 'X',
     [OUCH_R_BAD_TOKEN] = 'T',          [OUCH_R_BAD_SYMBOL] = 'Y',
     [OUCH_R_BAD_FIELD] = 'O',
@@ -116,11 +121,13 @@ static void raw_token(const uint8_t *src, bourse_name *out)
     memcpy(out->s, src, n);
 }
 
-static int check_qty_price(int64_t qty, int64_t price)
+/* A price of 0 is a market order (replay-v2.md, rule 15), allowed only on
+ * an Enter Order with time in force ioc or fok. */
+static int check_qty_price(int64_t qty, int64_t price, int market_ok)
 {
     if (qty < 1 || qty > BOURSE_QTY_MAX)
         return OUCH_R_BAD_QTY;
-    if (price < 1 || price > BOURSE_PRICE_MAX)
+    if ((price < 1 && !(price == BOURSE_MARKET && market_ok)) || price > BOURSE_PRICE_MAX)
         return OUCH_R_BAD_PRICE;
     return 0;
 }
@@ -141,7 +148,7 @@ static int parse_enter(const uint8_t *m, bourse_cmd *cmd)
     cmd->tif = (uint8_t)tif;
     if (get_stock(m + 22, &cmd->symbol_name) != 0)
         return OUCH_R_BAD_SYMBOL;
-    return check_qty_price(cmd->qty, cmd->price);
+    return check_qty_price(cmd->qty, cmd->price, tif == BOURSE_IOC || tif == BOURSE_FOK);
 }
 
 static int parse_replace(const uint8_t *m, bourse_cmd *cmd)
@@ -158,7 +165,7 @@ static int parse_replace(const uint8_t *m, bourse_cmd *cmd)
     }
     cmd->qty = get_be32(m + 33);
     cmd->price = (int64_t)get_be64(m + 37);
-    int r = check_qty_price(cmd->qty, cmd->price);
+    int r = check_qty_price(cmd->qty, cmd->price, 0);
     if (r)
         cmd->oid = cmd->new_oid;
     return r;

@@ -7,6 +7,7 @@
  */
 #include "server/config.h"
 
+#include "bourse/text.h"
 #include "feed/mold.h"
 
 #include <ini.h>
@@ -65,7 +66,8 @@ void srv_config_free(srv_config *c)
 
 /* K_TIME: a schedule time (open, close); K_TIME_OR_NONE: a time, or "none" (-1);
  * K_ADDR: "A.B.C.D:PORT", or "none" (empty). */
-enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_TIME_OR_NONE, K_SYMBOLS, K_ADDR };
+/* K_SETTINGS: the KEY=VALUE words of a `rules` or `fees` command (the key's name). */
+enum kind { K_U32, K_U16, K_INT, K_STR, K_TIME, K_TIME_OR_NONE, K_SYMBOLS, K_ADDR, K_SETTINGS };
 
 static const struct key {
     const char *section, *name;
@@ -100,6 +102,8 @@ static const struct key {
     {"market", "open", K_TIME, offsetof(srv_config, open_s), 0, 0, 0},
     {"market", "close", K_TIME, offsetof(srv_config, close_s), 0, 0, 0},
     {"market", "day_end", K_TIME_OR_NONE, offsetof(srv_config, day_end_s), 0, 0, 0},
+    {"market", "rules", K_SETTINGS, offsetof(srv_config, rules), sizeof(((srv_config *)0)->rules), 0, 0},
+    {"market", "fees", K_SETTINGS, offsetof(srv_config, fees), sizeof(((srv_config *)0)->fees), 0, 0},
     U32("gateway", "threads", gateway_threads, 0, 16), /* SRV_MAX_GATES */
     U32("gateway", "max_sessions", max_sessions, 1, 1 << 22),
     U32("gateway", "sessions_per_user", sessions_per_user, 1, 1 << 22),
@@ -169,6 +173,22 @@ int srv_config_set(srv_config *c, const char *section, const char *name, const c
     if (k->kind == K_STR) {
         if (strlen(v) >= k->size || !*v) {
             snprintf(err, errlen, "%s: value empty or too long", name);
+            return -1;
+        }
+        strcpy(p, v);
+        return 0;
+    }
+    if (k->kind == K_SETTINGS) { /* checked as the replay format would: `rules SYM ...` */
+        char line[256];
+        bourse_cmd cmd;
+        char why[160];
+        if (strlen(v) >= k->size) {
+            snprintf(err, errlen, "%s: value too long", name);
+            return -1;
+        }
+        snprintf(line, sizeof line, "%s X %s", name, v);
+        if (*v && bourse_text_parse(line, strlen(line), &cmd, why, sizeof why) != BOURSE_TEXT_CMD) {
+            snprintf(err, errlen, "%s: %s", name, why);
             return -1;
         }
         strcpy(p, v);

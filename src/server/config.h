@@ -38,6 +38,8 @@ typedef struct srv_config {
     int schedule;       /* 0 = always open */
     int open_s, close_s; /* local seconds after midnight */
     int day_end_s;         /* no schedule: the trading day ends here; -1 = never */
+    char rules[160];       /* default `rules` settings of a symbol listed at start ("" = none) */
+    char fees[48];         /* default `fees` settings of a symbol listed at start ("" = none) */
     /* [gateway] */
     uint32_t gateway_threads;   /* gateway threads; 0 = as many as max_sessions needs */
     uint32_t max_sessions;      /* order-entry connections at once */

@@ -9,6 +9,7 @@
  * symbols at start and opens and closes the market on schedule, through the
  * same path as every other command, so each is journaled exactly once.
  */
+#include "bourse/text.h"
 #include "journal/apply.h"
 #include "server/jweak.h"
 #include "server/server.h"
@@ -218,6 +219,29 @@ static void run_own(eng *g, const bourse_cmd *c)
     run(g, &cmd, NULL);
 }
 
+/* [market] rules and fees: the default venue rules of a symbol listed at
+ * start, as `rules SYM ...` and `fees SYM ...` commands of the sequencer's
+ * own, journaled like any.  Fees need the fee account: the user FEES is
+ * opened first when there is none. */
+static void list_defaults(eng *g, const char *sym, size_t n)
+{
+    const char *set[2][2] = {{"rules", g->s->cfg->rules}, {"fees", g->s->cfg->fees}};
+    for (int i = 0; i < 2; i++) {
+        if (!set[i][1][0])
+            continue;
+        char line[256], err[160];
+        bourse_cmd c;
+        snprintf(line, sizeof line, "%s %.*s %s", set[i][0], (int)n, sym, set[i][1]);
+        if (i == 1 && bourse_user_find(g->e, "FEES", 4) == BOURSE_NONE) {
+            bourse_cmd u = {.type = BOURSE_CMD_USER};
+            memcpy(u.user_name.s, "FEES", 4);
+            run_own(g, &u);
+        }
+        if (bourse_text_parse(line, strlen(line), &c, err, sizeof err) == BOURSE_TEXT_CMD)
+            run_own(g, &c);
+    }
+}
+
 static void list_symbols(eng *g)
 {
     const char *p = g->s->cfg->symbols;
@@ -231,6 +255,7 @@ static void list_symbols(eng *g)
             memcpy(c.symbol_name.s, p, n);
             run_own(g, &c);
             added++;
+            list_defaults(g, p, n);
         }
         p += n;
     }

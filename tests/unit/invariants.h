@@ -6,8 +6,11 @@
  * It knows nothing about how the state was reached: it recomputes every
  * derived number (level sums, holds, open quantities, asset totals) from the
  * resting orders and compares, and checks the shape of every list and index
- * (queues, the sorted price index, the day list, the id map, each user's
- * position chain).  The first failure prints one FAIL line naming `tag` and
+ * (queues, the sorted price index, the booking list, the id map, each user's
+ * position chain).  Holds follow replay-v2.md, rule 16: a buy holds
+ * Q x P + floor(Q x P x r / 10000) at its reserve rate r (computed here in
+ * 128 bits, not with the core's split formula); a blocked user has no open
+ * order.  The first failure prints one FAIL line naming `tag` and
  * ends the check (a broken list is not walked further); the return value is
  * nonzero then, so callers can stop a run early.
  */
@@ -81,12 +84,17 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
                 ord->oid.s);
             qty += ord->qty;
             count++;
-            if (side == BOURSE_BUY)
-                cash_held[ord->user] += (int64_t)ord->qty * ord->price;
+            INV(!e->users[ord->user].blocked, "order %u: its user %u is blocked", o, ord->user);
+            INV(ord->maker <= ord->hold_rate && ord->hold_rate <= BOURSE_FEE_RATE_MAX, "order %u: rates %u %u", o,
+                ord->maker, ord->hold_rate);
+            if (side == BOURSE_BUY) {
+                int64_t n = (int64_t)ord->qty * ord->price;
+                cash_held[ord->user] += n + (int64_t)((__int128)n * ord->hold_rate / 10000);
+            }
             else
                 pos_held[ord->pos] += ord->qty;
             open_qty[ord->user] += ord->qty;
-            *nday += ord->tif == BOURSE_DAY;
+            (*nday)++;
             prev = o;
         }
         INV(l->tail == prev, "level %u: tail %u, last %u", lv, l->tail, prev);
@@ -127,16 +135,16 @@ static int inv_check(const bourse_engine *e, const char *tag)
     INV(norders == e->norders, "%u orders in books, norders %u", norders, e->norders);
     INV(nlevels == e->nlevels, "%u levels in books, nlevels %u", nlevels, e->nlevels);
 
-    /* The day list: every resting day order once, each link mirrored. */
+    /* The booking list: every resting order once, each link mirrored. */
     uint32_t days = 0, prev = NIL;
     for (uint32_t o = e->day_head; o != NIL; o = e->orders[o].dnext) {
-        INV(days <= norders && o < e->orders_hwm, "day list runs wild");
+        INV(days <= norders && o < e->orders_hwm, "booking list runs wild");
         const order *ord = &e->orders[o];
-        INV(ord->live && ord->tif == BOURSE_DAY && ord->dprev == prev, "day list: order %u", o);
+        INV(ord->live && ord->dprev == prev, "booking list: order %u", o);
         prev = o;
         days++;
     }
-    INV(e->day_tail == prev && days == nday, "day list: %u orders, %u day orders in books", days, nday);
+    INV(e->day_tail == prev && days == nday, "booking list: %u orders, %u orders in books", days, nday);
 
     int64_t cash_sum = 0;
     for (uint32_t u = 0; u < nu; u++) {

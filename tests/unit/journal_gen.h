@@ -4,7 +4,9 @@
  * cancels, replaces, sessions, limits, withdrawals, queries, and some
  * commands naming users and symbols that do not exist (so records carry
  * names as well as ids).  Commands come with names, unresolved, as the text
- * parser gives them.
+ * parser gives them.  With jgen_v2 set (before jgen_init), one command in
+ * ten is one of replay format version 2 (rules, fees, halts, the kill
+ * switch, cancelall, the emergency stop, market orders).
  */
 #ifndef BOURSE_TEST_JOURNAL_GEN_H
 #define BOURSE_TEST_JOURNAL_GEN_H
@@ -20,7 +22,10 @@ typedef struct jgen {
     uint64_t n;  /* commands made so far */
     int users, symbols;
     uint64_t oids; /* order ids handed out */
+    int v2;
 } jgen;
+
+static int jgen_v2; /* jgen_init: make version 2 commands too */
 
 enum { JGEN_USERS = 40, JGEN_SYMBOLS = 5 };
 
@@ -36,6 +41,7 @@ static void jgen_init(jgen *g, uint64_t seed)
 {
     memset(g, 0, sizeof *g);
     g->rng = seed * 0x9e3779b97f4a7c15ULL + 1;
+    g->v2 = jgen_v2;
 }
 
 /* Copy a short string into a zero-padded name field. */
@@ -74,6 +80,52 @@ static void jgen_oid(bourse_name *out, uint64_t id)
     jgen_name(out->s, BOURSE_NAME_LEN, tmp);
 }
 
+/* A command of version 2 (c is zeroed, ids unresolved). */
+static void jgen_next_v2(jgen *g, bourse_cmd *c, int u, int s)
+{
+    uint64_t r = jgen_rand(g) % 100;
+    if (r < 5) {
+        c->type = BOURSE_CMD_USER;
+        jgen_name(c->user_name.s, BOURSE_NAME_LEN, "FEES");
+    } else if (r < 35) {
+        c->type = BOURSE_CMD_ORDER; /* a market order */
+        jgen_user(g, u, &c->user_name);
+        jgen_symbol(g, s, &c->symbol_name);
+        jgen_oid(&c->oid, ++g->oids);
+        c->side = (uint8_t)(jgen_rand(g) & 1);
+        c->tif = jgen_rand(g) & 1 ? BOURSE_IOC : BOURSE_FOK;
+        c->qty = 1 + (int64_t)(jgen_rand(g) % 300);
+        c->price = BOURSE_MARKET;
+    } else if (r < 55) {
+        c->type = BOURSE_CMD_RULES;
+        jgen_symbol(g, s, &c->symbol_name);
+        static const int64_t vals[6][2] = {{100, 1}, {1, 5}, {0, 200}, {0, 50000000000LL}, {0, 1000}, {99000, 101000}};
+        for (int k = 0; k < 6; k++)
+            c->set[k] = jgen_rand(g) % 3 ? BOURSE_UNSET : vals[k][jgen_rand(g) & 1];
+        c->set[BOURSE_RULE_BAND] = c->set[BOURSE_RULE_BAND] == BOURSE_UNSET ? 500 : c->set[BOURSE_RULE_BAND];
+    } else if (r < 65) {
+        c->type = BOURSE_CMD_FEES;
+        jgen_symbol(g, s, &c->symbol_name);
+        c->set[BOURSE_FEE_MAKER] = (int64_t)(jgen_rand(g) % 30);
+        c->set[BOURSE_FEE_TAKER] = jgen_rand(g) & 1 ? BOURSE_UNSET : (int64_t)(jgen_rand(g) % 1001);
+        for (int k = 2; k < 6; k++)
+            c->set[k] = BOURSE_UNSET;
+    } else if (r < 75) {
+        c->type = jgen_rand(g) & 1 ? BOURSE_CMD_HALT : BOURSE_CMD_RESUME;
+        jgen_symbol(g, s, &c->symbol_name);
+    } else if (r < 85) {
+        c->type = jgen_rand(g) % 3 ? BOURSE_CMD_UNBLOCK : BOURSE_CMD_BLOCK;
+        jgen_user(g, u, &c->user_name);
+    } else if (r < 95) {
+        c->type = BOURSE_CMD_CANCELALL;
+        jgen_user(g, u, &c->user_name);
+        if (jgen_rand(g) & 1)
+            jgen_symbol(g, s, &c->symbol_name);
+    } else {
+        c->type = jgen_rand(g) & 1 ? BOURSE_CMD_HALTALL : BOURSE_CMD_RESUMEALL;
+    }
+}
+
 /* The next command. */
 static void jgen_next(jgen *g, bourse_cmd *c)
 {
@@ -107,6 +159,8 @@ static void jgen_next(jgen *g, bourse_cmd *c)
     int s = (int)(jgen_rand(g) % JGEN_SYMBOLS);
     if (r < 5)
         u = -1; /* unknown user: the record must carry the name */
+    if (g->v2 && jgen_rand(g) % 10 == 0)
+        return jgen_next_v2(g, c, u, s);
     jgen_user(g, u, &c->user_name);
     uint64_t back = g->oids ? 1 + jgen_rand(g) % (g->oids < 50 ? g->oids : 50) : 1;
     if (r < 600) {

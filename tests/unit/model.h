@@ -1,10 +1,14 @@
 /*
  * model.h - a shadow model of the matching rules, for test_property.c.
  *
- * A deliberately naive second implementation of shared/spec/replay.md:
+ * A deliberately naive second implementation of shared/spec/replay-v2.md:
  * resting orders live in one unordered array and every question (best
- * opposite order, FOK liquidity, book levels, day orders in booking order) is
- * a linear scan, so it shares nothing with src/core but the rules.  It reads
+ * opposite order, FOK liquidity, book levels, orders in booking order) is
+ * a linear scan, so it shares nothing with src/core but the rules.  The
+ * venue rules (v2) are written from the spec's own formulas: band edges and
+ * fees in 128-bit arithmetic straight from their definitions (the core uses
+ * division-free and split forms), holds as H(Q) = Q x P + fee(Q x P, max
+ * rate), a FEES account found by name.  It reads
  * commands as plain structs over small name pools and writes the events it
  * expects as replay text, to be compared byte for byte with the engine's.
  * Order ids are "o<N>"; users and symbols are indexes into the pools below.
@@ -24,7 +28,8 @@
 
 enum { MU = 8, MS = 7, GHOST = MU - 1, NOPE = MS - 1, CASH = -1 };
 /* Pool names; the last of each is never created. */
-static const char *const user_names[MU] = {"alice", "bob", "carol", "dave", "eve-1", "F_2", "zed", "ghost"};
+static const char *const user_names[MU] = {"alice", "bob", "carol", "dave", "eve-1", "F_2", "FEES", "ghost"};
+enum { FEES_USER = 6 }; /* the fee account of replay-v2.md, rule 16 */
 static const char *const sym_names[MS] = {"ACME", "B", "BRK.B", "A.1", "ZZ9", "Q", "NOPE"};
 static int sym_order[MS]; /* pool indexes in name byte order, for `balance` */
 
@@ -32,10 +37,11 @@ static int sym_order[MS]; /* pool indexes in name byte order, for `balance` */
 
 typedef struct tcmd {
     int type;      /* enum bourse_cmd_type */
-    int user, sym; /* pool indexes; sym CASH for cash */
+    int user, sym; /* pool indexes; sym CASH for cash (cancelall: -2 = every symbol) */
     int side, tif, say_day;
     int oid, noid;
-    int64_t qty, price;
+    int64_t qty, price; /* price 0: a market order */
+    int64_t set[6];     /* rules/fees settings, -1 = not given */
 } tcmd;
 
 static void dec(char *buf, int64_t v)
@@ -72,9 +78,45 @@ static void tcmd_line(const tcmd *c, char *buf)
     case BOURSE_CMD_OPEN: sprintf(buf, "open"); break;
     case BOURSE_CMD_CLOSE: sprintf(buf, "close"); break;
     case BOURSE_CMD_ORDER:
+        if (c->price == 0) { /* market: ioc by default */
+            sprintf(buf, "%s %s o%d %s %lld market%s", c->side ? "sell" : "buy", u, c->oid, sym_names[c->sym],
+                    (long long)c->qty, c->tif == BOURSE_FOK ? " fok" : c->say_day ? " ioc" : "");
+            break;
+        }
         sprintf(buf, "%s %s o%d %s %lld %s%s%s", c->side ? "sell" : "buy", u, c->oid, sym_names[c->sym],
                 (long long)c->qty, p, c->tif || c->say_day ? " " : "",
                 c->tif || c->say_day ? tifs[c->tif] : "");
+        break;
+    case BOURSE_CMD_RULES:
+    case BOURSE_CMD_FEES: {
+        static const char *const rk[] = {"tick", "lot", "maxqty", "maxnotional", "band", "ref"};
+        static const char *const fk[] = {"maker", "taker"};
+        int fees = c->type == BOURSE_CMD_FEES, n = sprintf(buf, "%s %s", fees ? "fees" : "rules", sym_names[c->sym]);
+        for (int k = 0; k < (fees ? 2 : 6); k++) {
+            if (c->set[k] < 0)
+                continue;
+            char v[40];
+            if (!fees && (k == 0 || k == 3 || k == 5))
+                dec(v, c->set[k]);
+            else if (!fees && k == 4)
+                sprintf(v, "%lld.%02lld", (long long)(c->set[k] / 100), (long long)(c->set[k] % 100));
+            else
+                sprintf(v, "%lld", (long long)c->set[k]);
+            n += sprintf(buf + n, " %s=%s", fees ? fk[k] : rk[k], v);
+        }
+        break;
+    }
+    case BOURSE_CMD_HALT: sprintf(buf, "halt %s", sym_names[c->sym]); break;
+    case BOURSE_CMD_HALTALL: sprintf(buf, "haltall"); break;
+    case BOURSE_CMD_RESUMEALL: sprintf(buf, "resumeall"); break;
+    case BOURSE_CMD_RESUME: sprintf(buf, "resume %s", sym_names[c->sym]); break;
+    case BOURSE_CMD_BLOCK: sprintf(buf, "block %s", u); break;
+    case BOURSE_CMD_UNBLOCK: sprintf(buf, "unblock %s", u); break;
+    case BOURSE_CMD_CANCELALL:
+        if (c->sym == -2)
+            sprintf(buf, "cancelall %s", u);
+        else
+            sprintf(buf, "cancelall %s %s", u, sym_names[c->sym]);
         break;
     case BOURSE_CMD_CANCEL: sprintf(buf, "cancel %s o%d", u, c->oid); break;
     case BOURSE_CMD_REPLACE:
@@ -88,7 +130,7 @@ static void tcmd_line(const tcmd *c, char *buf)
 /* ---- the model ---- */
 
 typedef struct m_user {
-    int exists, cash_ever, limit_valid;
+    int exists, cash_ever, limit_valid, blocked;
     int64_t cash, cash_held, limit, traded, open_qty;
     int pos[MS], ever[MS];
     int64_t avail[MS], held[MS];
@@ -98,12 +140,33 @@ typedef struct m_order {
     int user, sym, side, tif, oid;
     int64_t qty, price;
     uint64_t seq; /* booking time: priority within a price, and `close` order */
+    int64_t maker, hrate; /* fee rates fixed at acceptance: maker, max(maker, taker) */
 } m_order;
+
+/* A symbol's venue rules (rules 10-12, 16); all 0 = none, except tick and lot. */
+typedef struct m_rules {
+    int64_t tick, lot, maxqty, maxnotional, band, ref, maker, taker;
+    int halted;
+} m_rules;
+
+/* fee(N, r) = floor(N x r / 10000), from its definition. */
+static int64_t m_fee(int64_t n, int64_t r)
+{
+    return (int64_t)((__int128)n * r / 10000);
+}
+
+/* H(Q) of rule 16: what a buy of open quantity q at p with reserve rate hr holds. */
+static int64_t m_hold(int64_t q, int64_t p, int64_t hr)
+{
+    return q * p + m_fee(q * p, hr);
+}
 
 typedef struct model {
     m_user u[MU];
     int sym_exists[MS];
     int64_t sym_total[MS], cash_total;
+    m_rules rules[MS];
+    int halted_all; /* Bourse's emergency stop, haltall/resumeall */
     int open;
     uint64_t seq;
     m_order *live; /* resting orders, unordered */
@@ -159,26 +222,30 @@ static void m_remove(model *m, int i)
         *m_idx(m, o->user, o->oid) = i;
 }
 
-/* Give back what `qty` of an order at `price` holds. */
-static void m_release(model *m, int u, int sym, int side, int64_t qty, int64_t price)
+/* Give back what `qty` of an order at `price` (reserve rate hr) holds. */
+static void m_release(model *m, int u, int sym, int side, int64_t qty, int64_t price, int64_t hr)
 {
     m_user *us = &m->u[u];
     if (side == BOURSE_BUY)
-        us->cash_held -= qty * price, us->cash += qty * price;
+        us->cash_held -= m_hold(qty, price, hr), us->cash += m_hold(qty, price, hr);
     else
         us->held[sym] -= qty, us->avail[sym] += qty;
 }
 
-static void m_take_hold(model *m, int u, int sym, int side, int64_t qty, int64_t price)
+static void m_take_hold(model *m, int u, int sym, int side, int64_t qty, int64_t price, int64_t hr)
 {
-    m_release(m, u, sym, side, -qty, price);
+    m_user *us = &m->u[u];
+    if (side == BOURSE_BUY)
+        us->cash_held += m_hold(qty, price, hr), us->cash -= m_hold(qty, price, hr);
+    else
+        us->held[sym] += qty, us->avail[sym] -= qty;
 }
 
 static void m_cancel_at(model *m, int i, const char *why)
 {
     m_order *o = &m->live[i];
     m_out(m, "CANCELED %s o%d %lld %s\n", user_names[o->user], o->oid, (long long)o->qty, why);
-    m_release(m, o->user, o->sym, o->side, o->qty, o->price);
+    m_release(m, o->user, o->sym, o->side, o->qty, o->price, o->hrate);
     m_remove(m, i);
 }
 
@@ -205,7 +272,9 @@ static int m_best(const model *m, int sym, int side, int64_t limit)
     return best;
 }
 
-static void m_take(model *m, int u, int sym, int side, int64_t limit, int oid, int64_t *qty)
+/* The incoming order's fee rates: its taker rate and reserve rate. */
+static void m_take(model *m, int u, int sym, int side, int64_t limit, int oid, int64_t *qty, int64_t taker,
+                   int64_t hr)
 {
     while (*qty > 0) {
         int i = m_best(m, sym, side, limit);
@@ -224,14 +293,31 @@ static void m_take(model *m, int u, int sym, int side, int64_t limit, int oid, i
         m_out(m, "TRADE %s %lld %s %s o%d %s o%d\n", sym_names[sym], (long long)q, ps, user_names[buyer],
               boid, user_names[seller], soid);
         m_user *b = &m->u[buyer], *s = &m->u[seller];
-        int64_t blimit = side == BOURSE_BUY ? limit : px;
-        b->cash_held -= q * blimit;
-        b->cash += q * (blimit - px);
+        int64_t n = q * px;
+        int64_t bopen = side == BOURSE_BUY ? *qty : r->qty, blimit = side == BOURSE_BUY ? limit : px;
+        int64_t bhr = side == BOURSE_BUY ? hr : r->hrate;
+        int64_t fb = m_fee(n, side == BOURSE_BUY ? taker : r->maker);
+        int64_t fs = m_fee(n, side == BOURSE_BUY ? r->maker : taker);
+        int64_t freed = m_hold(bopen, blimit, bhr) - m_hold(bopen - q, blimit, bhr);
+        b->cash_held -= freed;
+        b->cash += freed - n - fb;
         b->avail[sym] += q;
         b->ever[sym] = 1;
         s->held[sym] -= q;
-        s->cash += q * px;
+        s->cash += n - fs;
         s->cash_ever = 1;
+        if (fb + fs > 0) {
+            m->u[FEES_USER].cash += fb + fs;
+            m->u[FEES_USER].cash_ever = 1;
+        }
+        if (fb > 0 || fs > 0) {
+            char fa[32];
+            if (fb > 0)
+                dec(fa, fb), m_out(m, "FEE %s o%d %s\n", user_names[buyer], boid, fa);
+            if (fs > 0)
+                dec(fa, fs), m_out(m, "FEE %s o%d %s\n", user_names[seller], soid, fa);
+        }
+        m->rules[sym].ref = px;
         b->traded += q;
         s->traded += q;
         r->qty -= q;
@@ -263,6 +349,49 @@ static int over_limit(const m_user *us, int64_t open_qty, int64_t qty)
     return us->limit && us->traded + open_qty + qty > us->limit;
 }
 
+/* Rule 11: is a band in force, and its edges [lo, hi]. */
+static int m_band(const model *m, int sym, int64_t *lo, int64_t *hi)
+{
+    const m_rules *r = &m->rules[sym];
+    if (!r->band || !r->ref)
+        return 0;
+    __int128 up = (__int128)r->ref * (10000 + r->band) / 10000;
+    *hi = up > BOURSE_PRICE_MAX ? BOURSE_PRICE_MAX : (int64_t)up;
+    if (r->band >= 10000)
+        *lo = 1;
+    else {
+        __int128 num = (__int128)r->ref * (10000 - r->band);
+        *lo = (int64_t)(num / 10000 + (num % 10000 != 0));
+    }
+    return 1;
+}
+
+/* Rules 10 and 11, in rule 7's order, for qty at *price (0: market, which
+ * gets its protection price); the reject reason or NULL. */
+static const char *m_rules_check(const model *m, int sym, int side, int64_t qty, int64_t *price)
+{
+    const m_rules *r = &m->rules[sym];
+    int market = *price == 0;
+    if (!market && *price % r->tick)
+        return "TICK";
+    if (qty % r->lot)
+        return "LOT";
+    if (r->maxqty && qty > r->maxqty)
+        return "MAX_QTY";
+    int64_t lo = 0, hi = 0;
+    int band = m_band(m, sym, &lo, &hi);
+    if (market && !band)
+        return "NO_BAND";
+    if (market)
+        *price = side == BOURSE_BUY ? hi : lo;
+    else if (band && ((__int128)*price * 10000 < (__int128)r->ref * (10000 - r->band) ||
+                      (__int128)*price * 10000 > (__int128)r->ref * (10000 + r->band)))
+        return "PRICE_BAND";
+    if (r->maxnotional && qty * *price > r->maxnotional)
+        return "MAX_NOTIONAL";
+    return NULL;
+}
+
 static void m_order_cmd(model *m, const tcmd *c)
 {
     if (!m->open)
@@ -274,13 +403,24 @@ static void m_order_cmd(model *m, const tcmd *c)
     if (m->used[c->user * m->maxoid + c->oid])
         return m_reject(m, c, c->oid, "DUPLICATE_ID");
     m_user *us = &m->u[c->user];
-    if (c->side == BOURSE_BUY && us->cash < c->qty * c->price)
+    if (us->blocked)
+        return m_reject(m, c, c->oid, "BLOCKED");
+    const m_rules *ru = &m->rules[c->sym];
+    if (ru->halted || m->halted_all)
+        return m_reject(m, c, c->oid, "HALTED");
+    int64_t price = c->price;
+    const char *why = m_rules_check(m, c->sym, c->side, c->qty, &price);
+    if (why)
+        return m_reject(m, c, c->oid, why);
+    int tif = c->price == 0 && c->tif != BOURSE_FOK ? BOURSE_IOC : c->tif;
+    int64_t maker = ru->maker, taker = ru->taker, hr = maker > taker ? maker : taker;
+    if (c->side == BOURSE_BUY && us->cash < m_hold(c->qty, price, hr))
         return m_reject(m, c, c->oid, "INSUFFICIENT_CASH");
     if (c->side == BOURSE_SELL && us->avail[c->sym] < c->qty)
         return m_reject(m, c, c->oid, "INSUFFICIENT_SHARES");
     if (over_limit(us, us->open_qty, c->qty))
         return m_reject(m, c, c->oid, "DAILY_LIMIT");
-    int rests = c->tif == BOURSE_DAY || c->tif == BOURSE_GTC;
+    int rests = tif == BOURSE_DAY || tif == BOURSE_GTC;
     if ((m->cap_ids && m->nids >= m->cap_ids) || (rests && m->cap_orders && m->nlive >= m->cap_orders))
         return m_reject(m, c, c->oid, "CAPACITY");
     if (!us->pos[c->sym]) {
@@ -292,19 +432,19 @@ static void m_order_cmd(model *m, const tcmd *c)
     m_out(m, "ACCEPTED %s o%d\n", user_names[c->user], c->oid);
     m->used[c->user * m->maxoid + c->oid] = 1;
     m->nids++;
-    if (c->tif == BOURSE_FOK && !m_fillable(m, c->user, c->sym, c->side, c->price, c->qty)) {
+    if (tif == BOURSE_FOK && !m_fillable(m, c->user, c->sym, c->side, price, c->qty)) {
         m_out(m, "CANCELED %s o%d %lld FOK\n", user_names[c->user], c->oid, (long long)c->qty);
         return;
     }
     int64_t left = c->qty;
-    m_take_hold(m, c->user, c->sym, c->side, c->qty, c->price);
-    m_take(m, c->user, c->sym, c->side, c->price, c->oid, &left);
-    if (left && c->tif == BOURSE_FOK)
+    m_take_hold(m, c->user, c->sym, c->side, c->qty, price, hr);
+    m_take(m, c->user, c->sym, c->side, price, c->oid, &left, taker, hr);
+    if (left && tif == BOURSE_FOK)
         m_out(m, "MODEL-BUG fillable fok has %lld left\n", (long long)left);
     if (left && rests) {
-        m_push(m, (m_order){c->user, c->sym, c->side, c->tif, c->oid, left, c->price, 0});
+        m_push(m, (m_order){c->user, c->sym, c->side, tif, c->oid, left, price, 0, maker, hr});
     } else if (left) {
-        m_release(m, c->user, c->sym, c->side, left, c->price);
+        m_release(m, c->user, c->sym, c->side, left, price, hr);
         m_out(m, "CANCELED %s o%d %lld IOC\n", user_names[c->user], c->oid, (long long)left);
     }
 }
@@ -332,7 +472,17 @@ static void m_replace_cmd(model *m, const tcmd *c)
         return m_reject(m, c, c->noid, "DUPLICATE_ID");
     m_order o = m->live[i];
     m_user *us = &m->u[c->user];
-    if (o.side == BOURSE_BUY && us->cash + o.qty * o.price < c->qty * c->price)
+    if (us->blocked)
+        return m_reject(m, c, c->noid, "BLOCKED");
+    const m_rules *ru = &m->rules[o.sym];
+    if (ru->halted || m->halted_all)
+        return m_reject(m, c, c->noid, "HALTED");
+    int64_t price = c->price;
+    const char *why = m_rules_check(m, o.sym, o.side, c->qty, &price);
+    if (why)
+        return m_reject(m, c, c->noid, why);
+    int64_t maker = ru->maker, taker = ru->taker, hr = maker > taker ? maker : taker;
+    if (o.side == BOURSE_BUY && us->cash + m_hold(o.qty, o.price, o.hrate) < m_hold(c->qty, c->price, hr))
         return m_reject(m, c, c->noid, "INSUFFICIENT_CASH");
     if (o.side == BOURSE_SELL && us->avail[o.sym] + o.qty < c->qty)
         return m_reject(m, c, c->noid, "INSUFFICIENT_SHARES");
@@ -343,10 +493,11 @@ static void m_replace_cmd(model *m, const tcmd *c)
     m_out(m, "REPLACED %s o%d o%d\n", user_names[c->user], c->oid, c->noid);
     m->used[c->user * m->maxoid + c->noid] = 1;
     m->nids++;
-    m_release(m, c->user, o.sym, o.side, o.qty, o.price);
-    m_take_hold(m, c->user, o.sym, o.side, c->qty, c->price);
+    m_release(m, c->user, o.sym, o.side, o.qty, o.price, o.hrate);
+    m_take_hold(m, c->user, o.sym, o.side, c->qty, c->price, hr);
     m_remove(m, i);
     o.oid = c->noid;
+    o.maker = maker, o.hrate = hr; /* the rates in force when it takes effect */
     if (c->price == o.price && c->qty <= o.qty) { /* keeps its place in the queue */
         o.qty = c->qty;
         m_push(m, o);
@@ -355,9 +506,9 @@ static void m_replace_cmd(model *m, const tcmd *c)
         return;
     }
     int64_t left = c->qty;
-    m_take(m, c->user, o.sym, o.side, c->price, c->noid, &left);
+    m_take(m, c->user, o.sym, o.side, c->price, c->noid, &left, taker, hr);
     if (left)
-        m_push(m, (m_order){c->user, o.sym, o.side, o.tif, c->noid, left, c->price, 0});
+        m_push(m, (m_order){c->user, o.sym, o.side, o.tif, c->noid, left, c->price, 0, maker, hr});
 }
 
 static void m_book(model *m, int sym)
@@ -454,6 +605,43 @@ static void m_close(model *m)
     }
 }
 
+/* Every open order of u (on sym, or all when sym is -2), oldest booking
+ * first: block and cancelall. */
+static void m_cancel_user(model *m, int u, int sym, const char *why)
+{
+    for (;;) {
+        int first = -1;
+        for (int i = 0; i < m->nlive; i++)
+            if (m->live[i].user == u && (sym == -2 || m->live[i].sym == sym) &&
+                (first < 0 || m->live[i].seq < m->live[first].seq))
+                first = i;
+        if (first < 0)
+            return;
+        m_cancel_at(m, first, why);
+    }
+}
+
+static void m_settings(model *m, const tcmd *c)
+{
+    if (!m->sym_exists[c->sym])
+        return m_out(m, "ERROR UNKNOWN_SYMBOL\n");
+    m_rules *r = &m->rules[c->sym];
+    if (c->type == BOURSE_CMD_FEES) {
+        if (!m->u[FEES_USER].exists)
+            return m_out(m, "ERROR UNKNOWN_USER\n");
+        if (c->set[0] >= 0)
+            r->maker = c->set[0];
+        if (c->set[1] >= 0)
+            r->taker = c->set[1];
+        return m_out(m, "OK\n");
+    }
+    int64_t *f[6] = {&r->tick, &r->lot, &r->maxqty, &r->maxnotional, &r->band, &r->ref};
+    for (int k = 0; k < 6; k++)
+        if (c->set[k] >= 0)
+            *f[k] = c->set[k];
+    m_out(m, "OK\n");
+}
+
 static void m_apply(model *m, const tcmd *c)
 {
     m->len = 0;
@@ -514,6 +702,34 @@ static void m_apply(model *m, const tcmd *c)
         if (!m_user_ok(m, c->user))
             return m_out(m, "ERROR UNKNOWN_USER\n");
         return m_balance(m, c->user);
+    case BOURSE_CMD_RULES:
+    case BOURSE_CMD_FEES: return m_settings(m, c);
+    case BOURSE_CMD_HALT:
+    case BOURSE_CMD_RESUME:
+        if (!m->sym_exists[c->sym])
+            return m_out(m, "ERROR UNKNOWN_SYMBOL\n");
+        m->rules[c->sym].halted = c->type == BOURSE_CMD_HALT;
+        return m_out(m, "OK\n");
+    case BOURSE_CMD_HALTALL:
+    case BOURSE_CMD_RESUMEALL:
+        m->halted_all = c->type == BOURSE_CMD_HALTALL;
+        return m_out(m, "OK\n");
+    case BOURSE_CMD_BLOCK:
+    case BOURSE_CMD_UNBLOCK:
+        if (!m_user_ok(m, c->user))
+            return m_out(m, "ERROR UNKNOWN_USER\n");
+        us->blocked = c->type == BOURSE_CMD_BLOCK;
+        m_out(m, "OK\n");
+        if (us->blocked)
+            m_cancel_user(m, c->user, -2, "KILL");
+        return;
+    case BOURSE_CMD_CANCELALL:
+        if (!m_user_ok(m, c->user))
+            return m_out(m, "ERROR UNKNOWN_USER\n");
+        if (c->sym != -2 && !m->sym_exists[c->sym])
+            return m_out(m, "ERROR UNKNOWN_SYMBOL\n");
+        m_out(m, "OK\n");
+        return m_cancel_user(m, c->user, c->sym, "USER");
     }
 }
 
@@ -530,6 +746,8 @@ static void m_init(model *m, int maxoid)
         abort();
     for (int i = 0; i < MU * maxoid; i++)
         m->idx[i] = -1;
+    for (int i = 0; i < MS; i++)
+        m->rules[i].tick = m->rules[i].lot = 1;
     for (int i = 0; i < MS; i++) { /* insertion sort by name bytes */
         int j = i;
         for (; j > 0 && strcmp(sym_names[sym_order[j - 1]], sym_names[i]) > 0; j--)

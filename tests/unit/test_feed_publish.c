@@ -13,6 +13,7 @@
 #include "check.h"
 #include "feed/follow.h"
 #include "feed/publish.h"
+#include "bourse/text.h"
 #include "test_feed_sim.h"
 
 #include <time.h>
@@ -288,10 +289,103 @@ static void test_decode_hostile(void)
     CHECK(ok > 0);
 }
 
+/* replay v2 on the feed: halts and the emergency stop as trading actions
+ * (H), the reference price and band as J, also after a trade moves it, and
+ * both in a late joiner's snapshot. */
+#define CHECK_STR(got, want)                                                                           \
+    do {                                                                                               \
+        const char *g_ = (got), *w_ = (want);                                                          \
+        if (strcmp(g_, w_) != 0) {                                                                     \
+            printf("FAIL %s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, g_, w_);                   \
+            check_failures++;                                                                          \
+        }                                                                                              \
+    } while (0)
+
+typedef struct v2_feed {
+    bourse_engine *e;
+    pub p;
+    char text[4096];
+    size_t len;
+    feed_rec recs[64];
+    int n;
+} v2_feed;
+
+static void v2_msg(void *ctx, const itch_msg *m)
+{
+    v2_feed *v = ctx;
+    uint8_t buf[ITCH_MAX];
+    itch_msg back = {0};
+    size_t n = itch_encode(m, buf);
+    CHECK(n > 0 && itch_decode(buf, n, &back) == 0);
+    char line[200];
+    if (m->type == ITCH_TRADING_ACTION || m->type == ITCH_PRICE_BAND) {
+        itch_format(&back, line, sizeof line);
+        const char *t = strchr(line, ' ') + 1; /* without the time */
+        v->len += (size_t)snprintf(v->text + v->len, sizeof v->text - v->len, "%u %s\n", back.locate, t);
+    }
+}
+
+static void v2_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    v2_feed *v = ctx;
+    if (v->n < 64 && feed_rec_make(&v->recs[v->n], cmd, ev))
+        v->n++;
+}
+
+static const char *v2_line(v2_feed *v, const char *line)
+{
+    bourse_cmd c;
+    char err[200];
+    CHECK_EQ(bourse_text_parse(line, strlen(line), &c, err, sizeof err), BOURSE_TEXT_CMD);
+    bourse_engine_resolve(v->e, &c);
+    v->len = 0, v->text[0] = 0, v->n = 0;
+    bourse_engine_apply(v->e, &c, v2_event, v);
+    for (int i = 0; i < v->n; i++) {
+        v->recs[i].end = i == v->n - 1;
+        pub_apply(&v->p, &v->recs[i]);
+    }
+    return v->text;
+}
+
+static void test_halts_and_bands(void)
+{
+    v2_feed v = {.e = bourse_engine_new(NULL)};
+    CHECK(pub_init(&v.p, 8, v2_msg, &v) == 0);
+    static const char *const setup[] = {"symbol ACME", "symbol BETA", "user a", "user b",
+                                        "deposit a CASH 1000", "deposit b ACME 100"};
+    for (size_t i = 0; i < sizeof setup / sizeof *setup; i++)
+        CHECK_STR(v2_line(&v, setup[i]), "");
+    CHECK_STR(v2_line(&v, "halt ACME"), "1 HALT ACME\n");
+    CHECK_STR(v2_line(&v, "halt ACME"), "");
+    CHECK_STR(v2_line(&v, "haltall"), "2 HALT BETA market-wide\n");
+    CHECK_STR(v2_line(&v, "resume ACME"), ""); /* still stopped market-wide */
+    CHECK_STR(v2_line(&v, "resumeall"), "1 RESUME ACME\n2 RESUME BETA\n");
+    CHECK_STR(v2_line(&v, "rules ACME band=10 ref=10"), "1 BAND ACME ref 10 9 11\n");
+    CHECK_STR(v2_line(&v, "rules ACME tick=0.01"), ""); /* band and reference unchanged */
+    CHECK_STR(v2_line(&v, "sell b s1 ACME 10 10.5"), "");
+    CHECK_STR(v2_line(&v, "buy a b1 ACME 5 10.5"), "1 BAND ACME ref 10.5 9.45 11.55\n");
+    CHECK_STR(v2_line(&v, "halt BETA"), "2 HALT BETA\n");
+    /* a late joiner learns both from the snapshot */
+    follower f;
+    CHECK(follow_init(&f, 8) == 0);
+    pub_snapshot(&v.p, snap_msg, &f);
+    CHECK_EQ(f.errors, 0);
+    CHECK(!f.book.syms[0].halted && f.book.syms[1].halted);
+    CHECK_EQ(f.book.syms[0].ref, 105000);
+    CHECK_EQ(f.book.syms[0].band_lo, 94500);
+    CHECK_EQ(f.book.syms[0].band_hi, 115500);
+    CHECK_EQ(f.book.syms[1].band_hi, 0);
+    CHECK_EQ(v.p.errors, 0);
+    follow_free(&f);
+    pub_free(&v.p);
+    bourse_engine_free(v.e);
+}
+
 int main(void)
 {
     RUN(test_candle_boundaries);
     RUN(test_decode_hostile);
     RUN(test_random_market);
+    RUN(test_halts_and_bands);
     return CHECK_DONE();
 }

@@ -81,6 +81,38 @@ static void bad_fields_are_rejects_not_errors(void)
     CHECK_EQ(ouch_parse(b, 0, &out, &why), -1);
 }
 
+/* replay-v2.md, rule 15: price 0 is a market order, with ioc or fok only;
+ * never in a Replace. */
+static void market_orders(void)
+{
+    uint8_t b[OUCH_MAX_LEN];
+    bourse_cmd out, in = order("m1", BOURSE_BUY, "AAPL", 10, BOURSE_MARKET, BOURSE_IOC);
+    const char *why;
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), 0);
+    CHECK_EQ(out.price, BOURSE_MARKET);
+    CHECK_EQ(out.tif, BOURSE_IOC);
+    in.tif = BOURSE_FOK;
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), 0);
+    CHECK_EQ(out.tif, BOURSE_FOK);
+    in.tif = BOURSE_DAY;
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_PRICE);
+    in.tif = BOURSE_GTC;
+    ouch_write_cmd(b, &in);
+    CHECK_EQ(ouch_parse(b, OUCH_ENTER_LEN, &out, &why), OUCH_R_BAD_PRICE);
+    bourse_cmd rep = {.type = BOURSE_CMD_REPLACE, .qty = 6, .price = BOURSE_MARKET};
+    memcpy(rep.oid.s, "m1", 2);
+    memcpy(rep.new_oid.s, "m2", 2);
+    ouch_write_cmd(b, &rep);
+    CHECK_EQ(ouch_parse(b, OUCH_REPLACE_LEN, &out, &why), OUCH_R_BAD_PRICE);
+    /* the venue rules' rejects have codes of their own */
+    CHECK_EQ(ouch_reason_code(BOURSE_R_HALTED), 'h');
+    CHECK_EQ(ouch_reason_code(BOURSE_R_PRICE_BAND), 'p');
+    CHECK_EQ(ouch_reason_of('k'), BOURSE_R_KILL);
+}
+
 static void reports_round_trip(void)
 {
     ouch_report r = {.type = OUCH_EXECUTED, .ts_ns = 123456789, .qty = 30, .price = 105000, .liquidity = 'R',
@@ -141,6 +173,7 @@ int main(void)
     RUN(enter_round_trip);
     RUN(replace_and_cancel_round_trip);
     RUN(bad_fields_are_rejects_not_errors);
+    RUN(market_orders);
     RUN(reports_round_trip);
     RUN(every_reason_has_its_own_code);
     RUN(random_bytes_never_crash);

@@ -9,7 +9,7 @@
  * line goes through the text parser and bourse_engine_resolve() into:
  *
  *   - the model: a deliberately naive second implementation of the rules of
- *     shared/spec/replay.md (arrays and linear scans, nothing shared with
+ *     shared/spec/replay-v2.md (arrays and linear scans, nothing shared with
  *     src/core) that writes the events it expects as text;
  *   - engine A, created with capacities of 1 and grown by
  *     bourse_engine_reserve() before every command;
@@ -24,6 +24,15 @@
  * the scenarios instead run one engine with small fixed capacities, which
  * the model mirrors (and which its snapshots must keep), so CAPACITY
  * refusals are checked the same way.
+ *
+ * Half of the scenarios also use the venue rules of version 2: instrument
+ * rules, bands, halts, the kill switch, cancelall, market orders and fees.
+ * Beyond the model, the engine's events must keep these promises on their
+ * own: an incoming order never trades outside the band in force when it was
+ * checked (a buy above its upper edge, a sell below its lower edge); the
+ * FEES account receives exactly the FEE amounts of each command (when FEES
+ * itself does not trade); cash is only moved; holds equal H(open quantity)
+ * of the open orders and a blocked user has none (invariants.h).
  *
  * Environment (`make soak` sets the first two): BOURSE_SOAK=N runs N
  * scenarios of 5,000 commands (N=1 means 2,000) from seed BOURSE_SOAK_SEED
@@ -61,6 +70,11 @@ typedef struct engine_run {
     size_t len, cap;
     int64_t *limit_of; /* [engine user * maxoid + oid]: the order's limit price, from its events */
     int maxoid;
+    /* Of the command being applied: the band in force when it is checked
+     * (band_hi 0 = none), the FEE amounts it produced and whether FEES
+     * itself traded. */
+    int64_t band_lo, band_hi, fee_sum;
+    int fees_traded;
 } engine_run;
 
 static int oid_num(const engine_run *r, const bourse_name *n)
@@ -88,8 +102,11 @@ static void check_event(engine_run *r, const bourse_cmd *c, const bourse_event *
 {
     switch (ev->type) {
     case BOURSE_EV_ACCEPTED:
+        /* a market order's ACCEPTED carries its protection price, the band's edge */
         if (ev->user != c->user || ev->symbol != c->symbol || ev->side != c->side || ev->qty != c->qty ||
-            ev->price != c->price || memcmp(&ev->oid, &c->oid, sizeof ev->oid) != 0)
+            (c->price ? ev->price != c->price
+                      : ev->price != (c->side == BOURSE_BUY ? r->band_hi : r->band_lo)) ||
+            memcmp(&ev->oid, &c->oid, sizeof ev->oid) != 0)
             bad_event(r, "ACCEPTED differs from its command", line);
         *limit_slot(r, ev->user, &ev->oid) = ev->price;
         break;
@@ -105,10 +122,26 @@ static void check_event(engine_run *r, const bourse_cmd *c, const bourse_event *
             bad_event(r, "TRADE quantity or parties", line);
         if (!bl || !sl || ev->price > bl || ev->price < sl)
             bad_event(r, "TRADE price outside the orders' limits", line);
+        /* the incoming order (the command's) never trades outside the band of
+         * when it was checked */
+        const bourse_name *in = c->type == BOURSE_CMD_REPLACE ? &c->new_oid : &c->oid;
+        bool buys = ev->user == c->user && !memcmp(&ev->oid, in, sizeof *in);
+        bool sells = ev->user2 == c->user && !memcmp(&ev->oid2, in, sizeof *in);
+        if (r->band_hi && ((buys && ev->price > r->band_hi) || (sells && ev->price < r->band_lo)))
+            bad_event(r, "TRADE outside the band of the incoming order", line);
+        const bourse_name *fn = bourse_user_name(r->e, ev->user), *fn2 = bourse_user_name(r->e, ev->user2);
+        if ((fn && !strcmp(fn->s, "FEES")) || (fn2 && !strcmp(fn2->s, "FEES")))
+            r->fees_traded = 1;
         break;
     }
+    case BOURSE_EV_FEE:
+        if (ev->qty <= 0)
+            bad_event(r, "FEE not above 0", line);
+        r->fee_sum += ev->qty;
+        break;
     case BOURSE_EV_CANCELED:
-        if (ev->qty <= 0 || ev->reason < BOURSE_R_USER || ev->reason > BOURSE_R_SESSION_END)
+        if (ev->qty <= 0 || ev->reason < BOURSE_R_USER ||
+            (ev->reason > BOURSE_R_SESSION_END && ev->reason != BOURSE_R_KILL))
             bad_event(r, "CANCELED quantity or reason", line);
         break;
     case BOURSE_EV_LEVEL:
@@ -135,6 +168,12 @@ static void on_event(void *ctx, const bourse_cmd *c, const bourse_event *ev)
     check_event(r, c, ev, line);
 }
 
+static int64_t fees_cash(const bourse_engine *e)
+{
+    uint32_t f = bourse_user_find(e, "FEES", 4);
+    return f == BOURSE_NONE ? 0 : e->users[f].cash + e->users[f].cash_held;
+}
+
 static void run_apply(engine_run *r, const bourse_cmd *parsed)
 {
     bourse_cmd c = *parsed;
@@ -146,7 +185,17 @@ static void run_apply(engine_run *r, const bourse_cmd *parsed)
     r->len = 0;
     if (r->buf)
         r->buf[0] = 0;
+    r->fee_sum = 0, r->fees_traded = 0;
+    int64_t before = fees_cash(r->e);
     bourse_engine_apply(r->e, &c, on_event, r);
+    /* FEES receives exactly what the command's FEE events say (withdrawals
+     * and FEES' own trades move its cash for other reasons) */
+    if (!r->fees_traded && c.type != BOURSE_CMD_WITHDRAW && c.type != BOURSE_CMD_DEPOSIT &&
+        fees_cash(r->e) - before != r->fee_sum) {
+        printf("FAIL %s: FEES received %lld, the FEE events say %lld\n", r->tag,
+               (long long)(fees_cash(r->e) - before), (long long)r->fee_sum);
+        check_failures++;
+    }
 }
 
 static int pool_index(const char *const *names, int n, const char *s, size_t max)
@@ -170,6 +219,7 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         m->nids, e->norders, m->nlive, e->is_open, m->open);
     INV(e->cash_total == m->cash_total, "cash total %lld, model %lld", (long long)e->cash_total,
         (long long)m->cash_total);
+    INV(e->halted_all == (bool)m->halted_all, "emergency stop %d, model %d", e->halted_all, m->halted_all);
     for (uint32_t u = 0; u < e->nusers; u++) {
         const account *a = &e->users[u];
         int pu = pool_index(user_names, MU, a->name.s, BOURSE_NAME_LEN);
@@ -196,10 +246,18 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         for (int s = 0; s < MS; s++)
             npos -= mu->pos[s];
         INV(npos == 0, "user %s: position count differs by %d", user_names[pu], npos);
+        INV(a->blocked == mu->blocked, "user %s: blocked %d, model %d", user_names[pu], a->blocked, mu->blocked);
     }
     for (uint32_t s = 0; s < e->nsymbols; s++) {
         int ps = pool_index(sym_names, MS, e->symbols[s].name.s, BOURSE_SYMBOL_LEN);
         INV(ps >= 0 && m->sym_exists[ps] && e->symbols[s].total == m->sym_total[ps], "symbol %u total", s);
+        const instrument *in = &e->symbols[s];
+        const m_rules *mr = &m->rules[ps];
+        INV(in->tick == mr->tick && in->lot == mr->lot && in->maxqty == mr->maxqty &&
+                in->maxnotional == mr->maxnotional && in->band == mr->band && in->ref == mr->ref &&
+                in->maker == mr->maker && in->taker == mr->taker && in->halted == mr->halted,
+            "symbol %s: rules differ from the model's (ref %lld/%lld)", sym_names[ps], (long long)in->ref,
+            (long long)mr->ref);
         for (int side = 0; side < 2; side++) {
             const book_side *bs = &e->symbols[s].side[side];
             for (uint32_t i = 0; i < bs->n; i++) {
@@ -212,7 +270,8 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
                         "resting %.16s of user %u unknown to the model", ord->oid.s, ord->user);
                     const m_order *mo = &m->live[m->idx[pu * m->maxoid + oid]];
                     INV(mo->sym == ps && mo->side == side && mo->price == ord->price && mo->qty == ord->qty &&
-                            mo->tif == ord->tif && mo->seq > last,
+                            mo->tif == ord->tif && mo->seq > last && mo->maker == ord->maker &&
+                            mo->hrate == ord->hold_rate,
                         "resting %s %.16s: qty %u/%lld price %lld/%lld tif %d/%d or out of time order",
                         user_names[pu], ord->oid.s, ord->qty, (long long)mo->qty, (long long)ord->price,
                         (long long)mo->price, ord->tif, mo->tif);
@@ -231,6 +290,7 @@ typedef struct gen {
     model *m;
     int64_t mid[MS], tick[MS];
     int next_oid, never_oid;
+    int v2; /* also the venue rules of replay-v2.md */
 } gen;
 
 /* Mostly a name that exists; now and then any name of the pool. */
@@ -345,6 +405,61 @@ static void gen_transfer(gen *g, tcmd *c, int type)
     }
 }
 
+/* A command of version 2: settings near the generator's prices, so that
+ * they bite now and then without stopping the trading. */
+static void gen_v2(gen *g, tcmd *c)
+{
+    int r = (int)rint_in(0, 99), s = c->sym;
+    for (int k = 0; k < 6; k++)
+        c->set[k] = -1;
+    if (r < 35) {
+        c->type = BOURSE_CMD_ORDER;
+        c->side = chance(50) ? BOURSE_BUY : BOURSE_SELL;
+        c->tif = chance(20) ? BOURSE_FOK : BOURSE_IOC;
+        c->say_day = chance(30);
+        c->qty = pick_qty();
+        c->price = 0;
+        c->oid = chance(92) ? g->next_oid++ : old_oid(g);
+    } else if (r < 55) {
+        c->type = BOURSE_CMD_RULES;
+        int n = 0;
+        while (n == 0)
+            for (int k = 0; k < 6; k++)
+                if (chance(25)) {
+                    static const int64_t lots[] = {1, 1, 2, 5, 10};
+                    static const int64_t bands[] = {0, 50, 250, 1000, 2500, 10000, 20000, 100000};
+                    int64_t v = 0;
+                    switch (k) {
+                    case 0: v = chance(60) ? g->tick[s] : chance(50) ? 1 : g->tick[s] * 2; break;
+                    case 1: v = lots[rint_in(0, 4)]; break;
+                    case 2: v = chance(40) ? 0 : rint_in(1, 3000); break;
+                    case 3: v = chance(40) ? 0 : g->mid[s] * rint_in(1, 2000); break;
+                    case 4:
+                        v = bands[rint_in(0, 7)] + (chance(20) ? rint_in(0, 99) : 0);
+                        v = v > BOURSE_BAND_MAX ? BOURSE_BAND_MAX : v;
+                        break;
+                    default: v = g->mid[s] + g->tick[s] * rint_in(-5, 5); break;
+                    }
+                    c->set[k] = v < 1 && (k == 0 || k == 1 || k == 5) ? 1 : v;
+                    n++;
+                }
+    } else if (r < 65) {
+        c->type = BOURSE_CMD_FEES;
+        c->set[0] = chance(40) ? rint_in(0, 1000) : -1;
+        c->set[1] = chance(60) || c->set[0] < 0 ? (chance(80) ? rint_in(0, 60) : rint_in(0, 1000)) : -1;
+    } else if (r < 74) {
+        c->type = chance(35) ? BOURSE_CMD_HALT : BOURSE_CMD_RESUME;
+    } else if (r < 75) {
+        c->type = g->m->halted_all || chance(30) ? BOURSE_CMD_RESUMEALL : BOURSE_CMD_HALTALL;
+    } else if (r < 85) {
+        c->type = chance(30) ? BOURSE_CMD_BLOCK : BOURSE_CMD_UNBLOCK;
+    } else {
+        c->type = BOURSE_CMD_CANCELALL;
+        if (chance(50))
+            c->sym = -2;
+    }
+}
+
 static void gen_cmd(gen *g, tcmd *c)
 {
     memset(c, 0, sizeof *c);
@@ -354,6 +469,8 @@ static void gen_cmd(gen *g, tcmd *c)
         c->type = BOURSE_CMD_OPEN;
         return;
     }
+    if (g->v2 && chance(15))
+        return gen_v2(g, c);
     int r = (int)rint_in(0, 199), i;
     if (r < 100) {
         gen_order(g, c);
@@ -525,6 +642,7 @@ static int scenario(uint64_t seed, int ncmds, int dump)
         g.mid[s] = g.tick[s] * rint_in(20, 2000);
     }
     int caps = chance(25);
+    g.v2 = chance(50);
     bourse_limits la = {1, 1, 1, 1, 1}, lb = {64, 64, 1 << 14, 1 << 15, 1 << 10};
     if (caps) {
         m.cap_syms = (int)rint_in(1, 4), m.cap_users = (int)rint_in(2, 6);
@@ -568,6 +686,15 @@ static int scenario(uint64_t seed, int ncmds, int dump)
             bad = 1;
             break;
         }
+        /* the band in force for an incoming order, before it is checked */
+        int64_t lo = 0, hi = 0;
+        int bsym = c.type == BOURSE_CMD_ORDER && c.sym >= 0 && m.sym_exists[c.sym] ? c.sym : -1;
+        if (c.type == BOURSE_CMD_REPLACE && c.user >= 0 && c.oid < m.maxoid && m_idx(&m, c.user, c.oid)[0] >= 0)
+            bsym = m.live[*m_idx(&m, c.user, c.oid)].sym;
+        if (bsym < 0 || !m_band(&m, bsym, &lo, &hi))
+            lo = hi = 0;
+        for (int k = 0; k < nruns; k++)
+            runs[k].band_lo = lo, runs[k].band_hi = hi;
         m_apply(&m, &c);
         count_kinds(m.out ? m.out : "");
         if (dump) {
@@ -655,7 +782,17 @@ static void test_coverage(void)
                                        "ERROR INSUFFICIENT_CASH",
                                        "ERROR INSUFFICIENT_SHARES",
                                        "ERROR OVERFLOW",
-                                       "ERROR CAPACITY"};
+                                       "ERROR CAPACITY",
+                                       "FEE",
+                                       "CANCELED KILL",
+                                       "REJECTED BLOCKED",
+                                       "REJECTED HALTED",
+                                       "REJECTED TICK",
+                                       "REJECTED LOT",
+                                       "REJECTED MAX_QTY",
+                                       "REJECTED MAX_NOTIONAL",
+                                       "REJECTED PRICE_BAND",
+                                       "REJECTED NO_BAND"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (kind_count(want[i]) == 0) {
             printf("FAIL test_coverage: no '%s' event in any scenario\n", want[i]);

@@ -562,6 +562,95 @@ static void test_parse_garbage(void)
     check_failures += bad;
 }
 
+/* Replay format version 2: every new word parses and prints back the same
+ * (settings in key order, values in shortest form), and each malformed
+ * setting names the word at fault. */
+static void test_v2_commands(void)
+{
+    static const char *const same[] = {"rules ACME tick=0.05",
+                                       "rules ACME tick=0.0001 lot=100000000 maxqty=0 maxnotional=900000000000000 "
+                                       "band=1000 ref=1000000",
+                                       "rules ACME lot=1 maxqty=100000000 maxnotional=0.0001 band=0 ref=0.0001",
+                                       "rules ACME band=2.5",
+                                       "rules ACME band=0.01",
+                                       "fees ACME maker=0 taker=1000",
+                                       "fees ACME taker=20",
+                                       "halt BRK.B",
+                                       "resume BRK.B",
+                                       "block u",
+                                       "unblock u",
+                                       "cancelall u",
+                                       "cancelall u ACME",
+                                       "haltall",
+                                       "resumeall",
+                                       "buy u m1 ACME 10 market",
+                                       "sell u m1 ACME 10 market fok",
+                                       NULL};
+    for (const char *const *l = same; *l; l++)
+        CHECK_STR(normal(*l), *l);
+    static const char *const pairs[][2] = {
+        {"rules ACME ref=10 tick=0.05", "rules ACME tick=0.05 ref=10"},
+        {"rules ACME band=10.00 maxnotional=3000.5000", "rules ACME maxnotional=3000.5 band=10"},
+        {"fees ACME taker=5 maker=1", "fees ACME maker=1 taker=5"},
+        {"buy u m1 ACME 10 market ioc", "buy u m1 ACME 10 market"},
+        {"rules\tACME   lot=5", "rules ACME lot=5"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
+        CHECK_STR(normal(pairs[i][0]), pairs[i][1]);
+    bourse_cmd c;
+    char err[200];
+    CHECK_EQ(parse("rules ACME band=2.5 ref=10.01", &c, err), BOURSE_TEXT_CMD);
+    CHECK_EQ(c.set[BOURSE_RULE_BAND], 250);
+    CHECK_EQ(c.set[BOURSE_RULE_REF], 100100);
+    CHECK_EQ(c.set[BOURSE_RULE_TICK], BOURSE_UNSET);
+    CHECK_EQ(parse("buy u m1 ACME 10 market", &c, err), BOURSE_TEXT_CMD);
+    CHECK_EQ(c.price, BOURSE_MARKET);
+    CHECK_EQ(c.tif, BOURSE_IOC);
+    CHECK_EQ(parse("cancelall u", &c, err), BOURSE_TEXT_CMD);
+    CHECK(c.symbol_name.s[0] == 0);
+    static const char *const bad[][2] = {
+        {"rules ACME", "at least one"},
+        {"fees ACME", "at least one"},
+        {"rules ACME tick=1 tick=2", "'tick=2' given twice"},
+        {"rules ACME size=1", "'size=1'"},
+        {"rules ACME tick", "'tick'"},
+        {"rules ACME =1", "'=1'"},
+        {"rules ACME tick=0", "'tick=0'"},
+        {"rules ACME tick=1000000.0001", "'tick=1000000.0001'"},
+        {"rules ACME lot=0", "'lot=0'"},
+        {"rules ACME maxqty=-1", "'maxqty=-1'"},
+        {"rules ACME maxnotional=900000000000000.0001", "'maxnotional=900000000000000.0001'"},
+        {"rules ACME band=1000.01", "'band=1000.01'"},
+        {"rules ACME band=2.505", "'band=2.505'"},
+        {"rules ACME band=1e2", "'band=1e2'"},
+        {"rules ACME ref=", "'ref='"},
+        {"rules CASH tick=1", "'CASH'"},
+        {"fees ACME maker=1001", "'maker=1001'"},
+        {"fees ACME maker=0.5", "'maker=0.5'"},
+        {"fees ACME tick=1", "'tick=1'"},
+        {"buy u m ACME 1 market day", "'day'"},
+        {"buy u m ACME 1 market gtc", "'gtc'"},
+        {"buy u m ACME 1 Market", "'Market'"},
+        {"replace u a b 1 market", "'market'"},
+        {"cancelall", "takes 1 or 2 words"},
+        {"cancelall u ACME B", "takes 1 or 2 words"},
+        {"halt", "takes 1 word"},
+        {"resume A B", "takes 1 word"},
+        {"block u v", "takes 1 word"},
+        {"unblock u!", "'u!'"},
+        {"haltall now", "takes 0 words"},
+        {"resumeall now", "takes 0 words"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = parse(bad[i][0], &c, err);
+        CHECK_EQ(rc, BOURSE_TEXT_BAD);
+        if (rc == BOURSE_TEXT_BAD && !strstr(err, bad[i][1])) {
+            printf("FAIL test_v2_commands: '%s' gives '%s', want it to mention %s\n", bad[i][0], err, bad[i][1]);
+            check_failures++;
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_every_command);
@@ -572,5 +661,6 @@ int main(void)
     RUN(test_event_lines);
     RUN(test_round_trip_random);
     RUN(test_parse_garbage);
+    RUN(test_v2_commands);
     return CHECK_DONE();
 }
