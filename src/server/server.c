@@ -333,7 +333,10 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
         return -1;
     if ((s->listen_fd = listen_tcp(cfg)) < 0 || (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
         return -1;
-    return gates_init(s);
+    if (gates_init(s) != 0)
+        return -1;
+    s->auth_live = calloc(s->gates[0].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
+    return 0;
 }
 
 int srv_add_listener(srv *s, srv_listener_fn fn, void *ctx)
@@ -452,5 +455,6 @@ void srv_free(srv *s)
     free(s->text.buf);
     free(s->auth_req.buf);
     free(s->auth_res.buf);
+    free(s->auth_live);
     memset(s, 0, sizeof *s);
 }

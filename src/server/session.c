@@ -79,6 +79,8 @@ static void on_order(gateway *g, conn *c, const soup_packet *p)
 static void auth_send(gateway *g, conn *c, srv_auth *a)
 {
     srv *s = g->s;
+    a->ip = c->ip;
+    srv_auth_live(s, a->conn, a->gen, 1);
     int sent = ck_ring_enqueue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, a);
     sodium_memzero(a->password, sizeof a->password);
     if (!sent) {
@@ -137,6 +139,7 @@ void session_check_over(gateway *g, conn *c)
         unpark(g, c);
     if (!c->checking)
         return;
+    srv_auth_live(g->s, (uint32_t)(c - g->conns), c->gen, 0);
     gw_checking(g, c, 0);
     for (uint32_t i = g->parked_head; i != NO_CONN; i = g->conns[i].pnext) {
         conn *w = &g->conns[i];
@@ -202,6 +205,7 @@ static int on_packet(gateway *g, conn *c, const soup_packet *p)
     case SOUP_DEBUG: break;
     case SOUP_LOGOUT_REQUEST:
         c->closing = 1;
+        conn_put(g, c, NULL, 0); /* flushed, and so closed, this turn rather than at a tick */
         gw_log_conn(g, c, "logged out");
         return -1;
     case SOUP_LOGIN_REQUEST: conn_close(g, c, "a second Login Request"); return -1;
@@ -247,8 +251,8 @@ void session_auth_done(gateway *g, const srv_auth *a)
     if (c->gen != a->gen || c->state != C_AUTH)
         return;
     session_check_over(g, c);
-    if (!a->ok) {
-        gw_log_conn(g, c, "login refused: bad user or password");
+    if (a->ok != AUTH_OK) {
+        gw_log_conn(g, c, "login refused: %s", srv_auth_why(a->ok));
         uint8_t buf[8];
         conn_put(g, c, buf, soup_rejected_write(buf, SOUP_REJECT_AUTH));
         c->closing = 1;
