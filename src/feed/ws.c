@@ -507,6 +507,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     wsub *w = user;
     feed *f;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        /* RFC 6455 is version 13; libwebsockets would answer any with 101 */
+        char v[8];
+        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_VERSION) > 0 && !strcmp(v, "13"))
+            return 0;
+        f = lws_vhost_user(lws_get_vhost(wsi));
+        atomic_fetch_add(&f->refused, 1);
+        return -1;
+    }
     case LWS_CALLBACK_ESTABLISHED:
         f = lws_vhost_user(lws_get_vhost(wsi));
         memset(w, 0, sizeof *w);

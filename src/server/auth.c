@@ -62,12 +62,17 @@ typedef struct auth {
     job *jobs;
     int stop;
     int64_t argon_ns; /* a moving average of one argon2id check */
+    int64_t fail_ns;  /* fail_delay() as of the last sweep */
     pthread_t workers[MAX_WORKERS];
     struct wk {
         struct auth *x;
         uint32_t ip; /* address of the check it runs; 0 = idle */
     } wk[MAX_WORKERS];
     uint32_t nworkers;
+    struct served {
+        uint32_t ip;
+        int64_t at; /* when a check of it last started */
+    } served[256];
     char unlocks[SRV_PATH_MAX + 16];
     ino_t unlocks_ino;
     off_t unlocks_off;
@@ -100,22 +105,40 @@ static int live(const srv *s, const srv_auth *a)
 
 /* ---- the checking threads ---------------------------------------------- */
 
+static struct served *served(auth *x, uint32_t ip)
+{
+    struct served *oldest = &x->served[0];
+    for (uint32_t i = 0; i < sizeof x->served / sizeof *x->served; i++) {
+        if (x->served[i].ip == ip)
+            return &x->served[i];
+        if (x->served[i].at < oldest->at)
+            oldest = &x->served[i];
+    }
+    return oldest; /* not there: the slot it would take */
+}
+
 /* The queued job to run next: its address has the fewest checks running,
- * then the oldest.  Under mu. */
+ * then was served longest ago (round robin over addresses), then the
+ * oldest.  Under mu. */
 static job *pick(auth *x)
 {
     job *best = NULL;
     uint32_t best_running = 0;
+    int64_t best_served = 0;
     for (uint32_t i = 0; i < JOBS; i++) {
         job *j = &x->jobs[i];
         if (j->state != J_QUEUED)
             continue;
-        uint32_t running = 0;
+        uint32_t ip = j->a.ip ? j->a.ip : 1, running = 0;
         for (uint32_t k = 0; k < x->nworkers; k++)
-            running += x->wk[k].ip == (j->a.ip ? j->a.ip : 1);
-        if (!best || running < best_running || (running == best_running && j->arrived < best->arrived)) {
+            running += x->wk[k].ip == ip;
+        struct served *sv = served(x, ip);
+        int64_t at = sv->ip == ip ? sv->at : 0;
+        if (!best || running < best_running ||
+            (running == best_running && (at < best_served || (at == best_served && j->arrived < best->arrived)))) {
             best = j;
             best_running = running;
+            best_served = at;
         }
     }
     return best;
@@ -139,6 +162,8 @@ static void *worker_main(void *arg)
             break;
         j->state = J_RUNNING;
         me->ip = j->a.ip ? j->a.ip : 1;
+        struct served *sv = served(x, me->ip);
+        *sv = (struct served){me->ip, now_ns()};
         pthread_mutex_unlock(&x->mu);
         int ok = -1; /* -1: dropped, its connection is gone */
         int64_t t0 = now_ns(), took = 0;
@@ -265,6 +290,17 @@ static void on_request(auth *x, srv_auth *a)
 static int sweep(auth *x)
 {
     int64_t now = now_ns(), next = INT64_MAX;
+    /* A name or address locked meanwhile: its queued checks are not run. */
+    pthread_mutex_lock(&x->mu);
+    for (uint32_t i = 0; i < JOBS; i++) {
+        job *j = &x->jobs[i];
+        if (j->state != J_QUEUED)
+            continue;
+        int v = guard_verdict(x->gd, j->a.user, j->a.ip, now);
+        if (v != GUARD_OPEN)
+            fail_later(j, v == GUARD_USER_LOCKED ? AUTH_USER_LOCKED : AUTH_IP_LOCKED, x->fail_ns);
+    }
+    pthread_mutex_unlock(&x->mu);
     for (uint32_t i = 0; i < JOBS; i++) {
         job *j = &x->jobs[i];
         pthread_mutex_lock(&x->mu);
@@ -397,6 +433,7 @@ void *srv_auth_main(void *arg)
     calibrate(&x);
     int wait_ms = 500;
     while (!atomic_load(&s->engine_done)) {
+        x.fail_ns = fail_delay(&x);
         struct pollfd p = {.fd = s->auth_fd, .events = POLLIN};
         if (poll(&p, 1, wait_ms) > 0) {
             uint64_t v;
