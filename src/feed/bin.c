@@ -221,6 +221,10 @@ static int write_out(bsub *b, const uint8_t *p, size_t n)
 
 static int cut(bsub *b, const char *why)
 {
+    /* What it did not read is of no use to it any more: the close resets
+     * the connection rather than leave the kernel trying to deliver it. */
+    struct linger now = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(lws_get_socket_fd(b->wsi), SOL_SOCKET, SO_LINGER, &now, sizeof now);
     atomic_fetch_add(&b->f->cut, 1);
     feed_log(b->f, "a binary subscriber %s and was disconnected", why);
     return -1;

@@ -19,14 +19,30 @@ struct peers {
     uint32_t *ip, *n, cap, used;
 };
 
+/* IPv4 as is (also when the socket is IPv6 and the address v4-mapped, as
+ * libwebsockets' listeners may be); other IPv6 addresses folded to 32 bits
+ * by their /64, which one host usually owns whole. */
 uint32_t peers_ip(struct lws *wsi)
 {
     struct sockaddr_storage a;
     socklen_t len = sizeof a;
     int fd = lws_get_socket_fd(wsi);
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&a, &len) != 0 || a.ss_family != AF_INET)
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&a, &len) != 0)
         return 0;
-    uint32_t ip = ((struct sockaddr_in *)&a)->sin_addr.s_addr;
+    uint32_t ip = 0;
+    if (a.ss_family == AF_INET) {
+        ip = ((struct sockaddr_in *)&a)->sin_addr.s_addr;
+    } else if (a.ss_family == AF_INET6) {
+        const uint8_t *b = ((struct sockaddr_in6 *)&a)->sin6_addr.s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&a)->sin6_addr)) {
+            memcpy(&ip, b + 12, 4);
+        } else {
+            uint32_t h = 2166136261u;
+            for (int i = 0; i < 8; i++)
+                h = (h ^ b[i]) * 16777619u;
+            ip = h;
+        }
+    }
     return ip ? ip : 1;
 }
 

@@ -29,6 +29,7 @@
 #include "net/soup.h"
 #include "net/tcp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -381,6 +382,24 @@ static double join_time(long *snap_bytes)
     return -1;
 }
 
+/* A subscriber's socket with a small receive buffer, set before connecting
+ * so the window it offers stays small: what it does not read stays on the
+ * server's side, as with a real client that stopped reading. */
+static int hog_connect(const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), small = 4096;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)}, b = {.sin_family = AF_INET};
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1 || inet_pton(AF_INET, from, &b.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&b, sizeof b) != 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static int cmd_hogs(int subs, int naddr, double hold, int pid)
 {
     long before = rss_kb(pid), snap = 0;
@@ -393,11 +412,9 @@ static int cmd_hogs(int subs, int naddr, double hold, int pid)
     for (int i = 0; i < subs; i++) {
         char from[32];
         snprintf(from, sizeof from, "127.0.2.%d", 1 + i % (naddr ? naddr : 1));
-        fds[i] = tcp_connect(host, port, from, 0);
+        fds[i] = hog_connect(from);
         if (fds[i] < 0)
             continue;
-        int small = 4096;
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
         if (tcp_write_all(fds[i], pkt, n) == 0)
             opened++;
     }
