@@ -36,7 +36,19 @@ start() { # start a server on $T/$1 with extra config lines in $2
     PORT=$(grep -o 'listening on [0-9.]*:[0-9]*' "$D.log" | tail -1 | sed 's/.*://')
     FEED=$(grep -o 'binary feed ([^)]*) on [0-9.]*:[0-9]*' "$D.log" | tail -1 | sed 's/.*://')
 }
-stop() { kill "$PID"; wait "$PID" 2>/dev/null; PID=; }
+stop() { # SIGTERM; a server still busy 10 s later is killed, and that said
+    kill "$PID"
+    i=0
+    while kill -0 "$PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$PID" 2>/dev/null; then
+        echo "stop=killed (still busy 10 s after SIGTERM)"
+        kill -9 "$PID"
+    else
+        echo "stop_s=$((i / 10)).$((i % 10))"
+    fi
+    wait "$PID" 2>/dev/null
+    PID=
+}
 users() { for u in "$@"; do
     echo "user $u" | "$BOURSE" admin --data "$D" >/dev/null
     echo "pw-$u" | "$BOURSE" admin --data "$D" password "$u" >/dev/null
@@ -54,6 +66,10 @@ start hogs ""
     done
 } | "$BOURSE" admin --data "$D" >/dev/null
 "$ATTACK" hogs --port "$FEED" --subs "$HOGS" --addrs "$HOG_ADDRS" --hold 10 --pid "$PID"
+grep -c 'did not read its snapshot' "$D.log" | sed 's/^/cut_for_snapshot=/'
+grep -c 'refused a binary subscriber' "$D.log" | sed 's/^/refused_per_ip=/'
+echo "# the same server: 100 more from one address, held 35 s (past [server] feed_snapshot_s)"
+"$ATTACK" hogs --port "$FEED" --subs 100 --addrs 1 --hold 35 --pid "$PID"
 grep -c 'did not read its snapshot' "$D.log" | sed 's/^/cut_for_snapshot=/'
 grep -c 'refused a binary subscriber' "$D.log" | sed 's/^/refused_per_ip=/'
 stop

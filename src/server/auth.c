@@ -69,10 +69,13 @@ typedef struct auth {
         uint32_t ip; /* address of the check it runs; 0 = idle */
     } wk[MAX_WORKERS];
     uint32_t nworkers;
-    struct served {
+    /* recent addresses, for the order of checks (pick); under mu */
+    struct addr_stat {
         uint32_t ip;
-        int64_t at; /* when a check of it last started */
-    } served[256];
+        int64_t seen;   /* last touched: the least recent is replaced */
+        int64_t served; /* when a check of it last started */
+        uint32_t fails, oks;
+    } addrs[256];
     char unlocks[SRV_PATH_MAX + 16];
     ino_t unlocks_ino;
     off_t unlocks_off;
@@ -105,26 +108,50 @@ static int live(const srv *s, const srv_auth *a)
 
 /* ---- the checking threads ---------------------------------------------- */
 
-static struct served *served(auth *x, uint32_t ip)
+/* The address's entry, made (replacing the least recent) when create. */
+static struct addr_stat *addr_stat(auth *x, uint32_t ip, int create)
 {
-    struct served *oldest = &x->served[0];
-    for (uint32_t i = 0; i < sizeof x->served / sizeof *x->served; i++) {
-        if (x->served[i].ip == ip)
-            return &x->served[i];
-        if (x->served[i].at < oldest->at)
-            oldest = &x->served[i];
+    struct addr_stat *oldest = &x->addrs[0];
+    for (uint32_t i = 0; i < sizeof x->addrs / sizeof *x->addrs; i++) {
+        if (x->addrs[i].ip == ip)
+            return &x->addrs[i];
+        if (x->addrs[i].seen < oldest->seen)
+            oldest = &x->addrs[i];
     }
-    return oldest; /* not there: the slot it would take */
+    if (!create)
+        return NULL;
+    *oldest = (struct addr_stat){.ip = ip};
+    return oldest;
+}
+
+/* A login of ip was answered (ok or not).  Under mu. */
+static void addr_note(auth *x, uint32_t ip, int ok, int64_t now)
+{
+    struct addr_stat *a = addr_stat(x, ip ? ip : 1, 1);
+    a->seen = now;
+    if (ok)
+        a->oks++;
+    else
+        a->fails++;
+}
+
+static void note(auth *x, uint32_t ip, int ok)
+{
+    pthread_mutex_lock(&x->mu);
+    addr_note(x, ip, ok, now_ns());
+    pthread_mutex_unlock(&x->mu);
 }
 
 /* The queued job to run next: its address has the fewest checks running,
- * then was served longest ago (round robin over addresses), then the
+ * then the fewest failed logins, then the most good ones (an address that
+ * has done nothing wrong goes ahead of one that floods, even one the flood
+ * has not yet shown), then was served longest ago (round robin), then the
  * oldest.  Under mu. */
 static job *pick(auth *x)
 {
     job *best = NULL;
     uint32_t best_running = 0;
-    int64_t best_served = 0;
+    struct addr_stat none = {0}, *bs = &none;
     for (uint32_t i = 0; i < JOBS; i++) {
         job *j = &x->jobs[i];
         if (j->state != J_QUEUED)
@@ -132,13 +159,21 @@ static job *pick(auth *x)
         uint32_t ip = j->a.ip ? j->a.ip : 1, running = 0;
         for (uint32_t k = 0; k < x->nworkers; k++)
             running += x->wk[k].ip == ip;
-        struct served *sv = served(x, ip);
-        int64_t at = sv->ip == ip ? sv->at : 0;
-        if (!best || running < best_running ||
-            (running == best_running && (at < best_served || (at == best_served && j->arrived < best->arrived)))) {
+        struct addr_stat *as = addr_stat(x, ip, 0);
+        if (!as)
+            as = &none;
+        int better = !best || running < best_running ||
+                     (running == best_running &&
+                      (as->fails < bs->fails ||
+                       (as->fails == bs->fails &&
+                        (as->oks > bs->oks ||
+                         (as->oks == bs->oks &&
+                          (as->served < bs->served ||
+                           (as->served == bs->served && j->arrived < best->arrived)))))));
+        if (better) {
             best = j;
             best_running = running;
-            best_served = at;
+            bs = as;
         }
     }
     return best;
@@ -162,8 +197,8 @@ static void *worker_main(void *arg)
             break;
         j->state = J_RUNNING;
         me->ip = j->a.ip ? j->a.ip : 1;
-        struct served *sv = served(x, me->ip);
-        *sv = (struct served){me->ip, now_ns()};
+        struct addr_stat *as = addr_stat(x, me->ip, 1);
+        as->seen = as->served = now_ns();
         pthread_mutex_unlock(&x->mu);
         int ok = -1; /* -1: dropped, its connection is gone */
         int64_t t0 = now_ns(), took = 0;
@@ -227,15 +262,23 @@ static void fail_later(job *j, int ok, int64_t delay)
     j->state = J_DUE;
 }
 
+/* The usual delay and the throttle's, answered before the gateway's login
+ * timeout closes the connection (so the client hears why). */
+static int64_t with_throttle(auth *x, int64_t extra)
+{
+    int64_t d = fail_delay(x) + extra, most = (int64_t)x->s->cfg->login_timeout_ms * 900000;
+    return d < most ? d : most;
+}
+
 static void fail(auth *x, srv_auth *a, int64_t arrived, int ok, int64_t extra)
 {
-    int64_t delay = fail_delay(x);
+    int64_t delay = with_throttle(x, extra); /* before mu: fail_delay takes it */
     pthread_mutex_lock(&x->mu);
     job *j = free_job(x);
     if (j) {
         j->a = *a;
         j->arrived = arrived;
-        fail_later(j, ok, delay + extra);
+        fail_later(j, ok, delay);
     }
     pthread_mutex_unlock(&x->mu);
     if (!j)
@@ -263,10 +306,12 @@ static void on_request(auth *x, srv_auth *a)
     int r = passwd_lookup(x->db, a->user, a->password, hash);
     if (r == PASSWD_OK) {
         guard_succeeded(x->gd, a->user);
+        note(x, a->ip, 1);
         reply(x, a, AUTH_OK);
         return;
     }
     if (r != PASSWD_SLOW) {
+        note(x, a->ip, 0);
         fail(x, a, now, AUTH_BAD, guard_failed(x->gd, a->user, a->ip, now));
         return;
     }
@@ -312,9 +357,11 @@ static int sweep(auth *x)
             } else if (j->ok) {
                 passwd_remember(x->db, j->a.user, j->hash, j->a.password);
                 guard_succeeded(x->gd, j->a.user);
+                note(x, j->a.ip, 1);
                 reply(x, &j->a, AUTH_OK);
             } else {
-                int64_t delay = fail_delay(x) + guard_failed(x->gd, j->a.user, j->a.ip, j->arrived);
+                note(x, j->a.ip, 0);
+                int64_t delay = with_throttle(x, guard_failed(x->gd, j->a.user, j->a.ip, j->arrived));
                 pthread_mutex_lock(&x->mu);
                 fail_later(j, AUTH_BAD, delay);
                 pthread_mutex_unlock(&x->mu);

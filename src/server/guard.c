@@ -203,3 +203,11 @@ uint32_t guard_failures(guard *g, const char *user)
     gentry *e = get(g, K_USER, user, 0, 0);
     return e ? e->failures : 0;
 }
+
+uint32_t guard_ip_failures(guard *g, uint32_t ip, int64_t now)
+{
+    char ipn[16];
+    ip_name(ip, ipn);
+    gentry *e = get(g, K_IP, ipn, 0, now);
+    return e ? e->failures : 0;
+}

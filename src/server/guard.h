@@ -32,7 +32,8 @@ void guard_succeeded(guard *g, const char *user);
 /* Lift a lock and forget the failures of a user name or of an address
  * ("A.B.C.D"); 1 when there was anything to forget. */
 int guard_unlock(guard *g, const char *name);
-/* Counts for tests and logs. */
+/* Counts, for the order of checks (auth.c), tests and logs. */
 uint32_t guard_failures(guard *g, const char *user);
+uint32_t guard_ip_failures(guard *g, uint32_t ip, int64_t now_ns);
 
 #endif

@@ -19,12 +19,16 @@ all_ok() { # every probe of $1 (a phase_user prefix) succeeded, and there was on
 }
 
 # ---- logins ------------------------------------------------------------------
+# Locks off here: the floods must be absorbed by the checking itself (closed
+# connections' checks dropped, addresses served round robin, known users
+# answered from memory), not by locking the attacked name.
 d=$E2E/a
-if ! e2e_start "$d"; then
+printf '[gateway]\nlogin_lock_after = 0\nlogin_lock_after_ip = 0\n' >"$E2E/a.ini"
+if ! e2e_start "$d" --config "$E2E/a.ini"; then
     fail e2e_attack_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
 fi
-e2e_users alice bob carol dave erin
+e2e_users alice bob carol
 
 # 16 addresses keep 4 wrong logins each of a known user in flight; a user
 # who logged in before (alice) and one who has not (bob) log in meanwhile
@@ -46,6 +50,21 @@ if all_ok after_alice && all_ok after_bob && all_ok during_alice; then
 else
     fail e2e_attack_login_hangup_flood "$(echo "$out" | grep _ok= | tr '\n' ' ')"
 fi
+e2e_stop TERM
+
+d=$E2E/b
+if ! e2e_start "$d"; then
+    fail e2e_attack_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
+    exit 0
+fi
+e2e_users alice carol dave erin
+out=$("$ATTACK" flood --port "$PORT" --addrs 4 --inflight 4 --seconds 2 --after 0 --victim carol \
+    --probe alice:pw-alice)
+i=0 # the last answers come a few delays after the flood
+while ! grep -q 'carol@.*user locked after too many failed logins' "$d.log" && [ $i -lt 150 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 grep -q 'carol@.*user locked after too many failed logins' "$d.log" && ok e2e_attack_flood_locks_victim ||
     fail e2e_attack_flood_locks_victim "no lock in the log"
 
