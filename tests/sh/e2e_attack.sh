@@ -58,15 +58,19 @@ if ! e2e_start "$d"; then
     exit 0
 fi
 e2e_users alice carol dave erin
-out=$("$ATTACK" flood --port "$PORT" --addrs 4 --inflight 4 --seconds 2 --after 0 --victim carol \
-    --probe alice:pw-alice)
-i=0 # the last answers come a few delays after the flood
+# Guesses at a user who has not logged in (each a full argon2id check):
+# locked after login_lock_after, and the log says so.
+out=$("$ATTACK" guess --port "$PORT" --user carol --conns 4 --seconds 5 --right pw-carol)
+i=0 # the last answers come a few delays later
 while ! grep -q 'carol@.*user locked after too many failed logins' "$d.log" && [ $i -lt 150 ]; do
     sleep 0.1
     i=$((i + 1))
 done
-grep -q 'carol@.*user locked after too many failed logins' "$d.log" && ok e2e_attack_flood_locks_victim ||
-    fail e2e_attack_flood_locks_victim "no lock in the log"
+if grep -q 'carol@.*user locked after too many failed logins' "$d.log" && [ "$(val right_after)" = rejected ]; then
+    ok e2e_attack_guess_locks_unknown_password
+else
+    fail e2e_attack_guess_locks_unknown_password "no lock in the log: $(echo "$out" | tr '\n' ' ')"
+fi
 
 # Guessing a password the server has seen (dave logged in once): before,
 # thousands of guesses a second, and the right password still worked.
