@@ -76,6 +76,7 @@ typedef struct auth {
         int64_t served; /* when a check of it last started */
         uint32_t fails, oks;
     } addrs[256];
+    uint64_t checked, dropped, from_memory; /* argon2id checks run; dropped unrun; answered without */
     char unlocks[SRV_PATH_MAX + 16];
     ino_t unlocks_ino;
     off_t unlocks_off;
@@ -291,6 +292,7 @@ static void on_request(auth *x, srv_auth *a)
     int64_t now = now_ns();
     if (!live(x->s, a)) {
         sodium_memzero(a->password, sizeof a->password);
+        x->dropped++;
         return;
     }
     if (!x->db) {
@@ -306,11 +308,13 @@ static void on_request(auth *x, srv_auth *a)
     int r = passwd_lookup(x->db, a->user, a->password, hash);
     if (r == PASSWD_OK) {
         guard_succeeded(x->gd, a->user);
+        x->from_memory++;
         note(x, a->ip, 1);
         reply(x, a, AUTH_OK);
         return;
     }
     if (r != PASSWD_SLOW) {
+        x->from_memory++;
         note(x, a->ip, 0);
         fail(x, a, now, AUTH_BAD, guard_failed(x->gd, a->user, a->ip, now));
         return;
@@ -353,13 +357,15 @@ static int sweep(auth *x)
         pthread_mutex_unlock(&x->mu);
         if (st == J_DONE) {
             if (j->ok < 0) {
-                /* dropped */
+                x->dropped++;
             } else if (j->ok) {
                 passwd_remember(x->db, j->a.user, j->hash, j->a.password);
                 guard_succeeded(x->gd, j->a.user);
+                x->checked++;
                 note(x, j->a.ip, 1);
                 reply(x, &j->a, AUTH_OK);
             } else {
+                x->checked++;
                 note(x, j->a.ip, 0);
                 int64_t delay = with_throttle(x, guard_failed(x->gd, j->a.user, j->a.ip, j->arrived));
                 pthread_mutex_lock(&x->mu);
@@ -501,6 +507,9 @@ void *srv_auth_main(void *arg)
     pthread_mutex_unlock(&x.mu);
     for (uint32_t i = 0; i < x.nworkers; i++)
         pthread_join(x.workers[i], NULL);
+    srv_log("logins: %llu password checks run, %llu dropped unrun (their connection had closed), %llu answered "
+            "from memory", (unsigned long long)x.checked, (unsigned long long)x.dropped,
+            (unsigned long long)x.from_memory);
     if (x.jobs)
         sodium_memzero(x.jobs, JOBS * sizeof *x.jobs);
     free(x.jobs);
