@@ -143,3 +143,13 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Attacks on a live server (issue #19): tests/attack/attack.c is the tool,
+# tests/sh/e2e_attack.sh its bounded use in `make test`, and `make attack`
+# (minutes) re-measures the figures in docs/benchmarks.md ("Under attack").
+.PHONY: attack
+$(BUILD)/attack: $(BUILD)/obj/tests/attack/attack.o $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+check: $(BUILD)/attack
+attack: all $(BUILD)/attack
+	@sh scripts/attack.sh $(BUILD)/bourse $(BUILD)/attack

@@ -29,7 +29,8 @@ enum { WINDOW = 512 };
 static void help(FILE *f)
 {
     fputs("usage: bourse admin --data DIR [COMMAND WORDS...]\n"
-          "       bourse admin --data DIR password USER   (password on stdin)\n\n"
+          "       bourse admin --data DIR password USER   (password on stdin)\n"
+          "       bourse admin --data DIR unlock USER|A.B.C.D\n\n"
           "Sends one command (the words given) or every line of standard input\n"
           "to the server running on DIR, through DIR/admin.sock, and prints the\n"
           "events in the replay format (docs/commands.md).  Commands are\n"
@@ -42,7 +43,10 @@ static void help(FILE *f)
           "`resumeall` undoes it (symbols halted on their own stay halted).\n\n"
           "`password USER` sets USER's order-entry password to the first line\n"
           "of standard input (1-32 printable characters, no spaces), stored\n"
-          "as an argon2id hash in DIR/passwords.\n",
+          "as an argon2id hash in DIR/passwords.\n\n"
+          "`unlock NAME` lifts the lock that failed logins put on a user name or\n"
+          "an address ([gateway] login_lock_after, login_lock_after_ip) in the\n"
+          "server running on DIR.\n",
           f);
 }
 
@@ -217,6 +221,15 @@ int cmd_admin(int argc, char **argv)
             return 2;
         }
         return set_password(dir, argv[i + 1]);
+    }
+    if (i < argc && !strcmp(argv[i], "unlock")) { /* logic: passwd_unlock (src/server/passwd.c) */
+        char err[300];
+        if (argc - i != 2 || passwd_unlock(dir, argv[i + 1], err, sizeof err) != 0) {
+            cli_error("admin: unlock: %s", argc - i != 2 ? "usage: bourse admin --data DIR unlock USER|A.B.C.D" : err);
+            return argc - i != 2 ? 2 : 1;
+        }
+        puts("OK");
+        return 0;
     }
     int fd = admin_connect(dir);
     if (fd < 0)

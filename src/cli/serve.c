@@ -70,6 +70,8 @@ static feed *new_feed(const srv_config *cfg)
                       .feed_port = cfg->feed_port,
                       .http_port = cfg->http_port,
                       .spin_us = cfg->spin_us,
+                      .subscribers_per_ip = cfg->feed_subscribers_per_ip,
+                      .snapshot_s = cfg->feed_snapshot_s,
                       .udp_feed = cfg->udp_feed[0] ? cfg->udp_feed : NULL,
                       .udp_request_port = cfg->udp_request_port,
                       .udp_payload = cfg->udp_payload,

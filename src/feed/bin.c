@@ -18,6 +18,19 @@
  * heartbeat follows as soon as a new subscriber has caught up, so a client
  * knows when its book is current.  Usernames
  * and passwords are not checked: the feed is public.
+ *
+ * So a subscriber costs the server a bounded amount whatever it does:
+ *   - the snapshot is one image (bimage) shared by every joiner, built
+ *     once and reference-counted.  A joiner takes the latest image while
+ *     the messages since it are still in the history and less than half
+ *     of it (Login Accepted then names the image's next sequence number,
+ *     and the history follows as for a reconnect); only then is a new one
+ *     built.  With 100,000 resting orders an image is ~4.5 MB: each
+ *     subscriber that never reads used to pin a private copy;
+ *   - one still reading its snapshot after cfg.snapshot_s is cut, as is
+ *     one whose place in the history falls out of it (the same rule as
+ *     live subscribers), so old images cannot be pinned for long;
+ *   - cfg.subscribers_per_ip (peers.c) bounds how many one host may open.
  */
 #include "feed/feed_int.h"
 
@@ -38,37 +51,61 @@ typedef struct bsub {
     int ticks;              /* since connect, for the login timeout */
     int bye;                /* End of Session to send */
     int hello;              /* heartbeat when first caught up: "that was all" */
+    uint32_t ip;            /* counted in peers.c; 0 = not counted */
     uint8_t in[BIN_IN];
     size_t inlen;
-    uint8_t *snap;          /* Login Accepted and snapshot packets still to send */
-    size_t snap_len, snap_off, snap_cap;
+    uint8_t acc[SOUP_HEADER + SOUP_ACCEPTED_LEN]; /* Login Accepted, still to send */
+    size_t acc_len, acc_off;
+    struct bimage *img;     /* the snapshot it is reading, or NULL */
+    size_t img_off;
+    int img_ticks;          /* ticks spent reading it */
     uint64_t cursor;        /* next history byte to send */
 } bsub;
 
-static int snap_put(bsub *b, const uint8_t *p, size_t n)
+/* A snapshot as sent: unsequenced packets ending with SNAPSHOT_END, the
+ * state after message seq.  Shared by its readers (see the top). */
+typedef struct bimage {
+    uint32_t refs;
+    int failed;
+    uint64_t seq;
+    uint8_t *bytes;
+    size_t len, cap;
+} bimage;
+
+static void image_put(bimage *im, const uint8_t *p, size_t n)
 {
-    if (b->snap_len + n > b->snap_cap) {
-        size_t cap = b->snap_cap ? b->snap_cap * 2 : 64 * 1024;
-        while (cap < b->snap_len + n)
+    if (im->failed)
+        return;
+    if (im->len + n > im->cap) {
+        size_t cap = im->cap ? im->cap * 2 : 64 * 1024;
+        while (cap < im->len + n)
             cap *= 2;
-        uint8_t *q = realloc(b->snap, cap);
-        if (!q)
-            return -1;
-        b->snap = q;
-        b->snap_cap = cap;
+        uint8_t *q = realloc(im->bytes, cap);
+        if (!q) {
+            im->failed = 1;
+            return;
+        }
+        im->bytes = q;
+        im->cap = cap;
     }
-    memcpy(b->snap + b->snap_len, p, n);
-    b->snap_len += n;
-    return 0;
+    memcpy(im->bytes + im->len, p, n);
+    im->len += n;
 }
 
 static void snap_msg(void *ctx, const itch_msg *m)
 {
-    bsub *b = ctx;
     uint8_t pkt[SOUP_HEADER + ITCH_MAX];
     size_t n = itch_encode(m, pkt + SOUP_HEADER);
     soup_header(pkt, SOUP_UNSEQUENCED, n);
-    snap_put(b, pkt, SOUP_HEADER + n);
+    image_put(ctx, pkt, SOUP_HEADER + n);
+}
+
+static void image_drop(bimage *im)
+{
+    if (im && --im->refs == 0) {
+        free(im->bytes);
+        free(im);
+    }
 }
 
 /* Is message `seq` still whole in the history? */
@@ -81,30 +118,56 @@ static int in_history(const feed *f, uint64_t seq)
     return f->hist_head - f->seq_off[seq & f->seq_mask] <= f->hist_cap - FEED_CHUNK;
 }
 
+static uint64_t cursor_of(const feed *f, uint64_t seq)
+{
+    return seq == f->seq + 1 ? f->hist_head : f->seq_off[seq & f->seq_mask];
+}
+
+/* The image a joiner reads: the latest while what came since is still in
+ * the history, and less than half of it; else a new one. */
+static bimage *image_get(feed *f)
+{
+    bimage *im = f->bimage;
+    if (im && in_history(f, im->seq + 1) && f->hist_head - cursor_of(f, im->seq + 1) <= f->hist_cap / 2)
+        return im;
+    if (!(im = calloc(1, sizeof *im)))
+        return NULL;
+    im->refs = 1; /* the feed's own */
+    im->seq = f->seq;
+    pub_snapshot(&f->p, snap_msg, im);
+    itch_msg end = {.type = ITCH_SNAPSHOT_END, .ts = (int64_t)f->ts, .seq = f->seq};
+    snap_msg(im, &end);
+    if (im->failed) {
+        image_drop(im);
+        return NULL;
+    }
+    image_drop(f->bimage);
+    f->bimage = im;
+    return im;
+}
+
 static int on_login(bsub *b, const soup_packet *p)
 {
     feed *f = b->f;
     soup_login in;
     const char *why;
-    uint8_t pkt[64];
     if (b->live || soup_login_parse(p, &in, &why) < 0) {
         atomic_fetch_add(&f->refused, 1);
         return -1;
     }
     int same = !in.session[0] || !strcmp(in.session, f->session);
     if (same && in.seq && in_history(f, in.seq)) {
-        b->cursor = in.seq == f->seq + 1 ? f->hist_head : f->seq_off[in.seq & f->seq_mask];
-        if (snap_put(b, pkt, soup_accepted_write(pkt, f->session, in.seq)) < 0)
-            return -1;
+        b->cursor = cursor_of(f, in.seq);
+        b->acc_len = soup_accepted_write(b->acc, f->session, in.seq);
     } else {
-        b->cursor = f->hist_head;
-        if (snap_put(b, pkt, soup_accepted_write(pkt, f->session, f->seq + 1)) < 0)
+        bimage *im = image_get(f);
+        if (!im)
             return -1;
-        pub_snapshot(&f->p, snap_msg, b);
-        itch_msg end = {.type = ITCH_SNAPSHOT_END, .ts = (int64_t)f->ts, .seq = f->seq};
-        snap_msg(b, &end);
-        if (!b->snap)
-            return -1;
+        im->refs++;
+        b->img = im;
+        b->img_off = 0;
+        b->cursor = cursor_of(f, im->seq + 1);
+        b->acc_len = soup_accepted_write(b->acc, f->session, im->seq + 1);
         atomic_fetch_add(&f->snapshots, 1);
     }
     b->live = 1;
@@ -156,26 +219,37 @@ static int write_out(bsub *b, const uint8_t *p, size_t n)
     return lws_write(b->wsi, buf, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
 }
 
-static int cut(bsub *b)
+static int cut(bsub *b, const char *why)
 {
+    /* What it did not read is of no use to it any more: the close resets
+     * the connection rather than leave the kernel trying to deliver it. */
+    struct linger now = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(lws_get_socket_fd(b->wsi), SOL_SOCKET, SO_LINGER, &now, sizeof now);
     atomic_fetch_add(&b->f->cut, 1);
-    feed_log(b->f, "a binary subscriber fell too far behind and was disconnected");
+    feed_log(b->f, "a binary subscriber %s and was disconnected", why);
     return -1;
 }
 
 static int on_writeable(bsub *b)
 {
     feed *f = b->f;
-    if (b->snap) {
-        size_t n = b->snap_len - b->snap_off;
-        n = n < FEED_CHUNK ? n : FEED_CHUNK;
-        if (write_out(b, b->snap + b->snap_off, n) < 0)
+    if (b->acc_off < b->acc_len) {
+        if (write_out(b, b->acc + b->acc_off, b->acc_len - b->acc_off) < 0)
             return -1;
-        b->snap_off += n;
-        if (b->snap_off == b->snap_len) {
-            free(b->snap);
-            b->snap = NULL;
-            b->snap_len = b->snap_off = b->snap_cap = 0;
+        b->acc_off = b->acc_len;
+        lws_callback_on_writable(b->wsi);
+        return 0;
+    }
+    if (b->img) {
+        bimage *im = b->img;
+        size_t n = im->len - b->img_off;
+        n = n < FEED_CHUNK ? n : FEED_CHUNK;
+        if (write_out(b, im->bytes + b->img_off, n) < 0)
+            return -1;
+        b->img_off += n;
+        if (b->img_off == im->len) {
+            image_drop(im);
+            b->img = NULL;
         }
         lws_callback_on_writable(b->wsi);
         return 0;
@@ -184,7 +258,7 @@ static int on_writeable(bsub *b)
         return 0;
     uint64_t lag = f->hist_head - b->cursor;
     if (lag > f->hist_cap - FEED_CHUNK)
-        return cut(b);
+        return cut(b, "fell too far behind");
     if (lag) {
         size_t n = lag < FEED_CHUNK ? (size_t)lag : FEED_CHUNK;
         uint64_t at = b->cursor & (f->hist_cap - 1);
@@ -231,8 +305,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         b->f = f;
         if (atomic_load(&f->nbin) + atomic_load(&f->nws) >= f->cfg.max_subscribers) {
             atomic_fetch_add(&f->refused, 1);
+            b->f = NULL;
             return -1;
         }
+        if (peers_add(f, peers_ip(wsi)) < 0) {
+            atomic_fetch_add(&f->refused, 1);
+            feed_log(f, "refused a binary subscriber: %u already from its address", f->cfg.subscribers_per_ip);
+            b->f = NULL;
+            return -1;
+        }
+        b->ip = peers_ip(wsi);
         if (f->cfg.sndbuf) {
             int fd = lws_get_socket_fd(wsi), sz = (int)f->cfg.sndbuf;
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
@@ -255,7 +337,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             f->bsubs = b->next;
         if (b->next)
             b->next->prev = b->prev;
-        free(b->snap);
+        image_drop(b->img);
+        b->img = NULL;
+        peers_del(f, b->ip);
         b->f = NULL;
         atomic_fetch_sub(&f->nbin, 1);
         return 0;
@@ -271,7 +355,7 @@ const struct lws_protocols feed_bin_protocols[] = {
 void bin_notify(feed *f)
 {
     for (bsub *b = f->bsubs; b; b = b->next)
-        if (b->live && !b->snap && b->cursor != f->hist_head)
+        if (b->live && !b->img && b->acc_off == b->acc_len && b->cursor != f->hist_head)
             lws_callback_on_writable(b->wsi);
 }
 
@@ -284,7 +368,12 @@ void bin_tick(feed *f)
             continue;
         }
         if (b->live && f->hist_head - b->cursor > f->hist_cap - FEED_CHUNK) {
-            cut(b);
+            cut(b, "fell too far behind");
+            lws_set_timeout(b->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        if (b->img && (uint32_t)++b->img_ticks > f->cfg.snapshot_s) {
+            cut(b, "did not read its snapshot in time");
             lws_set_timeout(b->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             continue;
         }
@@ -299,4 +388,10 @@ void bin_goodbye(feed *f)
         b->bye = 1;
         lws_callback_on_writable(b->wsi);
     }
+}
+
+void bin_free(feed *f)
+{
+    image_drop(f->bimage);
+    f->bimage = NULL;
 }

@@ -394,6 +394,8 @@ feed *feed_new(const feed_config *cfg)
         f->cfg.ws_queue = 256;
     if (!f->cfg.max_subscribers)
         f->cfg.max_subscribers = 20000;
+    if (!f->cfg.snapshot_s)
+        f->cfg.snapshot_s = 30;
     snprintf(f->session, sizeof f->session, "%s", cfg->session ? cfg->session : "BOURSE");
     f->hist_cap = pow2_at_least((uint64_t)f->cfg.history_mb << 20);
     f->seq_mask = f->hist_cap / 16 - 1; /* messages are at least 16 bytes framed */
@@ -499,6 +501,8 @@ void feed_free(feed *f)
         lws_context_destroy(f->ctx);
     udp_free(f);
     ws_free(f);
+    bin_free(f);
+    peers_free(f);
     pub_free(&f->p);
     free(f->q.slots);
     free(f->marks);

@@ -57,6 +57,8 @@ typedef struct feed_config {
     uint32_t candle_depth;    /* candles kept per symbol and interval (256) */
     uint32_t ws_queue;        /* non-conflated messages queued per WebSocket subscriber (256) */
     uint32_t max_subscribers; /* per feed, refused beyond (20,000) */
+    uint32_t subscribers_per_ip; /* binary + WebSocket, from one address; 0 = no limit */
+    uint32_t snapshot_s;      /* a binary subscriber still reading its snapshot after this is cut (30) */
     uint32_t sndbuf;          /* subscribers' socket send buffer, bytes; 0 = the kernel's */
     uint32_t spin_us;         /* an idle feed polls its ring this long before sleeping (0) */
     const char *data_dir;     /* where feed snapshots go (beside the journal); NULL = none */

@@ -21,6 +21,8 @@ enum { FEED_CHUNK = 64 * 1024 }; /* most bytes handed to one socket write */
 struct wsub;
 struct bsub;
 struct udp;
+struct bimage;
+struct peers;
 
 /* Commands replayed into a publisher during recovery (persist.c). */
 typedef struct feed_replay {
@@ -81,6 +83,8 @@ struct feed {
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */
     uint8_t *scratch;           /* LWS_PRE + FEED_CHUNK + 16 bytes */
     struct udp *udp;            /* the MoldUDP64 feed (udp.c); NULL when off */
+    struct bimage *bimage;      /* the latest binary snapshot, shared by joiners (bin.c) */
+    struct peers *peers;        /* subscribers per address (peers.c) */
 
     /* persist.c: saving (feed thread, then the saver thread), restoring */
     pthread_t saver;
@@ -109,6 +113,13 @@ extern const struct lws_protocols feed_bin_protocols[];
 void bin_notify(feed *f); /* new messages in the history */
 void bin_tick(feed *f);
 void bin_goodbye(feed *f); /* End of Session to everyone */
+void bin_free(feed *f);    /* after lws_context_destroy */
+
+/* peers.c: subscribers per IPv4 address, for cfg.subscribers_per_ip */
+uint32_t peers_ip(struct lws *wsi); /* the peer's address; 0 when not IPv4 */
+int peers_add(feed *f, uint32_t ip); /* -1 (counted nothing) at the limit */
+void peers_del(feed *f, uint32_t ip);
+void peers_free(feed *f);
 
 /* udp.c */
 int udp_open(feed *f);     /* feed_new, after the lws context: bind, adopt the socket */

@@ -57,6 +57,7 @@ typedef struct wsub {
     size_t inlen;
     int in_overflow;
     int asked; /* a write callback is on its way */
+    uint32_t ip; /* counted in peers.c; 0 = not counted */
 } wsub;
 
 /* ---- a string builder over a fixed buffer ------------------------------ */
@@ -496,6 +497,7 @@ static void unlink_sub(wsub *w)
         w->qlen--;
     }
     free(w->q);
+    peers_del(f, w->ip);
     w->f = NULL;
     atomic_fetch_sub(&f->nws, 1);
 }
@@ -505,6 +507,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     wsub *w = user;
     feed *f;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        /* RFC 6455 is version 13; libwebsockets would answer any with 101 */
+        char v[8];
+        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_VERSION) > 0 && !strcmp(v, "13"))
+            return 0;
+        f = lws_vhost_user(lws_get_vhost(wsi));
+        atomic_fetch_add(&f->refused, 1);
+        return -1;
+    }
     case LWS_CALLBACK_ESTABLISHED:
         f = lws_vhost_user(lws_get_vhost(wsi));
         memset(w, 0, sizeof *w);
@@ -512,6 +523,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             atomic_fetch_add(&f->refused, 1);
             return -1;
         }
+        if (peers_add(f, peers_ip(wsi)) < 0) {
+            atomic_fetch_add(&f->refused, 1);
+            feed_log(f, "refused a WebSocket subscriber: %u already from its address", f->cfg.subscribers_per_ip);
+            return -1;
+        }
+        w->ip = peers_ip(wsi);
         w->wsi = wsi;
         w->f = f;
         if (f->cfg.sndbuf) {

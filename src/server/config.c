@@ -48,6 +48,14 @@ void srv_config_defaults(srv_config *c)
     c->sessions_per_user = 100;
     c->sessions_per_ip = 1000;
     c->logins_per_ip = 4;
+    c->auth_threads = 2;
+    c->login_fail_ms = 300;
+    c->login_throttle_after = 3;
+    c->login_lock_after = 10;
+    c->login_lock_after_ip = 200;
+    c->login_lock_s = 900;
+    c->feed_subscribers_per_ip = 64;
+    c->feed_snapshot_s = 30;
     c->login_timeout_ms = 5000;
     c->heartbeat_timeout_ms = 15000;
     c->max_frame = 128;
@@ -87,6 +95,8 @@ static const struct key {
     U32("server", "spin_us", spin_us, 0, 1000000),
     {"server", "udp_feed", K_ADDR, offsetof(srv_config, udp_feed), sizeof(((srv_config *)0)->udp_feed), 0, 0},
     {"server", "udp_request_port", K_U16, offsetof(srv_config, udp_request_port), 0, 0, 65535},
+    U32("server", "feed_subscribers_per_ip", feed_subscribers_per_ip, 0, 1 << 22), /* 0 = no limit */
+    U32("server", "feed_snapshot_s", feed_snapshot_s, 1, 3600),
     U32("server", "udp_payload", udp_payload, 86, 65507), /* a header and the longest message .. UDP's most */
     {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
     U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),
@@ -110,6 +120,12 @@ static const struct key {
     U32("gateway", "sessions_per_ip", sessions_per_ip, 1, 1 << 22),
     U32("gateway", "logins_per_ip", logins_per_ip, 1, 1 << 22),
     U32("gateway", "login_timeout_ms", login_timeout_ms, 10, 3600000),
+    U32("gateway", "auth_threads", auth_threads, 1, 64),
+    U32("gateway", "login_fail_ms", login_fail_ms, 0, 60000),
+    U32("gateway", "login_throttle_after", login_throttle_after, 0, 1 << 30),
+    U32("gateway", "login_lock_after", login_lock_after, 0, 1 << 30),
+    U32("gateway", "login_lock_after_ip", login_lock_after_ip, 0, 1 << 30),
+    U32("gateway", "login_lock_s", login_lock_s, 0, 1 << 30),
     U32("gateway", "heartbeat_timeout_ms", heartbeat_timeout_ms, 100, 3600000),
     U32("gateway", "max_frame", max_frame, 80, 65535),
     U32("gateway", "max_output", max_output, 4096, 1 << 30),

@@ -25,6 +25,8 @@ typedef struct srv_config {
     uint32_t spin_us; /* how long an idle engine or gateway polls before sleeping */
     char udp_feed[32];         /* MoldUDP64 feed to "A.B.C.D:PORT"; "" = off */
     uint16_t udp_request_port; /* its retransmission requests; 0 = any free port */
+    uint32_t feed_subscribers_per_ip; /* binary + WebSocket subscribers from one address */
+    uint32_t feed_snapshot_s;   /* a binary subscriber not done reading its snapshot by then is cut */
     uint32_t udp_payload;      /* most bytes per datagram */
     /* [journal] */
     char durability[16];
@@ -46,6 +48,12 @@ typedef struct srv_config {
     uint32_t sessions_per_user; /* logged-in sessions of one user */
     uint32_t sessions_per_ip;   /* connections from one address */
     uint32_t logins_per_ip;     /* logins from one address being checked at once */
+    uint32_t auth_threads;      /* threads checking passwords (argon2id) */
+    uint32_t login_fail_ms;     /* least time before any failed login is answered */
+    uint32_t login_throttle_after; /* failures of a user name before each next waits longer */
+    uint32_t login_lock_after;  /* failures of a user name that lock it (0 = never) */
+    uint32_t login_lock_after_ip; /* failures from one address that lock it (0 = never) */
+    uint32_t login_lock_s;      /* a lock lasts (and failures count) this long; 0 = until unlocked */
     uint32_t login_timeout_ms;  /* from connect to Login Request */
     uint32_t heartbeat_timeout_ms; /* silence after which a client is gone */
     uint32_t max_frame;         /* largest packet accepted, length field */

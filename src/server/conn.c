@@ -69,7 +69,8 @@ void conn_put(gateway *g, conn *c, const void *bytes, size_t n)
                 c->out_cap = cap;
             }
         }
-        memcpy(c->out + c->out_len, bytes, n);
+        if (n) /* n = 0 only marks c to be flushed (a Logout closes it then) */
+            memcpy(c->out + c->out_len, bytes, n);
         c->out_len += (uint32_t)n;
     }
 dirty:

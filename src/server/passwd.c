@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 enum { USER_MAX = 16, HASH_MAX = crypto_pwhash_STRBYTES };
+_Static_assert((int)HASH_MAX <= (int)PASSWD_HASH_MAX, "passwd.h's PASSWD_HASH_MAX");
 
 typedef struct entry {
     char user[USER_MAX + 1];
@@ -222,20 +223,55 @@ static void reload(passwd_db *db)
     db->loaded = 1;
 }
 
-int passwd_check(passwd_db *db, const char *user, const char *password)
+int passwd_lookup(passwd_db *db, const char *user, const char *password, char hash[PASSWD_HASH_MAX])
 {
     reload(db);
     entry *e = db->e ? find(db->e, db->n, user) : NULL;
     if (!e)
-        return 0;
-    unsigned char v[32];
-    crypto_generichash(v, sizeof v, (const unsigned char *)password, strlen(password), db->key, sizeof db->key);
-    if (e->verified)
-        return sodium_memcmp(v, e->verifier, sizeof v) == 0;
-    if (crypto_pwhash_str_verify(e->hash, password, strlen(password)) != 0)
-        return 0;
-    memcpy(e->verifier, v, sizeof v);
+        return PASSWD_NO_USER;
+    if (e->verified) {
+        unsigned char v[32];
+        crypto_generichash(v, sizeof v, (const unsigned char *)password, strlen(password), db->key,
+                           sizeof db->key);
+        return sodium_memcmp(v, e->verifier, sizeof v) == 0 ? PASSWD_OK : PASSWD_BAD;
+    }
+    snprintf(hash, PASSWD_HASH_MAX, "%s", e->hash);
+    return PASSWD_SLOW;
+}
+
+int passwd_verify_hash(const char *hash, const char *password)
+{
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+void passwd_remember(passwd_db *db, const char *user, const char *hash, const char *password)
+{
+    entry *e = db->e ? find(db->e, db->n, user) : NULL;
+    if (!e || strcmp(e->hash, hash) != 0)
+        return; /* changed while it was being checked: the next login checks the new one */
+    crypto_generichash(e->verifier, sizeof e->verifier, (const unsigned char *)password, strlen(password),
+                       db->key, sizeof db->key);
     e->verified = 1;
+}
+
+int passwd_any_hash(passwd_db *db, char hash[PASSWD_HASH_MAX])
+{
+    reload(db);
+    if (!db->n)
+        return 0;
+    snprintf(hash, PASSWD_HASH_MAX, "%s", db->e[0].hash);
+    return 1;
+}
+
+int passwd_check(passwd_db *db, const char *user, const char *password)
+{
+    char hash[PASSWD_HASH_MAX];
+    int r = passwd_lookup(db, user, password, hash);
+    if (r != PASSWD_SLOW)
+        return r == PASSWD_OK;
+    if (!passwd_verify_hash(hash, password))
+        return 0;
+    passwd_remember(db, user, hash, password);
     return 1;
 }
 
@@ -245,4 +281,27 @@ void passwd_close(passwd_db *db)
         return;
     free(db->e);
     free(db);
+}
+
+/* `bourse admin --data DIR unlock NAME` (no server needed to write it). */
+int passwd_unlock(const char *dir, const char *name, char *err, size_t errlen)
+{
+    char path[620];
+    snprintf(path, sizeof path, "%s/unlocks", dir);
+    size_t n = strlen(name);
+    if (!n || n > 64 || strpbrk(name, "\r\n")) {
+        snprintf(err, errlen, "bad name '%s'", name);
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    char line[80];
+    int k = snprintf(line, sizeof line, "%s\n", name);
+    if (fd < 0 || write(fd, line, (size_t)k) != k) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
 }

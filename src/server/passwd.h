@@ -32,4 +32,21 @@ passwd_db *passwd_open(const char *dir);
 int passwd_check(passwd_db *db, const char *user, const char *password);
 void passwd_close(passwd_db *db);
 
+/* passwd_check in two halves, so the slow half can run on another thread
+ * (auth.c): passwd_lookup answers from memory when it can, else copies the
+ * user's hash out for passwd_verify_hash (thread-safe, touches no db), and
+ * passwd_remember keeps the verifier of a password that passed, if the
+ * user's hash is still the one checked. */
+enum { PASSWD_NO_USER = 0, PASSWD_OK, PASSWD_BAD, PASSWD_SLOW };
+enum { PASSWD_HASH_MAX = 128 }; /* crypto_pwhash_STRBYTES */
+int passwd_lookup(passwd_db *db, const char *user, const char *password, char hash[PASSWD_HASH_MAX]);
+int passwd_verify_hash(const char *hash, const char *password);
+void passwd_remember(passwd_db *db, const char *user, const char *hash, const char *password);
+/* `bourse admin --data DIR unlock NAME`: append NAME (a user or an address
+ * A.B.C.D) to DIR/unlocks, which the server's auth thread reads (auth.c)
+ * to lift its lock; 0, or -1 with err. */
+int passwd_unlock(const char *dir, const char *name, char *err, size_t errlen);
+/* A hash of some user (for timing a check), or 0 when the file has none. */
+int passwd_any_hash(passwd_db *db, char hash[PASSWD_HASH_MAX]);
+
 #endif

@@ -112,6 +112,7 @@ static int on_packet(gateway *g, conn *c, const soup_packet *p)
     case SOUP_DEBUG: break;
     case SOUP_LOGOUT_REQUEST:
         c->closing = 1;
+        conn_put(g, c, NULL, 0); /* flushed, and so closed, this turn rather than at a tick */
         gw_log_conn(g, c, "logged out");
         return -1;
     case SOUP_LOGIN_REQUEST: conn_close(g, c, "a second Login Request"); return -1;

@@ -338,7 +338,10 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     /* Each listener with its protocol (src/server/proto.h). */
     srv_add_port(s, s->listen_fd, &proto_soup, SRV_PORT_GUARDED);
     srv_add_port(s, s->admin_fd, &proto_admin, 0);
-    return gates_init(s);
+    if (gates_init(s) != 0)
+        return -1;
+    s->auth_live = calloc(s->gates[0].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
+    return 0;
 }
 
 int srv_add_consumer(srv *s, const consumer_ops *ops, void *ctx)
@@ -454,5 +457,6 @@ void srv_free(srv *s)
     free(s->auth_req.buf);
     free(s->auth_res.buf);
     consumers_free(&s->consumers);
+    free(s->auth_live);
     memset(s, 0, sizeof *s);
 }

@@ -88,8 +88,10 @@ typedef struct srv_text {
 } srv_text;
 
 /* gateway <-> auth */
+enum { AUTH_BAD = 0, AUTH_OK, AUTH_USER_LOCKED, AUTH_IP_LOCKED, AUTH_BUSY }; /* srv_auth.ok */
 typedef struct srv_auth {
     uint32_t conn, gen;
+    uint32_t ip; /* of the connection, for the per-address count and fairness (auth.c) */
     int ok;
     char user[BOURSE_NAME_LEN + 1];
     char password[40];
@@ -165,6 +167,9 @@ typedef struct srv {
     atomic_uint sessions; /* order-entry connections open, all gateways */
     srv_ring text, auth_req, auth_res;
     int auth_fd; /* eventfd (the engine sleeps on a futex) */
+    /* gateway 0's connection i has a check with the auth threads while
+     * auth_live[i] == its gen + 1; else the check is dropped (auth.c) */
+    atomic_uint *auth_live;
     atomic_int engine_sleeping;
     atomic_uint_fast64_t applied_seq; /* durable_seq when there is no journal */
 
@@ -220,5 +225,13 @@ void gateway_free(srv_gate *gate);
 void *srv_gateway_main(void *arg); /* arg: its srv_gate */
 /* auth.c */
 void *srv_auth_main(void *arg);
+/* Why a login was refused (srv_auth.ok), for the log. */
+const char *srv_auth_why(int ok);
+/* Gateway 0: c's check is sent (live 1) or no longer wanted (live 0). */
+static inline void srv_auth_live(srv *s, uint32_t conn, uint32_t gen, int live)
+{
+    if (s->auth_live && conn < s->gates[0].capacity)
+        atomic_store_explicit(&s->auth_live[conn], live ? gen + 1 : 0, memory_order_relaxed);
+}
 
 #endif

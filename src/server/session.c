@@ -31,6 +31,8 @@
 static void auth_send(gateway *g, conn *c, srv_auth *a)
 {
     srv *s = g->s;
+    a->ip = c->ip;
+    srv_auth_live(s, a->conn, a->gen, 1);
     int sent = ck_ring_enqueue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, a);
     sodium_memzero(a->password, sizeof a->password);
     if (!sent) {
@@ -89,6 +91,7 @@ void session_check_over(gateway *g, conn *c)
         unpark(g, c);
     if (!c->checking)
         return;
+    srv_auth_live(g->s, (uint32_t)(c - g->conns), c->gen, 0);
     gw_checking(g, c, 0);
     for (uint32_t i = g->parked_head; i != NO_CONN; i = g->conns[i].pnext) {
         conn *w = &g->conns[i];
@@ -131,8 +134,8 @@ void session_auth_done(gateway *g, const srv_auth *a)
     if (c->gen != a->gen || c->state != C_AUTH)
         return;
     session_check_over(g, c);
-    if (!a->ok) {
-        gw_refuse(g, c, "bad user or password");
+    if (a->ok != AUTH_OK) {
+        gw_refuse(g, c, srv_auth_why(a->ok));
         return;
     }
     c->state = C_RESOLVE;
