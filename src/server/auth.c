@@ -60,6 +60,8 @@ typedef struct auth {
     pthread_mutex_t mu; /* jobs' states, stop, argon_ns */
     pthread_cond_t cv;
     job *jobs;
+    uint32_t *todo;     /* sweep's list of jobs, and their new states */
+    uint8_t *todo_state;
     int stop;
     int64_t argon_ns; /* a moving average of one argon2id check */
     int64_t fail_ns;  /* fail_delay() as of the last sweep */
@@ -335,27 +337,30 @@ static void on_request(auth *x, srv_auth *a)
 }
 
 /* Checks done, answers due, answers no longer wanted; returns the time to
- * the next answer due (ms, for poll). */
+ * the next answer due (ms, for poll).  The table is scanned under mu once;
+ * jobs DONE or DUE belong to this thread (workers only take QUEUED ones),
+ * and their new states are set under mu again at the end. */
 static int sweep(auth *x)
 {
     int64_t now = now_ns(), next = INT64_MAX;
-    /* A name or address locked meanwhile: its queued checks are not run. */
+    uint32_t n = 0;
     pthread_mutex_lock(&x->mu);
     for (uint32_t i = 0; i < JOBS; i++) {
         job *j = &x->jobs[i];
-        if (j->state != J_QUEUED)
-            continue;
-        int v = guard_verdict(x->gd, j->a.user, j->a.ip, now);
-        if (v != GUARD_OPEN)
-            fail_later(j, v == GUARD_USER_LOCKED ? AUTH_USER_LOCKED : AUTH_IP_LOCKED, x->fail_ns);
+        if (j->state == J_QUEUED) {
+            /* a name or address locked meanwhile: its queued checks are not run */
+            int v = guard_verdict(x->gd, j->a.user, j->a.ip, now);
+            if (v != GUARD_OPEN)
+                fail_later(j, v == GUARD_USER_LOCKED ? AUTH_USER_LOCKED : AUTH_IP_LOCKED, x->fail_ns);
+        }
+        if (j->state == J_DONE || j->state == J_DUE)
+            x->todo[n++] = i;
     }
     pthread_mutex_unlock(&x->mu);
-    for (uint32_t i = 0; i < JOBS; i++) {
-        job *j = &x->jobs[i];
-        pthread_mutex_lock(&x->mu);
-        int st = j->state;
-        pthread_mutex_unlock(&x->mu);
-        if (st == J_DONE) {
+    for (uint32_t k = 0; k < n; k++) {
+        job *j = &x->jobs[x->todo[k]];
+        int st = J_FREE;
+        if (j->state == J_DONE) {
             if (j->ok < 0) {
                 x->dropped++;
             } else if (j->ok) {
@@ -367,32 +372,33 @@ static int sweep(auth *x)
             } else {
                 x->checked++;
                 note(x, j->a.ip, 0);
-                int64_t delay = with_throttle(x, guard_failed(x->gd, j->a.user, j->a.ip, j->arrived));
-                pthread_mutex_lock(&x->mu);
-                fail_later(j, AUTH_BAD, delay);
-                pthread_mutex_unlock(&x->mu);
+                j->ok = AUTH_BAD;
+                j->due = j->arrived + with_throttle(x, guard_failed(x->gd, j->a.user, j->a.ip, j->arrived));
+                sodium_memzero(j->a.password, sizeof j->a.password);
                 st = J_DUE;
             }
-            if (st == J_DONE) {
-                sodium_memzero(j, sizeof *j);
-                pthread_mutex_lock(&x->mu);
-                j->state = J_FREE;
-                pthread_mutex_unlock(&x->mu);
-                continue;
+        }
+        if (st == J_DUE || j->state == J_DUE) {
+            if (!live(x->s, &j->a)) {
+                st = J_FREE;
+            } else if (j->due <= now) {
+                reply(x, &j->a, j->ok);
+                st = J_FREE;
+            } else {
+                st = J_DUE;
+                next = j->due < next ? j->due : next;
             }
         }
-        if (st != J_DUE)
-            continue;
-        if (!live(x->s, &j->a) || j->due <= now) {
-            if (live(x->s, &j->a))
-                reply(x, &j->a, j->ok);
-            pthread_mutex_lock(&x->mu);
-            j->state = J_FREE;
-            pthread_mutex_unlock(&x->mu);
-        } else if (j->due < next) {
-            next = j->due;
+        if (st == J_FREE) {
+            sodium_memzero(j->a.password, sizeof j->a.password);
+            sodium_memzero(j->hash, sizeof j->hash);
         }
+        x->todo_state[k] = (uint8_t)st;
     }
+    pthread_mutex_lock(&x->mu);
+    for (uint32_t k = 0; k < n; k++)
+        x->jobs[x->todo[k]].state = x->todo_state[k];
+    pthread_mutex_unlock(&x->mu);
     if (next == INT64_MAX)
         return 500;
     int64_t ms = (next - now) / 1000000 + 1;
@@ -458,9 +464,11 @@ void *srv_auth_main(void *arg)
     x.db = passwd_open(cfg->data_dir);
     x.gd = guard_new(&gc);
     x.jobs = calloc(JOBS, sizeof *x.jobs);
+    x.todo = calloc(JOBS, sizeof *x.todo);
+    x.todo_state = calloc(JOBS, 1);
     pthread_mutex_init(&x.mu, NULL);
     pthread_cond_init(&x.cv, NULL);
-    if (!x.db || !x.gd || !x.jobs) {
+    if (!x.db || !x.gd || !x.jobs || !x.todo || !x.todo_state) {
         srv_log("cannot start password checks: every login will be refused");
         passwd_close(x.db);
         x.db = NULL;
@@ -499,7 +507,7 @@ void *srv_auth_main(void *arg)
         srv_auth a;
         while (ck_ring_dequeue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, &a))
             on_request(&x, &a);
-        wait_ms = x.jobs ? sweep(&x) : 500;
+        wait_ms = x.db ? sweep(&x) : 500;
     }
     pthread_mutex_lock(&x.mu);
     x.stop = 1;
@@ -513,6 +521,8 @@ void *srv_auth_main(void *arg)
     if (x.jobs)
         sodium_memzero(x.jobs, JOBS * sizeof *x.jobs);
     free(x.jobs);
+    free(x.todo);
+    free(x.todo_state);
     guard_free(x.gd);
     passwd_close(x.db);
     pthread_mutex_destroy(&x.mu);
