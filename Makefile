@@ -7,7 +7,7 @@ CC       ?= cc
 PKGS     := ck libuv libsodium inih libwebsockets sqlite3 openssl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc
+CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
@@ -17,19 +17,28 @@ ifeq ($(SAN),1)
   LDFLAGS += -fsanitize=address,undefined
 endif
 
+# One archive per component (docs/architecture.md, "Components"), listed
+# so that each comes before the ones it calls: a static link resolves left to
+# right.  The exchange is core, journal, net, feed and server; load and bench
+# are tools linked only into the `bourse` binary; src/cli (main.c and one
+# file per subcommand) is the binary's objects and no archive.
+COMPONENTS := bench load server feed journal net
+comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
-SHELL_SRC := $(wildcard src/journal/*.c src/net/*.c src/feed/*.c src/server/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ  := $(call obj,$(CORE_SRC))
-SHELL_OBJ := $(call obj,$(SHELL_SRC))
-CLI_OBJ   := $(call obj,$(CLI_SRC) $(BENCH_SRC))
+CLI_OBJ   := $(call obj,$(CLI_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbourse.a
+# The unit tests link the exchange's archives only: a test of the exchange
+# that needed the load generator or the harness would be a layering bug.
+TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
 
-.PHONY: all deps test check run bench load fuzz clean format
+.PHONY: all deps test check run bench load fuzz clean format format-check tsan
 .SECONDARY:
 all: deps $(BUILD)/bourse
 
@@ -40,12 +49,16 @@ $(BUILD)/libbourse.a: $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(BUILD)/libbourse-shell.a: $(SHELL_OBJ)
-	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+define component_lib
+$(BUILD)/libbourse-$(1).a: $$(call obj,$$(wildcard $(call comp_dir,$(1))/*.c))
+	@mkdir -p $$(@D)
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call component_lib,$(c))))
 
-$(BUILD)/bourse: $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+$(BUILD)/bourse: $(CLI_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(LDLIBS)
 
 # After deps (order-only): with -j, a fresh machine must have the packages,
 # and pkg-config their flags, before the first compile.
@@ -53,9 +66,9 @@ $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
 
 # Everything the test suite runs, for one build flavour.
 check: $(BUILD)/bourse $(TESTS)
@@ -121,7 +134,7 @@ load: all
 # for FUZZ_SECONDS, keeping corpora in build/fuzz/corpus-NAME; `make test`
 # runs each for a few seconds (tests/sh/fuzz.sh).
 FUZZ_SECONDS ?= 300
-FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -fsanitize=fuzzer,address,undefined
+FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -I. -fsanitize=fuzzer,address,undefined
 FUZZ_JOURNAL := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
 FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c $(addprefix src/feed/,itch.c candle.c json.c mold.c)
 FUZZ_HDRS := $(wildcard include/bourse/*.h src/*/*.h)

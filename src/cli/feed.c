@@ -20,8 +20,9 @@
  * --no-gap-fill are for the tests: drop every Nth datagram received, as a
  * lossy network would, and never ask for missing messages.
  */
-#include "cli.h"
+#include "bench/bench.h"
 #include "bourse/text.h"
+#include "cli.h"
 #include "feed/client.h"
 #include "feed/udpclient.h"
 
@@ -278,11 +279,9 @@ static int feed_udp(const udp_opts *o, const char *host, int port, const char *b
     return rc;
 }
 
-int bench_feed(int argc, char **argv) __attribute__((weak)); /* bench/feed.c */
-
 int cmd_feed(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "bench") && bench_feed)
+    if (argc > 1 && !strcmp(argv[1], "bench"))
         return bench_feed(argc - 1, argv + 1);
     const char *host = "127.0.0.1", *book = NULL, *csym = NULL, *civ = NULL;
     int port = -1, tail = 0, snapshot = 0, timeout = 10;

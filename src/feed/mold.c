@@ -141,30 +141,3 @@ int mold_request_parse(const uint8_t *p, size_t n, mold_request *out, const char
         return refuse(why, "sequence numbers past 2^64");
     return 0;
 }
-
-int mold_addr_parse(const char *s, struct sockaddr_in *out, const char **why)
-{
-    const char *colon = strrchr(s, ':');
-    char host[INET_ADDRSTRLEN];
-    if (!colon || colon == s || (size_t)(colon - s) >= sizeof host)
-        return refuse(why, "not ADDR:PORT");
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
-        return refuse(why, "not an IPv4 address");
-    unsigned long port = 0;
-    const char *d = colon + 1;
-    if (!*d || strlen(d) > 5)
-        return refuse(why, "port not 1-65535");
-    for (; *d; d++) {
-        if (*d < '0' || *d > '9')
-            return refuse(why, "port not 1-65535");
-        port = port * 10 + (unsigned long)(*d - '0');
-    }
-    if (port < 1 || port > 65535)
-        return refuse(why, "port not 1-65535");
-    out->sin_port = htons((uint16_t)port);
-    return 0;
-}

@@ -7,7 +7,7 @@
  */
 #include "server/config.h"
 
-#include "feed/mold.h"
+#include "net/inaddr.h"
 
 #include <ini.h>
 #include <stddef.h>

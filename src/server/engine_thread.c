@@ -9,7 +9,7 @@
  * symbols at start and opens and closes the market on schedule, through the
  * same path as every other command, so each is journaled exactly once.
  */
-#include "server/jweak.h"
+#include "journal/journal.h"
 #include "server/server.h"
 #include "util/futex.h"
 

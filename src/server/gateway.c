@@ -15,7 +15,7 @@
  * others or the engine.
  */
 #include "server/gateway.h"
-#include "server/jweak.h"
+#include "journal/journal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -32,8 +32,8 @@
  * sockets); a copy left open would keep a socket alive after its owner
  * closed it.
  */
+#include "journal/journal.h"
 #include "server/gateway.h"
-#include "server/jweak.h"
 
 #include <errno.h>
 #include <sched.h>

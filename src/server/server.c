@@ -8,7 +8,7 @@
  * closes.  So a clean stop acknowledges everything it accepted.
  */
 #include "server/server.h"
-#include "server/jweak.h"
+#include "journal/journal.h"
 #include "util/futex.h"
 
 #include <arpa/inet.h>
@@ -178,11 +178,6 @@ static int durability_of(const char *name)
 static int open_state(srv *s)
 {
     const srv_config *cfg = s->cfg;
-    if (!SRV_JOURNAL_LINKED) {
-        srv_log("built without the journal: state is kept in memory only");
-        s->engine = bourse_engine_new(&cfg->limits);
-        return s->engine ? 0 : -1;
-    }
     int mode = durability_of(cfg->durability);
     if (mode < 0) {
         srv_log("durability '%s' is not one of batch, none, sync", cfg->durability);

@@ -51,11 +51,6 @@ if ! e2e_start "$d" --config "$E2E/conf.ini"; then
     fail feed_restart_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
 fi
-if ! e2e_has_journal "$d"; then
-    echo "SKIP feed_restart: built without the journal"
-    e2e_stop TERM
-    exit 0
-fi
 {
     for u in 0 1 2 3; do
         echo "user t$u"

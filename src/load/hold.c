@@ -29,9 +29,9 @@
  * their user, since every session of a user gets the user's whole stream
  * and one that does not read is closed as a slow reader.
  */
-#include "hold.h"
+#include "load/hold.h"
 
-#include "cli.h"
+#include "util/args.h"
 #include "net/soup.h"
 #include "util/clock.h"
 
@@ -98,7 +98,7 @@ uint32_t hold_room(uint32_t sessions, uint32_t main_cap, uint32_t *nmain)
     if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want && r.rlim_cur < r.rlim_max) {
         r.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max > want ? want : r.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &r) != 0)
-            cli_error("load: cannot raise the open file limit to %lu", (unsigned long)r.rlim_cur);
+            arg_error("load: cannot raise the open file limit to %lu", (unsigned long)r.rlim_cur);
         getrlimit(RLIMIT_NOFILE, &r);
     }
     uint64_t room = r.rlim_cur == RLIM_INFINITY || r.rlim_cur > want ? want : r.rlim_cur;
@@ -392,7 +392,7 @@ holders *hold_start(const hold_opts *o)
         }
     }
     if (!started) {
-        cli_error("load: %s", h->t[0].err);
+        arg_error("load: %s", h->t[0].err);
         for (uint32_t i = 0; i < h->n; i++)
             free(h->t[i].s);
         free(h->t);
