@@ -335,6 +335,12 @@ static void sync_all(journal *j, int sync)
 {
     uint64_t target = atomic_load(&j->written);
     pthread_mutex_lock(&j->mu);
+    /* A retired segment the keeper is still prefaulting must stay mapped
+     * until it is done (a few ms at most, once per segment): unmapping it
+     * under its madvise() was a use after free (found by `make tsan`).  The
+     * keeper never waits here for itself: it prefaults and syncs in turn. */
+    while (j->prefaulting && j->prefaulting != j->cur)
+        pthread_cond_wait(&j->made, &j->mu);
     jseg *old = j->retired, *cur = j->cur;
     j->retired = NULL;
     pthread_mutex_unlock(&j->mu);
@@ -392,11 +398,16 @@ static void prefault_current(journal *j)
 {
     pthread_mutex_lock(&j->mu);
     jseg *s = j->cur;
+    j->prefaulting = s; /* sync_all() leaves it mapped until we are done */
     pthread_mutex_unlock(&j->mu);
     /* s->off is the writer's; a stale value only prefaults less. */
     uint64_t off = __atomic_load_n(&s->off, __ATOMIC_RELAXED);
     if (off + PREFAULT_AHEAD / 2 > s->prefaulted)
         jseg_prefault(s, off + PREFAULT_AHEAD);
+    pthread_mutex_lock(&j->mu);
+    j->prefaulting = NULL;
+    pthread_cond_broadcast(&j->made);
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* Sleep on *word (already set to `state`) unless woken, for ns. */

@@ -59,6 +59,7 @@ struct journal {
     int making;    /* someone is making the spare */
     int64_t spare_retry_ns;
     jseg *retired; /* full segments, newest first, for the syncer */
+    jseg *prefaulting; /* the keeper is faulting this one in: not to be unmapped yet */
     char error[512];
 
     /* Lock-free. */
