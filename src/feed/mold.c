@@ -10,6 +10,7 @@
 
 #include "net/soup.h"
 
+#include <assert.h>
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ static int get_session(const uint8_t *p, char *out)
 
 void mold_start(mold_writer *w, uint8_t *buf, size_t cap, const char *session, uint64_t seq)
 {
+    /* Every caller hands a whole datagram buffer: the header always fits. */
+    assert(cap >= MOLD_HEADER);
     w->buf = buf;
     w->cap = cap;
     w->len = MOLD_HEADER;
@@ -52,6 +55,9 @@ int mold_add(mold_writer *w, const uint8_t *msg, size_t len)
 
 size_t mold_finish(mold_writer *w)
 {
+    /* mold_add() refuses a message that would not fit or a count past
+     * MOLD_MAX_COUNT (0xFFFF would read as End of Session). */
+    assert(w->len <= w->cap && w->count <= MOLD_MAX_COUNT);
     put_be16(w->buf + MOLD_SESSION_LEN + 8, w->count);
     return w->len;
 }

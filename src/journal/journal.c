@@ -22,6 +22,7 @@
 #include "journal_int.h"
 #include "util/futex.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -235,6 +236,9 @@ uint64_t journal_append(journal *j, bourse_cmd *c)
             return 0;
         s = j->cur;
     }
+    /* A segment is made with room for its header and far more than one
+     * record: after a rollover the record always fits. */
+    assert(s->off + REC_MAX <= s->size);
     uint64_t seq = j->last_seq + 1;
     c->seq = seq;
     c->ts_ns = j->clock_ns(j->clock_ctx);
@@ -318,6 +322,11 @@ int journal_wait_durable(journal *j, uint64_t seq)
 
 static void announce_durable(journal *j, uint64_t seq)
 {
+    /* Never durable past what the engine thread has written: seq was read
+     * from `written` before the sync, and `written` only grows.  (Not
+     * "seq > durable": with durability sync the engine thread moves
+     * `durable` itself, racing this check harmlessly.) */
+    assert(seq <= atomic_load(&j->written));
     atomic_store_explicit(&j->durable, seq, memory_order_release);
     atomic_fetch_add(&j->epoch, 1);
     if (atomic_load(&j->waiters))

@@ -39,6 +39,7 @@
 #include "util/args.h"
 #include "util/clock.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -254,6 +255,8 @@ static void queue(load *l, lsess *s, const bourse_cmd *c)
     if (s->out_len + 64 > OUTBUF)
         return; /* the server is not reading: count it as unanswered */
     s->out_len += (uint32_t)ouch_client_frame(s->out + s->out_len, c);
+    /* the check above left room for one framed command (at most 73 bytes) */
+    assert(s->out_len <= OUTBUF);
     if (!s->dirty) {
         s->dirty = 1;
         l->dirty[l->ndirty++] = (uint32_t)(s - l->s);
@@ -291,6 +294,9 @@ static void send_order(load *l, uint64_t n, int64_t due)
         queue(l, s, &c);
         return;
     }
+    /* a full session cancelled above instead of adding: the ring of resting
+     * candidates never holds more than REST */
+    assert(s->rest_n < REST);
     c.type = BOURSE_CMD_ORDER;
     c.side = (uint8_t)((r >> 8) & 1);
     c.qty = 1 + (int64_t)(r >> 12) % 100;
@@ -432,6 +438,8 @@ static void run(load *l)
         if (due_n > l->total)
             due_n = l->total;
         int64_t first_due = n < due_n ? start + (int64_t)((double)n * 1e9 / (double)l->rate) : 0;
+        /* due_n is capped at total: the per-order arrays have total slots */
+        assert(due_n <= l->total);
         while (n < due_n) {
             int64_t due = start + (int64_t)((double)n * 1e9 / (double)l->rate);
             send_order(l, n++, due);

@@ -10,11 +10,15 @@
  */
 #include "net/ouchclient.h"
 
+#include <assert.h>
 #include <string.h>
 
 size_t ouch_client_frame(uint8_t *buf, const bourse_cmd *c)
 {
     size_t n = ouch_write_cmd(buf + SOUP_HEADER, c);
+    /* The callers size buf as OUCH_CLIENT_FRAME_MAX: an encoder that wrote
+     * more (a new message type) would have overrun it already. */
+    assert(n > 0 && n <= OUCH_MAX_LEN);
     soup_header(buf, SOUP_UNSEQUENCED, n);
     return n + SOUP_HEADER;
 }

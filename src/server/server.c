@@ -11,6 +11,7 @@
 #include "journal/journal.h"
 #include "util/futex.h"
 
+#include <assert.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,10 @@ static int ring_init(srv_ring *r, unsigned size, size_t entry)
     if (!r->buf)
         return -1;
     memset(r->buf, 0, (size_t)size * entry); /* fault the pages in now, not mid-trading */
+    /* ck_ring indexes slots with size - 1 as a mask: any other size would
+     * overlap slots silently.  The sizes are constants and config values
+     * rounded up to a power of two. */
+    assert(size >= 2 && (size & (size - 1)) == 0);
     ck_ring_init(&r->ring, size);
     return 0;
 }
