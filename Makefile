@@ -1,6 +1,8 @@
 # Bourse build.  `make` builds build/bourse; `make test` runs every test, also
-# under ASan+UBSan; `make run` starts the main job.  Sources are found by
-# directory, so a new file in src/ or tests/unit/ needs no change here.
+# under ASan+UBSan, and the threaded ones under ThreadSanitizer; `make run`
+# starts the main job.  Sources are found by directory, so a new file in a
+# folder of src/, in bench/ or in tests/unit/ needs no change here (a new
+# folder of src/ is a new component: add it to COMPONENTS).
 
 BUILD    ?= build
 CC       ?= cc
@@ -33,7 +35,11 @@ comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
-BENCH_SRC := $(wildcard bench/*.c)
+# A folder of src/ with C files that is no component would not be built.
+UNLISTED  := $(filter-out core cli util $(COMPONENTS),$(patsubst src/%/,%,$(sort $(dir $(wildcard src/*/*.c)))))
+ifneq ($(UNLISTED),)
+  $(error src/$(UNLISTED) is not in COMPONENTS: add it there, after the components that call it)
+endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ  := $(call obj,$(CORE_SRC))
