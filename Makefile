@@ -1,35 +1,56 @@
 # Bourse build.  `make` builds build/bourse; `make test` runs every test, also
-# under ASan+UBSan; `make run` starts the main job.  Sources are found by
-# directory, so a new file in src/ or tests/unit/ needs no change here.
+# under ASan+UBSan, and the threaded ones under ThreadSanitizer; `make run`
+# starts the main job.  Sources are found by directory, so a new file in a
+# folder of src/, in bench/ or in tests/unit/ needs no change here (a new
+# folder of src/ is a new component: add it to COMPONENTS).
 
 BUILD    ?= build
 CC       ?= cc
 PKGS     := ck libuv libsodium inih libwebsockets sqlite3 openssl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc
+CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+# ThreadSanitizer (clang): `make tsan` builds with TSAN=1 into build/tsan.
+ifeq ($(TSAN),1)
+  CFLAGS  += -O1 -fsanitize=thread -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=thread
+endif
 
 ifeq ($(SAN),1)
   CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined
 endif
 
+# One archive per component (docs/architecture.md, "Components"), listed
+# so that each comes before the ones it calls: a static link resolves left to
+# right.  The exchange is core, journal, net, feed and server; load and bench
+# are tools linked only into the `bourse` binary; src/cli (main.c and one
+# file per subcommand) is the binary's objects and no archive.
+COMPONENTS := bench load server feed journal net
+comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
-SHELL_SRC := $(wildcard src/journal/*.c src/net/*.c src/feed/*.c src/server/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
-BENCH_SRC := $(wildcard bench/*.c)
+# A folder of src/ with C files that is no component would not be built.
+UNLISTED  := $(filter-out core cli util $(COMPONENTS),$(patsubst src/%/,%,$(sort $(dir $(wildcard src/*/*.c)))))
+ifneq ($(UNLISTED),)
+  $(error src/$(UNLISTED) is not in COMPONENTS: add it there, after the components that call it)
+endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ  := $(call obj,$(CORE_SRC))
-SHELL_OBJ := $(call obj,$(SHELL_SRC))
-CLI_OBJ   := $(call obj,$(CLI_SRC) $(BENCH_SRC))
+CLI_OBJ   := $(call obj,$(CLI_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbourse.a
+# The unit tests link the exchange's archives only: a test of the exchange
+# that needed the load generator or the harness would be a layering bug.
+TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
 
-.PHONY: all deps test check run bench load fuzz clean format
+.PHONY: all deps test check run bench load fuzz clean format format-check tsan
 .SECONDARY:
 all: deps $(BUILD)/bourse
 
@@ -40,12 +61,16 @@ $(BUILD)/libbourse.a: $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(BUILD)/libbourse-shell.a: $(SHELL_OBJ)
-	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+define component_lib
+$(BUILD)/libbourse-$(1).a: $$(call obj,$$(wildcard $(call comp_dir,$(1))/*.c))
+	@mkdir -p $$(@D)
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call component_lib,$(c))))
 
-$(BUILD)/bourse: $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+$(BUILD)/bourse: $(CLI_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(LDLIBS)
 
 # After deps (order-only): with -j, a fresh machine must have the packages,
 # and pkg-config their flags, before the first compile.
@@ -53,22 +78,31 @@ $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
 
 # Everything the test suite runs, for one build flavour.
 check: $(BUILD)/bourse $(TESTS)
 	@BUILD=$(BUILD) sh tests/run.sh
 
-# Both flavours run even when the first fails; the last line totals them.
+# The threaded tests under ThreadSanitizer (tests/tsan.sh says which and
+# why): any race report from any process is a failure.
+TSAN_TESTS := test_journal test_feed_net test_feed_publish
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 CC=clang build/tsan/bourse \
+	  $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	@BUILD=build/tsan sh tests/tsan.sh
+
+# All three flavours run even when one fails; the last line totals them.
 test: deps
-	@rm -f build/test-counts build/san/test-counts; \
+	@rm -f build/test-counts build/san/test-counts build/tsan/test-counts; \
 	$(MAKE) --no-print-directory check; a=$$?; \
 	$(MAKE) --no-print-directory check BUILD=build/san SAN=1 CC=clang; b=$$?; \
-	cat build/test-counts build/san/test-counts 2>/dev/null | \
+	$(MAKE) --no-print-directory tsan; c=$$?; \
+	cat build/test-counts build/san/test-counts build/tsan/test-counts 2>/dev/null | \
 	  awk '{p+=$$1; f+=$$2; s+=$$3} END {printf "total: %d passed, %d failed, %d skipped\n", p, f, s}'; \
-	[ $$a -eq 0 ] && [ $$b -eq 0 ]
+	[ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ]
 
 # Longer randomized property run (~3 minutes): SOAK scenarios of 5,000 commands
 # from seed SOAK_SEED on; add BUILD=build/san SAN=1 CC=clang for sanitizers.
@@ -121,7 +155,7 @@ load: all
 # for FUZZ_SECONDS, keeping corpora in build/fuzz/corpus-NAME; `make test`
 # runs each for a few seconds (tests/sh/fuzz.sh).
 FUZZ_SECONDS ?= 300
-FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -fsanitize=fuzzer,address,undefined
+FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -I. -fsanitize=fuzzer,address,undefined
 FUZZ_JOURNAL := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
 FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c $(addprefix src/feed/,itch.c candle.c json.c mold.c)
 FUZZ_HDRS := $(wildcard include/bourse/*.h src/*/*.h)
@@ -138,6 +172,10 @@ fuzz: all build/fuzz/journal build/fuzz/wire
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Every tracked C file as .clang-format says (tests/sh/layout.sh runs it too).
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build

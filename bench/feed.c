@@ -19,13 +19,14 @@
  *
  * The numbers depend on a shared 2-core machine: compare within one run.
  */
-#include "hist.h"
-#include "workload.h"
+#include "bench/bench.h"
+#include "bench/hist.h"
+#include "bench/workload.h"
 #include "bourse/bourse.h"
 #include "feed/feed.h"
 #include "feed/publish.h"
 #include "feed/wsclient.h"
-#include "cli/cli.h"
+#include "util/args.h"
 #include "util/clock.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ static void rec_add(recs *v, const feed_rec *r)
         v->cap = v->cap ? v->cap * 2 : 1 << 20;
         v->r = realloc(v->r, v->cap * sizeof *v->r);
         if (!v->r) {
-            cli_error("feed bench: out of memory");
+            arg_error("feed bench: out of memory");
             exit(1);
         }
     }
@@ -113,7 +114,7 @@ static bourse_engine *fresh(const workload *w, bourse_event_fn fn, void *ctx)
 {
     bourse_engine *e = bourse_engine_new(&w->limits);
     if (!e || workload_setup(w, e, fn, ctx) != 0) {
-        cli_error("feed bench: workload setup failed");
+        arg_error("feed bench: workload setup failed");
         exit(1);
     }
     return e;
@@ -426,7 +427,7 @@ static void bench_fanout(const workload *w, int n, uint64_t rate, int seconds)
     close(stop[0]);
     char b;
     if (read(ready[0], &b, 1) != 1) {
-        cli_error("feed bench: the subscribers did not start");
+        arg_error("feed bench: the subscribers did not start");
         exit(1);
     }
     /* The engine at `rate` commands/s, open loop. */
@@ -477,7 +478,7 @@ int bench_feed(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
-            cli_error("feed bench: %s needs a value", a);
+            arg_error("feed bench: %s needs a value", a);
             return 2;
         }
         if (!strcmp(a, "--workload"))
@@ -487,21 +488,21 @@ int bench_feed(int argc, char **argv)
         else if (!strcmp(a, "--subscribers"))
             subs = v;
         else if (!strcmp(a, "--messages"))
-            messages = cli_number(a, v, 100000000);
+            messages = arg_number(a, v, 100000000);
         else if (!strcmp(a, "--rate"))
-            rate = cli_number(a, v, 100000000);
+            rate = arg_number(a, v, 100000000);
         else if (!strcmp(a, "--seconds"))
-            seconds = cli_number(a, v, 3600);
+            seconds = arg_number(a, v, 3600);
         else if (!strcmp(a, "--runs"))
-            runs = cli_number(a, v, 15);
+            runs = arg_number(a, v, 15);
         else {
-            cli_error("feed bench: unknown option '%s'", a);
+            arg_error("feed bench: unknown option '%s'", a);
             return 2;
         }
     }
     const workload_spec *spec = workload_find(wl);
     if (!spec) {
-        cli_error("feed bench: unknown workload '%s'", wl);
+        arg_error("feed bench: unknown workload '%s'", wl);
         return 2;
     }
     if (!runs || !rate)
@@ -509,7 +510,7 @@ int bench_feed(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     workload w;
     if (workload_build(&w, spec, messages, 1, WORKLOAD_IDS_USER) != 0) {
-        cli_error("feed bench: cannot build the workload");
+        arg_error("feed bench: cannot build the workload");
         return 1;
     }
     printf("workload %s: %llu commands, %llu trades\n", wl, (unsigned long long)w.n,

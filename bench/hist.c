@@ -2,7 +2,7 @@
  * hist.c - reading percentiles back out of a log-linear histogram; see
  * hist.h for the bucket layout.
  */
-#include "hist.h"
+#include "bench/hist.h"
 
 #include <math.h>
 #include <string.h>

@@ -23,11 +23,12 @@
  *               the run, and the time until the file is complete
  */
 #include "bourse/bourse.h"
-#include "hist.h"
+#include "bench/bench.h"
+#include "bench/hist.h"
 #include "journal/journal.h"
 #include "journal/record.h"
 #include "journal/scan.h"
-#include "workload.h"
+#include "bench/workload.h"
 #include "util/clock.h"
 
 #include <fcntl.h>
@@ -42,8 +43,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-int bench_journal(int argc, char **argv);
 
 typedef struct jbench {
     workload w;

@@ -28,7 +28,7 @@
  * a few symbols each (workload_spec.symbols_per_user) and get ample cash and
  * shares in the setup, so rejections are rare and counted.
  */
-#include "workload.h"
+#include "bench/workload.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 # `bourse load` for 10 s; then 50,000 sessions are held (SESSIONS overrides)
 # while 100 orders/s go over the ones in its main loop.  This sandbox caps open
 # files at 20,000 per descriptor table, so `bourse load` holds the sessions
-# past one table in threads with tables of their own (src/cli/hold.c), and the
+# past one table in threads with tables of their own (src/load/hold.c), and the
 # server in gateway threads with tables of their own (src/server/handoff.c).
 # Each run prints the round trips next to a TCP echo measured the same way.
 # Usage: sh scripts/load.sh [BOURSE] [RATES...]   (DURABILITY=batch|none|sync;

@@ -15,6 +15,7 @@
  */
 #include "bourse/text.h"
 #include "cli.h"
+#include "net/adminsock.h"
 #include "server/passwd.h"
 
 #include <errno.h>
@@ -80,24 +81,6 @@ static int set_password(const char *dir, const char *user)
     }
     puts("OK");
     return 0;
-}
-
-int admin_connect(const char *dir)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/admin.sock", dir) >= sizeof a.sun_path) {
-        cli_error("admin: data directory path too long");
-        return -1;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        cli_error("admin: cannot connect to %s: %s (is `bourse serve --data %s` running?)", a.sun_path,
-                  strerror(errno), dir);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 /* Read answers until `count` commands have been answered; print events. */

@@ -2,9 +2,9 @@
  * cli.h - the `bourse` subcommands and the small helpers they share.
  *
  * Each subcommand lives in its own file and exports `int cmd_NAME(int argc,
- * char **argv)` (argv[0] is the subcommand's name).  main.c declares them
- * weak, so a subcommand that is not built in says so instead of failing to
- * link.
+ * char **argv)` (argv[0] is the subcommand's name); the work itself is done
+ * by a library of src/ or bench/.  Every subcommand is linked in: a missing
+ * one fails the build, not a run.
  */
 #ifndef BOURSE_CLI_H
 #define BOURSE_CLI_H

@@ -8,11 +8,13 @@
  * user's side; the other side is printed as "- -".  At the end of input it
  * waits until every command it sent has been answered (and --linger MS
  * more, for executions that follow), then logs out.  With --follow it
- * stays until the server ends the session or the connection drops.
+ * stays until the server ends the session or the connection drops.  The
+ * framing and report decoding are src/net/ouchclient.c, shared with the
+ * load generator.
  */
 #include "bourse/text.h"
 #include "cli.h"
-#include "net/ouch.h"
+#include "net/ouchclient.h"
 #include "net/tcp.h"
 #include "util/clock.h"
 
@@ -102,6 +104,16 @@ static void print_report(client *c, const ouch_report *r)
     fputs(line, stdout);
 }
 
+static void on_packet(void *ctx, const ouch_report *r, const soup_packet *p)
+{
+    client *c = ctx;
+    c->seq++;
+    if (r)
+        print_report(c, r);
+    else
+        cli_error("client: malformed report (type '%c')", p->len ? p->payload[0] : '?');
+}
+
 /* Read what the server sent; -1 when the connection ended. */
 static int pump(client *c)
 {
@@ -111,28 +123,13 @@ static int pump(client *c)
     if (k <= 0)
         return -1;
     c->have += (size_t)k;
-    size_t off = 0;
-    for (;;) {
-        soup_packet p;
-        long r = soup_next(c->in + off, c->have - off, 65535, &p);
-        if (r <= 0)
-            break;
-        off += (size_t)r;
-        if (p.type == SOUP_SEQUENCED) {
-            ouch_report rep;
-            c->seq++;
-            if (ouch_read(p.payload, p.len, &rep) == 0)
-                print_report(c, &rep);
-            else
-                cli_error("client: malformed report (type '%c')", p.len ? p.payload[0] : '?');
-        } else if (p.type == SOUP_END_OF_SESSION) {
-            c->ended = 1;
-        }
-    }
-    memmove(c->in, c->in + off, c->have - off);
-    c->have -= off;
+    int r = ouch_client_take(c->in, &c->have, on_packet, c);
+    if (r == 1)
+        c->ended = 1;
+    else if (r < 0)
+        cli_error("client: malformed packet length from the server");
     fflush(stdout);
-    return c->ended ? -1 : 0;
+    return r != 0 ? -1 : 0;
 }
 
 static int read_password(const char *file, char *pw, size_t n)
@@ -178,10 +175,8 @@ static int send_line(client *c, const char *line, size_t len, size_t lineno)
                   cmd.user_name.s, c->user);
         return -1;
     }
-    uint8_t buf[3 + OUCH_MAX_LEN];
-    size_t n = ouch_write_cmd(buf + SOUP_HEADER, &cmd);
-    soup_header(buf, SOUP_UNSEQUENCED, n);
-    if (tcp_write_all(c->fd, buf, n + SOUP_HEADER) != 0) {
+    uint8_t buf[OUCH_CLIENT_FRAME_MAX];
+    if (tcp_write_all(c->fd, buf, ouch_client_frame(buf, &cmd)) != 0) {
         cli_error("client: connection lost");
         return -2;
     }

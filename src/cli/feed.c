@@ -8,7 +8,9 @@
  *
  * --book and --candles print once the feed says the subscriber has caught up
  * (its first heartbeat), then exit.  --tail runs until End of Session, or
- * --count messages, or --seconds.
+ * --count messages, or --seconds, or with --caught-up until that same
+ * first heartbeat (so a script reading "everything so far" waits on the
+ * feed's word, never on a time window).
  *
  * With --udp the live messages come from the MoldUDP64 feed instead (udp.c,
  * udpclient.c), gaps filled through --udp-request.  The UDP socket is bound
@@ -20,8 +22,9 @@
  * --no-gap-fill are for the tests: drop every Nth datagram received, as a
  * lossy network would, and never ask for missing messages.
  */
-#include "cli.h"
+#include "bench/bench.h"
 #include "bourse/text.h"
+#include "cli.h"
 #include "feed/client.h"
 #include "feed/udpclient.h"
 
@@ -35,6 +38,7 @@ static void help(FILE *f)
     fputs("usage: bourse feed [--host H] --feed-port P --book SYM\n"
           "       bourse feed [--host H] --feed-port P --candles SYM INTERVAL\n"
           "       bourse feed [--host H] --feed-port P --tail [--snapshot] [--count N] [--seconds S]\n"
+          "                   [--caught-up]\n"
           "       bourse feed --udp ADDR:PORT --udp-request ADDR:PORT [--feed-port P] --book SYM | --tail\n\n"
           "Follows the binary market-data feed of `bourse serve` (docs/protocol.md,\n"
           "\"Market data\"): joins with a snapshot, then applies the live messages.\n\n"
@@ -45,7 +49,9 @@ static void help(FILE *f)
           "                     START is UTC, like 2024-05-06T13:05:00Z\n"
           "  --tail             print each live message as a line (with --snapshot, the\n"
           "                     snapshot's too), until End of Session, --count N\n"
-          "                     messages or --seconds S\n"
+          "                     messages or --seconds S, or with --caught-up once the\n"
+          "                     feed says every message so far was sent (its first\n"
+          "                     heartbeat: a condition, not a time, for scripts)\n"
           "  --host H           the server (default 127.0.0.1)\n"
           "  --timeout S        give up joining after S seconds (default 10)\n"
           "  --udp ADDR:PORT    take the live messages from the MoldUDP64 feed sent to\n"
@@ -288,14 +294,12 @@ static int feed_udp(const udp_opts *o, const char *host, int port, const char *b
     return rc;
 }
 
-int bench_feed(int argc, char **argv) __attribute__((weak)); /* bench/feed.c */
-
 int cmd_feed(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "bench") && bench_feed)
+    if (argc > 1 && !strcmp(argv[1], "bench"))
         return bench_feed(argc - 1, argv + 1);
     const char *host = "127.0.0.1", *book = NULL, *csym = NULL, *civ = NULL;
-    int port = -1, tail = 0, snapshot = 0, timeout = 10;
+    int port = -1, tail = 0, snapshot = 0, timeout = 10, caught_up = 0;
     uint64_t count = 0, seconds = 0;
     udp_opts uo = {0};
     for (int i = 1; i < argc; i++) {
@@ -307,6 +311,8 @@ int cmd_feed(int argc, char **argv)
             tail = 1;
         } else if (!strcmp(a, "--snapshot")) {
             snapshot = 1;
+        } else if (!strcmp(a, "--caught-up")) {
+            caught_up = 1;
         } else if (!strcmp(a, "--no-gap-fill")) {
             uo.no_fill = 1;
         } else if (!v) {
@@ -366,7 +372,8 @@ int cmd_feed(int argc, char **argv)
         tail_ctx t = {.fw = &c.fw, .snapshot = snapshot, .count = count};
         time_t end = seconds ? time(NULL) + (time_t)seconds : 0;
         setvbuf(stdout, NULL, _IOLBF, 0);
-        while ((!count || t.seen < count) && (!end || time(NULL) < end))
+        while ((!count || t.seen < count) && (!end || time(NULL) < end) &&
+               !(caught_up && c.fw.live && c.heartbeats))
             if (feed_client_poll(&c, 100, on_tail, &t) < 0) {
                 if (!c.ended) {
                     cli_error("feed: the server closed the connection");

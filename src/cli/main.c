@@ -2,21 +2,11 @@
  * main.c - `bourse`, one program with a subcommand per job.
  */
 #include "cli.h"
+#include "util/args.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-#pragma weak cmd_replay
-#pragma weak cmd_bench
-#pragma weak cmd_journal
-#pragma weak cmd_snapshot
-#pragma weak cmd_serve
-#pragma weak cmd_admin
-#pragma weak cmd_client
-#pragma weak cmd_load
-#pragma weak cmd_feed
 
 static const struct subcommand {
     const char *name;
@@ -36,28 +26,17 @@ static const struct subcommand {
 
 void cli_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("bourse: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    arg_error("%s", msg);
 }
 
 uint64_t cli_number(const char *opt, const char *value, uint64_t max)
 {
-    char *end;
-    errno = 0;
-    if (!value || !*value || *value == '-') {
-        cli_error("%s needs a whole number", opt);
-        exit(2);
-    }
-    unsigned long long v = strtoull(value, &end, 10);
-    if (errno || *end || v > max) {
-        cli_error("%s: bad number '%s' (0 to %llu)", opt, value, (unsigned long long)max);
-        exit(2);
-    }
-    return v;
+    return arg_number(opt, value, max);
 }
 
 static void usage(FILE *f)
@@ -67,8 +46,7 @@ static void usage(FILE *f)
           "server, journal, gateways and market data around it.\n\ncommands:\n",
           f);
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
-        if (subcommands[i].fn)
-            fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
     fputs("\n`bourse COMMAND --help` explains each command.\n", f);
 }
 
@@ -81,10 +59,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++) {
         if (strcmp(argv[1], subcommands[i].name) != 0)
             continue;
-        if (!subcommands[i].fn) {
-            cli_error("'%s' is not built into this binary", argv[1]);
-            return 2;
-        }
         return subcommands[i].fn(argc - 1, argv + 1);
     }
     cli_error("unknown command '%s' (see bourse --help)", argv[1]);

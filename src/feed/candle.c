@@ -8,6 +8,7 @@
  */
 #include "feed/candle.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,8 @@ static candle *push(candle_ring *r)
     r->head = r->n ? (r->head + 1) % r->depth : 0;
     if (r->n < r->depth)
         r->n++;
+    /* A ring of depth candles: the newest overwrites the oldest. */
+    assert(r->n <= r->depth && r->head < r->depth);
     return &r->c[r->head];
 }
 
@@ -124,6 +127,10 @@ int candle_ring_trade(candle_ring *r, int interval, int64_t ts, int64_t price, i
             c->low = price;
         c->close = price;
         c->volume += qty;
+        /* high and low only widen and open and close are trades of the
+         * bucket, so both lie between them (trades come from the engine,
+         * never from the wire: the follower uses candle_ring_put). */
+        assert(c->low <= c->open && c->open <= c->high && c->low <= c->close && c->close <= c->high);
         return 0;
     }
     c = push(r);

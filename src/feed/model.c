@@ -1,6 +1,10 @@
 /*
- * model.c - the feed's books: hash table, order and level pools, sorted
- * sides, trades and candles.  See model.h for the design.
+ * model.c - the feed's books: order and level pools, sorted sides, trades
+ * and candles.  See model.h for the design.  Orders are found by reference
+ * number through the core's u64map (core/hashmap.h), the one hash table of
+ * the tree; the feed grows it with u64map_reserve() before each insert,
+ * since it runs on its own thread where an occasional rehash costs nothing
+ * the engine would see.
  */
 #include "feed/model.h"
 
@@ -10,111 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- hash table ------------------------------------------------------- */
-
-static uint64_t key_hash(const fb_key *k)
-{
-    uint64_t x = k->w[0] * 0x9e3779b97f4a7c15ULL ^ k->w[1] * 0xc2b2ae3d27d4eb4fULL ^ k->w[2];
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    return x;
-}
-
-static bool key_eq(const fb_key *a, const fb_key *b)
-{
-    return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2];
-}
-
-int fb_map_init(fb_map *m, uint32_t expected)
-{
-    uint32_t cap = 16;
-    while (cap < expected * 2)
-        cap *= 2;
-    m->slots = calloc(cap, sizeof *m->slots);
-    m->mask = cap - 1;
-    m->n = 0;
-    return m->slots ? 0 : -1;
-}
-
-void fb_map_free(fb_map *m)
-{
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
-uint32_t fb_map_get(const fb_map *m, const fb_key *k)
-{
-    uint32_t h = (uint32_t)key_hash(k);
-    for (uint32_t i = h & m->mask;; i = (i + 1) & m->mask) {
-        const fb_slot *s = &m->slots[i];
-        if (!s->val)
-            return FB_NIL;
-        if (s->hash == h && key_eq(&s->key, k))
-            return s->val - 1;
-    }
-}
-
-static void insert_hashed(fb_map *m, const fb_key *k, uint32_t h, uint32_t val)
-{
-    uint32_t i = h & m->mask;
-    while (m->slots[i].val)
-        i = (i + 1) & m->mask;
-    m->slots[i].key = *k;
-    m->slots[i].val = val + 1;
-    m->slots[i].hash = h;
-    m->n++;
-}
-
-static void insert(fb_map *m, const fb_key *k, uint32_t val)
-{
-    insert_hashed(m, k, (uint32_t)key_hash(k), val);
-}
-
-static int grow(fb_map *m)
-{
-    fb_map bigger;
-    if (fb_map_init(&bigger, (m->mask + 1)) < 0)
-        return -1;
-    for (uint32_t i = 0; i <= m->mask; i++)
-        if (m->slots[i].val)
-            insert_hashed(&bigger, &m->slots[i].key, m->slots[i].hash, m->slots[i].val - 1);
-    free(m->slots);
-    *m = bigger;
-    return 0;
-}
-
-int fb_map_put(fb_map *m, const fb_key *k, uint32_t val)
-{
-    if ((m->n + 1) * 2 > m->mask + 1 && grow(m) < 0)
-        return -1;
-    insert(m, k, val);
-    return 0;
-}
-
-/* Backward-shift deletion: no tombstones, so long runs never degrade. */
-void fb_map_del(fb_map *m, const fb_key *k)
-{
-    uint32_t h = (uint32_t)key_hash(k);
-    uint32_t i = h & m->mask;
-    for (;; i = (i + 1) & m->mask) {
-        if (!m->slots[i].val)
-            return;
-        if (m->slots[i].hash == h && key_eq(&m->slots[i].key, k))
-            break;
-    }
-    for (uint32_t j = (i + 1) & m->mask; m->slots[j].val; j = (j + 1) & m->mask) {
-        uint32_t home = m->slots[j].hash & m->mask;
-        /* Move j into the hole at i when its home is not in (i, j]. */
-        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
-            m->slots[i] = m->slots[j];
-            i = j;
-        }
-    }
-    m->slots[i].val = 0;
-    m->n--;
-}
 
 /* ---- pools -------------------------------------------------------------- */
 
@@ -158,7 +57,7 @@ int fbook_init(fbook *b, uint32_t candle_depth)
     memset(b, 0, sizeof *b);
     b->order_free = b->level_free = FB_NIL;
     b->candle_depth = candle_depth ? candle_depth : 256;
-    return fb_map_init(&b->by_ref, 1024);
+    return u64map_init(&b->by_ref, 1024);
 }
 
 void fbook_free(fbook *b)
@@ -174,7 +73,7 @@ void fbook_free(fbook *b)
     free(b->syms);
     free(b->orders);
     free(b->levels);
-    fb_map_free(&b->by_ref);
+    u64map_free(&b->by_ref);
     memset(b, 0, sizeof *b);
 }
 
@@ -204,15 +103,9 @@ uint32_t fbook_symbol_find(const fbook *b, const char *name)
     return FB_NIL;
 }
 
-static fb_key ref_key(uint64_t ref)
-{
-    return (fb_key){{ref, 0, 0}};
-}
-
 uint32_t fbook_find(const fbook *b, uint64_t ref)
 {
-    fb_key k = ref_key(ref);
-    return fb_map_get(&b->by_ref, &k);
+    return u64map_get(&b->by_ref, ref); /* MAP_EMPTY is FB_NIL */
 }
 
 /* ---- sides -------------------------------------------------------------- */
@@ -323,8 +216,7 @@ uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty,
     if (o == FB_NIL)
         return FB_NIL;
     uint32_t lv = level_get(b, sym, side, price);
-    fb_key k = ref_key(ref);
-    if (lv == FB_NIL || (!b->refs_unindexed && fb_map_put(&b->by_ref, &k, o) < 0)) {
+    if (lv == FB_NIL || (!b->refs_unindexed && u64map_reserve(&b->by_ref, 1) < 0)) {
         if (lv != FB_NIL && b->levels[lv].count == 0)
             level_emptied(b, sym, side);
         b->orders[o].next = b->order_free;
@@ -341,6 +233,8 @@ uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty,
     l->tail = o;
     l->count++;
     l->qty += qty;
+    if (!b->refs_unindexed)
+        u64map_put(&b->by_ref, ref, o); /* absent (checked above), room reserved */
     b->open_orders++;
     b->syms[sym].book_ver++;
     return o;
@@ -365,8 +259,7 @@ void fbook_delete(fbook *b, uint32_t o)
         level_emptied(b, ord->sym, ord->side);
     }
     if (!b->refs_unindexed) {
-        fb_key k = ref_key(ord->ref);
-        fb_map_del(&b->by_ref, &k);
+        u64map_del(&b->by_ref, ord->ref);
     }
     b->syms[ord->sym].book_ver++;
     b->open_orders--;

@@ -17,34 +17,13 @@
 #ifndef BOURSE_FEED_MODEL_H
 #define BOURSE_FEED_MODEL_H
 
+#include "core/hashmap.h"
 #include "feed/candle.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #define FB_NIL UINT32_MAX
-
-/* A hash table from a 24-byte key to a 32-bit value, with deletion. */
-typedef struct fb_key {
-    uint64_t w[3];
-} fb_key;
-
-typedef struct fb_slot {
-    fb_key key;
-    uint32_t val;  /* value + 1; 0 marks a free slot */
-    uint32_t hash; /* of key (low bits): cheaper probes and deletions */
-} fb_slot;
-
-typedef struct fb_map {
-    fb_slot *slots;
-    uint32_t mask, n;
-} fb_map;
-
-int fb_map_init(fb_map *m, uint32_t expected);
-void fb_map_free(fb_map *m);
-uint32_t fb_map_get(const fb_map *m, const fb_key *k); /* FB_NIL if absent */
-int fb_map_put(fb_map *m, const fb_key *k, uint32_t val); /* -1 on no memory */
-void fb_map_del(fb_map *m, const fb_key *k);
 
 typedef struct fb_order {
     uint64_t ref;
@@ -97,7 +76,7 @@ typedef struct fbook {
     uint32_t norders, order_cap, order_free;
     fb_level *levels;
     uint32_t nlevels, level_cap, level_free;
-    fb_map by_ref;       /* unused when refs_unindexed */
+    u64map by_ref;       /* unused when refs_unindexed */
     bool refs_unindexed; /* the publisher's: it never looks up a ref */
     fb_symbol *syms;
     uint32_t nsyms, sym_cap;

@@ -10,6 +10,7 @@
 
 #include "net/soup.h"
 
+#include <assert.h>
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ static int get_session(const uint8_t *p, char *out)
 
 void mold_start(mold_writer *w, uint8_t *buf, size_t cap, const char *session, uint64_t seq)
 {
+    /* Every caller hands a whole datagram buffer: the header always fits. */
+    assert(cap >= MOLD_HEADER);
     w->buf = buf;
     w->cap = cap;
     w->len = MOLD_HEADER;
@@ -52,6 +55,9 @@ int mold_add(mold_writer *w, const uint8_t *msg, size_t len)
 
 size_t mold_finish(mold_writer *w)
 {
+    /* mold_add() refuses a message that would not fit or a count past
+     * MOLD_MAX_COUNT (0xFFFF would read as End of Session). */
+    assert(w->len <= w->cap && w->count <= MOLD_MAX_COUNT);
     put_be16(w->buf + MOLD_SESSION_LEN + 8, w->count);
     return w->len;
 }
@@ -139,32 +145,5 @@ int mold_request_parse(const uint8_t *p, size_t n, mold_request *out, const char
         return refuse(why, "requested count 0");
     if (out->seq > UINT64_MAX - out->count)
         return refuse(why, "sequence numbers past 2^64");
-    return 0;
-}
-
-int mold_addr_parse(const char *s, struct sockaddr_in *out, const char **why)
-{
-    const char *colon = strrchr(s, ':');
-    char host[INET_ADDRSTRLEN];
-    if (!colon || colon == s || (size_t)(colon - s) >= sizeof host)
-        return refuse(why, "not ADDR:PORT");
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = 0;
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
-        return refuse(why, "not an IPv4 address");
-    unsigned long port = 0;
-    const char *d = colon + 1;
-    if (!*d || strlen(d) > 5)
-        return refuse(why, "port not 1-65535");
-    for (; *d; d++) {
-        if (*d < '0' || *d > '9')
-            return refuse(why, "port not 1-65535");
-        port = port * 10 + (unsigned long)(*d - '0');
-    }
-    if (port < 1 || port > 65535)
-        return refuse(why, "port not 1-65535");
-    out->sin_port = htons((uint16_t)port);
     return 0;
 }

@@ -19,6 +19,8 @@
 #ifndef BOURSE_FEED_MOLD_H
 #define BOURSE_FEED_MOLD_H
 
+#include "net/inaddr.h"
+
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,7 +74,7 @@ int mold_next(const mold_packet *pk, size_t *off, const uint8_t **msg, size_t *l
 size_t mold_request_write(uint8_t *buf, const char *session, uint64_t seq, uint16_t count);
 int mold_request_parse(const uint8_t *p, size_t n, mold_request *out, const char **why);
 
-/* "A.B.C.D:PORT" (IPv4, port 1-65535): 0, or -1 with a reason. */
-int mold_addr_parse(const char *s, struct sockaddr_in *out, const char **why);
+/* mold_addr_parse(), the feed's and the config's address syntax, is in
+ * net/inaddr.h. */
 
 #endif

@@ -30,6 +30,7 @@
 #include "journal_int.h"
 #include "util/futex.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -289,6 +290,10 @@ uint64_t journal_append(journal *j, bourse_cmd *c)
             return 0; /* journal_error says why */
     }
     s = j->cur;
+    /* A segment is made with room for its header and far more than one
+     * record, and the reserve is used only where one record still fits:
+     * the record always fits. */
+    assert(s->off + REC_MAX <= s->size);
     uint64_t seq = j->last_seq + 1;
     c->seq = seq;
     c->ts_ns = j->clock_ns(j->clock_ctx);
@@ -372,6 +377,11 @@ int journal_wait_durable(journal *j, uint64_t seq)
 
 static void announce_durable(journal *j, uint64_t seq)
 {
+    /* Never durable past what the engine thread has written: seq was read
+     * from `written` before the sync, and `written` only grows.  (Not
+     * "seq > durable": with durability sync the engine thread moves
+     * `durable` itself, racing this check harmlessly.) */
+    assert(seq <= atomic_load(&j->written));
     atomic_store_explicit(&j->durable, seq, memory_order_release);
     atomic_fetch_add(&j->epoch, 1);
     if (atomic_load(&j->waiters))
@@ -389,6 +399,12 @@ static void sync_all(journal *j, int sync)
 {
     uint64_t target = atomic_load(&j->written);
     pthread_mutex_lock(&j->mu);
+    /* A retired segment the keeper is still prefaulting must stay mapped
+     * until it is done (a few ms at most, once per segment): unmapping it
+     * under its madvise() was a use after free (found by `make tsan`).  The
+     * keeper never waits here for itself: it prefaults and syncs in turn. */
+    while (j->prefaulting && j->prefaulting != j->cur)
+        pthread_cond_wait(&j->made, &j->mu);
     jseg *old = j->retired, *cur = j->cur;
     j->retired = NULL;
     pthread_mutex_unlock(&j->mu);
@@ -447,11 +463,16 @@ static void prefault_current(journal *j)
 {
     pthread_mutex_lock(&j->mu);
     jseg *s = j->cur;
+    j->prefaulting = s; /* sync_all() leaves it mapped until we are done */
     pthread_mutex_unlock(&j->mu);
     /* s->off is the writer's; a stale value only prefaults less. */
     uint64_t off = __atomic_load_n(&s->off, __ATOMIC_RELAXED);
     if (off + PREFAULT_AHEAD / 2 > s->prefaulted)
         jseg_prefault(s, off + PREFAULT_AHEAD);
+    pthread_mutex_lock(&j->mu);
+    j->prefaulting = NULL;
+    pthread_cond_broadcast(&j->made);
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* Sleep on *word (already set to `state`) unless woken, for ns. */

@@ -60,6 +60,7 @@ struct journal {
     int64_t spare_retry_ns;
     int space_failed; /* the last try to make a segment failed: don't wait for the next */
     jseg *retired; /* full segments, newest first, for the syncer */
+    jseg *prefaulting; /* the keeper is faulting this one in: not to be unmapped yet */
     char error[512];
 
     /* Lock-free. */

@@ -8,6 +8,7 @@
  */
 #include "net/soup.h"
 
+#include <assert.h>
 #include <string.h>
 
 long soup_next(const uint8_t *buf, size_t n, size_t max_len, soup_packet *p)
@@ -27,6 +28,10 @@ long soup_next(const uint8_t *buf, size_t n, size_t max_len, soup_packet *p)
 
 size_t soup_header(uint8_t *buf, uint8_t type, size_t payload_len)
 {
+    /* The length field counts the type byte too and has 16 bits: every
+     * message Bourse frames is far shorter (OUCH, ITCH: under 100 bytes;
+     * a handoff's held bytes are cut at 65,534). */
+    assert(payload_len < 0xFFFF);
     put_be16(buf, (uint16_t)(payload_len + 1));
     buf[2] = type;
     return SOUP_HEADER;

@@ -8,7 +8,7 @@
 #include "server/config.h"
 
 #include "bourse/text.h"
-#include "feed/mold.h"
+#include "net/inaddr.h"
 
 #include <ini.h>
 #include <stddef.h>

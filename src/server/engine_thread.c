@@ -11,7 +11,7 @@
  */
 #include "bourse/text.h"
 #include "journal/apply.h"
-#include "server/jweak.h"
+#include "journal/journal.h"
 #include "server/server.h"
 #include "util/futex.h"
 

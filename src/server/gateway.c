@@ -15,7 +15,7 @@
  * What any of it looks like on the wire is the adapters' business.
  */
 #include "server/gateway.h"
-#include "server/jweak.h"
+#include "journal/journal.h"
 
 #include <sched.h>
 #include <stdlib.h>

@@ -33,8 +33,9 @@
  * sockets); a copy left open would keep a socket alive after its owner
  * closed it.
  */
+#include "journal/journal.h"
 #include "server/gateway.h"
-#include "server/jweak.h"
+#include "util/sanitizer.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -76,6 +77,10 @@ static void close_all_but(int *keep, int n)
 void handoff_own_table(gateway *g)
 {
     srv *s = g->s;
+    if (BOURSE_TSAN) { /* see util/sanitizer.h */
+        srv_log("gateway %u: shares the process's descriptor table (a ThreadSanitizer build)", g->idx);
+        return;
+    }
     if (unshare(CLONE_FILES) != 0) {
         srv_log("gateway %u: no descriptor table of its own (%s): it shares the process's open-file limit",
                 g->idx, strerror(errno));

@@ -8,10 +8,11 @@
  * closes.  So a clean stop acknowledges everything it accepted.
  */
 #include "server/server.h"
-#include "server/jweak.h"
+#include "journal/journal.h"
 #include "server/proto.h"
 #include "util/futex.h"
 
+#include <assert.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,10 @@ static int ring_init(srv_ring *r, unsigned size, size_t entry)
     if (!r->buf)
         return -1;
     memset(r->buf, 0, (size_t)size * entry); /* fault the pages in now, not mid-trading */
+    /* ck_ring indexes slots with size - 1 as a mask: any other size would
+     * overlap slots silently.  The sizes are constants and config values
+     * rounded up to a power of two. */
+    assert(size >= 2 && (size & (size - 1)) == 0);
     ck_ring_init(&r->ring, size);
     return 0;
 }
@@ -179,11 +184,6 @@ static int durability_of(const char *name)
 static int open_state(srv *s)
 {
     const srv_config *cfg = s->cfg;
-    if (!SRV_JOURNAL_LINKED) {
-        srv_log("built without the journal: state is kept in memory only");
-        s->engine = bourse_engine_new(&cfg->limits);
-        return s->engine ? 0 : -1;
-    }
     int mode = durability_of(cfg->durability);
     if (mode < 0) {
         srv_log("durability '%s' is not one of batch, none, sync", cfg->durability);

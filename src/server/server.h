@@ -159,7 +159,7 @@ struct journal;
 typedef struct srv {
     const srv_config *cfg;
     bourse_engine *engine;
-    struct journal *journal; /* NULL when built without the journal */
+    struct journal *journal; /* NULL only before srv_init() opens it */
     char session[16];        /* SoupBinTCP session name of this run */
 
     srv_gate gates[SRV_MAX_GATES];

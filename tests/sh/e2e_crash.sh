@@ -10,11 +10,6 @@ if ! e2e_start "$d"; then
     fail e2e_crash_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
 fi
-if ! e2e_has_journal "$d"; then
-    echo "SKIP e2e_crash_acknowledged_orders_survive: built without the journal"
-    e2e_stop TERM
-    exit 0
-fi
 timeout 30 "$BOURSE" load --data "$d" --order-port "$PORT" --users 4 --rate 4000 --seconds 3 \
     --acked "$E2E/acked" >"$E2E/load.out" 2>&1 &
 lpid=$!

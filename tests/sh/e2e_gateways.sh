@@ -60,7 +60,9 @@ login u2 >&6
 sleep 0.5
 main_after=$(sockets "$PID")
 gate_after=$(sockets "$g2")
-if [ -n "$g2" ] && [ "$gate_after" -eq $((gate_before + 1)) ] && [ "$main_after" -eq "$main_before" ]; then
+if grep -q 'a ThreadSanitizer build' "$d.log"; then
+    echo "SKIP e2e_gateways_own_table: a ThreadSanitizer build shares one descriptor table (src/util/sanitizer.h)"
+elif [ -n "$g2" ] && [ "$gate_after" -eq $((gate_before + 1)) ] && [ "$main_after" -eq "$main_before" ]; then
     ok e2e_gateways_own_table
 else
     fail e2e_gateways_own_table "gate2 $gate_before->$gate_after, main $main_before->$main_after"

@@ -80,8 +80,3 @@ e2e_client() {
     shift
     BOURSE_PASSWORD="pw-$u" timeout 20 "$BOURSE" client --order-port "$PORT" --user "$u" "$@"
 }
-
-# Is the journal built in?  (Until it is, state does not survive a restart.)
-e2e_has_journal() {
-    ! grep -q 'built without the journal' "$1.log"
-}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # End to end: `bourse load` with most of its sessions in holder threads (each
-# with its own descriptor table, src/cli/hold.c): 300 sessions, 100 in the
+# with its own descriptor table, src/load/hold.c): 300 sessions, 100 in the
 # main loop (--main-sessions) and 200 held by 2 threads.  All must log in and
 # stay up through a short run at a low rate, with no errors.  The server here
 # closes a session silent for 2.5 s, less than the run, so the test fails if

@@ -7,7 +7,7 @@
  * a server under load on a busy machine, since it pays the same wake-ups and
  * the same competition for CPU.
  */
-#include "echo.h"
+#include "load/echo.h"
 #include "net/ouch.h"
 #include "net/tcp.h"
 #include "util/clock.h"

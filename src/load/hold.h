@@ -2,8 +2,8 @@
  * hold.h - holder threads of `bourse load`: logged-in sessions that only stay
  * alive, each thread with its own file-descriptor table (see hold.c).
  */
-#ifndef BOURSE_CLI_HOLD_H
-#define BOURSE_CLI_HOLD_H
+#ifndef BOURSE_LOAD_HOLD_H
+#define BOURSE_LOAD_HOLD_H
 
 #include <stdint.h>
 

@@ -1,10 +1,10 @@
 /*
  * echo.h - the TCP echo baseline of `bourse load` (see echo.c).
  */
-#ifndef BOURSE_CLI_ECHO_H
-#define BOURSE_CLI_ECHO_H
+#ifndef BOURSE_LOAD_ECHO_H
+#define BOURSE_LOAD_ECHO_H
 
-#include "../../bench/hist.h"
+#include "bench/hist.h"
 
 #include <stdint.h>
 

@@ -1,0 +1,19 @@
+/*
+ * load.h - the load generator, src/load/: simulated traders against a
+ * running server (load.c), the sessions held by threads of their own
+ * (hold.h) and the bare TCP echo baseline (echo.h).
+ *
+ * A component outside the exchange's archives: it talks to the server only
+ * as any client does, through the admin socket (net/adminsock.h), the
+ * password file (server/passwd.h) and SoupBinTCP/OUCH (net/ouchclient.h,
+ * shared with `bourse client`).  Its histograms are bench/hist.h.
+ */
+#ifndef BOURSE_LOAD_LOAD_H
+#define BOURSE_LOAD_LOAD_H
+
+/* `bourse load ...` (argv[0] is "load"): parse the options (see --help and
+ * docs/benchmarks.md), run, print the report; the exit status is 0, 1 when
+ * the run saw errors or disconnects, 2 for a bad option. */
+int load_main(int argc, char **argv);
+
+#endif
