@@ -186,8 +186,8 @@ clean:
 # tests/sh/e2e_attack.sh its bounded use in `make test`, and `make attack`
 # (minutes) re-measures the figures in docs/benchmarks.md ("Under attack").
 .PHONY: attack
-$(BUILD)/attack: $(BUILD)/obj/tests/attack/attack.o $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libbourse-shell.a $(BUILD)/libbourse.a $(LDLIBS)
+$(BUILD)/attack: $(BUILD)/obj/tests/attack/attack.o $(TEST_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
 check: $(BUILD)/attack
 attack: all $(BUILD)/attack
 	@sh scripts/attack.sh $(BUILD)/bourse $(BUILD)/attack
