@@ -24,7 +24,9 @@
  *   - only a first login of a known user (or one after a password change)
  *     needs argon2id: it goes to auth_threads checking threads, which take
  *     first the queued check whose address has the fewest checks running,
- *     oldest first, so one flooding address cannot take every thread.
+ *     then the fewest failed logins, then the most good ones, then was
+ *     served longest ago (pick): flooding addresses cannot take every
+ *     thread, nor make a well-behaved address wait behind each of them.
  * A check whose connection has closed (srv_auth_live) is dropped without
  * being run: closing and reconnecting cannot queue up work.
  */
