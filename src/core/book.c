@@ -20,7 +20,7 @@
 
 enum { SIDE_INITIAL_LEVELS = 16 };
 
-int book_side_init(book_side *s)
+int bourse__book_side_init(book_side *s)
 {
     s->n = 0;
     s->cap = SIDE_INITIAL_LEVELS;
@@ -30,7 +30,7 @@ int book_side_init(book_side *s)
     return s->keys && s->levels ? 0 : -1;
 }
 
-void book_side_free(book_side *s)
+void bourse__book_side_free(book_side *s)
 {
     if (s->keys)
         free(s->keys - s->front);
@@ -120,23 +120,23 @@ static uint32_t side_lower_bound(const book_side *s, int64_t k)
 
 /* Make sure one more level fits on this side: the only place the book may
  * allocate, doubling the index when a book passes a power of two of levels. */
-bool book_side_room(bourse_engine *e, uint32_t sym, int side)
+bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side)
 {
     book_side *s = &e->symbols[sym].side[side];
     return s->n < s->cap || side_grow(s) == 0;
 }
 
-uint32_t book_best(const bourse_engine *e, uint32_t sym, int side)
+uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side)
 {
     const book_side *s = &e->symbols[sym].side[side];
     return s->n ? s->levels[s->n - 1] : NIL;
 }
 
 /* The level at `price`, created when missing; NIL when out of capacity. */
-uint32_t book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
+uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
 {
     uint64_t key = level_key(sym, side, price);
-    uint32_t lv = u64map_get(&e->level_by_key, key);
+    uint32_t lv = bourse__u64map_get(&e->level_by_key, key);
     if (lv != MAP_EMPTY)
         return lv;
     book_side *s = &e->symbols[sym].side[side];
@@ -157,7 +157,7 @@ uint32_t book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
     side_open(s, at);
     s->keys[at] = k;
     s->levels[at] = lv;
-    u64map_put(&e->level_by_key, key, lv);
+    bourse__u64map_put(&e->level_by_key, key, lv);
     e->nlevels++;
     return lv;
 }
@@ -170,13 +170,13 @@ static void level_remove(bourse_engine *e, uint32_t lv)
         s->n--; /* the best level: the common case when trading */
     else
         side_close(s, side_lower_bound(s, side_key(l->side, l->price)));
-    u64map_del(&e->level_by_key, level_key(l->symbol, l->side, l->price));
+    bourse__u64map_del(&e->level_by_key, level_key(l->symbol, l->side, l->price));
     l->head = e->levels_free;
     e->levels_free = lv;
     e->nlevels--;
 }
 
-void book_append(bourse_engine *e, uint32_t lv, uint32_t o)
+void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o)
 {
     level *l = &e->levels[lv];
     order *ord = &e->orders[o];
@@ -193,7 +193,7 @@ void book_append(bourse_engine *e, uint32_t lv, uint32_t o)
 }
 
 /* Take an order out of its level, removing the level when it empties. */
-void book_unlink(bourse_engine *e, uint32_t o)
+void bourse__book_unlink(bourse_engine *e, uint32_t o)
 {
     order *ord = &e->orders[o];
     level *l = &e->levels[ord->level];
@@ -211,12 +211,12 @@ void book_unlink(bourse_engine *e, uint32_t o)
         level_remove(e, ord->level);
 }
 
-bool order_available(const bourse_engine *e)
+bool bourse__order_available(const bourse_engine *e)
 {
     return e->orders_free != NIL || e->orders_hwm < e->orders_cap;
 }
 
-uint32_t order_alloc(bourse_engine *e)
+uint32_t bourse__order_alloc(bourse_engine *e)
 {
     uint32_t o = e->orders_free;
     if (o != NIL)
@@ -229,7 +229,7 @@ uint32_t order_alloc(bourse_engine *e)
     return o;
 }
 
-void order_release(bourse_engine *e, uint32_t o)
+void bourse__order_release(bourse_engine *e, uint32_t o)
 {
     e->orders[o].live = 0;
     e->orders[o].next = e->orders_free;

@@ -46,13 +46,13 @@ const char *bourse_reason_name(int reason)
     return reason >= 0 && reason < BOURSE_R_COUNT_ ? reason_names[reason] : "?";
 }
 
-void emit_simple(bourse_engine *e, int type, int reason)
+void bourse__emit_simple(bourse_engine *e, int type, int reason)
 {
     bourse_event ev = {.type = (uint8_t)type, .reason = (uint8_t)reason};
     emit(e, &ev);
 }
 
-void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid)
+void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid)
 {
     bourse_event ev = {.type = (uint8_t)type, .reason = (uint8_t)reason, .user = u, .oid = *oid};
     emit(e, &ev);
@@ -64,7 +64,7 @@ void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse
  * order was booked in; the slot still holds that order only while it is live
  * with the same owner and id, so a finished order needs no update to the map.
  */
-uint32_t idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o)
+uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o)
 {
     if (o >= e->orders_cap)
         return NIL;
@@ -74,16 +74,16 @@ uint32_t idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, 
     return NIL;
 }
 
-uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
+uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
 {
-    uint32_t o = keymap_get(&e->order_by_id, u, oid);
+    uint32_t o = bourse__keymap_get(&e->order_by_id, u, oid);
     *used = o != MAP_EMPTY;
-    return idmap_live(e, u, oid, o);
+    return bourse__idmap_live(e, u, oid, o);
 }
 
 static bool id_is_open(const void *ctx, const keyslot *k)
 {
-    return idmap_live(ctx, k->owner, &k->name, k->val - 1) != NIL;
+    return bourse__idmap_live(ctx, k->owner, &k->name, k->val - 1) != NIL;
 }
 
 /* A new trading day under BOURSE_DAY_IDS: only open orders keep their ids.
@@ -91,7 +91,7 @@ static bool id_is_open(const void *ctx, const keyslot *k)
 static void forget_finished_ids(bourse_engine *e)
 {
     if (e->lim.flags & BOURSE_DAY_IDS)
-        keymap_retain(&e->order_by_id, id_is_open, e);
+        bourse__keymap_retain(&e->order_by_id, id_is_open, e);
 }
 
 static uint32_t or_default(uint32_t v, uint32_t def)
@@ -108,7 +108,7 @@ static int grow_array(void **p, uint32_t *cap, size_t size, uint32_t need)
         c = need;
     if (c > ID_DONE - 1)
         return -1;
-    void *q = mem_retable(*p, c, size);
+    void *q = bourse__mem_retable(*p, c, size);
     if (!q)
         return -1;
     *p = q;
@@ -134,21 +134,21 @@ bourse_engine *bourse_engine_new(const bourse_limits *limits)
     e->users_cap = l.users;
     e->positions_cap = l.positions;
     e->orders_cap = e->levels_cap = l.orders;
-    e->symbols = mem_table(l.symbols, sizeof *e->symbols);
-    e->users = mem_table(l.users, sizeof *e->users);
-    e->positions = mem_table(l.positions, sizeof *e->positions);
-    e->orders = mem_table(l.orders, sizeof *e->orders);
-    e->levels = mem_table(l.orders, sizeof *e->levels);
+    e->symbols = bourse__mem_table(l.symbols, sizeof *e->symbols);
+    e->users = bourse__mem_table(l.users, sizeof *e->users);
+    e->positions = bourse__mem_table(l.positions, sizeof *e->positions);
+    e->orders = bourse__mem_table(l.orders, sizeof *e->orders);
+    e->levels = bourse__mem_table(l.orders, sizeof *e->levels);
     e->orders_free = e->levels_free = NIL;
     e->day_head = e->day_tail = NIL;
     e->fees_user = NIL;
     e->is_open = true;
     int bad = !e->symbols || !e->users || !e->positions || !e->orders || !e->levels;
-    bad |= u64map_init(&e->symbol_by_name, l.symbols);
-    bad |= u64map_init(&e->position_by_key, l.positions);
-    bad |= u64map_init(&e->level_by_key, l.orders);
-    bad |= keymap_init(&e->user_by_name, l.users);
-    bad |= keymap_init(&e->order_by_id, l.ids);
+    bad |= bourse__u64map_init(&e->symbol_by_name, l.symbols);
+    bad |= bourse__u64map_init(&e->position_by_key, l.positions);
+    bad |= bourse__u64map_init(&e->level_by_key, l.orders);
+    bad |= bourse__keymap_init(&e->user_by_name, l.users);
+    bad |= bourse__keymap_init(&e->order_by_id, l.ids);
     if (bad) {
         bourse_engine_free(e);
         return NULL;
@@ -161,19 +161,19 @@ void bourse_engine_free(bourse_engine *e)
     if (!e)
         return;
     for (uint32_t i = 0; i < e->nsymbols; i++) {
-        book_side_free(&e->symbols[i].side[0]);
-        book_side_free(&e->symbols[i].side[1]);
+        bourse__book_side_free(&e->symbols[i].side[0]);
+        bourse__book_side_free(&e->symbols[i].side[1]);
     }
     free(e->symbols);
     free(e->users);
     free(e->positions);
     free(e->orders);
     free(e->levels);
-    u64map_free(&e->symbol_by_name);
-    u64map_free(&e->position_by_key);
-    u64map_free(&e->level_by_key);
-    keymap_free(&e->user_by_name);
-    keymap_free(&e->order_by_id);
+    bourse__u64map_free(&e->symbol_by_name);
+    bourse__u64map_free(&e->position_by_key);
+    bourse__u64map_free(&e->level_by_key);
+    bourse__keymap_free(&e->user_by_name);
+    bourse__keymap_free(&e->order_by_id);
     free(e);
 }
 
@@ -188,18 +188,18 @@ int bourse_engine_reserve(bourse_engine *e)
     if (e->npositions + 1 >= e->positions_cap)
         bad |= grow_array((void **)&e->positions, &e->positions_cap, sizeof *e->positions,
                           e->npositions + 2);
-    if (!order_available(e)) {
+    if (!bourse__order_available(e)) {
         uint32_t cap = e->orders_cap;
         bad |= grow_array((void **)&e->orders, &e->orders_cap, sizeof *e->orders, cap + 1);
         bad |= grow_array((void **)&e->levels, &e->levels_cap, sizeof *e->levels, cap + 1);
         if (e->levels_cap != e->orders_cap)
             bad = 1;
     }
-    bad |= u64map_reserve(&e->symbol_by_name, e->symbols_cap - e->symbol_by_name.n);
-    bad |= u64map_reserve(&e->position_by_key, e->positions_cap - e->position_by_key.n);
-    bad |= u64map_reserve(&e->level_by_key, e->levels_cap - e->level_by_key.n);
-    bad |= keymap_reserve(&e->user_by_name, e->users_cap - e->user_by_name.n);
-    bad |= keymap_reserve(&e->order_by_id, 1);
+    bad |= bourse__u64map_reserve(&e->symbol_by_name, e->symbols_cap - e->symbol_by_name.n);
+    bad |= bourse__u64map_reserve(&e->position_by_key, e->positions_cap - e->position_by_key.n);
+    bad |= bourse__u64map_reserve(&e->level_by_key, e->levels_cap - e->level_by_key.n);
+    bad |= bourse__keymap_reserve(&e->user_by_name, e->users_cap - e->user_by_name.n);
+    bad |= bourse__keymap_reserve(&e->order_by_id, 1);
     return bad ? -1 : 0;
 }
 
@@ -216,7 +216,7 @@ uint32_t bourse_symbol_find(const bourse_engine *e, const char *name, size_t len
     if (len > BOURSE_SYMBOL_LEN)
         return BOURSE_NONE;
     memcpy(n.s, name, len);
-    uint32_t s = u64map_get(&e->symbol_by_name, symbol_key(&n));
+    uint32_t s = bourse__u64map_get(&e->symbol_by_name, symbol_key(&n));
     return s == MAP_EMPTY ? BOURSE_NONE : s;
 }
 
@@ -226,7 +226,7 @@ uint32_t bourse_user_find(const bourse_engine *e, const char *name, size_t len)
     if (len > BOURSE_NAME_LEN)
         return BOURSE_NONE;
     memcpy(n.s, name, len);
-    uint32_t u = keymap_get(&e->user_by_name, 0, &n);
+    uint32_t u = bourse__keymap_get(&e->user_by_name, 0, &n);
     return u == MAP_EMPTY ? BOURSE_NONE : u;
 }
 
@@ -255,41 +255,41 @@ const bourse_symbol_name *bourse_symbol_name_of(const bourse_engine *e, uint32_t
 static void add_symbol(bourse_engine *e, const bourse_cmd *c)
 {
     uint64_t key = symbol_key(&c->symbol_name);
-    if (u64map_get(&e->symbol_by_name, key) != MAP_EMPTY)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_DUPLICATE_SYMBOL);
-    if (e->nsymbols == e->symbols_cap || u64map_full(&e->symbol_by_name))
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
+    if (bourse__u64map_get(&e->symbol_by_name, key) != MAP_EMPTY)
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_DUPLICATE_SYMBOL);
+    if (e->nsymbols == e->symbols_cap || bourse__u64map_full(&e->symbol_by_name))
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
     instrument *s = &e->symbols[e->nsymbols];
     *s = (instrument){.name = c->symbol_name};
-    rules_init(s);
-    if (book_side_init(&s->side[0]) != 0 || book_side_init(&s->side[1]) != 0) {
-        book_side_free(&s->side[0]);
-        book_side_free(&s->side[1]);
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
+    bourse__rules_init(s);
+    if (bourse__book_side_init(&s->side[0]) != 0 || bourse__book_side_init(&s->side[1]) != 0) {
+        bourse__book_side_free(&s->side[0]);
+        bourse__book_side_free(&s->side[1]);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
     }
-    u64map_put(&e->symbol_by_name, key, e->nsymbols++);
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__u64map_put(&e->symbol_by_name, key, e->nsymbols++);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
 static void add_user(bourse_engine *e, const bourse_cmd *c)
 {
-    if (keymap_get(&e->user_by_name, 0, &c->user_name) != MAP_EMPTY)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_DUPLICATE_USER);
-    if (e->nusers == e->users_cap || keymap_full(&e->user_by_name))
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
+    if (bourse__keymap_get(&e->user_by_name, 0, &c->user_name) != MAP_EMPTY)
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_DUPLICATE_USER);
+    if (e->nusers == e->users_cap || bourse__keymap_full(&e->user_by_name))
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
     e->users[e->nusers] = (account){.name = c->user_name, .positions = NIL, .day = e->day};
     if (memcmp(c->user_name.s, "FEES", 5) == 0 && !c->user_name.s[5])
         e->fees_user = e->nusers; /* the fee account (replay-v2.md, rule 16) */
-    keymap_put(&e->user_by_name, 0, &c->user_name, e->nusers++);
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__keymap_put(&e->user_by_name, 0, &c->user_name, e->nusers++);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
 static void set_limit(bourse_engine *e, const bourse_cmd *c)
 {
     if (c->user == BOURSE_NONE)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
     e->users[c->user].limit = c->qty;
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
 /* `close` answers OK first, then cancels the day orders it ends. */
@@ -297,13 +297,13 @@ static void set_session(bourse_engine *e, bool open)
 {
     bool was_open = e->is_open;
     e->is_open = open;
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
     if (open && !was_open) {
         e->day++;
         forget_finished_ids(e);
     }
     else if (!open && was_open)
-        match_close(e);
+        bourse__match_close(e);
 }
 
 void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)
@@ -313,27 +313,27 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     e->emit_ctx = ctx;
     e->commands++;
     switch (c->type) {
-    case BOURSE_CMD_ORDER: match_order(e, c); break;
-    case BOURSE_CMD_CANCEL: match_cancel(e, c); break;
-    case BOURSE_CMD_REPLACE: match_replace(e, c); break;
+    case BOURSE_CMD_ORDER: bourse__match_order(e, c); break;
+    case BOURSE_CMD_CANCEL: bourse__match_cancel(e, c); break;
+    case BOURSE_CMD_REPLACE: bourse__match_replace(e, c); break;
     case BOURSE_CMD_SYMBOL: add_symbol(e, c); break;
     case BOURSE_CMD_USER: add_user(e, c); break;
-    case BOURSE_CMD_DEPOSIT: wallet_deposit(e, c); break;
-    case BOURSE_CMD_WITHDRAW: wallet_withdraw(e, c); break;
+    case BOURSE_CMD_DEPOSIT: bourse__wallet_deposit(e, c); break;
+    case BOURSE_CMD_WITHDRAW: bourse__wallet_withdraw(e, c); break;
     case BOURSE_CMD_LIMIT: set_limit(e, c); break;
     case BOURSE_CMD_OPEN: set_session(e, true); break;
     case BOURSE_CMD_CLOSE: set_session(e, false); break;
-    case BOURSE_CMD_BOOK: match_book(e, c); break;
-    case BOURSE_CMD_BALANCE: wallet_balance(e, c); break;
-    case BOURSE_CMD_RULES: rules_set(e, c); break;
-    case BOURSE_CMD_FEES: fees_set(e, c); break;
-    case BOURSE_CMD_HALT: rules_halt(e, c, true); break;
-    case BOURSE_CMD_RESUME: rules_halt(e, c, false); break;
-    case BOURSE_CMD_BLOCK: rules_block(e, c, true); break;
-    case BOURSE_CMD_UNBLOCK: rules_block(e, c, false); break;
-    case BOURSE_CMD_CANCELALL: rules_cancel_all(e, c); break;
-    case BOURSE_CMD_HALTALL: rules_halt_all(e, true); break;
-    case BOURSE_CMD_RESUMEALL: rules_halt_all(e, false); break;
+    case BOURSE_CMD_BOOK: bourse__match_book(e, c); break;
+    case BOURSE_CMD_BALANCE: bourse__wallet_balance(e, c); break;
+    case BOURSE_CMD_RULES: bourse__rules_set(e, c); break;
+    case BOURSE_CMD_FEES: bourse__fees_set(e, c); break;
+    case BOURSE_CMD_HALT: bourse__rules_halt(e, c, true); break;
+    case BOURSE_CMD_RESUME: bourse__rules_halt(e, c, false); break;
+    case BOURSE_CMD_BLOCK: bourse__rules_block(e, c, true); break;
+    case BOURSE_CMD_UNBLOCK: bourse__rules_block(e, c, false); break;
+    case BOURSE_CMD_CANCELALL: bourse__rules_cancel_all(e, c); break;
+    case BOURSE_CMD_HALTALL: bourse__rules_halt_all(e, true); break;
+    case BOURSE_CMD_RESUMEALL: bourse__rules_halt_all(e, false); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
 }
@@ -346,41 +346,41 @@ void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
     __builtin_prefetch(&e->users[c->user]);
     switch (c->type) {
     case BOURSE_CMD_ORDER:
-        keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
         if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 &&
             c->price <= BOURSE_PRICE_MAX) {
-            u64map_prefetch(&e->position_by_key, (uint64_t)c->user << 32 | c->symbol);
-            u64map_prefetch(&e->level_by_key, level_key(c->symbol, c->side, c->price));
+            bourse__u64map_prefetch(&e->position_by_key, (uint64_t)c->user << 32 | c->symbol);
+            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, c->side, c->price));
         }
         break;
     case BOURSE_CMD_REPLACE:
-        keymap_prefetch(&e->order_by_id, c->user, &c->new_oid);
-        keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->new_oid);
+        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
         /* The symbol and side come from the order; a shell that knows the
          * symbol passes it, and both sides' level slots are cheap to ask. */
         if (c->symbol < e->nsymbols && c->price > 0 && c->price <= BOURSE_PRICE_MAX) {
-            u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_BUY, c->price));
-            u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_SELL, c->price));
+            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_BUY, c->price));
+            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_SELL, c->price));
         }
         break;
-    case BOURSE_CMD_CANCEL: keymap_prefetch(&e->order_by_id, c->user, &c->oid); break;
+    case BOURSE_CMD_CANCEL: bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid); break;
     default: break;
     }
 }
 
 void bourse_engine_prefault(bourse_engine *e)
 {
-    mem_touch(e->symbols, (size_t)e->symbols_cap * sizeof *e->symbols);
-    mem_touch(e->users, (size_t)e->users_cap * sizeof *e->users);
-    mem_touch(e->positions, (size_t)e->positions_cap * sizeof *e->positions);
-    mem_touch(e->orders, (size_t)e->orders_cap * sizeof *e->orders);
-    mem_touch(e->levels, (size_t)e->levels_cap * sizeof *e->levels);
+    bourse__mem_touch(e->symbols, (size_t)e->symbols_cap * sizeof *e->symbols);
+    bourse__mem_touch(e->users, (size_t)e->users_cap * sizeof *e->users);
+    bourse__mem_touch(e->positions, (size_t)e->positions_cap * sizeof *e->positions);
+    bourse__mem_touch(e->orders, (size_t)e->orders_cap * sizeof *e->orders);
+    bourse__mem_touch(e->levels, (size_t)e->levels_cap * sizeof *e->levels);
     const u64map *u[] = {&e->symbol_by_name, &e->position_by_key, &e->level_by_key};
     for (size_t i = 0; i < sizeof u / sizeof *u; i++)
-        mem_touch(u[i]->slots, ((size_t)u[i]->mask + 1) * sizeof *u[i]->slots);
+        bourse__mem_touch(u[i]->slots, ((size_t)u[i]->mask + 1) * sizeof *u[i]->slots);
     const keymap *k[] = {&e->user_by_name, &e->order_by_id};
     for (size_t i = 0; i < sizeof k / sizeof *k; i++)
-        mem_touch(k[i]->slots, ((size_t)k[i]->mask + 1) * sizeof *k[i]->slots);
+        bourse__mem_touch(k[i]->slots, ((size_t)k[i]->mask + 1) * sizeof *k[i]->slots);
 }
 
 void bourse_engine_stats(const bourse_engine *e, bourse_stats *out)

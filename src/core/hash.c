@@ -77,7 +77,7 @@ uint64_t bourse_engine_hash(const bourse_engine *e)
         mix(&s, (uint64_t)u->cash);
         mix(&s, (uint64_t)u->cash_held);
         mix(&s, (uint64_t)u->limit);
-        mix(&s, (uint64_t)day_traded(e, u));
+        mix(&s, (uint64_t)bourse__day_traded(e, u));
         mix(&s, (uint64_t)u->open_qty);
         mix(&s, u->cash_ever | (uint64_t)u->blocked << 1);
         for (uint32_t p = u->positions; p != NIL; p = e->positions[p].next) {

@@ -54,7 +54,7 @@ static uint32_t key_home(const keymap *m, uint32_t owner, const bourse_name *nam
 static int u64map_alloc(u64map *m, uint32_t cap)
 {
     /* Zeroed: a zero val marks a free slot, and untouched pages cost no RSS. */
-    m->slots = mem_table(cap, sizeof *m->slots);
+    m->slots = bourse__mem_table(cap, sizeof *m->slots);
     if (!m->slots)
         return -1;
     m->mask = cap - 1;
@@ -62,23 +62,23 @@ static int u64map_alloc(u64map *m, uint32_t cap)
     return 0;
 }
 
-int u64map_init(u64map *m, uint32_t expected)
+int bourse__u64map_init(u64map *m, uint32_t expected)
 {
     return u64map_alloc(m, pow2_at_least((uint64_t)expected * 2));
 }
 
-void u64map_free(u64map *m)
+void bourse__u64map_free(u64map *m)
 {
     free(m->slots);
     m->slots = NULL;
 }
 
-bool u64map_full(const u64map *m)
+bool bourse__u64map_full(const u64map *m)
 {
     return m->n >= (m->mask + 1) / 2;
 }
 
-uint32_t u64map_get(const u64map *m, uint64_t key)
+uint32_t bourse__u64map_get(const u64map *m, uint64_t key)
 {
     for (uint32_t i = (uint32_t)hash_mix(key) & m->mask;; i = (i + 1) & m->mask) {
         const u64slot *s = &m->slots[i];
@@ -87,7 +87,7 @@ uint32_t u64map_get(const u64map *m, uint64_t key)
     }
 }
 
-void u64map_put(u64map *m, uint64_t key, uint32_t val)
+void bourse__u64map_put(u64map *m, uint64_t key, uint32_t val)
 {
     uint32_t i = (uint32_t)hash_mix(key) & m->mask;
     while (m->slots[i].val != 0)
@@ -97,7 +97,7 @@ void u64map_put(u64map *m, uint64_t key, uint32_t val)
     m->n++;
 }
 
-void u64map_del(u64map *m, uint64_t key)
+void bourse__u64map_del(u64map *m, uint64_t key)
 {
     uint32_t i = (uint32_t)hash_mix(key) & m->mask;
     while (m->slots[i].val != 0 && m->slots[i].key != key)
@@ -119,7 +119,7 @@ void u64map_del(u64map *m, uint64_t key)
     m->n--;
 }
 
-int u64map_reserve(u64map *m, uint32_t more)
+int bourse__u64map_reserve(u64map *m, uint32_t more)
 {
     uint64_t need = (uint64_t)m->n + more;
     if (need <= (m->mask + 1) / 2)
@@ -131,7 +131,7 @@ int u64map_reserve(u64map *m, uint32_t more)
     }
     for (uint32_t i = 0; i <= old.mask; i++)
         if (old.slots[i].val != 0)
-            u64map_put(m, old.slots[i].key, old.slots[i].val - 1);
+            bourse__u64map_put(m, old.slots[i].key, old.slots[i].val - 1);
     free(old.slots);
     return 0;
 }
@@ -141,7 +141,7 @@ int u64map_reserve(u64map *m, uint32_t more)
 static int keymap_alloc(keymap *m, uint32_t cap)
 {
     /* Zeroed: a zero val marks a free slot, and untouched pages cost no RSS. */
-    m->slots = mem_table(cap, sizeof *m->slots);
+    m->slots = bourse__mem_table(cap, sizeof *m->slots);
     if (!m->slots)
         return -1;
     m->mask = cap - 1;
@@ -149,23 +149,23 @@ static int keymap_alloc(keymap *m, uint32_t cap)
     return 0;
 }
 
-int keymap_init(keymap *m, uint32_t expected)
+int bourse__keymap_init(keymap *m, uint32_t expected)
 {
     return keymap_alloc(m, pow2_at_least((uint64_t)expected * 2));
 }
 
-void keymap_free(keymap *m)
+void bourse__keymap_free(keymap *m)
 {
     free(m->slots);
     m->slots = NULL;
 }
 
-bool keymap_full(const keymap *m)
+bool bourse__keymap_full(const keymap *m)
 {
     return m->n >= (m->mask + 1) / 2;
 }
 
-uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot)
+uint32_t bourse__keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot)
 {
     for (uint32_t i = key_home(m, owner, name);; i = (i + 1) & m->mask) {
         const keyslot *s = &m->slots[i];
@@ -178,23 +178,23 @@ uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, 
     }
 }
 
-void keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name)
+void bourse__keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name)
 {
     __builtin_prefetch(&m->slots[key_home(m, owner, name)]);
 }
 
-void u64map_prefetch(const u64map *m, uint64_t key)
+void bourse__u64map_prefetch(const u64map *m, uint64_t key)
 {
     __builtin_prefetch(&m->slots[(uint32_t)hash_mix(key) & m->mask]);
 }
 
-uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name)
+uint32_t bourse__keymap_get(const keymap *m, uint32_t owner, const bourse_name *name)
 {
     uint32_t slot;
-    return keymap_probe(m, owner, name, &slot);
+    return bourse__keymap_probe(m, owner, name, &slot);
 }
 
-void keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val)
+void bourse__keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val)
 {
     m->slots[slot].owner = owner;
     m->slots[slot].name = *name;
@@ -202,7 +202,7 @@ void keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *
     m->n++;
 }
 
-void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val)
+void bourse__keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val)
 {
     uint32_t i = key_home(m, owner, name);
     while (m->slots[i].val != 0)
@@ -220,7 +220,7 @@ void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val
  * its start, and a key put again lands at or before where it was: no key ever
  * ends up beyond a hole on its own probe path.
  */
-void keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx)
+void bourse__keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx)
 {
     uint32_t start = 0;
     while (m->slots[start].val != 0) /* never full: at most half */
@@ -233,11 +233,11 @@ void keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), c
         m->slots[i].val = 0;
         m->n--;
         if (keep(ctx, &s))
-            keymap_put(m, s.owner, &s.name, s.val - 1);
+            bourse__keymap_put(m, s.owner, &s.name, s.val - 1);
     }
 }
 
-int keymap_reserve(keymap *m, uint32_t more)
+int bourse__keymap_reserve(keymap *m, uint32_t more)
 {
     uint64_t need = (uint64_t)m->n + more;
     if (need <= (m->mask + 1) / 2)
@@ -249,7 +249,7 @@ int keymap_reserve(keymap *m, uint32_t more)
     }
     for (uint32_t i = 0; i <= old.mask; i++)
         if (old.slots[i].val != 0)
-            keymap_put(m, old.slots[i].owner, &old.slots[i].name, old.slots[i].val - 1);
+            bourse__keymap_put(m, old.slots[i].owner, &old.slots[i].name, old.slots[i].val - 1);
     free(old.slots);
     return 0;
 }

@@ -6,7 +6,7 @@
  *           symbols).  Linear probing with backward-shift deletion, so there
  *           are no tombstones and probe chains never degrade over a long run.
  *   keymap: (32-bit owner, 16-byte name) -> 32-bit value, insert-only but
- *           for a bulk keymap_retain() (user names; order ids, which stay
+ *           for a bulk bourse__keymap_retain() (user names; order ids, which stay
  *           taken for the run or, with BOURSE_DAY_IDS, the trading day).
  * Tables are sized at creation and only grow through *_reserve(), which the
  * engine calls outside of apply(); a table never fills past half, so probes
@@ -54,30 +54,30 @@ static inline uint64_t hash_mix(uint64_t x)
     return x;
 }
 
-int u64map_init(u64map *m, uint32_t expected);
-void u64map_free(u64map *m);
+int bourse__u64map_init(u64map *m, uint32_t expected);
+void bourse__u64map_free(u64map *m);
 /* Room for `more` further keys without passing half full; -1 on no memory. */
-int u64map_reserve(u64map *m, uint32_t more);
-bool u64map_full(const u64map *m);
-uint32_t u64map_get(const u64map *m, uint64_t key);
-void u64map_put(u64map *m, uint64_t key, uint32_t val); /* key must be absent */
-void u64map_del(u64map *m, uint64_t key);
+int bourse__u64map_reserve(u64map *m, uint32_t more);
+bool bourse__u64map_full(const u64map *m);
+uint32_t bourse__u64map_get(const u64map *m, uint64_t key);
+void bourse__u64map_put(u64map *m, uint64_t key, uint32_t val); /* key must be absent */
+void bourse__u64map_del(u64map *m, uint64_t key);
 
-int keymap_init(keymap *m, uint32_t expected);
-void keymap_free(keymap *m);
-int keymap_reserve(keymap *m, uint32_t more);
-bool keymap_full(const keymap *m);
-uint32_t keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
+int bourse__keymap_init(keymap *m, uint32_t expected);
+void bourse__keymap_free(keymap *m);
+int bourse__keymap_reserve(keymap *m, uint32_t more);
+bool bourse__keymap_full(const keymap *m);
+uint32_t bourse__keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
 /* Keep only the keys for which keep() is true; one pass over the table. */
-void keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx);
-void keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val);
-/* keymap_get() that also tells, in *slot, where the key would be put: a
- * later keymap_put_at() of the same key, with no other put in between,
+void bourse__keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx);
+void bourse__keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val);
+/* bourse__keymap_get() that also tells, in *slot, where the key would be put: a
+ * later bourse__keymap_put_at() of the same key, with no other put in between,
  * stores it there without searching again. */
-uint32_t keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot);
-void keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val);
+uint32_t bourse__keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot);
+void bourse__keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val);
 /* Start loading the slot where a lookup of the key would begin. */
-void keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name);
-void u64map_prefetch(const u64map *m, uint64_t key);
+void bourse__keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name);
+void bourse__u64map_prefetch(const u64map *m, uint64_t key);
 
 #endif

@@ -72,7 +72,7 @@ typedef struct instrument {
     uint32_t band;          /* basis points of a percent; 0 = none */
     uint16_t maker, taker;  /* fee rates, basis points */
     uint8_t halted;
-    uint8_t checked; /* some rule of tick..band is not its default: rules_check() has work (derived) */
+    uint8_t checked; /* some rule of tick..band is not its default: bourse__rules_check() has work (derived) */
 } instrument;
 
 /* A user's account in one symbol.  `ever` records that the user has held the
@@ -147,19 +147,19 @@ static inline int64_t side_key(int side, int64_t price)
 }
 
 /* book.c */
-int book_side_init(book_side *s);
-void book_side_free(book_side *s);
-uint32_t book_best(const bourse_engine *e, uint32_t sym, int side);
-bool book_side_room(bourse_engine *e, uint32_t sym, int side);
-uint32_t book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price);
-void book_append(bourse_engine *e, uint32_t lv, uint32_t o);
-void book_unlink(bourse_engine *e, uint32_t o);
-bool order_available(const bourse_engine *e);
-uint32_t order_alloc(bourse_engine *e);
-void order_release(bourse_engine *e, uint32_t o);
+int bourse__book_side_init(book_side *s);
+void bourse__book_side_free(book_side *s);
+uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side);
+bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side);
+uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price);
+void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o);
+void bourse__book_unlink(bourse_engine *e, uint32_t o);
+bool bourse__order_available(const bourse_engine *e);
+uint32_t bourse__order_alloc(bourse_engine *e);
+void bourse__order_release(bourse_engine *e, uint32_t o);
 
 /* wallet.c */
-uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
+uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
 /* floor(notional x rate / 10000) without the product passing 2^63
  * (replay-v2.md, rule 16).  Inline: every hold and fill computes one. */
 static inline int64_t fee_of(int64_t notional, int64_t rate)
@@ -176,9 +176,9 @@ static inline int64_t order_hold(int side, int64_t qty, int64_t price, int64_t r
     int64_t n = qty * price;
     return rate ? n + fee_of(n, rate) : n;
 }
-bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
-void hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
-void hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+bool bourse__hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+void bourse__hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+void bourse__hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
 /* One side of a trade: who, and what their order holds and pays. */
 typedef struct party {
     uint32_t user, pos;
@@ -188,42 +188,42 @@ typedef struct party {
     int64_t rate;      /* the fee rate it pays on this fill */
 } party;
 /* Settle a fill; returns the buyer's and seller's fees in fee[0], fee[1]. */
-void settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
+void bourse__settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
             int64_t fee[2]);
-void wallet_deposit(bourse_engine *e, const bourse_cmd *c);
-void wallet_withdraw(bourse_engine *e, const bourse_cmd *c);
-void wallet_balance(bourse_engine *e, const bourse_cmd *c);
-int64_t day_traded(const bourse_engine *e, const account *u);
+void bourse__wallet_deposit(bourse_engine *e, const bourse_cmd *c);
+void bourse__wallet_withdraw(bourse_engine *e, const bourse_cmd *c);
+void bourse__wallet_balance(bourse_engine *e, const bourse_cmd *c);
+int64_t bourse__day_traded(const bourse_engine *e, const account *u);
 
 /* match.c */
 /* Append a resting day order to the booking-order list `close` follows. */
-void day_list_add(bourse_engine *e, uint32_t o);
-void match_order(bourse_engine *e, const bourse_cmd *c);
-void match_cancel(bourse_engine *e, const bourse_cmd *c);
-void match_replace(bourse_engine *e, const bourse_cmd *c);
-void match_close(bourse_engine *e);
-void match_book(bourse_engine *e, const bourse_cmd *c);
-void match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason);
+void bourse__day_list_add(bourse_engine *e, uint32_t o);
+void bourse__match_order(bourse_engine *e, const bourse_cmd *c);
+void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c);
+void bourse__match_replace(bourse_engine *e, const bourse_cmd *c);
+void bourse__match_close(bourse_engine *e);
+void bourse__match_book(bourse_engine *e, const bourse_cmd *c);
+void bourse__match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason);
 
 /* rules.c */
-void rules_init(instrument *s);
-void rules_refresh(instrument *s);
-void rules_set(bourse_engine *e, const bourse_cmd *c);
-void fees_set(bourse_engine *e, const bourse_cmd *c);
-void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt);
-void rules_halt_all(bourse_engine *e, bool halt);
-void rules_block(bourse_engine *e, const bourse_cmd *c, bool block);
-void rules_cancel_all(bourse_engine *e, const bourse_cmd *c);
+void bourse__rules_init(instrument *s);
+void bourse__rules_refresh(instrument *s);
+void bourse__rules_set(bourse_engine *e, const bourse_cmd *c);
+void bourse__fees_set(bourse_engine *e, const bourse_cmd *c);
+void bourse__rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt);
+void bourse__rules_halt_all(bourse_engine *e, bool halt);
+void bourse__rules_block(bourse_engine *e, const bourse_cmd *c, bool block);
+void bourse__rules_cancel_all(bourse_engine *e, const bourse_cmd *c);
 /* The first venue rule an order of qty at price breaks (0 = none); a market
  * order (price BOURSE_MARKET) gets its protection price in *price. */
-int rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int64_t *price);
+int bourse__rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int64_t *price);
 
 /* engine.c */
-void emit_simple(bourse_engine *e, int type, int reason);
-void emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
-uint32_t idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
+void bourse__emit_simple(bourse_engine *e, int type, int reason);
+void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
+uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
 /* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
-uint32_t idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
+uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 
 /* An id-map value for an id that is taken but names no resting order. */
 #define ID_DONE (UINT32_MAX - 1)

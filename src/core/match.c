@@ -41,7 +41,7 @@ static void emit_canceled(bourse_engine *e, uint32_t o, uint32_t sym, int64_t qt
     emit(e, &ev);
 }
 
-void day_list_add(bourse_engine *e, uint32_t o)
+void bourse__day_list_add(bourse_engine *e, uint32_t o)
 {
     order *ord = &e->orders[o];
     ord->dnext = NIL;
@@ -73,12 +73,12 @@ static void order_remove(bourse_engine *e, uint32_t o, int reason)
     uint32_t sym = e->levels[ord->level].symbol;
     if (reason)
         emit_canceled(e, o, sym, ord->qty, reason);
-    hold_release(e, ord->user, ord->pos, ord->side,
+    bourse__hold_release(e, ord->user, ord->pos, ord->side,
                  order_hold(ord->side, ord->qty, ord->price, ord->hold_rate));
     e->users[ord->user].open_qty -= ord->qty;
     day_list_del(e, o);
-    book_unlink(e, o);
-    order_release(e, o);
+    bourse__book_unlink(e, o);
+    bourse__order_release(e, o);
 }
 
 static bool crosses(int side, int64_t limit, int64_t resting)
@@ -135,10 +135,10 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
     bourse_event ev = {
         .type = BOURSE_EV_TRADE, .symbol = t->sym, .order = handle(o), .qty = q, .price = r->price};
     if (t->side == BOURSE_BUY) {
-        settle(e, &tp, &rp, q, r->price, fee);
+        bourse__settle(e, &tp, &rp, q, r->price, fee);
         ev.user = t->user, ev.oid = *t->oid, ev.user2 = r->user, ev.oid2 = r->oid;
     } else {
-        settle(e, &rp, &tp, q, r->price, fee);
+        bourse__settle(e, &rp, &tp, q, r->price, fee);
         ev.user = r->user, ev.oid = r->oid, ev.user2 = t->user, ev.oid2 = *t->oid;
     }
     e->trades++;
@@ -162,7 +162,7 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
 static void take_liquidity(bourse_engine *e, taker *t)
 {
     while (t->qty > 0) {
-        uint32_t lv = book_best(e, t->sym, !t->side);
+        uint32_t lv = bourse__book_best(e, t->sym, !t->side);
         if (lv == NIL || !crosses(t->side, t->price, e->levels[lv].price))
             return;
         for (uint32_t o = e->levels[lv].head; o != NIL && t->qty > 0;) {
@@ -191,15 +191,15 @@ static void rest(bourse_engine *e, const taker *t, uint32_t o, int tif, int64_t 
     ord->live = 1;
     ord->maker = (uint16_t)maker;
     ord->hold_rate = (uint16_t)t->hold_rate;
-    book_append(e, book_level_get(e, t->sym, t->side, t->price), o);
-    day_list_add(e, o);
+    bourse__book_append(e, bourse__book_level_get(e, t->sym, t->side, t->price), o);
+    bourse__day_list_add(e, o);
     e->users[t->user].open_qty += t->qty;
 }
 
 static bool over_daily_limit(const bourse_engine *e, uint32_t u, int64_t open_qty, int64_t qty)
 {
     const account *us = &e->users[u];
-    return us->limit != 0 && day_traded(e, us) + open_qty + qty > us->limit;
+    return us->limit != 0 && bourse__day_traded(e, us) + open_qty + qty > us->limit;
 }
 
 /* Can a new resting order be booked on this side whatever happens?  Levels
@@ -208,15 +208,15 @@ static bool over_daily_limit(const bourse_engine *e, uint32_t u, int64_t open_qt
  * all there is to check. */
 static bool room_to_rest(bourse_engine *e, uint32_t sym, int side, bool new_slot)
 {
-    return (!new_slot || order_available(e)) && book_side_room(e, sym, side);
+    return (!new_slot || bourse__order_available(e)) && bourse__book_side_room(e, sym, side);
 }
 
 static void reject(bourse_engine *e, const bourse_cmd *c, const bourse_name *oid, int reason)
 {
-    emit_order(e, BOURSE_EV_REJECTED, reason, c->user, oid);
+    bourse__emit_order(e, BOURSE_EV_REJECTED, reason, c->user, oid);
 }
 
-void match_order(bourse_engine *e, const bourse_cmd *c)
+void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
 {
     if (!e->is_open)
         return reject(e, c, &c->oid, BOURSE_R_MARKET_CLOSED);
@@ -225,7 +225,7 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     if (c->symbol >= e->nsymbols)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_SYMBOL);
     uint32_t idslot;
-    if (keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
+    if (bourse__keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
     if (e->users[c->user].blocked)
         return reject(e, c, &c->oid, BOURSE_R_BLOCKED);
@@ -233,29 +233,29 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
     if (s->halted | e->halted_all)
         return reject(e, c, &c->oid, BOURSE_R_HALTED);
     int64_t price = c->price; /* a market order's becomes its protection price */
-    int why = s->checked || price == BOURSE_MARKET ? rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
+    int why = s->checked || price == BOURSE_MARKET ? bourse__rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
     if (why)
         return reject(e, c, &c->oid, why);
     int tif = c->tif;
     if (c->price == BOURSE_MARKET && tif != BOURSE_FOK)
         tif = BOURSE_IOC; /* a market order never rests */
     int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker;
-    uint32_t pos = position_get(e, c->user, c->symbol, false);
+    uint32_t pos = bourse__position_get(e, c->user, c->symbol, false);
     int64_t hold = order_hold(c->side, c->qty, price, hold_rate);
-    if (!hold_fits(e, c->user, pos, c->side, hold))
+    if (!bourse__hold_fits(e, c->user, pos, c->side, hold))
         return reject(e, c, &c->oid,
                       c->side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
     if (over_daily_limit(e, c->user, e->users[c->user].open_qty, c->qty))
         return reject(e, c, &c->oid, BOURSE_R_DAILY_LIMIT);
     bool may_rest = tif == BOURSE_DAY || tif == BOURSE_GTC;
-    if (keymap_full(&e->order_by_id) || (may_rest && !room_to_rest(e, c->symbol, c->side, true)))
+    if (bourse__keymap_full(&e->order_by_id) || (may_rest && !room_to_rest(e, c->symbol, c->side, true)))
         return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
-    if (pos == NIL && (pos = position_get(e, c->user, c->symbol, true)) == NIL)
+    if (pos == NIL && (pos = bourse__position_get(e, c->user, c->symbol, true)) == NIL)
         return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
 
     /* The slot it would rest in is taken now, so that ACCEPTED can name its
      * handle (bourse.h); room_to_rest made sure there is one. */
-    uint32_t slot = may_rest ? order_alloc(e) : NIL, id = ID_DONE;
+    uint32_t slot = may_rest ? bourse__order_alloc(e) : NIL, id = ID_DONE;
     bourse_event ev = {.type = BOURSE_EV_ACCEPTED,
                        .side = c->side,
                        .user = c->user,
@@ -279,45 +279,45 @@ void match_order(bourse_engine *e, const bourse_cmd *c)
         ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_FOK;
         emit(e, &ev);
     } else {
-        hold_take(e, c->user, pos, c->side, hold);
+        bourse__hold_take(e, c->user, pos, c->side, hold);
         take_liquidity(e, &t);
         if (t.qty > 0 && may_rest) {
             rest(e, &t, slot, tif, maker);
             id = slot;
         } else if (may_rest) {
-            order_release(e, slot); /* all traded */
+            bourse__order_release(e, slot); /* all traded */
         } else if (t.qty > 0) {
-            hold_release(e, c->user, pos, c->side, order_hold(c->side, t.qty, price, hold_rate));
+            bourse__hold_release(e, c->user, pos, c->side, order_hold(c->side, t.qty, price, hold_rate));
             ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_IOC, ev.qty = t.qty;
             emit(e, &ev);
         }
     }
-    keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid, id); /* nothing was put since the probe */
+    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid, id); /* nothing was put since the probe */
 }
 
-void match_cancel(bourse_engine *e, const bourse_cmd *c)
+void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)
 {
     bool used;
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = idmap_find(e, c->user, &c->oid, &used);
+    uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
     if (o == NIL)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_ORDER);
     order_remove(e, o, BOURSE_R_USER);
 }
 
-void match_replace(bourse_engine *e, const bourse_cmd *c)
+void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
 {
     bool used;
     if (!e->is_open)
         return reject(e, c, &c->new_oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = idmap_find(e, c->user, &c->oid, &used);
+    uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
     if (o == NIL)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
     uint32_t idslot;
-    if (keymap_probe(&e->order_by_id, c->user, &c->new_oid, &idslot) != MAP_EMPTY)
+    if (bourse__keymap_probe(&e->order_by_id, c->user, &c->new_oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->new_oid, BOURSE_R_DUPLICATE_ID);
     if (e->users[c->user].blocked)
         return reject(e, c, &c->new_oid, BOURSE_R_BLOCKED);
@@ -328,7 +328,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (s->halted | e->halted_all)
         return reject(e, c, &c->new_oid, BOURSE_R_HALTED);
     int64_t price = c->price;
-    int why = s->checked || price == BOURSE_MARKET ? rules_check(e, sym, side, c->qty, &price) : 0;
+    int why = s->checked || price == BOURSE_MARKET ? bourse__rules_check(e, sym, side, c->qty, &price) : 0;
     if (why)
         return reject(e, c, &c->new_oid, why);
     int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker, maker = s->maker;
@@ -340,7 +340,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
                       side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
     if (over_daily_limit(e, c->user, e->users[c->user].open_qty - r->qty, c->qty))
         return reject(e, c, &c->new_oid, BOURSE_R_DAILY_LIMIT);
-    if (keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
+    if (bourse__keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
         return reject(e, c, &c->new_oid, BOURSE_R_CAPACITY);
 
     bourse_event ev = {.type = BOURSE_EV_REPLACED,
@@ -353,10 +353,10 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
                        .oid = c->oid,
                        .oid2 = c->new_oid};
     emit(e, &ev);
-    keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
+    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
     /* Release the old hold and take the new one in a single update: the two
      * back to back stalled on reading just-written balances. */
-    hold_take(e, c->user, r->pos, side, new_hold - old_hold);
+    bourse__hold_take(e, c->user, r->pos, side, new_hold - old_hold);
     if (price == r->price && c->qty <= r->qty) {
         /* Keeps its place in the queue, with the rates now in force. */
         e->users[c->user].open_qty -= r->qty - c->qty;
@@ -369,7 +369,7 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     }
     e->users[c->user].open_qty -= r->qty;
     day_list_del(e, o);
-    book_unlink(e, o);
+    bourse__book_unlink(e, o);
     taker t = {.user = c->user,
                .pos = r->pos,
                .sym = sym,
@@ -385,10 +385,10 @@ void match_replace(bourse_engine *e, const bourse_cmd *c)
     if (t.qty > 0)
         rest(e, &t, o, tif, maker);
     else
-        order_release(e, o);
+        bourse__order_release(e, o);
 }
 
-void match_close(bourse_engine *e)
+void bourse__match_close(bourse_engine *e)
 {
     for (uint32_t o = e->day_head; o != NIL;) {
         uint32_t next = e->orders[o].dnext;
@@ -400,7 +400,7 @@ void match_close(bourse_engine *e)
 
 /* Every open order of u (on sym, or on all symbols when sym is BOURSE_NONE)
  * in booking order: `block` and `cancelall`. */
-void match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason)
+void bourse__match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason)
 {
     for (uint32_t o = e->day_head; o != NIL;) {
         const order *ord = &e->orders[o];
@@ -411,10 +411,10 @@ void match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason)
     }
 }
 
-void match_book(bourse_engine *e, const bourse_cmd *c)
+void bourse__match_book(bourse_engine *e, const bourse_cmd *c)
 {
     if (c->symbol >= e->nsymbols)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
         const book_side *s = &e->symbols[c->symbol].side[side];
         for (uint32_t i = s->n; i-- > 0;) {

@@ -23,7 +23,7 @@
 
 enum { HUGE_PAGE = 2u << 20, SMALL_PAGE = 4096 };
 
-void mem_advise(void *p, size_t bytes)
+void bourse__mem_advise(void *p, size_t bytes)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (!p || bytes < HUGE_PAGE)
@@ -39,22 +39,22 @@ void mem_advise(void *p, size_t bytes)
 #endif
 }
 
-void *mem_table(size_t n, size_t size)
+void *bourse__mem_table(size_t n, size_t size)
 {
     void *p = calloc(n, size);
-    mem_advise(p, n * size);
+    bourse__mem_advise(p, n * size);
     return p;
 }
 
-void *mem_retable(void *p, size_t n, size_t size)
+void *bourse__mem_retable(void *p, size_t n, size_t size)
 {
     void *q = realloc(p, n * size);
-    mem_advise(q, n * size);
+    bourse__mem_advise(q, n * size);
     return q;
 }
 
 /* Write every page once (with the value it holds) so none faults later. */
-void mem_touch(void *p, size_t bytes)
+void bourse__mem_touch(void *p, size_t bytes)
 {
     volatile unsigned char *b = p;
     for (size_t i = 0; p && i < bytes; i += SMALL_PAGE)

@@ -6,9 +6,9 @@
 
 #include <stddef.h>
 
-void *mem_table(size_t n, size_t size);            /* zeroed, like calloc */
-void *mem_retable(void *p, size_t n, size_t size); /* like realloc */
-void mem_advise(void *p, size_t bytes);            /* huge pages, where offered */
-void mem_touch(void *p, size_t bytes);             /* page it all in now */
+void *bourse__mem_table(size_t n, size_t size);            /* zeroed, like calloc */
+void *bourse__mem_retable(void *p, size_t n, size_t size); /* like realloc */
+void bourse__mem_advise(void *p, size_t bytes);            /* huge pages, where offered */
+void bourse__mem_touch(void *p, size_t bytes);             /* page it all in now */
 
 #endif

@@ -6,7 +6,7 @@
  * lie in a band around a reference price (the last trade, or one set by the
  * operator); order entry on a symbol can be halted, and one user's can be
  * stopped by a kill switch.  This file holds the operator commands that set
- * all of that, and rules_check(), the one function an incoming order or a
+ * all of that, and bourse__rules_check(), the one function an incoming order or a
  * replace goes through for the instrument rules.
  *
  * Every setting starts at "no constraint" (tick 1, lot 1, everything else
@@ -23,7 +23,7 @@
  */
 #include "internal.h"
 
-void rules_init(instrument *s)
+void bourse__rules_init(instrument *s)
 {
     s->tick = 1;
     s->lot = 1;
@@ -33,7 +33,7 @@ void rules_init(instrument *s)
 /* With every instrument rule at its default, an incoming limit order has
  * nothing to check: match.c then skips the call (the common case costs one
  * byte test). */
-void rules_refresh(instrument *s)
+void bourse__rules_refresh(instrument *s)
 {
     s->checked = s->tick > 1 || s->lot > 1 || s->maxqty || s->maxnotional || s->band;
 }
@@ -60,7 +60,7 @@ static bool band_edges(const instrument *s, int64_t *lo, int64_t *hi)
     return s->band && s->ref && bourse_band_edges(s->ref, s->band, lo, hi);
 }
 
-int rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int64_t *price)
+int bourse__rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int64_t *price)
 {
     const instrument *s = &e->symbols[sym];
     bool market = *price == BOURSE_MARKET;
@@ -86,10 +86,10 @@ int rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t qty, int
 /* `rules SYM KEY=VALUE...`: keys not given keep their values.  Values were
  * range-checked by the shell (text.c, record.c); out-of-range ones are
  * ignored here rather than trusted. */
-void rules_set(bourse_engine *e, const bourse_cmd *c)
+void bourse__rules_set(bourse_engine *e, const bourse_cmd *c)
 {
     if (c->symbol >= e->nsymbols)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     instrument *s = &e->symbols[c->symbol];
     const int64_t *v = c->set;
     if (v[BOURSE_RULE_TICK] >= 1 && v[BOURSE_RULE_TICK] <= BOURSE_PRICE_MAX)
@@ -104,32 +104,32 @@ void rules_set(bourse_engine *e, const bourse_cmd *c)
         s->band = (uint32_t)v[BOURSE_RULE_BAND];
     if (v[BOURSE_RULE_REF] >= 1 && v[BOURSE_RULE_REF] <= BOURSE_PRICE_MAX)
         s->ref = v[BOURSE_RULE_REF];
-    rules_refresh(s);
+    bourse__rules_refresh(s);
     bourse_event ev = {.type = BOURSE_EV_OK, .symbol = c->symbol, .price = s->ref, .qty = s->band};
     emit(e, &ev);
 }
 
 /* `fees SYM maker=BPS taker=BPS`: only once the fee account exists, so a
  * fee always has somewhere to go. */
-void fees_set(bourse_engine *e, const bourse_cmd *c)
+void bourse__fees_set(bourse_engine *e, const bourse_cmd *c)
 {
     if (c->symbol >= e->nsymbols)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     if (e->fees_user == NIL)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
     instrument *s = &e->symbols[c->symbol];
     int64_t m = c->set[BOURSE_FEE_MAKER], t = c->set[BOURSE_FEE_TAKER];
     if (m >= 0 && m <= BOURSE_FEE_RATE_MAX)
         s->maker = (uint16_t)m;
     if (t >= 0 && t <= BOURSE_FEE_RATE_MAX)
         s->taker = (uint16_t)t;
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
-void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt)
+void bourse__rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt)
 {
     if (c->symbol >= e->nsymbols)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     e->symbols[c->symbol].halted = halt;
     bourse_event ev = {.type = BOURSE_EV_OK, .symbol = c->symbol, .side = halt};
     emit(e, &ev);
@@ -137,7 +137,7 @@ void rules_halt(bourse_engine *e, const bourse_cmd *c, bool halt)
 
 /* The emergency stop: a flag of its own, so that `resumeall` restores each
  * symbol's own halt exactly as it was. */
-void rules_halt_all(bourse_engine *e, bool halt)
+void bourse__rules_halt_all(bourse_engine *e, bool halt)
 {
     e->halted_all = halt;
     bourse_event ev = {.type = BOURSE_EV_OK, .qty = halt};
@@ -145,25 +145,25 @@ void rules_halt_all(bourse_engine *e, bool halt)
 }
 
 /* `block` answers first, then cancels (KILL) in booking order. */
-void rules_block(bourse_engine *e, const bourse_cmd *c, bool block)
+void bourse__rules_block(bourse_engine *e, const bourse_cmd *c, bool block)
 {
     if (c->user == BOURSE_NONE)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
     e->users[c->user].blocked = block;
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
     if (block)
-        match_cancel_all(e, c->user, BOURSE_NONE, BOURSE_R_KILL);
+        bourse__match_cancel_all(e, c->user, BOURSE_NONE, BOURSE_R_KILL);
 }
 
-void rules_cancel_all(bourse_engine *e, const bourse_cmd *c)
+void bourse__rules_cancel_all(bourse_engine *e, const bourse_cmd *c)
 {
     if (c->user == BOURSE_NONE)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
     bool all = c->symbol == BOURSE_NONE && !c->symbol_name.s[0];
     if (!all && c->symbol >= e->nsymbols)
-        return emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
-    emit_simple(e, BOURSE_EV_OK, 0);
-    match_cancel_all(e, c->user, all ? BOURSE_NONE : c->symbol, BOURSE_R_USER);
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__match_cancel_all(e, c->user, all ? BOURSE_NONE : c->symbol, BOURSE_R_USER);
 }
 
 int bourse_symbol_state_of(const bourse_engine *e, uint32_t symbol, bourse_symbol_state *out)

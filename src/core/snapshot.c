@@ -148,7 +148,7 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
     }
     for (uint32_t i = 0; i <= e->order_by_id.mask; i++) {
         const keyslot *k = &e->order_by_id.slots[i];
-        if (k->val && idmap_live(e, k->owner, &k->name, k->val - 1) == NIL) { /* taken, not open */
+        if (k->val && bourse__idmap_live(e, k->owner, &k->name, k->val - 1) == NIL) { /* taken, not open */
             w_u32(&w, k->owner);
             w_bytes(&w, k->name.s, BOURSE_NAME_LEN);
         }
@@ -230,11 +230,11 @@ static bourse_engine *alloc_engine(reader *r, const uint32_t *h)
     e->levels = calloc(e->levels_cap, sizeof *e->levels);
     int bad = !e->symbols || !e->users || !e->positions || !e->orders || !e->levels;
     /* init(expected) makes the smallest power of two >= 2 x expected. */
-    bad |= u64map_init(&e->symbol_by_name, h[10] / 2);
-    bad |= u64map_init(&e->position_by_key, h[11] / 2);
-    bad |= u64map_init(&e->level_by_key, h[12] / 2);
-    bad |= keymap_init(&e->user_by_name, h[13] / 2);
-    bad |= keymap_init(&e->order_by_id, h[14] / 2);
+    bad |= bourse__u64map_init(&e->symbol_by_name, h[10] / 2);
+    bad |= bourse__u64map_init(&e->position_by_key, h[11] / 2);
+    bad |= bourse__u64map_init(&e->level_by_key, h[12] / 2);
+    bad |= bourse__keymap_init(&e->user_by_name, h[13] / 2);
+    bad |= bourse__keymap_init(&e->order_by_id, h[14] / 2);
     if (bad) {
         bourse_engine_free(e);
         fail(r, "out of memory");
@@ -253,7 +253,7 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
         r_bytes(r, s->name.s, BOURSE_SYMBOL_LEN);
         s->total = r_i64(r);
         uint32_t cap[2] = {r_u32(r), r_u32(r)};
-        rules_init(s);
+        bourse__rules_init(s);
         if (r->version >= 3) {
             int64_t v[9];
             for (int k = 0; k < 9; k++)
@@ -267,13 +267,13 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
             s->tick = v[0], s->maxnotional = v[1], s->ref = v[2];
             s->lot = (uint32_t)v[3], s->maxqty = (uint32_t)v[4], s->band = (uint32_t)v[5];
             s->maker = (uint16_t)v[6], s->taker = (uint16_t)v[7], s->halted = (uint8_t)v[8];
-            rules_refresh(s);
+            bourse__rules_refresh(s);
         }
         uint64_t key;
         memcpy(&key, s->name.s, 8);
         if (r->bad || !s->name.s[0] || !in_range(s->total, 0, BOURSE_TOTAL_MAX))
             return fail(r, "bad symbol");
-        if (u64map_get(&e->symbol_by_name, key) != MAP_EMPTY)
+        if (bourse__u64map_get(&e->symbol_by_name, key) != MAP_EMPTY)
             return fail(r, "duplicate symbol");
         for (int side = 0; side < 2; side++)
             if (cap[side] < 1 || cap[side] > 2 * (uint64_t)e->levels_cap + 16)
@@ -286,7 +286,7 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
         e->nsymbols = i + 1; /* from here bourse_engine_free frees its book */
         if (!s->side[0].keys || !s->side[0].levels || !s->side[1].keys || !s->side[1].levels)
             return fail(r, "out of memory");
-        u64map_put(&e->symbol_by_name, key, i);
+        bourse__u64map_put(&e->symbol_by_name, key, i);
     }
     return 0;
 }
@@ -312,9 +312,9 @@ static int load_users(reader *r, bourse_engine *e, uint32_t n)
             return fail(r, "bad account");
         if (memcmp(u->name.s, "FEES", 5) == 0)
             e->fees_user = i;
-        if (keymap_get(&e->user_by_name, 0, &u->name) != MAP_EMPTY)
+        if (bourse__keymap_get(&e->user_by_name, 0, &u->name) != MAP_EMPTY)
             return fail(r, "duplicate user");
-        keymap_put(&e->user_by_name, 0, &u->name, i);
+        bourse__keymap_put(&e->user_by_name, 0, &u->name, i);
         e->nusers = i + 1;
     }
     return 0;
@@ -335,10 +335,10 @@ static int load_positions(reader *r, bourse_engine *e, uint32_t n)
             ever > 1)
             return fail(r, "bad position");
         uint64_t key = (uint64_t)p->user << 32 | p->symbol;
-        if (u64map_get(&e->position_by_key, key) != MAP_EMPTY)
+        if (bourse__u64map_get(&e->position_by_key, key) != MAP_EMPTY)
             return fail(r, "duplicate position");
-        u64map_put(&e->position_by_key, key, i);
-        /* The user's chain is in symbol-name order, as position_get keeps it. */
+        bourse__u64map_put(&e->position_by_key, key, i);
+        /* The user's chain is in symbol-name order, as bourse__position_get keeps it. */
         const char *name = e->symbols[p->symbol].name.s;
         uint32_t *link = &e->users[p->user].positions;
         while (*link != NIL &&
@@ -372,20 +372,20 @@ static int load_order(reader *r, bourse_engine *e, holds *h, uint32_t sym, int s
         return fail(r, "bad order");
     if (hold_rate && e->fees_user == NIL)
         return fail(r, "fee rates without a fee account");
-    uint32_t pos = position_get(e, user, sym, false);
+    uint32_t pos = bourse__position_get(e, user, sym, false);
     if (pos == NIL)
         return fail(r, "order without a position");
-    if (e->orders_hwm == e->orders_cap || keymap_full(&e->order_by_id))
+    if (e->orders_hwm == e->orders_cap || bourse__keymap_full(&e->order_by_id))
         return fail(r, "more orders than capacity");
-    if (keymap_get(&e->order_by_id, user, &oid) != MAP_EMPTY)
+    if (bourse__keymap_get(&e->order_by_id, user, &oid) != MAP_EMPTY)
         return fail(r, "duplicate order id");
-    uint32_t o = order_alloc(e);
+    uint32_t o = bourse__order_alloc(e);
     order *ord = &e->orders[o];
     *ord = (order){.user = user, .pos = pos, .qty = qty, .price = price, .oid = oid,
                    .side = (uint8_t)side, .tif = tif, .live = 1, .dnext = NIL, .dprev = NIL,
                    .maker = maker, .hold_rate = hold_rate};
-    book_append(e, lv, o);
-    keymap_put(&e->order_by_id, user, &oid, o);
+    bourse__book_append(e, lv, o);
+    bourse__keymap_put(&e->order_by_id, user, &oid, o);
     h->open[user] += qty; /* at most 2^32 orders of < 2^27 shares: no overflow */
     if (side == BOURSE_SELL)
         h->shares[pos] += qty;
@@ -410,10 +410,10 @@ static int load_books(reader *r, bourse_engine *e, holds *h)
                 if (r->bad || !in_range(price, 1, BOURSE_PRICE_MAX) || count == 0 || (i && k <= prev))
                     return fail(r, "bad price level");
                 prev = k;
-                if (e->levels_hwm == e->levels_cap || u64map_full(&e->level_by_key) ||
+                if (e->levels_hwm == e->levels_cap || bourse__u64map_full(&e->level_by_key) ||
                     count > e->orders_cap - e->orders_hwm)
                     return fail(r, "more orders than capacity");
-                uint32_t lv = book_level_get(e, s, side, price);
+                uint32_t lv = bourse__book_level_get(e, s, side, price);
                 for (uint32_t j = 0; j < count; j++)
                     if (load_order(r, e, h, s, side, price, lv) != 0)
                         return -1;
@@ -438,16 +438,16 @@ static int load_day_list(reader *r, bourse_engine *e)
         bourse_name oid;
         r_bytes(r, oid.s, BOURSE_NAME_LEN);
         bool used;
-        uint32_t o = r->bad || user >= e->nusers ? NIL : idmap_find(e, user, &oid, &used);
+        uint32_t o = r->bad || user >= e->nusers ? NIL : bourse__idmap_find(e, user, &oid, &used);
         if (o == NIL || (!all && e->orders[o].tif != BOURSE_DAY) || e->orders[o].dprev != NIL ||
             o == e->day_head)
             return fail(r, "bad day-order list");
-        day_list_add(e, o);
+        bourse__day_list_add(e, o);
     }
     if (!all)
         for (uint32_t o = 0; o < e->orders_hwm; o++)
             if (e->orders[o].live && e->orders[o].tif == BOURSE_GTC)
-                day_list_add(e, o);
+                bourse__day_list_add(e, o);
     return 0;
 }
 
@@ -459,11 +459,11 @@ static int load_done_ids(reader *r, bourse_engine *e, uint32_t n)
         r_bytes(r, oid.s, BOURSE_NAME_LEN);
         if (r->bad || user >= e->nusers || !oid.s[0])
             return fail(r, "bad order id");
-        if (keymap_full(&e->order_by_id))
+        if (bourse__keymap_full(&e->order_by_id))
             return fail(r, "more order ids than capacity");
-        if (keymap_get(&e->order_by_id, user, &oid) != MAP_EMPTY)
+        if (bourse__keymap_get(&e->order_by_id, user, &oid) != MAP_EMPTY)
             return fail(r, "duplicate order id");
-        keymap_put(&e->order_by_id, user, &oid, ID_DONE);
+        bourse__keymap_put(&e->order_by_id, user, &oid, ID_DONE);
     }
     return 0;
 }

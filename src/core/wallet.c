@@ -26,10 +26,10 @@
 
 static void emit_error(bourse_engine *e, int reason)
 {
-    emit_simple(e, BOURSE_EV_ERROR, reason);
+    bourse__emit_simple(e, BOURSE_EV_ERROR, reason);
 }
 
-int64_t day_traded(const bourse_engine *e, const account *u)
+int64_t bourse__day_traded(const bourse_engine *e, const account *u)
 {
     return u->day == e->day ? u->traded : 0;
 }
@@ -43,17 +43,17 @@ static void add_traded(bourse_engine *e, account *u, int64_t qty)
     u->traded += qty;
 }
 
-uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create)
+uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create)
 {
     uint64_t key = (uint64_t)u << 32 | sym;
-    uint32_t p = u64map_get(&e->position_by_key, key);
+    uint32_t p = bourse__u64map_get(&e->position_by_key, key);
     if (p != MAP_EMPTY || !create)
         return p == MAP_EMPTY ? NIL : p;
-    if (e->npositions == e->positions_cap || u64map_full(&e->position_by_key))
+    if (e->npositions == e->positions_cap || bourse__u64map_full(&e->position_by_key))
         return NIL;
     p = e->npositions++;
     e->positions[p] = (position){.user = u, .symbol = sym, .next = NIL};
-    u64map_put(&e->position_by_key, key, p);
+    bourse__u64map_put(&e->position_by_key, key, p);
     /* Keep the user's chain in symbol-name order for `balance`. */
     const char *name = e->symbols[sym].name.s;
     uint32_t *link = &e->users[u].positions;
@@ -66,14 +66,14 @@ uint32_t position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create)
 }
 
 
-bool hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
+bool bourse__hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
 {
     if (side == BOURSE_BUY)
         return e->users[u].cash >= amount;
     return pos != NIL && e->positions[pos].avail >= amount;
 }
 
-void hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
+void bourse__hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
 {
     if (side == BOURSE_BUY) {
         e->users[u].cash -= amount;
@@ -84,16 +84,16 @@ void hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amo
     }
 }
 
-void hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
+void bourse__hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
 {
-    hold_take(e, u, pos, side, -amount);
+    bourse__hold_take(e, u, pos, side, -amount);
 }
 
 /* A fill of `qty` at `price`.  The buyer's order frees what the filled
  * shares held (at its own limit and reserve rate) and pays the trade and its
  * fee out of it; the seller's held shares go, and it receives the notional
  * less its fee.  Both fees go to FEES (which exists when any rate is set). */
-void settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
+void bourse__settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
             int64_t fee[2])
 {
     account *b = &e->users[buyer->user], *s = &e->users[seller->user];
@@ -133,7 +133,7 @@ static bool asset_known(bourse_engine *e, const bourse_cmd *c)
     return true;
 }
 
-void wallet_deposit(bourse_engine *e, const bourse_cmd *c)
+void bourse__wallet_deposit(bourse_engine *e, const bourse_cmd *c)
 {
     if (!asset_known(e, c))
         return;
@@ -148,17 +148,17 @@ void wallet_deposit(bourse_engine *e, const bourse_cmd *c)
         instrument *s = &e->symbols[c->symbol];
         if (c->qty > BOURSE_TOTAL_MAX - s->total)
             return emit_error(e, BOURSE_R_OVERFLOW);
-        uint32_t p = position_get(e, c->user, c->symbol, true);
+        uint32_t p = bourse__position_get(e, c->user, c->symbol, true);
         if (p == NIL)
             return emit_error(e, BOURSE_R_CAPACITY);
         s->total += c->qty;
         e->positions[p].avail += c->qty;
         e->positions[p].ever = 1;
     }
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
-void wallet_withdraw(bourse_engine *e, const bourse_cmd *c)
+void bourse__wallet_withdraw(bourse_engine *e, const bourse_cmd *c)
 {
     if (!asset_known(e, c))
         return;
@@ -169,16 +169,16 @@ void wallet_withdraw(bourse_engine *e, const bourse_cmd *c)
         u->cash -= c->qty;
         e->cash_total -= c->qty;
     } else {
-        uint32_t p = position_get(e, c->user, c->symbol, false);
+        uint32_t p = bourse__position_get(e, c->user, c->symbol, false);
         if (p == NIL || e->positions[p].avail < c->qty)
             return emit_error(e, BOURSE_R_INSUFFICIENT_SHARES);
         e->positions[p].avail -= c->qty;
         e->symbols[c->symbol].total -= c->qty;
     }
-    emit_simple(e, BOURSE_EV_OK, 0);
+    bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
-void wallet_balance(bourse_engine *e, const bourse_cmd *c)
+void bourse__wallet_balance(bourse_engine *e, const bourse_cmd *c)
 {
     if (c->user == BOURSE_NONE)
         return emit_error(e, BOURSE_R_UNKNOWN_USER);

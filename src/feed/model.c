@@ -2,7 +2,7 @@
  * model.c - the feed's books: order and level pools, sorted sides, trades
  * and candles.  See model.h for the design.  Orders are found by reference
  * number through the core's u64map (core/hashmap.h), the one hash table of
- * the tree; the feed grows it with u64map_reserve() before each insert,
+ * the tree; the feed grows it with bourse__u64map_reserve() before each insert,
  * since it runs on its own thread where an occasional rehash costs nothing
  * the engine would see.
  */
@@ -57,7 +57,7 @@ int fbook_init(fbook *b, uint32_t candle_depth)
     memset(b, 0, sizeof *b);
     b->order_free = b->level_free = FB_NIL;
     b->candle_depth = candle_depth ? candle_depth : 256;
-    return u64map_init(&b->by_ref, 1024);
+    return bourse__u64map_init(&b->by_ref, 1024);
 }
 
 void fbook_free(fbook *b)
@@ -73,7 +73,7 @@ void fbook_free(fbook *b)
     free(b->syms);
     free(b->orders);
     free(b->levels);
-    u64map_free(&b->by_ref);
+    bourse__u64map_free(&b->by_ref);
     memset(b, 0, sizeof *b);
 }
 
@@ -105,7 +105,7 @@ uint32_t fbook_symbol_find(const fbook *b, const char *name)
 
 uint32_t fbook_find(const fbook *b, uint64_t ref)
 {
-    return u64map_get(&b->by_ref, ref); /* MAP_EMPTY is FB_NIL */
+    return bourse__u64map_get(&b->by_ref, ref); /* MAP_EMPTY is FB_NIL */
 }
 
 /* ---- sides -------------------------------------------------------------- */
@@ -216,7 +216,7 @@ uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty,
     if (o == FB_NIL)
         return FB_NIL;
     uint32_t lv = level_get(b, sym, side, price);
-    if (lv == FB_NIL || (!b->refs_unindexed && u64map_reserve(&b->by_ref, 1) < 0)) {
+    if (lv == FB_NIL || (!b->refs_unindexed && bourse__u64map_reserve(&b->by_ref, 1) < 0)) {
         if (lv != FB_NIL && b->levels[lv].count == 0)
             level_emptied(b, sym, side);
         b->orders[o].next = b->order_free;
@@ -234,7 +234,7 @@ uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty,
     l->count++;
     l->qty += qty;
     if (!b->refs_unindexed)
-        u64map_put(&b->by_ref, ref, o); /* absent (checked above), room reserved */
+        bourse__u64map_put(&b->by_ref, ref, o); /* absent (checked above), room reserved */
     b->open_orders++;
     b->syms[sym].book_ver++;
     return o;
@@ -259,7 +259,7 @@ void fbook_delete(fbook *b, uint32_t o)
         level_emptied(b, ord->sym, ord->side);
     }
     if (!b->refs_unindexed) {
-        u64map_del(&b->by_ref, ord->ref);
+        bourse__u64map_del(&b->by_ref, ord->ref);
     }
     b->syms[ord->sym].book_ver++;
     b->open_orders--;

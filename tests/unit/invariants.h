@@ -62,7 +62,7 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
         INV(l->symbol == sym && l->side == side, "level %u: symbol/side %u/%d, in book %u/%d", lv, l->symbol,
             l->side, sym, side);
         INV(l->price >= 1 && l->price <= BOURSE_PRICE_MAX, "level %u: price %lld", lv, (long long)l->price);
-        INV(u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv, "level %u: not found by key",
+        INV(bourse__u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv, "level %u: not found by key",
             lv);
         int64_t qty = 0;
         uint32_t count = 0, prev = NIL;
@@ -80,7 +80,7 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
             INV(ord->tif == BOURSE_DAY || ord->tif == BOURSE_GTC, "order %u: resting with tif %d", o,
                 ord->tif);
             bool used;
-            INV(idmap_find(e, ord->user, &ord->oid, &used) == o && used, "order %u (%.16s): not in id map", o,
+            INV(bourse__idmap_find(e, ord->user, &ord->oid, &used) == o && used, "order %u (%.16s): not in id map", o,
                 ord->oid.s);
             qty += ord->qty;
             count++;
@@ -127,7 +127,7 @@ static int inv_check(const bourse_engine *e, const char *tag)
         }
         if (bad)
             goto done;
-        uint32_t bid = book_best(e, s, BOURSE_BUY), ask = book_best(e, s, BOURSE_SELL);
+        uint32_t bid = bourse__book_best(e, s, BOURSE_BUY), ask = bourse__book_best(e, s, BOURSE_SELL);
         INV(bid == NIL || ask == NIL || e->levels[bid].price < e->levels[ask].price,
             "sym %u: crossed book, bid %lld ask %lld", s, (long long)e->levels[bid].price,
             (long long)e->levels[ask].price);
@@ -155,7 +155,7 @@ static int inv_check(const bourse_engine *e, const char *tag)
             (long long)a->cash_held, (long long)cash_held[u]);
         INV(a->open_qty == open_qty[u], "user %u: open_qty %lld, orders have %lld", u, (long long)a->open_qty,
             (long long)open_qty[u]);
-        INV(day_traded(e, a) >= 0, "user %u: traded %lld", u, (long long)day_traded(e, a));
+        INV(bourse__day_traded(e, a) >= 0, "user %u: traded %lld", u, (long long)bourse__day_traded(e, a));
         cash_sum += a->cash + a->cash_held;
         /* Positions chained in strictly increasing symbol-name order. */
         uint32_t n = 0, last = NIL;
@@ -185,7 +185,7 @@ static int inv_check(const bourse_engine *e, const char *tag)
             (long long)ps->held);
         INV(ps->held == pos_held[p], "position %u: held %lld, open sells hold %lld", p, (long long)ps->held,
             (long long)pos_held[p]);
-        INV(u64map_get(&e->position_by_key, (uint64_t)ps->user << 32 | ps->symbol) == p,
+        INV(bourse__u64map_get(&e->position_by_key, (uint64_t)ps->user << 32 | ps->symbol) == p,
             "position %u: not found by key", p);
         if (ps->symbol < e->nsymbols)
             sym_total[ps->symbol] += ps->avail + ps->held;

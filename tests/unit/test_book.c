@@ -38,7 +38,7 @@ static const char *queue(const bourse_engine *e, const char *sym, int side, int6
     size_t n = 0;
     buf[0] = 0;
     uint32_t lv =
-        u64map_get(&e->level_by_key, level_key(bourse_symbol_find(e, sym, strlen(sym)), side, price));
+        bourse__u64map_get(&e->level_by_key, level_key(bourse_symbol_find(e, sym, strlen(sym)), side, price));
     if (lv == MAP_EMPTY)
         return "(none)";
     for (uint32_t o = e->levels[lv].head; o != NIL && n < sizeof buf - 20; o = e->orders[o].next)
@@ -48,7 +48,7 @@ static const char *queue(const bourse_engine *e, const char *sym, int side, int6
 
 static int64_t best_price(const bourse_engine *e, const char *sym, int side)
 {
-    uint32_t lv = book_best(e, bourse_symbol_find(e, sym, strlen(sym)), side);
+    uint32_t lv = bourse__book_best(e, bourse_symbol_find(e, sym, strlen(sym)), side);
     return lv == NIL ? -1 : e->levels[lv].price;
 }
 
@@ -159,7 +159,7 @@ static void test_cancel_head_middle_tail(void)
     CHECK_LINE(e, "cancel a o4", "CANCELED a o4 4 USER\n");
     CHECK_EQ(e->nlevels, 0);
     CHECK_EQ(e->norders, 0);
-    CHECK_EQ(u64map_get(&e->level_by_key, level_key(0, BOURSE_BUY, 70000)), MAP_EMPTY);
+    CHECK_EQ(bourse__u64map_get(&e->level_by_key, level_key(0, BOURSE_BUY, 70000)), MAP_EMPTY);
     CHECK(!inv_check(e, "cancel"));
     bourse_engine_free(e);
 }

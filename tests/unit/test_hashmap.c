@@ -51,10 +51,10 @@ static int agrees(const u64map *m, const uint64_t *pool, int npool)
     if (m->n != (uint32_t)mn)
         return 0;
     for (int i = 0; i < mn; i++)
-        if (u64map_get(m, mkeys[i]) != mvals[i])
+        if (bourse__u64map_get(m, mkeys[i]) != mvals[i])
             return 0;
     for (int i = 0; i < npool; i++)
-        found += u64map_get(m, pool[i]) != MAP_EMPTY;
+        found += bourse__u64map_get(m, pool[i]) != MAP_EMPTY;
     return found == (uint32_t)mn && chains_intact(m);
 }
 
@@ -80,14 +80,14 @@ static void random_ops(u64map *m, const uint64_t *pool, int npool, int ops, cons
         uint64_t k = pool[rnd() % (uint64_t)npool];
         int at = model_find(k);
         if (rnd() % 3 == 0 && at >= 0) {
-            u64map_del(m, k);
+            bourse__u64map_del(m, k);
             mkeys[at] = mkeys[mn - 1], mvals[at] = mvals[mn - 1], mn--;
-        } else if (at < 0 && !u64map_full(m)) {
+        } else if (at < 0 && !bourse__u64map_full(m)) {
             uint32_t v = (uint32_t)(rnd() % 1000000);
-            u64map_put(m, k, v);
+            bourse__u64map_put(m, k, v);
             mkeys[mn] = k, mvals[mn++] = v;
         } else if (at < 0) {
-            u64map_del(m, k); /* absent: a no-op */
+            bourse__u64map_del(m, k); /* absent: a no-op */
         }
         if (!agrees(m, pool, npool)) {
             printf("FAIL %s: table and model differ after op %d\n", what, op);
@@ -100,7 +100,7 @@ static void random_ops(u64map *m, const uint64_t *pool, int npool, int ops, cons
 static void test_u64map_collisions(void)
 {
     u64map m;
-    CHECK_EQ(u64map_init(&m, 32), 0); /* 64 slots, full at 32 */
+    CHECK_EQ(bourse__u64map_init(&m, 32), 0); /* 64 slots, full at 32 */
     CHECK_EQ(m.mask, 63);
     /* Homes at the very end of the table, so chains wrap to slot 0, and a
      * couple in the middle, so chains from different homes merge. */
@@ -111,48 +111,48 @@ static void test_u64map_collisions(void)
     random_ops(&m, pool, 60, 20000, "test_u64map_collisions");
     /* Drain it: every delete keeps the rest findable. */
     while (mn && !check_failures) {
-        u64map_del(&m, mkeys[0]);
+        bourse__u64map_del(&m, mkeys[0]);
         mkeys[0] = mkeys[mn - 1], mvals[0] = mvals[mn - 1], mn--;
         CHECK(agrees(&m, pool, 60));
     }
     CHECK_EQ(m.n, 0);
     for (uint32_t i = 0; i <= m.mask; i++)
         CHECK_EQ(m.slots[i].val, 0);
-    u64map_free(&m);
+    bourse__u64map_free(&m);
 }
 
 static void test_u64map_random(void)
 {
     u64map m;
-    CHECK_EQ(u64map_init(&m, 200), 0);
+    CHECK_EQ(bourse__u64map_init(&m, 200), 0);
     static uint64_t pool[600];
     for (int i = 0; i < 600; i++)
         pool[i] = i % 3 ? rnd() : (uint64_t)i; /* small and large keys, key 0 too */
     mn = 0;
     random_ops(&m, pool, 600, 6000, "test_u64map_random");
-    u64map_free(&m);
+    bourse__u64map_free(&m);
 }
 
 static void test_u64map_full_and_reserve(void)
 {
     u64map m;
-    CHECK_EQ(u64map_init(&m, 4), 0); /* the minimum: 16 slots */
+    CHECK_EQ(bourse__u64map_init(&m, 4), 0); /* the minimum: 16 slots */
     CHECK_EQ(m.mask, 15);
     for (uint64_t k = 0; k < 8; k++) {
-        CHECK(!u64map_full(&m));
-        u64map_put(&m, k * 1000003, (uint32_t)k);
+        CHECK(!bourse__u64map_full(&m));
+        bourse__u64map_put(&m, k * 1000003, (uint32_t)k);
     }
-    CHECK(u64map_full(&m));
-    CHECK_EQ(u64map_reserve(&m, 0), 0);
+    CHECK(bourse__u64map_full(&m));
+    CHECK_EQ(bourse__u64map_reserve(&m, 0), 0);
     CHECK_EQ(m.mask, 15);
     uint32_t v = 8;
     for (int round = 0; round < 8; round++) {
-        CHECK_EQ(u64map_reserve(&m, 100), 0);
+        CHECK_EQ(bourse__u64map_reserve(&m, 100), 0);
         CHECK(m.n + 100 <= (m.mask + 1) / 2);
         for (int i = 0; i < 100; i++, v++)
-            u64map_put(&m, (uint64_t)v * 1000003, v);
+            bourse__u64map_put(&m, (uint64_t)v * 1000003, v);
         for (uint32_t k = 0; k < v; k++)
-            if (u64map_get(&m, (uint64_t)k * 1000003) != k) {
+            if (bourse__u64map_get(&m, (uint64_t)k * 1000003) != k) {
                 printf("FAIL test_u64map_full_and_reserve: key %u lost after growth\n", k);
                 check_failures++;
                 break;
@@ -160,9 +160,9 @@ static void test_u64map_full_and_reserve(void)
     }
     CHECK_EQ(m.n, 808);
     CHECK(chains_intact(&m));
-    u64map_del(&m, 12345); /* absent */
+    bourse__u64map_del(&m, 12345); /* absent */
     CHECK_EQ(m.n, 808);
-    u64map_free(&m);
+    bourse__u64map_free(&m);
 }
 
 static bourse_name name_of(uint32_t i)
@@ -175,53 +175,53 @@ static bourse_name name_of(uint32_t i)
 static void test_keymap(void)
 {
     keymap m;
-    CHECK_EQ(keymap_init(&m, 8), 0);
+    CHECK_EQ(bourse__keymap_init(&m, 8), 0);
     /* The same name under different owners is a different key. */
     int bad = 0;
     uint32_t total = 0;
     for (uint32_t round = 0; round < 6; round++) {
-        CHECK_EQ(keymap_reserve(&m, 500), 0);
+        CHECK_EQ(bourse__keymap_reserve(&m, 500), 0);
         for (uint32_t i = 0; i < 500; i++, total++) {
-            CHECK(!keymap_full(&m));
+            CHECK(!bourse__keymap_full(&m));
             bourse_name n = name_of(total / 3);
-            keymap_put(&m, total % 3, &n, total);
+            bourse__keymap_put(&m, total % 3, &n, total);
         }
         for (uint32_t k = 0; k < total && bad < 3; k++) {
             bourse_name n = name_of(k / 3);
-            if (keymap_get(&m, k % 3, &n) != k && ++bad)
+            if (bourse__keymap_get(&m, k % 3, &n) != k && ++bad)
                 printf("FAIL test_keymap: key %u (owner %u) lost\n", k, k % 3);
         }
     }
     check_failures += bad;
     CHECK_EQ(m.n, 3000);
     bourse_name n = name_of(1);
-    CHECK_EQ(keymap_get(&m, 3, &n), MAP_EMPTY);
+    CHECK_EQ(bourse__keymap_get(&m, 3, &n), MAP_EMPTY);
     n = name_of(5000);
-    CHECK_EQ(keymap_get(&m, 0, &n), MAP_EMPTY);
+    CHECK_EQ(bourse__keymap_get(&m, 0, &n), MAP_EMPTY);
     /* All 16 bytes count, not just up to the first zero. */
     bourse_name a = {{0}}, b = {{0}};
     memcpy(a.s, "abcdefghijklmnop", 16);
     memcpy(b.s, "abcdefghijklmnoq", 16);
-    CHECK_EQ(keymap_reserve(&m, 2), 0);
-    keymap_put(&m, 7, &a, 1);
-    CHECK_EQ(keymap_get(&m, 7, &a), 1);
-    CHECK_EQ(keymap_get(&m, 7, &b), MAP_EMPTY);
-    keymap_free(&m);
+    CHECK_EQ(bourse__keymap_reserve(&m, 2), 0);
+    bourse__keymap_put(&m, 7, &a, 1);
+    CHECK_EQ(bourse__keymap_get(&m, 7, &a), 1);
+    CHECK_EQ(bourse__keymap_get(&m, 7, &b), MAP_EMPTY);
+    bourse__keymap_free(&m);
 
     /* Full at half its slots; reserve(0) on a full table leaves it. */
-    CHECK_EQ(keymap_init(&m, 1), 0);
+    CHECK_EQ(bourse__keymap_init(&m, 1), 0);
     for (uint32_t i = 0; i < 8; i++) {
         bourse_name k = name_of(i);
-        keymap_put(&m, 0, &k, i);
+        bourse__keymap_put(&m, 0, &k, i);
     }
-    CHECK(keymap_full(&m));
-    CHECK_EQ(keymap_reserve(&m, 1), 0);
-    CHECK(!keymap_full(&m));
+    CHECK(bourse__keymap_full(&m));
+    CHECK_EQ(bourse__keymap_reserve(&m, 1), 0);
+    CHECK(!bourse__keymap_full(&m));
     for (uint32_t i = 0; i < 8; i++) {
         bourse_name k = name_of(i);
-        CHECK_EQ(keymap_get(&m, 0, &k), i);
+        CHECK_EQ(bourse__keymap_get(&m, 0, &k), i);
     }
-    keymap_free(&m);
+    bourse__keymap_free(&m);
 }
 
 static bool keep_marked(const void *ctx, const keyslot *k)
@@ -243,13 +243,13 @@ static void test_keymap_retain(void)
     for (int round = 0; round < 2000 && bad < 3; round++) {
         keymap m;
         uint32_t size = 16u << (round % 4), half = size / 2, base = (uint32_t)round * 1000;
-        CHECK_EQ(keymap_init(&m, half), 0);
+        CHECK_EQ(bourse__keymap_init(&m, half), 0);
         unsigned char keep[4096] = {0};
         int pct = round % 5 == 0 ? 0 : round % 5 == 1 ? 100 : (int)(x % 100);
         for (uint32_t i = 0; i < half; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             bourse_name n = name_of(base + i);
-            keymap_put(&m, (uint32_t)(x % 5), &n, i);
+            bourse__keymap_put(&m, (uint32_t)(x % 5), &n, i);
             keep[i] = (int)(x % 100) < pct;
         }
         uint32_t owners[4096], kept = 0;
@@ -258,24 +258,24 @@ static void test_keymap_retain(void)
                 owners[m.slots[i].val - 1] = m.slots[i].owner;
         for (uint32_t i = 0; i < half; i++)
             kept += keep[i];
-        keymap_retain(&m, keep_marked, keep);
+        bourse__keymap_retain(&m, keep_marked, keep);
         if (m.n != kept && ++bad)
             printf("FAIL test_keymap_retain: round %d: %u keys left, want %u\n", round, m.n, kept);
         for (uint32_t i = half; i < half + (half - kept); i++) { /* refill to full */
             bourse_name n = name_of(base + i);
             owners[i] = 7;
             keep[i] = 1;
-            keymap_put(&m, 7, &n, i);
+            bourse__keymap_put(&m, 7, &n, i);
         }
         for (uint32_t i = 0; i < half + (half - kept) && bad < 3; i++) {
             bourse_name n = name_of(base + i);
             uint32_t want = keep[i] ? i : MAP_EMPTY;
-            if (keymap_get(&m, owners[i], &n) != want && ++bad)
+            if (bourse__keymap_get(&m, owners[i], &n) != want && ++bad)
                 printf("FAIL test_keymap_retain: round %d: key %u %s\n", round, i,
                        keep[i] ? "kept but not found" : "removed but still found");
         }
-        CHECK(keymap_full(&m));
-        keymap_free(&m);
+        CHECK(bourse__keymap_full(&m));
+        bourse__keymap_free(&m);
     }
     check_failures += bad;
 }

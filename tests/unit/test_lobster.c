@@ -167,7 +167,7 @@ static int64_t open_qty(replay *r, const placed *o)
     memcpy(n.s, oid, strlen(oid));
     uint32_t u = bourse_user_find(r->a, o->user, strlen(o->user));
     bool used;
-    uint32_t slot = u == BOURSE_NONE ? NIL : idmap_find(r->a, u, &n, &used);
+    uint32_t slot = u == BOURSE_NONE ? NIL : bourse__idmap_find(r->a, u, &n, &used);
     return slot == NIL ? 0 : r->a->orders[slot].qty;
 }
 
@@ -383,7 +383,7 @@ static void compare(replay *r, const int64_t *row, int nlev, const int64_t bound
             if (sz == 0 || (side == BOURSE_SELL ? px > bound[side] : px < bound[side]))
                 break;
             deepest = px;
-            uint32_t lv = u64map_get(&e->level_by_key, level_key(s, side, px));
+            uint32_t lv = bourse__u64map_get(&e->level_by_key, level_key(s, side, px));
             int ok = lv != MAP_EMPTY && e->levels[lv].qty == sz;
             if (!ok && getenv("BOURSE_LOBSTER_DEBUG"))
                 printf("row %ld side %d level %d px %lld: lobster %lld ours %lld\n", r->rows, side, i,

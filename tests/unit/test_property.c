@@ -226,13 +226,13 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         INV(pu >= 0 && m->u[pu].exists, "user %u '%.16s' unknown to the model", u, a->name.s);
         const m_user *mu = &m->u[pu];
         INV(a->cash == mu->cash && a->cash_held == mu->cash_held && a->open_qty == mu->open_qty &&
-                a->limit == mu->limit && day_traded(e, a) == mu->traded && a->cash_ever == mu->cash_ever,
+                a->limit == mu->limit && bourse__day_traded(e, a) == mu->traded && a->cash_ever == mu->cash_ever,
             "user %s: cash %lld/%lld held %lld/%lld open %lld/%lld limit %lld/%lld traded %lld/%lld",
             user_names[pu], (long long)a->cash, (long long)mu->cash, (long long)a->cash_held,
             (long long)mu->cash_held, (long long)a->open_qty, (long long)mu->open_qty, (long long)a->limit,
-            (long long)mu->limit, (long long)day_traded(e, a), (long long)mu->traded);
-        INV(!a->limit || !mu->limit_valid || day_traded(e, a) + a->open_qty <= a->limit,
-            "user %s: traded %lld + open %lld past limit %lld", user_names[pu], (long long)day_traded(e, a),
+            (long long)mu->limit, (long long)bourse__day_traded(e, a), (long long)mu->traded);
+        INV(!a->limit || !mu->limit_valid || bourse__day_traded(e, a) + a->open_qty <= a->limit,
+            "user %s: traded %lld + open %lld past limit %lld", user_names[pu], (long long)bourse__day_traded(e, a),
             (long long)a->open_qty, (long long)a->limit);
         int npos = 0;
         for (uint32_t p = a->positions; p != NIL; p = e->positions[p].next, npos++) {

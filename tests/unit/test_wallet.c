@@ -68,7 +68,7 @@ static void test_settlement_and_refund(void)
     CHECK_EQ(e->cash_total, 1000 * BOURSE_SCALE);
     CHECK_EQ(e->symbols[0].total, 100);
     CHECK_EQ(acct(e, "alice")->traded + acct(e, "bob")->traded, 2 * 42);
-    CHECK(!inv_check(e, "settle"));
+    CHECK(!inv_check(e, "bourse__settle"));
     bourse_engine_free(e);
 }
 
@@ -187,7 +187,7 @@ static void test_daily_limit_accounting(void)
     CHECK_LINE(e, "replace bob s2 s3 21 2", "REJECTED bob s3 DAILY_LIMIT\n");
     CHECK_LINE(e, "close", "OK\nCANCELED bob s2 20 SESSION_END\n");
     CHECK_LINE(e, "open", "OK\n");
-    CHECK_EQ(day_traded(e, acct(e, "bob")), 0);
+    CHECK_EQ(bourse__day_traded(e, acct(e, "bob")), 0);
     CHECK_LINE(e, "sell bob s4 ACME 31 2", "REJECTED bob s4 DAILY_LIMIT\n"); /* gtc s1 still open */
     CHECK_LINE(e, "sell bob s4 ACME 30 2", "ACCEPTED bob s4\n");
     CHECK_LINE(e, "limit bob 0", "OK\n");
