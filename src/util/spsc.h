@@ -25,6 +25,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct spsc {
     /* producer's line */
@@ -39,6 +40,18 @@ typedef struct spsc {
     alignas(64) uint64_t mask;
     void *slots; /* (mask + 1) slots of `size` bytes */
 } spsc;
+
+/* Set up a ring over n slots (a power of two: indices are masked) that
+ * the caller allocated and keeps. */
+static inline void spsc_init(spsc *q, void *slots, uint64_t n)
+{
+    q->head = q->tail = q->seen = 0;
+    q->limit = n;
+    atomic_init(&q->pub_head, 0);
+    atomic_init(&q->pub_tail, 0);
+    q->mask = n - 1;
+    q->slots = slots;
+}
 
 /* How far ahead the producer asks for its slots' cache lines. */
 enum { SPSC_PREFETCH = 8 };
@@ -113,6 +126,39 @@ static inline void spsc_release(spsc *q)
 static inline int spsc_waiting(spsc *q)
 {
     return atomic_load_explicit(&q->pub_head, memory_order_acquire) != q->tail;
+}
+
+/* Consumer: how many published slots it has not read yet. */
+static inline uint64_t spsc_count(const spsc *q)
+{
+    return atomic_load_explicit(&q->pub_head, memory_order_acquire) - q->tail;
+}
+
+/* The copying pair, for rings of small messages with no batch to publish
+ * at the end of (the server's logins, replies, closed addresses): each call
+ * moves one message and publishes (or releases) at once, so it costs what
+ * ck_ring's did, less the read of the other side's index, which stays
+ * cached until the ring looks full (or empty).  1 if it moved one. */
+static inline int spsc_put(spsc *q, const void *msg, size_t size)
+{
+    void *slot = spsc_slot(q, size);
+    if (!slot)
+        return 0;
+    memcpy(slot, msg, size);
+    spsc_push(q);
+    spsc_publish(q);
+    return 1;
+}
+
+static inline int spsc_get(spsc *q, void *msg, size_t size)
+{
+    const void *slot = spsc_peek(q, size);
+    if (!slot)
+        return 0;
+    memcpy(msg, slot, size);
+    spsc_pop(q);
+    spsc_release(q);
+    return 1;
 }
 
 #endif
