@@ -1,23 +1,32 @@
 /*
- * spsc.h - the project's ring from the engine thread to a consumer
- * (journal/consumer.h; the market-data feed is the first): single producer,
- * single consumer, slots of one fixed size (the feed's are 32-byte records,
- * two to a cache line), both sides publishing their index in batches.
+ * spsc.h - the project's one ring between two threads: single producer,
+ * single consumer, slots of one fixed size.  Every such ring of the exchange is
+ * one: engine -> consumer (journal/consumer.h; the market-data feed's
+ * 32-byte records, two to a cache line), and the server's (server.h):
+ * gateway -> engine commands, engine -> gateway events and admin replies,
+ * gateway <-> auth logins, gateway -> acceptor closed addresses.
  *
- * libck's ck_ring publishes the producer's index and reads the consumer's on
- * every enqueue (and the consumer likewise on every dequeue), so the two
- * cores pass the index cache lines back and forth once per record, about
- * three times per command.  Here each side keeps a private copy of its own
- * index and a cached copy of the other's: the producer writes records
- * straight into their slots (no copy) and publishes its index once per
- * command; it reads the consumer's index only when its cached copy says the
- * ring is full.  The consumer reads the producer's index only when it has
- * used up what it last saw, and publishes its own once per batch.  Shared
- * indices sit on separate cache lines.
+ * libck's ck_ring, which the server used until issue #11, publishes the
+ * producer's index and reads the consumer's on every enqueue (and the
+ * consumer likewise on every dequeue), so the two cores pass the index
+ * cache lines back and forth once per message.  Here each side keeps a
+ * private copy of its own index and a cached copy of the other's: the
+ * producer writes a message straight into its slot (no copy) and reads the
+ * consumer's index only when its cached copy says the ring is full; the
+ * consumer reads the producer's index only when it has used up what it last
+ * saw.  Each side publishes its own index when it chooses: the feed's
+ * producer once per command, the engine's in-ring consumer once per batch,
+ * the server's other rings once per message (spsc_put, spsc_get), since a
+ * wake-up follows each.  Shared indices sit on separate cache lines.
  *
- * The server's gateway rings (server.h) still use ck_ring; they move here
- * once the gateway's restructuring (issue #11, part A) has settled, so that
- * the project has one ring.  Measured: docs/benchmarks.md, "Market data".
+ * Ordering: publishing is a release store and reading the other side's
+ * index an acquire load, so a slot's contents are visible before its
+ * index, and ThreadSanitizer checks it (tests/tsan.supp has no entry for
+ * it).  A consumer that sleeps sets its flag, then a seq_cst fence, then
+ * looks at the ring; a producer publishes, then a seq_cst fence, then looks
+ * at the flag (server.c srv_wake): one of the two sees the other, so no
+ * message waits for a sleeper nobody wakes.  Measured: docs/benchmarks.md,
+ * "Market data" and "One ring".
  */
 #ifndef BOURSE_UTIL_SPSC_H
 #define BOURSE_UTIL_SPSC_H
