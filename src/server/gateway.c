@@ -159,8 +159,7 @@ static int work_waiting(gateway *g)
 {
     srv *s = g->s;
     srv_gate *gate = g->gate;
-    if (g->acceptor &&
-        (spsc_count(&s->auth_res) || spsc_count(&s->text) > (unsigned)g->has_held_text))
+    if (g->acceptor && (spsc_count(&s->auth_res) || spsc_count(&s->text) > (unsigned)g->has_held_text))
         return 1;
     if ((spsc_count(&gate->out) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
         return 1;

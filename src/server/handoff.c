@@ -261,8 +261,7 @@ int handoff_closed_flush(gateway *g)
     uint32_t i = 0;
     if (!g->nclosed_spill)
         return 0;
-    while (i < g->nclosed_spill &&
-           spsc_put(&gate->closed, &g->closed_spill[i], sizeof(srv_ip)))
+    while (i < g->nclosed_spill && spsc_put(&gate->closed, &g->closed_spill[i], sizeof(srv_ip)))
         i++;
     memmove(g->closed_spill, g->closed_spill + i, (g->nclosed_spill - i) * sizeof *g->closed_spill);
     g->nclosed_spill -= i;
