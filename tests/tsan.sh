@@ -11,11 +11,12 @@
 # journal's keeper, syncer and forked snapshot child (test_journal,
 # feed_restart), the feed and its saver (feed_restart, test_feed_net,
 # test_feed_publish), the load generator's holder and echo threads
-# (e2e_load_hold), and the one ring between threads itself (test_spsc).  The rest of the suite runs single-threaded code or the
-# same threads again (e2e_orders 80 s here, feed 50 s, e2e_crash 40 s,
-# test_journal_crash 60 s: all passed without a report on 2026-12-04, for
-# nothing new), and `make test` must stay within ~15 minutes on two cores:
-# this flavour takes about 4 minutes there.
+# (e2e_load_hold), and the one ring between threads itself (test_spsc).
+# The rest of the suite runs single-threaded code or the same threads again
+# (e2e_orders 80 s here, feed 50 s, e2e_crash 40 s, test_journal_crash
+# 60 s: all passed without a report on 2026-12-04, for nothing new), and
+# `make test` must stay within ~15 minutes on two cores: this flavour takes
+# about 4 minutes there.
 BUILD=${BUILD:-build/tsan}
 export BOURSE="$PWD/$BUILD/bourse" BUILD
 reports=$(mktemp -d)
