@@ -6,7 +6,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := ck libuv libsodium inih libwebsockets sqlite3 openssl
+PKGS     := libuv libsodium inih libwebsockets sqlite3 openssl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc -I.
@@ -88,7 +88,7 @@ check: $(BUILD)/bourse $(TESTS)
 
 # The threaded tests under ThreadSanitizer (tests/tsan.sh says which and
 # why): any race report from any process is a failure.
-TSAN_TESTS := test_journal test_feed_net test_feed_publish
+TSAN_TESTS := test_journal test_feed_net test_feed_publish test_spsc
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 CC=clang build/tsan/bourse \
 	  $(addprefix build/tsan/tests/,$(TSAN_TESTS))

@@ -2,7 +2,7 @@
 # Install the Debian packages Bourse builds with, when any is missing.
 # `make` runs this first, so a fresh Debian 12 machine needs nothing else.
 set -e
-PKGS="gcc make pkg-config clang clang-format libclang-rt-14-dev libck-dev libuv1-dev libsodium-dev
+PKGS="gcc make pkg-config clang clang-format libclang-rt-14-dev libuv1-dev libsodium-dev
       libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev"
 missing=""
 for p in $PKGS; do

@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 enum { OUT_BLOCK = 1 << 20 };
@@ -272,11 +273,21 @@ static void stop_following(int sig)
  */
 static int follow(const char *dir, int seq, uint64_t from, uint64_t until)
 {
-    jscan probe = {.dir = dir, .from_seq = UINT64_MAX};
+    /* The probe reads a journal that may be written as it reads: a record
+     * half written at its end, or a segment rolled over under it, can look
+     * like damage for a moment.  Damage stays; so look again a few times
+     * (half a second in all) before calling it that. */
+    jscan probe;
     char err[600];
-    if (jscan_run(&probe, err, sizeof err) != 0) {
-        cli_error("%s", err);
-        return 1;
+    for (int tries = 0;; tries++) {
+        probe = (jscan){.dir = dir, .from_seq = UINT64_MAX};
+        if (jscan_run(&probe, err, sizeof err) == 0)
+            break;
+        if (tries == 50) {
+            cli_error("%s", err);
+            return 1;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
     }
     dumper d = {.seq = seq, .buf = malloc(OUT_BLOCK)};
     if (!d.buf) {

@@ -137,7 +137,7 @@ void acceptor_drain(gateway *g)
 {
     srv *s = g->s;
     srv_auth a;
-    while (ck_ring_dequeue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, &a))
+    while (spsc_get(&s->auth_res, &a, sizeof a))
         session_auth_done(g, &a);
     handoff_closed_drain(g);
 }

@@ -233,7 +233,7 @@ static void reply(auth *x, srv_auth *a, int ok)
     srv *s = x->s;
     a->ok = ok;
     sodium_memzero(a->password, sizeof a->password);
-    while (!ck_ring_enqueue_spsc_srv_auth(&s->auth_res.ring, s->auth_res.buf, a))
+    while (!spsc_put(&s->auth_res, a, sizeof *a))
         sched_yield();
     srv_wake_gate(&s->gates[0]);
 }
@@ -507,7 +507,7 @@ void *srv_auth_main(void *arg)
         if (x.gd)
             read_unlocks(&x);
         srv_auth a;
-        while (ck_ring_dequeue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, &a))
+        while (spsc_get(&s->auth_req, &a, sizeof a))
             on_request(&x, &a);
         wait_ms = x.db ? sweep(&x) : 500;
     }

@@ -44,12 +44,13 @@ static void push_out(eng *g, uint32_t to, const srv_out *o)
     srv *s = g->s;
     srv_gate *gate = &s->gates[to];
     srv_out *slot;
-    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_out(&gate->out.ring, gate->out.buf))) {
+    while (!(slot = spsc_slot(&gate->out, sizeof *slot))) {
         srv_wake_gate(gate);
         sched_yield();
     }
     *slot = *o;
-    ck_ring_enqueue_commit_spsc(&gate->out.ring);
+    spsc_push(&gate->out);
+    spsc_publish(&gate->out);
     /* Wake the gateway only for what it can send now; the rest it learns
      * about from journal_notify_fd when the journal syncs. */
     if (o->seq <= g->durable || o->seq <= (g->durable = srv_durable_seq(s)))
@@ -67,7 +68,7 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
 {
     srv *s = g->s;
     srv_text *slot;
-    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_text(&s->text.ring, s->text.buf))) {
+    while (!(slot = spsc_slot(&s->text, sizeof *slot))) {
         srv_wake_gate(&s->gates[0]);
         sched_yield();
     }
@@ -77,7 +78,8 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
     slot->len = (uint16_t)len;
     slot->done = (uint8_t)done;
     memcpy(slot->line, line, len);
-    ck_ring_enqueue_commit_spsc(&s->text.ring);
+    spsc_push(&s->text);
+    spsc_publish(&s->text);
     if (seq <= g->durable || seq <= (g->durable = srv_durable_seq(s)))
         g->wake |= 1;
 }
@@ -340,7 +342,7 @@ static void maybe_snapshot(eng *g)
 static int input_waiting(const srv *s)
 {
     for (uint32_t i = 0; i < s->ngates; i++)
-        if (ck_ring_size(&s->gates[i].in.ring))
+        if (spsc_count(&s->gates[i].in))
             return 1;
     return 0;
 }
@@ -348,7 +350,7 @@ static int input_waiting(const srv *s)
 static int input_over(srv *s)
 {
     for (uint32_t i = 0; i < s->ngates; i++)
-        if (!atomic_load(&s->gates[i].input_done) || ck_ring_size(&s->gates[i].in.ring))
+        if (!atomic_load(&s->gates[i].input_done) || spsc_count(&s->gates[i].in))
             return 0;
     return 1;
 }
@@ -386,13 +388,19 @@ static void idle(eng *g)
  * so every command cost it a wake-up and the engine a system call. */
 static int take_batch(eng *g, srv_gate *gate)
 {
-    srv_in m;
+    srv_in *m;
     int n = 0;
-    while (n < BATCH && ck_ring_dequeue_spsc_srv_in(&gate->in.ring, gate->in.buf, &m)) {
-        process(g, &m);
-        if (++n % WAKE_EVERY == 0)
+    /* Each command is run in its slot, not copied out; the slots go back
+     * to the gateway with the wake-ups (spsc.h: one index store per batch). */
+    while (n < BATCH && (m = spsc_peek(&gate->in, sizeof *m))) {
+        process(g, m);
+        spsc_pop(&gate->in);
+        if (++n % WAKE_EVERY == 0) {
+            spsc_release(&gate->in);
             wake_gateway(g);
+        }
     }
+    spsc_release(&gate->in);
     return n;
 }
 

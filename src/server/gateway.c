@@ -40,8 +40,7 @@ static void spill(gateway *g)
             g->spill_out = p;
             g->spill_out_cap = cap;
         }
-        if (!ck_ring_dequeue_spsc_srv_out(&g->gate->out.ring, g->gate->out.buf,
-                                          &g->spill_out[g->spill_out_n]))
+        if (!spsc_get(&g->gate->out, &g->spill_out[g->spill_out_n], sizeof(srv_out)))
             break;
         g->spill_out_n++;
     }
@@ -54,7 +53,7 @@ static void spill(gateway *g)
             g->spill_text = p;
             g->spill_text_cap = cap;
         }
-        if (!ck_ring_dequeue_spsc_srv_text(&s->text.ring, s->text.buf, &g->spill_text[g->spill_text_n]))
+        if (!spsc_get(&s->text, &g->spill_text[g->spill_text_n], sizeof(srv_text)))
             break;
         g->spill_text_n++;
     }
@@ -65,7 +64,7 @@ void gw_push_in(gateway *g, const srv_in *m)
     srv *s = g->s;
     srv_gate *gate = g->gate;
     srv_in *slot;
-    while (!(slot = ck_ring_enqueue_reserve_spsc_srv_in(&gate->in.ring, gate->in.buf))) {
+    while (!(slot = spsc_slot(&gate->in, sizeof *slot))) {
         /* The engine is behind: let it see what we pushed, and take its
          * output meanwhile, since it may be waiting for room there. */
         srv_wake_engine(s);
@@ -75,7 +74,8 @@ void gw_push_in(gateway *g, const srv_in *m)
     }
     *slot = *m;
     slot->gate = (uint8_t)g->idx;
-    ck_ring_enqueue_commit_spsc(&gate->in.ring);
+    spsc_push(&gate->in);
+    spsc_publish(&gate->in);
     g->pushed++;
 }
 
@@ -95,7 +95,7 @@ static int next_out(gateway *g, srv_out *o)
             g->spill_out_at = g->spill_out_n = 0;
         return 1;
     }
-    return ck_ring_dequeue_spsc_srv_out(&g->gate->out.ring, g->gate->out.buf, o);
+    return spsc_get(&g->gate->out, o, sizeof *o);
 }
 
 static int next_text(gateway *g, srv_text *t)
@@ -106,7 +106,7 @@ static int next_text(gateway *g, srv_text *t)
             g->spill_text_at = g->spill_text_n = 0;
         return 1;
     }
-    return g->acceptor && ck_ring_dequeue_spsc_srv_text(&g->s->text.ring, g->s->text.buf, t);
+    return g->acceptor && spsc_get(&g->s->text, t, sizeof *t);
 }
 
 /* An engine event, durable now, to every adapter that takes events. */
@@ -159,10 +159,9 @@ static int work_waiting(gateway *g)
 {
     srv *s = g->s;
     srv_gate *gate = g->gate;
-    if (g->acceptor &&
-        (ck_ring_size(&s->auth_res.ring) || ck_ring_size(&s->text.ring) > (unsigned)g->has_held_text))
+    if (g->acceptor && (spsc_count(&s->auth_res) || spsc_count(&s->text) > (unsigned)g->has_held_text))
         return 1;
-    if ((ck_ring_size(&gate->out.ring) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
+    if ((spsc_count(&gate->out) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
         return 1;
     uint64_t d = srv_durable_seq(s);
     return (g->has_held_out && g->held_out.seq <= d) || (g->has_held_text && g->held_text.seq <= d);
@@ -284,8 +283,8 @@ static void stop_input(gateway *g)
 
 static int all_out(gateway *g)
 {
-    return atomic_load(&g->s->engine_done) && !ck_ring_size(&g->gate->out.ring) &&
-           (!g->acceptor || !ck_ring_size(&g->s->text.ring)) && !g->has_held_out && !g->has_held_text &&
+    return atomic_load(&g->s->engine_done) && !spsc_count(&g->gate->out) &&
+           (!g->acceptor || !spsc_count(&g->s->text)) && !g->has_held_out && !g->has_held_text &&
            !g->spill_out_n && !g->spill_text_n;
 }
 

@@ -251,7 +251,7 @@ void handoff_closed_drain(gateway *g)
     srv *s = g->s;
     srv_ip a;
     for (uint32_t i = 1; i < s->ngates; i++)
-        while (ck_ring_dequeue_spsc_srv_ip(&s->gates[i].closed.ring, s->gates[i].closed.buf, &a))
+        while (spsc_get(&s->gates[i].closed, &a, sizeof a))
             gw_ip_closed(g, a.ip);
 }
 
@@ -261,8 +261,7 @@ int handoff_closed_flush(gateway *g)
     uint32_t i = 0;
     if (!g->nclosed_spill)
         return 0;
-    while (i < g->nclosed_spill &&
-           ck_ring_enqueue_spsc_srv_ip(&gate->closed.ring, gate->closed.buf, &g->closed_spill[i]))
+    while (i < g->nclosed_spill && spsc_put(&gate->closed, &g->closed_spill[i], sizeof(srv_ip)))
         i++;
     memmove(g->closed_spill, g->closed_spill + i, (g->nclosed_spill - i) * sizeof *g->closed_spill);
     g->nclosed_spill -= i;

@@ -99,15 +99,15 @@ uint64_t srv_durable_seq(const srv *s)
 
 static int ring_init(srv_ring *r, unsigned size, size_t entry)
 {
-    r->buf = malloc((size_t)size * entry);
-    if (!r->buf)
+    void *slots = malloc((size_t)size * entry);
+    if (!slots)
         return -1;
-    memset(r->buf, 0, (size_t)size * entry); /* fault the pages in now, not mid-trading */
-    /* ck_ring indexes slots with size - 1 as a mask: any other size would
+    memset(slots, 0, (size_t)size * entry); /* fault the pages in now, not mid-trading */
+    /* The ring indexes slots with size - 1 as a mask: any other size would
      * overlap slots silently.  The sizes are constants and config values
      * rounded up to a power of two. */
     assert(size >= 2 && (size & (size - 1)) == 0);
-    ck_ring_init(&r->ring, size);
+    spsc_init(r, slots, size);
     return 0;
 }
 
@@ -430,9 +430,9 @@ static void gate_free(srv_gate *gate)
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    free(gate->in.buf);
-    free(gate->out.buf);
-    free(gate->closed.buf);
+    free(gate->in.slots);
+    free(gate->out.slots);
+    free(gate->closed.slots);
 }
 
 void srv_free(srv *s)
@@ -453,9 +453,9 @@ void srv_free(srv *s)
         if (fds[i] >= 0)
             close(fds[i]);
     bourse_engine_free(s->engine);
-    free(s->text.buf);
-    free(s->auth_req.buf);
-    free(s->auth_res.buf);
+    free(s->text.slots);
+    free(s->auth_req.slots);
+    free(s->auth_res.slots);
     consumers_free(&s->consumers);
     free(s->auth_live);
     memset(s, 0, sizeof *s);

@@ -47,8 +47,8 @@
 #include "bourse/text.h"
 #include "journal/consumer.h"
 #include "server/config.h"
+#include "util/spsc.h"
 
-#include <ck_ring.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -97,23 +97,16 @@ typedef struct srv_auth {
     char password[40];
 } srv_auth;
 
-CK_RING_PROTOTYPE(srv_in, srv_in)
-CK_RING_PROTOTYPE(srv_out, srv_out)
-CK_RING_PROTOTYPE(srv_text, srv_text)
-CK_RING_PROTOTYPE(srv_auth, srv_auth)
-
-/* A ring and the eventfd/flag its consumer sleeps on. */
-typedef struct srv_ring {
-    ck_ring_t ring;
-    void *buf;
-} srv_ring;
+/* A ring between two of the server's threads (util/spsc.h); its consumer
+ * sleeps on an eventfd or futex beside it, which the producer signals after
+ * publishing (srv_wake, srv_wake_engine). */
+typedef spsc srv_ring;
 
 /* A handed-over session's address, sent back to the acceptor when it closes
  * (the acceptor counts connections per address for all gateways). */
 typedef struct srv_ip {
     uint32_t ip;
 } srv_ip;
-CK_RING_PROTOTYPE(srv_ip, srv_ip)
 
 enum { SRV_MAX_GATES = 16, SRV_MAX_PORTS = 8 };
 /* The gateway that accepts every connection and runs every login. */

@@ -33,7 +33,7 @@ static void auth_send(gateway *g, conn *c, srv_auth *a)
     srv *s = g->s;
     a->ip = c->ip;
     srv_auth_live(s, a->conn, a->gen, 1);
-    int sent = ck_ring_enqueue_spsc_srv_auth(&s->auth_req.ring, s->auth_req.buf, a);
+    int sent = spsc_put(&s->auth_req, a, sizeof *a);
     sodium_memzero(a->password, sizeof a->password);
     if (!sent) {
         conn_close(g, c, "too many logins waiting");

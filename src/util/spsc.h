@@ -1,23 +1,32 @@
 /*
- * spsc.h - the project's ring from the engine thread to a consumer
- * (journal/consumer.h; the market-data feed is the first): single producer,
- * single consumer, slots of one fixed size (the feed's are 32-byte records,
- * two to a cache line), both sides publishing their index in batches.
+ * spsc.h - the project's one ring between two threads: single producer,
+ * single consumer, slots of one fixed size.  Every such ring of the exchange is
+ * one: engine -> consumer (journal/consumer.h; the market-data feed's
+ * 32-byte records, two to a cache line), and the server's (server.h):
+ * gateway -> engine commands, engine -> gateway events and admin replies,
+ * gateway <-> auth logins, gateway -> acceptor closed addresses.
  *
- * libck's ck_ring publishes the producer's index and reads the consumer's on
- * every enqueue (and the consumer likewise on every dequeue), so the two
- * cores pass the index cache lines back and forth once per record, about
- * three times per command.  Here each side keeps a private copy of its own
- * index and a cached copy of the other's: the producer writes records
- * straight into their slots (no copy) and publishes its index once per
- * command; it reads the consumer's index only when its cached copy says the
- * ring is full.  The consumer reads the producer's index only when it has
- * used up what it last saw, and publishes its own once per batch.  Shared
- * indices sit on separate cache lines.
+ * libck's ck_ring, which the server used until issue #11, publishes the
+ * producer's index and reads the consumer's on every enqueue (and the
+ * consumer likewise on every dequeue), so the two cores pass the index
+ * cache lines back and forth once per message.  Here each side keeps a
+ * private copy of its own index and a cached copy of the other's: the
+ * producer writes a message straight into its slot (no copy) and reads the
+ * consumer's index only when its cached copy says the ring is full; the
+ * consumer reads the producer's index only when it has used up what it last
+ * saw.  Each side publishes its own index when it chooses: the feed's
+ * producer once per command, the engine's in-ring consumer once per batch,
+ * the server's other rings once per message (spsc_put, spsc_get), since a
+ * wake-up follows each.  Shared indices sit on separate cache lines.
  *
- * The server's gateway rings (server.h) still use ck_ring; they move here
- * once the gateway's restructuring (issue #11, part A) has settled, so that
- * the project has one ring.  Measured: docs/benchmarks.md, "Market data".
+ * Ordering: publishing is a release store and reading the other side's
+ * index an acquire load, so a slot's contents are visible before its
+ * index, and ThreadSanitizer checks it (tests/tsan.supp has no entry for
+ * it).  A consumer that sleeps sets its flag, then a seq_cst fence, then
+ * looks at the ring; a producer publishes, then a seq_cst fence, then looks
+ * at the flag (server.c srv_wake): one of the two sees the other, so no
+ * message waits for a sleeper nobody wakes.  Measured: docs/benchmarks.md,
+ * "Market data" and "One ring".
  */
 #ifndef BOURSE_UTIL_SPSC_H
 #define BOURSE_UTIL_SPSC_H
@@ -25,6 +34,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct spsc {
     /* producer's line */
@@ -39,6 +49,18 @@ typedef struct spsc {
     alignas(64) uint64_t mask;
     void *slots; /* (mask + 1) slots of `size` bytes */
 } spsc;
+
+/* Set up a ring over n slots (a power of two: indices are masked) that
+ * the caller allocated and keeps. */
+static inline void spsc_init(spsc *q, void *slots, uint64_t n)
+{
+    q->head = q->tail = q->seen = 0;
+    q->limit = n;
+    atomic_init(&q->pub_head, 0);
+    atomic_init(&q->pub_tail, 0);
+    q->mask = n - 1;
+    q->slots = slots;
+}
 
 /* How far ahead the producer asks for its slots' cache lines. */
 enum { SPSC_PREFETCH = 8 };
@@ -113,6 +135,39 @@ static inline void spsc_release(spsc *q)
 static inline int spsc_waiting(spsc *q)
 {
     return atomic_load_explicit(&q->pub_head, memory_order_acquire) != q->tail;
+}
+
+/* Consumer: how many published slots it has not read yet. */
+static inline uint64_t spsc_count(const spsc *q)
+{
+    return atomic_load_explicit(&q->pub_head, memory_order_acquire) - q->tail;
+}
+
+/* The copying pair, for rings of small messages with no batch to publish
+ * at the end of (the server's logins, replies, closed addresses): each call
+ * moves one message and publishes (or releases) at once, so it costs what
+ * ck_ring's did, less the read of the other side's index, which stays
+ * cached until the ring looks full (or empty).  1 if it moved one. */
+static inline int spsc_put(spsc *q, const void *msg, size_t size)
+{
+    void *slot = spsc_slot(q, size);
+    if (!slot)
+        return 0;
+    memcpy(slot, msg, size);
+    spsc_push(q);
+    spsc_publish(q);
+    return 1;
+}
+
+static inline int spsc_get(spsc *q, void *msg, size_t size)
+{
+    const void *slot = spsc_peek(q, size);
+    if (!slot)
+        return 0;
+    memcpy(msg, slot, size);
+    spsc_pop(q);
+    spsc_release(q);
+    return 1;
 }
 
 #endif

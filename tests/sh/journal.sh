@@ -74,6 +74,7 @@ wait $fpid
 frc=$?
 "$BOURSE" journal dump "$F" >"$tmp/f2" 2>/dev/null
 # from the middle, stopped by Ctrl-C once it has caught up
+: >"$tmp/f3" # there before the loop below counts its lines
 timeout 60 "$BOURSE" journal follow --from 20000 "$F" >"$tmp/f3" 2>"$tmp/ferr3" &
 fpid=$!
 i=0
