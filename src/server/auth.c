@@ -107,7 +107,7 @@ const char *srv_auth_why(int ok)
 
 static int live(const srv *s, const srv_auth *a)
 {
-    return !s->auth_live || a->conn >= s->gates[0].capacity ||
+    return !s->auth_live || a->conn >= s->gates[SRV_ACCEPTOR].capacity ||
            atomic_load_explicit(&s->auth_live[a->conn], memory_order_relaxed) == a->gen + 1;
 }
 
@@ -235,7 +235,7 @@ static void reply(auth *x, srv_auth *a, int ok)
     sodium_memzero(a->password, sizeof a->password);
     while (!spsc_put(&s->auth_res, a, sizeof *a))
         sched_yield();
-    srv_wake_gate(&s->gates[0]);
+    srv_wake_gate(&s->gates[SRV_ACCEPTOR]);
 }
 
 static int64_t fail_delay(auth *x)

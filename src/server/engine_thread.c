@@ -69,7 +69,7 @@ static void push_text(eng *g, uint64_t seq, const char *line, size_t len, int do
     srv *s = g->s;
     srv_text *slot;
     while (!(slot = spsc_slot(&s->text, sizeof *slot))) {
-        srv_wake_gate(&s->gates[0]);
+        srv_wake_gate(&s->gates[SRV_ACCEPTOR]);
         sched_yield();
     }
     slot->conn = g->origin->conn;

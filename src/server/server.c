@@ -340,7 +340,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     srv_add_port(s, s->admin_fd, &proto_admin, 0);
     if (gates_init(s) != 0)
         return -1;
-    s->auth_live = calloc(s->gates[0].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
+    s->auth_live = calloc(s->gates[SRV_ACCEPTOR].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
     return 0;
 }
 

@@ -223,7 +223,7 @@ const char *srv_auth_why(int ok);
 /* Gateway 0: c's check is sent (live 1) or no longer wanted (live 0). */
 static inline void srv_auth_live(srv *s, uint32_t conn, uint32_t gen, int live)
 {
-    if (s->auth_live && conn < s->gates[0].capacity)
+    if (s->auth_live && conn < s->gates[SRV_ACCEPTOR].capacity)
         atomic_store_explicit(&s->auth_live[conn], live ? gen + 1 : 0, memory_order_relaxed);
 }
 
