@@ -44,7 +44,8 @@ typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
     int json, cpu, ids, no_prefault;
-    int rules; /* 0: plain runs each followed by a rules-on run; 1: no rules-on runs; 2: rules on in every engine */
+    int rules; /* 0: plain runs each followed by a rules-on run; 1: no rules-on runs; 2: rules on in every
+                  engine */
     uint32_t prefetch; /* commands ahead for the hinted throughput runs; 0 = none */
 } bench_opts;
 
@@ -395,8 +396,8 @@ static void print_json(const report *r)
     printf("\"ops_per_sec_rules_on\": %.0f, \"ops_per_sec_rules_on_runs\": [", r->ru_median);
     for (uint64_t i = 0; i < r->o->runs; i++)
         printf("%s%.0f", i ? ", " : "", r->ru[i]);
-    printf("], \"rules_on_fees\": %" PRIu64 ", \"rules_on_rejects\": %" PRIu64 ", ", r->ru_t.ev[BOURSE_EV_FEE],
-           r->ru_t.ev[BOURSE_EV_REJECTED]);
+    printf("], \"rules_on_fees\": %" PRIu64 ", \"rules_on_rejects\": %" PRIu64 ", ",
+           r->ru_t.ev[BOURSE_EV_FEE], r->ru_t.ev[BOURSE_EV_REJECTED]);
     printf("\"offered_per_sec\": %" PRIu64 ", ", r->o->rate);
     if (r->o->rate) {
         printf("\"achieved_per_sec\": %.0f, ", (double)w->n / r->lat.seconds);
@@ -464,12 +465,12 @@ static void print_table(const report *r)
         printf("   (%u commands ahead)\n", r->o->prefetch);
     }
     if (r->o->rules == 0) {
-    printf("  venue rules on          %12.0f ops/s   median of", r->ru_median);
-    for (uint64_t i = 0; i < r->o->runs; i++)
-        printf(" %.2fM", r->ru[i] / 1e6);
-    printf("   (%+.1f%%; %" PRIu64 " FEE events, %" PRIu64 " rejected)\n",
-           r->ops_median ? 100.0 * (r->ru_median - r->ops_median) / r->ops_median : 0.0, r->ru_t.ev[BOURSE_EV_FEE],
-           r->ru_t.ev[BOURSE_EV_REJECTED]);
+        printf("  venue rules on          %12.0f ops/s   median of", r->ru_median);
+        for (uint64_t i = 0; i < r->o->runs; i++)
+            printf(" %.2fM", r->ru[i] / 1e6);
+        printf("   (%+.1f%%; %" PRIu64 " FEE events, %" PRIu64 " rejected)\n",
+               r->ops_median ? 100.0 * (r->ru_median - r->ops_median) / r->ops_median : 0.0,
+               r->ru_t.ev[BOURSE_EV_FEE], r->ru_t.ev[BOURSE_EV_REJECTED]);
     }
     printf("  baseline                %12.0f ops/s   (callback only)\n", r->base_ops);
     if (r->o->rate) {

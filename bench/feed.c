@@ -19,23 +19,23 @@
  *
  * The numbers depend on a shared 2-core machine: compare within one run.
  */
+#include "feed/feed.h"
 #include "bench/bench.h"
 #include "bench/hist.h"
 #include "bench/workload.h"
 #include "bourse/bourse.h"
-#include "feed/feed.h"
 #include "feed/publish.h"
 #include "feed/wsclient.h"
 #include "util/args.h"
 #include "util/clock.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -185,7 +185,8 @@ static void bench_publisher(const workload *w, int runs)
         errors = p.errors;
         pub_free(&p);
     }
-    printf("publisher: %llu records (one per published event) -> %llu messages; %.2fM records/s, %.2fM messages/s (median of %d)%s\n",
+    printf("publisher: %llu records (one per published event) -> %llu messages; %.2fM records/s, %.2fM "
+           "messages/s (median of %d)%s\n",
            (unsigned long long)(v.n - setup), (unsigned long long)msgs, median(rps, runs) / 1e6,
            median(mps, runs) / 1e6, runs, errors ? "  ERRORS" : "");
     free(s.buf);
@@ -240,7 +241,8 @@ static void bench_engine(const workload *w, int runs)
         off[r] = engine_run(w, NULL);
         /* The producer's own cost: records into a ring big enough for the
          * whole run, the feed thread not started. */
-        feed_config big = {.feed_port = -1, .http_port = -1, .quiet = 1, .ring = (uint32_t)(w->n * 2 + (1 << 20))};
+        feed_config big = {
+            .feed_port = -1, .http_port = -1, .quiet = 1, .ring = (uint32_t)(w->n * 2 + (1 << 20))};
         feed *pf = feed_new(&big);
         if (!pf)
             exit(1);
@@ -265,12 +267,13 @@ static void bench_engine(const workload *w, int runs)
         feed_free(f);
     }
     double a = median(off, runs), c = median(spin, runs), b = median(on, runs), d = median(push, runs);
-    printf("engine: %.2fM commands/s alone; %.2fM pushing to the feed's ring with no feed thread (%+.1f%%: the "
-           "engine thread's own cost); %.2fM beside a CPU-burning thread (%+.1f%%: the control); %.2fM with the "
-           "feed running (%+.1f%% vs alone, %+.1f%% vs the control); ring full %llu times%s (median of %d, "
-           "alternating)\n",
-           a / 1e6, d / 1e6, (d - a) / a * 100, c / 1e6, (c - a) / a * 100, b / 1e6, (b - a) / a * 100,
-           (b - c) / c * 100, (unsigned long long)waits, errors ? "  ERRORS" : "", runs);
+    printf(
+        "engine: %.2fM commands/s alone; %.2fM pushing to the feed's ring with no feed thread (%+.1f%%: the "
+        "engine thread's own cost); %.2fM beside a CPU-burning thread (%+.1f%%: the control); %.2fM with the "
+        "feed running (%+.1f%% vs alone, %+.1f%% vs the control); ring full %llu times%s (median of %d, "
+        "alternating)\n",
+        a / 1e6, d / 1e6, (d - a) / a * 100, c / 1e6, (c - a) / a * 100, b / 1e6, (b - a) / a * 100,
+        (b - c) / c * 100, (unsigned long long)waits, errors ? "  ERRORS" : "", runs);
 }
 
 /* ---- fan-out ---------------------------------------------------------------- */
@@ -289,8 +292,8 @@ typedef struct fan_result {
 static int connect_one(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         if (fd >= 0)
             close(fd);
@@ -326,7 +329,8 @@ static int on_readable(conn *c, int nsyms, int idx, fan_result *res, int measuri
             off = (size_t)(end + 4 - c->buf);
             char sub[128], name[16];
             snprintf(name, sizeof name, "S%d", idx % nsyms);
-            int n = snprintf(sub, sizeof sub, "{\"op\":\"subscribe\",\"channel\":\"l1\",\"symbol\":\"%s\"}", name);
+            int n = snprintf(sub, sizeof sub, "{\"op\":\"subscribe\",\"channel\":\"l1\",\"symbol\":\"%s\"}",
+                             name);
             uint8_t frame[160];
             size_t fl = ws_frame_write(frame, WS_OP_TEXT, sub, (size_t)n);
             if (write(c->fd, frame, fl) != (ssize_t)fl)
@@ -458,7 +462,8 @@ static void bench_fanout(const workload *w, int n, uint64_t rate, int seconds)
     feed_get_stats(f, &st);
     if (got == (ssize_t)sizeof res) {
         double sec = (double)res.elapsed_ns / 1e9;
-        printf("fan-out %d WebSocket subscribers (%llu connected, l1): engine %.0f commands/s, %llu feed messages; "
+        printf("fan-out %d WebSocket subscribers (%llu connected, l1): engine %.0f commands/s, %llu feed "
+               "messages; "
                "subscribers got %.2fM messages/s; latency event->subscriber p50 %.0f us, p99 %.0f us, "
                "p99.9 %.0f us, max %.0f us; ring full %llu\n",
                n, (unsigned long long)res.conns, (double)i / engine_sec, (unsigned long long)st.messages,

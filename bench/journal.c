@@ -22,18 +22,18 @@
  *   snapshot    the pause of journal_snapshot() (fork) on the engine after
  *               the run, and the time until the file is complete
  */
-#include "bourse/bourse.h"
+#include "journal/journal.h"
 #include "bench/bench.h"
 #include "bench/hist.h"
-#include "journal/journal.h"
+#include "bench/workload.h"
+#include "bourse/bourse.h"
 #include "journal/record.h"
 #include "journal/scan.h"
-#include "bench/workload.h"
 #include "util/clock.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -259,8 +259,8 @@ static void bench_replay(const jbench *b, const char *parent, const char *where)
     printf("replay %-10s decode         %8.2f M records/s\n", where, (double)r.records / dec / 1e6);
     printf("replay %-10s decode+apply   %8.2f M commands/s  %6.2f M events/s%s\n", where,
            (double)r.records / app / 1e6, (double)r.events / app / 1e6, same ? "" : "  (STATE DIFFERS!)");
-    printf("apply from memory (same commands) %6.2f M commands/s  %6.2f M events/s\n", (double)b->w.n / mem / 1e6,
-           (double)mev / mem / 1e6);
+    printf("apply from memory (same commands) %6.2f M commands/s  %6.2f M events/s\n",
+           (double)b->w.n / mem / 1e6, (double)mev / mem / 1e6);
     rm_rf(dir);
 }
 
@@ -307,8 +307,8 @@ static void *acker(void *arg)
 
 static void print_lat(const char *label, const hist *h, double offered, double achieved)
 {
-    printf("%-34s %9.0f/s %9.0f/s  p50 %8.1f  p99 %8.1f  p99.9 %8.1f  max %8.1f us\n", label, offered, achieved,
-           (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 99) / 1e3,
+    printf("%-34s %9.0f/s %9.0f/s  p50 %8.1f  p99 %8.1f  p99.9 %8.1f  max %8.1f us\n", label, offered,
+           achieved, (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 99) / 1e3,
            (double)hist_percentile(h, 99.9) / 1e3, (double)h->max / 1e3);
 }
 
@@ -457,7 +457,8 @@ static void bench_snapshot(const char *name, uint64_t messages, const char *pare
     int rc = journal_snapshot(j, e);
     uint64_t pause = mono_ns() - t0;
     double during_rate = timed_apply(e, later, rest, &during);
-    while (rc == 0 && journal_snapshot_seq(j) < seq && !journal_error(j)[0] && mono_ns() - t0 < 120000000000ull)
+    while (rc == 0 && journal_snapshot_seq(j) < seq && !journal_error(j)[0] &&
+           mono_ns() - t0 < 120000000000ull)
         usleep(1000);
     double total = (double)(mono_ns() - t0) / 1e9;
     char path[700];
@@ -466,8 +467,8 @@ static void bench_snapshot(const char *name, uint64_t messages, const char *pare
     stat(path, &sb);
     printf("snapshot %-13s %-5s fork pause %6.2f ms (process RSS %5.0f MiB), file complete after %5.2f s, "
            "%5.1f MiB (%u users, %u open orders, %u order ids) %s\n",
-           name, where, (double)pause / 1e6, rss, total, (double)sb.st_size / 1048576.0, st.users, st.open_orders,
-           st.ids, journal_snapshot_seq(j) == seq ? "" : journal_error(j));
+           name, where, (double)pause / 1e6, rss, total, (double)sb.st_size / 1048576.0, st.users,
+           st.open_orders, st.ids, journal_snapshot_seq(j) == seq ? "" : journal_error(j));
     printf("   engine right after the fork: %5.2f M commands/s, p99.9 %6.1f us, max %7.1f us"
            "  (twin without a snapshot: %5.2f M/s, p99.9 %6.1f us, max %7.1f us)\n",
            during_rate / 1e6, (double)hist_percentile(&during, 99.9) / 1e3, (double)during.max / 1e3,

@@ -30,8 +30,7 @@ int bourse_text_parse(const char *line, size_t len, bourse_cmd *out, char *err, 
 
 /* Write an event as one line ending in '\n'; returns its length.  `cmd` is
  * the command that caused it (it names a user the engine does not know). */
-size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *cmd, const bourse_event *ev,
-                         char *buf);
+size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *cmd, const bourse_event *ev, char *buf);
 
 /* Write a command back as a replay line ending in '\n' from its names. */
 size_t bourse_text_cmd(const bourse_cmd *cmd, char *buf);

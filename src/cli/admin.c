@@ -208,7 +208,8 @@ int cmd_admin(int argc, char **argv)
     if (i < argc && !strcmp(argv[i], "unlock")) { /* logic: passwd_unlock (src/server/passwd.c) */
         char err[300];
         if (argc - i != 2 || passwd_unlock(dir, argv[i + 1], err, sizeof err) != 0) {
-            cli_error("admin: unlock: %s", argc - i != 2 ? "usage: bourse admin --data DIR unlock USER|A.B.C.D" : err);
+            cli_error("admin: unlock: %s",
+                      argc - i != 2 ? "usage: bourse admin --data DIR unlock USER|A.B.C.D" : err);
             return argc - i != 2 ? 2 : 1;
         }
         puts("OK");

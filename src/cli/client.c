@@ -98,8 +98,7 @@ static void print_report(client *c, const ouch_report *r)
         else
             snprintf(line, sizeof line, "TRADE %s %s %s - - %s %s\n", r->stock.s, q, px, u, r->token.s);
         break;
-    default:
-        return;
+    default: return;
     }
     fputs(line, stdout);
 }
@@ -245,9 +244,9 @@ int cmd_client(int argc, char **argv)
     int r = soup_client_login(c.fd, &l, 10000, session, &c.seq);
     memset(l.password, 0, sizeof l.password);
     if (r != 0) {
-        cli_error("client: login %s", r == 'A' ? "refused: bad user or password (or too many sessions)"
-                                     : r == 'S' ? "refused: session not available"
-                                                : "failed: no answer");
+        cli_error("client: login %s", r == 'A'   ? "refused: bad user or password (or too many sessions)"
+                                      : r == 'S' ? "refused: session not available"
+                                                 : "failed: no answer");
         return 1;
     }
     fprintf(stderr, "bourse: logged in as %s (session %s, next message %llu)\n", user, session,

@@ -101,7 +101,10 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
     switch (m->type) {
     case ITCH_SYSTEM:
         snprintf(line, sizeof line, "SYSTEM %s",
-                 m->event == 'Q' ? "OPEN" : m->event == 'M' ? "CLOSE" : m->event == 'C' ? "END" : "START");
+                 m->event == 'Q'   ? "OPEN"
+                 : m->event == 'M' ? "CLOSE"
+                 : m->event == 'C' ? "END"
+                                   : "START");
         break;
     case ITCH_DIRECTORY: snprintf(line, sizeof line, "SYMBOL %s", m->stock); break;
     case ITCH_ADD:
@@ -109,8 +112,8 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
                  m->side == 'B' ? "BID" : "ASK", m->qty, dec(m->price, p));
         break;
     case ITCH_EXECUTED:
-        snprintf(line, sizeof line, "EXECUTED %s #%llu %u %s match %llu", sym, (unsigned long long)m->ref, m->qty,
-                 ord ? dec(ord->price, p) : "?", (unsigned long long)m->match);
+        snprintf(line, sizeof line, "EXECUTED %s #%llu %u %s match %llu", sym, (unsigned long long)m->ref,
+                 m->qty, ord ? dec(ord->price, p) : "?", (unsigned long long)m->match);
         break;
     case ITCH_CANCEL:
         snprintf(line, sizeof line, "CANCEL %s #%llu %u", sym, (unsigned long long)m->ref, m->qty);
@@ -121,15 +124,15 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
                  (unsigned long long)m->ref2, m->qty, dec(m->price, p));
         break;
     case ITCH_STATS:
-        snprintf(line, sizeof line, "STATS %s last %s %u volume %lld trades %llu", sym, dec(m->price, p), m->qty,
-                 (long long)m->volume, (unsigned long long)m->trades);
+        snprintf(line, sizeof line, "STATS %s last %s %u volume %lld trades %llu", sym, dec(m->price, p),
+                 m->qty, (long long)m->volume, (unsigned long long)m->trades);
         break;
     case ITCH_CANDLE: {
         char st[32], op[32], h[32], l[32];
         candle_time_format(m->c.start, st);
-        snprintf(line, sizeof line, "CANDLE %s %s %s %s %s %s %s %lld", sym, candle_interval_name(m->interval), st,
-                 dec(m->c.open, op), dec(m->c.high, h), dec(m->c.low, l), dec(m->c.close, p),
-                 (long long)m->c.volume);
+        snprintf(line, sizeof line, "CANDLE %s %s %s %s %s %s %s %lld", sym,
+                 candle_interval_name(m->interval), st, dec(m->c.open, op), dec(m->c.high, h),
+                 dec(m->c.low, l), dec(m->c.close, p), (long long)m->c.volume);
         break;
     }
     case ITCH_TRADING_ACTION:
@@ -395,8 +398,8 @@ int cmd_feed(int argc, char **argv)
                 const candle *k = candle_ring_get(r, i);
                 char start[32], o[32], h[32], l[32], cl[32];
                 candle_time_format(k->start, start);
-                printf("CANDLE %s %s %s %s %s %s %s %lld\n", csym, civ, start, dec(k->open, o), dec(k->high, h),
-                       dec(k->low, l), dec(k->close, cl), (long long)k->volume);
+                printf("CANDLE %s %s %s %s %s %s %s %lld\n", csym, civ, start, dec(k->open, o),
+                       dec(k->high, h), dec(k->low, l), dec(k->close, cl), (long long)k->volume);
             }
         }
     }

@@ -20,11 +20,11 @@
  * recover does what the server does when it starts: newest sound snapshot,
  * replay, torn tail cut; it prints the recovered state's hash.
  */
+#include "journal/journal.h"
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "cli.h"
 #include "journal/apply.h"
-#include "journal/journal.h"
 #include "journal/reader.h"
 #include "journal/scan.h"
 #include "journal/snapfile.h"
@@ -33,8 +33,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 
 enum { OUT_BLOCK = 1 << 20 };
 
@@ -98,8 +98,8 @@ static int names_init(names *n, const char *dir, const jscan *probe, char *err, 
             snap_path(path, sizeof path, dir, seqs[i]);
             n->e = snap_load(path, &info, err, errlen);
             if (n->e)
-                fprintf(stderr, "bourse: note: the journal starts at seq %" PRIu64
-                                "; names before it come from %s\n",
+                fprintf(stderr,
+                        "bourse: note: the journal starts at seq %" PRIu64 "; names before it come from %s\n",
                         probe->first_seq, path);
         }
         free(seqs);
@@ -195,8 +195,9 @@ static int probe_dir(const char *dir, jscan *probe)
 
 static void report_torn(const char *dir, const jscan *s)
 {
-    fprintf(stderr, "bourse: warning: %s/%08u.seg: offset %" PRIu64 ": %s: torn tail of %" PRIu64
-                    " bytes after seq %" PRIu64 " (recovery cuts it off)\n",
+    fprintf(stderr,
+            "bourse: warning: %s/%08u.seg: offset %" PRIu64 ": %s: torn tail of %" PRIu64
+            " bytes after seq %" PRIu64 " (recovery cuts it off)\n",
             dir, s->active_index, s->torn_off, s->torn_why, s->torn_bytes, s->last_seq);
 }
 
@@ -239,7 +240,8 @@ static int dump(const char *dir, int seq)
     }
     start_names(&d, dir, &probe);
     if (probe.nsegs && probe.header.limits.flags & BOURSE_DAY_IDS)
-        d.len += (size_t)sprintf(d.buf + d.len, "# order ids are unique per trading day: replay with --day-ids\n");
+        d.len +=
+            (size_t)sprintf(d.buf + d.len, "# order ids are unique per trading day: replay with --day-ids\n");
     jscan s = {.dir = dir, .on_record = dump_one, .ctx = &d};
     int rc = jscan_run(&s, err, sizeof err);
     flush_out(&d);
@@ -436,8 +438,11 @@ static int verify(const char *dir, int strict, int quick)
     size_t nsnaps = 0;
     int bad = verify_snapshots(dir, &snaps, &hashes, &nsnaps);
     int replay = !quick && probe.first_seq <= 1;
-    verifier v = {.a.grow = (probe.header.flags & SEG_FLAG_GROW) != 0, .snaps = snaps, .hashes = hashes,
-                  .nsnaps = nsnaps, .dir = dir};
+    verifier v = {.a.grow = (probe.header.flags & SEG_FLAG_GROW) != 0,
+                  .snaps = snaps,
+                  .hashes = hashes,
+                  .nsnaps = nsnaps,
+                  .dir = dir};
     if (replay && !(v.a.e = bourse_engine_new(&probe.header.limits))) {
         cli_error("out of memory");
         return 1;
@@ -504,8 +509,12 @@ static int recover(const char *dir, int events)
         return 1;
     }
     recover_out out = {.buf = events ? malloc(OUT_BLOCK) : NULL};
-    journal_config cfg = {.dir = dir, .durability = JOURNAL_NONE, .on_warning = warn, .ctx = &out,
-                          .on_engine = on_engine, .on_event = events && out.buf ? print_event : NULL};
+    journal_config cfg = {.dir = dir,
+                          .durability = JOURNAL_NONE,
+                          .on_warning = warn,
+                          .ctx = &out,
+                          .on_engine = on_engine,
+                          .on_event = events && out.buf ? print_event : NULL};
     journal *j;
     bourse_engine *e;
     char err[600];
@@ -519,8 +528,9 @@ static int recover(const char *dir, int events)
         return 1;
     }
     const journal_recovery *r = journal_recovered(j);
-    fprintf(stderr, "recovered %s: snapshot at seq %" PRIu64 ", %" PRIu64 " commands replayed, last seq %" PRIu64
-                    "%s\n",
+    fprintf(stderr,
+            "recovered %s: snapshot at seq %" PRIu64 ", %" PRIu64 " commands replayed, last seq %" PRIu64
+            "%s\n",
             dir, r->snapshot_seq, r->replayed, r->last_seq, r->torn_bytes ? ", torn tail cut off" : "");
     fprintf(stderr, "hash %016" PRIx64 "\n", r->hash);
     rc = journal_close(j, err, sizeof err);

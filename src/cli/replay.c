@@ -114,7 +114,9 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             o->journal = argv[++i];
         } else if (!strcmp(a, "--durability") && i + 1 < argc) {
             const char *m = argv[++i];
-            o->durability = !strcmp(m, "none") ? JOURNAL_NONE : !strcmp(m, "sync") ? JOURNAL_SYNC : JOURNAL_BATCH;
+            o->durability = !strcmp(m, "none")   ? JOURNAL_NONE
+                            : !strcmp(m, "sync") ? JOURNAL_SYNC
+                                                 : JOURNAL_BATCH;
             if (strcmp(m, "none") && strcmp(m, "sync") && strcmp(m, "batch")) {
                 cli_error("--durability: none, batch or sync, not '%s'", m);
                 return 2;
@@ -155,15 +157,17 @@ int cmd_replay(int argc, char **argv)
         }
     }
     if (!o.fixed) /* start small: tables grow as the run needs them */
-        o.lim = (bourse_limits){.symbols = 16, .users = 64, .orders = 1024, .ids = 1024,
-                                .positions = 256};
+        o.lim = (bourse_limits){.symbols = 16, .users = 64, .orders = 1024, .ids = 1024, .positions = 256};
     if (o.day_ids)
         o.lim.flags |= BOURSE_DAY_IDS;
     bourse_engine *e = NULL;
     journal *j = NULL;
     if (o.journal) {
-        journal_config jc = {.dir = o.journal, .limits = o.lim, .grow = !o.fixed,
-                             .durability = o.durability, .segment_bytes = o.segment_bytes};
+        journal_config jc = {.dir = o.journal,
+                             .limits = o.lim,
+                             .grow = !o.fixed,
+                             .durability = o.durability,
+                             .segment_bytes = o.segment_bytes};
         char err[600];
         if (journal_open(&jc, &j, &e, err, sizeof err) != 0) {
             cli_error("%s", err);
@@ -216,7 +220,8 @@ int cmd_replay(int argc, char **argv)
             int ar = japply_command(&ap, &cmd, on_event, &out);
             if (ar != JAPPLY_OK) {
                 out_flush(&out);
-                cli_error("%s:%zu: %s", name, lineno, ar == JAPPLY_NOMEM ? "out of memory" : journal_error(j));
+                cli_error("%s:%zu: %s", name, lineno,
+                          ar == JAPPLY_NOMEM ? "out of memory" : journal_error(j));
                 status = 1;
                 break;
             }

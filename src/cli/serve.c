@@ -145,10 +145,8 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     static srv s;
     feed *md = new_feed(&cfg);
-    srv_hooks hooks = {.on_engine = feed_engine,
-                       .on_command = feed_command,
-                       .on_event = feed_event,
-                       .ctx = md};
+    srv_hooks hooks = {
+        .on_engine = feed_engine, .on_command = feed_command, .on_event = feed_event, .ctx = md};
     if (!md || srv_init(&s, &cfg, &hooks) != 0 || start_feed(&s, &cfg, md) != 0 || srv_start(&s) != 0) {
         feed_free(md);
         srv_free(&s);

@@ -104,8 +104,8 @@ static int describe(const char *path, int brief)
     bourse_stats st;
     bourse_engine_stats(e, &st);
     if (brief) {
-        printf("%s: seq %" PRIu64 ", hash %016" PRIx64 ", %" PRIu64 " bytes, sound\n", path, info.seq, info.hash,
-               info.body_bytes + SNAP_FILE_HEADER);
+        printf("%s: seq %" PRIu64 ", hash %016" PRIx64 ", %" PRIu64 " bytes, sound\n", path, info.seq,
+               info.hash, info.body_bytes + SNAP_FILE_HEADER);
     } else {
         char when[64] = "-";
         time_t secs = (time_t)(info.ts_ns / 1000000000);
@@ -117,8 +117,8 @@ static int describe(const char *path, int brief)
                "%u open orders at %u levels, %u order ids, %" PRIu64 " trades, %" PRIu64 " commands, "
                "market %s\nchecks    sound (checksums, load, hash)\n",
                path, info.seq, when, info.ts_ns, info.hash, info.body_bytes + SNAP_FILE_HEADER,
-               info.flags & 1 ? "grow" : "fixed", st.symbols, st.users, st.positions, st.open_orders, st.levels,
-               st.ids, st.trades, st.commands, st.is_open ? "open" : "closed");
+               info.flags & 1 ? "grow" : "fixed", st.symbols, st.users, st.positions, st.open_orders,
+               st.levels, st.ids, st.trades, st.commands, st.is_open ? "open" : "closed");
     }
     bourse_engine_free(e);
     return 0;

@@ -186,8 +186,7 @@ int bourse_engine_reserve(bourse_engine *e)
         bad |= grow_array((void **)&e->users, &e->users_cap, sizeof *e->users, e->nusers + 1);
     /* A buy may open one position; a deposit one more. */
     if (e->npositions + 1 >= e->positions_cap)
-        bad |= grow_array((void **)&e->positions, &e->positions_cap, sizeof *e->positions,
-                          e->npositions + 2);
+        bad |= grow_array((void **)&e->positions, &e->positions_cap, sizeof *e->positions, e->npositions + 2);
     if (!bourse__order_available(e)) {
         uint32_t cap = e->orders_cap;
         bad |= grow_array((void **)&e->orders, &e->orders_cap, sizeof *e->orders, cap + 1);
@@ -301,8 +300,7 @@ static void set_session(bourse_engine *e, bool open)
     if (open && !was_open) {
         e->day++;
         forget_finished_ids(e);
-    }
-    else if (!open && was_open)
+    } else if (!open && was_open)
         bourse__match_close(e);
 }
 
@@ -385,7 +383,13 @@ void bourse_engine_prefault(bourse_engine *e)
 
 void bourse_engine_stats(const bourse_engine *e, bourse_stats *out)
 {
-    *out = (bourse_stats){.symbols = e->nsymbols, .users = e->nusers, .open_orders = e->norders,
-                          .levels = e->nlevels, .positions = e->npositions, .ids = e->order_by_id.n,
-                          .trades = e->trades, .commands = e->commands, .is_open = e->is_open};
+    *out = (bourse_stats){.symbols = e->nsymbols,
+                          .users = e->nusers,
+                          .open_orders = e->norders,
+                          .levels = e->nlevels,
+                          .positions = e->npositions,
+                          .ids = e->order_by_id.n,
+                          .trades = e->trades,
+                          .commands = e->commands,
+                          .is_open = e->is_open};
 }

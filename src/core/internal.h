@@ -69,10 +69,11 @@ typedef struct instrument {
     int64_t tick, maxnotional;
     int64_t ref; /* reference price: the last trade or `ref=`; 0 = none */
     uint32_t lot, maxqty;
-    uint32_t band;          /* basis points of a percent; 0 = none */
-    uint16_t maker, taker;  /* fee rates, basis points */
+    uint32_t band;         /* basis points of a percent; 0 = none */
+    uint16_t maker, taker; /* fee rates, basis points */
     uint8_t halted;
-    uint8_t checked; /* some rule of tick..band is not its default: bourse__rules_check() has work (derived) */
+    uint8_t
+        checked; /* some rule of tick..band is not its default: bourse__rules_check() has work (derived) */
 } instrument;
 
 /* A user's account in one symbol.  `ever` records that the user has held the
@@ -111,7 +112,7 @@ struct bourse_engine {
     level *levels;
     uint32_t levels_cap, levels_hwm, levels_free, nlevels;
 
-    u64map symbol_by_name; /* 8-byte name -> instrument */
+    u64map symbol_by_name;  /* 8-byte name -> instrument */
     u64map position_by_key; /* user << 32 | symbol -> position */
     u64map level_by_key;    /* level_key() -> level */
     keymap user_by_name;    /* (0, name) -> account */
@@ -189,7 +190,7 @@ typedef struct party {
 } party;
 /* Settle a fill; returns the buyer's and seller's fees in fee[0], fee[1]. */
 void bourse__settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
-            int64_t fee[2]);
+                    int64_t fee[2]);
 void bourse__wallet_deposit(bourse_engine *e, const bourse_cmd *c);
 void bourse__wallet_withdraw(bourse_engine *e, const bourse_cmd *c);
 void bourse__wallet_balance(bourse_engine *e, const bourse_cmd *c);

@@ -74,7 +74,7 @@ static void order_remove(bourse_engine *e, uint32_t o, int reason)
     if (reason)
         emit_canceled(e, o, sym, ord->qty, reason);
     bourse__hold_release(e, ord->user, ord->pos, ord->side,
-                 order_hold(ord->side, ord->qty, ord->price, ord->hold_rate));
+                         order_hold(ord->side, ord->qty, ord->price, ord->hold_rate));
     e->users[ord->user].open_qty -= ord->qty;
     day_list_del(e, o);
     bourse__book_unlink(e, o);
@@ -108,13 +108,13 @@ static bool fok_fillable(const bourse_engine *e, uint32_t u, uint32_t sym, int s
 typedef struct taker {
     uint32_t user, pos, sym;
     int side;
-    int64_t price, qty; /* qty: still to fill */
+    int64_t price, qty;      /* qty: still to fill */
     int64_t hold_rate, rate; /* its fee reserve rate and the taker rate it pays */
     const bourse_name *oid;
 } taker;
 
-static void emit_fee(bourse_engine *e, uint32_t sym, int side, uint32_t u, const bourse_name *oid,
-                     uint32_t o, int64_t amount)
+static void emit_fee(bourse_engine *e, uint32_t sym, int side, uint32_t u, const bourse_name *oid, uint32_t o,
+                     int64_t amount)
 {
     bourse_event ev = {.type = BOURSE_EV_FEE,
                        .side = (uint8_t)side,
@@ -233,7 +233,8 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
     if (s->halted | e->halted_all)
         return reject(e, c, &c->oid, BOURSE_R_HALTED);
     int64_t price = c->price; /* a market order's becomes its protection price */
-    int why = s->checked || price == BOURSE_MARKET ? bourse__rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
+    int why =
+        s->checked || price == BOURSE_MARKET ? bourse__rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
     if (why)
         return reject(e, c, &c->oid, why);
     int tif = c->tif;
@@ -292,7 +293,8 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
             emit(e, &ev);
         }
     }
-    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid, id); /* nothing was put since the probe */
+    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid,
+                          id); /* nothing was put since the probe */
 }
 
 void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)

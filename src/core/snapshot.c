@@ -97,12 +97,29 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
     w_u32(&w, SNAP_VERSION);
     const bourse_limits *l = &e->lim;
     uint32_t head[] = {
-        l->symbols, l->users, l->orders, l->ids, l->positions,
-        e->symbols_cap, e->users_cap, e->positions_cap, e->orders_cap, e->levels_cap,
-        e->symbol_by_name.mask + 1, e->position_by_key.mask + 1, e->level_by_key.mask + 1,
-        e->user_by_name.mask + 1, e->order_by_id.mask + 1,
-        e->nsymbols, e->nusers, e->npositions, e->norders, done, e->day,
-        e->is_open | (uint32_t)e->halted_all << 1, l->flags,
+        l->symbols,
+        l->users,
+        l->orders,
+        l->ids,
+        l->positions,
+        e->symbols_cap,
+        e->users_cap,
+        e->positions_cap,
+        e->orders_cap,
+        e->levels_cap,
+        e->symbol_by_name.mask + 1,
+        e->position_by_key.mask + 1,
+        e->level_by_key.mask + 1,
+        e->user_by_name.mask + 1,
+        e->order_by_id.mask + 1,
+        e->nsymbols,
+        e->nusers,
+        e->npositions,
+        e->norders,
+        done,
+        e->day,
+        e->is_open | (uint32_t)e->halted_all << 1,
+        l->flags,
     };
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         w_u32(&w, head[i]);
@@ -115,8 +132,8 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         w_u64(&w, (uint64_t)s->total);
         w_u32(&w, s->side[0].cap);
         w_u32(&w, s->side[1].cap);
-        int64_t v[] = {s->tick, s->maxnotional, s->ref, s->lot, s->maxqty, s->band, s->maker, s->taker,
-                       s->halted};
+        int64_t v[] = {s->tick, s->maxnotional, s->ref,   s->lot,   s->maxqty,
+                       s->band, s->maker,       s->taker, s->halted};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             w_u64(&w, (uint64_t)v[k]);
     }
@@ -331,8 +348,7 @@ static int load_positions(reader *r, bourse_engine *e, uint32_t n)
         uint32_t ever = r_u32(r);
         p->ever = (uint8_t)ever;
         if (r->bad || p->user >= e->nusers || p->symbol >= e->nsymbols ||
-            !in_range(p->avail, 0, BOURSE_TOTAL_MAX) || !in_range(p->held, 0, BOURSE_TOTAL_MAX) ||
-            ever > 1)
+            !in_range(p->avail, 0, BOURSE_TOTAL_MAX) || !in_range(p->held, 0, BOURSE_TOTAL_MAX) || ever > 1)
             return fail(r, "bad position");
         uint64_t key = (uint64_t)p->user << 32 | p->symbol;
         if (bourse__u64map_get(&e->position_by_key, key) != MAP_EMPTY)
@@ -381,9 +397,18 @@ static int load_order(reader *r, bourse_engine *e, holds *h, uint32_t sym, int s
         return fail(r, "duplicate order id");
     uint32_t o = bourse__order_alloc(e);
     order *ord = &e->orders[o];
-    *ord = (order){.user = user, .pos = pos, .qty = qty, .price = price, .oid = oid,
-                   .side = (uint8_t)side, .tif = tif, .live = 1, .dnext = NIL, .dprev = NIL,
-                   .maker = maker, .hold_rate = hold_rate};
+    *ord = (order){.user = user,
+                   .pos = pos,
+                   .qty = qty,
+                   .price = price,
+                   .oid = oid,
+                   .side = (uint8_t)side,
+                   .tif = tif,
+                   .live = 1,
+                   .dnext = NIL,
+                   .dprev = NIL,
+                   .maker = maker,
+                   .hold_rate = hold_rate};
     bourse__book_append(e, lv, o);
     bourse__keymap_put(&e->order_by_id, user, &oid, o);
     h->open[user] += qty; /* at most 2^32 orders of < 2^27 shares: no overflow */

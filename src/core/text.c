@@ -109,8 +109,7 @@ size_t bourse_text_decimal(int64_t v, char *buf)
 
 static int user_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 static int symbol_char(char c)
@@ -196,8 +195,7 @@ static int qty_word(parser *p, int i)
 static int price_word(parser *p, int i)
 {
     if (bourse_text_price(p->w[i].s, p->w[i].n, &p->c->price) != 0)
-        return fail(p, "bad price '%.*s': a decimal from 0.0001 to 1000000 with at most 4 decimals",
-                    p->w[i]);
+        return fail(p, "bad price '%.*s': a decimal from 0.0001 to 1000000 with at most 4 decimals", p->w[i]);
     return 0;
 }
 
@@ -205,19 +203,18 @@ static int words(parser *p, int lo, int hi, const char *usage)
 {
     if (p->n >= lo && p->n <= hi)
         return 0;
-    snprintf(p->err, p->errlen, "'%.*s' takes %d word%s (%s), got %d", (int)p->w[0].n, p->w[0].s,
-             lo - 1, lo == 2 ? "" : "s", usage, p->n - 1);
+    snprintf(p->err, p->errlen, "'%.*s' takes %d word%s (%s), got %d", (int)p->w[0].n, p->w[0].s, lo - 1,
+             lo == 2 ? "" : "s", usage, p->n - 1);
     if (hi > lo)
-        snprintf(p->err, p->errlen, "'%.*s' takes %d or %d words (%s), got %d", (int)p->w[0].n,
-                 p->w[0].s, lo - 1, hi - 1, usage, p->n - 1);
+        snprintf(p->err, p->errlen, "'%.*s' takes %d or %d words (%s), got %d", (int)p->w[0].n, p->w[0].s,
+                 lo - 1, hi - 1, usage, p->n - 1);
     return BOURSE_TEXT_BAD;
 }
 
 /* deposit/withdraw U ASSET AMOUNT: cash is a decimal, shares are whole. */
 static int parse_transfer(parser *p)
 {
-    if (words(p, 4, 4, "U ASSET AMOUNT") || user_word(p, 1, &p->c->user_name, "user") ||
-        symbol_word(p, 2, 1))
+    if (words(p, 4, 4, "U ASSET AMOUNT") || user_word(p, 1, &p->c->user_name, "user") || symbol_word(p, 2, 1))
         return BOURSE_TEXT_BAD;
     word a = p->w[3];
     if (is(p->w[2], "CASH")) {
@@ -311,13 +308,14 @@ static int parse_settings(parser *p, bool fees)
                 return fail(p, "bad fee rate '%.*s': whole basis points from 0 to 1000", w);
         } else if (k == BOURSE_RULE_TICK || k == BOURSE_RULE_REF) {
             if (bourse_text_price(v, vn, &x) != 0)
-                return fail(p, "bad price in '%.*s': a decimal from 0.0001 to 1000000 with at most 4 decimals",
-                            w);
+                return fail(
+                    p, "bad price in '%.*s': a decimal from 0.0001 to 1000000 with at most 4 decimals", w);
         } else if (k == BOURSE_RULE_LOT || k == BOURSE_RULE_MAXQTY) {
             if (bourse_text_whole(v, vn, BOURSE_QTY_MAX, &x) != 0 || (k == BOURSE_RULE_LOT && x < 1))
                 return fail(p,
-                            k == BOURSE_RULE_LOT ? "bad lot in '%.*s': a whole number from 1 to 100000000"
-                                                 : "bad maximum in '%.*s': a whole number from 0 to 100000000",
+                            k == BOURSE_RULE_LOT
+                                ? "bad lot in '%.*s': a whole number from 1 to 100000000"
+                                : "bad maximum in '%.*s': a whole number from 0 to 100000000",
                             w);
         } else if (k == BOURSE_RULE_MAXNOTIONAL) {
             if (decimal(v, vn, &x) != 0 || x > BOURSE_CASH_MAX)
@@ -491,8 +489,7 @@ static const char *const event_names[BOURSE_EV_COUNT_] = {
     "", "OK", "ERROR", "ACCEPTED", "REJECTED", "TRADE", "CANCELED", "REPLACED", "LEVEL", "BALANCE", "FEE",
 };
 
-size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bourse_event *ev,
-                         char *buf)
+size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bourse_event *ev, char *buf)
 {
     char *p = put_str(buf, ev->type < BOURSE_EV_COUNT_ ? event_names[ev->type] : "?");
     switch (ev->type) {

@@ -57,14 +57,12 @@ uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool c
     /* Keep the user's chain in symbol-name order for `balance`. */
     const char *name = e->symbols[sym].name.s;
     uint32_t *link = &e->users[u].positions;
-    while (*link != NIL &&
-           memcmp(e->symbols[e->positions[*link].symbol].name.s, name, BOURSE_SYMBOL_LEN) < 0)
+    while (*link != NIL && memcmp(e->symbols[e->positions[*link].symbol].name.s, name, BOURSE_SYMBOL_LEN) < 0)
         link = &e->positions[*link].next;
     e->positions[p].next = *link;
     *link = p;
     return p;
 }
-
 
 bool bourse__hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
 {
@@ -94,7 +92,7 @@ void bourse__hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, 
  * fee out of it; the seller's held shares go, and it receives the notional
  * less its fee.  Both fees go to FEES (which exists when any rate is set). */
 void bourse__settle(bourse_engine *e, const party *buyer, const party *seller, int64_t qty, int64_t price,
-            int64_t fee[2])
+                    int64_t fee[2])
 {
     account *b = &e->users[buyer->user], *s = &e->users[seller->user];
     int64_t n = qty * price;

@@ -46,20 +46,20 @@ typedef struct bsub {
     struct lws *wsi;
     feed *f;
     struct bsub *next, *prev;
-    int live;               /* logged in */
-    int idle_ticks;         /* ticks without a write: heartbeat due at 1 */
-    int ticks;              /* since connect, for the login timeout */
-    int bye;                /* End of Session to send */
-    int hello;              /* heartbeat when first caught up: "that was all" */
-    uint32_t ip;            /* counted in peers.c; 0 = not counted */
+    int live;       /* logged in */
+    int idle_ticks; /* ticks without a write: heartbeat due at 1 */
+    int ticks;      /* since connect, for the login timeout */
+    int bye;        /* End of Session to send */
+    int hello;      /* heartbeat when first caught up: "that was all" */
+    uint32_t ip;    /* counted in peers.c; 0 = not counted */
     uint8_t in[BIN_IN];
     size_t inlen;
     uint8_t acc[SOUP_HEADER + SOUP_ACCEPTED_LEN]; /* Login Accepted, still to send */
     size_t acc_len, acc_off;
-    struct bimage *img;     /* the snapshot it is reading, or NULL */
+    struct bimage *img; /* the snapshot it is reading, or NULL */
     size_t img_off;
-    int img_ticks;          /* ticks spent reading it */
-    uint64_t cursor;        /* next history byte to send */
+    int img_ticks;   /* ticks spent reading it */
+    uint64_t cursor; /* next history byte to send */
 } bsub;
 
 /* A snapshot as sent: unsequenced packets ending with SNAPSHOT_END, the
@@ -310,7 +310,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         if (peers_add(f, peers_ip(wsi)) < 0) {
             atomic_fetch_add(&f->refused, 1);
-            feed_log(f, "refused a binary subscriber: %u already from its address", f->cfg.subscribers_per_ip);
+            feed_log(f, "refused a binary subscriber: %u already from its address",
+                     f->cfg.subscribers_per_ip);
             b->f = NULL;
             return -1;
         }

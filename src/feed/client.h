@@ -15,10 +15,10 @@ typedef struct feed_client {
     int fd;
     follower fw;
     char session[11];
-    uint64_t next_seq;    /* of the next sequenced message */
-    uint64_t heartbeats;  /* server heartbeats seen; the first means "caught up" */
+    uint64_t next_seq;   /* of the next sequenced message */
+    uint64_t heartbeats; /* server heartbeats seen; the first means "caught up" */
     int logged_in, ended;
-    uint64_t bad;         /* messages that did not decode or fit */
+    uint64_t bad; /* messages that did not decode or fit */
     uint8_t buf[1 << 16];
     size_t len;
 } feed_client;

@@ -460,7 +460,8 @@ void feed_seed(feed *f, const bourse_engine *e)
         if (ss.halted)
             pub_apply(&f->p, &(feed_rec){.kind = REC_HALT, .symbol = i, .side = 1});
         if (ss.ref || ss.band)
-            pub_apply(&f->p, &(feed_rec){.kind = REC_BAND, .symbol = i, .price = ss.ref, .qty = (uint32_t)ss.band});
+            pub_apply(&f->p,
+                      &(feed_rec){.kind = REC_BAND, .symbol = i, .price = ss.ref, .qty = (uint32_t)ss.band});
     }
     bourse_engine_each_order(e, seed_order, f);
     atomic_store(&f->messages, f->seq);

@@ -47,25 +47,25 @@
 typedef struct feed feed;
 
 typedef struct feed_config {
-    const char *listen;       /* address to bind; NULL = 127.0.0.1 */
-    int feed_port;            /* binary feed: -1 = off, 0 = any free port */
-    int http_port;            /* WebSocket and web page: -1 = off, 0 = any free port */
-    const char *web_root;     /* directory served over HTTP at /, NULL = none */
-    const char *session;      /* SoupBinTCP session name, at most 10 characters */
-    uint32_t ring;            /* engine -> feed records, a power of two (262,144) */
-    uint32_t history_mb;      /* sequenced messages kept for subscribers, MiB (64) */
-    uint32_t candle_depth;    /* candles kept per symbol and interval (256) */
-    uint32_t ws_queue;        /* non-conflated messages queued per WebSocket subscriber (256) */
-    uint32_t max_subscribers; /* per feed, refused beyond (20,000) */
+    const char *listen;          /* address to bind; NULL = 127.0.0.1 */
+    int feed_port;               /* binary feed: -1 = off, 0 = any free port */
+    int http_port;               /* WebSocket and web page: -1 = off, 0 = any free port */
+    const char *web_root;        /* directory served over HTTP at /, NULL = none */
+    const char *session;         /* SoupBinTCP session name, at most 10 characters */
+    uint32_t ring;               /* engine -> feed records, a power of two (262,144) */
+    uint32_t history_mb;         /* sequenced messages kept for subscribers, MiB (64) */
+    uint32_t candle_depth;       /* candles kept per symbol and interval (256) */
+    uint32_t ws_queue;           /* non-conflated messages queued per WebSocket subscriber (256) */
+    uint32_t max_subscribers;    /* per feed, refused beyond (20,000) */
     uint32_t subscribers_per_ip; /* binary + WebSocket, from one address; 0 = no limit */
-    uint32_t snapshot_s;      /* a binary subscriber still reading its snapshot after this is cut (30) */
-    uint32_t sndbuf;          /* subscribers' socket send buffer, bytes; 0 = the kernel's */
-    uint32_t spin_us;         /* an idle feed polls its ring this long before sleeping (0) */
-    const char *data_dir;     /* where feed snapshots go (beside the journal); NULL = none */
-    const char *udp_feed;     /* MoldUDP64 datagrams to "A.B.C.D:PORT"; NULL = off */
-    int udp_request_port;     /* retransmission requests, on `listen`; 0 = any free port */
-    uint32_t udp_payload;     /* most bytes per datagram; 0 = 1,400 */
-    int quiet;                /* no log lines on stderr */
+    uint32_t snapshot_s;         /* a binary subscriber still reading its snapshot after this is cut (30) */
+    uint32_t sndbuf;             /* subscribers' socket send buffer, bytes; 0 = the kernel's */
+    uint32_t spin_us;            /* an idle feed polls its ring this long before sleeping (0) */
+    const char *data_dir;        /* where feed snapshots go (beside the journal); NULL = none */
+    const char *udp_feed;        /* MoldUDP64 datagrams to "A.B.C.D:PORT"; NULL = off */
+    int udp_request_port;        /* retransmission requests, on `listen`; 0 = any free port */
+    uint32_t udp_payload;        /* most bytes per datagram; 0 = 1,400 */
+    int quiet;                   /* no log lines on stderr */
 } feed_config;
 
 typedef struct feed_stats {
@@ -75,15 +75,15 @@ typedef struct feed_stats {
     uint64_t messages;     /* sequenced messages published (the last seq) */
     uint64_t errors;       /* events that did not fit the model */
     uint64_t bin_subscribers, ws_subscribers;
-    uint64_t snapshots;    /* binary snapshots sent */
-    uint64_t cut;          /* subscribers disconnected for falling behind */
-    uint64_t refused;      /* malformed or unknown subscriber requests */
+    uint64_t snapshots;     /* binary snapshots sent */
+    uint64_t cut;           /* subscribers disconnected for falling behind */
+    uint64_t refused;       /* malformed or unknown subscriber requests */
     uint64_t udp_datagrams; /* sent live, heartbeats included */
-    uint64_t udp_messages; /* sent live */
-    uint64_t udp_dropped;  /* datagrams the kernel would not take */
-    uint64_t udp_requests; /* retransmission requests answered */
-    uint64_t udp_resent;   /* datagrams sent in answer */
-    uint64_t udp_ignored;  /* requests malformed, of another session, too old or over budget */
+    uint64_t udp_messages;  /* sent live */
+    uint64_t udp_dropped;   /* datagrams the kernel would not take */
+    uint64_t udp_requests;  /* retransmission requests answered */
+    uint64_t udp_resent;    /* datagrams sent in answer */
+    uint64_t udp_ignored;   /* requests malformed, of another session, too old or over budget */
 } feed_stats;
 
 /* Binds the ports.  NULL on failure, with the reason on stderr. */

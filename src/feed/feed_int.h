@@ -81,10 +81,10 @@ struct feed {
     ws_sym *wsyms;
     uint32_t nwsyms;
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */
-    uint8_t *scratch;           /* LWS_PRE + FEED_CHUNK + 16 bytes */
-    struct udp *udp;            /* the MoldUDP64 feed (udp.c); NULL when off */
-    struct bimage *bimage;      /* the latest binary snapshot, shared by joiners (bin.c) */
-    struct peers *peers;        /* subscribers per address (peers.c) */
+    uint8_t *scratch;            /* LWS_PRE + FEED_CHUNK + 16 bytes */
+    struct udp *udp;             /* the MoldUDP64 feed (udp.c); NULL when off */
+    struct bimage *bimage;       /* the latest binary snapshot, shared by joiners (bin.c) */
+    struct peers *peers;         /* subscribers per address (peers.c) */
 
     /* persist.c: saving (feed thread, then the saver thread), restoring */
     pthread_t saver;
@@ -116,7 +116,7 @@ void bin_goodbye(feed *f); /* End of Session to everyone */
 void bin_free(feed *f);    /* after lws_context_destroy */
 
 /* peers.c: subscribers per IPv4 address, for cfg.subscribers_per_ip */
-uint32_t peers_ip(struct lws *wsi); /* the peer's address; 0 when not IPv4 */
+uint32_t peers_ip(struct lws *wsi);  /* the peer's address; 0 when not IPv4 */
 int peers_add(feed *f, uint32_t ip); /* -1 (counted nothing) at the limit */
 void peers_del(feed *f, uint32_t ip);
 void peers_free(feed *f);
@@ -129,7 +129,7 @@ void udp_tick(feed *f);    /* once a second: heartbeat when idle, budgets, log *
 void udp_goodbye(feed *f); /* the rest, then End of Session */
 int udp_port(const feed *f);
 void udp_stats(const feed *f, feed_stats *out);
-void udp_free(feed *f);    /* after lws_context_destroy */
+void udp_free(feed *f); /* after lws_context_destroy */
 
 /* ws.c */
 extern const struct lws_protocols feed_ws_protocols[];

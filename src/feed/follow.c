@@ -67,8 +67,8 @@ int follow_apply(follower *f, const itch_msg *m)
             return fail(f);
         return fbook_symbol_add(&f->book, m->stock, strlen(m->stock)) == FB_NIL ? fail(f) : 0;
     case ITCH_ADD:
-        return fbook_add(&f->book, m->ref, sym, m->side == 'B' ? BOURSE_BUY : BOURSE_SELL, m->qty, m->price) ==
-                       FB_NIL
+        return fbook_add(&f->book, m->ref, sym, m->side == 'B' ? BOURSE_BUY : BOURSE_SELL, m->qty,
+                         m->price) == FB_NIL
                    ? fail(f)
                    : 0;
     case ITCH_EXECUTED: return on_executed(f, m);

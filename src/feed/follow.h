@@ -12,10 +12,10 @@
 
 typedef struct follower {
     fbook book;
-    int open;            /* the market's session */
-    int live;            /* past the snapshot */
-    uint64_t seq;        /* last sequenced message applied */
-    uint64_t errors;     /* messages that did not fit the book */
+    int open;        /* the market's session */
+    int live;        /* past the snapshot */
+    uint64_t seq;    /* last sequenced message applied */
+    uint64_t errors; /* messages that did not fit the book */
 } follower;
 
 int follow_init(follower *f, uint32_t candle_depth);

@@ -226,7 +226,8 @@ int itch_decode(const uint8_t *p, size_t len, itch_msg *m)
             return -1;
         m->state = (char)*p++;
         m->reason = (char)*p++;
-        return (m->state == 'H' || m->state == 'T') && (m->reason == 'S' || m->reason == 'M' || m->reason == ' ')
+        return (m->state == 'H' || m->state == 'T') &&
+                       (m->reason == 'S' || m->reason == 'M' || m->reason == ' ')
                    ? 0
                    : -1;
     case ITCH_PRICE_BAND:

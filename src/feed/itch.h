@@ -22,18 +22,19 @@
 #define ITCH_MAX 64 /* longest message */
 
 enum itch_type {
-    ITCH_SYSTEM = 'S',    /* event: O start of messages, Q market open, M market closed, C end */
-    ITCH_DIRECTORY = 'R', /* stock: a symbol was listed */
-    ITCH_ADD = 'A',       /* ref, side, qty, stock, price */
-    ITCH_EXECUTED = 'E',  /* ref, qty, match: a resting order traded at its price */
-    ITCH_CANCEL = 'X',    /* ref, qty: part of an order was canceled */
-    ITCH_DELETE = 'D',    /* ref: the rest of an order left the book */
-    ITCH_REPLACE = 'U',   /* ref, ref2 = new ref, qty, price: moved to the back at a new price/qty */
-    ITCH_STATS = 'V',     /* snapshot: last price, last qty, side, volume, trades */
-    ITCH_CANDLE = 'K',    /* snapshot: interval, candle */
+    ITCH_SYSTEM = 'S',       /* event: O start of messages, Q market open, M market closed, C end */
+    ITCH_DIRECTORY = 'R',    /* stock: a symbol was listed */
+    ITCH_ADD = 'A',          /* ref, side, qty, stock, price */
+    ITCH_EXECUTED = 'E',     /* ref, qty, match: a resting order traded at its price */
+    ITCH_CANCEL = 'X',       /* ref, qty: part of an order was canceled */
+    ITCH_DELETE = 'D',       /* ref: the rest of an order left the book */
+    ITCH_REPLACE = 'U',      /* ref, ref2 = new ref, qty, price: moved to the back at a new price/qty */
+    ITCH_STATS = 'V',        /* snapshot: last price, last qty, side, volume, trades */
+    ITCH_CANDLE = 'K',       /* snapshot: interval, candle */
     ITCH_SNAPSHOT_END = 'G', /* snapshot: seq, the last sequenced message it includes */
-    ITCH_TRADING_ACTION = 'H', /* stock, state 'H' halted / 'T' trading, reason 'S' symbol / 'M' market-wide */
-    ITCH_PRICE_BAND = 'J',     /* stock, reference price, lower and upper edge (0 = no band in force) */
+    ITCH_TRADING_ACTION =
+        'H',               /* stock, state 'H' halted / 'T' trading, reason 'S' symbol / 'M' market-wide */
+    ITCH_PRICE_BAND = 'J', /* stock, reference price, lower and upper edge (0 = no band in force) */
 };
 
 typedef struct itch_msg {
@@ -41,17 +42,17 @@ typedef struct itch_msg {
     uint16_t locate;
     int64_t ts;
     uint64_t ref, ref2;
-    uint64_t match;  /* EXECUTED */
-    uint64_t seq;    /* SNAPSHOT_END */
+    uint64_t match; /* EXECUTED */
+    uint64_t seq;   /* SNAPSHOT_END */
     uint32_t qty;
     int64_t price;
-    char side;       /* 'B' or 'S' */
-    char event;      /* SYSTEM */
-    char stock[9];   /* NUL-terminated */
-    int64_t volume;  /* STATS */
-    uint64_t trades; /* STATS */
-    uint8_t interval; /* CANDLE */
-    candle c;         /* CANDLE */
+    char side;            /* 'B' or 'S' */
+    char event;           /* SYSTEM */
+    char stock[9];        /* NUL-terminated */
+    int64_t volume;       /* STATS */
+    uint64_t trades;      /* STATS */
+    uint8_t interval;     /* CANDLE */
+    candle c;             /* CANDLE */
     char state, reason;   /* TRADING_ACTION */
     int64_t lower, upper; /* PRICE_BAND (price is the reference price) */
 } itch_msg;

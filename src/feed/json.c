@@ -105,7 +105,8 @@ int json_flat(const char *s, size_t n, json_pair *out, int max, const char **why
             r.p++;
             skip_ws(&r);
             pair.is_string = r.p < r.end && *r.p == '"';
-            if ((pair.is_string ? string(&r, pair.val, sizeof pair.val) : scalar(&r, pair.val, sizeof pair.val)) < 0)
+            if ((pair.is_string ? string(&r, pair.val, sizeof pair.val)
+                                : scalar(&r, pair.val, sizeof pair.val)) < 0)
                 break;
             if (count == max) {
                 fail(&r, "too many keys");

@@ -224,8 +224,14 @@ uint32_t fbook_add(fbook *b, uint64_t ref, uint32_t sym, int side, uint32_t qty,
         return FB_NIL;
     }
     fb_level *l = &b->levels[lv];
-    b->orders[o] = (fb_order){.ref = ref, .price = price, .qty = qty, .sym = sym, .level = lv,
-                              .next = FB_NIL, .prev = l->tail, .side = (uint8_t)side};
+    b->orders[o] = (fb_order){.ref = ref,
+                              .price = price,
+                              .qty = qty,
+                              .sym = sym,
+                              .level = lv,
+                              .next = FB_NIL,
+                              .prev = l->tail,
+                              .side = (uint8_t)side};
     if (l->tail != FB_NIL)
         b->orders[l->tail].next = o;
     else

@@ -49,25 +49,25 @@ typedef struct fb_side {
     int64_t *keys;    /* price for bids, -price for asks: ascending, best last */
     uint32_t *levels; /* level index per key */
     uint32_t n, cap;
-    uint32_t empty;   /* levels with no order */
+    uint32_t empty; /* levels with no order */
 } fb_side;
 
 typedef struct fb_symbol {
     char name[9]; /* NUL-terminated */
     fb_side side[2];
     int64_t last_price, last_qty;
-    int64_t volume;      /* shares traded this session */
-    uint64_t trades;     /* trades this session */
-    int64_t last_ts;     /* timestamp of the last change */
-    uint64_t book_ver;   /* bumped on every change of the book */
-    uint64_t trade_ver;  /* bumped on every trade */
-    uint8_t last_side;   /* aggressor side of the last trade */
+    int64_t volume;     /* shares traded this session */
+    uint64_t trades;    /* trades this session */
+    int64_t last_ts;    /* timestamp of the last change */
+    uint64_t book_ver;  /* bumped on every change of the book */
+    uint64_t trade_ver; /* bumped on every trade */
+    uint8_t last_side;  /* aggressor side of the last trade */
     candle_ring candles[CANDLE_INTERVALS];
     /* The venue rules market data announces (replay v2): halts (H) and the
      * price band around the reference price (J). */
-    uint8_t halted;          /* the publisher: the symbol's own halt; a client: halted at all */
-    int64_t ref;             /* reference price, 0 = none */
-    int64_t band;            /* the publisher: band in basis points of a percent */
+    uint8_t halted;           /* the publisher: the symbol's own halt; a client: halted at all */
+    int64_t ref;              /* reference price, 0 = none */
+    int64_t band;             /* the publisher: band in basis points of a percent */
     int64_t band_lo, band_hi; /* edges in force, 0 = none */
 } fb_symbol;
 

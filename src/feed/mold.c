@@ -10,8 +10,8 @@
 
 #include "net/soup.h"
 
-#include <assert.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <string.h>
 
 static void put_session(uint8_t *p, const char *session)

@@ -209,7 +209,9 @@ static itch_msg trading_action(const pub *p, uint32_t sym)
     const fb_symbol *sy = &p->book.syms[sym];
     itch_msg m = {.type = ITCH_TRADING_ACTION,
                   .state = sy->halted || p->halted_all ? 'H' : 'T',
-                  .reason = p->halted_all ? 'M' : sy->halted ? 'S' : ' '};
+                  .reason = p->halted_all ? 'M'
+                            : sy->halted  ? 'S'
+                                          : ' '};
     memcpy(m.stock, sy->name, 9);
     return m;
 }
@@ -386,8 +388,12 @@ void pub_snapshot(const pub *p, pub_emit_fn fn, void *ctx)
             fn(ctx, &h);
         }
         if (sy->band_hi) {
-            itch_msg j = {.type = ITCH_PRICE_BAND, .locate = (uint16_t)(s + 1), .ts = p->ts, .price = sy->ref,
-                          .lower = sy->band_lo, .upper = sy->band_hi};
+            itch_msg j = {.type = ITCH_PRICE_BAND,
+                          .locate = (uint16_t)(s + 1),
+                          .ts = p->ts,
+                          .price = sy->ref,
+                          .lower = sy->band_lo,
+                          .upper = sy->band_hi};
             memcpy(j.stock, sy->name, 9);
             fn(ctx, &j);
         }

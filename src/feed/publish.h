@@ -144,7 +144,7 @@ typedef struct pub {
     pub_pending pend;
     int64_t ts; /* timestamp of the latest record */
     int open;
-    int halted_all; /* the emergency stop: every symbol halted */
+    int halted_all;  /* the emergency stop: every symbol halted */
     uint64_t errors; /* events that did not fit the model (a bug upstream) */
     pub_emit_fn emit;
     void *ctx;

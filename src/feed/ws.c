@@ -29,8 +29,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum { WS_CHANNELS = 32, WS_IN = 1024, WS_MAX_DEPTH = 100, WS_SNAP_TRADES = 50, WS_SNAP_CANDLES = 100,
-       WS_BATCH = 100 };
+enum {
+    WS_CHANNELS = 32,
+    WS_IN = 1024,
+    WS_MAX_DEPTH = 100,
+    WS_SNAP_TRADES = 50,
+    WS_SNAP_CANDLES = 100,
+    WS_BATCH = 100
+};
 enum { CH_L1 = 1, CH_L2, CH_TRADES, CH_CANDLES };
 static const char *const channel_names[] = {"", "l1", "l2", "trades", "candles"};
 
@@ -39,8 +45,8 @@ typedef struct wchan {
     uint8_t kind;
     uint8_t interval;
     uint16_t depth;
-    int snapshot;  /* to send */
-    uint64_t ver;  /* l1/l2: version sent; trades/candles: trades sent */
+    int snapshot;   /* to send */
+    uint64_t ver;   /* l1/l2: version sent; trades/candles: trades sent */
     int64_t cstart; /* candles: start of the newest candle sent */
 } wchan;
 
@@ -56,7 +62,7 @@ typedef struct wsub {
     char in[WS_IN];
     size_t inlen;
     int in_overflow;
-    int asked; /* a write callback is on its way */
+    int asked;   /* a write callback is on its way */
     uint32_t ip; /* counted in peers.c; 0 = not counted */
 } wsub;
 
@@ -430,7 +436,8 @@ static int on_request(wsub *w, const char *text, size_t len)
     /* One channel per (symbol, kind, interval): a second subscribe replaces it. */
     int at = -1;
     for (int i = 0; i < w->nch; i++)
-        if (w->ch[i].sym == s && w->ch[i].kind == kind && (kind != CH_CANDLES || w->ch[i].interval == c.interval))
+        if (w->ch[i].sym == s && w->ch[i].kind == kind &&
+            (kind != CH_CANDLES || w->ch[i].interval == c.interval))
             at = i;
     if (!sub) {
         if (at < 0)
@@ -525,7 +532,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         if (peers_add(f, peers_ip(wsi)) < 0) {
             atomic_fetch_add(&f->refused, 1);
-            feed_log(f, "refused a WebSocket subscriber: %u already from its address", f->cfg.subscribers_per_ip);
+            feed_log(f, "refused a WebSocket subscriber: %u already from its address",
+                     f->cfg.subscribers_per_ip);
             return -1;
         }
         w->ip = peers_ip(wsi);

@@ -37,8 +37,8 @@
 
 typedef struct japply {
     bourse_engine *e;
-    journal *j; /* NULL: no log (seqs given out here, see clock_ns) */
-    int grow;   /* bourse_engine_reserve before each command */
+    journal *j;   /* NULL: no log (seqs given out here, see clock_ns) */
+    int grow;     /* bourse_engine_reserve before each command */
     uint64_t seq; /* the last seq applied */
     /* Without a journal: the timestamp of each command; NULL leaves
      * cmd->ts_ns as the caller set it (replay files carry none). */

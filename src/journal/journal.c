@@ -47,7 +47,7 @@
 enum { SLEEP_AWAKE = 0, SLEEP_IDLE = 1, SLEEP_PACING = 2 };
 
 #define SPACE_RETRY_NS 1000000000 /* a segment that could not be made: again after this */
-#define RESERVE_MAX (1u << 20)     /* at most this much of a segment kept for cancels */
+#define RESERVE_MAX (1u << 20)    /* at most this much of a segment kept for cancels */
 
 /* ---- small helpers ---- */
 
@@ -98,7 +98,8 @@ jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, si
     jseg *s = calloc(1, sizeof *s);
     void *p = s ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
     if (p == MAP_FAILED) {
-        snprintf(err, errlen, "%s/%08u.seg: cannot map: %s", j->dir, index, s ? strerror(errno) : "no memory");
+        snprintf(err, errlen, "%s/%08u.seg: cannot map: %s", j->dir, index,
+                 s ? strerror(errno) : "no memory");
         free(s);
         return NULL;
     }
@@ -106,7 +107,8 @@ jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, si
     s->fd = fd;
 #ifdef MADV_POPULATE_WRITE
     struct statfs fs;
-    s->populate = fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+    s->populate =
+        fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
 #endif
     s->base = p;
     s->size = bytes;
@@ -134,7 +136,8 @@ void jseg_prefault(jseg *s, uint64_t upto)
 #ifdef MADV_POPULATE_WRITE
     uint64_t from = s->prefaulted & ~(uint64_t)4095;
     if (madvise(s->base + from, upto - from, s->populate) != 0) {
-        atomic_store_explicit(&s->refault_at, UINT64_MAX, memory_order_relaxed); /* unsupported: stop asking */
+        atomic_store_explicit(&s->refault_at, UINT64_MAX,
+                              memory_order_relaxed); /* unsupported: stop asking */
         return;
     }
 #endif
@@ -310,8 +313,8 @@ uint64_t journal_append(journal *j, bourse_cmd *c)
         atomic_store(&j->written, seq);
         uint32_t sl = atomic_load(&j->sleeping);
         if (sl == SLEEP_IDLE ||
-            (sl == SLEEP_PACING && seq - atomic_load_explicit(&j->durable, memory_order_relaxed) >=
-                                       j->batch_records)) {
+            (sl == SLEEP_PACING &&
+             seq - atomic_load_explicit(&j->durable, memory_order_relaxed) >= j->batch_records)) {
             if (atomic_exchange(&j->sleeping, SLEEP_AWAKE) != SLEEP_AWAKE)
                 futex_wake(&j->sleeping, 1);
         }

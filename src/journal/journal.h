@@ -136,8 +136,7 @@ typedef struct journal_recovery {
  * and frees it after journal_close.  On failure returns -1 with a one-line
  * reason in err (for damage: "DIR/00000003.seg: offset 1234: ...").
  */
-int journal_open(const journal_config *cfg, journal **out, bourse_engine **engine, char *err,
-                 size_t errlen);
+int journal_open(const journal_config *cfg, journal **out, bourse_engine **engine, char *err, size_t errlen);
 
 const journal_recovery *journal_recovered(const journal *j);
 

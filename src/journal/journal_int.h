@@ -8,8 +8,8 @@
 #include "journal.h"
 #include "record.h"
 #include "segment.h"
-#include "util/clock.h"
 #include "snapfile.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,10 +26,10 @@ typedef struct jseg {
     uint8_t *base;
     uint64_t size;
     uint64_t off;
-    uint64_t prefaulted;          /* pages below this are mapped writable */
-    _Atomic uint64_t refault_at;  /* the writer asks for more past this */
-    int dir_synced; /* its directory entry is known to be on disk */
-    int populate;   /* the madvise() that prefaults it */
+    uint64_t prefaulted;         /* pages below this are mapped writable */
+    _Atomic uint64_t refault_at; /* the writer asks for more past this */
+    int dir_synced;              /* its directory entry is known to be on disk */
+    int populate;                /* the madvise() that prefaults it */
     struct jseg *retired_next;
 } jseg;
 
@@ -55,21 +55,21 @@ struct journal {
     /* Shared under mu. */
     pthread_mutex_t mu;
     pthread_cond_t made;
-    jseg *spare;   /* the next segment, made ahead by the syncer */
-    int making;    /* someone is making the spare */
+    jseg *spare; /* the next segment, made ahead by the syncer */
+    int making;  /* someone is making the spare */
     int64_t spare_retry_ns;
-    int space_failed; /* the last try to make a segment failed: don't wait for the next */
-    jseg *retired; /* full segments, newest first, for the syncer */
+    int space_failed;  /* the last try to make a segment failed: don't wait for the next */
+    jseg *retired;     /* full segments, newest first, for the syncer */
     jseg *prefaulting; /* the keeper is faulting this one in: not to be unmapped yet */
     char error[512];
 
     /* Lock-free. */
-    _Atomic uint64_t written; /* last seq fully written to the mapping */
-    _Atomic uint64_t durable; /* last seq synced (batch, sync) */
+    _Atomic uint64_t written;  /* last seq fully written to the mapping */
+    _Atomic uint64_t durable;  /* last seq synced (batch, sync) */
     _Atomic uint32_t sleeping; /* futex: the syncer's state */
     _Atomic uint32_t epoch;    /* futex: bumped at each durable advance */
     _Atomic uint32_t waiters;
-    _Atomic int kick; /* work for the keeper */
+    _Atomic int kick;                 /* work for the keeper */
     _Atomic uint32_t keeper_sleeping; /* futex */
     _Atomic int stop;
     _Atomic int failed;

@@ -23,12 +23,12 @@ struct jreader {
     char dir[SEG_PATH_MAX];
     uint64_t from_seq;
     uint32_t poll_max_us;
-    uint32_t index;  /* the mapped segment (0: none yet) */
+    uint32_t index; /* the mapped segment (0: none yet) */
     uint8_t *buf;
     size_t len;
-    size_t off;      /* the next record's offset */
-    rec_prev prev;   /* the base of its deltas */
-    uint64_t last;   /* the last seq seen (delivered or skipped); 0: none */
+    size_t off;    /* the next record's offset */
+    rec_prev prev; /* the base of its deltas */
+    uint64_t last; /* the last seq seen (delivered or skipped); 0: none */
     uint32_t sleep_us;
     seg_header header; /* of the first segment mapped */
     int have_header;

@@ -25,17 +25,14 @@
 
 /* 1: user names and order ids, 2: symbols (both: A-Z 0-9). */
 static const uint8_t name_class[256] = {
-    ['-'] = 1, ['_'] = 1, ['.'] = 2,
-    ['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3,
-    ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3,
-    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3,
-    ['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3,
-    ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3, ['U'] = 3,
-    ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['-'] = 1, ['_'] = 1, ['.'] = 2, ['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3, ['5'] = 3,
+    ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3, ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3,
+    ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3,
+    ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3,
+    ['X'] = 3, ['Y'] = 3, ['Z'] = 3, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+    ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
 };
 
 /* A zero-padded name of 1..max characters of class `cls`. */
@@ -150,8 +147,8 @@ const char *rec_check(const bourse_cmd *c)
 /* Each setting unset or in its range (replay-v2.md, rules 10 and 16), and
  * at least one given. */
 static const int64_t rule_lo[] = {1, 1, 0, 0, 0, 1};
-static const int64_t rule_hi[] = {BOURSE_PRICE_MAX, BOURSE_QTY_MAX, BOURSE_QTY_MAX,
-                                  BOURSE_CASH_MAX, BOURSE_BAND_MAX, BOURSE_PRICE_MAX};
+static const int64_t rule_hi[] = {BOURSE_PRICE_MAX, BOURSE_QTY_MAX,  BOURSE_QTY_MAX,
+                                  BOURSE_CASH_MAX,  BOURSE_BAND_MAX, BOURSE_PRICE_MAX};
 
 static int nsettings(const bourse_cmd *c)
 {

@@ -218,10 +218,13 @@ static int recover(journal *j, const journal_config *cfg, jscan *sc, bourse_engi
         bourse_engine_free(e);
         return -1;
     }
-    j->rec = (journal_recovery){.snapshot_seq = si.seq, .replayed = rc.replayed,
+    j->rec = (journal_recovery){.snapshot_seq = si.seq,
+                                .replayed = rc.replayed,
                                 .last_seq = sc->last_seq > si.seq ? sc->last_seq : si.seq,
-                                .torn_bytes = sc->torn_bytes, .hash = bourse_engine_hash(e),
-                                .grow = rc.a.grow, .limits = j->hdr.limits};
+                                .torn_bytes = sc->torn_bytes,
+                                .hash = bourse_engine_hash(e),
+                                .grow = rc.a.grow,
+                                .limits = j->hdr.limits};
     if (!cfg->segment_bytes && sc->nsegs) /* new segments as big as the last */
         j->segment_bytes = sc->active_bytes;
     atomic_store(&j->snap_seq, si.seq);
@@ -283,7 +286,8 @@ static void adopt_spares(journal *j, const jscan *sc)
             seg_header h;
             int fd = open(path, O_RDWR | O_CLOEXEC);
             uint8_t hb[SEG_HEADER];
-            if (fd >= 0 && pread(fd, hb, sizeof hb, 0) == SEG_HEADER && !seg_header_decode(hb, sizeof hb, &h)) {
+            if (fd >= 0 && pread(fd, hb, sizeof hb, 0) == SEG_HEADER &&
+                !seg_header_decode(hb, sizeof hb, &h)) {
                 j->spare = jseg_map(j, fd, i, h.bytes, err, sizeof err);
                 if (j->spare) {
                     j->spare->dir_synced = 1;

@@ -43,8 +43,7 @@ static int check_header(const mapped *m, uint32_t index, const seg_header *h0, s
         why = "header names another segment";
     if (!why && m->len > h->bytes)
         why = "file longer than its header says";
-    if (!why && h0 &&
-        (h->flags != h0->flags || memcmp(&h->limits, &h0->limits, sizeof h->limits) != 0))
+    if (!why && h0 && (h->flags != h0->flags || memcmp(&h->limits, &h0->limits, sizeof h->limits) != 0))
         why = "header differs from the first segment's (limits or flags)";
     return why ? fail_at(err, errlen, m, 0, why) : 0;
 }

@@ -34,20 +34,20 @@ typedef struct jscan {
     void *ctx;
 
     /* out */
-    uint32_t nsegs;         /* segment files (0: no journal yet) */
-    uint32_t first_index;   /* of the first segment file */
-    uint32_t active_index;  /* the last segment with data (first_index when none has) */
-    uint32_t last_index;    /* the last segment file */
-    seg_header header;      /* of the first segment */
-    uint64_t first_seq;     /* of the first segment's first record (0: none, or damaged) */
-    uint64_t last_seq;      /* of the last good record (0: none) */
-    int64_t last_ts;        /* its timestamp */
-    uint64_t records;       /* good records read (including skipped-over ones in read segments) */
-    uint64_t active_end;    /* offset after the active segment's last good record */
-    rec_prev active_prev;   /* its last good record, the base of the next delta */
-    uint64_t active_bytes;  /* the active segment's size per its header */
-    uint64_t torn_off;      /* offset of a torn tail in the active segment, 0: none */
-    uint64_t torn_bytes;    /* its length, to the last nonzero byte checked */
+    uint32_t nsegs;        /* segment files (0: no journal yet) */
+    uint32_t first_index;  /* of the first segment file */
+    uint32_t active_index; /* the last segment with data (first_index when none has) */
+    uint32_t last_index;   /* the last segment file */
+    seg_header header;     /* of the first segment */
+    uint64_t first_seq;    /* of the first segment's first record (0: none, or damaged) */
+    uint64_t last_seq;     /* of the last good record (0: none) */
+    int64_t last_ts;       /* its timestamp */
+    uint64_t records;      /* good records read (including skipped-over ones in read segments) */
+    uint64_t active_end;   /* offset after the active segment's last good record */
+    rec_prev active_prev;  /* its last good record, the base of the next delta */
+    uint64_t active_bytes; /* the active segment's size per its header */
+    uint64_t torn_off;     /* offset of a torn tail in the active segment, 0: none */
+    uint64_t torn_bytes;   /* its length, to the last nonzero byte checked */
     const char *torn_why;
 } jscan;
 

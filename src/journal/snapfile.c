@@ -118,8 +118,8 @@ static int out_write(void *ctx, const void *p, size_t n)
     return 0;
 }
 
-int snap_save(const char *dir, const bourse_engine *e, const snap_info *info, const int *sync_fds,
-              int nfds, char *err, size_t errlen)
+int snap_save(const char *dir, const bourse_engine *e, const snap_info *info, const int *sync_fds, int nfds,
+              char *err, size_t errlen)
 {
     char path[4096], tmp[4200];
     snap_path(path, sizeof path, dir, info->seq);

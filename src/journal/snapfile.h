@@ -41,8 +41,8 @@ int snap_list(const char *dir, uint64_t **out, size_t *n, char *err, size_t errl
  * the directory.  Uses neither malloc nor stdio streams, so it is safe in a
  * child forked from a threaded process.  0, or -1 with err set.
  */
-int snap_save(const char *dir, const bourse_engine *e, const snap_info *info, const int *sync_fds,
-              int nfds, char *err, size_t errlen);
+int snap_save(const char *dir, const bourse_engine *e, const snap_info *info, const int *sync_fds, int nfds,
+              char *err, size_t errlen);
 
 /* Read and check a snapshot's header (not its body). */
 int snap_read_info(const char *path, snap_info *info, char *err, size_t errlen);

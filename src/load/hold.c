@@ -31,10 +31,10 @@
  */
 #include "load/hold.h"
 
-#include "util/args.h"
-#include "util/sanitizer.h"
 #include "net/soup.h"
+#include "util/args.h"
 #include "util/clock.h"
+#include "util/sanitizer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

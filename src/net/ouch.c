@@ -12,22 +12,37 @@
 #include <string.h>
 
 static const char reason_codes[] = {
-    [BOURSE_R_UNKNOWN_USER] = 'A',     [BOURSE_R_UNKNOWN_SYMBOL] = 'S',
-    [BOURSE_R_UNKNOWN_ORDER] = 'N',    [BOURSE_R_DUPLICATE_ID] = 'D',
-    [BOURSE_R_DUPLICATE_SYMBOL] = 'y', [BOURSE_R_DUPLICATE_USER] = 'w',
-    [BOURSE_R_INSUFFICIENT_CASH] = 'C', [BOURSE_R_INSUFFICIENT_SHARES] = 'H',
-    [BOURSE_R_DAILY_LIMIT] = 'L',      [BOURSE_R_MARKET_CLOSED] = 'M',
-    [BOURSE_R_OVERFLOW] = 'V',         [BOURSE_R_CAPACITY] = 'K',
-    [BOURSE_R_USER] = 'U',             [BOURSE_R_IOC] = 'I',
-    [BOURSE_R_FOK] = 'F',              [BOURSE_R_SELF_TRADE] = 'Q',
-    [BOURSE_R_SESSION_END] = 'E',      [BOURSE_R_BLOCKED] = 'b',
-    [BOURSE_R_HALTED] = 'h',           [BOURSE_R_TICK] = 't',
-    [BOURSE_R_LOT] = 'l',              [BOURSE_R_MAX_QTY] = 'q',
-    [BOURSE_R_MAX_NOTIONAL] = 'n',     [BOURSE_R_PRICE_BAND] = 'p',
-    [BOURSE_R_NO_BAND] = 'm',          [BOURSE_R_KILL] = 'k',
+    [BOURSE_R_UNKNOWN_USER] = 'A',
+    [BOURSE_R_UNKNOWN_SYMBOL] = 'S',
+    [BOURSE_R_UNKNOWN_ORDER] = 'N',
+    [BOURSE_R_DUPLICATE_ID] = 'D',
+    [BOURSE_R_DUPLICATE_SYMBOL] = 'y',
+    [BOURSE_R_DUPLICATE_USER] = 'w',
+    [BOURSE_R_INSUFFICIENT_CASH] = 'C',
+    [BOURSE_R_INSUFFICIENT_SHARES] = 'H',
+    [BOURSE_R_DAILY_LIMIT] = 'L',
+    [BOURSE_R_MARKET_CLOSED] = 'M',
+    [BOURSE_R_OVERFLOW] = 'V',
+    [BOURSE_R_CAPACITY] = 'K',
+    [BOURSE_R_USER] = 'U',
+    [BOURSE_R_IOC] = 'I',
+    [BOURSE_R_FOK] = 'F',
+    [BOURSE_R_SELF_TRADE] = 'Q',
+    [BOURSE_R_SESSION_END] = 'E',
+    [BOURSE_R_BLOCKED] = 'b',
+    [BOURSE_R_HALTED] = 'h',
+    [BOURSE_R_TICK] = 't',
+    [BOURSE_R_LOT] = 'l',
+    [BOURSE_R_MAX_QTY] = 'q',
+    [BOURSE_R_MAX_NOTIONAL] = 'n',
+    [BOURSE_R_PRICE_BAND] = 'p',
+    [BOURSE_R_NO_BAND] = 'm',
+    [BOURSE_R_KILL] = 'k',
     [OUCH_R_RATE_LIMIT] = 'R',
-    [OUCH_R_BAD_QTY] = 'Z',            [OUCH_R_BAD_PRICE] = 'X',
-    [OUCH_R_BAD_TOKEN] = 'T',          [OUCH_R_BAD_SYMBOL] = 'Y',
+    [OUCH_R_BAD_QTY] = 'Z',
+    [OUCH_R_BAD_PRICE] = 'X',
+    [OUCH_R_BAD_TOKEN] = 'T',
+    [OUCH_R_BAD_SYMBOL] = 'Y',
     [OUCH_R_BAD_FIELD] = 'O',
 };
 
@@ -62,8 +77,8 @@ const char *ouch_reason_name(int reason)
     return bourse_reason_name(reason);
 }
 
-static const char tif_codes[] = {[BOURSE_DAY] = '0', [BOURSE_GTC] = '1', [BOURSE_IOC] = '3',
-                                 [BOURSE_FOK] = '4'};
+static const char tif_codes[] = {
+    [BOURSE_DAY] = '0', [BOURSE_GTC] = '1', [BOURSE_IOC] = '3', [BOURSE_FOK] = '4'};
 
 static int tif_of(uint8_t c)
 {
@@ -178,7 +193,7 @@ int ouch_parse(const uint8_t *m, size_t len, bourse_cmd *cmd, const char **why)
         *why = "empty message";
         return -1;
     }
-    size_t want = m[0] == OUCH_ENTER ? OUCH_ENTER_LEN
+    size_t want = m[0] == OUCH_ENTER     ? OUCH_ENTER_LEN
                   : m[0] == OUCH_REPLACE ? OUCH_REPLACE_LEN
                   : m[0] == OUCH_CANCEL  ? OUCH_CANCEL_LEN
                                          : 0;
@@ -270,9 +285,7 @@ size_t ouch_write(uint8_t *b, const ouch_report *r)
         b[46] = r->side == BOURSE_BUY ? 'B' : 'S';
         put_name(b + 47, OUCH_STOCK_LEN, r->stock.s);
         return OUCH_EXECUTED_LEN;
-    case OUCH_REJECTED:
-        b[25] = ouch_reason_code(r->reason);
-        return OUCH_REJECTED_LEN;
+    case OUCH_REJECTED: b[25] = ouch_reason_code(r->reason); return OUCH_REJECTED_LEN;
     }
     return 0;
 }
@@ -336,9 +349,7 @@ int ouch_read(const uint8_t *m, size_t len, ouch_report *r)
         r->side = m[46] == 'B' ? BOURSE_BUY : BOURSE_SELL;
         get_name(m + 47, OUCH_STOCK_LEN, r->stock.s);
         break;
-    case OUCH_REJECTED:
-        r->reason = (uint8_t)ouch_reason_of(m[25]);
-        break;
+    case OUCH_REJECTED: r->reason = (uint8_t)ouch_reason_of(m[25]); break;
     }
     return 0;
 }

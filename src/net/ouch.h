@@ -66,12 +66,12 @@ enum {
 /* One outbound report, decoded. Which fields mean something depends on type. */
 typedef struct ouch_report {
     uint8_t type;
-    uint8_t side;   /* enum bourse_side */
-    uint8_t tif;    /* enum bourse_tif */
-    uint8_t reason; /* enum bourse_reason or OUCH_R_* */
-    uint8_t event;  /* system event code */
+    uint8_t side;      /* enum bourse_side */
+    uint8_t tif;       /* enum bourse_tif */
+    uint8_t reason;    /* enum bourse_reason or OUCH_R_* */
+    uint8_t event;     /* system event code */
     uint8_t liquidity; /* 'A' the order rested, 'R' it took liquidity */
-    uint64_t ts_ns; /* nanoseconds since the Unix epoch */
+    uint64_t ts_ns;    /* nanoseconds since the Unix epoch */
     int64_t qty;
     int64_t price;
     uint64_t ref; /* order reference number, or match number */

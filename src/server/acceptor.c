@@ -13,7 +13,8 @@
  * The acceptor also runs every login (session.c) and keeps the per-address
  * counts for all gateways (addr.c), so password-check results and the
  * addresses of sessions closed on other gateways come to it
- * (acceptor_drain).  Connections that never log in (tools) stay with it; the others go to their user's home gateway (handoff.c).
+ * (acceptor_drain).  Connections that never log in (tools) stay with it; the others go to their user's home
+ * gateway (handoff.c).
  */
 #include "server/gateway.h"
 

@@ -2,10 +2,10 @@
  * addr.c - connections per address, for [gateway] sessions_per_ip and
  * logins_per_ip.
  *
- * The acceptor accepts every connection, so it alone keeps the counts, for the sessions it handed to other gateways too (handoff.c):
- * they report each close back.  Open addressing on the IPv4 address (0 =
- * empty); an address stays in the table while it has a connection open or a
- * login being checked, and a rebuild drops the rest.
+ * The acceptor accepts every connection, so it alone keeps the counts, for the sessions it handed to other
+ * gateways too (handoff.c): they report each close back.  Open addressing on the IPv4 address (0 = empty); an
+ * address stays in the table while it has a connection open or a login being checked, and a rebuild drops the
+ * rest.
  */
 #include "server/gateway.h"
 

@@ -62,7 +62,7 @@ typedef struct auth {
     pthread_mutex_t mu; /* jobs' states, stop, argon_ns */
     pthread_cond_t cv;
     job *jobs;
-    uint32_t *todo;     /* sweep's list of jobs, and their new states */
+    uint32_t *todo; /* sweep's list of jobs, and their new states */
     uint8_t *todo_state;
     int stop;
     int64_t argon_ns; /* a moving average of one argon2id check */
@@ -99,7 +99,8 @@ const char *srv_auth_why(int ok)
     case AUTH_USER_LOCKED:
         return "user locked after too many failed logins (`bourse admin --data DIR unlock USER` lifts it)";
     case AUTH_IP_LOCKED:
-        return "address locked after too many failed logins (`bourse admin --data DIR unlock A.B.C.D` lifts it)";
+        return "address locked after too many failed logins (`bourse admin --data DIR unlock A.B.C.D` lifts "
+               "it)";
     case AUTH_BUSY: return "too many logins being checked";
     default: return "bad user or password";
     }
@@ -167,14 +168,14 @@ static job *pick(auth *x)
         struct addr_stat *as = addr_stat(x, ip, 0);
         if (!as)
             as = &none;
-        int better = !best || running < best_running ||
-                     (running == best_running &&
-                      (as->fails < bs->fails ||
-                       (as->fails == bs->fails &&
-                        (as->oks > bs->oks ||
-                         (as->oks == bs->oks &&
-                          (as->served < bs->served ||
-                           (as->served == bs->served && j->arrived < best->arrived)))))));
+        int better =
+            !best || running < best_running ||
+            (running == best_running &&
+             (as->fails < bs->fails ||
+              (as->fails == bs->fails &&
+               (as->oks > bs->oks ||
+                (as->oks == bs->oks &&
+                 (as->served < bs->served || (as->served == bs->served && j->arrived < best->arrived)))))));
         if (better) {
             best = j;
             best_running = running;
@@ -517,9 +518,10 @@ void *srv_auth_main(void *arg)
     pthread_mutex_unlock(&x.mu);
     for (uint32_t i = 0; i < x.nworkers; i++)
         pthread_join(x.workers[i], NULL);
-    srv_log("logins: %llu password checks run, %llu dropped unrun (their connection had closed), %llu answered "
-            "from memory", (unsigned long long)x.checked, (unsigned long long)x.dropped,
-            (unsigned long long)x.from_memory);
+    srv_log(
+        "logins: %llu password checks run, %llu dropped unrun (their connection had closed), %llu answered "
+        "from memory",
+        (unsigned long long)x.checked, (unsigned long long)x.dropped, (unsigned long long)x.from_memory);
     if (x.jobs)
         sodium_memzero(x.jobs, JOBS * sizeof *x.jobs);
     free(x.jobs);

@@ -39,8 +39,8 @@ void srv_config_defaults(srv_config *c)
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
     /* 8M ids: a day of 8M orders (384 MiB of id map); ids per trading day. */
-    c->limits = (bourse_limits){.symbols = 1024, .users = 65536, .orders = 1 << 20, .ids = 8 << 20,
-                                .flags = BOURSE_DAY_IDS};
+    c->limits = (bourse_limits){
+        .symbols = 1024, .users = 65536, .orders = 1 << 20, .ids = 8 << 20, .flags = BOURSE_DAY_IDS};
     c->day_end_s = 0;
     c->prefault = 1;
     c->symbols = strdup(srv_default_symbols);
@@ -83,7 +83,10 @@ static const struct key {
     size_t off, size;
     long long min, max;
 } keys[] = {
-#define U32(sec, name, field, lo, hi) {sec, name, K_U32, offsetof(srv_config, field), 0, lo, hi}
+#define U32(sec, name, field, lo, hi)                                                                        \
+    {                                                                                                        \
+        sec, name, K_U32, offsetof(srv_config, field), 0, lo, hi                                             \
+    }
     {"server", "listen", K_STR, offsetof(srv_config, listen), sizeof(((srv_config *)0)->listen), 0, 0},
     {"server", "order_port", K_U16, offsetof(srv_config, order_port), 0, 0, 65535},
     {"server", "feed_port", K_U16, offsetof(srv_config, feed_port), 0, 0, 65535},

@@ -19,15 +19,15 @@ typedef struct srv_config {
     char listen[64];
     uint16_t order_port, feed_port, http_port;
     char data_dir[SRV_PATH_MAX];
-    int engine_cpu; /* CPU the engine thread is pinned to; -1 = none */
-    int gateway_cpu; /* the gateway thread's; -1 = none, -2 = the engine's */
-    int priority;    /* nice value of all the server's threads; 0 = unchanged */
-    uint32_t spin_us; /* how long an idle engine or gateway polls before sleeping */
-    char udp_feed[32];         /* MoldUDP64 feed to "A.B.C.D:PORT"; "" = off */
-    uint16_t udp_request_port; /* its retransmission requests; 0 = any free port */
+    int engine_cpu;                   /* CPU the engine thread is pinned to; -1 = none */
+    int gateway_cpu;                  /* the gateway thread's; -1 = none, -2 = the engine's */
+    int priority;                     /* nice value of all the server's threads; 0 = unchanged */
+    uint32_t spin_us;                 /* how long an idle engine or gateway polls before sleeping */
+    char udp_feed[32];                /* MoldUDP64 feed to "A.B.C.D:PORT"; "" = off */
+    uint16_t udp_request_port;        /* its retransmission requests; 0 = any free port */
     uint32_t feed_subscribers_per_ip; /* binary + WebSocket subscribers from one address */
-    uint32_t feed_snapshot_s;   /* a binary subscriber not done reading its snapshot by then is cut */
-    uint32_t udp_payload;      /* most bytes per datagram */
+    uint32_t feed_snapshot_s;         /* a binary subscriber not done reading its snapshot by then is cut */
+    uint32_t udp_payload;             /* most bytes per datagram */
     /* [journal] */
     char durability[16];
     uint32_t snapshot_every; /* commands between snapshots; 0 = never */
@@ -36,32 +36,32 @@ typedef struct srv_config {
     bourse_limits limits;
     uint32_t prefault; /* page the whole capacity in before ready (no first-touch stalls) */
     /* [market] */
-    char *symbols;      /* space-separated list, listed at start if missing */
-    int schedule;       /* 0 = always open */
+    char *symbols;       /* space-separated list, listed at start if missing */
+    int schedule;        /* 0 = always open */
     int open_s, close_s; /* local seconds after midnight */
-    int day_end_s;         /* no schedule: the trading day ends here; -1 = never */
-    char rules[160];       /* default `rules` settings of a symbol listed at start ("" = none) */
-    char fees[48];         /* default `fees` settings of a symbol listed at start ("" = none) */
+    int day_end_s;       /* no schedule: the trading day ends here; -1 = never */
+    char rules[160];     /* default `rules` settings of a symbol listed at start ("" = none) */
+    char fees[48];       /* default `fees` settings of a symbol listed at start ("" = none) */
     /* [gateway] */
-    uint32_t gateway_threads;   /* gateway threads; 0 = as many as max_sessions needs */
-    uint32_t max_sessions;      /* order-entry connections at once */
-    uint32_t sessions_per_user; /* logged-in sessions of one user */
-    uint32_t sessions_per_ip;   /* connections from one address */
-    uint32_t logins_per_ip;     /* logins from one address being checked at once */
-    uint32_t auth_threads;      /* threads checking passwords (argon2id) */
-    uint32_t login_fail_ms;     /* least time before any failed login is answered */
+    uint32_t gateway_threads;      /* gateway threads; 0 = as many as max_sessions needs */
+    uint32_t max_sessions;         /* order-entry connections at once */
+    uint32_t sessions_per_user;    /* logged-in sessions of one user */
+    uint32_t sessions_per_ip;      /* connections from one address */
+    uint32_t logins_per_ip;        /* logins from one address being checked at once */
+    uint32_t auth_threads;         /* threads checking passwords (argon2id) */
+    uint32_t login_fail_ms;        /* least time before any failed login is answered */
     uint32_t login_throttle_after; /* failures of a user name before each next waits longer */
-    uint32_t login_lock_after;  /* failures of a user name that lock it (0 = never) */
-    uint32_t login_lock_after_ip; /* failures from one address that lock it (0 = never) */
-    uint32_t login_lock_s;      /* a lock lasts (and failures count) this long; 0 = until unlocked */
-    uint32_t login_timeout_ms;  /* from connect to Login Request */
+    uint32_t login_lock_after;     /* failures of a user name that lock it (0 = never) */
+    uint32_t login_lock_after_ip;  /* failures from one address that lock it (0 = never) */
+    uint32_t login_lock_s;         /* a lock lasts (and failures count) this long; 0 = until unlocked */
+    uint32_t login_timeout_ms;     /* from connect to Login Request */
     uint32_t heartbeat_timeout_ms; /* silence after which a client is gone */
-    uint32_t max_frame;         /* largest packet accepted, length field */
-    uint32_t max_output;        /* bytes queued for a client before it is dropped */
-    uint32_t sndbuf;            /* socket send buffer, 0 = the kernel's */
-    uint32_t rate;              /* orders per second per session */
-    uint32_t burst;             /* orders a session may send at once */
-    uint32_t replay_bytes;      /* recent messages kept per user for re-login */
+    uint32_t max_frame;            /* largest packet accepted, length field */
+    uint32_t max_output;           /* bytes queued for a client before it is dropped */
+    uint32_t sndbuf;               /* socket send buffer, 0 = the kernel's */
+    uint32_t rate;                 /* orders per second per session */
+    uint32_t burst;                /* orders a session may send at once */
+    uint32_t replay_bytes;         /* recent messages kept per user for re-login */
 } srv_config;
 
 /* Fill in the built-in defaults (no file needed). */
@@ -69,8 +69,8 @@ void srv_config_defaults(srv_config *c);
 /* Read an INI file over *c; 0 on success, else prints why and returns -1. */
 int srv_config_load(srv_config *c, const char *path);
 /* Set one key of one section (as the file would); 0 on success. */
-int srv_config_set(srv_config *c, const char *section, const char *key, const char *value,
-                   char *err, size_t errlen);
+int srv_config_set(srv_config *c, const char *section, const char *key, const char *value, char *err,
+                   size_t errlen);
 void srv_config_free(srv_config *c);
 /* The default symbol list: 100 US tickers. */
 extern const char srv_default_symbols[];

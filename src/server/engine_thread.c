@@ -26,7 +26,7 @@ enum { BATCH = 256, WAKE_EVERY = 32 };
 typedef struct eng {
     srv *s;
     bourse_engine *e;
-    japply ap; /* the one path to the engine: resolve, journal, apply */
+    japply ap;      /* the one path to the engine: resolve, journal, apply */
     uint64_t match; /* trades so far: the next match number - 1 */
     const srv_in *origin;
     int is_open;
@@ -150,11 +150,12 @@ static void refused(eng *g, int why)
     if (g->refused_said_ns && now - g->refused_said_ns < 1000000000)
         return;
     if (why == JAPPLY_NOMEM)
-        srv_log("out of memory growing the engine's tables: %llu command%s refused", (unsigned long long)g->refused,
-                g->refused == 1 ? "" : "s");
+        srv_log("out of memory growing the engine's tables: %llu command%s refused",
+                (unsigned long long)g->refused, g->refused == 1 ? "" : "s");
     else
-        srv_log("journal refused %llu command%s%s: %s", (unsigned long long)g->refused, g->refused == 1 ? "" : "s",
-                g->refused_said_ns ? " since the last line" : "", journal_error(g->s->journal));
+        srv_log("journal refused %llu command%s%s: %s", (unsigned long long)g->refused,
+                g->refused == 1 ? "" : "s", g->refused_said_ns ? " since the last line" : "",
+                journal_error(g->s->journal));
     g->refused = 0;
     g->refused_said_ns = now;
 }
@@ -174,7 +175,8 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
     if (r != JAPPLY_OK) {
         refused(g, r);
         bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
-        if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL || cmd->type == BOURSE_CMD_REPLACE) {
+        if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL ||
+            cmd->type == BOURSE_CMD_REPLACE) {
             ev.type = BOURSE_EV_REJECTED;
             ev.user = cmd->user;
             ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
@@ -334,7 +336,8 @@ static void maybe_snapshot(eng *g)
     int r = journal_snapshot(s->journal, g->e);
     if (r == 0) {
         g->since_snapshot = 0;
-        consumers_snapshot(&s->consumers, journal_last_seq(s->journal)); /* market data saves its history there */
+        consumers_snapshot(&s->consumers,
+                           journal_last_seq(s->journal)); /* market data saves its history there */
     } else if (r < 0)
         srv_log("snapshot failed: %s", journal_error(s->journal));
 }

@@ -96,8 +96,8 @@ static entry *find(entry *e, size_t n, const char *user)
     return bsearch(&key, e, n, sizeof *e, cmp_entry);
 }
 
-int passwd_set(const char *dir, const char *const *users, const char *const *passwords, size_t n,
-               int cost, char *err, size_t errlen)
+int passwd_set(const char *dir, const char *const *users, const char *const *passwords, size_t n, int cost,
+               char *err, size_t errlen)
 {
     if (sodium_init() < 0) {
         snprintf(err, errlen, "libsodium failed to start");
@@ -128,7 +128,8 @@ int passwd_set(const char *dir, const char *const *users, const char *const *pas
         goto out;
     }
     e = all;
-    unsigned long long ops = cost == PASSWD_FAST ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    unsigned long long ops =
+        cost == PASSWD_FAST ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
     size_t mem = cost == PASSWD_FAST ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE;
     for (size_t i = 0; i < n; i++) {
         if (!passwd_valid_user(users[i])) {

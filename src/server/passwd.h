@@ -20,8 +20,8 @@
 enum { PASSWD_INTERACTIVE = 0, PASSWD_FAST = 1 };
 
 /* Set the passwords of n users (the same cost for all); 0 or -1 with err. */
-int passwd_set(const char *dir, const char *const *users, const char *const *passwords, size_t n,
-               int cost, char *err, size_t errlen);
+int passwd_set(const char *dir, const char *const *users, const char *const *passwords, size_t n, int cost,
+               char *err, size_t errlen);
 
 /* A valid user name for a password: 1-16 of A-Z a-z 0-9 _ - */
 int passwd_valid_user(const char *user);

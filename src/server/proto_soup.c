@@ -22,8 +22,8 @@
  * of every command is the logged-in user: the wire format has no field to
  * name another.
  */
-#include "net/ouch.h"
 #include "server/proto_soup.h"
+#include "net/ouch.h"
 
 #include <sodium.h>
 #include <stdlib.h>

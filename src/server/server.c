@@ -12,8 +12,8 @@
 #include "server/proto.h"
 #include "util/futex.h"
 
-#include <assert.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -340,7 +340,8 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     srv_add_port(s, s->admin_fd, &proto_admin, 0);
     if (gates_init(s) != 0)
         return -1;
-    s->auth_live = calloc(s->gates[SRV_ACCEPTOR].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
+    s->auth_live =
+        calloc(s->gates[SRV_ACCEPTOR].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
     return 0;
 }
 

@@ -182,7 +182,7 @@ typedef struct srv {
 
 /* server.c */
 int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks); /* hooks may be NULL */
-int srv_add_consumer(srv *s, const consumer_ops *ops, void *ctx); /* before srv_start */
+int srv_add_consumer(srv *s, const consumer_ops *ops, void *ctx);    /* before srv_start */
 int srv_start(srv *s);
 void srv_request_stop(srv *s);
 int srv_join(srv *s);

@@ -296,8 +296,12 @@ static int cmd_guess(const char *user, int conns, double secs, const char *right
     }
     double el = now_s() - t0, t;
     int r = try_login("127.0.0.1", user, right, 15000, &t);
-    printf("guesses=%ld\nguesses_per_s=%.1f\nwrong_accepted=%ld\nright_after=%s\nright_after_ms=%.1f\n", answered,
-           answered / el, accepted, r == 0 ? "accepted" : r < 0 ? "no-answer" : "rejected", t * 1e3);
+    printf("guesses=%ld\nguesses_per_s=%.1f\nwrong_accepted=%ld\nright_after=%s\nright_after_ms=%.1f\n",
+           answered, answered / el, accepted,
+           r == 0  ? "accepted"
+           : r < 0 ? "no-answer"
+                   : "rejected",
+           t * 1e3);
     free(g);
     return 0;
 }
@@ -315,7 +319,8 @@ static int cmd_timing(const char *known, const char *unknown, int n)
     }
     double ka = pct(a, n, 0.5), kb = pct(b, n, 0.5); /* sorted now: [0] is the least */
     printf("known_p50_ms=%.1f\nknown_min_ms=%.1f\nknown_max_ms=%.1f\n", ka * 1e3, a[0] * 1e3, a[n - 1] * 1e3);
-    printf("unknown_p50_ms=%.1f\nunknown_min_ms=%.1f\nunknown_max_ms=%.1f\n", kb * 1e3, b[0] * 1e3, b[n - 1] * 1e3);
+    printf("unknown_p50_ms=%.1f\nunknown_min_ms=%.1f\nunknown_max_ms=%.1f\n", kb * 1e3, b[0] * 1e3,
+           b[n - 1] * 1e3);
     free(a);
     free(b);
     return 0;
@@ -423,12 +428,14 @@ static int cmd_hogs(int subs, int naddr, double hold, int pid)
     for (int i = 0; i < subs; i++) {
         struct tcp_info ti;
         socklen_t len = sizeof ti;
-        if (fds[i] < 0 || (getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state != TCP_ESTABLISHED))
+        if (fds[i] < 0 ||
+            (getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state != TCP_ESTABLISHED))
             gone++;
     }
     double j1 = join_time(&snap);
-    printf("hogs=%d\nhogs_logged_in=%d\nhogs_gone=%d\nrss_hogs_kb=%ld\nrss_growth_kb=%ld\njoin_during_ms=%.1f\n", subs,
-           opened, gone, during, during - before, j1 * 1e3);
+    printf(
+        "hogs=%d\nhogs_logged_in=%d\nhogs_gone=%d\nrss_hogs_kb=%ld\nrss_growth_kb=%ld\njoin_during_ms=%.1f\n",
+        subs, opened, gone, during, during - before, j1 * 1e3);
     for (int i = 0; i < subs; i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -449,7 +456,8 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    const char *cmd = argv[1], *victim = "nobody", *user = NULL, *right = "", *known = NULL, *unknown = "nobody";
+    const char *cmd = argv[1], *victim = "nobody", *user = NULL, *right = "", *known = NULL,
+               *unknown = "nobody";
     char *probes = NULL;
     int addrs = 1, inflight = 4, hangup = 0, conns = 1, n = 20, subs = 10, pid = 0;
     double secs = 5, after = 5, hold = 3;
@@ -464,22 +472,38 @@ int main(int argc, char **argv)
             return 2;
         }
         i++;
-        if (!strcmp(a, "--port")) port = (uint16_t)atoi(v);
-        else if (!strcmp(a, "--addrs")) addrs = atoi(v);
-        else if (!strcmp(a, "--inflight")) inflight = atoi(v);
-        else if (!strcmp(a, "--seconds")) secs = atof(v);
-        else if (!strcmp(a, "--after")) after = atof(v);
-        else if (!strcmp(a, "--victim")) victim = v;
-        else if (!strcmp(a, "--probe")) probes = strdup(v);
-        else if (!strcmp(a, "--user")) user = v;
-        else if (!strcmp(a, "--conns")) conns = atoi(v);
-        else if (!strcmp(a, "--right")) right = v;
-        else if (!strcmp(a, "--known")) known = v;
-        else if (!strcmp(a, "--unknown")) unknown = v;
-        else if (!strcmp(a, "--n")) n = atoi(v);
-        else if (!strcmp(a, "--subs")) subs = atoi(v);
-        else if (!strcmp(a, "--hold")) hold = atof(v);
-        else if (!strcmp(a, "--pid")) pid = atoi(v);
+        if (!strcmp(a, "--port"))
+            port = (uint16_t)atoi(v);
+        else if (!strcmp(a, "--addrs"))
+            addrs = atoi(v);
+        else if (!strcmp(a, "--inflight"))
+            inflight = atoi(v);
+        else if (!strcmp(a, "--seconds"))
+            secs = atof(v);
+        else if (!strcmp(a, "--after"))
+            after = atof(v);
+        else if (!strcmp(a, "--victim"))
+            victim = v;
+        else if (!strcmp(a, "--probe"))
+            probes = strdup(v);
+        else if (!strcmp(a, "--user"))
+            user = v;
+        else if (!strcmp(a, "--conns"))
+            conns = atoi(v);
+        else if (!strcmp(a, "--right"))
+            right = v;
+        else if (!strcmp(a, "--known"))
+            known = v;
+        else if (!strcmp(a, "--unknown"))
+            unknown = v;
+        else if (!strcmp(a, "--n"))
+            n = atoi(v);
+        else if (!strcmp(a, "--subs"))
+            subs = atoi(v);
+        else if (!strcmp(a, "--hold"))
+            hold = atof(v);
+        else if (!strcmp(a, "--pid"))
+            pid = atoi(v);
         else {
             usage();
             return 2;

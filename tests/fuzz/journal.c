@@ -24,10 +24,10 @@
 #include "journal/segment.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { SEG = 8192 };
@@ -52,8 +52,9 @@ static const char *apply(void *ctx, const bourse_cmd *c, uint64_t off)
 /* Header + records with recomputed checksums; returns the segment length. */
 static size_t build_segment(uint8_t *seg, const uint8_t *d, size_t n)
 {
-    seg_header h = {.bytes = SEG, .index = 1, .limits = {.symbols = 8, .users = 16, .orders = 64, .ids = 256,
-                                                         .positions = 64}};
+    seg_header h = {.bytes = SEG,
+                    .index = 1,
+                    .limits = {.symbols = 8, .users = 16, .orders = 64, .ids = 256, .positions = 64}};
     memset(seg, 0, SEG);
     seg_header_encode(seg, &h);
     size_t at = SEG_HEADER;

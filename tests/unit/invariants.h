@@ -62,8 +62,8 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
         INV(l->symbol == sym && l->side == side, "level %u: symbol/side %u/%d, in book %u/%d", lv, l->symbol,
             l->side, sym, side);
         INV(l->price >= 1 && l->price <= BOURSE_PRICE_MAX, "level %u: price %lld", lv, (long long)l->price);
-        INV(bourse__u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv, "level %u: not found by key",
-            lv);
+        INV(bourse__u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv,
+            "level %u: not found by key", lv);
         int64_t qty = 0;
         uint32_t count = 0, prev = NIL;
         for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -80,18 +80,17 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
             INV(ord->tif == BOURSE_DAY || ord->tif == BOURSE_GTC, "order %u: resting with tif %d", o,
                 ord->tif);
             bool used;
-            INV(bourse__idmap_find(e, ord->user, &ord->oid, &used) == o && used, "order %u (%.16s): not in id map", o,
-                ord->oid.s);
+            INV(bourse__idmap_find(e, ord->user, &ord->oid, &used) == o && used,
+                "order %u (%.16s): not in id map", o, ord->oid.s);
             qty += ord->qty;
             count++;
             INV(!e->users[ord->user].blocked, "order %u: its user %u is blocked", o, ord->user);
-            INV(ord->maker <= ord->hold_rate && ord->hold_rate <= BOURSE_FEE_RATE_MAX, "order %u: rates %u %u", o,
-                ord->maker, ord->hold_rate);
+            INV(ord->maker <= ord->hold_rate && ord->hold_rate <= BOURSE_FEE_RATE_MAX,
+                "order %u: rates %u %u", o, ord->maker, ord->hold_rate);
             if (side == BOURSE_BUY) {
                 int64_t n = (int64_t)ord->qty * ord->price;
                 cash_held[ord->user] += n + (int64_t)((__int128)n * ord->hold_rate / 10000);
-            }
-            else
+            } else
                 pos_held[ord->pos] += ord->qty;
             open_qty[ord->user] += ord->qty;
             (*nday)++;

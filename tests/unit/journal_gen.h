@@ -19,7 +19,7 @@
 
 typedef struct jgen {
     uint64_t rng;
-    uint64_t n;  /* commands made so far */
+    uint64_t n; /* commands made so far */
     int users, symbols;
     uint64_t oids; /* order ids handed out */
     int v2;
@@ -99,7 +99,8 @@ static void jgen_next_v2(jgen *g, bourse_cmd *c, int u, int s)
     } else if (r < 55) {
         c->type = BOURSE_CMD_RULES;
         jgen_symbol(g, s, &c->symbol_name);
-        static const int64_t vals[6][2] = {{100, 1}, {1, 5}, {0, 200}, {0, 50000000000LL}, {0, 1000}, {99000, 101000}};
+        static const int64_t vals[6][2] = {{100, 1},           {1, 5},    {0, 200},
+                                           {0, 50000000000LL}, {0, 1000}, {99000, 101000}};
         for (int k = 0; k < 6; k++)
             c->set[k] = jgen_rand(g) % 3 ? BOURSE_UNSET : vals[k][jgen_rand(g) & 1];
         c->set[BOURSE_RULE_BAND] = c->set[BOURSE_RULE_BAND] == BOURSE_UNSET ? 500 : c->set[BOURSE_RULE_BAND];

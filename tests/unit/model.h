@@ -80,7 +80,10 @@ static void tcmd_line(const tcmd *c, char *buf)
     case BOURSE_CMD_ORDER:
         if (c->price == 0) { /* market: ioc by default */
             sprintf(buf, "%s %s o%d %s %lld market%s", c->side ? "sell" : "buy", u, c->oid, sym_names[c->sym],
-                    (long long)c->qty, c->tif == BOURSE_FOK ? " fok" : c->say_day ? " ioc" : "");
+                    (long long)c->qty,
+                    c->tif == BOURSE_FOK ? " fok"
+                    : c->say_day         ? " ioc"
+                                         : "");
             break;
         }
         sprintf(buf, "%s %s o%d %s %lld %s%s%s", c->side ? "sell" : "buy", u, c->oid, sym_names[c->sym],
@@ -91,7 +94,8 @@ static void tcmd_line(const tcmd *c, char *buf)
     case BOURSE_CMD_FEES: {
         static const char *const rk[] = {"tick", "lot", "maxqty", "maxnotional", "band", "ref"};
         static const char *const fk[] = {"maker", "taker"};
-        int fees = c->type == BOURSE_CMD_FEES, n = sprintf(buf, "%s %s", fees ? "fees" : "rules", sym_names[c->sym]);
+        int fees = c->type == BOURSE_CMD_FEES,
+            n = sprintf(buf, "%s %s", fees ? "fees" : "rules", sym_names[c->sym]);
         for (int k = 0; k < (fees ? 2 : 6); k++) {
             if (c->set[k] < 0)
                 continue;
@@ -139,7 +143,7 @@ typedef struct m_user {
 typedef struct m_order {
     int user, sym, side, tif, oid;
     int64_t qty, price;
-    uint64_t seq; /* booking time: priority within a price, and `close` order */
+    uint64_t seq;         /* booking time: priority within a price, and `close` order */
     int64_t maker, hrate; /* fee rates fixed at acceptance: maker, max(maker, taker) */
 } m_order;
 
@@ -497,7 +501,7 @@ static void m_replace_cmd(model *m, const tcmd *c)
     m_take_hold(m, c->user, o.sym, o.side, c->qty, c->price, hr);
     m_remove(m, i);
     o.oid = c->noid;
-    o.maker = maker, o.hrate = hr; /* the rates in force when it takes effect */
+    o.maker = maker, o.hrate = hr;                /* the rates in force when it takes effect */
     if (c->price == o.price && c->qty <= o.qty) { /* keeps its place in the queue */
         o.qty = c->qty;
         m_push(m, o);
@@ -711,9 +715,7 @@ static void m_apply(model *m, const tcmd *c)
         m->rules[c->sym].halted = c->type == BOURSE_CMD_HALT;
         return m_out(m, "OK\n");
     case BOURSE_CMD_HALTALL:
-    case BOURSE_CMD_RESUMEALL:
-        m->halted_all = c->type == BOURSE_CMD_HALTALL;
-        return m_out(m, "OK\n");
+    case BOURSE_CMD_RESUMEALL: m->halted_all = c->type == BOURSE_CMD_HALTALL; return m_out(m, "OK\n");
     case BOURSE_CMD_BLOCK:
     case BOURSE_CMD_UNBLOCK:
         if (!m_user_ok(m, c->user))

@@ -41,8 +41,8 @@ static uint64_t count_position(const void *ctx)
     return ((const counter *)ctx)->pos;
 }
 
-static const consumer_ops counting = {.name = "count", .publish = count_publish, .snapshot = count_snapshot,
-                                      .position = count_position};
+static const consumer_ops counting = {
+    .name = "count", .publish = count_publish, .snapshot = count_snapshot, .position = count_position};
 static const consumer_ops no_position = {.name = "plain", .publish = count_publish};
 
 static void publish_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
@@ -65,8 +65,15 @@ static uint64_t run(japply *a, consumer_set *set, const char *const *lines, int 
 }
 
 static const char *const script[] = {
-    "symbol ACME", "user alice", "user bob", "deposit alice CASH 1000000", "deposit bob ACME 1000",
-    "buy alice a1 ACME 10 100", "sell bob b1 ACME 4 100", "cancel alice a1", "buy alice a2 ACME 5 99",
+    "symbol ACME",
+    "user alice",
+    "user bob",
+    "deposit alice CASH 1000000",
+    "deposit bob ACME 1000",
+    "buy alice a1 ACME 10 100",
+    "sell bob b1 ACME 4 100",
+    "cancel alice a1",
+    "buy alice a2 ACME 5 99",
     "deposit bob CASH 5",
 };
 

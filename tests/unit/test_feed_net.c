@@ -37,8 +37,12 @@ static void push_done(void *ctx, const bourse_cmd *cmd)
 
 static feed *start(int history_mb, uint32_t ring)
 {
-    feed_config cfg = {.feed_port = 0, .http_port = 0, .quiet = 1, .history_mb = (uint32_t)history_mb,
-                       .ring = ring, .sndbuf = history_mb ? 16384 : 0};
+    feed_config cfg = {.feed_port = 0,
+                       .http_port = 0,
+                       .quiet = 1,
+                       .history_mb = (uint32_t)history_mb,
+                       .ring = ring,
+                       .sndbuf = history_mb ? 16384 : 0};
     feed *f = feed_new(&cfg);
     CHECK(f != NULL);
     if (f)
@@ -71,7 +75,9 @@ static void catch_up(feed_client *c, uint64_t seq)
         if (feed_client_poll(c, 10, NULL, NULL) < 0)
             break;
     CHECK_EQ(c->fw.seq, seq);
-    if (c->fw.seq != seq) printf("# live %d next %llu hb %llu bad %llu\n", c->fw.live, (unsigned long long)c->next_seq, (unsigned long long)c->heartbeats, (unsigned long long)c->bad);
+    if (c->fw.seq != seq)
+        printf("# live %d next %llu hb %llu bad %llu\n", c->fw.live, (unsigned long long)c->next_seq,
+               (unsigned long long)c->heartbeats, (unsigned long long)c->bad);
 }
 
 static void check_levels(sim *s, const fbook *b)
@@ -339,8 +345,8 @@ static void l2_as_levels(const char *json, const char *sym, char *out, size_t ca
         unsigned count;
         int used;
         while (sscanf(p, "[\"%31[0-9.]\",%lld,%u]%n", price, &qty, &count, &used) == 3) {
-            len += (size_t)snprintf(out + len, cap - len, "LEVEL %s %s %s %lld %u\n", sym, side ? "ASK" : "BID",
-                                    price, qty, count);
+            len += (size_t)snprintf(out + len, cap - len, "LEVEL %s %s %s %lld %u\n", sym,
+                                    side ? "ASK" : "BID", price, qty, count);
             p += used;
             if (*p == ',')
                 p++;

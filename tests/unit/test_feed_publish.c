@@ -10,10 +10,10 @@
  *   - every message survives encode/decode, and a replay gives the same
  *     stream byte for byte.
  */
+#include "bourse/text.h"
 #include "check.h"
 #include "feed/follow.h"
 #include "feed/publish.h"
-#include "bourse/text.h"
 #include "test_feed_sim.h"
 
 #include <time.h>
@@ -292,13 +292,13 @@ static void test_decode_hostile(void)
 /* replay v2 on the feed: halts and the emergency stop as trading actions
  * (H), the reference price and band as J, also after a trade moves it, and
  * both in a late joiner's snapshot. */
-#define CHECK_STR(got, want)                                                                           \
-    do {                                                                                               \
-        const char *g_ = (got), *w_ = (want);                                                          \
-        if (strcmp(g_, w_) != 0) {                                                                     \
-            printf("FAIL %s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, g_, w_);                   \
-            check_failures++;                                                                          \
-        }                                                                                              \
+#define CHECK_STR(got, want)                                                                                 \
+    do {                                                                                                     \
+        const char *g_ = (got), *w_ = (want);                                                                \
+        if (strcmp(g_, w_) != 0) {                                                                           \
+            printf("FAIL %s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, g_, w_);                         \
+            check_failures++;                                                                                \
+        }                                                                                                    \
     } while (0)
 
 typedef struct v2_feed {
@@ -351,8 +351,8 @@ static void test_halts_and_bands(void)
 {
     v2_feed v = {.e = bourse_engine_new(NULL)};
     CHECK(pub_init(&v.p, 8, v2_msg, &v) == 0);
-    static const char *const setup[] = {"symbol ACME", "symbol BETA", "user a", "user b",
-                                        "deposit a CASH 1000", "deposit b ACME 100"};
+    static const char *const setup[] = {"symbol ACME", "symbol BETA",         "user a",
+                                        "user b",      "deposit a CASH 1000", "deposit b ACME 100"};
     for (size_t i = 0; i < sizeof setup / sizeof *setup; i++)
         CHECK_STR(v2_line(&v, setup[i]), "");
     CHECK_STR(v2_line(&v, "halt ACME"), "1 HALT ACME\n");

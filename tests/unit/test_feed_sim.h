@@ -108,7 +108,8 @@ static void sim_step(sim *s)
         sim_line(s, "open");
         return;
     }
-    int oid = s->norders ? s->norders - 1 - (int)(sim_rand(s) % (s->norders < 40 ? (unsigned)s->norders : 40u)) : 0;
+    int oid =
+        s->norders ? s->norders - 1 - (int)(sim_rand(s) % (s->norders < 40 ? (unsigned)s->norders : 40u)) : 0;
     if (s->norders >= (1 << 16) - 1)
         return;
     if (s->norders && sim_rand(s) % 8)

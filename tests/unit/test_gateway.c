@@ -59,7 +59,8 @@ static size_t toy_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
         if (buf[off] == '=') {
             bourse_cmd cmd;
             char err[160];
-            if (bourse_text_parse((const char *)buf + off + 1, len - 2, &cmd, err, sizeof err) == BOURSE_TEXT_CMD)
+            if (bourse_text_parse((const char *)buf + off + 1, len - 2, &cmd, err, sizeof err) ==
+                BOURSE_TEXT_CMD)
                 gw_submit(g, c, IN_ADMIN, &cmd);
         } else {
             char up[256];
@@ -140,7 +141,8 @@ static int listen_any(int *port)
 static int dial(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)toy_port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)toy_port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {.tv_sec = 5};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

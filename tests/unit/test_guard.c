@@ -21,7 +21,8 @@ static uint32_t ip(const char *s)
 
 static void throttle_then_lock(void)
 {
-    guard *g = guard_new(&(guard_config){.throttle_after = 3, .lock_after = 10, .lock_after_ip = 0, .lock_s = 900});
+    guard *g =
+        guard_new(&(guard_config){.throttle_after = 3, .lock_after = 10, .lock_after_ip = 0, .lock_s = 900});
     uint32_t a = ip("10.0.0.1");
     int64_t want[] = {0, 0, 0, S / 10, S / 5, 2 * S / 5, 4 * S / 5, 8 * S / 5, 16 * S / 5, 32 * S / 5};
     for (int i = 0; i < 10; i++) {
@@ -31,7 +32,7 @@ static void throttle_then_lock(void)
     CHECK_EQ(guard_failures(g, "alice"), 10);
     CHECK_EQ(guard_verdict(g, "alice", a, 11 * S), GUARD_USER_LOCKED);
     CHECK_EQ(guard_verdict(g, "bob", a, 11 * S), GUARD_OPEN); /* the name, not the address */
-    guard_succeeded(g, "alice"); /* a right password does not lift a lock */
+    guard_succeeded(g, "alice");                              /* a right password does not lift a lock */
     CHECK_EQ(guard_verdict(g, "alice", a, 12 * S), GUARD_USER_LOCKED);
     CHECK_EQ(guard_verdict(g, "alice", a, 9 * S + 901 * S), GUARD_OPEN); /* lock_s later */
     guard_free(g);
@@ -51,7 +52,8 @@ static void success_clears_the_count(void)
 
 static void address_lock_and_unlock(void)
 {
-    guard *g = guard_new(&(guard_config){.throttle_after = 100, .lock_after = 0, .lock_after_ip = 5, .lock_s = 0});
+    guard *g =
+        guard_new(&(guard_config){.throttle_after = 100, .lock_after = 0, .lock_after_ip = 5, .lock_s = 0});
     uint32_t a = ip("192.0.2.7");
     char name[16];
     for (int i = 0; i < 5; i++) {

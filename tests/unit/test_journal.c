@@ -247,8 +247,11 @@ static void test_journal_modes(void)
     for (int m = 0; m < 3; m++) {
         char dir[64];
         CHECK(tmpdir(dir, sizeof dir) != NULL);
-        journal_config cfg = {.dir = dir, .durability = modes[m], .segment_bytes = 64 * 1024,
-                              .batch_us = 100, .batch_records = 64};
+        journal_config cfg = {.dir = dir,
+                              .durability = modes[m],
+                              .segment_bytes = 64 * 1024,
+                              .batch_us = 100,
+                              .batch_records = 64};
         evlog l = {0};
         bourse_engine *e;
         journal *j = open_dir(&cfg, &e, &l);
@@ -437,8 +440,8 @@ static void test_journal_refuses_bad_commands(void)
     journal *j = open_dir(&cfg, &e, &l);
     if (!j)
         return;
-    bourse_cmd c = {.type = BOURSE_CMD_ORDER, .user = BOURSE_NONE, .symbol = BOURSE_NONE, .qty = 0,
-                    .price = 10000};
+    bourse_cmd c = {
+        .type = BOURSE_CMD_ORDER, .user = BOURSE_NONE, .symbol = BOURSE_NONE, .qty = 0, .price = 10000};
     memcpy(c.user_name.s, "bob", 3);
     memcpy(c.symbol_name.s, "ACME", 4);
     memcpy(c.oid.s, "o1", 2);

@@ -40,7 +40,8 @@ typedef struct shared {
 } shared;
 
 static bourse_cmd *cmds; /* cmds[k]: command k, resolved */
-static const bourse_limits lim = {.symbols = 16, .users = 256, .orders = 4096, .ids = 65536, .positions = 1024};
+static const bourse_limits lim = {
+    .symbols = 16, .users = 256, .orders = 4096, .ids = 65536, .positions = 1024};
 
 static void drop(void *ctx, const bourse_cmd *c, const bourse_event *ev)
 {
@@ -87,8 +88,13 @@ static uint64_t hash_after(reference *ref, uint64_t k)
 static void child(const char *dir, int mode, shared *sh)
 {
     setpgid(0, 0); /* so the parent can kill any snapshot child with us */
-    journal_config cfg = {.dir = dir, .durability = mode, .segment_bytes = SEG_BYTES, .limits = lim,
-                          .batch_us = 50, .batch_records = 256, .on_warning = quiet};
+    journal_config cfg = {.dir = dir,
+                          .durability = mode,
+                          .segment_bytes = SEG_BYTES,
+                          .limits = lim,
+                          .batch_us = 50,
+                          .batch_records = 256,
+                          .on_warning = quiet};
     journal *j;
     bourse_engine *e;
     char err[512];
@@ -103,7 +109,8 @@ static void child(const char *dir, int mode, shared *sh)
     for (uint64_t k = last + 1; k <= NMAX; k++) {
         bourse_cmd c = cmds[k];
         if (journal_append(j, &c) != k) {
-            snprintf(sh->error, sizeof sh->error, "child append %llu: %s", (unsigned long long)k, journal_error(j));
+            snprintf(sh->error, sizeof sh->error, "child append %llu: %s", (unsigned long long)k,
+                     journal_error(j));
             atomic_store(&sh->failed, 1);
             _exit(4);
         }
@@ -133,10 +140,12 @@ static const char *same_command(void *ctx, const bourse_cmd *c)
     checker *k = ctx;
     const bourse_cmd *w = &cmds[k->next];
     if (c->seq != k->next || c->type != w->type || c->qty != w->qty || c->price != w->price ||
-        memcmp(c->oid.s, w->oid.s, BOURSE_NAME_LEN) != 0 || memcmp(c->new_oid.s, w->new_oid.s, BOURSE_NAME_LEN) ||
+        memcmp(c->oid.s, w->oid.s, BOURSE_NAME_LEN) != 0 ||
+        memcmp(c->new_oid.s, w->new_oid.s, BOURSE_NAME_LEN) ||
         (c->type == BOURSE_CMD_ORDER && (c->side != w->side || c->tif != w->tif)))
         return "record differs from the command written";
-    if (c->type != BOURSE_CMD_USER && c->type != BOURSE_CMD_SYMBOL && c->user != BOURSE_NONE && c->user != w->user)
+    if (c->type != BOURSE_CMD_USER && c->type != BOURSE_CMD_SYMBOL && c->user != BOURSE_NONE &&
+        c->user != w->user)
         return "record names another user";
     k->next++;
     return NULL;
@@ -204,7 +213,8 @@ static void test_kill_at_random(void)
         torn += r->torn_bytes > 0;
         from_snapshot += r->snapshot_seq > 0;
         if (last < durable || last < start || (appended && last > appended + 1) || last > NMAX)
-            printf("run %d (mode %d): recovered up to %llu; child started at %llu, appended %llu, durable %llu\n",
+            printf("run %d (mode %d): recovered up to %llu; child started at %llu, appended %llu, durable "
+                   "%llu\n",
                    run, mode, (unsigned long long)last, (unsigned long long)start,
                    (unsigned long long)appended, (unsigned long long)durable);
         CHECK(last >= durable);

@@ -24,7 +24,7 @@
 
 enum { N = 600, SEG_BYTES = 4096 };
 
-static char src[64];          /* the pristine journal */
+static char src[64];           /* the pristine journal */
 static uint64_t hashes[N + 1]; /* engine hash after each prefix */
 static uint32_t nsegs;         /* segment files in src (the last is the spare) */
 static uint32_t active;        /* the segment holding the last record */
@@ -63,7 +63,9 @@ static void make_source(void)
     /* tmpfs when there is one: a trial syncs, and a disk sync is slow */
     snprintf(src, sizeof src, "%s/bourse-jdXXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     CHECK(mkdtemp(src) != NULL);
-    journal_config cfg = {.dir = src, .durability = JOURNAL_NONE, .segment_bytes = SEG_BYTES,
+    journal_config cfg = {.dir = src,
+                          .durability = JOURNAL_NONE,
+                          .segment_bytes = SEG_BYTES,
                           .limits = {.orders = 4096, .users = 256, .symbols = 16}};
     journal *j;
     bourse_engine *e;

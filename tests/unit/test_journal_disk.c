@@ -91,8 +91,8 @@ static void test_file_modes(void)
     char dir[128];
     snprintf(dir, sizeof dir, "%s/a/b", top);
     mode_t old = umask(0); /* nothing but the modes asked for */
-    journal_config cfg = {.dir = dir, .segment_bytes = 8192, .limits = {16, 64, 1024, 1024, 256},
-                          .on_warning = on_warning};
+    journal_config cfg = {
+        .dir = dir, .segment_bytes = 8192, .limits = {16, 64, 1024, 1024, 256}, .on_warning = on_warning};
     journal *j;
     bourse_engine *e;
     char err[600];
@@ -123,8 +123,8 @@ static void test_warns_readable_dir(void)
     snprintf(dir, sizeof dir, "/tmp/bourse-jdXXXXXX");
     CHECK(mkdtemp(dir));
     CHECK(chmod(dir, 0755) == 0);
-    journal_config cfg = {.dir = dir, .segment_bytes = 8192, .limits = {16, 64, 1024, 1024, 256},
-                          .on_warning = on_warning};
+    journal_config cfg = {
+        .dir = dir, .segment_bytes = 8192, .limits = {16, 64, 1024, 1024, 256}, .on_warning = on_warning};
     journal *j;
     bourse_engine *e;
     char err[600];
@@ -178,8 +178,11 @@ static void test_full_disk(void)
     snprintf(dir, sizeof dir, "%s/data", mnt);
     snprintf(spare, sizeof spare, "%s/00000002.seg", dir);
     snprintf(filler, sizeof filler, "%s/filler", mnt);
-    journal_config cfg = {.dir = dir, .segment_bytes = SEG, .durability = JOURNAL_NONE,
-                          .limits = {16, 64, 100000, 100000, 256}, .on_warning = on_warning};
+    journal_config cfg = {.dir = dir,
+                          .segment_bytes = SEG,
+                          .durability = JOURNAL_NONE,
+                          .limits = {16, 64, 100000, 100000, 256},
+                          .on_warning = on_warning};
     journal *j;
     bourse_engine *e;
     char err[600];
@@ -200,8 +203,8 @@ static void test_full_disk(void)
     /* At start, a directory with room for less than two segments is named. */
     char small[128];
     snprintf(small, sizeof small, "%s/small", mnt);
-    journal_config scfg = {.dir = small, .segment_bytes = 64 << 10, .limits = cfg.limits,
-                           .on_warning = on_warning};
+    journal_config scfg = {
+        .dir = small, .segment_bytes = 64 << 10, .limits = cfg.limits, .on_warning = on_warning};
     journal *sj;
     bourse_engine *se;
     warned[0] = 0;
@@ -218,7 +221,8 @@ static void test_full_disk(void)
     CHECK_EQ(submit(&a, "deposit alice CASH 100000000"), 0);
     char line[128];
     int placed = 0, rc = 0;
-    while (placed < 200000 && (rc = submit(&a, (snprintf(line, sizeof line, "buy alice o%d ACME 1 1", placed), line))) == 0)
+    while (placed < 200000 &&
+           (rc = submit(&a, (snprintf(line, sizeof line, "buy alice o%d ACME 1 1", placed), line))) == 0)
         placed++;
     CHECK_EQ(rc, JAPPLY_REFUSED);
     CHECK(placed > 10000);
@@ -230,7 +234,8 @@ static void test_full_disk(void)
     double t0 = now_s();
     int refused = 0;
     for (int i = 0; i < 2000; i++)
-        refused += submit(&a, (snprintf(line, sizeof line, "buy alice x%d ACME 1 1", i), line)) == JAPPLY_REFUSED;
+        refused +=
+            submit(&a, (snprintf(line, sizeof line, "buy alice x%d ACME 1 1", i), line)) == JAPPLY_REFUSED;
     double took = now_s() - t0;
     int begun = segments_begun(ifd);
     CHECK_EQ(refused, 2000);

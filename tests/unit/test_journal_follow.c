@@ -23,7 +23,8 @@
 
 enum { N = 20000, SEG = 8192, WAIT_MS = 10000 };
 
-static const bourse_limits LIMITS = {.symbols = 16, .users = 64, .orders = 4096, .ids = 65536, .positions = 512};
+static const bourse_limits LIMITS = {
+    .symbols = 16, .users = 64, .orders = 4096, .ids = 65536, .positions = 512};
 
 static void rm_rf(const char *dir)
 {

@@ -9,8 +9,8 @@
 
 static bourse_cmd order(const char *oid, int side, const char *sym, int64_t qty, int64_t price, int tif)
 {
-    bourse_cmd c = {.type = BOURSE_CMD_ORDER, .side = (uint8_t)side, .tif = (uint8_t)tif, .qty = qty,
-                    .price = price};
+    bourse_cmd c = {
+        .type = BOURSE_CMD_ORDER, .side = (uint8_t)side, .tif = (uint8_t)tif, .qty = qty, .price = price};
     memcpy(c.oid.s, oid, strlen(oid));
     memcpy(c.symbol_name.s, sym, strlen(sym));
     return c;
@@ -115,8 +115,13 @@ static void market_orders(void)
 
 static void reports_round_trip(void)
 {
-    ouch_report r = {.type = OUCH_EXECUTED, .ts_ns = 123456789, .qty = 30, .price = 105000, .liquidity = 'R',
-                     .ref = 77, .side = BOURSE_SELL},
+    ouch_report r = {.type = OUCH_EXECUTED,
+                     .ts_ns = 123456789,
+                     .qty = 30,
+                     .price = 105000,
+                     .liquidity = 'R',
+                     .ref = 77,
+                     .side = BOURSE_SELL},
                 back;
     memcpy(r.token.s, "s1", 2);
     memcpy(r.stock.s, "AAPL", 4);

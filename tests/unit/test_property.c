@@ -226,14 +226,15 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         INV(pu >= 0 && m->u[pu].exists, "user %u '%.16s' unknown to the model", u, a->name.s);
         const m_user *mu = &m->u[pu];
         INV(a->cash == mu->cash && a->cash_held == mu->cash_held && a->open_qty == mu->open_qty &&
-                a->limit == mu->limit && bourse__day_traded(e, a) == mu->traded && a->cash_ever == mu->cash_ever,
+                a->limit == mu->limit && bourse__day_traded(e, a) == mu->traded &&
+                a->cash_ever == mu->cash_ever,
             "user %s: cash %lld/%lld held %lld/%lld open %lld/%lld limit %lld/%lld traded %lld/%lld",
             user_names[pu], (long long)a->cash, (long long)mu->cash, (long long)a->cash_held,
             (long long)mu->cash_held, (long long)a->open_qty, (long long)mu->open_qty, (long long)a->limit,
             (long long)mu->limit, (long long)bourse__day_traded(e, a), (long long)mu->traded);
         INV(!a->limit || !mu->limit_valid || bourse__day_traded(e, a) + a->open_qty <= a->limit,
-            "user %s: traded %lld + open %lld past limit %lld", user_names[pu], (long long)bourse__day_traded(e, a),
-            (long long)a->open_qty, (long long)a->limit);
+            "user %s: traded %lld + open %lld past limit %lld", user_names[pu],
+            (long long)bourse__day_traded(e, a), (long long)a->open_qty, (long long)a->limit);
         int npos = 0;
         for (uint32_t p = a->positions; p != NIL; p = e->positions[p].next, npos++) {
             const position *ps = &e->positions[p];
@@ -246,7 +247,8 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
         for (int s = 0; s < MS; s++)
             npos -= mu->pos[s];
         INV(npos == 0, "user %s: position count differs by %d", user_names[pu], npos);
-        INV(a->blocked == mu->blocked, "user %s: blocked %d, model %d", user_names[pu], a->blocked, mu->blocked);
+        INV(a->blocked == mu->blocked, "user %s: blocked %d, model %d", user_names[pu], a->blocked,
+            mu->blocked);
     }
     for (uint32_t s = 0; s < e->nsymbols; s++) {
         int ps = pool_index(sym_names, MS, e->symbols[s].name.s, BOURSE_SYMBOL_LEN);
@@ -689,7 +691,8 @@ static int scenario(uint64_t seed, int ncmds, int dump)
         /* the band in force for an incoming order, before it is checked */
         int64_t lo = 0, hi = 0;
         int bsym = c.type == BOURSE_CMD_ORDER && c.sym >= 0 && m.sym_exists[c.sym] ? c.sym : -1;
-        if (c.type == BOURSE_CMD_REPLACE && c.user >= 0 && c.oid < m.maxoid && m_idx(&m, c.user, c.oid)[0] >= 0)
+        if (c.type == BOURSE_CMD_REPLACE && c.user >= 0 && c.oid < m.maxoid &&
+            m_idx(&m, c.user, c.oid)[0] >= 0)
             bsym = m.live[*m_idx(&m, c.user, c.oid)].sym;
         if (bsym < 0 || !m_band(&m, bsym, &lo, &hi))
             lo = hi = 0;

@@ -567,25 +567,26 @@ static void test_parse_garbage(void)
  * setting names the word at fault. */
 static void test_v2_commands(void)
 {
-    static const char *const same[] = {"rules ACME tick=0.05",
-                                       "rules ACME tick=0.0001 lot=100000000 maxqty=0 maxnotional=900000000000000 "
-                                       "band=1000 ref=1000000",
-                                       "rules ACME lot=1 maxqty=100000000 maxnotional=0.0001 band=0 ref=0.0001",
-                                       "rules ACME band=2.5",
-                                       "rules ACME band=0.01",
-                                       "fees ACME maker=0 taker=1000",
-                                       "fees ACME taker=20",
-                                       "halt BRK.B",
-                                       "resume BRK.B",
-                                       "block u",
-                                       "unblock u",
-                                       "cancelall u",
-                                       "cancelall u ACME",
-                                       "haltall",
-                                       "resumeall",
-                                       "buy u m1 ACME 10 market",
-                                       "sell u m1 ACME 10 market fok",
-                                       NULL};
+    static const char *const same[] = {
+        "rules ACME tick=0.05",
+        "rules ACME tick=0.0001 lot=100000000 maxqty=0 maxnotional=900000000000000 "
+        "band=1000 ref=1000000",
+        "rules ACME lot=1 maxqty=100000000 maxnotional=0.0001 band=0 ref=0.0001",
+        "rules ACME band=2.5",
+        "rules ACME band=0.01",
+        "fees ACME maker=0 taker=1000",
+        "fees ACME taker=20",
+        "halt BRK.B",
+        "resume BRK.B",
+        "block u",
+        "unblock u",
+        "cancelall u",
+        "cancelall u ACME",
+        "haltall",
+        "resumeall",
+        "buy u m1 ACME 10 market",
+        "sell u m1 ACME 10 market fok",
+        NULL};
     for (const char *const *l = same; *l; l++)
         CHECK_STR(normal(*l), *l);
     static const char *const pairs[][2] = {
@@ -645,7 +646,8 @@ static void test_v2_commands(void)
         int rc = parse(bad[i][0], &c, err);
         CHECK_EQ(rc, BOURSE_TEXT_BAD);
         if (rc == BOURSE_TEXT_BAD && !strstr(err, bad[i][1])) {
-            printf("FAIL test_v2_commands: '%s' gives '%s', want it to mention %s\n", bad[i][0], err, bad[i][1]);
+            printf("FAIL test_v2_commands: '%s' gives '%s', want it to mention %s\n", bad[i][0], err,
+                   bad[i][1]);
             check_failures++;
         }
     }
