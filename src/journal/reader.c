@@ -51,18 +51,30 @@ static int fail(jreader *r, const char *fmt, const char *a, unsigned long long b
     return JREAD_ERROR;
 }
 
+/* Map segment file `index` of r's directory read-only into *buf, *len:
+ * 1, 0 when it does not exist (yet), -1 with err set when it cannot be
+ * mapped.  path gets its name. */
+static int map_file(const jreader *r, uint32_t index, char *path, uint8_t **buf, size_t *len, char *err,
+                    size_t errlen)
+{
+    seg_path(path, SEG_PATH_MAX, r->dir, index);
+    if (access(path, F_OK) != 0)
+        return 0;
+    *buf = seg_map_read(path, len, err, errlen);
+    return *buf ? 1 : -1;
+}
+
 /* Map segment `index`; 1, 0 when it does not exist (yet), or JREAD_ERROR. */
 static int map(jreader *r, uint32_t index)
 {
     char path[SEG_PATH_MAX], err[600];
-    seg_path(path, sizeof path, r->dir, index);
-    if (access(path, F_OK) != 0)
-        return 0;
     size_t len;
-    uint8_t *buf = seg_map_read(path, &len, err, sizeof err);
-    if (!buf) {
-        snprintf(r->error, sizeof r->error, "%s", err);
-        return JREAD_ERROR;
+    uint8_t *buf;
+    int m = map_file(r, index, path, &buf, &len, err, sizeof err);
+    if (m <= 0) {
+        if (m < 0)
+            snprintf(r->error, sizeof r->error, "%s", err);
+        return m < 0 ? JREAD_ERROR : 0;
     }
     seg_header h;
     const char *why = seg_header_decode(buf, len, &h);
@@ -91,12 +103,9 @@ static int map(jreader *r, uint32_t index)
 static uint64_t first_seq_of(const jreader *r, uint32_t index)
 {
     char path[SEG_PATH_MAX], err[600];
-    seg_path(path, sizeof path, r->dir, index);
-    if (access(path, F_OK) != 0)
-        return 0;
     size_t len;
-    uint8_t *buf = seg_map_read(path, &len, err, sizeof err);
-    if (!buf)
+    uint8_t *buf;
+    if (map_file(r, index, path, &buf, &len, err, sizeof err) <= 0)
         return 0;
     uint64_t seq = 0;
     bourse_cmd c;

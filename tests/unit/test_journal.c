@@ -11,6 +11,7 @@
 #include "journal/journal.h"
 #include "journal/record.h"
 #include "journal_gen.h"
+#include "rmdir.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -19,14 +20,6 @@
 #include <unistd.h>
 
 /* ---- helpers ---- */
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
-}
 
 static char *tmpdir(char *buf, size_t n)
 {

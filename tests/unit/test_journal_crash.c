@@ -20,6 +20,7 @@
 #include "journal/journal.h"
 #include "journal/scan.h"
 #include "journal_gen.h"
+#include "rmdir.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -149,14 +150,6 @@ static const char *same_command(void *ctx, const bourse_cmd *c)
         return "record names another user";
     k->next++;
     return NULL;
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
 }
 
 static void test_kill_at_random(void)

@@ -14,6 +14,7 @@
 #include "journal/journal.h"
 #include "journal/segment.h"
 #include "journal_gen.h"
+#include "rmdir.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,14 +36,6 @@ typedef struct bounds {
     int n;
 } bounds;
 static bounds recs[16];
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
-}
 
 static void drop(void *ctx, const bourse_cmd *c, const bourse_event *ev)
 {

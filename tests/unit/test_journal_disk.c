@@ -13,6 +13,7 @@
 #include "check.h"
 #include "journal/apply.h"
 #include "journal/journal.h"
+#include "rmdir.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -30,14 +31,6 @@ static void on_warning(void *ctx, const char *msg)
 {
     (void)ctx;
     snprintf(warned, sizeof warned, "%s", msg);
-}
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
 }
 
 static int cmd_of(const char *line, bourse_cmd *c)

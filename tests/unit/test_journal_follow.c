@@ -12,6 +12,7 @@
 #include "journal/journal.h"
 #include "journal/reader.h"
 #include "journal_gen.h"
+#include "rmdir.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,14 +26,6 @@ enum { N = 20000, SEG = 8192, WAIT_MS = 10000 };
 
 static const bourse_limits LIMITS = {
     .symbols = 16, .users = 64, .orders = 4096, .ids = 65536, .positions = 512};
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
-}
 
 static char *tmpdir(char *buf, size_t n)
 {
