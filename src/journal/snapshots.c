@@ -68,21 +68,43 @@ static void child_close_fds(const int *keep, int nkeep)
     close_range(lo, ~0u, 0);
 }
 
+static void close_all(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 int journal_snapshot(journal *j, const bourse_engine *e)
 {
     if (atomic_load(&j->snap_pid) > 0)
         return 1;
-    /* The segments that may still hold unsynced commands up to `seq`. */
+    /* The segments that may still hold unsynced commands up to `seq`.
+     * Their descriptors are duplicated under the lock: the syncer closes a
+     * retired segment as soon as it has synced it, and a number read here
+     * could be closed (or reused by a socket, which fdatasync refuses)
+     * before the fork, failing the snapshot now and then (seen in CI). */
     int fds[8], nfds = 0;
     pthread_mutex_lock(&j->mu);
-    fds[nfds++] = j->cur->fd;
+    fds[nfds++] = fcntl(j->cur->fd, F_DUPFD_CLOEXEC, 3);
     for (jseg *s = j->retired; s && nfds < 8; s = s->retired_next)
-        fds[nfds++] = s->fd;
+        fds[nfds++] = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
     pthread_mutex_unlock(&j->mu);
+    for (int i = 0; i < nfds; i++)
+        if (fds[i] < 0) {
+            int dup_errno = errno;
+            close_all(fds, nfds);
+            journal_set_error(j, "snapshot: cannot duplicate a segment's descriptor: %s",
+                              strerror(dup_errno));
+            return -1;
+        }
     j->snap_running_seq = j->last_seq;
     pid_t pid = fork();
+    int fork_errno = errno;
+    if (pid != 0)
+        close_all(fds, nfds); /* the child holds its own copies */
     if (pid < 0) {
-        journal_set_error(j, "snapshot: fork: %s", strerror(errno));
+        journal_set_error(j, "snapshot: fork: %s", strerror(fork_errno));
         return -1;
     }
     if (pid == 0) {
