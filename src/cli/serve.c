@@ -62,10 +62,12 @@ static void feed_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 }
 
 /* Market data (src/feed): made before the server so that journal recovery
- * can restore its history and replay into it (src/feed/persist.c). */
-static feed *new_feed(const srv_config *cfg)
+ * can restore its history and replay into it (src/feed/persist.c), but it
+ * opens its ports only after the server has locked the data directory and
+ * opened its own (listen_later): a second server on the same directory is
+ * told so, not that a feed port is taken. */
+static feed *new_feed(const srv_config *cfg, const char *web_root)
 {
-    struct stat st;
     feed_config fc = {.listen = cfg->listen,
                       .feed_port = cfg->feed_port,
                       .http_port = cfg->http_port,
@@ -76,19 +78,24 @@ static feed *new_feed(const srv_config *cfg)
                       .udp_request_port = cfg->udp_request_port,
                       .udp_payload = cfg->udp_payload,
                       .data_dir = cfg->data_dir,
-                      .web_root = stat("web/index.html", &st) == 0 ? "web" : NULL};
+                      .web_root = web_root,
+                      .listen_later = 1};
     return feed_new(&fc);
 }
 
 /* Its own thread, fed by the engine thread. */
-static int start_feed(srv *s, const srv_config *cfg, feed *f)
+static int start_feed(srv *s, const srv_config *cfg, feed *f, const char *web_root)
 {
     feed_set_session(f, s->session);
     feed_recover_end(f, s->engine);
-    if (srv_add_consumer(s, &feed_consumer, f) != 0 || feed_start(f) != 0)
+    if (feed_listen(f) != 0 || srv_add_consumer(s, &feed_consumer, f) != 0 || feed_start(f) != 0)
         return -1;
     srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,
             feed_port(f, 'f'), cfg->listen, feed_port(f, 'h'));
+    if (web_root)
+        srv_log("web page: http://%s:%d/ (files from %s)", cfg->listen, feed_port(f, 'h'), web_root);
+    else
+        srv_log("web page: none ([server] web_root = none, or no web/index.html found beside the program)");
     if (cfg->udp_feed[0])
         srv_log(
             "market data: UDP feed (MoldUDP64) to %s, %u-byte datagrams, retransmission requests on %s:%d",
@@ -116,6 +123,7 @@ int cmd_serve(int argc, char **argv)
                           : !strcmp(a, "--listen")           ? "listen"
                           : !strcmp(a, "--udp-feed")         ? "udp_feed"
                           : !strcmp(a, "--udp-request-port") ? "udp_request_port"
+                          : !strcmp(a, "--web-root")         ? "web_root"
                                                              : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             help(stdout);
@@ -144,12 +152,25 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     static srv s;
-    feed *md = new_feed(&cfg);
+    char web[SRV_PATH_MAX], err[600];
+    int wr = feed_web_root(cfg.web_root, web, sizeof web, err, sizeof err);
+    if (wr < 0) {
+        srv_log("%s", err);
+        srv_config_free(&cfg);
+        return 1;
+    }
+    feed *md = new_feed(&cfg, wr ? web : NULL);
     srv_hooks hooks = {
         .on_engine = feed_engine, .on_command = feed_command, .on_event = feed_event, .ctx = md};
-    if (!md || srv_init(&s, &cfg, &hooks) != 0 || start_feed(&s, &cfg, md) != 0 || srv_start(&s) != 0) {
+    /* A failed start (a port taken, the directory locked by another server)
+     * has said why in one log line; it ends here with status 1.  srv_free
+     * only after srv_init: before it there is nothing of the server to free. */
+    int inited = 0;
+    if (!md || (inited = 1, srv_init(&s, &cfg, &hooks) != 0) ||
+        start_feed(&s, &cfg, md, wr ? web : NULL) != 0 || srv_start(&s) != 0) {
         feed_free(md);
-        srv_free(&s);
+        if (inited)
+            srv_free(&s);
         srv_config_free(&cfg);
         return 1;
     }

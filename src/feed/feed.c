@@ -31,7 +31,9 @@
 
 #include "net/soup.h"
 #include "util/clock.h"
+#include "util/log.h"
 
+#include <errno.h>
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -49,12 +51,29 @@ void feed_log(const feed *f, const char *fmt, ...)
 {
     if (f->cfg.quiet)
         return;
+    char line[400];
     va_list ap;
     va_start(ap, fmt);
-    fputs("bourse feed: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    log_line("market data: %s", line); /* the server's format (util/log.h) */
+}
+
+/* libwebsockets' own lines (errors and warnings) in the server's format,
+ * so that a log reader sees one format.  A port the library could not bind
+ * is then said once more, last and plainly, by cannot_listen. */
+static void lws_emit(int level, const char *line)
+{
+    log_line("libwebsockets %s: %s", level == LLL_ERR ? "error" : "warning", line);
+}
+
+/* One clear line for a port the feed could not listen on. */
+static int cannot_listen(const feed *f, const char *iface, const char *what, int port, int err)
+{
+    log_line("market data: cannot listen on %s:%d (%s): %s", iface, port, what,
+             err ? strerror(err) : "libwebsockets refused it");
+    (void)f;
+    return -1;
 }
 
 /* ---- engine thread ------------------------------------------------------ */
@@ -335,8 +354,22 @@ static uint64_t pow2_at_least(uint64_t v)
     return p;
 }
 
-static int make_vhosts(feed *f)
+/* Each vhost is one listening socket; lws binds it in lws_create_vhost and
+ * leaves errno as bind(2) set it when that fails. */
+static struct lws_vhost *vhost(feed *f, struct lws_context_creation_info *vi, const char *what)
 {
+    errno = 0;
+    struct lws_vhost *vh = lws_create_vhost(f->ctx, vi);
+    int err = errno;
+    if (!vh)
+        cannot_listen(f, vi->iface, what, vi->port, err);
+    return vh;
+}
+
+int feed_listen(feed *f)
+{
+    if (f->listening)
+        return 0;
     const char *iface = f->cfg.listen ? f->cfg.listen : "127.0.0.1";
     if (f->cfg.feed_port >= 0) {
         struct lws_context_creation_info vi = {0};
@@ -348,10 +381,8 @@ static int make_vhosts(feed *f)
         vi.listen_accept_role = "raw-skt";
         vi.listen_accept_protocol = feed_bin_protocols[0].name;
         vi.user = f;
-        if (!(f->bin_vh = lws_create_vhost(f->ctx, &vi))) {
-            fprintf(stderr, "bourse feed: cannot listen on %s port %d\n", iface, f->cfg.feed_port);
+        if (!(f->bin_vh = vhost(f, &vi, "binary feed")))
             return -1;
-        }
     }
     if (f->cfg.http_port >= 0) {
         struct lws_context_creation_info vi = {0};
@@ -368,13 +399,12 @@ static int make_vhosts(feed *f)
                                                    .origin_protocol = LWSMPRO_FILE};
             vi.mounts = &f->web_mount;
         }
-        if (!(f->ws_vh = lws_create_vhost(f->ctx, &vi))) {
-            fprintf(stderr, "bourse feed: cannot listen on %s port %d\n", iface, f->cfg.http_port);
+        if (!(f->ws_vh = vhost(f, &vi, "WebSocket and web page")))
             return -1;
-        }
     }
     if (f->cfg.udp_feed && udp_open(f) < 0)
         return -1;
+    f->listening = 1;
     return 0;
 }
 
@@ -407,7 +437,7 @@ feed *feed_new(const feed_config *cfg)
     f->scratch = malloc(LWS_PRE + FEED_CHUNK + 16); /* + a heartbeat (bin.c) */
     if (!f->q.slots || !f->marks || !f->hist || !f->seq_off || !f->scratch ||
         pub_init(&f->p, cfg->candle_depth, on_message, f) < 0) {
-        fprintf(stderr, "bourse feed: out of memory\n");
+        log_line("market data: out of memory");
         feed_free(f);
         return NULL;
     }
@@ -416,14 +446,14 @@ feed *feed_new(const feed_config *cfg)
     /* Registering is once per process; the engine keeps its fence without it. */
     f->fence = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0;
 
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
     struct lws_context_creation_info ci = {0};
     ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     ci.user = f;
     ci.fd_limit_per_thread = 0;
-    if (!(f->ctx = lws_create_context(&ci)) || make_vhosts(f) < 0) {
+    if (!(f->ctx = lws_create_context(&ci)) || (!cfg->listen_later && feed_listen(f) < 0)) {
         if (!f->ctx)
-            fprintf(stderr, "bourse feed: cannot start libwebsockets\n");
+            log_line("market data: cannot start libwebsockets");
         feed_free(f);
         return NULL;
     }
@@ -476,7 +506,7 @@ int feed_start(feed *f)
 {
     if (f->started)
         return 0;
-    if (pthread_create(&f->thread, NULL, feed_main, f) != 0)
+    if (feed_listen(f) < 0 || pthread_create(&f->thread, NULL, feed_main, f) != 0)
         return -1;
     f->started = 1;
     return 0;

@@ -66,6 +66,7 @@ typedef struct feed_config {
     int udp_request_port;        /* retransmission requests, on `listen`; 0 = any free port */
     uint32_t udp_payload;        /* most bytes per datagram; 0 = 1,400 */
     int quiet;                   /* no log lines on stderr */
+    int listen_later;            /* feed_new opens no socket: feed_listen (or feed_start) does */
 } feed_config;
 
 typedef struct feed_stats {
@@ -88,6 +89,16 @@ typedef struct feed_stats {
 
 /* Binds the ports.  NULL on failure, with the reason on stderr. */
 feed *feed_new(const feed_config *cfg);
+/* Open the listening sockets (binary feed, WebSocket/HTTP, UDP); feed_new
+ * does it unless cfg->listen_later, feed_start if not done yet.  A port that
+ * cannot be had is one log line naming it and the reason, and -1: the caller
+ * then frees the feed (feed_free closes whatever was opened). */
+int feed_listen(feed *f);
+/* The web page's directory (webroot.c): `configured` ([server] web_root) if
+ * set, "none" for none, else found beside the program.  1 and its absolute
+ * path in out; 0 when there is none; -1 and why in err when the configured
+ * directory holds no index.html. */
+int feed_web_root(const char *configured, char *out, size_t n, char *err, size_t errlen);
 int feed_start(feed *f);
 
 /* The SoupBinTCP session name (at most 10 characters), before feed_start,

@@ -99,6 +99,7 @@ struct feed {
     atomic_uint_fast64_t position; /* the consumer's (consumer.h): the last seq taken */
     pthread_t thread;
     int started, stopped;
+    int listening; /* feed_listen done */
 };
 
 /* feed.c */

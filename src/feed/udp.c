@@ -38,6 +38,7 @@
 
 #include "feed/mold.h"
 #include "net/soup.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -299,7 +300,7 @@ static const struct lws_protocols udp_protocols[] = {
 
 static int fail(struct udp *u, const char *what, const char *detail)
 {
-    fprintf(stderr, "bourse feed: UDP feed: %s: %s\n", what, detail);
+    log_line("market data: UDP feed: %s: %s", what, detail);
     if (u->fd >= 0)
         close(u->fd);
     u->fd = -1;
@@ -311,7 +312,7 @@ int udp_open(feed *f)
     const char *why;
     struct udp *u = calloc(1, sizeof *u);
     if (!u) {
-        fprintf(stderr, "bourse feed: out of memory\n");
+        log_line("market data: out of memory");
         return -1;
     }
     f->udp = u;

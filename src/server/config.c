@@ -92,6 +92,7 @@ static const struct key {
     {"server", "feed_port", K_U16, offsetof(srv_config, feed_port), 0, 0, 65535},
     {"server", "http_port", K_U16, offsetof(srv_config, http_port), 0, 0, 65535},
     {"server", "data", K_STR, offsetof(srv_config, data_dir), SRV_PATH_MAX, 0, 0},
+    {"server", "web_root", K_STR, offsetof(srv_config, web_root), SRV_PATH_MAX, 0, 0},
     {"server", "engine_cpu", K_INT, offsetof(srv_config, engine_cpu), 0, -1, 4095},
     {"server", "gateway_cpu", K_INT, offsetof(srv_config, gateway_cpu), 0, -2, 4095},
     {"server", "priority", K_INT, offsetof(srv_config, priority), 0, -20, 19},

@@ -28,6 +28,7 @@ typedef struct srv_config {
     uint32_t feed_subscribers_per_ip; /* binary + WebSocket subscribers from one address */
     uint32_t feed_snapshot_s;         /* a binary subscriber not done reading its snapshot by then is cut */
     uint32_t udp_payload;             /* most bytes per datagram */
+    char web_root[SRV_PATH_MAX];      /* the web page's directory; "" = beside the program, "none" */
     /* [journal] */
     char durability[16];
     uint32_t snapshot_every; /* commands between snapshots; 0 = never */

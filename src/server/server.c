@@ -11,6 +11,7 @@
 #include "journal/journal.h"
 #include "server/proto.h"
 #include "util/futex.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -37,22 +38,10 @@ enum { GATE_FD_RESERVE = 64 };
 
 void srv_log(const char *fmt, ...)
 {
-    char buf[512];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    localtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    n += (size_t)snprintf(buf + n, sizeof buf - n, ".%03ld bourse: ", ts.tv_nsec / 1000000);
     va_list ap;
     va_start(ap, fmt);
-    int k = vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+    log_vline(fmt, ap); /* src/util/log.h: one format for the server and the feed */
     va_end(ap);
-    n = k < 0 ? n : n + (size_t)k >= sizeof buf - 1 ? sizeof buf - 2 : n + (size_t)k;
-    buf[n++] = '\n';
-    if (write(2, buf, n) < 0) {
-        /* nowhere left to report it */
-    }
 }
 
 int64_t srv_now_ns(void)

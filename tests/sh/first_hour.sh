@@ -1,0 +1,63 @@
+#!/bin/sh
+# The first hour of a new operator (issue #18), end to end on real sockets:
+#  1. failed starts: each listener's port taken (order entry, binary feed,
+#     WebSocket/HTTP, UDP retransmission requests), the admin socket
+#     impossible, the data directory locked by another server; each must end
+#     with status 1, a line that says what and why, every line in the log
+#     format (libwebsockets' too), and never a crash;
+#  2. the first-hour path as the README tells it: a fresh data directory,
+#     the commands `bourse serve --first-steps` (what `make run` starts)
+#     prints, run as printed, and the printed URL fetched with curl.
+# Ports come from the kernel: a first server started on port 0 holds the
+# ports the failed starts then ask for.
+. tests/sh/e2e_lib.sh
+e2e_init
+LOGFMT='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} bourse: '
+
+# A server holding ports (UDP feed on, to a port nobody reads).
+h=$E2E/holder
+if ! e2e_start "$h" --udp-feed 127.0.0.1:9 --udp-request-port 0; then
+    fail first_hour_holder "server did not start: $(tail -3 "$h.log" | tr '\n' '|')"
+    exit 0
+fi
+HPID=$PID
+OPORT=$PORT
+FPORT=$(grep -o 'binary feed (SoupBinTCP + ITCH) on [0-9.]*:[0-9]*' "$h.log" | sed 's/.*://')
+WPORT=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$h.log" | sed 's/.*://')
+UPORT=$(grep -o 'retransmission requests on [0-9.]*:[0-9]*' "$h.log" | sed 's/.*://')
+
+# failed_start NAME EXPECTED-TEXT DIR SERVE-ARGS...: bourse serve must stop
+# at once with status 1, its last line in the log format saying EXPECTED-TEXT.
+failed_start() {
+    name=$1 want=$2 fdir=$3
+    shift 3
+    timeout 30 "$BOURSE" serve --data "$fdir" --order-port 0 --feed-port 0 --http-port 0 "$@" \
+        >"$E2E/$name.out" 2>"$E2E/$name.err"
+    st=$?
+    bad=$(grep -Ev "$LOGFMT" "$E2E/$name.err" | head -2 | tr '\n' '|')
+    if [ "$st" -ne 1 ]; then
+        fail "first_hour_$name" "status $st (want 1): $(tail -3 "$E2E/$name.err" | tr '\n' '|')"
+    elif ! tail -1 "$E2E/$name.err" | grep -E "$LOGFMT" | grep -qF "$want"; then
+        fail "first_hour_$name" "last line not '$want': $(tail -3 "$E2E/$name.err" | tr '\n' '|')"
+    elif [ -n "$bad" ]; then
+        fail "first_hour_$name" "lines not in the log format: $bad"
+    elif [ -s "$E2E/$name.out" ]; then
+        fail "first_hour_$name" "wrote to standard output: $(head -2 "$E2E/$name.out" | tr '\n' '|')"
+    else
+        ok "first_hour_$name"
+    fi
+}
+inuse="Address already in use"
+failed_start busy_order_port "cannot listen on 127.0.0.1:$OPORT: $inuse" "$E2E/f1" --order-port "$OPORT"
+failed_start busy_feed_port "cannot listen on 127.0.0.1:$FPORT (binary feed): $inuse" "$E2E/f2" \
+    --feed-port "$FPORT"
+failed_start busy_http_port "cannot listen on 127.0.0.1:$WPORT (WebSocket and web page): $inuse" \
+    "$E2E/f3" --http-port "$WPORT"
+failed_start busy_udp_request_port "request port 127.0.0.1:$UPORT: $inuse" "$E2E/f4" \
+    --udp-feed 127.0.0.1:9 --udp-request-port "$UPORT"
+long=$E2E/$(printf '%0120d' 0)
+failed_start admin_socket_impossible "data directory path too long for a unix socket" "$long"
+failed_start locked_data_dir "another server uses this data directory" "$h"
+kill -0 "$HPID" 2>/dev/null && ok first_hour_holder_unharmed || fail first_hour_holder_unharmed "the first server died"
+PID=$HPID
+e2e_stop TERM
