@@ -7,7 +7,7 @@
  * grow between commands (bourse_engine_reserve), unless --max-* options fix
  * a capacity, in which case a full table answers CAPACITY as the server's
  * would.  On bad input the events of every earlier line are written first,
- * then the message, then the run stops with status 2 (spec rule 9).
+ * then the message, then the run stops with status 2 (docs/commands.md).
  */
 #include "bourse/bourse.h"
 #include "bourse/text.h"
@@ -48,7 +48,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 static void help(FILE *f)
 {
     fputs("usage: bourse replay [OPTIONS] [FILE]\n\n"
-          "Reads commands in the replay format (shared/spec/replay.md) from FILE,\n"
+          "Reads commands in the replay format (docs/commands.md) from FILE,\n"
           "or standard input, and writes the events the matching core produces for\n"
           "them, one per line.  The same commands always give the same events.\n\n"
           "On a malformed line it prints `bourse: FILE:LINE: reason` on standard\n"
@@ -59,7 +59,7 @@ static void help(FILE *f)
           "                      table refuses further commands with CAPACITY\n"
           "  --day-ids           order ids need only be unique within a trading day:\n"
           "                      `open` after `close` frees the ids of finished orders\n"
-          "                      (as `bourse serve` does; the spec's rule is the default)\n"
+          "                      (as `bourse serve` does; unique for ever is the default)\n"
           "  --hash              print the final state hash to standard error\n"
           "  --journal DIR       also journal every command to data directory DIR\n"
           "                      (continuing the state already recovered there)\n"

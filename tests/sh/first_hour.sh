@@ -61,3 +61,17 @@ failed_start locked_data_dir "another server uses this data directory" "$h"
 kill -0 "$HPID" 2>/dev/null && ok first_hour_holder_unharmed || fail first_hour_holder_unharmed "the first server died"
 PID=$HPID
 e2e_stop TERM
+
+# The references a newcomer is sent to are in the repository: no help text,
+# README or doc points at the design notes beside it (../shared), and every
+# docs/*.md a help text names exists.
+refs=$(for c in replay bench journal snapshot serve admin client load feed; do
+    "$BOURSE" "$c" --help 2>&1
+done)
+outside=$( (echo "$refs"; cat README.md docs/*.md) | grep -n 'shared/spec\|\.\./shared' | head -3)
+missing=$(echo "$refs" | grep -o 'docs/[a-z_]*\.md' | sort -u | while read -r f; do [ -f "$f" ] || echo "$f"; done)
+if [ -n "$outside" ] || [ -n "$missing" ]; then
+    fail first_hour_references_in_repo "outside: $outside; missing: $missing"
+else
+    ok first_hour_references_in_repo
+fi
