@@ -113,15 +113,17 @@ soak: $(BUILD)/tests/test_property
 	BOURSE_SOAK=$(SOAK) BOURSE_SOAK_SEED=$(SOAK_SEED) $(BUILD)/tests/test_property
 
 # The exchange with its defaults: data in $(BUILD)/data, orders on port 9001.
+# Once ready it logs the commands of a first session (two traders, a trade,
+# the book) and the web page's URL (--first-steps; README.md, "First hour").
 run: all
 	@echo "Starting the exchange (data in $(BUILD)/data; Ctrl-C stops it)."
-	@echo "In another terminal, make a trader and trade:"
-	@echo "  $(BUILD)/bourse admin --data $(BUILD)/data user alice"
-	@echo "  $(BUILD)/bourse admin --data $(BUILD)/data deposit alice CASH 100000"
-	@echo "  echo secret | $(BUILD)/bourse admin --data $(BUILD)/data password alice"
-	@echo "  echo 'buy alice o1 AAPL 10 150' | BOURSE_PASSWORD=secret $(BUILD)/bourse client --order-port 9001 --user alice"
-	@echo "  $(BUILD)/bourse load --data $(BUILD)/data --order-port 9001 --users 10 --rate 10000 --seconds 5"
-	$(BUILD)/bourse serve --data $(BUILD)/data
+	$(BUILD)/bourse serve --data $(BUILD)/data --first-steps
+
+# Simulated traders on a scratch exchange of their own (temporary data
+# directory and ports, removed after): `make run`'s exchange is not touched.
+.PHONY: try-load
+try-load: all
+	@sh scripts/try-load.sh $(BUILD)/bourse
 
 # The matching core alone, three workloads (docs/benchmarks.md, "The matching
 # core"); e.g. `make bench BENCH_ARGS=--json` for one JSON object per workload.

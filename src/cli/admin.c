@@ -29,9 +29,11 @@ enum { WINDOW = 512 };
 
 static void help(FILE *f)
 {
-    fputs("usage: bourse admin --data DIR [COMMAND WORDS...]\n"
-          "       bourse admin --data DIR password USER   (password on stdin)\n"
-          "       bourse admin --data DIR unlock USER|A.B.C.D\n\n"
+    fputs("usage: bourse admin [--data DIR] [COMMAND WORDS...]\n"
+          "       bourse admin [--data DIR] password USER   (password on stdin)\n"
+          "       bourse admin [--data DIR] unlock USER|A.B.C.D\n\n"
+          "  --data DIR   the data directory of the server (default ./data, as\n"
+          "               `bourse serve`; `make run` uses build/data)\n\n"
           "Sends one command (the words given) or every line of standard input\n"
           "to the server running on DIR, through DIR/admin.sock, and prints the\n"
           "events in the replay format (docs/commands.md).  Commands are\n"
@@ -177,7 +179,7 @@ static int run_commands(int fd, char **words, int nwords)
 
 int cmd_admin(int argc, char **argv)
 {
-    const char *dir = NULL;
+    const char *dir = "data"; /* the server's default [server] data */
     int i = 1;
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc) {
@@ -192,11 +194,6 @@ int cmd_admin(int argc, char **argv)
         } else {
             break;
         }
-    }
-    if (!dir) {
-        cli_error("admin: --data DIR is required");
-        help(stderr);
-        return 2;
     }
     if (i < argc && !strcmp(argv[i], "password")) {
         if (argc - i != 2) {

@@ -44,13 +44,27 @@ typedef struct client {
 
 static void help(FILE *f)
 {
-    fputs("usage: bourse client --order-port P --user U [--host ADDR] [--password-file F]\n"
+    fputs("usage: bourse client --user U [--order-port P] [--host ADDR] [--password-file F]\n"
           "                     [--seq N] [--linger MS] [--follow]\n\n"
-          "Logs in to the order-entry gateway as U (password from $BOURSE_PASSWORD\n"
-          "or the first line of F), sends U's buy/sell/cancel/replace lines from\n"
-          "standard input and prints every report as replay-format event lines.\n"
-          "--seq N asks the server to replay U's messages from number N first\n"
-          "(default 0: only new ones).  Lines of other users are refused.\n",
+          "Logs in to the order-entry gateway (SoupBinTCP/OUCH, docs/protocol.md) as\n"
+          "U, sends U's buy/sell/cancel/replace lines from standard input (the replay\n"
+          "format, docs/commands.md; lines of other users are refused) and prints\n"
+          "every report as a replay-format event line.\n\n"
+          "  --user U           the trader to log in as (required)\n"
+          "  --order-port P     the server's order-entry port (default 9001)\n"
+          "  --host ADDR        the server's IPv4 address (default 127.0.0.1)\n"
+          "  --password-file F  the password is F's first line (default: the\n"
+          "                     environment variable BOURSE_PASSWORD)\n"
+          "  --seq N            first replay U's messages from number N (default 0:\n"
+          "                     only new ones), e.g. after a disconnect\n"
+          "  --linger MS        at the end of input, once every line sent has been\n"
+          "                     answered, wait MS more milliseconds for reports that\n"
+          "                     follow (executions of resting orders), then log out\n"
+          "                     (default 100)\n"
+          "  --follow           do not log out at the end of input: keep printing\n"
+          "                     reports until the server ends the session; a server\n"
+          "                     that stops or a lost connection is reported on\n"
+          "                     standard error with status 1\n",
           f);
 }
 
@@ -191,7 +205,7 @@ static int send_line(client *c, const char *line, size_t len, size_t lineno)
 int cmd_client(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *user = NULL, *pwfile = NULL;
-    long port = -1, linger = 100;
+    long port = 9001, linger = 100; /* the server's default order_port */
     uint64_t want = 0;
     int follow = 0;
     /* a server that hangs up is an error to report, not a silent death */
@@ -224,8 +238,8 @@ int cmd_client(int argc, char **argv)
             return 2;
         }
     }
-    if (port < 0 || !user) {
-        cli_error("client: --order-port and --user are required");
+    if (!user) {
+        cli_error("client: --user is required (see bourse client --help)");
         return 2;
     }
     static client c;
@@ -259,9 +273,15 @@ int cmd_client(int argc, char **argv)
         struct pollfd pf[2] = {{.fd = c.fd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
         int n = poll(pf, eof ? 1 : 2, 200);
         if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && pump(&c) != 0) {
+            /* End of Session while nothing more was expected (input done,
+             * every line answered, not --follow) is the normal end; any
+             * other end is said, with status 1. */
             if (!c.ended)
                 cli_error("client: the server closed the connection");
-            status = c.ended ? status : 1;
+            else if (follow || !eof || c.np)
+                cli_error("client: the server ended the session (it is stopping)%s",
+                          c.np ? "; some lines sent were not answered" : "");
+            status = !c.ended || follow || !eof || c.np ? 1 : status;
             break;
         }
         if (!eof && n > 0 && (pf[1].revents & (POLLIN | POLLHUP))) {

@@ -35,9 +35,9 @@
 
 static void help(FILE *f)
 {
-    fputs("usage: bourse feed [--host H] --feed-port P --book SYM\n"
-          "       bourse feed [--host H] --feed-port P --candles SYM INTERVAL\n"
-          "       bourse feed [--host H] --feed-port P --tail [--snapshot] [--count N] [--seconds S]\n"
+    fputs("usage: bourse feed [--host H] [--feed-port P] --book SYM\n"
+          "       bourse feed [--host H] [--feed-port P] --candles SYM INTERVAL\n"
+          "       bourse feed [--host H] [--feed-port P] --tail [--snapshot] [--count N] [--seconds S]\n"
           "                   [--caught-up]\n"
           "       bourse feed --udp ADDR:PORT --udp-request ADDR:PORT [--feed-port P] --book SYM | --tail\n\n"
           "Follows the binary market-data feed of `bourse serve` (docs/protocol.md,\n"
@@ -47,12 +47,17 @@ static void help(FILE *f)
           "  --candles SYM IVAL print `CANDLE SYM IVAL START OPEN HIGH LOW CLOSE VOLUME`\n"
           "                     lines, oldest first; IVAL is 1m 5m 1h 1d 1w or 1M and\n"
           "                     START is UTC, like 2024-05-06T13:05:00Z\n"
-          "  --tail             print each live message as a line (with --snapshot, the\n"
-          "                     snapshot's too), until End of Session, --count N\n"
-          "                     messages or --seconds S, or with --caught-up once the\n"
-          "                     feed says every message so far was sent (its first\n"
-          "                     heartbeat: a condition, not a time, for scripts)\n"
+          "  --tail             print each live message as a line, `SEQ TIME WHAT`\n"
+          "                     (snapshot lines have `-` for SEQ), until End of Session\n"
+          "  --snapshot         with --tail: print the snapshot's lines too\n"
+          "  --count N          with --tail: stop after N lines (the snapshot's count)\n"
+          "  --seconds S        with --tail: stop after S seconds\n"
+          "  --caught-up        with --tail: stop once the feed says every message so\n"
+          "                     far was sent (its first heartbeat: a condition, not a\n"
+          "                     time, for scripts)\n"
           "  --host H           the server (default 127.0.0.1)\n"
+          "  --feed-port P      the server's binary feed port (default 9002; with --udp,\n"
+          "                     only when given: the snapshot comes from there)\n"
           "  --timeout S        give up joining after S seconds (default 10)\n"
           "  --udp ADDR:PORT    take the live messages from the MoldUDP64 feed sent to\n"
           "                     ADDR:PORT (this host's address, or a multicast group,\n"
@@ -90,8 +95,8 @@ static const char *dec(int64_t v, char *buf)
 static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
 {
     tail_ctx *t = ctx;
-    if (!sequenced && !t->snapshot)
-        return;
+    if ((!sequenced && !t->snapshot) || (t->count && t->seen >= t->count))
+        return; /* --count N: N lines, the snapshot's included when they are printed */
     const fbook *b = &t->fw->book;
     char ts[48], p[32], line[256];
     ts_format(m->ts, ts);
@@ -139,6 +144,9 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
         snprintf(line, sizeof line, "%s %s%s", m->state == 'H' ? "HALT" : "RESUME", sym,
                  m->reason == 'M' ? " market-wide" : "");
         break;
+    case ITCH_SNAPSHOT_END: /* one timestamp per line, the one in front */
+        snprintf(line, sizeof line, "SNAPSHOT_END seq %llu", (unsigned long long)m->seq);
+        break;
     case ITCH_PRICE_BAND: {
         char lo[32], hi[32];
         snprintf(line, sizeof line, "BAND %s ref %s %s %s", sym, dec(m->price, p), dec(m->lower, lo),
@@ -151,7 +159,7 @@ static void on_tail(void *ctx, const itch_msg *m, int sequenced, uint64_t seq)
         printf("%llu %s %s\n", (unsigned long long)seq, ts, line);
     else
         printf("- %s %s\n", ts, line);
-    t->seen += sequenced;
+    t->seen++;
 }
 
 static int join(feed_client *c, int timeout_s, feed_client_fn fn, void *ctx)
@@ -355,8 +363,10 @@ int cmd_feed(int argc, char **argv)
         tail_ctx t = {.snapshot = snapshot, .count = count};
         return feed_udp(&uo, host, port, book, tail ? &t : NULL, seconds, timeout);
     }
-    if (port < 0 || (!!book + !!csym + tail) != 1) {
-        cli_error("feed: give --feed-port and one of --book, --candles, --tail (see bourse feed --help)");
+    if (port < 0)
+        port = 9002; /* the server's default feed_port */
+    if ((!!book + !!csym + tail) != 1) {
+        cli_error("feed: give one of --book, --candles, --tail (see bourse feed --help)");
         return 2;
     }
     int interval = civ ? candle_interval_parse(civ) : 0;

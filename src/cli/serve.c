@@ -9,11 +9,15 @@
 #include "feed/feed.h"
 #include "server/server.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,16 +25,31 @@ static void help(FILE *f)
 {
     fputs("usage: bourse serve [--config FILE] [--data DIR] [--order-port P] [--feed-port P]\n"
           "                    [--http-port P] [--listen ADDR] [--udp-feed ADDR:PORT]\n"
-          "                    [--udp-request-port P]\n\n"
-          "Runs the exchange: the matching engine, its journal in DIR (created when\n"
-          "missing; default ./data), the SoupBinTCP/OUCH order-entry gateway and the\n"
-          "admin socket DIR/admin.sock.  Without --config it runs on built-in\n"
-          "defaults (docs/configuration.md); flags override the file.  A port of 0\n"
-          "picks a free one (the log says which).  --udp-feed also sends the market\n"
-          "data as MoldUDP64 datagrams to ADDR:PORT (unicast or multicast) and answers\n"
-          "retransmission requests on --udp-request-port (docs/protocol.md).  SIGTERM\n"
-          "or SIGINT stops it cleanly: every accepted command is made durable and\n"
-          "acknowledged first.\n",
+          "                    [--udp-request-port P] [--web-root DIR] [--first-steps]\n\n"
+          "Runs the exchange: the matching engine and its journal, the order-entry\n"
+          "gateway, the admin socket DIR/admin.sock, market data and the web page.\n"
+          "Without --config it runs on built-in defaults (docs/configuration.md);\n"
+          "each flag overrides the file's key of the same name.  The log goes to\n"
+          "standard error.  SIGTERM or SIGINT stops it cleanly: every accepted\n"
+          "command is made durable and acknowledged first.\n\n"
+          "  --config FILE          an INI file read over the defaults\n"
+          "  --data DIR             data directory: journal, snapshots, passwords,\n"
+          "                         admin.sock (default ./data; created when missing;\n"
+          "                         one server per directory)\n"
+          "  --order-port P         SoupBinTCP/OUCH order entry (default 9001)\n"
+          "  --feed-port P          binary market data, SoupBinTCP/ITCH (default 9002)\n"
+          "  --http-port P          WebSocket market data and the web page (default 9080)\n"
+          "  --listen ADDR          IPv4 address of every port (default 127.0.0.1)\n"
+          "  --udp-feed ADDR:PORT   also send market data as MoldUDP64 datagrams there\n"
+          "                         (unicast or multicast; default off)\n"
+          "  --udp-request-port P   UDP port answering retransmission requests (default\n"
+          "                         0: any free one, the log says which)\n"
+          "  --web-root DIR         the web page's files (default: web/ found beside the\n"
+          "                         program; `none`: no page)\n"
+          "  --first-steps          once ready, log the commands of a first session and\n"
+          "                         the web page's URL (what `make run` does)\n\n"
+          "A port of 0 picks a free one (the log says which).  Protocols:\n"
+          "docs/protocol.md; commands: docs/commands.md.\n",
           f);
 }
 
@@ -103,11 +122,47 @@ static int start_feed(srv *s, const srv_config *cfg, feed *f, const char *web_ro
     return 0;
 }
 
+/*
+ * --first-steps (what `make run` starts): once ready, the commands of a
+ * first trading session, with this server's real program path, data
+ * directory and ports (port flags only where they are not the defaults the
+ * tools assume), and the web page's URL.  README.md shows them with the
+ * defaults; tests/sh/first_hour.sh runs them as printed.
+ */
+static void first_steps(const srv *s, const srv_config *cfg, feed *md)
+{
+    const char *b = program_invocation_name, *d = cfg->data_dir;
+    char op[32] = "", fp[32] = "";
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int order_port = getsockname(s->listen_fd, (struct sockaddr *)&a, &al) == 0 ? ntohs(a.sin_port) : 0;
+    if (order_port != 9001)
+        snprintf(op, sizeof op, " --order-port %d", order_port);
+    if (feed_port(md, 'f') != 9002)
+        snprintf(fp, sizeof fp, " --feed-port %d", feed_port(md, 'f'));
+    srv_log("first steps, in another terminal (docs/commands.md says what each line means):");
+    srv_log("  $ %s admin --data %s user alice", b, d);
+    srv_log("  $ %s admin --data %s deposit alice CASH 100000", b, d);
+    srv_log("  $ echo secret-a | %s admin --data %s password alice", b, d);
+    srv_log("  $ %s admin --data %s user bob", b, d);
+    srv_log("  $ %s admin --data %s deposit bob AAPL 100", b, d);
+    srv_log("  $ echo secret-b | %s admin --data %s password bob", b, d);
+    srv_log("  $ echo 'buy alice a1 AAPL 10 150 gtc' | BOURSE_PASSWORD=secret-a %s client%s --user alice", b,
+            op);
+    srv_log("  $ echo 'sell bob b1 AAPL 4 149' | BOURSE_PASSWORD=secret-b %s client%s --user bob", b, op);
+    srv_log("  $ %s feed%s --book AAPL", b, fp);
+    if (feed_port(md, 'h') > 0)
+        srv_log("  web page (book, trades, candles): http://%s:%d/", cfg->listen, feed_port(md, 'h'));
+    srv_log("  simulated traders, on a scratch exchange of their own that is removed after (this one "
+            "is not touched): make try-load");
+}
+
 int cmd_serve(int argc, char **argv)
 {
     srv_config cfg;
     srv_config_defaults(&cfg);
     const char *config = NULL;
+    int steps = 0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
@@ -131,6 +186,10 @@ int cmd_serve(int argc, char **argv)
         }
         if (!strcmp(a, "--config")) {
             i++;
+            continue;
+        }
+        if (!strcmp(a, "--first-steps")) {
+            steps = 1;
             continue;
         }
         if (!key) {
@@ -183,6 +242,8 @@ int cmd_serve(int argc, char **argv)
         fclose(pf);
     }
     srv_log("ready (session %s); stop with SIGTERM or Ctrl-C", s.session);
+    if (steps)
+        first_steps(&s, &cfg, md);
     int sig = 0;
     sigwait(&set, &sig);
     srv_log("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");

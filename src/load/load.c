@@ -528,7 +528,10 @@ static void help(FILE *f)
           "by the server as disconnects.  The server's RSS is read with every session\n"
           "logged in.  For tests: --main-sessions K keeps at most K sessions in the\n"
           "main loop, --hold-threads T starts at least T holder threads, and\n"
-          "--hold-heartbeat-ms MS sets the holders' heartbeat period (0: none).\n",
+          "--hold-heartbeat-ms MS sets the holders' heartbeat period (0: none).\n\n"
+          "Its users, balances and orders are journaled in DIR like any: run it on a\n"
+          "scratch exchange (`make try-load` starts one and removes it after), not on\n"
+          "one whose state matters.\n",
           f);
 }
 

@@ -75,3 +75,43 @@ if [ -n "$outside" ] || [ -n "$missing" ]; then
 else
     ok first_hour_references_in_repo
 fi
+
+# The first-hour path: a fresh data directory, `serve --first-steps` (what
+# `make run` runs), each printed command run as printed, the URL fetched.
+d=$E2E/fresh/data
+mkdir -p "$E2E/fresh"
+if ! e2e_start "$d" --first-steps; then
+    fail first_hour_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
+    exit 0
+fi
+steps=$(sed -n 's/^.* bourse:   \$ //p' "$d.log")
+url=$(sed -n 's/^.* bourse:   web page .*: \(http:[^ ]*\)$/\1/p' "$d.log")
+out=$E2E/steps.out
+: >"$out"
+n=0
+echo "$steps" | while IFS= read -r cmd; do
+    echo "\$ $cmd" >>"$out"
+    timeout 20 sh -c "$cmd" >>"$out" 2>&1 || echo "STATUS $?" >>"$out"
+done
+n=$(echo "$steps" | grep -c .)
+if [ "$n" -lt 9 ] || grep -q '^STATUS' "$out"; then
+    fail first_hour_steps_run "$n steps; $(grep -B3 '^STATUS' "$out" | tr '\n' '|')"
+elif ! grep -qx 'ACCEPTED alice a1' "$out" || ! grep -qx 'TRADE AAPL 4 150 - - bob b1' "$out" ||
+    ! grep -qx 'LEVEL AAPL BID 150 6 1' "$out"; then
+    fail first_hour_steps_run "no trade or book: $(tr '\n' '|' <"$out")"
+else
+    ok first_hour_steps_run
+fi
+page=$(curl -s --max-time 10 "$url")
+case "$page" in
+*"<html"*) ok first_hour_web_page ;;
+*) fail first_hour_web_page "url '$url' gave '$(echo "$page" | head -c 100)'" ;;
+esac
+# README tells the same commands: each printed one, with this test's data
+# directory, program and ports put back to make run's, is in README.md.
+absent=$(echo "$steps" | sed -e "s|$d|build/data|g" -e "s|$BOURSE|build/bourse|g" \
+    -e 's/ --order-port [0-9]*//' -e 's/ --feed-port [0-9]*//' | while IFS= read -r cmd; do
+    grep -qF -- "$cmd" README.md || echo "$cmd"
+done)
+[ -z "$absent" ] && ok first_hour_readme_same_steps || fail first_hour_readme_same_steps "not in README: $absent"
+e2e_stop TERM
