@@ -252,6 +252,13 @@ void bourse_engine_free(bourse_engine *e);
 
 /* Apply one command; events are delivered to fn in order before it returns. */
 void bourse_engine_apply(bourse_engine *e, const bourse_cmd *cmd, bourse_event_fn fn, void *ctx);
+/*
+ * Answer a read-only command (BOURSE_CMD_BOOK, BOURSE_CMD_BALANCE) as
+ * bourse_engine_apply would, but as a query: the state, its snapshot and
+ * its hash stay exactly as they were (the command is not counted), so a
+ * shell may answer it without journaling it.  Other types: nothing.
+ */
+void bourse_engine_query(bourse_engine *e, const bourse_cmd *cmd, bourse_event_fn fn, void *ctx);
 
 /*
  * Make room for at least one more of everything a single command can use,

@@ -10,11 +10,20 @@
  * checked here first so a typo is reported with its line number, as
  * `bourse replay` does, and never reaches the server.
  *
+ * Questions (`symbols`, `users`, `sessions`, `orders USER`, `account
+ * USER`: net/adminsock.h) go the same way; the server answers them from its
+ * state without journaling them.
+ *
  * `password USER` reads the new password from the first line of standard
  * input and writes its argon2id hash to DIR/passwords (no server needed).
+ * USER must exist: the running server is asked (`users`); with none
+ * running, the journal is read from its start (journal_replay_prefix).  A
+ * password for a user that does not exist would be a login waiting for
+ * whoever creates that name later.
  */
 #include "bourse/text.h"
 #include "cli.h"
+#include "journal/reader.h"
 #include "net/adminsock.h"
 #include "server/passwd.h"
 
@@ -22,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -53,6 +63,63 @@ static void help(FILE *f)
           f);
 }
 
+/* Whether user exists in DIR: 1, 0, or -1 when that cannot be told. */
+static int user_in_server(int fd, const char *user)
+{
+    FILE *rd = fdopen(dup(fd), "r");
+    if (!rd || write(fd, "users\n", 6) != 6) {
+        if (rd)
+            fclose(rd);
+        return -1;
+    }
+    char line[256], want[64];
+    snprintf(want, sizeof want, "USER %s", user);
+    int found = -1;
+    while (fgets(line, sizeof line, rd)) {
+        if (!strcmp(line, ".\n")) {
+            found = found < 0 ? 0 : found;
+            break;
+        }
+        line[strcspn(line, "\n")] = 0;
+        if (found < 1)
+            found = !strcmp(line, want) || (!strncmp(line, want, strlen(want)) && line[strlen(want)] == ' ');
+    }
+    fclose(rd);
+    return found;
+}
+
+static int user_exists(const char *dir, const char *user, char *why, size_t n)
+{
+    int fd = admin_connect_quiet(dir);
+    if (fd >= 0) {
+        int r = user_in_server(fd, user);
+        close(fd);
+        if (r < 0)
+            snprintf(why, n, "the server on %s did not answer `users`", dir);
+        return r;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return 0; /* no data directory: no users */
+    /* No server: every `user` command the journal holds, from its start. */
+    char err[300];
+    jreader *r;
+    jreader_config rc = {.dir = dir, .from_seq = 1};
+    if (jreader_open(&rc, &r, err, sizeof err) != 0) {
+        snprintf(why, n, "no server runs on %s and its journal cannot be read (%s)", dir, err);
+        return -1;
+    }
+    bourse_cmd cmd;
+    int got = 0, found = 0;
+    while (!found && (got = jreader_next(r, &cmd, 0)) == JREAD_RECORD)
+        found = cmd.type == BOURSE_CMD_USER && !strncmp(cmd.user_name.s, user, BOURSE_NAME_LEN);
+    if (!found && got == JREAD_ERROR)
+        snprintf(why, n, "no server runs on %s and its journal does not tell (%s); start the server", dir,
+                 jreader_error(r));
+    jreader_close(r);
+    return found ? 1 : got == JREAD_ERROR ? -1 : 0;
+}
+
 static int set_password(const char *dir, const char *user)
 {
     char pw[256];
@@ -72,6 +139,17 @@ static int set_password(const char *dir, const char *user)
     if (!passwd_valid_user(user)) {
         cli_error("admin: password: bad user name '%s'", user);
         return 2;
+    }
+    char why[600];
+    int exists = user_exists(dir, user, why, sizeof why);
+    if (exists <= 0) {
+        memset(pw, 0, sizeof pw);
+        if (exists < 0)
+            cli_error("admin: password: cannot tell whether user '%s' exists: %s", user, why);
+        else
+            cli_error("admin: password: no user '%s' in %s (create it first: bourse admin --data %s user %s)",
+                      user, dir, dir, user);
+        return 1;
     }
     char err[300];
     const char *u[] = {user}, *p[] = {pw};
@@ -140,8 +218,10 @@ static int run_commands(int fd, char **words, int nwords)
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
         bourse_cmd cmd;
-        char err[160];
-        int r = bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
+        char err[160], quser[17];
+        int r = admin_question(line, (size_t)len, quser)
+                    ? BOURSE_TEXT_CMD
+                    : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
         if (r == BOURSE_TEXT_SKIP)
             continue;
         if (r == BOURSE_TEXT_BAD) {

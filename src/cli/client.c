@@ -3,6 +3,8 @@
  *
  * Reads the user's own buy/sell/cancel/replace lines (replay format, user
  * field included) from standard input, sends each as an OUCH message, and
+ * `balance USER` as an Account Query (the user's balances and open orders,
+ * answered by the engine: docs/protocol.md), and
  * prints every report the server sends as a replay-format event line.
  * Executions are anonymous on the wire, so a TRADE line names only this
  * user's side; the other side is printed as "- -".  At the end of input it
@@ -49,7 +51,9 @@ static void help(FILE *f)
           "Logs in to the order-entry gateway (SoupBinTCP/OUCH, docs/protocol.md) as\n"
           "U, sends U's buy/sell/cancel/replace lines from standard input (the replay\n"
           "format, docs/commands.md; lines of other users are refused) and prints\n"
-          "every report as a replay-format event line.\n\n"
+          "every report as a replay-format event line.  `balance U` asks for U's own\n"
+          "account: a `BALANCE U ASSET AVAILABLE HELD` line per asset and an\n"
+          "`ORDER U ID SYMBOL BUY|SELL OPEN-QTY PRICE` line per open order.\n\n"
           "  --user U           the trader to log in as (required)\n"
           "  --order-port P     the server's order-entry port (default 9001)\n"
           "  --host ADDR        the server's IPv4 address (default 127.0.0.1)\n"
@@ -117,9 +121,50 @@ static void print_report(client *c, const ouch_report *r)
     fputs(line, stdout);
 }
 
+/* An answer to `balance USER` (the Account Query): BALANCE lines as the
+ * replay format prints them, ORDER USER OID SYMBOL BUY|SELL QTY PRICE for
+ * each open order, and nothing for its end but the pending entry cleared. */
+static void print_answer(client *c, const ouch_report *r)
+{
+    char a[32], h[32];
+    switch (r->type) {
+    case OUCH_BALANCE:
+        if (!strcmp(r->stock.s, "CASH")) {
+            a[bourse_text_decimal(r->qty, a)] = 0;
+            h[bourse_text_decimal(r->price, h)] = 0;
+        } else {
+            snprintf(a, sizeof a, "%lld", (long long)r->qty);
+            snprintf(h, sizeof h, "%lld", (long long)r->price);
+        }
+        printf("BALANCE %s %s %s %s\n", c->user, r->stock.s, a, h);
+        break;
+    case OUCH_OPEN_ORDER:
+        a[bourse_text_decimal(r->price, a)] = 0;
+        printf("ORDER %s %s %s %s %lld %s\n", c->user, r->token.s, r->stock.s,
+               r->side == BOURSE_BUY ? "BUY" : "SELL", (long long)r->qty, a);
+        break;
+    case OUCH_ACCOUNT_END:
+        if (r->event == OUCH_BUSY)
+            cli_error("client: balance: refused (one question at a time, within the order rate)");
+        for (size_t i = 0; i < c->np; i++)
+            if (c->p[i].kind == BOURSE_CMD_BALANCE) {
+                c->p[i] = c->p[--c->np];
+                break;
+            }
+        break;
+    }
+}
+
 static void on_packet(void *ctx, const ouch_report *r, const soup_packet *p)
 {
     client *c = ctx;
+    if (p->type == SOUP_UNSEQUENCED) {
+        if (r)
+            print_answer(c, r);
+        else
+            cli_error("client: malformed answer (type '%c')", p->len ? p->payload[0] : '?');
+        return;
+    }
     c->seq++;
     if (r)
         print_report(c, r);
@@ -179,8 +224,9 @@ static int send_line(client *c, const char *line, size_t len, size_t lineno)
         cli_error("<stdin>:%zu: %s", lineno, err);
         return -1;
     }
-    if (cmd.type != BOURSE_CMD_ORDER && cmd.type != BOURSE_CMD_CANCEL && cmd.type != BOURSE_CMD_REPLACE) {
-        cli_error("<stdin>:%zu: only buy, sell, cancel and replace can be sent here", lineno);
+    if (cmd.type != BOURSE_CMD_ORDER && cmd.type != BOURSE_CMD_CANCEL && cmd.type != BOURSE_CMD_REPLACE &&
+        cmd.type != BOURSE_CMD_BALANCE) {
+        cli_error("<stdin>:%zu: only buy, sell, cancel, replace and balance can be sent here", lineno);
         return -1;
     }
     if (strncmp(cmd.user_name.s, c->user, BOURSE_NAME_LEN) != 0) {
@@ -189,7 +235,14 @@ static int send_line(client *c, const char *line, size_t len, size_t lineno)
         return -1;
     }
     uint8_t buf[OUCH_CLIENT_FRAME_MAX];
-    if (tcp_write_all(c->fd, buf, ouch_client_frame(buf, &cmd)) != 0) {
+    size_t n;
+    if (cmd.type == BOURSE_CMD_BALANCE) { /* the Account Query (docs/protocol.md) */
+        buf[SOUP_HEADER] = OUCH_ACCOUNT_QUERY;
+        n = soup_header(buf, SOUP_UNSEQUENCED, OUCH_ACCOUNT_QUERY_LEN) + OUCH_ACCOUNT_QUERY_LEN;
+    } else {
+        n = ouch_client_frame(buf, &cmd);
+    }
+    if (tcp_write_all(c->fd, buf, n) != 0) {
         cli_error("client: connection lost");
         return -2;
     }

@@ -151,6 +151,8 @@ static void first_steps(const srv *s, const srv_config *cfg, feed *md)
             op);
     srv_log("  $ echo 'sell bob b1 AAPL 4 149' | BOURSE_PASSWORD=secret-b %s client%s --user bob", b, op);
     srv_log("  $ %s feed%s --book AAPL", b, fp);
+    srv_log("  $ echo 'balance alice' | BOURSE_PASSWORD=secret-a %s client%s --user alice", b, op);
+    srv_log("  $ %s admin --data %s orders alice", b, d);
     if (feed_port(md, 'h') > 0)
         srv_log("  web page (book, trades, candles): http://%s:%d/", cfg->listen, feed_port(md, 'h'));
     srv_log("  simulated traders, on a scratch exchange of their own that is removed after (this one "

@@ -336,6 +336,15 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     }
 }
 
+void bourse_engine_query(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)
+{
+    if (c->type != BOURSE_CMD_BOOK && c->type != BOURSE_CMD_BALANCE)
+        return;
+    uint64_t counted = e->commands;
+    bourse_engine_apply(e, c, fn, ctx);
+    e->commands = counted; /* a query is no command of the state's history */
+}
+
 /* Only loads: the lines an apply() of c would wait for first. */
 void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
 {

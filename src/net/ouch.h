@@ -47,6 +47,13 @@ enum {
     OUCH_MAX_LEN = 70,
 };
 
+/* The Account Query (client to server) and its answer, in Unsequenced Data
+ * packets both ways (ouch_account.c; docs/protocol.md, "Account query"). */
+enum { OUCH_ACCOUNT_QUERY = 'Q', OUCH_ACCOUNT_QUERY_LEN = 1 };
+enum { OUCH_BALANCE = 'b', OUCH_OPEN_ORDER = 'o', OUCH_ACCOUNT_END = 'q' };
+enum { OUCH_BALANCE_LEN = 33, OUCH_OPEN_ORDER_LEN = 46, OUCH_ACCOUNT_END_LEN = 14 };
+enum { OUCH_ANSWERED = ' ', OUCH_BUSY = 'B' }; /* Account End status */
+
 /* System event codes. */
 enum { OUCH_START_OF_DAY = 'S', OUCH_END_OF_DAY = 'E' };
 
@@ -96,6 +103,13 @@ size_t ouch_write_cmd(uint8_t *buf, const bourse_cmd *cmd);
 size_t ouch_write(uint8_t *buf, const ouch_report *r);
 /* Decode an outbound report; 0 on success, -1 if malformed. */
 int ouch_read(const uint8_t *m, size_t len, ouch_report *r);
+
+/* An answer to an Account Query: Balance (stock, qty = available, price =
+ * held), Open Order (token, side, qty, stock, price) or Account End (event
+ * = status, ref = count); write returns the length (0: not one of these),
+ * read 0 or -1 when malformed. */
+size_t ouch_account_write(uint8_t *buf, const ouch_report *r);
+int ouch_account_read(const uint8_t *m, size_t len, ouch_report *r);
 
 /* One-character codes on the wire for reasons, and back (0 if unknown). */
 uint8_t ouch_reason_code(int reason);

@@ -40,6 +40,9 @@ int ouch_client_take(uint8_t *in, size_t *have, ouch_client_fn fn, void *ctx)
         if (p.type == SOUP_SEQUENCED) {
             ouch_report rep;
             fn(ctx, ouch_read(p.payload, p.len, &rep) == 0 ? &rep : NULL, &p);
+        } else if (p.type == SOUP_UNSEQUENCED) { /* an Account Query's answer */
+            ouch_report rep;
+            fn(ctx, ouch_account_read(p.payload, p.len, &rep) == 0 ? &rep : NULL, &p);
         } else if (p.type == SOUP_END_OF_SESSION) {
             rc = 1;
         }

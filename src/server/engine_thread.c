@@ -204,8 +204,48 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
         push_text(g, cmd->seq, "", 0, 1);
 }
 
+/* A read-only question (query.c): answered now, at seq 0 (nothing to make
+ * durable), to the connection that asked. */
+static void text_line(void *ctx, const char *line, size_t n)
+{
+    push_text(ctx, 0, line, n, 0);
+}
+
+static void account_line(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    eng *g = ctx;
+    (void)cmd;
+    srv_out o = {.kind = OUT_ACCOUNT, .conn = g->origin->conn, .gen = g->origin->gen, .ev = *ev};
+    if (ev->symbol == BOURSE_CASH)
+        memcpy(o.sym.s, "CASH", 4);
+    else
+        o.sym = *bourse_symbol_name_of(g->e, ev->symbol);
+    push_out(g, g->origin->gate, &o);
+}
+
+static __attribute__((noinline, cold)) void query(eng *g, const srv_in *m)
+{
+    g->origin = m;
+    if (m->kind == IN_QUERY) {
+        if (m->cmd.type == ADMIN_Q_SESSIONS) { /* the acceptor's to answer, in turn */
+            push_text(g, 0, "", 0, 2);
+            return;
+        }
+        srv_query_text(g->e, &m->cmd, text_line, g);
+        push_text(g, 0, "", 0, 1);
+        return;
+    }
+    uint32_t n = srv_account_events(g->e, m->cmd.user, account_line, g);
+    srv_out end = {.kind = OUT_ACCOUNT, .conn = m->conn, .gen = m->gen, .ev = {.count = n}};
+    push_out(g, m->gate, &end);
+}
+
 static void process(eng *g, srv_in *m)
 {
+    if (m->kind >= IN_QUERY) {
+        query(g, m);
+        return;
+    }
     if (m->kind == IN_LOGIN) {
         srv_out o = {.kind = OUT_LOGIN, .conn = m->conn, .gen = m->gen};
         o.ev.user = bourse_user_find(g->e, m->cmd.user_name.s, strnlen(m->cmd.user_name.s, BOURSE_NAME_LEN));

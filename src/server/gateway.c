@@ -116,6 +116,12 @@ static void deliver(gateway *g, const srv_out *o)
         session_login_done(g, o);
         return;
     }
+    if (o->kind == OUT_ACCOUNT) { /* to the one session that asked, never as events */
+        conn *c = &g->conns[o->conn];
+        if (c->gen == o->gen && c->state == C_LIVE && conn_slot(g, c)->p->on_account)
+            conn_slot(g, c)->p->on_account(g, c, o);
+        return;
+    }
     for (uint32_t i = 0; i < g->nprotos; i++)
         if (g->protos[i].p->on_event)
             g->protos[i].p->on_event(g, g->protos[i].st, o);

@@ -78,6 +78,9 @@ typedef struct gw_proto {
     void (*on_event)(struct gateway *g, void *st, const srv_out *o);
     /* A line of the engine's answer to a command c sent (IN_ADMIN). */
     void (*on_reply)(struct gateway *g, struct conn *c, const srv_text *t);
+    /* A line of the engine's answer to c's account question (IN_ACCOUNT,
+     * OUT_ACCOUNT): a balance, an open order, or (ev.type 0) the end. */
+    void (*on_account)(struct gateway *g, struct conn *c, const srv_out *o);
     /* Every 5 ticks (250 ms) for each open connection, after the
      * gateway's own timeouts: heartbeats. */
     void (*on_tick)(struct gateway *g, struct conn *c);

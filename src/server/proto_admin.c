@@ -9,13 +9,63 @@
  * blank or comment line gets ".".  Admin connections never log in (the
  * socket is the data directory owner's, mode 0600), so they stay with the
  * acceptor, count in no cap and have no timeouts.
+ *
+ * Questions are no commands: `symbols`, `users`, `orders USER` and
+ * `account USER` go to the engine as IN_QUERY (answered there from its
+ * state, never journaled: src/server/query.c), and `sessions` is answered
+ * here from the acceptor's own table.  Their answers end with "." too.
  */
+#include "net/adminsock.h"
 #include "server/gateway.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 enum { ADMIN_LINE = 1024, ADMIN_MAX_OUTPUT = 64 << 20 };
+
+/* `sessions`: the logged-in sessions in this (the acceptor's) table, then
+ * the count of every order-entry connection.  A session handed to another
+ * gateway thread ([gateway] threads > 1) lives in that thread's table,
+ * which only that thread reads: it is counted, not listed. */
+static void sessions(gateway *g, conn *c)
+{
+    char line[200];
+    uint32_t listed = 0;
+    for (uint32_t i = 0; i < g->nconns; i++) {
+        const conn *s = &g->conns[i];
+        if (s->state != C_LIVE || !conn_slot(g, s)->p->logs_in)
+            continue;
+        time_t t = (time_t)(s->opened_ns / 1000000000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char since[32];
+        strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int k = snprintf(line, sizeof line, "SESSION %s %u.%u.%u.%u %s %s\n", s->name, s->ip >> 24,
+                         s->ip >> 16 & 255, s->ip >> 8 & 255, s->ip & 255, conn_slot(g, s)->p->name, since);
+        conn_put(g, c, line, (size_t)k);
+        listed++;
+    }
+    unsigned open = atomic_load(&g->s->sessions);
+    int k = snprintf(line, sizeof line, "SESSIONS %u listed, %u order-entry connections open%s\n.\n", listed,
+                     open, g->s->ngates > 1 ? " (sessions on the other gateway threads are not listed)" : "");
+    conn_put(g, c, line, (size_t)k);
+}
+
+/* A question (not a command, net/adminsock.h): to the engine, which
+ * answers in turn with the commands before it (`sessions` too: the engine
+ * then says "now", and the lines are made here). */
+static int question(gateway *g, conn *c, const char *line, size_t len)
+{
+    char user[17];
+    int q = admin_question(line, len, user);
+    if (!q)
+        return 0;
+    bourse_cmd cmd = {.type = (uint8_t)q};
+    memcpy(cmd.user_name.s, user, strlen(user));
+    gw_submit(g, c, IN_QUERY, &cmd);
+    return 1;
+}
 
 static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
 {
@@ -27,6 +77,10 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
         size_t len = (size_t)(nl - (buf + off));
         bourse_cmd cmd;
         char err[160];
+        if (question(g, c, (const char *)buf + off, len)) {
+            off += len + 1;
+            continue;
+        }
         int r = bourse_text_parse((const char *)buf + off, len, &cmd, err, sizeof err);
         off += len + 1;
         if (r == BOURSE_TEXT_CMD) {
@@ -46,7 +100,9 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
 
 static void admin_reply(gateway *g, conn *c, const srv_text *t)
 {
-    if (t->done)
+    if (t->done == 2)
+        sessions(g, c);
+    else if (t->done)
         conn_put(g, c, ".\n", 2);
     else
         conn_put(g, c, t->line, t->len);

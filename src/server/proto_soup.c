@@ -46,13 +46,64 @@ static void reject_here(gateway *g, conn *c, const bourse_name *token, int reaso
     report(g, gw_proto_state(g, c), c->user, &r);
 }
 
+/* An OUCH-style answer to an Account Query, in an Unsequenced Data packet:
+ * no part of the user's numbered stream (src/net/ouch_account.c). */
+static void put_answer(gateway *g, conn *c, const ouch_report *r)
+{
+    uint8_t buf[SOUP_HEADER + OUCH_OPEN_ORDER_LEN];
+    size_t n = ouch_account_write(buf + SOUP_HEADER, r);
+    soup_header(buf, SOUP_UNSEQUENCED, n);
+    conn_put(g, c, buf, SOUP_HEADER + n);
+}
+
+/* A trader asks for their own balances and open orders: the engine answers
+ * (IN_ACCOUNT, src/server/query.c).  One at a time per session, and each
+ * costs a token of the order rate, so a client cannot keep the engine
+ * walking its books; one asked too soon is answered Busy at once. */
+static void account_query(gateway *g, conn *c)
+{
+    if (soup_of(c)->asking || !gw_rate_ok(g, c)) {
+        ouch_report r = {.type = OUCH_ACCOUNT_END, .ts_ns = (uint64_t)g->now, .event = OUCH_BUSY};
+        put_answer(g, c, &r);
+        return;
+    }
+    soup_of(c)->asking = 1;
+    bourse_cmd cmd = {.user = c->user};
+    memcpy(cmd.user_name.s, c->name, BOURSE_NAME_LEN);
+    gw_submit(g, c, IN_ACCOUNT, &cmd);
+}
+
+static void soup_account(gateway *g, conn *c, const srv_out *o)
+{
+    const bourse_event *ev = &o->ev;
+    ouch_report r = {.ts_ns = (uint64_t)g->now, .stock = o->sym, .qty = ev->qty};
+    if (ev->type == BOURSE_EV_BALANCE) {
+        r.type = OUCH_BALANCE;
+        r.price = ev->count; /* held */
+    } else if (ev->type == BOURSE_EV_ACCEPTED) {
+        r.type = OUCH_OPEN_ORDER;
+        r.token = ev->oid;
+        r.side = ev->side;
+        r.price = ev->price;
+    } else {
+        r.type = OUCH_ACCOUNT_END;
+        r.event = OUCH_ANSWERED;
+        r.ref = ev->count;
+        soup_of(c)->asking = 0;
+    }
+    put_answer(g, c, &r);
+}
+
 static void on_order(gateway *g, conn *c, const soup_packet *p)
 {
     bourse_cmd cmd;
     const char *why;
     int r = ouch_parse(p->payload, p->len, &cmd, &why);
     if (r < 0) {
-        conn_close(g, c, why);
+        if (p->len == OUCH_ACCOUNT_QUERY_LEN && p->payload[0] == OUCH_ACCOUNT_QUERY)
+            account_query(g, c); /* rare: off the orders' path */
+        else
+            conn_close(g, c, why);
         return;
     }
     if (r > 0) {
@@ -251,6 +302,7 @@ const gw_proto proto_soup = {
     .on_live = soup_live,
     .refusal = soup_refusal,
     .on_event = soup_event,
+    .on_account = soup_account,
     .on_tick = soup_tick,
     .on_stop = soup_stop,
 };

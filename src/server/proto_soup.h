@@ -18,6 +18,7 @@
 /* Per connection, in conn->ps: travels with it to its home gateway. */
 typedef struct soup_conn {
     uint64_t want_seq; /* requested at login */
+    uint8_t asking;    /* an Account Query is with the engine (one at a time) */
 } soup_conn;
 _Static_assert(sizeof(soup_conn) <= PROTO_STATE, "soup_conn must fit conn->ps");
 

@@ -46,6 +46,7 @@
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "journal/consumer.h"
+#include "net/adminsock.h"
 #include "server/config.h"
 #include "util/spsc.h"
 
@@ -53,8 +54,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* gateway -> engine */
-enum { IN_CMD = 1, IN_LOGIN, IN_ADMIN };
+/* gateway -> engine; IN_QUERY and IN_ACCOUNT are read-only questions
+ * (query.c), never sequenced or journaled */
+enum { IN_CMD = 1, IN_LOGIN, IN_ADMIN, IN_QUERY, IN_ACCOUNT };
+/* IN_QUERY (admin socket, text answers): cmd.type is an enum admin_question
+ * (net/adminsock.h), cmd.user_name the user of ORDERS and ACCOUNT.
+ * IN_ACCOUNT (order entry): the session's user's account, in cmd.user. */
 typedef struct srv_in {
     uint8_t kind;
     uint8_t gate; /* the gateway that sent it */
@@ -62,8 +67,10 @@ typedef struct srv_in {
     bourse_cmd cmd;
 } srv_in;
 
-/* engine -> gateway */
-enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM };
+/* engine -> gateway; OUT_ACCOUNT: one line of an IN_ACCOUNT answer to the
+ * session conn/gen (ev a BALANCE or an open order as ACCEPTED; ev.type 0
+ * ends it, ev.count = the lines before) */
+enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT };
 enum { OUT_BUYER_TOOK = 1 }; /* flags: the buyer's order took liquidity */
 typedef struct srv_out {
     uint8_t kind;
@@ -78,7 +85,8 @@ typedef struct srv_out {
     bourse_event ev;
 } srv_out;
 
-/* engine -> gateway, for admin connections: one line (done = last of a command) */
+/* engine -> gateway, for admin connections: one line (done = last of a
+ * command; 2: the answer to `sessions` is to be made now, by the acceptor) */
 typedef struct srv_text {
     uint32_t conn, gen;
     uint64_t seq;
@@ -189,6 +197,15 @@ int srv_join(srv *s);
 void srv_free(srv *s);
 uint64_t srv_durable_seq(const srv *s);
 void srv_wake(atomic_int *sleeping, int fd);
+
+/* query.c, on the engine thread */
+typedef void (*srv_line_fn)(void *ctx, const char *line, size_t n);
+/* An IN_QUERY's answer, line by line (each ends in '\n'; "! why" for an
+ * unknown user). */
+void srv_query_text(bourse_engine *e, const bourse_cmd *q, srv_line_fn fn, void *ctx);
+/* user's balances (BALANCE events) and open orders (ACCEPTED events with
+ * the open quantity), to fn; returns how many. */
+uint32_t srv_account_events(bourse_engine *e, uint32_t user, bourse_event_fn fn, void *ctx);
 void srv_wake_engine(srv *s);
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t srv_now_ns(void);

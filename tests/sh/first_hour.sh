@@ -99,6 +99,9 @@ if [ "$n" -lt 9 ] || grep -q '^STATUS' "$out"; then
 elif ! grep -qx 'ACCEPTED alice a1' "$out" || ! grep -qx 'TRADE AAPL 4 150 - - bob b1' "$out" ||
     ! grep -qx 'LEVEL AAPL BID 150 6 1' "$out"; then
     fail first_hour_steps_run "no trade or book: $(tr '\n' '|' <"$out")"
+elif ! grep -qx 'BALANCE alice CASH 98500 900' "$out" || ! grep -qx 'BALANCE alice AAPL 4 0' "$out" ||
+    [ "$(grep -cx 'ORDER alice a1 AAPL BUY 6 150' "$out")" != 2 ]; then
+    fail first_hour_steps_run "no account or orders: $(tr '\n' '|' <"$out")"
 else
     ok first_hour_steps_run
 fi
@@ -114,4 +117,62 @@ absent=$(echo "$steps" | sed -e "s|$d|build/data|g" -e "s|$BOURSE|build/bourse|g
     grep -qF -- "$cmd" README.md || echo "$cmd"
 done)
 [ -z "$absent" ] && ok first_hour_readme_same_steps || fail first_hour_readme_same_steps "not in README: $absent"
+
+# The operator's questions (issue #18, item 3): answered, and not journaled.
+before=$("$BOURSE" journal dump "$d" 2>/dev/null | grep -c .)
+syms=$("$BOURSE" admin --data "$d" symbols)
+users=$("$BOURSE" admin --data "$d" users)
+sess=$("$BOURSE" admin --data "$d" sessions)
+ghost=$("$BOURSE" admin --data "$d" orders ghost 2>&1)
+gst=$?
+after=$("$BOURSE" journal dump "$d" 2>/dev/null | grep -c .)
+if [ "$(echo "$syms" | grep -c '^SYMBOL ')" != 100 ] || [ "$(echo "$syms" | head -1)" != "SYMBOL AAPL" ]; then
+    fail first_hour_admin_questions "symbols: $(echo "$syms" | head -3 | tr '\n' '|')"
+elif [ "$users" != "USER alice
+USER bob" ]; then
+    fail first_hour_admin_questions "users: $(echo "$users" | tr '\n' '|')"
+elif ! echo "$sess" | grep -q '^SESSIONS [0-9]* listed, [0-9]* order-entry connections open'; then
+    fail first_hour_admin_questions "sessions: $(echo "$sess" | tr '\n' '|')"
+elif [ "$gst" != 2 ] || ! echo "$ghost" | grep -q 'unknown user ghost'; then
+    fail first_hour_admin_questions "orders ghost: status $gst, '$ghost'"
+elif [ "$before" != "$after" ] || [ "$before" -lt 100 ]; then
+    fail first_hour_admin_questions "journal went from $before to $after lines"
+else
+    ok first_hour_admin_questions
+fi
+
+# Wrong answers of the first hour (item 7).
+pw=$(echo pw | "$BOURSE" admin --data "$d" password ghost 2>&1)
+pst=$?
+[ "$pst" = 1 ] && echo "$pw" | grep -q "no user 'ghost'" && ok first_hour_password_unknown_user ||
+    fail first_hour_password_unknown_user "status $pst: $pw"
+FPORT=$(grep -o 'binary feed (SoupBinTCP + ITCH) on [0-9.]*:[0-9]*' "$d.log" | sed 's/.*://')
+tl=$(timeout 10 "$BOURSE" feed --feed-port "$FPORT" --tail --snapshot --count 3)
+tst=$?
+[ "$tst" = 0 ] && [ "$(echo "$tl" | grep -c .)" = 3 ] && ok first_hour_feed_count_with_snapshot ||
+    fail first_hour_feed_count_with_snapshot "status $tst: $(echo "$tl" | tr '\n' '|')"
+end=$(timeout 10 "$BOURSE" feed --feed-port "$FPORT" --tail --snapshot --caught-up | grep SNAPSHOT_END)
+echo "$end" | grep -Eqx -- '- [0-9T:.-]+Z SNAPSHOT_END seq [0-9]+' && ok first_hour_snapshot_end_one_time ||
+    fail first_hour_snapshot_end_one_time "'$end'"
+# A --follow client hears the server stop: said on stderr, status 1.
+# Its input stays open (a FIFO this shell holds), so only the server ends it.
+mkfifo "$E2E/follow.in"
+exec 3<>"$E2E/follow.in"
+(BOURSE_PASSWORD=secret-a timeout 40 "$BOURSE" client --order-port "$PORT" --user alice --follow \
+    <"$E2E/follow.in" >"$E2E/follow.out" 2>"$E2E/follow.err"
+echo $? >"$E2E/follow.rc") &
+i=0
+until grep -q 'logged in' "$E2E/follow.err" 2>/dev/null || [ $i -gt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 e2e_stop TERM
+i=0
+until [ -s "$E2E/follow.rc" ] || [ $i -gt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+frc=$(cat "$E2E/follow.rc" 2>/dev/null)
+[ "$frc" = 1 ] && grep -q 'the server ended the session' "$E2E/follow.err" && ok first_hour_follow_says_stop ||
+    fail first_hour_follow_says_stop "status '$frc': $(tr '\n' '|' <"$E2E/follow.err")"
+exec 3>&-
