@@ -38,9 +38,14 @@ void srv_config_defaults(srv_config *c)
     c->udp_payload = 1400; /* Ethernet-safe: 1,500 less IP and UDP headers, with room to spare */
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
-    /* 8M ids: a day of 8M orders (384 MiB of id map); ids per trading day. */
+    /* Sized for a first run (issue #18): 1M ids (a day of 1M orders, 48 MiB
+     * of id map), 256K open orders, 32 MiB journal segments: about 65 MB on
+     * disk and 175 MiB resident when empty, against 513 MB and 613 MiB with
+     * 8M ids, 1M orders and 256 MiB segments, which docs/configuration.md
+     * ("Sizing") says a production venue sets.  ids per trading day. */
     c->limits = (bourse_limits){
-        .symbols = 1024, .users = 65536, .orders = 1 << 20, .ids = 8 << 20, .flags = BOURSE_DAY_IDS};
+        .symbols = 1024, .users = 65536, .orders = 1 << 18, .ids = 1 << 20, .flags = BOURSE_DAY_IDS};
+    c->segment_mb = 32;
     c->day_end_s = 0;
     c->prefault = 1;
     c->symbols = strdup(srv_default_symbols);
