@@ -54,8 +54,12 @@ TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
 .SECONDARY:
 all: deps $(BUILD)/bourse
 
+# The build's packages; the tests' too (clang, clang-format, curl) only for
+# the goals that run tests or when clang compiles (scripts/deps.sh).
+TEST_GOALS := test check tsan fuzz soak format format-check attack
+DEPS_KIND  := $(if $(or $(filter $(TEST_GOALS),$(MAKECMDGOALS)),$(filter clang%,$(notdir $(CC))),$(filter 1,$(SAN) $(TSAN))),test,build)
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh $(DEPS_KIND)
 
 $(BUILD)/libbourse.a: $(CORE_OBJ)
 	@mkdir -p $(@D)

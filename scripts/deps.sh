@@ -1,9 +1,22 @@
 #!/bin/sh
-# Install the Debian packages Bourse builds with, when any is missing.
-# `make` runs this first, so a fresh Debian 12 machine needs nothing else.
+# Install the Debian packages Bourse needs, when any is missing, so a fresh
+# Debian 12 machine needs nothing else.  `make` runs it for the build's
+# packages; `make test` (and check, tsan, fuzz, format, or any make with
+# CC=clang) for the tests' too:
+#   sh scripts/deps.sh          the build: compiler, make, the libraries
+#   sh scripts/deps.sh test     the build's, and what only the tests use:
+#                               clang (sanitizers, TSan, libFuzzer) with its
+#                               runtime, clang-format (tests/sh/layout.sh),
+#                               curl (tests/sh/first_hour.sh fetches the page)
+# The libraries (README.md, "Dependencies", says what each is for):
+# libuv (called by no code of Bourse: libwebsockets-dev depends on it),
+# libsodium (argon2id passwords), inih (configuration),
+# libwebsockets (market data over WebSocket, the web page; Debian's is built
+# with TLS, so it pulls in OpenSSL: libssl-dev is listed for the link line's
+# pkg-config), sqlite3 (reporting).
 set -e
-PKGS="gcc make pkg-config clang clang-format libclang-rt-14-dev libuv1-dev libsodium-dev
-      libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev"
+PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev"
+[ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
