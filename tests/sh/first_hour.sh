@@ -58,6 +58,25 @@ failed_start busy_udp_request_port "request port 127.0.0.1:$UPORT: $inuse" "$E2E
 long=$E2E/$(printf '%0120d' 0)
 failed_start admin_socket_impossible "data directory path too long for a unix socket" "$long"
 failed_start locked_data_dir "another server uses this data directory" "$h"
+failed_start web_root_without_page "[server] web_root $E2E holds no index.html" "$E2E/f5" --web-root "$E2E"
+
+# The web page is found beside the program, whatever the working directory.
+(cd "$E2E" && exec "$BOURSE" serve --data "$E2E/elsewhere" --order-port 0 --feed-port 0 --http-port 0 \
+    2>"$E2E/elsewhere.log") &
+wpid=$!
+E2E_PIDS="$E2E_PIDS $wpid"
+i=0
+until grep -q 'ready (session' "$E2E/elsewhere.log" 2>/dev/null || [ $i -gt 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+kill "$wpid" 2>/dev/null
+wait "$wpid" 2>/dev/null
+if grep -q "web page: http://127.0.0.1:[0-9]*/ (files from $PWD/web)" "$E2E/elsewhere.log"; then
+    ok first_hour_web_root_beside_program
+else
+    fail first_hour_web_root_beside_program "$(grep 'web page' "$E2E/elsewhere.log")"
+fi
 kill -0 "$HPID" 2>/dev/null && ok first_hour_holder_unharmed || fail first_hour_holder_unharmed "the first server died"
 PID=$HPID
 e2e_stop TERM

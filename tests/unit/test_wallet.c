@@ -196,6 +196,34 @@ static void test_daily_limit_accounting(void)
     bourse_engine_free(e);
 }
 
+static void count_balance(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    (void)cmd;
+    *(int *)ctx += ev->type == BOURSE_EV_BALANCE;
+}
+
+/* bourse_engine_query: a balance answered as a question leaves the state,
+ * its hash and its command count as they were (the server does not journal
+ * it), and answers only read-only commands. */
+static void test_query_changes_nothing(void)
+{
+    bourse_engine *e = two_traders();
+    bourse_stats before, after;
+    bourse_engine_stats(e, &before);
+    uint64_t hash = bourse_engine_hash(e);
+    bourse_cmd q = {.type = BOURSE_CMD_BALANCE, .user = bourse_user_find(e, "alice", 5)};
+    int n = 0;
+    bourse_engine_query(e, &q, count_balance, &n);
+    CHECK_EQ(n, 1);
+    bourse_cmd dep = {.type = BOURSE_CMD_DEPOSIT, .user = q.user, .symbol = BOURSE_CASH, .qty = 5};
+    bourse_engine_query(e, &dep, count_balance, &n); /* not a question: nothing */
+    bourse_engine_stats(e, &after);
+    CHECK_EQ(after.commands, before.commands);
+    CHECK_EQ(bourse_engine_hash(e), hash);
+    CHECK_EQ(acct(e, "alice")->cash, 1000 * BOURSE_SCALE);
+    bourse_engine_free(e);
+}
+
 int main(void)
 {
     RUN(test_holds_and_release);
@@ -205,5 +233,6 @@ int main(void)
     RUN(test_balance_order);
     RUN(test_transfer_errors);
     RUN(test_daily_limit_accounting);
+    RUN(test_query_changes_nothing);
     return CHECK_DONE();
 }
