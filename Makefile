@@ -132,6 +132,11 @@ bench: bench-core
 	@$(MAKE) --no-print-directory load
 	@$(MAKE) --no-print-directory bench-feed
 
+.PHONY: bench-report
+# The reporting follower's throughput into SQLite (docs/benchmarks.md, "Reporting").
+bench-report: all
+	BOURSE=$(BUILD)/bourse sh bench/report.sh 200000
+
 .PHONY: bench-core
 bench-core: all
 	$(BUILD)/bourse bench --workload exchange-core $(BENCH_ARGS)

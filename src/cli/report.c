@@ -143,6 +143,9 @@ int cmd_report(int argc, char **argv)
                     (unsigned long long)st.last_seq, (unsigned long long)st.written,
                     (unsigned long long)st.events, (unsigned long long)st.replayed,
                     (unsigned long long)st.commits);
+        if (stats && st.write_s > 0)
+            fprintf(stderr, "report: written in %.3f s: %.0f commands/s, %.0f events/s\n", st.write_s,
+                    (double)st.written / st.write_s, (double)st.events / st.write_s);
         if (rc != 0) {
             cli_error("%s", err);
             return 1;

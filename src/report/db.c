@@ -221,7 +221,7 @@ int report_db_open(const char *path, int create, report_db **out, char *err, siz
         free(db);
         return -1;
     }
-    int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &db->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, db->db ? sqlite3_errmsg(db->db) : "cannot open");
         report_db_close(db);
@@ -239,8 +239,10 @@ int report_db_open(const char *path, int create, report_db **out, char *err, siz
         report_db_close(db);
         return -1;
     }
-    if (create && (rdb_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err, errlen) != 0 ||
-                   migrate(db, v, err, errlen) != 0)) {
+    if (create &&
+        (rdb_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
+                  err, errlen) != 0 ||
+         migrate(db, v, err, errlen) != 0)) {
         report_db_close(db);
         return -1;
     }

@@ -43,6 +43,7 @@ typedef struct follower {
     uint64_t seq;
     int64_t ts;
     report_follow_stats *st;
+    struct timespec t0;
 } follower;
 
 static int commit(follower *f, char *err, size_t errlen)
@@ -57,6 +58,9 @@ static int commit(follower *f, char *err, size_t errlen)
     f->pending = 0;
     f->st->commits++;
     f->st->last_seq = f->seq;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    f->st->write_s = (double)(t.tv_sec - f->t0.tv_sec) + (double)(t.tv_nsec - f->t0.tv_nsec) / 1e9;
     return 0;
 }
 
@@ -139,6 +143,7 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
             if (rwriter_resume(f.w, err, errlen) != 0)
                 goto fail;
             resumed = 1;
+            clock_gettime(CLOCK_MONOTONIC, &f.t0);
         }
         if (!f.in_txn) {
             if (rdb_exec(f.db, "BEGIN IMMEDIATE", err, errlen) != 0)

@@ -63,6 +63,7 @@ typedef struct report_follow_stats {
     uint64_t events;   /* events those gave */
     uint64_t commits;
     uint64_t last_seq;
+    double write_s; /* seconds from the first command written to the last commit */
 } report_follow_stats;
 
 /* Follow until a stop, until_seq or (exit_at_end) the end.  0, or -1 with
