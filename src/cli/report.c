@@ -6,6 +6,9 @@
  *                                        DIR/report.db (a process of its own)
  *   bourse report REPORT --data DIR ...  print a report from it
  *
+ * `--db` is a SQLite file or a postgresql:// URL (follow only: the
+ * reports read SQLite).
+ *
  * Why a process and not a thread of `bourse serve`: the follower needs
  * nothing from the server but its journal files, and as its own process
  * it costs the engine thread nothing, it can be stopped, restarted or
@@ -25,9 +28,9 @@ static void help(FILE *f)
         "usage: bourse report follow --data DIR [--db PATH] [--batch N] [--batch-ms MS]\n"
         "                            [--until SEQ] [--exit-at-end] [--stats]\n"
         "       bourse report REPORT --data DIR [--db PATH] [--format table|csv|json] [options]\n\n"
-        "follow        write DIR's journal into the reporting database (DIR/report.db),\n"
-        "              exactly once, as the server writes it; until Ctrl-C, --until SEQ\n"
-        "              or (--exit-at-end) the journal's end\n"
+        "follow        write DIR's journal into the reporting database (DIR/report.db, or\n"
+        "              PostgreSQL with --db postgresql://USER@HOST/DB), exactly once, as the\n"
+        "              server writes it; until Ctrl-C, --until SEQ or (--exit-at-end) the end\n"
         "history       a user's trades (--user NAME [--symbol SYM] [--from T] [--to T])\n"
         "statement     a user's balances and movements (--user NAME [--from T] [--to T])\n"
         "pnl           realized P&L per symbol, FIFO lots (--user NAME [--symbol SYM] [--from T] [--to T])\n"

@@ -21,6 +21,7 @@
  */
 #include "journal/reader.h"
 #include "report_int.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static int64_t now_ms(void)
 }
 
 typedef struct follower {
-    report_db *db;
+    rstore *db;
     rwriter *w;
     int in_txn;
     uint32_t pending;
@@ -46,13 +47,18 @@ typedef struct follower {
     struct timespec t0;
 } follower;
 
+static int meta_set(rstore *db, const char *key, int64_t v, char *err, size_t errlen)
+{
+    rval p[2] = {rv_int(v), rv_text(key, -1)};
+    return rstore_run(db, RSTORE_META_SET, p, 2, NULL, NULL, 0, err, errlen) < 0 ? -1 : 0;
+}
+
 static int commit(follower *f, char *err, size_t errlen)
 {
     if (!f->in_txn)
         return 0;
-    if (rdb_meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
-        rdb_meta_set(f->db, "last_ts", f->ts, err, errlen) != 0 ||
-        rdb_exec(f->db, "COMMIT", err, errlen) != 0)
+    if (meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
+        meta_set(f->db, "last_ts", f->ts, err, errlen) != 0 || rstore_exec(f->db, "COMMIT", err, errlen) != 0)
         return -1;
     f->in_txn = 0;
     f->pending = 0;
@@ -78,13 +84,18 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
     uint32_t batch = cfg->batch ? cfg->batch : 4096, batch_ms = cfg->batch_ms ? cfg->batch_ms : 200;
     uint32_t idle_ms = cfg->idle_ms ? cfg->idle_ms : 300;
     follower f = {.st = st};
-    if (report_db_open(path, 1, &f.db, err, errlen) != 0)
+    if (!(f.db = rstore_open(path, err, errlen)))
         return -1;
+    if (rstore_prepare(f.db, RSTORE_META_SET, "UPDATE meta SET value = ?1 WHERE key = ?2", err, errlen) !=
+        0) {
+        rstore_close(f.db);
+        return -1;
+    }
     int64_t last = 0, last_ts = 0, first_ts = 0;
-    if (rdb_int(f.db, "SELECT value FROM meta WHERE key = 'last_seq'", NULL, &last, err, errlen) != 0 ||
-        rdb_int(f.db, "SELECT value FROM meta WHERE key = 'last_ts'", NULL, &last_ts, err, errlen) != 0 ||
-        rdb_int(f.db, "SELECT value FROM meta WHERE key = 'first_ts'", NULL, &first_ts, err, errlen) != 0) {
-        report_db_close(f.db);
+    if (rstore_int(f.db, "SELECT value FROM meta WHERE key = 'last_seq'", &last, err, errlen) != 0 ||
+        rstore_int(f.db, "SELECT value FROM meta WHERE key = 'last_ts'", &last_ts, err, errlen) != 0 ||
+        rstore_int(f.db, "SELECT value FROM meta WHERE key = 'first_ts'", &first_ts, err, errlen) != 0) {
+        rstore_close(f.db);
         return -1;
     }
     f.seq = (uint64_t)last;
@@ -93,7 +104,7 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
     rcore *core = rcore_open(cfg->dir, (uint64_t)last, err, errlen);
     if (!core || !(f.w = rwriter_new(f.db, err, errlen))) {
         rcore_close(core);
-        report_db_close(f.db);
+        rstore_close(f.db);
         return -1;
     }
     int resumed = 0, rc = 0;
@@ -146,12 +157,12 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
             clock_gettime(CLOCK_MONOTONIC, &f.t0);
         }
         if (!f.in_txn) {
-            if (rdb_exec(f.db, "BEGIN IMMEDIATE", err, errlen) != 0)
+            if (rstore_begin(f.db, err, errlen) != 0)
                 goto fail;
             f.in_txn = 1;
             f.deadline = now_ms() + batch_ms;
         }
-        if (c.seq == 1 && rdb_meta_set(f.db, "first_ts", c.ts_ns, err, errlen) != 0)
+        if (c.seq == 1 && meta_set(f.db, "first_ts", c.ts_ns, err, errlen) != 0)
             goto fail;
         bourse_engine *e = rcore_engine(core);
         if (rwriter_begin_cmd(f.w, e, &c, err, errlen) != 0)
@@ -176,12 +187,12 @@ fail:
     rc = -1;
     if (f.in_txn) {
         char ignore[8];
-        rdb_exec(f.db, "ROLLBACK", ignore, sizeof ignore);
+        rstore_exec(f.db, "ROLLBACK", ignore, sizeof ignore);
     }
 done:
     st->events = rwriter_events(f.w);
     rwriter_free(f.w);
     rcore_close(core);
-    report_db_close(f.db);
+    rstore_close(f.db);
     return rc;
 }

@@ -26,9 +26,12 @@ int rdb_int(report_db *db, const char *sql, const char *arg, int64_t *out, char 
 int rdb_exec(report_db *db, const char *sql, char *err, size_t errlen);
 int rdb_meta_set(report_db *db, const char *key, int64_t v, char *err, size_t errlen);
 
-/* The writer (writer.c): one per follow. */
+/* The writer (writer.c): one per follow, into a store (store.h). */
 typedef struct rwriter rwriter;
-rwriter *rwriter_new(report_db *db, char *err, size_t errlen);
+typedef struct rstore rstore;
+/* Statement numbers the writer leaves to the follower. */
+enum { RSTORE_META_SET = 60 };
+rwriter *rwriter_new(rstore *db, char *err, size_t errlen);
 void rwriter_free(rwriter *w);
 /* Before the first command written: take the state left by the commands
  * already in the database (balances, next entry number). */

@@ -31,6 +31,7 @@
  * balances after every command, by construction and by check.
  */
 #include "report_int.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -78,8 +79,8 @@ static const char *const SQL[S_COUNT] = {
     [S_ACCOUNT] = "INSERT INTO accounts VALUES(?1, ?2, ?3, ?4)",
     [S_SYMBOL] = "INSERT INTO symbols VALUES(?1, ?2, ?3, ?4)",
     [S_ORDER] = "INSERT INTO orders(user_id, oid, symbol_id, side, tif, price, qty, seq, ts, status, reason,"
-                " open_qty, filled_qty, replaces, last_seq, last_ts)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?8, ?9)",
+                " open_qty, filled_qty, replaces, last_seq, last_ts, order_id)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?8, ?9, ?14)",
     [S_FIND] = "SELECT order_id FROM orders WHERE user_id = ?1 AND oid = ?2 AND status <> 'rejected'"
                " ORDER BY order_id DESC LIMIT 1",
     [S_FILL] = "UPDATE orders SET filled_qty = filled_qty + ?2, open_qty = open_qty - ?2,"
@@ -92,19 +93,22 @@ static const char *const SQL[S_COUNT] = {
                    " last_ts = ?4 WHERE order_id = ?1",
     [S_TIF] = "SELECT tif FROM orders WHERE order_id = ?1",
     [S_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    [S_TRADE] = "INSERT INTO trades VALUES(NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 0, ?10)",
+    [S_TRADE] =
+        "INSERT INTO trades(seq, ts, symbol_id, price, qty, buy_order_id, sell_order_id, buyer_id, seller_id,"
+        " buy_fee, sell_fee, aggressor, trade_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 0, ?10, ?11)",
     [S_TRADE_FEE] = "UPDATE trades SET buy_fee = buy_fee + ?2, sell_fee = sell_fee + ?3 WHERE trade_id = ?1",
     [S_EXEC] = "INSERT INTO executions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10)",
     [S_EXEC_FEE] = "UPDATE executions SET fee = fee + ?3 WHERE trade_id = ?1 AND side = ?2",
     [S_LEDGER] = "INSERT INTO ledger VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_BALANCE] = "INSERT INTO balances VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, asset) DO UPDATE"
                   " SET available = excluded.available, held = excluded.held, seq = excluded.seq",
-    [S_EOD] = "INSERT INTO eod_positions SELECT ?1, ?2, ?3, user_id, asset, available, held FROM balances",
+    [S_EOD] = "INSERT INTO eod_positions SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT), CAST(?3 AS BIGINT), "
+              "user_id, asset,"
+              " available, held FROM balances",
 };
 
 struct rwriter {
-    report_db *db;
-    sqlite3_stmt *st[S_COUNT];
+    rstore *db;
     ubal *users;
     uint32_t nusers;
     leg *legs;
@@ -113,7 +117,10 @@ struct rwriter {
     int ntouched, captouched;
     bal *q; /* a balance query's answer */
     int nq, capq;
-    int64_t next_entry, leg_no;
+    /* Ids are given here, not by the database: PostgreSQL's sequences
+     * do not roll back with a transaction, and a row written again after
+     * a crash must get the same id as the first time. */
+    int64_t next_entry, leg_no, next_order, next_trade;
     /* the command being written */
     const bourse_engine *e;
     bourse_cmd cmd;
@@ -138,37 +145,31 @@ static const char *side_name(int s)
     return s == BOURSE_SELL ? "sell" : "buy";
 }
 
-static void fail(rwriter *w, const char *what)
+static void fail(rwriter *w, const char *why)
 {
     if (!w->failed)
-        snprintf(w->err, sizeof w->err, "%s: seq %" PRIu64 ": %s: %s", w->db->path, w->cmd.seq, what,
-                 sqlite3_errmsg(w->db->db));
+        snprintf(w->err, sizeof w->err, "seq %" PRIu64 ": %s", w->cmd.seq, why);
     w->failed = 1;
 }
 
 /* Step a statement that returns no row, then reset it. */
-static void run(rwriter *w, int s)
+/* Run statement s with n parameters; 1 with *out (the first column of its
+ * first row, when out != NULL), 0 without a row, -1 on failure. */
+static int run(rwriter *w, int s, const rval *p, int n, int64_t *out, char *outs, size_t outslen)
 {
-    if (sqlite3_step(w->st[s]) != SQLITE_DONE)
-        fail(w, SQL[s]);
-    sqlite3_reset(w->st[s]);
-    sqlite3_clear_bindings(w->st[s]);
+    char err[1024];
+    int rc = rstore_run(w->db, s, p, n, out, outs, outslen, err, sizeof err);
+    if (rc < 0)
+        fail(w, err);
+    return rc;
 }
 
-static void bind_name(sqlite3_stmt *st, int i, const char *s, size_t max)
+static rval rv_name(const char *s, size_t max)
 {
-    sqlite3_bind_text(st, i, s, (int)strnlen(s, max), SQLITE_TRANSIENT);
+    return rv_text(s, (int)strnlen(s, max));
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
-{
-    if (v)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-rwriter *rwriter_new(report_db *db, char *err, size_t errlen)
+rwriter *rwriter_new(rstore *db, char *err, size_t errlen)
 {
     rwriter *w = calloc(1, sizeof *w);
     if (!w) {
@@ -177,7 +178,7 @@ rwriter *rwriter_new(report_db *db, char *err, size_t errlen)
     }
     w->db = db;
     for (int i = 0; i < S_COUNT; i++)
-        if (!(w->st[i] = rdb_prepare(db, SQL[i], err, errlen))) {
+        if (rstore_prepare(db, i, SQL[i], err, errlen) != 0) {
             rwriter_free(w);
             return NULL;
         }
@@ -188,8 +189,6 @@ void rwriter_free(rwriter *w)
 {
     if (!w)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(w->st[i]);
     for (uint32_t u = 0; u < w->nusers; u++)
         free(w->users[u].a);
     free(w->users);
@@ -244,30 +243,34 @@ static bal *cached(rwriter *w, uint32_t user, int64_t asset, int add)
     return &u->a[u->n++];
 }
 
+static void resume_row(void *ctx, const int64_t *v)
+{
+    rwriter *w = ctx;
+    bal *b = cached(w, (uint32_t)v[0], v[1], 1);
+    if (!b) {
+        fail(w, "out of memory");
+        return;
+    }
+    b->avail = v[2];
+    b->held = v[3];
+}
+
 int rwriter_resume(rwriter *w, char *err, size_t errlen)
 {
     int64_t next = 1;
-    if (rdb_int(w->db, "SELECT COALESCE(MAX(entry), 0) + 1 FROM ledger", NULL, &next, err, errlen) != 0)
+    if (rstore_int(w->db, "SELECT COALESCE(MAX(entry), 0) + 1 FROM ledger", &next, err, errlen) != 0)
         return -1;
     w->next_entry = next;
-    sqlite3_stmt *st =
-        rdb_prepare(w->db, "SELECT user_id, asset, available, held FROM balances", err, errlen);
-    if (!st)
+    if (rstore_int(w->db, "SELECT COALESCE(MAX(order_id), 0) + 1 FROM orders", &w->next_order, err, errlen) !=
+            0 ||
+        rstore_int(w->db, "SELECT COALESCE(MAX(trade_id), 0) + 1 FROM trades", &w->next_trade, err, errlen) !=
+            0)
         return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bal *b = cached(w, (uint32_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), 1);
-        if (!b) {
-            sqlite3_finalize(st);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        b->avail = sqlite3_column_int64(st, 2);
-        b->held = sqlite3_column_int64(st, 3);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "%s: %s", w->db->path, sqlite3_errmsg(w->db->db));
+    if (rstore_rows(w->db, "SELECT user_id, asset, available, held FROM balances", resume_row, w, err,
+                    errlen) != 0)
+        return -1;
+    if (w->failed) {
+        snprintf(err, errlen, "%s", w->err);
         return -1;
     }
     return 0;
@@ -333,16 +336,17 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
     size_t n = bourse_text_cmd(c, line);
     while (n && line[n - 1] == '\n')
         n--;
-    sqlite3_stmt *st = w->st[S_CMD];
-    sqlite3_bind_int64(st, 1, (int64_t)c->seq);
-    sqlite3_bind_int64(st, 2, c->ts_ns);
-    sqlite3_bind_text(st, 3, c->type < BOURSE_CMD_COUNT_ ? CMD_NAMES[c->type] : "?", -1, SQLITE_STATIC);
+    rval p[6] = {rv_int((int64_t)c->seq),
+                 rv_int(c->ts_ns),
+                 rv_text(c->type < BOURSE_CMD_COUNT_ ? CMD_NAMES[c->type] : "?", -1),
+                 {0},
+                 {0},
+                 rv_text(line, (int)n)};
     if (has_user(c->type) && c->user < BOURSE_CASH)
-        sqlite3_bind_int64(st, 4, c->user);
+        p[3] = rv_int(c->user);
     if (c->type != BOURSE_CMD_SYMBOL && c->symbol < BOURSE_CASH)
-        sqlite3_bind_int64(st, 5, c->symbol);
-    sqlite3_bind_text(st, 6, line, (int)n, SQLITE_TRANSIENT);
-    run(w, S_CMD);
+        p[4] = rv_int(c->symbol);
+    run(w, S_CMD, p, 6, NULL, NULL, 0);
     return 0;
 }
 
@@ -350,16 +354,9 @@ static int64_t find_order(rwriter *w, uint32_t user, const bourse_name *oid)
 {
     if (user >= BOURSE_CASH)
         return 0;
-    sqlite3_stmt *st = w->st[S_FIND];
-    sqlite3_bind_int64(st, 1, user);
-    bind_name(st, 2, oid->s, BOURSE_NAME_LEN);
+    rval p[2] = {rv_int(user), rv_name(oid->s, BOURSE_NAME_LEN)};
     int64_t id = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE)
-        fail(w, "finding an order");
-    sqlite3_reset(st);
+    run(w, S_FIND, p, 2, &id, NULL, 0);
     return id;
 }
 
@@ -367,39 +364,31 @@ static int64_t insert_order(rwriter *w, uint32_t user, const bourse_name *oid, u
                             const char *tif, int64_t price, int64_t qty, const char *status,
                             const char *reason, int64_t open, int64_t replaces)
 {
-    sqlite3_stmt *st = w->st[S_ORDER];
-    sqlite3_bind_int64(st, 1, user);
-    bind_name(st, 2, oid->s, BOURSE_NAME_LEN);
-    if (symbol < BOURSE_CASH)
-        sqlite3_bind_int64(st, 3, symbol);
-    sqlite3_bind_text(st, 4, side_name(side), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, tif, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 6, price);
-    sqlite3_bind_int64(st, 7, qty);
-    sqlite3_bind_int64(st, 8, (int64_t)w->cmd.seq);
-    sqlite3_bind_int64(st, 9, w->cmd.ts_ns);
-    sqlite3_bind_text(st, 10, status, -1, SQLITE_STATIC);
-    if (reason)
-        sqlite3_bind_text(st, 11, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 12, open);
-    bind_opt(st, 13, replaces);
-    run(w, S_ORDER);
-    return sqlite3_last_insert_rowid(w->db->db);
+    rval p[14] = {rv_int(user),
+                  rv_name(oid->s, BOURSE_NAME_LEN),
+                  symbol < BOURSE_CASH ? rv_int(symbol) : (rval){0},
+                  rv_text(side_name(side), -1),
+                  rv_text(tif, -1),
+                  rv_int(price),
+                  rv_int(qty),
+                  rv_int((int64_t)w->cmd.seq),
+                  rv_int(w->cmd.ts_ns),
+                  rv_text(status, -1),
+                  reason ? rv_text(reason, -1) : (rval){0},
+                  rv_int(open),
+                  rv_opt(replaces),
+                  rv_int(w->next_order)};
+    run(w, S_ORDER, p, 14, NULL, NULL, 0);
+    return w->next_order++;
 }
 
 static void update(rwriter *w, int s, int64_t order, int64_t a, const char *text)
 {
     if (!order)
         return;
-    sqlite3_stmt *st = w->st[s];
-    sqlite3_bind_int64(st, 1, order);
-    if (text)
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 2, a);
-    sqlite3_bind_int64(st, 3, (int64_t)w->cmd.seq);
-    sqlite3_bind_int64(st, 4, w->cmd.ts_ns);
-    run(w, s);
+    rval p[4] = {rv_int(order), text ? rv_text(text, -1) : rv_int(a), rv_int((int64_t)w->cmd.seq),
+                 rv_int(w->cmd.ts_ns)};
+    run(w, s, p, 4, NULL, NULL, 0);
 }
 
 /* ---- the ledger ---- */
@@ -418,20 +407,11 @@ static void entry_end(rwriter *w)
 static void post(rwriter *w, const char *kind, uint32_t user, const char *account, int64_t asset,
                  int64_t amount, int64_t order, int64_t trade, int explicit_leg)
 {
-    sqlite3_stmt *st = w->st[S_LEDGER];
-    sqlite3_bind_int64(st, 1, w->next_entry);
-    sqlite3_bind_int64(st, 2, ++w->leg_no);
-    sqlite3_bind_int64(st, 3, (int64_t)w->cmd.seq);
-    sqlite3_bind_int64(st, 4, w->cmd.ts_ns);
-    sqlite3_bind_text(st, 5, kind, -1, SQLITE_STATIC);
-    if (user < BOURSE_CASH)
-        sqlite3_bind_int64(st, 6, user);
-    sqlite3_bind_text(st, 7, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, asset);
-    sqlite3_bind_int64(st, 9, amount);
-    bind_opt(st, 10, order);
-    bind_opt(st, 11, trade);
-    run(w, S_LEDGER);
+    rval p[11] = {rv_int(w->next_entry), rv_int(++w->leg_no), rv_int((int64_t)w->cmd.seq),
+                  rv_int(w->cmd.ts_ns),  rv_text(kind, -1),   user < BOURSE_CASH ? rv_int(user) : (rval){0},
+                  rv_text(account, -1),  rv_int(asset),       rv_int(amount),
+                  rv_opt(order),         rv_opt(trade)};
+    run(w, S_LEDGER, p, 11, NULL, NULL, 0);
     if (explicit_leg && user < BOURSE_CASH) {
         if (grow((void **)&w->legs, &w->caplegs, w->nlegs + 1, sizeof *w->legs) != 0) {
             snprintf(w->err, sizeof w->err, "out of memory");
@@ -455,32 +435,26 @@ static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *
     const bourse_cmd *c = &w->cmd;
     const bourse_name *mine = c->type == BOURSE_CMD_REPLACE ? &c->new_oid : &c->oid;
     int buyer_took = c->user == ev->user && !memcmp(mine, &ev->oid, sizeof *mine);
-    sqlite3_stmt *st = w->st[S_TRADE];
-    sqlite3_bind_int64(st, 1, (int64_t)c->seq);
-    sqlite3_bind_int64(st, 2, c->ts_ns);
-    sqlite3_bind_int64(st, 3, ev->symbol);
-    sqlite3_bind_int64(st, 4, ev->price);
-    sqlite3_bind_int64(st, 5, ev->qty);
-    sqlite3_bind_int64(st, 6, *buy);
-    sqlite3_bind_int64(st, 7, *sell);
-    sqlite3_bind_int64(st, 8, ev->user);
-    sqlite3_bind_int64(st, 9, ev->user2);
-    sqlite3_bind_text(st, 10, buyer_took ? "buy" : "sell", -1, SQLITE_STATIC);
-    run(w, S_TRADE);
-    int64_t t = w->trade_id = sqlite3_last_insert_rowid(w->db->db);
+    rval p[11] = {rv_int((int64_t)c->seq), rv_int(c->ts_ns),
+                  rv_int(ev->symbol),      rv_int(ev->price),
+                  rv_int(ev->qty),         rv_int(*buy),
+                  rv_int(*sell),           rv_int(ev->user),
+                  rv_int(ev->user2),       rv_text(buyer_took ? "buy" : "sell", -1),
+                  rv_int(w->next_trade)};
+    int64_t t = w->trade_id = w->next_trade++;
+    run(w, S_TRADE, p, 11, NULL, NULL, 0);
     for (int s = 0; s < 2; s++) {
-        st = w->st[S_EXEC];
-        sqlite3_bind_int64(st, 1, t);
-        sqlite3_bind_text(st, 2, side_name(s), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, s ? *sell : *buy);
-        sqlite3_bind_int64(st, 4, s ? ev->user2 : ev->user);
-        sqlite3_bind_int64(st, 5, ev->symbol);
-        sqlite3_bind_int64(st, 6, ev->qty);
-        sqlite3_bind_int64(st, 7, ev->price);
-        sqlite3_bind_text(st, 8, (s == BOURSE_BUY) == buyer_took ? "taker" : "maker", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 9, (int64_t)c->seq);
-        sqlite3_bind_int64(st, 10, c->ts_ns);
-        run(w, S_EXEC);
+        rval x[10] = {rv_int(t),
+                      rv_text(side_name(s), -1),
+                      rv_int(s ? *sell : *buy),
+                      rv_int(s ? ev->user2 : ev->user),
+                      rv_int(ev->symbol),
+                      rv_int(ev->qty),
+                      rv_int(ev->price),
+                      rv_text((s == BOURSE_BUY) == buyer_took ? "taker" : "maker", -1),
+                      rv_int((int64_t)c->seq),
+                      rv_int(c->ts_ns)};
+        run(w, S_EXEC, x, 10, NULL, NULL, 0);
     }
     update(w, S_FILL, *buy, ev->qty, NULL);
     update(w, S_FILL, *sell, ev->qty, NULL);
@@ -498,16 +472,10 @@ static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *
 static void on_fee(rwriter *w, const bourse_event *ev, int64_t order)
 {
     int buy = ev->side == BOURSE_BUY;
-    sqlite3_stmt *st = w->st[S_TRADE_FEE];
-    sqlite3_bind_int64(st, 1, w->trade_id);
-    sqlite3_bind_int64(st, 2, buy ? ev->qty : 0);
-    sqlite3_bind_int64(st, 3, buy ? 0 : ev->qty);
-    run(w, S_TRADE_FEE);
-    st = w->st[S_EXEC_FEE];
-    sqlite3_bind_int64(st, 1, w->trade_id);
-    sqlite3_bind_text(st, 2, side_name(ev->side), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ev->qty);
-    run(w, S_EXEC_FEE);
+    rval p[3] = {rv_int(w->trade_id), rv_int(buy ? ev->qty : 0), rv_int(buy ? 0 : ev->qty)};
+    run(w, S_TRADE_FEE, p, 3, NULL, NULL, 0);
+    rval x[3] = {rv_int(w->trade_id), rv_text(side_name(ev->side), -1), rv_int(ev->qty)};
+    run(w, S_EXEC_FEE, x, 3, NULL, NULL, 0);
     /* A buyer's fee comes out of its hold (H(Q) reserves it), a seller's
      * out of what it has; it goes to the FEES account. */
     uint32_t fees = bourse_user_find(w->e, "FEES", 4);
@@ -560,11 +528,8 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     case BOURSE_EV_REPLACED: {
         order = find_order(w, ev->user, &ev->oid);
         char tif[8] = "day";
-        sqlite3_stmt *st = w->st[S_TIF];
-        sqlite3_bind_int64(st, 1, order);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            snprintf(tif, sizeof tif, "%s", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_reset(st);
+        rval p[1] = {rv_int(order)};
+        run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
         order2 = insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty, "open",
                               NULL, ev->qty, order);
         update(w, S_REPLACED, order, order2, NULL);
@@ -578,25 +543,22 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     size_t len = bourse_text_event(w->e, c, ev, line);
     while (len && line[len - 1] == '\n')
         len--;
-    sqlite3_stmt *st = w->st[S_EVENT];
-    sqlite3_bind_int64(st, 1, (int64_t)c->seq);
-    sqlite3_bind_int64(st, 2, n);
-    sqlite3_bind_text(st, 3, ev->type < BOURSE_EV_COUNT_ ? EV_NAMES[ev->type] : "?", -1, SQLITE_STATIC);
-    if (ev->reason)
-        sqlite3_bind_text(st, 4, bourse_reason_name(ev->reason), -1, SQLITE_STATIC);
-    if (ev->user < BOURSE_CASH && ev->type != BOURSE_EV_OK && ev->type != BOURSE_EV_ERROR)
-        sqlite3_bind_int64(st, 5, ev->user);
-    if (ev->type != BOURSE_EV_OK && ev->type != BOURSE_EV_ERROR && ev->symbol < BOURSE_CASH)
-        sqlite3_bind_int64(st, 6, ev->symbol);
-    if (ev->type == BOURSE_EV_ACCEPTED || ev->type == BOURSE_EV_CANCELED || ev->type == BOURSE_EV_REPLACED ||
-        ev->type == BOURSE_EV_FEE)
-        sqlite3_bind_text(st, 7, side_name(ev->side), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, ev->qty);
-    sqlite3_bind_int64(st, 9, ev->price);
-    bind_opt(st, 10, order);
-    bind_opt(st, 11, order2);
-    sqlite3_bind_text(st, 12, line, (int)len, SQLITE_TRANSIENT);
-    run(w, S_EVENT);
+    int has_side = ev->type == BOURSE_EV_ACCEPTED || ev->type == BOURSE_EV_CANCELED ||
+                   ev->type == BOURSE_EV_REPLACED || ev->type == BOURSE_EV_FEE;
+    int named = ev->type != BOURSE_EV_OK && ev->type != BOURSE_EV_ERROR;
+    rval p[12] = {rv_int((int64_t)c->seq),
+                  rv_int(n),
+                  rv_text(ev->type < BOURSE_EV_COUNT_ ? EV_NAMES[ev->type] : "?", -1),
+                  ev->reason ? rv_text(bourse_reason_name(ev->reason), -1) : (rval){0},
+                  named && ev->user < BOURSE_CASH ? rv_int(ev->user) : (rval){0},
+                  named && ev->symbol < BOURSE_CASH ? rv_int(ev->symbol) : (rval){0},
+                  has_side ? rv_text(side_name(ev->side), -1) : (rval){0},
+                  rv_int(ev->qty),
+                  rv_int(ev->price),
+                  rv_opt(order),
+                  rv_opt(order2),
+                  rv_text(line, (int)len)};
+    run(w, S_EVENT, p, 12, NULL, NULL, 0);
     w->events++;
 }
 
@@ -634,7 +596,7 @@ static int settle(rwriter *w, uint32_t user, int64_t asset, int64_t avail, int64
         snprintf(w->err, sizeof w->err,
                  "%s: seq %" PRIu64 ": the ledger does not balance for user %u asset %" PRId64
                  ": available moved %" PRId64 " and held %" PRId64 " beyond what the events say",
-                 w->db->path, w->cmd.seq, user, asset, ra, rh);
+                 rstore_name(w->db), w->cmd.seq, user, asset, ra, rh);
         return -1;
     }
     if (rh) {
@@ -647,13 +609,8 @@ static int settle(rwriter *w, uint32_t user, int64_t asset, int64_t avail, int64
     if (avail != b->avail || held != b->held) {
         b->avail = avail;
         b->held = held;
-        sqlite3_stmt *st = w->st[S_BALANCE];
-        sqlite3_bind_int64(st, 1, user);
-        sqlite3_bind_int64(st, 2, asset);
-        sqlite3_bind_int64(st, 3, avail);
-        sqlite3_bind_int64(st, 4, held);
-        sqlite3_bind_int64(st, 5, (int64_t)w->cmd.seq);
-        run(w, S_BALANCE);
+        rval p[5] = {rv_int(user), rv_int(asset), rv_int(avail), rv_int(held), rv_int((int64_t)w->cmd.seq)};
+        run(w, S_BALANCE, p, 5, NULL, NULL, 0);
     }
     return w->failed ? -1 : 0;
 }
@@ -700,12 +657,8 @@ int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
             size_t max = user ? BOURSE_NAME_LEN : BOURSE_SYMBOL_LEN;
             uint32_t id = user ? bourse_user_find(e, name, strnlen(name, max))
                                : bourse_symbol_find(e, name, strnlen(name, max));
-            sqlite3_stmt *st = w->st[user ? S_ACCOUNT : S_SYMBOL];
-            sqlite3_bind_int64(st, 1, id);
-            bind_name(st, 2, name, max);
-            sqlite3_bind_int64(st, 3, (int64_t)c->seq);
-            sqlite3_bind_int64(st, 4, c->ts_ns);
-            run(w, user ? S_ACCOUNT : S_SYMBOL);
+            rval p[4] = {rv_int(id), rv_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
+            run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
         } else if (c->type == BOURSE_CMD_DEPOSIT || c->type == BOURSE_CMD_WITHDRAW) {
             int64_t amt = c->type == BOURSE_CMD_DEPOSIT ? c->qty : -c->qty;
             const char *kind = c->type == BOURSE_CMD_DEPOSIT ? "deposit" : "withdrawal";
@@ -721,11 +674,8 @@ int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
     if (!w->failed && w->ok && c->type == BOURSE_CMD_CLOSE) {
         char day[16];
         day_of(c->ts_ns, day, sizeof day);
-        sqlite3_stmt *st = w->st[S_EOD];
-        sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, (int64_t)c->seq);
-        sqlite3_bind_int64(st, 3, c->ts_ns);
-        run(w, S_EOD);
+        rval p[3] = {rv_text(day, -1), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
+        run(w, S_EOD, p, 3, NULL, NULL, 0);
     }
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
