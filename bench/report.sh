@@ -5,7 +5,8 @@
 # `bourse report follow --exit-at-end --stats` into a fresh database.  The
 # figure is commands and events per second from the first row written to
 # the last commit (the core's replay is included: it is the follower's own
-# work).  Usage: sh bench/report.sh [N] [BATCH]
+# work).  Usage: sh bench/report.sh [N] [BATCH] [DB]; DB a postgresql:// URL
+# for PostgreSQL (default: SQLite in the data directory).
 BOURSE=${BOURSE:-build/bourse}
 N=${1:-200000}
 BATCH=${2:-4096}
@@ -31,6 +32,11 @@ awk -v n="$N" 'BEGIN {
     }
 }' >"$tmp/in.txt"
 "$BOURSE" replay --journal "$tmp/data" "$tmp/in.txt" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
-echo "report follow: $(grep -c . "$tmp/in.txt") commands, batch $BATCH, SQLite WAL synchronous=FULL"
-"$BOURSE" report follow --data "$tmp/data" --exit-at-end --stats --batch "$BATCH"
-ls -la "$tmp/data/report.db" | awk '{print "report.db: " $5 " bytes"}'
+if [ -n "$3" ]; then
+    echo "report follow: $(grep -c . "$tmp/in.txt") commands, batch $BATCH, PostgreSQL"
+    "$BOURSE" report follow --data "$tmp/data" --db "$3" --exit-at-end --stats --batch "$BATCH"
+else
+    echo "report follow: $(grep -c . "$tmp/in.txt") commands, batch $BATCH, SQLite WAL synchronous=FULL"
+    "$BOURSE" report follow --data "$tmp/data" --exit-at-end --stats --batch "$BATCH"
+    ls -la "$tmp/data/report.db" | awk '{print "report.db: " $5 " bytes"}'
+fi
