@@ -85,14 +85,12 @@ int report_pnl(report_db *db, const report_query *q, rout *o, char *err, size_t 
     sqlite3_bind_int64(st, 2, q->to_ns);
     if (q->symbol)
         sqlite3_bind_text(st, 3, q->symbol, -1, SQLITE_STATIC);
-    /* Two sections filled in one pass: the matches as they happen, the
-     * totals per symbol at its end; kept apart and printed in order. */
+    /* Two sections from one pass: the totals per symbol (written as each
+     * symbol ends) and the matches (kept aside, written after them). */
     rout_section(o, "realized", "symbol,sold:i,proceeds:d,cost:d,realized:d,open:i,open_cost:d");
     book b = {0};
     char name[32] = "";
     int have = 0, any = 0, rc;
-    /* The matches go to the same output as a second section, after the
-     * totals: collect them in a buffer of rows first. */
     typedef struct match {
         int64_t v[9];
         char sym[32];
