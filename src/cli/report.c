@@ -6,8 +6,8 @@
  *                                        DIR/report.db (a process of its own)
  *   bourse report REPORT --data DIR ...  print a report from it
  *
- * `--db` is a SQLite file or a postgresql:// URL (follow only: the
- * reports read SQLite).
+ * `--db` is a SQLite file or a postgresql:// URL, for follow and the
+ * reports alike.
  *
  * Why a process and not a thread of `bourse serve`: the follower needs
  * nothing from the server but its journal files, and as its own process
@@ -160,14 +160,14 @@ int cmd_report(int argc, char **argv)
         snprintf(path, sizeof path, "%s", db_path);
     else
         report_db_path(path, sizeof path, dir);
-    report_db *db;
-    if (report_db_open(path, 0, &db, err, sizeof err) != 0) {
+    rstore *db = report_store_open(path, err, sizeof err);
+    if (!db) {
         cli_error("%s", err);
         return 1;
     }
     q.dir = dir;
     int rc = report_run(db, what, &q, stdout, err, sizeof err);
-    report_db_close(db);
+    report_store_close(db);
     if (rc < 0) {
         cli_error("report %s: %s", what, err);
         return 1;

@@ -84,7 +84,7 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
     uint32_t batch = cfg->batch ? cfg->batch : 4096, batch_ms = cfg->batch_ms ? cfg->batch_ms : 200;
     uint32_t idle_ms = cfg->idle_ms ? cfg->idle_ms : 300;
     follower f = {.st = st};
-    if (!(f.db = rstore_open(path, err, errlen)))
+    if (!(f.db = rstore_open(path, 1, err, errlen)))
         return -1;
     if (rstore_prepare(f.db, RSTORE_META_SET, "UPDATE meta SET value = ?1 WHERE key = ?2", err, errlen) !=
         0) {

@@ -11,54 +11,63 @@
  */
 #include "journal/reader.h"
 #include "report_int.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+enum { S_CORE_BAL = 61 };
+
+typedef struct core_ctx {
+    rstore *db;
+    int failed;
+    char err[512];
+} core_ctx;
+
 static void on_balance(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
-    sqlite3_stmt *st = ctx;
-    if (ev->type != BOURSE_EV_BALANCE)
+    core_ctx *c = ctx;
+    if (ev->type != BOURSE_EV_BALANCE || c->failed)
         return;
-    sqlite3_bind_int64(st, 1, cmd->user);
-    sqlite3_bind_int64(st, 2, ev->symbol == BOURSE_CASH ? REPORT_CASH : (int64_t)ev->symbol);
-    sqlite3_bind_int64(st, 3, ev->qty);
-    sqlite3_bind_int64(st, 4, ev->count);
-    sqlite3_step(st);
-    sqlite3_reset(st);
+    rval p[4] = {rv_int(cmd->user), rv_int(ev->symbol == BOURSE_CASH ? REPORT_CASH : (int64_t)ev->symbol),
+                 rv_int(ev->qty), rv_int(ev->count)};
+    if (rstore_run(c->db, S_CORE_BAL, p, 4, NULL, NULL, 0, c->err, sizeof c->err) < 0)
+        c->failed = 1;
 }
 
 /* The core's balances into a temporary table core_bal. */
-static int core_balances(report_db *db, bourse_engine *e, char *err, size_t errlen)
+static int core_balances(rstore *db, bourse_engine *e, char *err, size_t errlen)
 {
-    if (rdb_exec(db,
-                 "DROP TABLE IF EXISTS temp.core_bal; CREATE TEMP TABLE core_bal(user_id INTEGER, asset "
-                 "INTEGER, available INTEGER, held INTEGER,"
-                 " PRIMARY KEY(user_id, asset))",
-                 err, errlen) != 0)
+    if (rstore_exec(db, "DROP TABLE IF EXISTS core_bal", err, errlen) != 0 ||
+        rstore_exec(db,
+                    "CREATE TEMP TABLE core_bal(user_id BIGINT, asset BIGINT, available BIGINT, held BIGINT,"
+                    " PRIMARY KEY(user_id, asset))",
+                    err, errlen) != 0 ||
+        rstore_prepare(db, S_CORE_BAL, "INSERT INTO core_bal VALUES(?1, ?2, ?3, ?4)", err, errlen) != 0)
         return -1;
-    sqlite3_stmt *st = rdb_prepare(db, "INSERT INTO core_bal VALUES(?1, ?2, ?3, ?4)", err, errlen);
-    if (!st)
-        return -1;
+    core_ctx c = {.db = db};
     bourse_stats stats;
     bourse_engine_stats(e, &stats);
-    for (uint32_t u = 0; u < stats.users; u++) {
+    for (uint32_t u = 0; u < stats.users && !c.failed; u++) {
         bourse_cmd q = {.type = BOURSE_CMD_BALANCE, .user = u, .symbol = BOURSE_NONE};
-        bourse_engine_apply(e, &q, on_balance, st);
+        bourse_engine_apply(e, &q, on_balance, &c);
     }
-    sqlite3_finalize(st);
+    if (c.failed) {
+        snprintf(err, errlen, "%s", c.err);
+        return -1;
+    }
     return 0;
 }
 
-int report_reconcile(report_db *db, const report_query *q, rout *o, char *err, size_t errlen)
+int report_reconcile(rstore *db, const report_query *q, rout *o, char *err, size_t errlen)
 {
     if (!q->dir) {
         snprintf(err, errlen, "reconcile needs --data DIR (the journal to check against)");
         return -1;
     }
     int64_t last = 0;
-    if (rdb_int(db, "SELECT value FROM meta WHERE key = 'last_seq'", NULL, &last, err, errlen) != 0)
+    if (rstore_int(db, "SELECT value FROM meta WHERE key = 'last_seq'", &last, err, errlen) != 0)
         return -1;
     uint64_t at = q->seq ? q->seq : (uint64_t)last;
     if (at > (uint64_t)last) {
@@ -101,48 +110,44 @@ int report_reconcile(report_db *db, const report_query *q, rout *o, char *err, s
         " WHERE seq <= %" PRIu64 " AND user_id IS NOT NULL GROUP BY user_id, asset),"
         " j AS (SELECT COALESCE(l.user_id, c.user_id) AS user_id, COALESCE(l.asset, c.asset) AS asset,"
         " COALESCE(l.a, 0) AS la, COALESCE(c.available, 0) AS ca, COALESCE(l.h, 0) AS lh,"
-        " COALESCE(c.held, 0) AS ch FROM l FULL OUTER JOIN temp.core_bal c"
+        " COALESCE(c.held, 0) AS ch FROM l FULL OUTER JOIN core_bal c"
         " ON c.user_id = l.user_id AND c.asset = l.asset)"
         " SELECT u.name, a.name, fmt(la, j.asset), fmt(ca, j.asset), fmt(lh, j.asset), fmt(ch, j.asset),"
         " CASE WHEN la = ca AND lh = ch THEN 'ok' ELSE 'DIFFERENT' END FROM j"
         " LEFT JOIN accounts u USING(user_id) LEFT JOIN assets a USING(asset)"
-        " WHERE %d OR la <> ca OR lh <> ch ORDER BY j.user_id, j.asset = -1 DESC, a.name",
-        at, q->all);
-    sqlite3_stmt *st = rdb_prepare(db, sql, err, errlen);
-    if (!st)
+        " WHERE %s OR la <> ca OR lh <> ch ORDER BY j.user_id, j.asset = -1 DESC, a.name",
+        at, q->all ? "TRUE" : "FALSE");
+    if (report_query_out(db, o, "balances",
+                         "user,asset,ledger_available,core_available,ledger_held,core_held,status", sql, q, 0,
+                         err, errlen) != 0)
         return -1;
-    rout_section(o, "balances", "user,asset,ledger_available,core_available,ledger_held,core_held,status");
-    rc = rout_stmt(o, st);
-    sqlite3_finalize(st);
     snprintf(sql, sizeof sql,
              "SELECT entry, seq, kind, (SELECT name FROM assets a WHERE a.asset = l.asset), fmt(SUM(amount), "
              "asset)"
              " FROM ledger l WHERE seq <= %" PRIu64
-             " GROUP BY entry, asset HAVING SUM(amount) <> 0 ORDER BY entry",
+             " GROUP BY entry, asset, seq, kind HAVING SUM(amount) <> 0 ORDER BY entry",
              at);
-    if (rc != 0 || !(st = rdb_prepare(db, sql, err, errlen)))
+    if (report_query_out(db, o, "unbalanced_entries", "entry:i,seq:i,kind,asset,sum", sql, q, 0, err,
+                         errlen) != 0)
         return -1;
-    rout_section(o, "unbalanced_entries", "entry:i,seq:i,kind,asset,sum");
-    rc = rout_stmt(o, st);
-    sqlite3_finalize(st);
     int64_t diff = 0, bad = 0, checked = 0;
     snprintf(
         sql, sizeof sql,
         "SELECT count(*) FROM (SELECT user_id, asset, SUM(CASE WHEN account = 'available' THEN amount END) "
         "AS a,"
         " SUM(CASE WHEN account = 'held' THEN amount END) AS h FROM ledger WHERE seq <= %" PRIu64
-        " AND user_id IS NOT NULL GROUP BY user_id, asset) l FULL OUTER JOIN temp.core_bal c"
+        " AND user_id IS NOT NULL GROUP BY user_id, asset) l FULL OUTER JOIN core_bal c"
         " ON c.user_id = l.user_id AND c.asset = l.asset WHERE COALESCE(l.a, 0) <> COALESCE(c.available, 0)"
         " OR COALESCE(l.h, 0) <> COALESCE(c.held, 0)",
         at);
-    if (rc != 0 || rdb_int(db, sql, NULL, &diff, err, errlen) != 0)
+    if (rstore_int(db, sql, &diff, err, errlen) != 0)
         return -1;
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM (SELECT 1 FROM ledger WHERE seq <= %" PRIu64
-             " GROUP BY entry, asset HAVING SUM(amount) <> 0)",
+             " GROUP BY entry, asset HAVING SUM(amount) <> 0) x",
              at);
-    if (rdb_int(db, sql, NULL, &bad, err, errlen) != 0 ||
-        rdb_int(db, "SELECT count(*) FROM temp.core_bal", NULL, &checked, err, errlen) != 0)
+    if (rstore_int(db, sql, &bad, err, errlen) != 0 ||
+        rstore_int(db, "SELECT count(*) FROM core_bal", &checked, err, errlen) != 0)
         return -1;
     rout_section(o, "summary", "seq:i,balances:i,differences:i,unbalanced_entries:i,result");
     rout_int(o, (int64_t)at);

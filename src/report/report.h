@@ -86,10 +86,16 @@ typedef struct report_query {
     int format;             /* enum report_format */
 } report_query;
 
+/* The database a report reads: a SQLite file (which must exist) or a
+ * postgresql:// URL.  NULL with err set. */
+typedef struct rstore rstore;
+rstore *report_store_open(const char *where, char *err, size_t errlen);
+void report_store_close(rstore *s);
+
 /* Run one report ("history", "statement", "pnl", "eod", "audit",
  * "surveillance", "reconcile") to f.  0; 1 when reconcile found
  * differences; -1 with err set. */
-int report_run(report_db *db, const char *name, const report_query *q, FILE *f, char *err, size_t errlen);
+int report_run(rstore *db, const char *name, const report_query *q, FILE *f, char *err, size_t errlen);
 
 /* "2026-12-04", "2026-12-04T10:00:00" (UTC) or nanoseconds; end = 1 makes
  * a bare date mean its last nanosecond.  0, or -1. */

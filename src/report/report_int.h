@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+typedef struct rstore rstore;
+
 struct report_db {
     sqlite3 *db;
     char path[4200];
@@ -28,7 +30,6 @@ int rdb_meta_set(report_db *db, const char *key, int64_t v, char *err, size_t er
 
 /* The writer (writer.c): one per follow, into a store (store.h). */
 typedef struct rwriter rwriter;
-typedef struct rstore rstore;
 /* Statement numbers the writer leaves to the follower. */
 enum { RSTORE_META_SET = 60 };
 rwriter *rwriter_new(rstore *db, char *err, size_t errlen);
@@ -73,11 +74,16 @@ void rout_end_row(rout *o);
 /* Print everything; 0 or -1 (write failed). */
 int rout_finish(rout *o);
 
-/* The reports (reports.c, pnl.c, reconcile.c). */
-int report_pnl(report_db *db, const report_query *q, rout *o, char *err, size_t errlen);
-int report_reconcile(report_db *db, const report_query *q, rout *o, char *err, size_t errlen);
-/* The user id of a name, or -1 with err set. */
-int64_t report_user_id(report_db *db, const char *name, char *err, size_t errlen);
+/* The reports (reports.c, pnl.c, reconcile.c), on either store. */
+int report_pnl(rstore *db, const report_query *q, rout *o, char *err, size_t errlen);
+int report_reconcile(rstore *db, const report_query *q, rout *o, char *err, size_t errlen);
+/* The user id of q->user, or -1 with err set. */
+int64_t report_user_id(rstore *db, const report_query *q, char *err, size_t errlen);
+/* A section of o from a query with the reports' parameters (store.h). */
+int report_query_out(rstore *db, rout *o, const char *title, const char *cols, const char *sql,
+                     const report_query *q, int64_t user, char *err, size_t errlen);
+/* fmt() for SQLite (PostgreSQL's is in its schema). */
+void report_sqlite_functions(sqlite3 *db);
 /* A prepared statement, or NULL with err set. */
 sqlite3_stmt *rdb_prepare(report_db *db, const char *sql, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
  */
 #include "bourse/text.h"
 #include "report_int.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -43,57 +44,69 @@ int report_parse_time(const char *s, int end, int64_t *out)
     return 0;
 }
 
-int64_t report_user_id(report_db *db, const char *name, char *err, size_t errlen)
+static void row_int(void *ctx, int n, const rcell *c)
+{
+    if (n > 0 && c[0].kind == RV_INT)
+        *(int64_t *)ctx = c[0].i;
+}
+
+/* The parameters of a report's queries (store.h, RQ_PARAMS). */
+static void params(const report_query *q, int64_t user, rval *p)
+{
+    p[0] = rv_int(user);
+    p[1] = rv_int(q->from_ns);
+    p[2] = rv_int(q->to_ns);
+    p[3] = q->symbol ? rv_text(q->symbol, -1) : (rval){0};
+    p[4] = q->oid ? rv_text(q->oid, -1) : (rval){0};
+    p[5] = rv_int(q->volume);
+    p[6] = q->user ? rv_text(q->user, -1) : (rval){0};
+}
+
+int64_t report_user_id(rstore *db, const report_query *q, char *err, size_t errlen)
 {
     int64_t id = -1;
-    if (!name) {
+    if (!q->user) {
         snprintf(err, errlen, "this report needs --user NAME");
         return -1;
     }
-    if (rdb_int(db, "SELECT user_id FROM accounts WHERE name = ?1", name, &id, err, errlen) != 0)
+    rval p[RQ_PARAMS];
+    params(q, 0, p);
+    if (rstore_query(db, "SELECT user_id FROM accounts WHERE name = ?7", p, row_int, &id, err, errlen) != 0)
         return -1;
     if (id < 0)
-        snprintf(err, errlen, "no account named '%s' in the report database", name);
+        snprintf(err, errlen, "no account named '%s' in the report database", q->user);
     return id;
 }
 
-static int query(report_db *db, rout *o, const char *title, const char *cols, const char *sql,
-                 const report_query *q, int64_t user, char *err, size_t errlen)
+static void row_out(void *ctx, int n, const rcell *c)
 {
-    sqlite3_stmt *st = rdb_prepare(db, sql, err, errlen);
-    if (!st)
-        return -1;
-    /* Parameters by name, so that each query uses the ones it needs. */
-    int i;
-    if ((i = sqlite3_bind_parameter_index(st, ":user")))
-        sqlite3_bind_int64(st, i, user);
-    if ((i = sqlite3_bind_parameter_index(st, ":from")))
-        sqlite3_bind_int64(st, i, q->from_ns);
-    if ((i = sqlite3_bind_parameter_index(st, ":to")))
-        sqlite3_bind_int64(st, i, q->to_ns);
-    if ((i = sqlite3_bind_parameter_index(st, ":symbol"))) {
-        if (q->symbol)
-            sqlite3_bind_text(st, i, q->symbol, -1, SQLITE_STATIC);
+    rout *o = ctx;
+    for (int i = 0; i < n; i++) {
+        if (c[i].kind == RV_INT)
+            rout_int(o, c[i].i);
+        else if (c[i].kind == RV_TEXT)
+            rout_text(o, c[i].s);
         else
-            sqlite3_bind_null(st, i);
+            rout_null(o);
     }
-    if ((i = sqlite3_bind_parameter_index(st, ":oid")) && q->oid)
-        sqlite3_bind_text(st, i, q->oid, -1, SQLITE_STATIC);
-    if ((i = sqlite3_bind_parameter_index(st, ":volume")))
-        sqlite3_bind_int64(st, i, q->volume);
-    rout_section(o, title, cols);
-    int rc = rout_stmt(o, st);
-    if (rc != 0)
-        snprintf(err, errlen, "%s: %s", db->path, sqlite3_errmsg(db->db));
-    sqlite3_finalize(st);
-    return rc;
 }
+
+int report_query_out(rstore *db, rout *o, const char *title, const char *cols, const char *sql,
+                     const report_query *q, int64_t user, char *err, size_t errlen)
+{
+    rval p[RQ_PARAMS];
+    params(q, user, p);
+    rout_section(o, title, cols);
+    return rstore_query(db, sql, p, row_out, o, err, errlen);
+}
+
+#define query report_query_out
 
 #define ASSET_NAME "(SELECT name FROM assets a WHERE a.asset = %s)"
 
-static int history(report_db *db, const report_query *q, rout *o, char *err, size_t errlen)
+static int history(rstore *db, const report_query *q, rout *o, char *err, size_t errlen)
 {
-    int64_t u = report_user_id(db, q->user, err, errlen);
+    int64_t u = report_user_id(db, q, err, errlen);
     if (u < 0)
         return -1;
     return query(
@@ -101,7 +114,7 @@ static int history(report_db *db, const report_query *q, rout *o, char *err, siz
         "SELECT x.trade_id, x.seq, x.ts, s.name, x.side, o.oid, o.tif, x.qty, x.price, x.qty * x.price,"
         " x.fee, x.liquidity FROM executions x JOIN orders o USING(order_id)"
         " JOIN symbols s ON s.symbol_id = x.symbol_id"
-        " WHERE x.user_id = :user AND x.ts BETWEEN :from AND :to AND (:symbol IS NULL OR s.name = :symbol)"
+        " WHERE x.user_id = ?1 AND x.ts BETWEEN ?2 AND ?3 AND (?4 IS NULL OR s.name = ?4)"
         " ORDER BY x.seq, x.trade_id",
         q, u, err, errlen);
 }
@@ -109,21 +122,20 @@ static int history(report_db *db, const report_query *q, rout *o, char *err, siz
 /* Balances at the period's ends and every movement between, with a
  * running balance per asset; holds and releases move nothing between the
  * user and anyone else, so they are left out. */
-static int statement(report_db *db, const report_query *q, rout *o, char *err, size_t errlen)
+static int statement(rstore *db, const report_query *q, rout *o, char *err, size_t errlen)
 {
-    int64_t u = report_user_id(db, q->user, err, errlen);
+    int64_t u = report_user_id(db, q, err, errlen);
     if (u < 0)
         return -1;
-    if (query(
-            db, o, "balances", "asset,opening,closing,available,held",
-            "SELECT a.name, fmt(COALESCE(SUM(CASE WHEN l.ts < :from THEN l.amount END), 0), l.asset),"
-            " fmt(COALESCE(SUM(CASE WHEN l.ts <= :to THEN l.amount END), 0), l.asset),"
-            " fmt(COALESCE(SUM(CASE WHEN l.ts <= :to AND l.account = 'available' THEN l.amount END), 0), "
-            "l.asset),"
-            " fmt(COALESCE(SUM(CASE WHEN l.ts <= :to AND l.account = 'held' THEN l.amount END), 0), l.asset)"
-            " FROM ledger l JOIN assets a USING(asset) WHERE l.user_id = :user"
-            " GROUP BY l.asset ORDER BY l.asset = -1 DESC, a.name",
-            q, u, err, errlen) != 0)
+    if (query(db, o, "balances", "asset,opening,closing,available,held",
+              "SELECT a.name, fmt(COALESCE(SUM(CASE WHEN l.ts < ?2 THEN l.amount END), 0), l.asset),"
+              " fmt(COALESCE(SUM(CASE WHEN l.ts <= ?3 THEN l.amount END), 0), l.asset),"
+              " fmt(COALESCE(SUM(CASE WHEN l.ts <= ?3 AND l.account = 'available' THEN l.amount END), 0), "
+              "l.asset),"
+              " fmt(COALESCE(SUM(CASE WHEN l.ts <= ?3 AND l.account = 'held' THEN l.amount END), 0), l.asset)"
+              " FROM ledger l JOIN assets a USING(asset) WHERE l.user_id = ?1"
+              " GROUP BY l.asset, a.name ORDER BY l.asset = -1 DESC, a.name",
+              q, u, err, errlen) != 0)
         return -1;
     /* Shares are whole numbers, cash 1/10,000s: one decimal column would
      * misspell one of them, so the amount is text spelled per asset. */
@@ -131,20 +143,21 @@ static int statement(report_db *db, const report_query *q, rout *o, char *err, s
         db, o, "movements", "entry:i,seq:i,time:s,kind,asset,amount,balance,order,trade:i",
         "WITH m AS (SELECT l.entry, l.seq, l.ts, l.kind, l.asset, SUM(l.amount) AS amount,"
         " MAX(l.order_id) AS order_id, MAX(l.trade_id) AS trade_id FROM ledger l"
-        " WHERE l.user_id = :user AND l.ts <= :to GROUP BY l.entry, l.asset HAVING SUM(l.amount) <> 0),"
+        " WHERE l.user_id = ?1 AND l.ts <= ?3 GROUP BY l.entry, l.asset, l.seq, l.ts, l.kind"
+        " HAVING SUM(l.amount) <> 0),"
         " r AS (SELECT m.*, SUM(amount) OVER (PARTITION BY asset ORDER BY entry) AS balance FROM m)"
         " SELECT r.entry, r.seq, r.ts, r.kind, a.name, fmt(r.amount, r.asset), fmt(r.balance, r.asset),"
         " o.oid, r.trade_id FROM r JOIN assets a USING(asset) LEFT JOIN orders o USING(order_id)"
-        " WHERE r.ts >= :from ORDER BY r.entry, r.asset",
+        " WHERE r.ts >= ?2 ORDER BY r.entry, r.asset",
         q, u, err, errlen);
 }
 
-static int last_trade_day(report_db *db, char *day, size_t n, char *err, size_t errlen)
+static int last_trade_day(rstore *db, char *day, size_t n, char *err, size_t errlen)
 {
     int64_t ts = -1;
-    if (rdb_int(db, "SELECT COALESCE(MAX(ts), -1) FROM trades", NULL, &ts, err, errlen) != 0)
+    if (rstore_int(db, "SELECT COALESCE(MAX(ts), -1) FROM trades", &ts, err, errlen) != 0)
         return -1;
-    if (ts < 0 && rdb_int(db, "SELECT COALESCE(MAX(ts), 0) FROM commands", NULL, &ts, err, errlen) != 0)
+    if (ts < 0 && rstore_int(db, "SELECT COALESCE(MAX(ts), 0) FROM commands", &ts, err, errlen) != 0)
         return -1;
     time_t t = (time_t)(ts / 1000000000);
     struct tm tm;
@@ -153,7 +166,7 @@ static int last_trade_day(report_db *db, char *day, size_t n, char *err, size_t 
     return 0;
 }
 
-static int eod(report_db *db, const report_query *q0, rout *o, char *err, size_t errlen)
+static int eod(rstore *db, const report_query *q0, rout *o, char *err, size_t errlen)
 {
     char day[32];
     if (q0->date)
@@ -177,23 +190,24 @@ static int eod(report_db *db, const report_query *q0, rout *o, char *err, size_t
               " SUM(CASE WHEN x.side = 'sell' THEN x.qty * x.price ELSE -x.qty * x.price END) - SUM(x.fee),"
               " SUM(CASE WHEN x.side = 'buy' THEN x.qty ELSE -x.qty END)"
               " FROM executions x JOIN accounts u USING(user_id) JOIN symbols s USING(symbol_id)"
-              " WHERE x.ts BETWEEN :from AND :to GROUP BY x.user_id, x.symbol_id ORDER BY u.name, s.name",
+              " WHERE x.ts BETWEEN ?2 AND ?3 GROUP BY x.user_id, x.symbol_id, u.name, s.name ORDER BY "
+              "u.name, s.name",
               &q, 0, err, errlen) != 0)
         return -1;
     if (query(db, o, "ohlcv", "symbol,open:d,high:d,low:d,close:d,volume:i,value:d,trades:i",
               "SELECT s.name, (SELECT price FROM trades f WHERE f.symbol_id = t.symbol_id AND f.ts BETWEEN "
-              ":from AND"
-              " :to ORDER BY trade_id LIMIT 1), MAX(t.price), MIN(t.price),"
-              " (SELECT price FROM trades l WHERE l.symbol_id = t.symbol_id AND l.ts BETWEEN :from AND :to"
+              "?2 AND"
+              " ?3 ORDER BY trade_id LIMIT 1), MAX(t.price), MIN(t.price),"
+              " (SELECT price FROM trades l WHERE l.symbol_id = t.symbol_id AND l.ts BETWEEN ?2 AND ?3"
               " ORDER BY trade_id DESC LIMIT 1), SUM(t.qty), SUM(t.qty * t.price), COUNT(*)"
-              " FROM trades t JOIN symbols s USING(symbol_id) WHERE t.ts BETWEEN :from AND :to"
-              " GROUP BY t.symbol_id ORDER BY s.name",
+              " FROM trades t JOIN symbols s USING(symbol_id) WHERE t.ts BETWEEN ?2 AND ?3"
+              " GROUP BY t.symbol_id, s.name ORDER BY s.name",
               &q, 0, err, errlen) != 0)
         return -1;
     return query(db, o, "positions", "close_seq:i,user,asset,available,held",
                  "SELECT p.seq, u.name, a.name, fmt(p.available, p.asset), fmt(p.held, p.asset)"
                  " FROM eod_positions p JOIN accounts u USING(user_id) JOIN assets a USING(asset)"
-                 " WHERE p.seq = (SELECT MAX(seq) FROM eod_positions WHERE ts BETWEEN :from AND :to)"
+                 " WHERE p.seq = (SELECT MAX(seq) FROM eod_positions WHERE ts BETWEEN ?2 AND ?3)"
                  " AND (p.available <> 0 OR p.held <> 0) ORDER BY u.name, p.asset = -1 DESC, a.name",
                  &q, 0, err, errlen);
 }
@@ -201,15 +215,13 @@ static int eod(report_db *db, const report_query *q0, rout *o, char *err, size_t
 /* Every order that (user, order id) named (ids may come back on later
  * days), and the replaces before and after each. */
 #define CHAIN                                                                                                \
-    "WITH RECURSIVE chain(id) AS (SELECT order_id FROM orders WHERE user_id = :user AND oid = :oid"          \
-    " UNION SELECT o.replaced_by FROM orders o JOIN chain ON o.order_id = chain.id WHERE o.replaced_by IS "  \
-    "NOT NULL"                                                                                               \
-    " UNION SELECT o.replaces FROM orders o JOIN chain ON o.order_id = chain.id WHERE o.replaces IS NOT "    \
-    "NULL) "
+    "WITH RECURSIVE chain(id) AS (SELECT order_id FROM orders WHERE user_id = ?1 AND oid = ?5"               \
+    " UNION SELECT o.order_id FROM orders o JOIN chain ON o.replaces = chain.id OR "                         \
+    "o.replaced_by = chain.id) "
 
-static int audit(report_db *db, const report_query *q, rout *o, char *err, size_t errlen)
+static int audit(rstore *db, const report_query *q, rout *o, char *err, size_t errlen)
 {
-    int64_t u = report_user_id(db, q->user, err, errlen);
+    int64_t u = report_user_id(db, q, err, errlen);
     if (u < 0)
         return -1;
     if (!q->oid) {
@@ -217,7 +229,10 @@ static int audit(report_db *db, const report_query *q, rout *o, char *err, size_
         return -1;
     }
     int64_t n = 0;
-    if (rdb_int(db, "SELECT count(*) FROM orders WHERE oid = ?1", q->oid, &n, err, errlen) != 0)
+    rval p[RQ_PARAMS];
+    params(q, u, p);
+    if (rstore_query(db, "SELECT count(*) FROM orders WHERE user_id = ?1 AND oid = ?5", p, row_int, &n, err,
+                     errlen) != 0)
         return -1;
     if (!n) {
         snprintf(err, errlen, "no order '%s' in the report database", q->oid);
@@ -231,12 +246,13 @@ static int audit(report_db *db, const report_query *q, rout *o, char *err, size_
             "SELECT o.order_id, u.name, o.oid, s.name, o.side, o.tif, o.price, o.qty, o.seq, o.ts, o.status,"
             " o.reason, o.filled_qty, o.open_qty, o.replaces, o.replaced_by FROM orders o"
             " JOIN accounts u USING(user_id) LEFT JOIN symbols s USING(symbol_id)"
-            " WHERE o.order_id IN chain ORDER BY o.order_id",
+            " WHERE o.order_id IN (SELECT id FROM chain) ORDER BY o.order_id",
             q, u, err, errlen) != 0)
         return -1;
     return query(db, o, "trail", "seq:i,n:i,time:s,what,line",
                  CHAIN
-                 ", ev AS (SELECT * FROM events WHERE order_id IN chain OR order2_id IN chain)"
+                 ", ev AS (SELECT * FROM events WHERE order_id IN (SELECT id FROM chain) OR order2_id IN "
+                 "(SELECT id FROM chain))"
                  " SELECT c.seq, NULL, c.ts, 'command', c.line FROM commands c"
                  " WHERE c.seq IN (SELECT seq FROM ev)"
                  " UNION ALL SELECT e.seq, e.n, c.ts, 'event', e.line FROM ev e JOIN commands c USING(seq)"
@@ -244,21 +260,21 @@ static int audit(report_db *db, const report_query *q, rout *o, char *err, size_
                  q, u, err, errlen);
 }
 
-static int surveillance(report_db *db, const report_query *q, rout *o, char *err, size_t errlen)
+static int surveillance(rstore *db, const report_query *q, rout *o, char *err, size_t errlen)
 {
     if (query(
             db, o, "self_trades_prevented", "seq:i,time:s,event,user,symbol,order,side,qty:i,price:d",
             "SELECT e.seq, c.ts, e.type, u.name, s.name, o.oid, o.side, e.qty, o.price FROM events e"
             " JOIN commands c USING(seq) LEFT JOIN accounts u ON u.user_id = e.user_id"
             " LEFT JOIN orders o ON o.order_id = e.order_id LEFT JOIN symbols s ON s.symbol_id = o.symbol_id"
-            " WHERE e.reason = 'SELF_TRADE' AND c.ts BETWEEN :from AND :to ORDER BY e.seq, e.n",
+            " WHERE e.reason = 'SELF_TRADE' AND c.ts BETWEEN ?2 AND ?3 ORDER BY e.seq, e.n",
             q, 0, err, errlen) != 0)
         return -1;
     return query(db, o, "large_traders", "user,trades:i,volume:i,bought:i,sold:i,value:d",
                  "SELECT u.name, COUNT(*), SUM(x.qty), SUM(CASE WHEN x.side = 'buy' THEN x.qty ELSE 0 END),"
                  " SUM(CASE WHEN x.side = 'sell' THEN x.qty ELSE 0 END), SUM(x.qty * x.price)"
-                 " FROM executions x JOIN accounts u USING(user_id) WHERE x.ts BETWEEN :from AND :to"
-                 " GROUP BY x.user_id HAVING SUM(x.qty) >= :volume ORDER BY SUM(x.qty) DESC, u.name",
+                 " FROM executions x JOIN accounts u USING(user_id) WHERE x.ts BETWEEN ?2 AND ?3"
+                 " GROUP BY x.user_id, u.name HAVING SUM(x.qty) >= ?6 ORDER BY SUM(x.qty) DESC, u.name",
                  q, 0, err, errlen);
 }
 
@@ -280,11 +296,16 @@ static void fmt_fn(sqlite3_context *ctx, int n, sqlite3_value **v)
     sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
-int report_run(report_db *db, const char *name, const report_query *q, FILE *f, char *err, size_t errlen)
+void report_sqlite_functions(sqlite3 *db)
+{
+    sqlite3_create_function(db, "fmt", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fmt_fn, NULL, NULL);
+}
+
+int report_run(rstore *db, const char *name, const report_query *q, FILE *f, char *err, size_t errlen)
 {
     static const struct {
         const char *name;
-        int (*fn)(report_db *, const report_query *, rout *, char *, size_t);
+        int (*fn)(rstore *, const report_query *, rout *, char *, size_t);
     } reports[] = {{"history", history},
                    {"statement", statement},
                    {"pnl", report_pnl},
@@ -292,7 +313,6 @@ int report_run(report_db *db, const char *name, const report_query *q, FILE *f, 
                    {"audit", audit},
                    {"surveillance", surveillance},
                    {"reconcile", report_reconcile}};
-    sqlite3_create_function(db->db, "fmt", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fmt_fn, NULL, NULL);
     for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
         if (strcmp(name, reports[i].name) != 0)
             continue;
@@ -302,10 +322,10 @@ int report_run(report_db *db, const char *name, const report_query *q, FILE *f, 
             return -1;
         }
         /* One read transaction: every section sees the same seq. */
-        rdb_exec(db, "BEGIN", err, errlen);
+        rstore_exec(db, "BEGIN", err, errlen);
         int rc = reports[i].fn(db, q, o, err, errlen);
         char ignore[8];
-        rdb_exec(db, "COMMIT", ignore, sizeof ignore);
+        rstore_exec(db, "COMMIT", ignore, sizeof ignore);
         if (rout_finish(o) != 0 && rc >= 0) {
             snprintf(err, errlen, "writing the report failed");
             rc = -1;

@@ -84,6 +84,41 @@ static int sq_rows(rstore *s, const char *sql, void (*row)(void *, const int64_t
     return 0;
 }
 
+static int sq_query(rstore *s, const char *sql, const rval *p, void (*row)(void *, int, const rcell *),
+                    void *ctx, char *err, size_t errlen)
+{
+    sq_store *q = (sq_store *)s;
+    sqlite3_stmt *st = rdb_prepare(q->db, sql, err, errlen);
+    if (!st)
+        return -1;
+    int np = sqlite3_bind_parameter_count(st);
+    for (int i = 0; i < RQ_PARAMS && i < np; i++) {
+        if (p[i].kind == RV_INT)
+            sqlite3_bind_int64(st, i + 1, p[i].i);
+        else if (p[i].kind == RV_TEXT)
+            sqlite3_bind_text(st, i + 1, p[i].s, p[i].len, SQLITE_TRANSIENT);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rcell c[32];
+        int n = sqlite3_column_count(st);
+        for (int i = 0; i < n && i < 32; i++) {
+            int t = sqlite3_column_type(st, i);
+            c[i] = t == SQLITE_NULL ? (rcell){.kind = RV_NULL}
+                   : t == SQLITE_INTEGER
+                       ? (rcell){.kind = RV_INT, .i = sqlite3_column_int64(st, i)}
+                       : (rcell){.kind = RV_TEXT, .s = (const char *)sqlite3_column_text(st, i)};
+        }
+        row(ctx, n < 32 ? n : 32, c);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: %s", s->name, sqlite3_errmsg(q->db->db));
+        return -1;
+    }
+    return 0;
+}
+
 static void sq_close(rstore *s)
 {
     sq_store *q = (sq_store *)s;
@@ -93,9 +128,9 @@ static void sq_close(rstore *s)
     free(q);
 }
 
-static const rstore_ops SQ_OPS = {sq_exec, sq_begin, sq_prepare, sq_run, sq_rows, sq_close};
+static const rstore_ops SQ_OPS = {sq_exec, sq_begin, sq_prepare, sq_run, sq_rows, sq_query, sq_close};
 
-rstore *rstore_open(const char *where, char *err, size_t errlen)
+rstore *rstore_open(const char *where, int create, char *err, size_t errlen)
 {
     if (!strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11))
         return rstore_pg_open(where, err, errlen);
@@ -104,10 +139,11 @@ rstore *rstore_open(const char *where, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (report_db_open(where, 1, &q->db, err, errlen) != 0) {
+    if (report_db_open(where, create, &q->db, err, errlen) != 0) {
         free(q);
         return NULL;
     }
+    report_sqlite_functions(q->db->db);
     q->base.ops = &SQ_OPS;
     snprintf(q->base.name, sizeof q->base.name, "%s", where);
     return &q->base;
@@ -151,6 +187,12 @@ int rstore_rows(rstore *s, const char *sql, void (*row)(void *, const int64_t *)
     return s->ops->rows(s, sql, row, ctx, err, errlen);
 }
 
+int rstore_query(rstore *s, const char *sql, const rval *p, void (*row)(void *, int, const rcell *),
+                 void *ctx, char *err, size_t errlen)
+{
+    return s->ops->query(s, sql, p, row, ctx, err, errlen);
+}
+
 static void first(void *ctx, const int64_t *cols)
 {
     *(int64_t *)ctx = cols[0];
@@ -159,4 +201,14 @@ static void first(void *ctx, const int64_t *cols)
 int rstore_int(rstore *s, const char *sql, int64_t *out, char *err, size_t errlen)
 {
     return rstore_rows(s, sql, first, out, err, errlen);
+}
+
+rstore *report_store_open(const char *where, char *err, size_t errlen)
+{
+    return rstore_open(where, 0, err, errlen);
+}
+
+void report_store_close(rstore *s)
+{
+    rstore_close(s);
 }

@@ -43,7 +43,7 @@ typedef struct rstore rstore;
 /* SQLite at a path, or PostgreSQL at a postgresql:// (or postgres://) URL:
  * opened, checked (a foreign or damaged database is refused) and
  * migrated.  NULL with err set. */
-rstore *rstore_open(const char *where, char *err, size_t errlen);
+rstore *rstore_open(const char *where, int create, char *err, size_t errlen);
 void rstore_close(rstore *s);
 const char *rstore_name(const rstore *s); /* for messages */
 
@@ -60,6 +60,23 @@ int rstore_rows(rstore *s, const char *sql, void (*row)(void *ctx, const int64_t
                 size_t errlen);
 /* One integer from a query (*out unchanged when no row). */
 int rstore_int(rstore *s, const char *sql, int64_t *out, char *err, size_t errlen);
+
+/* One cell of a query's row: null, an integer (PostgreSQL's numeric sums
+ * are integers here) or text. */
+typedef struct rcell {
+    int kind; /* RV_* */
+    int64_t i;
+    const char *s;
+} rcell;
+
+/* The parameters of the reports' queries, by number: ?1 user id, ?2 from,
+ * ?3 to (nanoseconds), ?4 symbol, ?5 order id, ?6 volume, ?7 a name. */
+enum { RQ_PARAMS = 7 };
+
+/* Run a query with the RQ_PARAMS parameters (p[RQ_PARAMS]); row() for
+ * each row.  0 or -1 with err set. */
+int rstore_query(rstore *s, const char *sql, const rval *p, void (*row)(void *ctx, int n, const rcell *cells),
+                 void *ctx, char *err, size_t errlen);
 
 /* The PostgreSQL store (store_pg.c); NULL with err set. */
 rstore *rstore_pg_open(const char *url, char *err, size_t errlen);

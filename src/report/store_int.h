@@ -16,6 +16,8 @@ typedef struct rstore_ops {
                size_t errlen);
     int (*rows)(rstore *s, const char *sql, void (*row)(void *, const int64_t *), void *ctx, char *err,
                 size_t errlen);
+    int (*query)(rstore *s, const char *sql, const rval *p, void (*row)(void *, int, const rcell *),
+                 void *ctx, char *err, size_t errlen);
     void (*close)(rstore *s);
 } rstore_ops;
 

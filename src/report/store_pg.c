@@ -67,7 +67,12 @@ static const char *const PG_MIGRATIONS[PG_SCHEMA_VERSION] = {
     " user_id BIGINT NOT NULL, asset BIGINT NOT NULL, available BIGINT NOT NULL, held BIGINT NOT NULL,"
     " PRIMARY KEY(seq, user_id, asset));"
     "CREATE VIEW assets AS SELECT -1::BIGINT AS asset, 'CASH' AS name UNION ALL"
-    " SELECT symbol_id, name FROM symbols;",
+    " SELECT symbol_id, name FROM symbols;"
+    /* The reports' fmt(amount, asset): cash as a shortest decimal of
+     * 1/10,000s, shares whole (SQLite's is in reports.c). */
+    "CREATE FUNCTION fmt(a NUMERIC, asset BIGINT) RETURNS TEXT IMMUTABLE LANGUAGE SQL AS"
+    " $$ SELECT CASE WHEN a IS NULL THEN NULL WHEN asset = -1 THEN trim_scale(a / 10000)::TEXT"
+    " ELSE a::TEXT END $$;",
 };
 
 typedef struct pg_store {
@@ -179,6 +184,51 @@ static int pg_rows(rstore *s, const char *sql, void (*row)(void *, const int64_t
     return 0;
 }
 
+/* Numbers (int2/4/8, numeric) as integers, the rest as text. */
+static int pg_query(rstore *s, const char *sql, const rval *p, void (*row)(void *, int, const rcell *),
+                    void *ctx, char *err, size_t errlen)
+{
+    pg_store *q = (pg_store *)s;
+    static const Oid types[RQ_PARAMS] = {20, 20, 20, 25, 25, 20, 25};
+    char buf[RQ_PARAMS][32], *t = strdup(sql);
+    const char *v[RQ_PARAMS];
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (char *c = t; *c; c++)
+        if (*c == '?' && c[1] >= '0' && c[1] <= '9')
+            *c = '$';
+    for (int i = 0; i < RQ_PARAMS; i++) {
+        if (p[i].kind == RV_INT) {
+            snprintf(buf[i], sizeof buf[i], "%lld", (long long)p[i].i);
+            v[i] = buf[i];
+        } else {
+            v[i] = p[i].kind == RV_TEXT ? p[i].s : NULL; /* the reports' texts end in a NUL */
+        }
+    }
+    PGresult *r = PQexecParams(q->c, t, RQ_PARAMS, types, v, NULL, NULL, 0);
+    free(t);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(q, r, err, errlen);
+    int n = PQnfields(r) < 32 ? PQnfields(r) : 32;
+    for (int i = 0; i < PQntuples(r); i++) {
+        rcell c[32];
+        for (int k = 0; k < n; k++) {
+            Oid ty = PQftype(r, k);
+            if (PQgetisnull(r, i, k))
+                c[k] = (rcell){.kind = RV_NULL};
+            else if (ty == 20 || ty == 21 || ty == 23 || ty == 1700)
+                c[k] = (rcell){.kind = RV_INT, .i = strtoll(PQgetvalue(r, i, k), NULL, 10)};
+            else
+                c[k] = (rcell){.kind = RV_TEXT, .s = PQgetvalue(r, i, k)};
+        }
+        row(ctx, n, c);
+    }
+    PQclear(r);
+    return 0;
+}
+
 static void pg_close(rstore *s)
 {
     pg_store *q = (pg_store *)s;
@@ -186,7 +236,7 @@ static void pg_close(rstore *s)
     free(q);
 }
 
-static const rstore_ops PG_OPS = {pg_exec, pg_begin, pg_prepare, pg_run, pg_rows, pg_close};
+static const rstore_ops PG_OPS = {pg_exec, pg_begin, pg_prepare, pg_run, pg_rows, pg_query, pg_close};
 
 /* Ours, foreign, or new; then migrated.  0 or -1. */
 static int pg_check(pg_store *q, char *err, size_t errlen)

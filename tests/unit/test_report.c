@@ -300,15 +300,15 @@ static void random_scenario(uint64_t seed)
         0);
     sqlite3_close(s);
     /* reconcile agrees, at the end and at a seq in the middle. */
-    report_db *r;
-    CHECK_EQ(report_db_open(db, 0, &r, err, sizeof err), 0);
+    rstore *r = report_store_open(db, err, sizeof err);
+    CHECK(r != NULL);
     FILE *devnull = fopen("/dev/null", "w");
     report_query q = {.dir = dir, .to_ns = INT64_MAX};
     CHECK_EQ(report_run(r, "reconcile", &q, devnull, err, sizeof err), 0);
     q.seq = N / 2;
     CHECK_EQ(report_run(r, "reconcile", &q, devnull, err, sizeof err), 0);
     fclose(devnull);
-    report_db_close(r);
+    report_store_close(r);
     bourse_engine_free(e);
     rm_rf(dir);
 }
@@ -562,8 +562,8 @@ static void test_golden(void)
     CHECK_EQ(write_scenario(dir), 0);
     CHECK_EQ(follow_all(dir, NULL, 0, err, sizeof err), 0);
     snprintf(db, sizeof db, "%s/report.db", dir);
-    report_db *r;
-    CHECK_EQ(report_db_open(db, 0, &r, err, sizeof err), 0);
+    rstore *r = report_store_open(db, err, sizeof err);
+    CHECK(r != NULL);
     int update = getenv("BOURSE_GOLDEN_UPDATE") != NULL;
     for (size_t i = 0; i < sizeof GOLDEN / sizeof *GOLDEN; i++) {
         const struct golden *g = &GOLDEN[i];
@@ -601,7 +601,7 @@ static void test_golden(void)
         }
         free(out);
     }
-    report_db_close(r);
+    report_store_close(r);
     rm_rf(dir);
 }
 
