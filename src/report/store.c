@@ -27,6 +27,7 @@ static int sq_begin(rstore *s, char *err, size_t errlen)
 static int sq_prepare(rstore *s, int id, const char *sql, char *err, size_t errlen)
 {
     sq_store *q = (sq_store *)s;
+    sqlite3_finalize(q->st[id]); /* prepared again: the old one goes */
     return (q->st[id] = rdb_prepare(q->db, sql, err, errlen)) ? 0 : -1;
 }
 

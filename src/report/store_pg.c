@@ -118,6 +118,12 @@ static int pg_prepare(rstore *s, int id, const char *sql, char *err, size_t errl
         if (*p == '?' && p[1] >= '0' && p[1] <= '9')
             *p = '$';
     snprintf(name, sizeof name, "s%d", id);
+    if (q->prepared[id]) { /* prepared again: the old one goes */
+        char dealloc[32];
+        snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
+        PQclear(PQexec(q->c, dealloc));
+        q->prepared[id] = 0;
+    }
     PGresult *r = PQprepare(q->c, name, t, 0, NULL);
     free(t);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
