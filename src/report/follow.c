@@ -1,0 +1,198 @@
+/*
+ * follow.c - `bourse report follow`: the journal into the reporting
+ * database, exactly once (report.h says why this works).
+ *
+ * The loop.  Records up to the database's last_seq are applied to the
+ * core only (their rows are there already); from the next one on, each
+ * record is applied with the writer listening to its events, inside a
+ * transaction that is committed after `batch` commands or `batch_ms`
+ * milliseconds, whichever comes first, together with the new last_seq.
+ * Batching is what makes it fast (one WAL sync per batch, not per
+ * command); the time bound keeps the database at most that far behind a
+ * quiet exchange.
+ *
+ * Two checks tie the database to its journal: the timestamp of seq 1
+ * (first_ts) names the journal, and that of the last command written
+ * (last_ts) must be the journal's at that seq on restart; a different one
+ * means the journal was replaced, or its unsynced tail lost to a machine
+ * crash and written again with other commands (journal/reader.h), and the
+ * rows already written describe commands that no longer exist.  Both are
+ * refused.
+ */
+#include "journal/reader.h"
+#include "report_int.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+typedef struct follower {
+    rstore *db;
+    rwriter *w;
+    int in_txn;
+    uint32_t pending;
+    int64_t deadline;
+    uint64_t seq;
+    int64_t ts;
+    report_follow_stats *st;
+    struct timespec t0;
+} follower;
+
+static int meta_set(rstore *db, const char *key, int64_t v, char *err, size_t errlen)
+{
+    rval p[2] = {rv_int(v), rv_text(key, -1)};
+    return rstore_run(db, RSTORE_META_SET, p, 2, NULL, NULL, 0, err, errlen) < 0 ? -1 : 0;
+}
+
+static int commit(follower *f, char *err, size_t errlen)
+{
+    if (!f->in_txn)
+        return 0;
+    if (meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
+        meta_set(f->db, "last_ts", f->ts, err, errlen) != 0 || rstore_exec(f->db, "COMMIT", err, errlen) != 0)
+        return -1;
+    f->in_txn = 0;
+    f->pending = 0;
+    f->st->commits++;
+    f->st->last_seq = f->seq;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    f->st->write_s = (double)(t.tv_sec - f->t0.tv_sec) + (double)(t.tv_nsec - f->t0.tv_nsec) / 1e9;
+    return 0;
+}
+
+int report_follow(const report_follow_config *cfg, report_follow_stats *st, char *err, size_t errlen)
+{
+    report_follow_stats dummy;
+    if (!st)
+        st = &dummy;
+    memset(st, 0, sizeof *st);
+    char path[4200];
+    if (cfg->db_path)
+        snprintf(path, sizeof path, "%s", cfg->db_path);
+    else
+        report_db_path(path, sizeof path, cfg->dir);
+    uint32_t batch = cfg->batch ? cfg->batch : 4096, batch_ms = cfg->batch_ms ? cfg->batch_ms : 200;
+    uint32_t idle_ms = cfg->idle_ms ? cfg->idle_ms : 300;
+    follower f = {.st = st};
+    if (!(f.db = rstore_open(path, 1, err, errlen)))
+        return -1;
+    if (rstore_prepare(f.db, RSTORE_META_SET, "UPDATE meta SET value = ?1 WHERE key = ?2", err, errlen) !=
+        0) {
+        rstore_close(f.db);
+        return -1;
+    }
+    int64_t last = 0, last_ts = 0, first_ts = 0;
+    if (rstore_int(f.db, "SELECT value FROM meta WHERE key = 'last_seq'", &last, err, errlen) != 0 ||
+        rstore_int(f.db, "SELECT value FROM meta WHERE key = 'last_ts'", &last_ts, err, errlen) != 0 ||
+        rstore_int(f.db, "SELECT value FROM meta WHERE key = 'first_ts'", &first_ts, err, errlen) != 0) {
+        rstore_close(f.db);
+        return -1;
+    }
+    f.seq = (uint64_t)last;
+    f.ts = last_ts;
+    st->last_seq = f.seq;
+    rcore *core = rcore_open(cfg->dir, (uint64_t)last, err, errlen);
+    if (!core || !(f.w = rwriter_new(f.db, err, errlen))) {
+        rcore_close(core);
+        rstore_close(f.db);
+        return -1;
+    }
+    int resumed = 0, rc = 0;
+    int64_t idle_since = now_ms();
+    while (!(cfg->stop && *cfg->stop)) {
+        if (cfg->until_seq && f.seq >= cfg->until_seq)
+            break;
+        int wait = f.in_txn ? (int)(f.deadline - now_ms()) : (int)(idle_ms < 100 ? idle_ms : 100);
+        if (wait < 0)
+            wait = 0;
+        bourse_cmd c;
+        int r = rcore_next(core, &c, wait, err, errlen);
+        if (r == JREAD_TIMEOUT) {
+            if (f.in_txn && now_ms() >= f.deadline && commit(&f, err, errlen) != 0)
+                goto fail;
+            if (!f.in_txn && cfg->exit_at_end && now_ms() - idle_since >= idle_ms)
+                break;
+            continue;
+        }
+        if (r != JREAD_RECORD)
+            goto fail;
+        idle_since = now_ms();
+        if (c.seq == 1 && first_ts && c.ts_ns != first_ts) {
+            snprintf(err, errlen,
+                     "%s was written from another journal (its seq 1 is at ts %" PRId64
+                     ", this journal's at %" PRId64 ")",
+                     path, first_ts, c.ts_ns);
+            goto fail;
+        }
+        if (c.seq <= (uint64_t)last) {
+            const char *why = rcore_apply(core, &c, NULL, NULL);
+            if (why) {
+                snprintf(err, errlen, "%s: seq %" PRIu64 ": %s", cfg->dir, c.seq, why);
+                goto fail;
+            }
+            if (c.seq == (uint64_t)last && c.ts_ns != last_ts) {
+                snprintf(err, errlen,
+                         "%s: seq %" PRIu64 " is not the command the database holds (ts %" PRId64
+                         ", the journal's %" PRId64 "): the journal was replaced or rewritten after it",
+                         path, c.seq, last_ts, c.ts_ns);
+                goto fail;
+            }
+            st->replayed++;
+            continue;
+        }
+        if (!resumed) {
+            if (rwriter_resume(f.w, err, errlen) != 0)
+                goto fail;
+            resumed = 1;
+            clock_gettime(CLOCK_MONOTONIC, &f.t0);
+        }
+        if (!f.in_txn) {
+            if (rstore_begin(f.db, err, errlen) != 0)
+                goto fail;
+            f.in_txn = 1;
+            f.deadline = now_ms() + batch_ms;
+        }
+        if (c.seq == 1 && meta_set(f.db, "first_ts", c.ts_ns, err, errlen) != 0)
+            goto fail;
+        bourse_engine *e = rcore_engine(core);
+        if (rwriter_begin_cmd(f.w, e, &c, err, errlen) != 0)
+            goto fail;
+        const char *why = rcore_apply(core, &c, rwriter_event, f.w);
+        if (why) {
+            snprintf(err, errlen, "%s: seq %" PRIu64 ": %s", cfg->dir, c.seq, why);
+            goto fail;
+        }
+        if (rwriter_end_cmd(f.w, e, err, errlen) != 0)
+            goto fail;
+        f.seq = c.seq;
+        f.ts = c.ts_ns;
+        st->written++;
+        if (++f.pending >= batch && commit(&f, err, errlen) != 0)
+            goto fail;
+    }
+    if (commit(&f, err, errlen) != 0)
+        goto fail;
+    goto done;
+fail:
+    rc = -1;
+    if (f.in_txn) {
+        char ignore[8];
+        rstore_exec(f.db, "ROLLBACK", ignore, sizeof ignore);
+    }
+done:
+    st->events = rwriter_events(f.w);
+    rwriter_free(f.w);
+    rcore_close(core);
+    rstore_close(f.db);
+    return rc;
+}

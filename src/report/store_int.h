@@ -1,0 +1,29 @@
+/*
+ * store_int.h - the stores' common part (store.c, store_pg.c).
+ */
+#ifndef BOURSE_REPORT_STORE_INT_H
+#define BOURSE_REPORT_STORE_INT_H
+
+#include "store.h"
+
+enum { RSTORE_STMTS = 64 };
+
+typedef struct rstore_ops {
+    int (*exec)(rstore *s, const char *sql, char *err, size_t errlen);
+    int (*begin)(rstore *s, char *err, size_t errlen);
+    int (*prepare)(rstore *s, int id, const char *sql, char *err, size_t errlen);
+    int (*run)(rstore *s, int id, const rval *p, int n, int64_t *out, char *outs, size_t outslen, char *err,
+               size_t errlen);
+    int (*rows)(rstore *s, const char *sql, void (*row)(void *, const int64_t *), void *ctx, char *err,
+                size_t errlen);
+    int (*query)(rstore *s, const char *sql, const rval *p, void (*row)(void *, int, const rcell *),
+                 void *ctx, char *err, size_t errlen);
+    void (*close)(rstore *s);
+} rstore_ops;
+
+struct rstore {
+    const rstore_ops *ops;
+    char name[512];
+};
+
+#endif
