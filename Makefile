@@ -6,7 +6,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libuv libsodium inih libwebsockets sqlite3 openssl
+PKGS     := libuv libsodium inih libwebsockets sqlite3 openssl raft
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc -I.
@@ -30,7 +30,7 @@ endif
 # right.  The exchange is core, journal, net, feed and server; load and bench
 # are tools linked only into the `bourse` binary; src/cli (main.c and one
 # file per subcommand) is the binary's objects and no archive.
-COMPONENTS := bench load server feed journal net
+COMPONENTS := bench load server feed cluster journal net
 comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
