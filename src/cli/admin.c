@@ -139,7 +139,10 @@ static int run_commands(int fd, char **words, int nwords)
             line[--len] = 0;
         bourse_cmd cmd;
         char err[160];
-        int r = bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
+        /* `cluster ...` is a cluster node's own request (src/cluster/service.c),
+         * not a replay-format command: sent as it is. */
+        int raw = !strncmp(line, "cluster", 7) && (!line[7] || line[7] == ' ');
+        int r = raw ? BOURSE_TEXT_CMD : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
         if (r == BOURSE_TEXT_SKIP)
             continue;
         if (r == BOURSE_TEXT_BAD) {

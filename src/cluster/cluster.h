@@ -76,6 +76,7 @@ typedef struct cluster_config {
     unsigned snapshot_threshold; /* Raft entries between snapshots */
     unsigned snapshot_trailing;  /* entries kept after a snapshot */
     unsigned install_ms;         /* a snapshot sent and not acknowledged by then is sent again */
+    unsigned segment_mb;         /* [journal] segment_mb: new journal segments' size (0: the journal's) */
 } cluster_config;
 
 void cluster_config_defaults(cluster_config *c);
@@ -90,6 +91,16 @@ int cluster_config_set(cluster_config *c, const char *key, const char *value, ch
 int cluster_config_check(const cluster_config *c, char *err, size_t errlen);
 
 const cluster_peer *cluster_peer_of(const cluster_config *c, uint64_t id);
+
+/* The [cluster] section of an INI file, and [journal] segment_mb (other
+ * keys are ignored: the same file configures `bourse serve`).  0, or -1
+ * with err. */
+int cluster_config_load(cluster_config *c, const char *path, char *err, size_t errlen);
+
+/* n TCP ports on 127.0.0.1 that the kernel says are free now (bound to
+ * port 0 together, then closed), for tests and `make run-cluster`, which
+ * must write every node's address before any node starts.  0 or -1. */
+int cluster_free_ports(int n, int *out);
 
 /* ---- a batch: what one Raft entry holds (batch.c) ---- */
 
@@ -116,6 +127,7 @@ typedef struct cluster_state_config {
     const char *dir; /* the node's data directory: the journal, and raft/ */
     bourse_limits limits;
     int grow;
+    uint64_t segment_bytes;   /* of new journal segments (0: the journal's default) */
     bourse_event_fn on_event; /* each event of each applied command; may be NULL */
     void (*on_command)(void *ctx, const bourse_cmd *cmd); /* after each is applied; may be NULL */
     void *ctx;
@@ -202,5 +214,20 @@ void cluster_status_get(cluster_node *n, cluster_status *out);
 int cluster_transfer(cluster_node *n, uint64_t to);
 
 const char *cluster_role_name(int role);
+
+/* ---- `bourse cluster`: a node serving its admin socket (service.c) ---- */
+
+typedef struct cluster_service_config {
+    const cluster_config *cluster; /* with this node's id */
+    const char *data_dir;          /* the journal; DIR/raft; DIR/admin.sock */
+    bourse_limits limits;          /* of a new data directory */
+    int stop_fd;                   /* readable: stop (a signalfd) */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+} cluster_service_config;
+
+/* Run the node until stop_fd is readable.  0, or -1 with err when it
+ * could not start. */
+int cluster_serve(const cluster_service_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -16,10 +16,15 @@
  */
 #include "cluster/cluster.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ini.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 void cluster_config_defaults(cluster_config *c)
 {
@@ -170,4 +175,67 @@ int cluster_config_check(const cluster_config *c, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+typedef struct loading {
+    cluster_config *c;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int failed;
+} loading;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    loading *l = user;
+    if (!strcmp(section, "journal") && !strcmp(name, "segment_mb")) {
+        l->c->segment_mb = (unsigned)strtoul(value, NULL, 10); /* `bourse serve` checks its range */
+        return 1;
+    }
+    if (strcmp(section, "cluster") || l->failed)
+        return 1; /* the other sections are the server's (config.c of src/server) */
+    char why[200];
+    if (cluster_config_set(l->c, name, value, why, sizeof why) != 0) {
+        snprintf(l->err, l->errlen, "%s: [cluster] %s", l->path, why);
+        l->failed = 1;
+    }
+    return 1;
+}
+
+int cluster_config_load(cluster_config *c, const char *path, char *err, size_t errlen)
+{
+    loading l = {.c = c, .path = path, .err = err, .errlen = errlen};
+    int r = ini_parse(path, on_ini, &l);
+    if (r < 0) {
+        snprintf(err, errlen, "%s: cannot read it", path);
+        return -1;
+    }
+    if (r > 0 && !l.failed) {
+        snprintf(err, errlen, "%s: line %d: not INI", path, r);
+        return -1;
+    }
+    return l.failed ? -1 : 0;
+}
+
+int cluster_free_ports(int n, int *out)
+{
+    int fds[CLUSTER_MAX_NODES * 4], rc = 0, i;
+    if (n < 1 || n > (int)(sizeof fds / sizeof fds[0]))
+        return -1;
+    for (i = 0; i < n; i++) { /* all held at once, so all differ */
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof a;
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
+            getsockname(fds[i], (struct sockaddr *)&a, &len) != 0) {
+            rc = -1;
+            i++;
+            break;
+        }
+        out[i] = ntohs(a.sin_port);
+    }
+    while (i-- > 0)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return rc;
 }

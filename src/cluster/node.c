@@ -247,7 +247,10 @@ uint64_t cluster_propose(cluster_node *n, bourse_cmd *cmds, uint32_t count)
     for (uint32_t i = 0; i < count; i++) {
         /* What the journal would refuse is refused here (seq 0), where the
          * leader still can, not on every node at apply. */
-        if (rec_check(&cmds[i])) {
+        bourse_cmd probe = cmds[i];
+        if (!memcmp(probe.symbol_name.s, "CASH\0\0\0\0", BOURSE_SYMBOL_LEN))
+            probe.symbol = BOURSE_CASH; /* as bourse_engine_resolve will */
+        if (rec_check(&probe)) {
             cmds[i].seq = 0;
             continue;
         }

@@ -61,6 +61,7 @@ static int open_journal(cluster_state *st, char *err, size_t errlen)
 {
     journal_config jc = {.dir = st->dir,
                          .durability = JOURNAL_NONE,
+                         .segment_bytes = st->cfg.segment_bytes,
                          .limits = st->cfg.limits,
                          .grow = st->cfg.grow,
                          .clock_ns = state_clock,

@@ -79,7 +79,7 @@ static void quiet(void *ctx, const char *line)
 static int up(int i)
 {
     char err[256];
-    cluster_state_config sc = {.dir = nodes[i].dir, .limits = lim};
+    cluster_state_config sc = {.dir = nodes[i].dir, .limits = lim, .segment_bytes = 1 << 20};
     nodes[i].st = cluster_state_open(&sc, err, sizeof err);
     if (!nodes[i].st) {
         printf("FAIL node %d: %s\n", i + 1, err);
