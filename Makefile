@@ -50,7 +50,7 @@ LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbo
 # that needed the load generator or the harness would be a layering bug.
 TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
 
-.PHONY: all deps test check run bench load fuzz clean format format-check tsan
+.PHONY: all deps test check run run-cluster bench load fuzz clean format format-check tsan
 .SECONDARY:
 all: deps $(BUILD)/bourse
 
@@ -122,6 +122,11 @@ run: all
 	@echo "  echo 'buy alice o1 AAPL 10 150' | BOURSE_PASSWORD=secret $(BUILD)/bourse client --order-port 9001 --user alice"
 	@echo "  $(BUILD)/bourse load --data $(BUILD)/data --order-port 9001 --users 10 --rate 10000 --seconds 5"
 	$(BUILD)/bourse serve --data $(BUILD)/data
+
+# Three replicas on Raft on loopback (docs/replication.md): `bourse cluster`
+# nodes with data in $(BUILD)/cluster/n1..n3; Ctrl-C stops them.
+run-cluster: all
+	@sh scripts/run-cluster.sh $(BUILD)/bourse $(BUILD)/cluster
 
 # The matching core alone, three workloads (docs/benchmarks.md, "The matching
 # core"); e.g. `make bench BENCH_ARGS=--json` for one JSON object per workload.

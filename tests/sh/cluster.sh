@@ -81,6 +81,22 @@ F=$((L % 3 + 1))
 grep -q "not the leader: the leader is node $L" "$E2E/refused" && ok cluster_follower_refuses ||
     fail cluster_follower_refuses "$(tr '\n' '|' <"$E2E/refused")"
 
+# Leadership transfer (maintenance): another node serves, nothing is lost.
+"$BOURSE" admin --data "$E2E/n$L" cluster transfer >"$E2E/transfer" 2>&1
+i=0
+New=$L
+while [ "$New" = "$L" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    New=$(leader)
+    i=$((i + 1))
+done
+if [ -n "$New" ] && [ "$New" != "$L" ] && grep -q 'transferred to node' "$E2E/log$L"; then
+    ok cluster_leadership_transfer
+else
+    fail cluster_leadership_transfer "leader $L -> '$New': $(tr '\n' '|' <"$E2E/transfer")"
+fi
+L=${New:-$L}
+
 # Kill -9 the leader while orders flow, four times, restarting it each time.
 kills=0
 took=""
