@@ -48,7 +48,7 @@ static void log_line(void *ctx, const char *line)
 int cmd_cluster(int argc, char **argv)
 {
     const char *config = NULL, *dir = NULL, *node = NULL;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             help(stdout);
@@ -71,7 +71,6 @@ int cmd_cluster(int argc, char **argv)
             return 2;
         }
         *(!strcmp(a, "--config") ? &config : !strcmp(a, "--node") ? &node : &dir) = v;
-        i++;
     }
     if (!config || !dir) {
         cli_error("cluster: --config FILE and --data DIR are required");
