@@ -57,6 +57,7 @@ typedef struct slot {
     int done;
     char *text; /* malloc'd answer lines, "." included once done */
     size_t len, cap;
+    size_t off; /* written so far (the socket is non-blocking) */
 } slot;
 
 typedef struct client {
@@ -299,8 +300,9 @@ static void drop_client(client *c)
     c->in_len = 0;
 }
 
-/* Write the answers that are complete, in order; 0, or -1 when the client
- * is gone. */
+/* Write the answers that are complete, in order, as far as the socket
+ * takes them (it is non-blocking: a client that does not read holds up only
+ * itself); 0, or -1 when the client is gone. */
 static int flush_client(service *sv, client *c)
 {
     int64_t now = mono_ms();
@@ -315,22 +317,35 @@ static int flush_client(service *sv, client *c)
         }
         if (!s->done)
             break;
-        size_t off = 0;
-        while (off < s->len) {
-            ssize_t w = write(c->fd, s->text + off, s->len - off);
+        while (s->off < s->len) {
+            ssize_t w = write(c->fd, s->text + s->off, s->len - s->off);
             if (w < 0 && errno == EINTR)
                 continue;
+            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                pthread_mutex_unlock(&sv->mu);
+                return 0; /* the rest when it reads */
+            }
             if (w <= 0) {
                 pthread_mutex_unlock(&sv->mu);
-                return -1; /* a client that does not read is dropped */
+                return -1;
             }
-            off += (size_t)w;
+            s->off += (size_t)w;
         }
         free(s->text);
         s->text = NULL;
         c->head++;
     }
     pthread_mutex_unlock(&sv->mu);
+    return 0;
+}
+
+/* Whether any answer is still being waited for (then the loop polls often,
+ * to write it as soon as the Raft thread completes it). */
+static int waiting(service *sv)
+{
+    for (int i = 0; i < CLIENTS; i++)
+        if (sv->clients[i].fd >= 0 && sv->clients[i].head != sv->clients[i].tail)
+            return 1;
     return 0;
 }
 
@@ -390,11 +405,11 @@ int cluster_serve(const cluster_service_config *cfg, char *err, size_t errlen)
         for (int i = 0; i < CLIENTS; i++)
             if (sv.clients[i].fd >= 0)
                 pf[np++] = (struct pollfd){.fd = sv.clients[i].fd, .events = POLLIN};
-        poll(pf, (nfds_t)np, 2);
+        poll(pf, (nfds_t)np, waiting(&sv) ? 1 : 200);
         if (pf[0].revents)
             break;
         if (pf[1].revents & POLLIN) {
-            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
             int i = 0;
             while (fd >= 0 && i < CLIENTS && sv.clients[i].fd >= 0)
                 i++;
