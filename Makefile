@@ -6,7 +6,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libuv libsodium inih libwebsockets sqlite3 openssl libpq
+PKGS     := libuv libsodium inih libwebsockets sqlite3 openssl libpq raft
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -MMD -MP $(WARN) -Iinclude -Isrc -I.
@@ -30,7 +30,7 @@ endif
 # right.  The exchange is core, journal, net, feed and server; load and bench
 # are tools linked only into the `bourse` binary; src/cli (main.c and one
 # file per subcommand) is the binary's objects and no archive.
-COMPONENTS := bench load report server feed journal net
+COMPONENTS := bench load report server feed cluster journal net
 comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
@@ -50,7 +50,7 @@ LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbo
 # that needed the load generator or the harness would be a layering bug.
 TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
 
-.PHONY: all deps test check run bench load fuzz clean format format-check tsan
+.PHONY: all deps test check run run-cluster bench load fuzz clean format format-check tsan
 .SECONDARY:
 all: deps $(BUILD)/bourse
 
@@ -128,6 +128,11 @@ run: all
 .PHONY: try-load
 try-load: all
 	@sh scripts/try-load.sh $(BUILD)/bourse
+
+# Three replicas on Raft on loopback (docs/replication.md): `bourse cluster`
+# nodes with data in $(BUILD)/cluster/n1..n3; Ctrl-C stops them.
+run-cluster: all
+	@sh scripts/run-cluster.sh $(BUILD)/bourse $(BUILD)/cluster
 
 # The matching core alone, three workloads (docs/benchmarks.md, "The matching
 # core"); e.g. `make bench BENCH_ARGS=--json` for one JSON object per workload.

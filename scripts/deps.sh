@@ -11,13 +11,13 @@
 #                               postgresql (report_pg.sh's throwaway cluster),
 #                               sqlite3 (the CLI report_pg.sh compares with)
 # The libraries (README.md, "Dependencies", says what each is for):
-# libuv (called by no code of Bourse: libwebsockets-dev depends on it),
+# libuv (the Raft cluster's I/O; libwebsockets-dev depends on it too), libraft (replicas),
 # libsodium (argon2id passwords), inih (configuration),
 # libwebsockets (market data over WebSocket, the web page; Debian's is built
 # with TLS, so it pulls in OpenSSL: libssl-dev is listed for the link line's
 # pkg-config), sqlite3 and libpq (the reporting database: SQLite or PostgreSQL).
 set -e
-PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev libpq-dev"
+PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev libpq-dev libraft-dev"
 [ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl postgresql sqlite3"
 missing=""
 for p in $PKGS; do

@@ -223,7 +223,10 @@ static int run_commands(int fd, char **words, int nwords)
             line[--len] = 0;
         bourse_cmd cmd;
         char err[160], quser[17];
-        int r = admin_question(line, (size_t)len, quser)
+        /* `cluster ...` is a cluster node's own request (src/cluster/service.c),
+         * not a replay-format command: sent as it is. */
+        int raw = !strncmp(line, "cluster", 7) && (!line[7] || line[7] == ' ');
+        int r = raw || admin_question(line, (size_t)len, quser)
                     ? BOURSE_TEXT_CMD
                     : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
         if (r == BOURSE_TEXT_SKIP)

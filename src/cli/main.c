@@ -22,6 +22,7 @@ static const struct subcommand {
     {"client", cmd_client, "trade through the binary order-entry gateway"},
     {"load", cmd_load, "drive a running server with simulated traders"},
     {"feed", cmd_feed, "follow the market-data feed"},
+    {"cluster", cmd_cluster, "run one node of a replicated exchange (Raft)"},
     {"report", cmd_report, "reporting database: history, statements, P&L, audit"},
 };
 

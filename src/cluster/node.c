@@ -1,0 +1,580 @@
+/*
+ * node.c - one Raft node on its own thread (see cluster.h).
+ *
+ * The thread runs a libuv loop: libraft's raft_uv keeps the Raft log and
+ * snapshots in the node's raft directory and raft_uv_tcp talks to the other
+ * nodes.  libraft calls the state machine (state.c) on this thread, so the
+ * state is only ever touched here; other threads reach the node through:
+ *
+ *   a proposal queue  cluster_propose stamps seq and time on the caller's
+ *                     thread, encodes the batch and queues it under a mutex
+ *                     (once per batch, never per order), then wakes the
+ *                     loop with uv_async_send; the loop hands each to
+ *                     raft_apply in order;
+ *   a status          copied out under the same mutex (cluster_status_get),
+ *                     refreshed by a 10 ms timer.
+ *
+ * Serving.  A node that wins an election does not take proposals at once:
+ * it first appends a barrier, and only once the barrier is applied (so
+ * every entry of earlier terms is committed and applied here) does it know
+ * the next seq and start serving.  Each serving period is an epoch; a
+ * proposal queued in one epoch and still queued when it ends is dropped,
+ * so the seqs in the committed log never leave a gap (cluster.h, "Seq").
+ * A synchronous raft_apply failure also ends the epoch; the next barrier
+ * starts a new one.
+ *
+ * Role changes are seen by the timer (libraft 0.15 has no callback for
+ * them) and logged with the reason Raft implies: a follower that becomes a
+ * candidate heard no leader for an election timeout; a leader that becomes
+ * a follower saw a higher term or lost contact with a majority.
+ */
+#include "cluster/cluster.h"
+#include "journal/record.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <uv.h>
+
+typedef struct proposal {
+    struct raft_apply req;
+    struct raft_buffer buf;
+    uint64_t epoch;
+    struct cluster_node *node;
+    struct proposal *next;
+} proposal;
+
+struct cluster_node {
+    cluster_node_config cfg;
+    cluster_config cc;
+    cluster_state *st;
+    char raft_dir[CLUSTER_PATH_MAX];
+    pthread_t thread;
+    uv_loop_t loop;
+    uv_async_t async;
+    uv_timer_t timer;
+    struct raft_uv_transport tr;
+    struct raft_io io;
+    struct raft_fsm fsm;
+    struct raft raft;
+    struct raft_barrier barrier;
+    struct raft_transfer transfer;
+
+    pthread_mutex_t mu; /* the queue, the requests and the status */
+    pthread_cond_t cv;  /* start-up */
+    proposal *head, *tail;
+    int stop_asked, started, start_rc;
+    uint64_t transfer_to; /* asked: 1 + id (0 = none) */
+    char start_err[256];
+    cluster_status status;
+
+    _Atomic int serving;
+    _Atomic uint64_t epoch;
+    _Atomic uint64_t next_seq; /* the proposer's, set before serving starts */
+
+    /* The loop thread's own. */
+    int role;
+    uint64_t leader, term;
+    int barrier_pending, transferring, broken;
+    uint64_t proposed, failed;
+};
+
+const char *cluster_role_name(int role)
+{
+    switch (role) {
+    case CLUSTER_FOLLOWER: return "follower";
+    case CLUSTER_CANDIDATE: return "candidate";
+    case CLUSTER_LEADER: return "leader";
+    default: return "unavailable";
+    }
+}
+
+static void say(cluster_node *n, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = snprintf(line, sizeof line, "cluster: node %llu: ", (unsigned long long)n->cc.id);
+    vsnprintf(line + k, sizeof line - (size_t)k, fmt, ap);
+    va_end(ap);
+    if (n->cfg.log)
+        n->cfg.log(n->cfg.log_ctx, line);
+    else
+        fprintf(stderr, "bourse: %s\n", line);
+}
+
+/* ---- the state machine, as libraft calls it (this thread) ---- */
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+    cluster_node *n = fsm->data;
+    const char *why = NULL;
+    *result = NULL;
+    if (n->broken)
+        return RAFT_SHUTDOWN;
+    if (cluster_state_apply(n->st, buf->base, buf->len, &why) != 0) {
+        /* The state cannot follow the log any more: stop taking part
+         * (serving ends below), say why loudly, and let the operator
+         * rebuild this node from the others (wipe its data directory). */
+        n->broken = 1;
+        atomic_store(&n->serving, 0);
+        say(n,
+            "FATAL: cannot apply entry %llu: %s; this node stops applying (wipe its data directory "
+            "and restart it to rebuild it from the others)",
+            (unsigned long long)n->raft.last_applied + 1, why);
+        return RAFT_SHUTDOWN;
+    }
+    return 0;
+}
+
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    cluster_node *n = fsm->data;
+    struct raft_buffer *b = raft_malloc(sizeof *b);
+    if (!b)
+        return RAFT_NOMEM;
+    if (cluster_state_save(n->st, &b->base, &b->len) != 0) {
+        raft_free(b);
+        return RAFT_NOMEM;
+    }
+    *bufs = b;
+    *n_bufs = 1;
+    return 0;
+}
+
+static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    (void)fsm;
+    for (unsigned i = 0; i < *n_bufs; i++)
+        raft_free((*bufs)[i].base);
+    raft_free(*bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
+    return 0;
+}
+
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+    cluster_node *n = fsm->data;
+    char err[256];
+    uint64_t before = cluster_state_seq(n->st);
+    if (cluster_state_restore(n->st, buf->base, buf->len, err, sizeof err) != 0) {
+        n->broken = 1;
+        say(n, "FATAL: cannot install a snapshot: %s", err);
+        return RAFT_IOERR;
+    }
+    if (cluster_state_seq(n->st) != before)
+        say(n, "installed a snapshot: state at seq %llu (was %llu)",
+            (unsigned long long)cluster_state_seq(n->st), (unsigned long long)before);
+    raft_free(buf->base); /* ours on success */
+    return 0;
+}
+
+/* ---- proposals ---- */
+
+static void proposal_free(proposal *p, int owned_buf)
+{
+    if (owned_buf)
+        raft_free(p->buf.base);
+    free(p);
+}
+
+static void end_serving(cluster_node *n, const char *why)
+{
+    if (atomic_exchange(&n->serving, 0))
+        say(n, "stops serving: %s", why);
+}
+
+static void apply_done(struct raft_apply *req, int status, void *result)
+{
+    (void)result;
+    proposal *p = req->data;
+    cluster_node *n = p->node;
+    if (status != 0) {
+        n->failed++;
+        if (p->epoch == atomic_load(&n->epoch))
+            end_serving(n, raft_strerror(status));
+    }
+    proposal_free(p, 0);
+}
+
+static void drain_proposals(cluster_node *n)
+{
+    pthread_mutex_lock(&n->mu);
+    proposal *p = n->head;
+    n->head = n->tail = NULL;
+    pthread_mutex_unlock(&n->mu);
+    while (p) {
+        proposal *next = p->next;
+        int live = atomic_load(&n->serving) && p->epoch == atomic_load(&n->epoch) &&
+                   raft_state(&n->raft) == RAFT_LEADER;
+        int rc = live ? raft_apply(&n->raft, &p->req, &p->buf, 1, apply_done) : RAFT_NOTLEADER;
+        if (rc != 0) {
+            n->failed++;
+            if (live)
+                end_serving(n, raft_strerror(rc)); /* the rest of the epoch is dropped too */
+            proposal_free(p, 1);
+        } else
+            n->proposed++;
+        p = next;
+    }
+}
+
+uint64_t cluster_propose(cluster_node *n, bourse_cmd *cmds, uint32_t count)
+{
+    if (!atomic_load_explicit(&n->serving, memory_order_acquire) || !count)
+        return 0;
+    uint64_t epoch = atomic_load(&n->epoch);
+    proposal *p = calloc(1, sizeof *p);
+    uint8_t *buf = p ? raft_malloc(cluster_batch_size(count)) : NULL;
+    if (!buf) {
+        free(p);
+        return 0;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    uint64_t first = atomic_load(&n->next_seq), seq = first;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        /* What the journal would refuse is refused here (seq 0), where the
+         * leader still can, not on every node at apply. */
+        bourse_cmd probe = cmds[i];
+        if (!memcmp(probe.symbol_name.s, "CASH\0\0\0\0", BOURSE_SYMBOL_LEN))
+            probe.symbol = BOURSE_CASH; /* as bourse_engine_resolve will */
+        if (rec_check(&probe)) {
+            cmds[i].seq = 0;
+            continue;
+        }
+        cmds[i].seq = seq++;
+        if (!cmds[i].ts_ns)
+            cmds[i].ts_ns = now;
+        cluster_batch_put(buf, kept++, &cmds[i]);
+    }
+    if (!kept) {
+        raft_free(buf);
+        free(p);
+        return 0;
+    }
+    atomic_store(&n->next_seq, seq);
+    cluster_batch_header(buf, kept, first);
+    p->buf = (struct raft_buffer){.base = buf, .len = cluster_batch_size(kept)};
+    p->epoch = epoch;
+    p->node = n;
+    p->req.data = p;
+    pthread_mutex_lock(&n->mu);
+    if (n->tail)
+        n->tail->next = p;
+    else
+        n->head = p;
+    n->tail = p;
+    pthread_mutex_unlock(&n->mu);
+    uv_async_send(&n->async);
+    return seq - 1;
+}
+
+/* ---- serving: a barrier first ---- */
+
+static void barrier_done(struct raft_barrier *req, int status)
+{
+    cluster_node *n = req->data;
+    n->barrier_pending = 0;
+    if (status != 0 || raft_state(&n->raft) != RAFT_LEADER || n->raft.current_term != n->term || n->broken)
+        return; /* the timer tries again if still leader */
+    atomic_store(&n->next_seq, cluster_state_seq(n->st) + 1);
+    atomic_fetch_add(&n->epoch, 1);
+    atomic_store_explicit(&n->serving, 1, memory_order_release);
+    say(n, "serving as leader of term %llu from seq %llu", (unsigned long long)n->term,
+        (unsigned long long)cluster_state_seq(n->st) + 1);
+}
+
+static void transfer_done(struct raft_transfer *req)
+{
+    cluster_node *n = req->data;
+    raft_id id = 0;
+    const char *addr = NULL;
+    raft_leader(&n->raft, &id, &addr);
+    n->transferring = 0;
+    if (id == req->id)
+        say(n, "leadership transferred to node %llu", (unsigned long long)id);
+    else
+        say(n, "leadership transfer to node %llu did not complete (leader now %llu)",
+            (unsigned long long)req->id, (unsigned long long)id);
+}
+
+/* ---- the timer: roles, status, requests ---- */
+
+static void tick(uv_timer_t *t)
+{
+    cluster_node *n = t->data;
+    struct raft *r = &n->raft;
+    int role = raft_state(r);
+    raft_id leader = 0;
+    const char *laddr = NULL;
+    raft_leader(r, &leader, &laddr);
+    if (role != n->role) {
+        const char *why = "";
+        if (role == RAFT_CANDIDATE)
+            why = n->role == RAFT_LEADER ? "" : ": no word from a leader within the election timeout";
+        else if (role == RAFT_LEADER)
+            why = ": won the election";
+        else if (role == RAFT_FOLLOWER && n->role == RAFT_LEADER)
+            why = r->current_term > n->term ? ": saw a higher term" : ": lost contact with a majority";
+        else if (role == RAFT_FOLLOWER && n->role == RAFT_CANDIDATE)
+            why = leader ? ": another node won the election" : ": election lost";
+        say(n, "%s -> %s (term %llu)%s", cluster_role_name(n->role), cluster_role_name(role),
+            (unsigned long long)r->current_term, why);
+        if (n->role == RAFT_LEADER)
+            end_serving(n, "no longer the leader");
+        n->role = role;
+    }
+    if (role == RAFT_LEADER && r->current_term != n->term)
+        end_serving(n, "a new term");
+    n->term = r->current_term;
+    if (leader != n->leader && leader && role != RAFT_LEADER)
+        say(n, "the leader is node %llu (%s)", (unsigned long long)leader, laddr ? laddr : "?");
+    n->leader = leader;
+    if (role == RAFT_LEADER && !atomic_load(&n->serving) && !n->barrier_pending && !n->broken) {
+        n->barrier.data = n;
+        if (raft_barrier(r, &n->barrier, barrier_done) == 0)
+            n->barrier_pending = 1;
+    }
+
+    pthread_mutex_lock(&n->mu);
+    uint64_t to = n->transfer_to;
+    n->transfer_to = 0;
+    cluster_status *s = &n->status;
+    s->role = n->broken ? CLUSTER_UNAVAILABLE : role;
+    s->serving = atomic_load(&n->serving);
+    s->term = r->current_term;
+    s->leader = leader;
+    s->last_index = raft_last_index(r);
+    s->commit_index = r->commit_index;
+    s->applied_index = r->last_applied;
+    s->applied_seq = cluster_state_seq(n->st);
+    s->next_seq = s->serving ? atomic_load(&n->next_seq) : 0;
+    s->proposed = n->proposed;
+    s->failed = n->failed;
+    s->n = 0;
+    for (unsigned i = 0; i < r->configuration.n && i < CLUSTER_MAX_NODES; i++) {
+        cluster_peer_status *ps = &s->peers[s->n++];
+        ps->id = r->configuration.servers[i].id;
+        ps->match = role == RAFT_LEADER ? r->leader_state.progress[i].match_index : 0;
+        ps->recent = role == RAFT_LEADER ? r->leader_state.progress[i].recent_recv : 0;
+        if (ps->id == n->cc.id)
+            ps->match = raft_last_index(r), ps->recent = 1;
+    }
+    pthread_mutex_unlock(&n->mu);
+
+    if (to && role == RAFT_LEADER && !n->transferring) {
+        n->transfer.data = n;
+        int rc = raft_transfer(r, &n->transfer, to - 1, transfer_done);
+        if (rc == 0) {
+            n->transferring = 1;
+            say(n, "transferring leadership to node %llu (asked by an operator)", (unsigned long long)to - 1);
+        } else
+            say(n, "leadership transfer refused: %s", raft_strerror(rc));
+    }
+}
+
+int cluster_transfer(cluster_node *n, uint64_t to)
+{
+    pthread_mutex_lock(&n->mu);
+    int leader = n->status.role == CLUSTER_LEADER;
+    if (leader)
+        n->transfer_to = to + 1;
+    pthread_mutex_unlock(&n->mu);
+    return leader ? 0 : -1;
+}
+
+void cluster_status_get(cluster_node *n, cluster_status *out)
+{
+    pthread_mutex_lock(&n->mu);
+    *out = n->status;
+    pthread_mutex_unlock(&n->mu);
+}
+
+/* ---- the thread ---- */
+
+static void closed_handle(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void raft_closed(struct raft *r)
+{
+    cluster_node *n = r->data;
+    raft_uv_close(&n->io);
+    raft_uv_tcp_close(&n->tr);
+    uv_close((uv_handle_t *)&n->async, closed_handle);
+    uv_close((uv_handle_t *)&n->timer, closed_handle);
+}
+
+static void on_async(uv_async_t *a)
+{
+    cluster_node *n = a->data;
+    pthread_mutex_lock(&n->mu);
+    int stop = n->stop_asked == 1;
+    if (stop)
+        n->stop_asked = 2;
+    pthread_mutex_unlock(&n->mu);
+    if (stop) {
+        atomic_store(&n->serving, 0);
+        drain_proposals(n); /* dropped: not serving */
+        uv_timer_stop(&n->timer);
+        raft_close(&n->raft, raft_closed);
+        return;
+    }
+    if (n->stop_asked != 2)
+        drain_proposals(n);
+}
+
+static int start_raft(cluster_node *n, char *err, size_t errlen)
+{
+    const cluster_peer *me = cluster_peer_of(&n->cc, n->cc.id);
+    int rc;
+    if (uv_loop_init(&n->loop) != 0) {
+        snprintf(err, errlen, "cannot start an event loop");
+        return -1;
+    }
+    if ((rc = raft_uv_tcp_init(&n->tr, &n->loop)) != 0 ||
+        (rc = raft_uv_init(&n->io, &n->loop, n->raft_dir, &n->tr)) != 0) {
+        snprintf(err, errlen, "%.200s: %s", n->raft_dir, raft_strerror(rc));
+        return -1;
+    }
+    raft_uv_set_connect_retry_delay(&n->io, 50);
+    n->fsm = (struct raft_fsm){.version = 2,
+                               .data = n,
+                               .apply = fsm_apply,
+                               .snapshot = fsm_snapshot,
+                               .restore = fsm_restore,
+                               .snapshot_finalize = fsm_snapshot_finalize};
+    if ((rc = raft_init(&n->raft, &n->io, &n->fsm, n->cc.id, me->addr)) != 0) {
+        snprintf(err, errlen, "raft: %s", raft_errmsg(&n->raft));
+        return -1;
+    }
+    n->raft.data = n;
+    raft_set_election_timeout(&n->raft, n->cc.election_ms);
+    raft_set_heartbeat_timeout(&n->raft, n->cc.heartbeat_ms);
+    raft_set_snapshot_threshold(&n->raft, n->cc.snapshot_threshold);
+    raft_set_snapshot_trailing(&n->raft, n->cc.snapshot_trailing);
+    /* libraft's default is 30 s: a snapshot whose answer was lost (the
+     * answer travels on a connection the new node may still be making)
+     * would leave that node 30 s behind. */
+    raft_set_install_snapshot_timeout(&n->raft, n->cc.install_ms);
+    raft_set_pre_vote(&n->raft, true);
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    for (unsigned i = 0; i < n->cc.n; i++)
+        if ((rc = raft_configuration_add(&conf, n->cc.peers[i].id, n->cc.peers[i].addr, RAFT_VOTER)) != 0) {
+            raft_configuration_close(&conf);
+            snprintf(err, errlen, "raft configuration: %s", raft_strerror(rc));
+            return -1;
+        }
+    rc = raft_bootstrap(&n->raft, &conf); /* RAFT_CANTBOOTSTRAP: not pristine, as after a restart */
+    raft_configuration_close(&conf);
+    if (rc != 0 && rc != RAFT_CANTBOOTSTRAP) {
+        snprintf(err, errlen, "raft bootstrap: %s", raft_errmsg(&n->raft));
+        return -1;
+    }
+    if ((rc = raft_start(&n->raft)) != 0) {
+        snprintf(err, errlen, "raft start: %s", raft_errmsg(&n->raft));
+        return -1;
+    }
+    n->async.data = n;
+    n->timer.data = n;
+    uv_async_init(&n->loop, &n->async, on_async);
+    uv_timer_init(&n->loop, &n->timer);
+    uv_timer_start(&n->timer, tick, 0, 10);
+    return 0;
+}
+
+static void *node_main(void *arg)
+{
+    cluster_node *n = arg;
+    char err[256] = "";
+    int rc = start_raft(n, err, sizeof err);
+    pthread_mutex_lock(&n->mu);
+    n->started = 1;
+    n->start_rc = rc;
+    snprintf(n->start_err, sizeof n->start_err, "%s", err);
+    pthread_cond_signal(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+    if (rc != 0)
+        return NULL;
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&n->loop);
+    return NULL;
+}
+
+cluster_node *cluster_start(const cluster_node_config *cfg, char *err, size_t errlen)
+{
+    cluster_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    n->cfg = *cfg;
+    n->cc = *cfg->cluster;
+    n->st = cfg->state;
+    n->role = RAFT_FOLLOWER;
+    snprintf(n->raft_dir, sizeof n->raft_dir, "%s", cfg->raft_dir);
+    if (cluster_config_check(&n->cc, err, errlen) != 0 || !n->cc.id) {
+        if (!n->cc.id)
+            snprintf(err, errlen, "no [cluster] node");
+        free(n);
+        return NULL;
+    }
+    if (mkdir(n->raft_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", n->raft_dir, strerror(errno));
+        free(n);
+        return NULL;
+    }
+    pthread_mutex_init(&n->mu, NULL);
+    pthread_cond_init(&n->cv, NULL);
+    if (pthread_create(&n->thread, NULL, node_main, n) != 0) {
+        snprintf(err, errlen, "cannot start the cluster thread");
+        free(n);
+        return NULL;
+    }
+    pthread_mutex_lock(&n->mu);
+    while (!n->started)
+        pthread_cond_wait(&n->cv, &n->mu);
+    int rc = n->start_rc;
+    pthread_mutex_unlock(&n->mu);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", n->start_err);
+        pthread_join(n->thread, NULL);
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void cluster_stop(cluster_node *n)
+{
+    if (!n)
+        return;
+    pthread_mutex_lock(&n->mu);
+    n->stop_asked = 1;
+    pthread_mutex_unlock(&n->mu);
+    uv_async_send(&n->async);
+    pthread_join(n->thread, NULL);
+    proposal *p = n->head;
+    while (p) {
+        proposal *next = p->next;
+        proposal_free(p, 1);
+        p = next;
+    }
+    pthread_mutex_destroy(&n->mu);
+    pthread_cond_destroy(&n->cv);
+    free(n);
+}
