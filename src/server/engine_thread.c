@@ -242,7 +242,7 @@ static __attribute__((noinline, cold)) void query(eng *g, const srv_in *m)
 
 static void process(eng *g, srv_in *m)
 {
-    if (m->kind >= IN_QUERY) {
+    if (m->kind == IN_QUERY || m->kind == IN_ACCOUNT) {
         query(g, m);
         return;
     }
