@@ -3,7 +3,7 @@
 # `make` runs this first, so a fresh Debian 12 machine needs nothing else.
 set -e
 PKGS="gcc make pkg-config clang clang-format libclang-rt-14-dev libuv1-dev libsodium-dev
-      libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev"
+      libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev g++ libquickfix-dev"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
