@@ -112,7 +112,8 @@ SOAK_SEED ?= 1000000
 soak: $(BUILD)/tests/test_property
 	BOURSE_SOAK=$(SOAK) BOURSE_SOAK_SEED=$(SOAK_SEED) $(BUILD)/tests/test_property
 
-# The exchange with its defaults: data in $(BUILD)/data, orders on port 9001.
+# The exchange with its defaults: data in $(BUILD)/data, orders on port 9001
+# (SoupBinTCP/OUCH) and 9005 (FIX 4.4, docs/fix.md).
 run: all
 	@echo "Starting the exchange (data in $(BUILD)/data; Ctrl-C stops it)."
 	@echo "In another terminal, make a trader and trade:"
@@ -121,7 +122,7 @@ run: all
 	@echo "  echo secret | $(BUILD)/bourse admin --data $(BUILD)/data password alice"
 	@echo "  echo 'buy alice o1 AAPL 10 150' | BOURSE_PASSWORD=secret $(BUILD)/bourse client --order-port 9001 --user alice"
 	@echo "  $(BUILD)/bourse load --data $(BUILD)/data --order-port 9001 --users 10 --rate 10000 --seconds 5"
-	$(BUILD)/bourse serve --data $(BUILD)/data
+	$(BUILD)/bourse serve --data $(BUILD)/data --fix-port 9005
 
 # The matching core alone, three workloads (docs/benchmarks.md, "The matching
 # core"); e.g. `make bench BENCH_ARGS=--json` for one JSON object per workload.

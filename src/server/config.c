@@ -64,6 +64,8 @@ void srv_config_defaults(srv_config *c)
     c->rate = 100000;
     c->burst = 10000;
     c->replay_bytes = 64 << 10;
+    c->fix_port = -1;
+    strcpy(c->fix_comp_id, "BOURSE");
 }
 
 void srv_config_free(srv_config *c)
@@ -136,6 +138,10 @@ static const struct key {
     U32("gateway", "rate", rate, 1, 100000000),
     U32("gateway", "burst", burst, 1, 100000000),
     U32("gateway", "replay_bytes", replay_bytes, 0, 1 << 30),
+    {"fix", "port", K_INT, offsetof(srv_config, fix_port), 0, -1, 65535},
+    {"server", "fix_port", K_INT, offsetof(srv_config, fix_port), 0, -1, 65535}, /* --fix-port */
+    {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,
+     0},
 #undef U32
 };
 

@@ -88,6 +88,7 @@ typedef struct gw_proto {
 /* The adapters there are (each in its own proto_*.c). */
 extern const gw_proto proto_soup;  /* SoupBinTCP 3.00 + OUCH order entry */
 extern const gw_proto proto_admin; /* replay-format lines on the admin socket */
+extern const gw_proto proto_fix;   /* FIX 4.4 order entry (proto_fix*.c) */
 
 /* --- what an adapter may call ------------------------------------------ */
 
