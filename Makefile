@@ -167,6 +167,11 @@ build/fuzz/wire: $(FUZZ_WIRE) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $(FUZZ_WIRE) -lpthread
 
+# The FIX test initiator on QuickFIX (C++; tests/sh/e2e_fix.sh builds it).
+build/fix/peer: tests/fix/peer.cpp
+	@mkdir -p $(@D)
+	g++ -std=gnu++14 -O1 -g -Wall -Werror -Wno-deprecated -Wno-deprecated-declarations -o $@ $< -lquickfix -lpthread
+
 fuzz: all build/fuzz/journal build/fuzz/wire
 	FUZZ=build/fuzz/journal BOURSE=$(BUILD)/bourse sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 	FUZZ=build/fuzz/wire BOURSE=$(BUILD)/bourse sh tests/fuzz/run.sh $(FUZZ_SECONDS)
