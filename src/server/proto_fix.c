@@ -59,6 +59,21 @@ fix_sess *fixs_get(fix_gw *fg, uint32_t user)
     return user < fg->nsess && fg->sess[user].open ? &fg->sess[user] : NULL;
 }
 
+/* Whether name is one of the words of list (spaces or commas between). */
+static int is_dropcopy(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t k = strcspn(p, " ,");
+        if (k == n && !memcmp(p, name, n))
+            return 1;
+        p += k;
+    }
+    return 0;
+}
+
 static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
 {
     uint32_t user = c->user;
@@ -82,6 +97,12 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
         s->open = 1;
         s->conn = NO_CONN;
         snprintf(s->name, sizeof s->name, "%s", c->name);
+        s->dropcopy = is_dropcopy(fg->g->cfg->fix_dropcopy, c->name);
+        if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
+            fg->dc[fg->ndc++] = user;
+        else if (s->dropcopy)
+            gw_log_conn(fg->g, c, "more than %d drop copy sessions: %s gets no reports", FIX_MAX_DROPCOPY,
+                        c->name);
     } else if (reset) {
         fix_store_reset(&s->st);
     }

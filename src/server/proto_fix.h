@@ -19,7 +19,8 @@
 #include "net/fix.h"
 #include "server/gateway.h"
 
-enum { FIX_OUT_MAX = 2048 }; /* the longest message the venue writes */
+enum { FIX_OUT_MAX = 2048 };   /* the longest message the venue writes */
+enum { FIX_MAX_DROPCOPY = 8 }; /* drop copy sessions ([fix] dropcopy) */
 
 /* Per connection, in conn->ps (plain data, travels with it). */
 typedef struct fix_conn {
@@ -48,12 +49,11 @@ typedef struct fix_store {
 } fix_store;
 
 typedef struct fix_sess {
-    uint8_t open; /* has a store (logged on once in this run) */
+    uint8_t open;     /* has a store (logged on once in this run) */
+    uint8_t dropcopy; /* a drop copy session ([fix] dropcopy): read-only */
     char name[BOURSE_NAME_LEN + 1];
     uint32_t conn, gen;    /* the logged-on connection, NO_CONN = none */
     uint64_t resend_until; /* we asked for a resend up to here: wait for the gap to fill */
-    uint64_t exec_seq;     /* the command whose reports ExecIDs now number */
-    uint32_t exec_k;
     fix_store st;
 } fix_sess;
 
@@ -78,6 +78,8 @@ typedef struct fix_gw {
     uint32_t nsess;
     fix_order *orders; /* open addressing on (user, oid) */
     uint32_t ocap, oused;
+    uint32_t dc[FIX_MAX_DROPCOPY]; /* users of the drop copy sessions open here */
+    uint32_t ndc;
 } fix_gw;
 
 /* proto_fix.c: send one message of session s (header, seq, store). */

@@ -11,9 +11,8 @@
  * the order a new id), its OrigClOrdID the old one; a cancel's ClOrdID only
  * names the request, so it may be any 1-16 bytes.  OrderID is the journal
  * sequence number of the command that booked the order, the same across
- * its replaces; ExecID is "SEQ-USER-K", the K-th report to USER of the
- * command SEQ, unique for the venue (local rejects, which have no command:
- * "L" and the gateway's clock).
+ * its replaces; ExecID is made from the log (see exec_id_event), unique for
+ * the venue and the same in the user's report and its drop copies.
  *
  * The orders' FIX view.  The core's events say what changed (ACCEPTED with
  * the quantity, TRADE with the fill, CANCELED with what left the book,
@@ -33,6 +32,14 @@
  * Every order event of the user goes to its FIX session, whichever
  * protocol entered the order: an OUCH user trading with a FIX user reaches
  * the FIX user as ExecutionReports, and a user on both sees all its orders.
+ *
+ * Drop copies ([fix] dropcopy = USER...): those users' FIX sessions are
+ * read-only (every application message is a BusinessMessageReject,
+ * reason 6) and receive a copy of every ExecutionReport of every user, from
+ * their first Logon in a server run, numbered and resent like any session's.
+ * With drop copies configured the engine sends every order event to every
+ * gateway (engine_thread.c), since a drop copy session lives at its own
+ * user's home; each gateway's table then follows every user's orders.
  */
 #include "server/proto_fix.h"
 
@@ -183,19 +190,31 @@ typedef struct er {
     size_t clordid_len, orig_len;
     int64_t last_qty, last_px;
     const char *text;
+    const char *exec_id;
 } er;
 
-static void exec_id(fix_gw *fg, fix_sess *s, uint32_t user, uint64_t seq, char *out, size_t cap)
+/* ExecID: from the log where there is an event, so it is the same in
+ * every copy of the report and after a rebuild: "<seq>-T<match>-B"/"-S"
+ * for a fill, "<seq>-<event>-<user>-<order id>" otherwise; a report made here
+ * without an event (a local reject, a status) is "L"/"S" and the clock. */
+static void exec_id_event(const srv_out *o, uint32_t user, const bourse_name *oid, char *out, size_t cap)
 {
-    if (!seq) {
-        snprintf(out, cap, "L%lld-%u", (long long)fg->g->now, user);
+    const bourse_event *ev = &o->ev;
+    if (ev->type == BOURSE_EV_TRADE) {
+        snprintf(out, cap, "%llu-T%llu-%c", (unsigned long long)o->seq, (unsigned long long)o->match,
+                 user == ev->user ? 'B' : 'S');
         return;
     }
-    if (s->exec_seq != seq) {
-        s->exec_seq = seq;
-        s->exec_k = 0;
-    }
-    snprintf(out, cap, "%llu-%u-%u", (unsigned long long)seq, user, ++s->exec_k);
+    char t = ev->type == BOURSE_EV_ACCEPTED   ? 'A'
+             : ev->type == BOURSE_EV_CANCELED ? 'C'
+             : ev->type == BOURSE_EV_REPLACED ? 'R'
+                                              : 'J';
+    snprintf(out, cap, "%llu-%c-%u-%.*s", (unsigned long long)o->seq, t, user, BOURSE_NAME_LEN, oid->s);
+}
+
+static void exec_id_local(fix_gw *fg, char kind, uint32_t user, char *out, size_t cap)
+{
+    snprintf(out, cap, "%c%lld-%u", kind, (long long)fg->g->now, user);
 }
 
 static void put_order_id(fix_writer *w, const fix_order *o)
@@ -208,22 +227,25 @@ static void put_order_id(fix_writer *w, const fix_order *o)
 
 static const char tif_code[] = {'0', '1', '3', '4'};
 
-static void send_er(fix_gw *fg, fix_sess *s, const fix_order *o, uint64_t seq, const er *r)
+static void send_er(fix_gw *fg, fix_sess *s, const fix_order *o, const er *r)
 {
-    char buf[FIX_OUT_MAX], id[48];
+    char buf[FIX_OUT_MAX];
     fix_writer w;
     fixs_begin(fg, s, &w, buf, "8");
     put_order_id(&w, o);
     fix_put(&w, 11, r->clordid, r->clordid_len);
     if (r->orig)
         fix_put(&w, 41, r->orig, r->orig_len);
-    exec_id(fg, s, o->user, seq, id, sizeof id);
-    fix_puts(&w, 17, id);
+    fix_puts(&w, 17, r->exec_id);
     fix_put(&w, 150, &r->type, 1);
     fix_put(&w, 39, &r->status, 1);
     if (r->rej >= 0)
         fix_put_int(&w, 103, r->rej);
-    fix_put(&w, 55, o->sym.s, nlen(o->sym.s, BOURSE_SYMBOL_LEN));
+    size_t sl = nlen(o->sym.s, BOURSE_SYMBOL_LEN);
+    if (sl)
+        fix_put(&w, 55, o->sym.s, sl);
+    else
+        fix_puts(&w, 55, "NONE"); /* a reject of an order this gateway did not see entered */
     fix_put(&w, 54, o->side == BOURSE_SELL ? "2" : "1", 1);
     fix_put_decimal(&w, 38, o->qty * 10000);
     fix_put(&w, 40, o->price == BOURSE_MARKET ? "1" : "2", 1);
@@ -283,8 +305,16 @@ static void local_reject(fix_gw *fg, fix_sess *s, uint32_t user, const fix_msg *
     if (fix_get_decimal(m, 44, 4, BOURSE_PRICE_MAX, &o.price) != 0 || fix_is(m, 40, "1"))
         o.price = BOURSE_MARKET;
     const char *clordid = fix_get(m, 11, &cl);
-    er r = {.type = '8', .status = '8', .rej = reason, .clordid = clordid, .clordid_len = cl, .text = text};
-    send_er(fg, s, &o, 0, &r);
+    char id[48];
+    exec_id_local(fg, 'L', user, id, sizeof id);
+    er r = {.type = '8',
+            .status = '8',
+            .rej = reason,
+            .clordid = clordid,
+            .clordid_len = cl,
+            .text = text,
+            .exec_id = id};
+    send_er(fg, s, &o, &r);
 }
 
 static int reject_reason(int core)
@@ -531,12 +561,28 @@ static void status_request(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m)
         local_reject(fg, s, c->user, m, 5, "Unknown order");
         return;
     }
-    er r = {.type = 'I', .status = status_of(o), .rej = -1, .clordid = clordid, .clordid_len = cl};
-    send_er(fg, s, o, 0, &r);
+    char id[48];
+    exec_id_local(fg, 'S', c->user, id, sizeof id);
+    er r = {
+        .type = 'I', .status = status_of(o), .rej = -1, .clordid = clordid, .clordid_len = cl, .exec_id = id};
+    send_er(fg, s, o, &r);
 }
 
 void fixa_message(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, const char *type)
 {
+    if (s->dropcopy) {
+        uint64_t seq = 0;
+        fix_get_u64(m, 34, &seq);
+        char buf[FIX_OUT_MAX];
+        fix_writer w;
+        fixs_begin(fg, s, &w, buf, "j");
+        fix_put_int(&w, 45, (int64_t)seq);
+        fix_puts(&w, 372, type);
+        fix_put_int(&w, 380, 6);
+        fix_puts(&w, 58, "a drop copy session is read-only");
+        fixs_send(fg, s, &w, 1);
+        return;
+    }
     switch (type[0]) {
     case 'D': new_order(fg, s, c, m); break;
     case 'F': cancel_or_replace(fg, s, c, m, 0); break;
@@ -560,10 +606,29 @@ static fix_order *known(fix_gw *fg, uint32_t user, const bourse_name *oid, const
     return e;
 }
 
+/* The user's own session here, or NULL. */
+static fix_sess *own(fix_gw *fg, uint32_t user)
+{
+    return user != BOURSE_NONE && gw_is_home(fg->g, user) ? fixs_get(fg, user) : NULL;
+}
+
+/* A report to the user's session (us, may be NULL) and to every drop copy
+ * session here: the same body, each with its own header and number. */
+static void emit(fix_gw *fg, fix_sess *us, const fix_order *e, const er *r)
+{
+    if (us && !us->dropcopy)
+        send_er(fg, us, e, r);
+    for (uint32_t i = 0; i < fg->ndc; i++) {
+        fix_sess *dc = fixs_get(fg, fg->dc[i]);
+        if (dc)
+            send_er(fg, dc, e, r);
+    }
+}
+
 static void on_trade_side(fix_gw *fg, const srv_out *o, uint32_t user, const bourse_name *oid, int side)
 {
-    fix_sess *s;
-    if (!gw_is_home(fg->g, user) || !(s = fixs_get(fg, user)))
+    fix_sess *s = own(fg, user);
+    if (!s && !fg->ndc)
         return;
     fix_order *e = known(fg, user, oid, o);
     if (!e)
@@ -575,15 +640,17 @@ static void on_trade_side(fix_gw *fg, const srv_out *o, uint32_t user, const bou
     e->notional += o->ev.qty * o->ev.price;
     if (e->qty < e->cum)
         e->qty = e->cum; /* an order not known here: no more than this is known */
-    char st = e->cum >= e->qty ? '2' : '1';
+    char st = e->cum >= e->qty ? '2' : '1', id[64];
+    exec_id_event(o, user, oid, id, sizeof id);
     er r = {.type = 'F',
             .status = st,
             .rej = -1,
             .clordid = e->oid.s,
             .clordid_len = nlen(e->oid.s, BOURSE_NAME_LEN),
             .last_qty = o->ev.qty,
-            .last_px = o->ev.price};
-    send_er(fg, s, e, o->seq, &r);
+            .last_px = o->ev.price,
+            .exec_id = id};
+    emit(fg, s, e, &r);
     if (st == '2')
         order_done(fg, e);
 }
@@ -601,11 +668,13 @@ void fixa_event(fix_gw *fg, const srv_out *o)
     if (ev->type != BOURSE_EV_ACCEPTED && ev->type != BOURSE_EV_REJECTED && ev->type != BOURSE_EV_CANCELED &&
         ev->type != BOURSE_EV_REPLACED)
         return;
-    fix_sess *s;
-    if (ev->user == BOURSE_NONE || !gw_is_home(fg->g, ev->user) || !(s = fixs_get(fg, ev->user)))
+    fix_sess *s = own(fg, ev->user);
+    if (ev->user == BOURSE_NONE || (!s && !fg->ndc))
         return;
     size_t ol = nlen(ev->oid.s, BOURSE_NAME_LEN);
     fix_order *e = order_find(fg, ev->user, &ev->oid);
+    char id[64];
+    exec_id_event(o, ev->user, &ev->oid, id, sizeof id);
     switch (ev->type) {
     case BOURSE_EV_ACCEPTED: {
         if (!(e = known(fg, ev->user, &ev->oid, o)))
@@ -617,22 +686,25 @@ void fixa_event(fix_gw *fg, const srv_out *o)
         e->tif = o->tif;
         e->qty = ev->qty;
         e->price = e->price == BOURSE_MARKET ? BOURSE_MARKET : ev->price;
-        er r = {.type = '0', .status = '0', .rej = -1, .clordid = ev->oid.s, .clordid_len = ol};
-        send_er(fg, s, e, o->seq, &r);
+        er r = {
+            .type = '0', .status = '0', .rej = -1, .clordid = ev->oid.s, .clordid_len = ol, .exec_id = id};
+        emit(fg, s, e, &r);
         return;
     }
     case BOURSE_EV_REJECTED: {
         const char *text = bourse_reason_name(ev->reason);
         if (e && e->state == FO_PENDING_REPLACE) {
-            send_cxl_reject(fg, s, order_find(fg, ev->user, &e->req), ev->oid.s, ol, e->req.s,
-                            nlen(e->req.s, BOURSE_NAME_LEN), 2, ev->reason == BOURSE_R_UNKNOWN_ORDER ? 1 : 99,
-                            text);
+            if (s)
+                send_cxl_reject(fg, s, order_find(fg, ev->user, &e->req), ev->oid.s, ol, e->req.s,
+                                nlen(e->req.s, BOURSE_NAME_LEN), 2,
+                                ev->reason == BOURSE_R_UNKNOWN_ORDER ? 1 : 99, text);
             order_del(fg, e);
             return;
         }
         if (e && e->state != FO_PENDING_NEW && e->cxl) {
-            send_cxl_reject(fg, s, e, e->req.s, nlen(e->req.s, BOURSE_NAME_LEN), ev->oid.s, ol, 1,
-                            ev->reason == BOURSE_R_UNKNOWN_ORDER ? 1 : 99, text);
+            if (s)
+                send_cxl_reject(fg, s, e, e->req.s, nlen(e->req.s, BOURSE_NAME_LEN), ev->oid.s, ol, 1,
+                                ev->reason == BOURSE_R_UNKNOWN_ORDER ? 1 : 99, text);
             e->cxl = 0;
             if (e->state == FO_GONE || !e->qty)
                 order_del(fg, e);
@@ -646,9 +718,10 @@ void fixa_event(fix_gw *fg, const srv_out *o)
                 .rej = reject_reason(ev->reason),
                 .clordid = ev->oid.s,
                 .clordid_len = ol,
-                .text = text};
+                .text = text,
+                .exec_id = id};
         x->cum = 0;
-        send_er(fg, s, x, o->seq, &r);
+        emit(fg, s, x, &r);
         if (x == e)
             order_done(fg, e);
         return;
@@ -658,7 +731,7 @@ void fixa_event(fix_gw *fg, const srv_out *o)
             return;
         if (!e->qty)
             e->qty = e->cum + ev->qty;
-        er r = {.type = '4', .status = '4', .rej = -1, .text = bourse_reason_name(ev->reason)};
+        er r = {.type = '4', .status = '4', .rej = -1, .text = bourse_reason_name(ev->reason), .exec_id = id};
         if (e->cxl) {
             r.clordid = e->req.s;
             r.clordid_len = nlen(e->req.s, BOURSE_NAME_LEN);
@@ -668,7 +741,7 @@ void fixa_event(fix_gw *fg, const srv_out *o)
             r.clordid = ev->oid.s;
             r.clordid_len = ol;
         }
-        send_er(fg, s, e, o->seq, &r);
+        emit(fg, s, e, &r);
         e->cxl = 0;
         order_del(fg, e);
         return;
@@ -694,8 +767,9 @@ void fixa_event(fix_gw *fg, const srv_out *o)
                 .clordid = ev->oid2.s,
                 .clordid_len = nlen(ev->oid2.s, BOURSE_NAME_LEN),
                 .orig = ev->oid.s,
-                .orig_len = ol};
-        send_er(fg, s, n, o->seq, &r);
+                .orig_len = ol,
+                .exec_id = id};
+        emit(fg, s, n, &r);
         if (e)
             order_del(fg, e);
         return;

@@ -4,7 +4,8 @@
 # two FIX users crossing, partial fills, replace, cancel, status, every
 # reject, a FIX user trading with an OUCH user, market/IOC/FOK/GTC, a
 # sequence gap each way, a resend with PossDup, reconnect and server restart
-# keeping sequence numbers.  tests/sh/e2e_fix_raw.sh sends hostile bytes.
+# keeping sequence numbers; a drop copy session receiving every report
+# (FIX and OUCH users'), read-only, resent after a reconnect.  tests/sh/e2e_fix_raw.sh sends hostile bytes.
 . tests/sh/e2e_lib.sh
 DICT=${FIX_DICT:-../shared/data/fix/FIX44.xml}
 [ -f "$DICT" ] || DICT=shared/data/fix/FIX44.xml
@@ -19,14 +20,15 @@ fi
 PEER=$PWD/build/fix/peer
 e2e_init
 d=$E2E/d
-if ! e2e_start "$d" --fix-port 0; then
+printf '[fix]\ndropcopy = risk\n' >"$E2E/cfg.ini"
+if ! e2e_start "$d" --config "$E2E/cfg.ini" --fix-port 0; then
     fail e2e_fix_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
 fi
 fix_port() { grep -o 'FIX 4.4) listening on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://'; }
 OPORT=$(grep -o 'OUCH) listening on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
 FPORT=$(fix_port)
-e2e_users alice bob carol eve
+e2e_users alice bob carol eve risk
 "$BOURSE" admin --data "$d" >"$E2E/admin.out" <<'X'
 deposit alice CASH 100000
 deposit bob AAPL 1000
@@ -50,6 +52,8 @@ logon alice pw-alice reset
 expect_logon alice logon_good
 logon bob pw-bob reset
 expect_logon bob logon_second_user
+logon risk pw-risk reset
+expect_logon risk logon_drop_copy
 logon eve wrong reset
 expect_nologon eve logon_bad_password
 logon carol pw-carol reset target=NOTUS
@@ -64,6 +68,11 @@ order alice b1 1 AAPL 40 151 0
 expect alice ack_buyer 35=8 150=0 11=b1
 expect alice fill_buyer 35=8 150=F 39=2 11=b1 32=40 31=150.5 14=40 151=0 6=150.5
 expect bob partial_fill_seller 35=8 150=F 39=1 11=s1 32=40 31=150.5 14=40 151=60
+expect risk dropcopy_new 35=8 150=0 11=s1 56=risk
+expect risk dropcopy_fill_buyer 35=8 150=F 11=b1 39=2 17~-B
+expect risk dropcopy_fill_seller 35=8 150=F 11=s1 39=1 17~-S
+order risk r1 1 AAPL 1 150 0
+expect risk dropcopy_read_only 35=j 380=6
 replace bob s1r s1 2 AAPL 80 152
 expect bob replaced 35=8 150=5 39=1 11=s1r 41=s1 38=80 44=152 151=40 14=40
 replace bob s1x s1 2 AAPL 80 152
@@ -117,6 +126,7 @@ expect bob gtc_rests 35=8 150=0 59=1 11=s3
 # a FIX user and an OUCH user trade
 sh echo 'buy carol k1 AAPL 10 150' | BOURSE_PASSWORD=pw-carol timeout 20 "$BOURSE" client --order-port "$OPORT" --user carol --linger 500 >"$E2E/carol.out" 2>&1
 expect bob fill_against_ouch_user 35=8 150=F 11=s2 32=10 31=150 14=30 151=20
+expect risk dropcopy_of_ouch_user 35=8 150=F 11=k1 32=10
 sh grep -q 'TRADE AAPL 10 150 carol k1' "$E2E/carol.out" && echo "ok fix_ouch_user_sees_trade_with_fix_user" || echo "FAIL fix_ouch_user_sees_trade_with_fix_user: $(cat "$E2E/carol.out")"
 
 # a gap from the client: the venue asks for a resend, the order still lands once
@@ -132,8 +142,11 @@ none alice no_duplicate_after_gap
 order alice b14 1 AAPL 10 140 0
 expect alice rests_before_logout 35=8 150=0 11=b14
 logout alice
+logout risk
 order bob s4 2 AAPL 10 140 0
 expect bob fill_while_buyer_away 35=8 150=F 11=s4
+logon risk pw-risk
+expect risk dropcopy_resent_with_possdup 35=8 150=F 11=s4 43=Y
 logon alice pw-alice
 expect_logon alice reconnect_keeps_sequence
 expect alice resent_with_possdup 35=8 150=F 11=b14 43=Y 122~
@@ -149,7 +162,7 @@ X
 
 # restart: sequence numbers survive on both sides
 e2e_stop TERM
-if ! e2e_start "$d" --fix-port 0; then
+if ! e2e_start "$d" --config "$E2E/cfg.ini" --fix-port 0; then
     fail e2e_fix_restart "server did not restart: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
 fi
