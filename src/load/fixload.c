@@ -15,7 +15,9 @@
  * getters the gateway reads), which bounds what one gateway thread can take.
  *
  * A smaller tool than load.c (one thread, blocking logins, no holder
- * threads): it measures the protocol's cost, not the server's capacity.
+ * threads; the requests due are written once per turn of its loop, one
+ * write per session): it measures the protocol's cost, not the server's
+ * capacity.
  */
 #include "bench/hist.h"
 #include "load/echo.h"
@@ -47,6 +49,8 @@ typedef struct fsess {
     char name[17];
     uint64_t seq; /* FIX: next MsgSeqNum to send */
     uint8_t in[INBUF];
+    uint8_t out[INBUF]; /* requests due, written once per turn of the loop */
+    size_t out_len;
     size_t have;
 } fsess;
 
@@ -177,6 +181,7 @@ static int login(frun *r, fsess *s, uint32_t u)
         return -1;
     }
     s->have = 0;
+    s->out_len = 0;
     s->seq = 1;
     if (r->proto == P_OUCH) {
         soup_login lg = {0};
@@ -338,7 +343,25 @@ static int send_request(frun *r, uint64_t i)
     uint8_t buf[OUT_MAX];
     size_t n = r->proto == P_OUCH ? ouch_client_frame(buf, &c)
                                   : fix_msg_out(s, (char *)buf, sizeof buf, i % 2 ? "F" : "D", &c);
-    return tcp_write_all(s->fd, buf, n);
+    if (s->out_len + n > sizeof s->out) {
+        if (tcp_write_all(s->fd, s->out, s->out_len) != 0)
+            return -1;
+        s->out_len = 0;
+    }
+    memcpy(s->out + s->out_len, buf, n);
+    s->out_len += n;
+    return 0;
+}
+
+static int flush(frun *r)
+{
+    for (uint32_t u = 0; u < r->n; u++) {
+        fsess *s = &r->s[u];
+        if (s->out_len && tcp_write_all(s->fd, s->out, s->out_len) != 0)
+            return -1;
+        s->out_len = 0;
+    }
+    return 0;
 }
 
 static int run(frun *r, int proto)
@@ -367,6 +390,10 @@ static int run(frun *r, int proto)
                 return -1;
             }
             i++;
+        }
+        if (flush(r) != 0) {
+            arg_error("load: a session closed while sending");
+            return -1;
         }
         int64_t wait = i < r->total ? r->due[i] - mono_ns() : 1000000;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = wait > 0 ? wait : 0};
