@@ -140,6 +140,8 @@ static const struct key {
     U32("gateway", "replay_bytes", replay_bytes, 0, 1 << 30),
     {"fix", "port", K_INT, offsetof(srv_config, fix_port), 0, -1, 65535},
     {"server", "fix_port", K_INT, offsetof(srv_config, fix_port), 0, -1, 65535}, /* --fix-port */
+    {"fix", "cancel_on_disconnect", K_STR, offsetof(srv_config, fix_cod), sizeof(((srv_config *)0)->fix_cod),
+     0, 0},
     {"fix", "dropcopy", K_STR, offsetof(srv_config, fix_dropcopy), sizeof(((srv_config *)0)->fix_dropcopy), 0,
      0},
     {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,

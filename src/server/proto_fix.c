@@ -640,6 +640,27 @@ static void fix_stop(gateway *g, conn *c)
         logout(fg, s, c, "the venue is closing");
 }
 
+/* Cancel-on-disconnect ([fix] cancel_on_disconnect = USER... or *): when
+ * the logged-on connection of such a user's session closes, for any reason
+ * but the server stopping (orders outlive a restart), the adapter sends the
+ * exchange a `cancelall` for the user; the cancels reach the session as
+ * ExecutionReports kept for its next Logon. */
+static void fix_close(gateway *g, conn *c)
+{
+    fix_gw *fg = fg_of(g, c);
+    fix_sess *s = fixs_get(fg, c->user);
+    if (!s || s->conn != (uint32_t)(c - g->conns) || s->gen != c->gen)
+        return;
+    s->conn = NO_CONN;
+    const char *list = g->cfg->fix_cod;
+    if (atomic_load(&g->s->stop) || !(is_dropcopy(list, "*") || is_dropcopy(list, c->name)))
+        return;
+    bourse_cmd cmd = {.type = BOURSE_CMD_CANCELALL, .user = c->user, .symbol = BOURSE_NONE};
+    memcpy(cmd.user_name.s, c->name, BOURSE_NAME_LEN);
+    gw_submit(g, c, IN_CMD, &cmd);
+    gw_log_conn(g, c, "FIX cancel-on-disconnect: the open orders of %s are canceled", c->name);
+}
+
 static void fix_event(gateway *g, void *st, const srv_out *o)
 {
     (void)g;
@@ -692,4 +713,5 @@ const gw_proto proto_fix = {
     .on_event = fix_event,
     .on_tick = fix_tick,
     .on_stop = fix_stop,
+    .on_close = fix_close,
 };

@@ -45,17 +45,17 @@ def fields(pairs):
 
 
 class Session:
-    def __init__(self, user, pw, hb=30, reset=True, connect_only=False):
+    def __init__(self, user, pw, hb=30, reset=True, connect_only=False, seq=1):
         self.s = socket.create_connection(('127.0.0.1', PORT))
-        self.user, self.seq, self.buf, self.pending = user, 1, b'', []
+        self.user, self.seq, self.buf, self.pending = user, seq, b'', []
         if connect_only:
             return
-        f = [(35, 'A'), (49, user), (56, 'BOURSE'), (34, 1), (52, now()), (98, 0), (108, hb), (553, user),
+        f = [(35, 'A'), (49, user), (56, 'BOURSE'), (34, seq), (52, now()), (98, 0), (108, hb), (553, user),
              (554, pw)]
         if reset:
             f.append((141, 'Y'))
         self.s.sendall(frame(fields(f)))
-        self.seq = 2
+        self.seq = seq + 1
 
     def header(self, typ, seq=None):
         return [(35, typ), (49, self.user), (56, 'BOURSE'), (34, self.seq if seq is None else seq),
@@ -220,6 +220,20 @@ quiet = Session('bob', 'pw-bob', hb=1)
 quiet.expect('quiet_logon', {35: b'A', 108: b'1'})
 quiet.expect('silent_gets_test_request', {35: b'1'}, secs=4)
 quiet.expect('unanswered_test_request_logout', {35: b'5'}, secs=4)
+
+# cancel-on-disconnect (bob is configured for it): a dropped connection
+# cancels bob's open orders; the next Logon finds none
+cod = Session('bob', 'pw-bob')
+cod.expect('cod_logon', {35: b'A'})
+cod.send('D', [(11, 'cod1'), (55, 'AAPL'), (54, 1), (60, now()), (38, 1), (40, 2), (44, '10')])
+cod.expect('cod_order_accepted', {35: b'8', 150: b'0', 11: b'cod1'})
+cod.s.close()
+time.sleep(0.5)
+back = Session('bob', 'pw-bob', reset=False, seq=cod.seq)
+back.expect('cod_relogon', {35: b'A'})
+back.send('H', [(11, 'cod1'), (55, 'AAPL'), (54, 1)])
+back.expect('cancel_on_disconnect', {35: b'8', 150: b'8', 103: b'5', 11: b'cod1'})
+back.send('5', [])
 
 # nothing lost: the order accepted before all this is still open
 alive(a, 'first_session_still_up')
