@@ -126,16 +126,17 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     srv_out o = {.kind = OUT_EVENT, .tif = cmd->tif, .seq = cmd->seq, .ts_ns = cmd->ts_ns, .ev = *ev};
     if (ev->type != BOURSE_EV_REJECTED && ev->symbol < UINT32_MAX - 1)
         o.sym = *bourse_symbol_name_of(g->e, ev->symbol);
-    if (ev->type == BOURSE_EV_TRADE)
+    if (ev->type == BOURSE_EV_TRADE) {
         o.match = ++g->match;
+        const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
+        if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
+            o.flags |= OUT_BUYER_TOOK;
+    }
     if (s->cfg->fix_dropcopy[0]) { /* FIX drop copies may live on any gateway (docs/fix.md) */
         push_out_all(g, &o);
         return;
     }
     if (ev->type == BOURSE_EV_TRADE) {
-        const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
-        if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
-            o.flags |= OUT_BUYER_TOOK;
         /* buyer and seller may live on different gateways: each gets it */
         uint32_t seller = srv_home(s, ev->user2);
         if (seller != srv_home(s, ev->user))
