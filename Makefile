@@ -116,12 +116,13 @@ SOAK_SEED ?= 1000000
 soak: $(BUILD)/tests/test_property
 	BOURSE_SOAK=$(SOAK) BOURSE_SOAK_SEED=$(SOAK_SEED) $(BUILD)/tests/test_property
 
-# The exchange with its defaults: data in $(BUILD)/data, orders on port 9001.
+# The exchange with its defaults: data in $(BUILD)/data, orders on port 9001
+# (SoupBinTCP/OUCH) and 9005 (FIX 4.4, docs/fix.md).
 # Once ready it logs the commands of a first session (two traders, a trade,
 # the book) and the web page's URL (--first-steps; README.md, "First hour").
 run: all
 	@echo "Starting the exchange (data in $(BUILD)/data; Ctrl-C stops it)."
-	$(BUILD)/bourse serve --data $(BUILD)/data --first-steps
+	$(BUILD)/bourse serve --data $(BUILD)/data --fix-port 9005 --first-steps
 
 # Simulated traders on a scratch exchange of their own (temporary data
 # directory and ports, removed after): `make run`'s exchange is not touched.
@@ -173,7 +174,7 @@ load: all
 FUZZ_SECONDS ?= 300
 FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -I. -fsanitize=fuzzer,address,undefined
 FUZZ_JOURNAL := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
-FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c $(addprefix src/feed/,itch.c candle.c json.c mold.c)
+FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c src/net/fix.c $(addprefix src/feed/,itch.c candle.c json.c mold.c)
 FUZZ_HDRS := $(wildcard include/bourse/*.h src/*/*.h)
 build/fuzz/journal: $(FUZZ_JOURNAL) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
@@ -181,6 +182,11 @@ build/fuzz/journal: $(FUZZ_JOURNAL) $(FUZZ_HDRS)
 build/fuzz/wire: $(FUZZ_WIRE) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $(FUZZ_WIRE) -lpthread
+
+# The FIX test initiator on QuickFIX (C++; tests/sh/e2e_fix.sh builds it).
+build/fix/peer: tests/fix/peer.cpp
+	@mkdir -p $(@D)
+	g++ -std=gnu++14 -O1 -g -Wall -Werror -Wno-deprecated -Wno-deprecated-declarations -o $@ $< -lquickfix -lpthread
 
 fuzz: all build/fuzz/journal build/fuzz/wire
 	FUZZ=build/fuzz/journal BOURSE=$(BUILD)/bourse sh tests/fuzz/run.sh $(FUZZ_SECONDS)

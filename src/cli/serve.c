@@ -177,6 +177,7 @@ int cmd_serve(int argc, char **argv)
                           : !strcmp(a, "--order-port")       ? "order_port"
                           : !strcmp(a, "--feed-port")        ? "feed_port"
                           : !strcmp(a, "--http-port")        ? "http_port"
+                          : !strcmp(a, "--fix-port")         ? "fix_port"
                           : !strcmp(a, "--listen")           ? "listen"
                           : !strcmp(a, "--udp-feed")         ? "udp_feed"
                           : !strcmp(a, "--udp-request-port") ? "udp_request_port"

@@ -747,6 +747,9 @@ static void report(load *l, double secs, long rss0, long rss1, long rss2)
 
 int load_main(int argc, char **argv)
 {
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--proto") && !strcmp(argv[i + 1], "fix"))
+            return load_fix_main(argc, argv); /* fixload.c */
     static load l;
     l.host = "127.0.0.1";
     l.seconds = 10;

@@ -15,5 +15,8 @@
  * docs/benchmarks.md), run, print the report; the exit status is 0, 1 when
  * the run saw errors or disconnects, 2 for a bad option. */
 int load_main(int argc, char **argv);
+/* `bourse load --proto fix ...` (fixload.c): FIX round trips beside OUCH
+ * and the TCP echo; load_main hands such a command line over. */
+int load_fix_main(int argc, char **argv);
 
 #endif

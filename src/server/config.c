@@ -69,6 +69,8 @@ void srv_config_defaults(srv_config *c)
     c->rate = 100000;
     c->burst = 10000;
     c->replay_bytes = 64 << 10;
+    c->fix_port = -1;
+    strcpy(c->fix_comp_id, "BOURSE");
 }
 
 void srv_config_free(srv_config *c)
@@ -142,6 +144,14 @@ static const struct key {
     U32("gateway", "rate", rate, 1, 100000000),
     U32("gateway", "burst", burst, 1, 100000000),
     U32("gateway", "replay_bytes", replay_bytes, 0, 1 << 30),
+    {"fix", "port", K_INT, offsetof(srv_config, fix_port), 0, -1, 65535},
+    {"server", "fix_port", K_INT, offsetof(srv_config, fix_port), 0, -1, 65535}, /* --fix-port */
+    {"fix", "cancel_on_disconnect", K_STR, offsetof(srv_config, fix_cod), sizeof(((srv_config *)0)->fix_cod),
+     0, 0},
+    {"fix", "dropcopy", K_STR, offsetof(srv_config, fix_dropcopy), sizeof(((srv_config *)0)->fix_dropcopy), 0,
+     0},
+    {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,
+     0},
 #undef U32
 };
 

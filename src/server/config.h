@@ -63,6 +63,11 @@ typedef struct srv_config {
     uint32_t rate;                 /* orders per second per session */
     uint32_t burst;                /* orders a session may send at once */
     uint32_t replay_bytes;         /* recent messages kept per user for re-login */
+    /* [fix] (docs/fix.md) */
+    int fix_port;           /* FIX 4.4 order entry; -1 = off, 0 = any free port */
+    char fix_comp_id[32];   /* the venue's CompID (SenderCompID of what it sends) */
+    char fix_cod[160];      /* users whose open orders are canceled when their FIX session drops; "*" = all */
+    char fix_dropcopy[160]; /* users whose FIX sessions are drop copies of every report ("" = none) */
 } srv_config;
 
 /* Fill in the built-in defaults (no file needed). */

@@ -156,6 +156,8 @@ void conn_close(gateway *g, conn *c, const char *why)
         return;
     if (why)
         gw_log_conn(g, c, "closed: %s", why);
+    if (c->state == C_LIVE && conn_slot(g, c)->p->on_close)
+        conn_slot(g, c)->p->on_close(g, c);
     if (c->state == C_LIVE)
         session_detach(g, c);
     session_check_over(g, c);

@@ -131,6 +131,12 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
         if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
             o.flags |= OUT_BUYER_TOOK;
+    }
+    if (s->cfg->fix_dropcopy[0]) { /* FIX drop copies may live on any gateway (docs/fix.md) */
+        push_out_all(g, &o);
+        return;
+    }
+    if (ev->type == BOURSE_EV_TRADE) {
         /* buyer and seller may live on different gateways: each gets it */
         uint32_t seller = srv_home(s, ev->user2);
         if (seller != srv_home(s, ev->user))

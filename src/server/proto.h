@@ -86,11 +86,15 @@ typedef struct gw_proto {
     void (*on_tick)(struct gateway *g, struct conn *c);
     /* The server stops: last words before c is closed. */
     void (*on_stop)(struct gateway *g, struct conn *c);
+    /* A logged-in c is closing, whatever the reason (NULL: nothing to do):
+     * FIX's cancel-on-disconnect. */
+    void (*on_close)(struct gateway *g, struct conn *c);
 } gw_proto;
 
 /* The adapters there are (each in its own proto_*.c). */
 extern const gw_proto proto_soup;  /* SoupBinTCP 3.00 + OUCH order entry */
 extern const gw_proto proto_admin; /* replay-format lines on the admin socket */
+extern const gw_proto proto_fix;   /* FIX 4.4 order entry (proto_fix*.c) */
 
 /* --- what an adapter may call ------------------------------------------ */
 

@@ -100,9 +100,9 @@ static int ring_init(srv_ring *r, unsigned size, size_t entry)
     return 0;
 }
 
-static int listen_tcp(const srv_config *cfg)
+static int listen_tcp(const srv_config *cfg, uint16_t port, const char *what)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(cfg->order_port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, cfg->listen, &a.sin_addr) != 1) {
         srv_log("listen address '%s' is not an IPv4 address", cfg->listen);
         return -1;
@@ -111,14 +111,14 @@ static int listen_tcp(const srv_config *cfg)
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4096) != 0) {
-        srv_log("cannot listen on %s:%u: %s", cfg->listen, cfg->order_port, strerror(errno));
+        srv_log("cannot listen on %s:%u: %s", cfg->listen, port, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     socklen_t al = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &al);
-    srv_log("order entry (SoupBinTCP 3.00 + OUCH) listening on %s:%u", cfg->listen, ntohs(a.sin_port));
+    srv_log("%s listening on %s:%u", what, cfg->listen, ntohs(a.sin_port));
     return fd;
 }
 
@@ -322,11 +322,20 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     s->auth_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->auth_fd < 0)
         return -1;
-    if ((s->listen_fd = listen_tcp(cfg)) < 0 || (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
+    if ((s->listen_fd = listen_tcp(cfg, cfg->order_port, "order entry (SoupBinTCP 3.00 + OUCH)")) < 0 ||
+        (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
         return -1;
     /* Each listener with its protocol (src/server/proto.h). */
     srv_add_port(s, s->listen_fd, &proto_soup, SRV_PORT_GUARDED);
     srv_add_port(s, s->admin_fd, &proto_admin, 0);
+    if (cfg->fix_port >= 0) { /* FIX 4.4 order entry (docs/fix.md) */
+        int fd = listen_tcp(cfg, (uint16_t)cfg->fix_port, "order entry (FIX 4.4)");
+        if (fd < 0 || srv_add_port(s, fd, &proto_fix, SRV_PORT_GUARDED) != 0) {
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+    }
     if (gates_init(s) != 0)
         return -1;
     s->auth_live =
@@ -438,6 +447,9 @@ void srv_free(srv *s)
         snprintf(p, sizeof p, "%s/admin.sock", s->cfg->data_dir);
         unlink(p);
     }
+    for (uint32_t i = 0; i < s->nports; i++) /* the listeners beyond these two (FIX) */
+        if (s->ports[i].fd != s->listen_fd && s->ports[i].fd != s->admin_fd)
+            close(s->ports[i].fd);
     int fds[] = {s->listen_fd, s->admin_fd, s->auth_fd, s->lock_fd};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)

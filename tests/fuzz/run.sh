@@ -27,4 +27,11 @@ if [ "$name" = journal ] && [ ! -s "$seeds/segment" ] && [ -x "$BOURSE" ]; then
     { printf '\002'; tail -c +65 "$snap"; } >"$seeds/snapshot"
     rm -rf "$t"
 fi
+if [ "$name" = wire ] && [ ! -s "$seeds/fix" ]; then
+    # a sound FIX NewOrderSingle (its CheckSum is hard to find by mutation)
+    body=$(printf '35=D\00134=2\00149=A\00156=BOURSE\00152=20260101-00:00:00\00111=o1\00155=ACME\00154=1\00138=100\00140=2\00144=10.5\00159=0\001')
+    head=$(printf '8=FIX.4.4\0019=%d\001%s' "${#body}" "$body")
+    ck=$(printf '%s' "$head" | od -An -v -tu1 | awk '{for (i = 1; i <= NF; i++) s += $i} END {printf "%03d", s % 256}')
+    printf '\005%s10=%s\001' "$head" "$ck" >"$seeds/fix"
+fi
 exec "$FUZZ" -max_total_time="$secs" -print_final_stats=0 -artifact_prefix=build/fuzz/ "$corpus" "$seeds"

@@ -4,7 +4,8 @@
  * messages (the gateway), OUCH reports and ITCH messages (what `bourse
  * client` and `bourse feed` read from a server), the replay text format
  * (admin socket, `bourse replay`), the WebSocket subscriber's JSON and
- * MoldUDP64 downstream and request packets (the UDP feed and its client).
+ * MoldUDP64 downstream and request packets (the UDP feed and its client),
+ * and FIX 4.4 tag=value messages (src/net/fix.c: framing, fields, values).
  * Built and run by `make fuzz` (long) and tests/sh/fuzz.sh (seconds).
  *
  * The first input byte picks the decoder; the rest is its input.  Nothing
@@ -12,12 +13,15 @@
  * trip: an inbound OUCH message that parses is written back by
  * ouch_write_cmd and must parse to the same command, and likewise for
  * reports (ouch_read/ouch_write), ITCH messages (itch_decode/encode) and
- * MoldUDP64 packets (mold_parse, then mold_writer, must give the same bytes).
+ * MoldUDP64 packets (mold_parse, then mold_writer, must give the same bytes);
+ * a FIX message that frames and parses is written again field by field and
+ * must frame and parse to the same fields.
  */
 #include "bourse/text.h"
 #include "feed/itch.h"
 #include "feed/json.h"
 #include "feed/mold.h"
+#include "net/fix.h"
 #include "net/ouch.h"
 #include "net/soup.h"
 
@@ -153,13 +157,64 @@ static void fuzz_mold(const uint8_t *p, size_t n)
     }
 }
 
+/* A FIX byte stream as the FIX gateway cuts it: frames (garbled ones
+ * skipped), fields, every getter; what parses must survive a rewrite. */
+static void fuzz_fix(const uint8_t *data, size_t n)
+{
+    const char *p = (const char *)data;
+    while (n) {
+        size_t skip;
+        const char *why;
+        long r = fix_frame(p, n, 4096, &skip, &why);
+        if (r == FIX_MORE || r == FIX_FATAL)
+            return;
+        if (r == FIX_GARBLED) {
+            if (skip < 1 || skip > n)
+                abort();
+            p += skip;
+            n -= skip;
+            continue;
+        }
+        fix_msg m;
+        fix_error e;
+        if (fix_parse(p, (size_t)r, &m, &e) == 0) {
+            uint64_t u;
+            int64_t v;
+            char c;
+            fix_get_u64(&m, 34, &u);
+            fix_get_char(&m, 54, &c);
+            fix_get_decimal(&m, 44, 4, 1000000LL * 10000, &v);
+            fix_get_decimal(&m, 38, 0, 100000000, &v);
+            static char buf[8192];
+            fix_writer w;
+            size_t tl;
+            const char *type = fix_get(&m, 35, &tl);
+            char t[8] = {0};
+            memcpy(t, type, tl < 7 ? tl : 7);
+            fix_begin(&w, buf, sizeof buf, t);
+            for (uint32_t i = 3; i + 1 < m.n; i++)
+                fix_put(&w, m.f[i].tag, m.buf + m.f[i].off, m.f[i].len);
+            const char *s;
+            size_t len = fix_end(&w, &s);
+            fix_msg again;
+            if (tl < 8 && (len == 0 || fix_frame(s, len, sizeof buf, &skip, &why) != (long)len ||
+                           fix_parse(s, len, &again, &e) != 0 || again.n != m.n)) {
+                fprintf(stderr, "a parsed FIX message does not parse once written back\n");
+                abort();
+            }
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: fuzz_stream(p, n); break;
     case 1: fuzz_reports(p, n); break;
     case 2: {
@@ -177,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 4: fuzz_mold(p, n); break;
+    case 5: fuzz_fix(p, n); break;
     }
     return 0;
 }

@@ -1,0 +1,108 @@
+/*
+ * proto_fix.h - the FIX 4.4 adapter's own state, shared by its files:
+ *   proto_fix.c        the session layer (Logon, heartbeats, sequence
+ *                      numbers, resends, rejects, Logout) and the hooks;
+ *   proto_fix_app.c    application messages: orders in, ExecutionReports
+ *                      and OrderCancelRejects out, the orders' FIX view;
+ *   proto_fix_store.c  each session's message store on disk.
+ *
+ * A FIX session here is one user: its SenderCompID is the user's name and
+ * its TargetCompID the venue's ([fix] comp_id).  The session's state
+ * (sequence numbers both ways, the store of what it was sent) lives at the
+ * user's home gateway, from its first Logon in a run to the end of the run,
+ * and in the data directory across runs; the connection that is logged on
+ * now, if any, is remembered by index and generation.
+ */
+#ifndef BOURSE_SERVER_PROTO_FIX_H
+#define BOURSE_SERVER_PROTO_FIX_H
+
+#include "net/fix.h"
+#include "server/gateway.h"
+
+enum { FIX_OUT_MAX = 2048 };   /* the longest message the venue writes */
+enum { FIX_MAX_DROPCOPY = 8 }; /* drop copy sessions ([fix] dropcopy) */
+
+/* Per connection, in conn->ps (plain data, travels with it). */
+typedef struct fix_conn {
+    uint32_t logon_seq; /* the Logon's MsgSeqNum, until it is answered */
+    uint32_t treq_ms;   /* a TestRequest is out since this ms after connect; 0 = none */
+    uint16_t hb_s;      /* HeartBtInt agreed at Logon */
+    uint8_t reset;      /* the Logon had ResetSeqNumFlag=Y */
+    uint8_t logout;     /* we sent Logout: waiting for the answer */
+    uint32_t pad;
+} fix_conn;
+_Static_assert(sizeof(fix_conn) <= PROTO_STATE, "fix_conn must fit conn->ps");
+
+static inline fix_conn *fix_of(conn *c)
+{
+    return (fix_conn *)c->ps.u64;
+}
+
+/* A session's message store (proto_fix_store.c): its two sequence numbers
+ * and every application message it was sent, by sequence number. */
+typedef struct fix_store {
+    int seq_fd, body_fd;
+    uint64_t next_in, next_out; /* the next expected from / to send to the client */
+    uint64_t *off;              /* off[seq]: 1 + offset of the stored message, 0 = none */
+    uint64_t off_cap;
+    uint64_t body_end;
+} fix_store;
+
+typedef struct fix_sess {
+    uint8_t open;     /* has a store (logged on once in this run) */
+    uint8_t dropcopy; /* a drop copy session ([fix] dropcopy): read-only */
+    char name[BOURSE_NAME_LEN + 1];
+    uint32_t conn, gen;    /* the logged-on connection, NO_CONN = none */
+    uint64_t resend_until; /* we asked for a resend up to here: wait for the gap to fill */
+    fix_store st;
+} fix_sess;
+
+/* An order of a FIX session's user, as FIX reports it (proto_fix_app.c). */
+enum { FO_EMPTY = 0, FO_PENDING_NEW, FO_PENDING_REPLACE, FO_LIVE, FO_GONE };
+typedef struct fix_order {
+    uint32_t user;
+    uint8_t state, side, tif, cxl; /* cxl: a cancel request is in flight */
+    bourse_name oid;
+    bourse_name req; /* the cancel's ClOrdID; a replace: the order it replaces */
+    bourse_symbol_name sym;
+    int64_t qty, cum, price;
+    int64_t notional; /* sum of fills' qty x price, for AvgPx */
+    uint64_t order_id;
+} fix_order;
+
+/* Per gateway. */
+typedef struct fix_gw {
+    gateway *g;
+    uint32_t proto;
+    fix_sess *sess;
+    uint32_t nsess;
+    fix_order *orders; /* open addressing on (user, oid) */
+    uint32_t ocap, oused;
+    uint32_t dc[FIX_MAX_DROPCOPY]; /* users of the drop copy sessions open here */
+    uint32_t ndc;
+} fix_gw;
+
+/* proto_fix.c: send one message of session s (header, seq, store). */
+typedef struct fix_writer fix_writer;
+void fixs_begin(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type);
+void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app);
+fix_sess *fixs_get(fix_gw *fg, uint32_t user); /* NULL: none open */
+
+/* proto_fix_app.c */
+/* An application message (D, F, G, H) from c; 0, or -1 when the session
+ * must end (closed). */
+void fixa_message(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, const char *type);
+void fixa_event(fix_gw *fg, const srv_out *o);
+void fixa_free(fix_gw *fg);
+
+/* proto_fix_store.c */
+int fix_store_open(fix_store *st, const char *dir, const char *user, int reset);
+void fix_store_close(fix_store *st);
+void fix_store_seqs(fix_store *st); /* write next_in/next_out */
+void fix_store_reset(fix_store *st);
+/* Keep message seq (the whole message as sent); -1: not kept (disk). */
+int fix_store_put(fix_store *st, uint64_t seq, const char *msg, size_t n);
+/* The message seq as sent, into buf; its length, 0 if none is kept. */
+size_t fix_store_get(const fix_store *st, uint64_t seq, char *buf, size_t cap);
+
+#endif
