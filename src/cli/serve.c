@@ -25,7 +25,8 @@ static void help(FILE *f)
 {
     fputs("usage: bourse serve [--config FILE] [--data DIR] [--order-port P] [--feed-port P]\n"
           "                    [--http-port P] [--listen ADDR] [--udp-feed ADDR:PORT]\n"
-          "                    [--udp-request-port P] [--web-root DIR] [--first-steps]\n\n"
+          "                    [--udp-request-port P] [--fix-port P] [--web-root DIR]\n"
+          "                    [--first-steps]\n\n"
           "Runs the exchange: the matching engine and its journal, the order-entry\n"
           "gateway, the admin socket DIR/admin.sock, market data and the web page.\n"
           "Without --config it runs on built-in defaults (docs/configuration.md);\n"
@@ -39,6 +40,8 @@ static void help(FILE *f)
           "  --order-port P         SoupBinTCP/OUCH order entry (default 9001)\n"
           "  --feed-port P          binary market data, SoupBinTCP/ITCH (default 9002)\n"
           "  --http-port P          WebSocket market data and the web page (default 9080)\n"
+          "  --fix-port P           FIX 4.4 order entry and drop copy (default off; make\n"
+          "                         run uses 9005; docs/fix.md)\n"
           "  --listen ADDR          IPv4 address of every port (default 127.0.0.1)\n"
           "  --udp-feed ADDR:PORT   also send market data as MoldUDP64 datagrams there\n"
           "                         (unicast or multicast; default off)\n"
