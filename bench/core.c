@@ -226,19 +226,21 @@ static void help(FILE *f)
           "is measured the same way, to show the harness cost and machine noise.\n"
           "Each throughput run is followed by one with every venue rule and fee of\n"
           "replay v2 switched on (none refuses an order): what the rules cost.\n\n"
-          "workloads (mix: 9% GTC, 3% IOC, 6% cancel, 82% move; ~6% of commands trade):\n",
+          "workloads (mix unless said: 9% GTC, 3% IOC, 6% cancel, 82% move; ~6% of\n"
+          "commands trade):\n",
           f);
     for (const workload_spec *s = workload_specs; s->name; s++)
         fprintf(f, "  %-14s %s\n", s->name, s->about);
     fputs("  journal        the journal's benchmark (bench_journal), when built in\n\n"
           "options:\n"
-          "  --workload NAME  exchange-core (default), multi, big, journal\n"
+          "  --workload NAME  exchange-core (default), multi, big, quantcup, journal\n"
           "  --messages N     timed commands (default 3,000,000)\n"
           "  --rate R         offered rate of the latency run, per second\n"
           "                   (default 1,000,000; 0 skips the latency run)\n"
           "  --seed S         the workload's random seed (default 1)\n"
-          "  --ids STYLE      order ids: user (each user counts 1, 2, 3...: default),\n"
-          "                   global (one counter for all) or random\n"
+          "  --ids STYLE      order ids: user (each user counts 1, 2, 3...: the\n"
+          "                   default), global (one counter for all: quantcup's\n"
+          "                   default) or random\n"
           "  --runs K         throughput runs, median reported (default 3; big: 1)\n"
           "  --cpu N          pin to CPU N (default: the last allowed CPU)\n"
           "  --rules MODE     both (default): each throughput run is followed by one\n"
@@ -265,8 +267,12 @@ static const char *opt_value(int argc, char **argv, int *i)
 
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){
-        .spec = workload_find("exchange-core"), .rate = 1000000, .seed = 1, .cpu = -1, .prefetch = 4};
+    *o = (bench_opts){.spec = workload_find("exchange-core"),
+                      .rate = 1000000,
+                      .seed = 1,
+                      .cpu = -1,
+                      .ids = -1,
+                      .prefetch = 4};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--workload")) {
@@ -323,6 +329,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
     }
     if (!o->runs)
         o->runs = !strcmp(o->spec->name, "big") ? 1 : 3;
+    if (o->ids < 0)
+        o->ids = o->spec->ids;
     return 0;
 }
 

@@ -21,7 +21,8 @@
  *   - levels: the spread of resting prices widens while the books have fewer
  *     levels than the target, and narrows above.
  * If the book still drifts more than 10% from its size, a cancel becomes a
- * GTC order (or the other way round); the stats report the real mix.
+ * GTC order (or the other way round); the stats report the real mix.  A
+ * spec may give its own mix and cap the spread of resting prices (quantcup).
  *
  * Order ids are the decimal order number, unique across users, so an event's
  * id leads straight back to the mirror's record of that order.  Users trade
@@ -54,6 +55,12 @@ const workload_spec workload_specs[] = {
      "100 symbols, 10,000 users, ~1,000 orders on ~750 levels per book"},
     {"big", 10000, 1000000, 4, 10000000, 7500000, 3000000,
      "10,000 symbols, 1,000,000 users, ~10,000,000 resting orders"},
+    /* The QuantCup 2011 contest's shape: one symbol, a few dozen traders
+     * numbering their orders from one global counter, a cancel for about
+     * every other order, prices in a band of a few dozen ticks. */
+    {"quantcup", 1, 32, 1, 2000, 60, 3000000,
+     "one symbol, 32 users, global ids, ~50% GTC/40% cancel/10% IOC, prices within 40 ticks", 50, 10, 40,
+     WORKLOAD_IDS_GLOBAL, 40},
     {0},
 };
 
@@ -378,6 +385,8 @@ static int64_t spread_ticks(rng *r, double width)
 static double initial_width(const workload_spec *s)
 {
     double n = (double)s->resting / s->symbols / 2, want = (double)s->levels / s->symbols / 2;
+    if (s->max_width && n > s->max_width)
+        n = s->max_width;
     if (want >= n)
         return n;
     double lo = want, hi = 1e7;
@@ -533,7 +542,11 @@ enum { K_GTC, K_IOC, K_CANCEL, K_MOVE };
 static int pick_kind(rng *r, const gen *g)
 {
     uint64_t x = rng_below(r, 100);
-    int k = x < 9 ? K_GTC : x < 12 ? K_IOC : x < 18 ? K_CANCEL : K_MOVE;
+    const workload_spec *s = g->spec;
+    uint64_t gtc = 9, ioc = 3, cancel = 6;
+    if (s->gtc | s->ioc | s->cancel)
+        gtc = s->gtc, ioc = s->ioc, cancel = s->cancel;
+    int k = x < gtc ? K_GTC : x < gtc + ioc ? K_IOC : x < gtc + ioc + cancel ? K_CANCEL : K_MOVE;
     uint64_t target = g->spec->resting;
     if (k == K_CANCEL && g->live < target)
         k = K_GTC;
@@ -595,7 +608,8 @@ static void steer_update(const gen *g, const bourse_engine *e, uint64_t done, ui
     st->size *= g->live > g->spec->resting * 1.2 ? 1.05 : 1 / 1.05;
     st->size = st->size < 0.05 ? 0.05 : st->size > 20 ? 20 : st->size;
     st->width *= bs.levels < g->spec->levels ? 1.01 : 1 / 1.01;
-    st->width = st->width < 2 ? 2 : st->width > 1e5 ? 1e5 : st->width;
+    double top = g->spec->max_width ? g->spec->max_width : 1e5;
+    st->width = st->width < 2 ? 2 : st->width > top ? top : st->width;
 }
 
 static int generate(workload *w, gen *g, bourse_engine *e)

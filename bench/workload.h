@@ -15,6 +15,9 @@
 
 #include <stdint.h>
 
+/* How order ids are made (see workload.c). */
+enum workload_ids { WORKLOAD_IDS_USER, WORKLOAD_IDS_GLOBAL, WORKLOAD_IDS_RANDOM };
+
 typedef struct workload_spec {
     const char *name;
     uint32_t symbols, users;
@@ -23,6 +26,12 @@ typedef struct workload_spec {
     uint32_t levels;           /* target price levels, all books together */
     uint64_t messages;         /* default timed commands */
     const char *about;
+    /* The mix in percent of timed commands: GTC orders, IOC orders and
+     * cancels; the rest are moves.  All zero: exchange-core's 9/3/6 (82%
+     * moves). */
+    uint8_t gtc, ioc, cancel;
+    uint8_t ids;        /* the default id style (enum workload_ids) */
+    uint32_t max_width; /* resting prices at most this many ticks from the centre; 0 = no cap */
 } workload_spec;
 
 /* NULL when there is no such workload. */
@@ -39,8 +48,6 @@ typedef struct workload_stats {
     double avg_orders, avg_levels; /* book size, sampled through the run */
 } workload_stats;
 
-/* How order ids are made (see workload.c). */
-enum workload_ids { WORKLOAD_IDS_USER, WORKLOAD_IDS_GLOBAL, WORKLOAD_IDS_RANDOM };
 extern const char *const workload_id_styles[]; /* their names, NULL-terminated */
 
 typedef struct workload {
