@@ -93,6 +93,10 @@ typedef struct account {
     int64_t open_qty; /* open quantity of all the user's resting orders */
     uint32_t day;
     uint32_t positions;
+    /* The user's share accounts by symbol % 4, as position index
+     * + 1 (0 = not cached): a new order finds its position here without
+     * hashing (wallet.c).  Derived; a snapshot does not carry it. */
+    uint32_t pos_cache[4];
     uint8_t cash_ever;
     uint8_t blocked; /* kill switch (rule 13) */
 } account;

@@ -323,6 +323,7 @@ static int load_users(reader *r, bourse_engine *e, uint32_t n)
         u->cash_ever = (uint8_t)(ever & 1);
         u->blocked = (uint8_t)(ever >> 1);
         u->positions = NIL;
+        memset(u->pos_cache, 0, sizeof u->pos_cache);
         if (r->bad || !u->name.s[0] || !in_range(u->cash, 0, BOURSE_CASH_MAX) ||
             !in_range(u->cash_held, 0, BOURSE_CASH_MAX) || !in_range(u->limit, 0, BOURSE_TOTAL_MAX) ||
             u->traded < 0 || u->open_qty < 0 || u->day > e->day || ever > (r->version >= 3 ? 3u : 1u))
