@@ -124,7 +124,7 @@ bourse_engine *bourse_engine_new(const bourse_limits *limits)
     l.orders = or_default(l.orders, 1u << 20);
     l.ids = or_default(l.ids, l.orders * 2);
     l.positions = or_default(l.positions, l.users * 4);
-    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28) || (l.flags & ~BOURSE_DAY_IDS))
+    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28) || (l.flags & ~BOURSE_FLAGS_ALL))
         return NULL;
     bourse_engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -175,6 +175,40 @@ void bourse_engine_free(bourse_engine *e)
     bourse__keymap_free(&e->user_by_name);
     bourse__keymap_free(&e->order_by_id);
     free(e);
+}
+
+void bourse_engine_reset(bourse_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsymbols; i++) {
+        bourse__book_side_free(&e->symbols[i].side[0]);
+        bourse__book_side_free(&e->symbols[i].side[1]);
+    }
+    /* Pool slots are handed out again from the first: only those used are
+     * cleared (an order slot's `live` must not outlast the reset). */
+    memset(e->orders, 0, (size_t)e->orders_hwm * sizeof *e->orders);
+    bourse__u64map_clear(&e->symbol_by_name);
+    bourse__u64map_clear(&e->position_by_key);
+    bourse__u64map_clear(&e->level_by_key);
+    bourse__keymap_clear(&e->user_by_name);
+    bourse__keymap_clear(&e->order_by_id);
+    bourse_engine k = *e;
+    memset(e, 0, sizeof *e);
+    e->lim = k.lim;
+    e->symbols = k.symbols, e->symbols_cap = k.symbols_cap;
+    e->users = k.users, e->users_cap = k.users_cap;
+    e->positions = k.positions, e->positions_cap = k.positions_cap;
+    e->orders = k.orders, e->orders_cap = k.orders_cap;
+    e->levels = k.levels, e->levels_cap = k.levels_cap;
+    e->symbol_by_name = k.symbol_by_name;
+    e->position_by_key = k.position_by_key;
+    e->level_by_key = k.level_by_key;
+    e->user_by_name = k.user_by_name;
+    e->order_by_id = k.order_by_id;
+    /* As bourse_engine_new() leaves them. */
+    e->orders_free = e->levels_free = NIL;
+    e->day_head = e->day_tail = NIL;
+    e->fees_user = NIL;
+    e->is_open = true;
 }
 
 int bourse_engine_reserve(bourse_engine *e)

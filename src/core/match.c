@@ -92,6 +92,8 @@ static bool fok_fillable(const bourse_engine *e, uint32_t u, uint32_t sym, int s
 {
     const book_side *s = &e->symbols[sym].side[!side];
     int64_t avail = 0;
+    if (e->lim.flags & BOURSE_SELF_TRADE)
+        u = NIL; /* its own orders count too */
     for (uint32_t i = s->n; i-- > 0;) {
         const level *l = &e->levels[s->levels[i]];
         if (!crosses(side, price, l->price))
@@ -132,8 +134,12 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
     int64_t q = t->qty < r->qty ? t->qty : r->qty, fee[2];
     party tp = {t->user, t->pos, t->qty, t->price, t->hold_rate, t->rate};
     party rp = {r->user, r->pos, r->qty, r->price, r->hold_rate, r->maker};
-    bourse_event ev = {
-        .type = BOURSE_EV_TRADE, .symbol = t->sym, .order = handle(o), .qty = q, .price = r->price};
+    bourse_event ev = {.type = BOURSE_EV_TRADE,
+                       .side = (uint8_t)t->side, /* the taker's */
+                       .symbol = t->sym,
+                       .order = handle(o),
+                       .qty = q,
+                       .price = r->price};
     if (t->side == BOURSE_BUY) {
         bourse__settle(e, &tp, &rp, q, r->price, fee);
         ev.user = t->user, ev.oid = *t->oid, ev.user2 = r->user, ev.oid2 = r->oid;
@@ -161,13 +167,15 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
 
 static void take_liquidity(bourse_engine *e, taker *t)
 {
+    /* Without self-trade prevention (BOURSE_SELF_TRADE) no user id matches. */
+    uint32_t self = e->lim.flags & BOURSE_SELF_TRADE ? NIL : t->user;
     while (t->qty > 0) {
         uint32_t lv = bourse__book_best(e, t->sym, !t->side);
         if (lv == NIL || !crosses(t->side, t->price, e->levels[lv].price))
             return;
         for (uint32_t o = e->levels[lv].head; o != NIL && t->qty > 0;) {
             uint32_t next = e->orders[o].next;
-            if (e->orders[o].user == t->user)
+            if (e->orders[o].user == self)
                 order_remove(e, o, BOURSE_R_SELF_TRADE);
             else
                 fill(e, t, o);
@@ -216,6 +224,14 @@ static void reject(bourse_engine *e, const bourse_cmd *c, const bourse_name *oid
     bourse__emit_order(e, BOURSE_EV_REJECTED, reason, c->user, oid);
 }
 
+/* The core's own range check of an order's numbers (bourse.h): the text
+ * parser and the gateways refuse these first, but a shell driving the API
+ * directly may not, and every product below relies on them. */
+static bool out_of_range(int64_t qty, int64_t price)
+{
+    return qty < 1 || qty > BOURSE_QTY_MAX || price < 0 || price > BOURSE_PRICE_MAX;
+}
+
 void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
 {
     if (!e->is_open)
@@ -224,6 +240,8 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
     if (c->symbol >= e->nsymbols)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_SYMBOL);
+    if (out_of_range(c->qty, c->price) || c->side > BOURSE_SELL || c->tif > BOURSE_FOK)
+        return reject(e, c, &c->oid, BOURSE_R_OVERFLOW);
     uint32_t idslot;
     if (bourse__keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
@@ -315,6 +333,8 @@ void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
         return reject(e, c, &c->new_oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_USER);
+    if (out_of_range(c->qty, c->price))
+        return reject(e, c, &c->new_oid, BOURSE_R_OVERFLOW);
     uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
     if (o == NIL)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
@@ -430,4 +450,17 @@ void bourse__match_book(bourse_engine *e, const bourse_cmd *c)
             emit(e, &ev);
         }
     }
+}
+
+uint32_t bourse_book_depth(const bourse_engine *e, uint32_t symbol, int side, bourse_depth *out, uint32_t n)
+{
+    if (symbol >= e->nsymbols || (side != BOURSE_BUY && side != BOURSE_SELL))
+        return 0;
+    const book_side *s = &e->symbols[symbol].side[side];
+    uint32_t k = 0;
+    for (uint32_t i = s->n; i-- > 0 && k < n; k++) {
+        const level *l = &e->levels[s->levels[i]];
+        out[k] = (bourse_depth){.price = l->price, .qty = l->qty, .count = l->count};
+    }
+    return k;
 }

@@ -570,7 +570,7 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     uint32_t h[23] = {0};
     for (int i = 0; i < (version == 1 ? 22 : 23); i++)
         h[i] = r_u32(&r);
-    int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_DAY_IDS);
+    int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_FLAGS_ALL);
     ok = ok && in_range(h[5], 1, (1 << 28) - 1) && h[6] >= 1 && h[7] >= 1;
     ok = ok && in_range(h[8], 1, ID_DONE - 2) && in_range(h[9], 1, ID_DONE - 2);
     ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8];
