@@ -295,7 +295,7 @@ static void add_symbol(bourse_engine *e, const bourse_cmd *c)
     instrument *s = &e->symbols[e->nsymbols];
     *s = (instrument){.name = c->symbol_name};
     bourse__rules_init(s);
-    if (bourse__book_side_init(&s->side[0]) != 0 || bourse__book_side_init(&s->side[1]) != 0) {
+    if (bourse__book_side_init(&s->side[0], 0) != 0 || bourse__book_side_init(&s->side[1], 0) != 0) {
         bourse__book_side_free(&s->side[0]);
         bourse__book_side_free(&s->side[1]);
         return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);

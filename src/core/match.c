@@ -94,8 +94,9 @@ static bool fok_fillable(const bourse_engine *e, uint32_t u, uint32_t sym, int s
     int64_t avail = 0;
     if (e->lim.flags & BOURSE_SELF_TRADE)
         u = NIL; /* its own orders count too */
-    for (uint32_t i = s->n; i-- > 0;) {
-        const level *l = &e->levels[s->levels[i]];
+    side_iter it;
+    for (uint32_t lv = bourse__side_first(s, &it); lv != NIL; lv = bourse__side_next(&it)) {
+        const level *l = &e->levels[lv];
         if (!crosses(side, price, l->price))
             break;
         for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -439,8 +440,9 @@ void bourse__match_book(bourse_engine *e, const bourse_cmd *c)
         return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
         const book_side *s = &e->symbols[c->symbol].side[side];
-        for (uint32_t i = s->n; i-- > 0;) {
-            const level *l = &e->levels[s->levels[i]];
+        side_iter it;
+        for (uint32_t lv = bourse__side_first(s, &it); lv != NIL; lv = bourse__side_next(&it)) {
+            const level *l = &e->levels[lv];
             bourse_event ev = {.type = BOURSE_EV_LEVEL,
                                .side = (uint8_t)side,
                                .symbol = c->symbol,
@@ -458,8 +460,9 @@ uint32_t bourse_book_depth(const bourse_engine *e, uint32_t symbol, int side, bo
         return 0;
     const book_side *s = &e->symbols[symbol].side[side];
     uint32_t k = 0;
-    for (uint32_t i = s->n; i-- > 0 && k < n; k++) {
-        const level *l = &e->levels[s->levels[i]];
+    side_iter it;
+    for (uint32_t lv = bourse__side_first(s, &it); lv != NIL && k < n; lv = bourse__side_next(&it), k++) {
+        const level *l = &e->levels[lv];
         out[k] = (bourse_depth){.price = l->price, .qty = l->qty, .count = l->count};
     }
     return k;

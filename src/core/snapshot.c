@@ -66,14 +66,25 @@ static void w_u64(writer *w, uint64_t v)
     w_bytes(w, &v, 8);
 }
 
+/* The far array's capacity, or the power of two that holds all the side's
+ * levels when that is more. */
+static uint32_t side_room(const book_side *s)
+{
+    uint32_t room = s->cap;
+    while (room < side_levels(s))
+        room *= 2;
+    return room;
+}
+
 static void save_books(writer *w, const bourse_engine *e)
 {
     for (uint32_t s = 0; s < e->nsymbols; s++) {
         for (int side = 0; side < 2; side++) {
             const book_side *bs = &e->symbols[s].side[side];
-            w_u32(w, bs->n);
-            for (uint32_t i = bs->n; i-- > 0;) {
-                const level *l = &e->levels[bs->levels[i]];
+            w_u32(w, side_levels(bs));
+            side_iter it;
+            for (uint32_t lv = bourse__side_first(bs, &it); lv != NIL; lv = bourse__side_next(&it)) {
+                const level *l = &e->levels[lv];
                 w_u64(w, (uint64_t)l->price);
                 w_u32(w, l->count);
                 for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -130,8 +141,10 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         const instrument *s = &e->symbols[i];
         w_bytes(&w, s->name.s, BOURSE_SYMBOL_LEN);
         w_u64(&w, (uint64_t)s->total);
-        w_u32(&w, s->side[0].cap);
-        w_u32(&w, s->side[1].cap);
+        /* Room for every level of the side: a loader may keep them all in
+         * its far array (one that predates the ladder does). */
+        w_u32(&w, side_room(&s->side[0]));
+        w_u32(&w, side_room(&s->side[1]));
         int64_t v[] = {s->tick, s->maxnotional, s->ref,   s->lot,   s->maxqty,
                        s->band, s->maker,       s->taker, s->halted};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
@@ -295,13 +308,10 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
         for (int side = 0; side < 2; side++)
             if (cap[side] < 1 || cap[side] > 2 * (uint64_t)e->levels_cap + 16)
                 return fail(r, "bad book size");
-        for (int side = 0; side < 2; side++) {
-            s->side[side].cap = cap[side];
-            s->side[side].keys = malloc(cap[side] * sizeof(int64_t));
-            s->side[side].levels = malloc(cap[side] * sizeof(uint32_t));
-        }
+        int nomem = bourse__book_side_init(&s->side[0], cap[0]);
+        nomem |= bourse__book_side_init(&s->side[1], cap[1]);
         e->nsymbols = i + 1; /* from here bourse_engine_free frees its book */
-        if (!s->side[0].keys || !s->side[0].levels || !s->side[1].keys || !s->side[1].levels)
+        if (nomem)
             return fail(r, "out of memory");
         bourse__u64map_put(&e->symbol_by_name, key, i);
     }
