@@ -190,9 +190,10 @@ static uint32_t name_new(namer *nm, bourse_name *out, uint32_t user, uint64_t n)
 typedef struct rec {
     int64_t price;
     uint32_t user, sym;
-    uint32_t qty;   /* open quantity while live */
-    uint32_t slot;  /* index in its symbol's live array, or UINT32_MAX */
-    uint32_t count; /* user id style: the user's count in its id */
+    uint32_t qty;    /* open quantity while live */
+    uint32_t slot;   /* index in its symbol's live array, or UINT32_MAX */
+    uint32_t count;  /* user id style: the user's count in its id */
+    uint32_t handle; /* the engine's handle from its ACCEPTED or REPLACED */
     uint8_t side;
 } rec;
 
@@ -210,6 +211,7 @@ typedef struct user_ids {
 
 typedef struct gen {
     const workload_spec *spec;
+    int handles; /* cancels and moves carry the order's handle */
     namer nm;
     user_ids *by_user; /* user id style only */
     rec *recs;
@@ -301,11 +303,13 @@ static void on_gen_event(void *ctx, const bourse_cmd *cmd, const bourse_event *e
     case BOURSE_EV_ACCEPTED:
         g->pending = order_of(g, ev->user, &ev->oid);
         g->pending_qty = ev->qty;
+        g->recs[g->pending].handle = ev->order;
         break;
     case BOURSE_EV_REPLACED:
         live_del(g, order_of(g, ev->user, &ev->oid));
         g->pending = order_of(g, ev->user, &ev->oid2);
         g->pending_qty = ev->qty;
+        g->recs[g->pending].handle = ev->order;
         break;
     case BOURSE_EV_TRADE:
         fill(g, order_of(g, ev->user, &ev->oid), ev->qty);
@@ -589,8 +593,12 @@ static void make_move(gen *g, rng *r, const steer *st, uint32_t old, bourse_cmd 
     } else {
         price = passive_price(o->side, b->centre, spread_ticks(r, st->width));
     }
-    *c = (bourse_cmd){
-        .type = BOURSE_CMD_REPLACE, .user = o->user, .symbol = o->sym, .qty = qty, .price = price};
+    *c = (bourse_cmd){.type = BOURSE_CMD_REPLACE,
+                      .user = o->user,
+                      .symbol = o->sym,
+                      .order = g->handles ? o->handle : 0,
+                      .qty = qty,
+                      .price = price};
     oid_of(g, old, &c->oid);
     new_rec(g, o->user, o->sym, o->side, price, &c->new_oid);
 }
@@ -630,7 +638,10 @@ static int generate(workload *w, gen *g, bourse_engine *e)
         case K_IOC: make_order(g, &r, &st, sym, 1, c), ws->ioc++; break;
         case K_CANCEL: {
             uint32_t old = b->live[rng_below(&r, b->n)];
-            *c = (bourse_cmd){.type = BOURSE_CMD_CANCEL, .user = g->recs[old].user, .symbol = sym};
+            *c = (bourse_cmd){.type = BOURSE_CMD_CANCEL,
+                              .user = g->recs[old].user,
+                              .symbol = sym,
+                              .order = w->handles ? g->recs[old].handle : 0};
             oid_of(g, old, &c->oid);
             ws->cancels++;
             break;
@@ -663,9 +674,11 @@ static int generate(workload *w, gen *g, bourse_engine *e)
     return g->oom ? -1 : 0;
 }
 
-int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style)
+int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style,
+                   int handles)
 {
     memset(w, 0, sizeof *w);
+    w->handles = handles;
     w->spec = *spec;
     w->seed = seed;
     w->ids = ids_style;
@@ -680,7 +693,7 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
                                 .ids = (uint32_t)ids,
                                 .positions = s->users * s->symbols_per_user + 1024};
     w->cmds = calloc(w->n, sizeof *w->cmds);
-    gen g = {.spec = s, .nrecs = ids};
+    gen g = {.spec = s, .nrecs = ids, .handles = w->handles};
     int named = namer_init(&g.nm, w);
     g.recs = malloc(ids * sizeof *g.recs);
     g.books = calloc(s->symbols, sizeof *g.books);

@@ -54,6 +54,7 @@ typedef struct workload {
     workload_spec spec;
     uint64_t seed;
     int ids;             /* enum workload_ids */
+    int handles;         /* cancels and moves carry bourse_cmd.order, as a shell that keeps handles */
     uint64_t setup_cmds; /* applied untimed by workload_setup() */
     bourse_cmd *cmds;    /* the timed commands */
     uint64_t n;
@@ -62,9 +63,11 @@ typedef struct workload {
 } workload;
 
 /* Generate `messages` timed commands (0 = the spec's default) with order ids
- * in the given style (enum workload_ids).  Returns 0,
+ * in the given style (enum workload_ids), cancels and moves naming their
+ * order by handle too when `handles` is set.  Returns 0,
  * -1 when out of memory, or -2 when the setup was refused (a bug). */
-int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style);
+int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style,
+                   int handles);
 void workload_free(workload *w);
 
 /* Apply the untimed setup to a fresh engine made with w->limits; events go to

@@ -122,6 +122,12 @@ typedef struct bourse_cmd {
     uint8_t tif;  /* enum bourse_tif */
     uint32_t user;
     uint32_t symbol;
+    /* CANCEL and REPLACE: the order's handle (bourse_event.order of its
+     * ACCEPTED) when the shell kept it, else 0.  A hint: the engine takes
+     * the order it names only when that is open with this user and oid, and
+     * otherwise finds the order by its id as usual, so the answer never
+     * depends on it (the replay text and the journal do not carry it). */
+    uint32_t order;
     int64_t qty;   /* shares, or the amount of deposit/withdraw/limit */
     int64_t price; /* 1/10,000 units */
     uint64_t seq;

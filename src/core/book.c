@@ -227,6 +227,16 @@ uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side)
     return s->win[s->wbest];
 }
 
+void bourse__book_prefetch(const bourse_engine *e, uint32_t sym, int side, int64_t price)
+{
+    const book_side *s = &e->symbols[sym].side[side];
+    uint32_t slot;
+    if (win_slot(s, side_key(side, price), &slot))
+        __builtin_prefetch(&s->win[slot]);
+    else
+        bourse__u64map_prefetch(&e->level_by_key, level_key(sym, side, price));
+}
+
 uint32_t bourse__book_level_find(const bourse_engine *e, uint32_t sym, int side, int64_t price)
 {
     const book_side *s = &e->symbols[sym].side[side];

@@ -74,6 +74,17 @@ uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_nam
     return NIL;
 }
 
+/* The open order (u, oid) of a cancel or replace: through the command's
+ * handle when it names it (no hashing, and the order's line is needed next
+ * anyway), else through the id map. */
+uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->order && bourse__idmap_live(e, c->user, &c->oid, c->order - 1) != NIL)
+        return c->order - 1;
+    bool used;
+    return bourse__idmap_find(e, c->user, &c->oid, &used);
+}
+
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
 {
     uint32_t o = bourse__keymap_get(&e->order_by_id, u, oid);
@@ -370,6 +381,16 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     }
 }
 
+/* The order a cancel or replace names: its line when the shell gave its
+ * handle, else the id map's slot. */
+static void prefetch_order(const bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->order && c->order <= e->orders_cap)
+        __builtin_prefetch(&e->orders[c->order - 1]);
+    else
+        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+}
+
 /* Only loads: the lines an apply() of c would wait for first. */
 void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
 {
@@ -378,24 +399,22 @@ void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
     __builtin_prefetch(&e->users[c->user]);
     switch (c->type) {
     case BOURSE_CMD_ORDER:
+        /* Its share account is cached in the account's line, just asked for. */
         bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
-        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 &&
-            c->price <= BOURSE_PRICE_MAX) {
-            bourse__u64map_prefetch(&e->position_by_key, (uint64_t)c->user << 32 | c->symbol);
-            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, c->side, c->price));
-        }
+        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 && c->price <= BOURSE_PRICE_MAX)
+            bourse__book_prefetch(e, c->symbol, c->side, c->price);
         break;
     case BOURSE_CMD_REPLACE:
         bourse__keymap_prefetch(&e->order_by_id, c->user, &c->new_oid);
-        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+        prefetch_order(e, c);
         /* The symbol and side come from the order; a shell that knows the
          * symbol passes it, and both sides' level slots are cheap to ask. */
         if (c->symbol < e->nsymbols && c->price > 0 && c->price <= BOURSE_PRICE_MAX) {
-            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_BUY, c->price));
-            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_SELL, c->price));
+            bourse__book_prefetch(e, c->symbol, BOURSE_BUY, c->price);
+            bourse__book_prefetch(e, c->symbol, BOURSE_SELL, c->price);
         }
         break;
-    case BOURSE_CMD_CANCEL: bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid); break;
+    case BOURSE_CMD_CANCEL: prefetch_order(e, c); break;
     default: break;
     }
 }

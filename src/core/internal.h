@@ -183,6 +183,8 @@ void bourse__book_side_free(book_side *s);
 uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side);
 bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side);
 uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price);
+/* Start loading where the level at `price` would be found. */
+void bourse__book_prefetch(const bourse_engine *e, uint32_t sym, int side, int64_t price);
 /* The level at `price`, or NIL: never creates one. */
 uint32_t bourse__book_level_find(const bourse_engine *e, uint32_t sym, int side, int64_t price);
 void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o);
@@ -255,6 +257,8 @@ int bourse__rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t 
 void bourse__emit_simple(bourse_engine *e, int type, int reason);
 void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
+/* The open order a cancel or replace names (c->order, else c->oid), or NIL. */
+uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c);
 /* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
 uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 

@@ -318,10 +318,9 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
 
 void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)
 {
-    bool used;
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
+    uint32_t o = bourse__order_of(e, c);
     if (o == NIL)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_ORDER);
     order_remove(e, o, BOURSE_R_USER);
@@ -329,14 +328,13 @@ void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)
 
 void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
 {
-    bool used;
     if (!e->is_open)
         return reject(e, c, &c->new_oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_USER);
     if (out_of_range(c->qty, c->price))
         return reject(e, c, &c->new_oid, BOURSE_R_OVERFLOW);
-    uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
+    uint32_t o = bourse__order_of(e, c);
     if (o == NIL)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
     uint32_t idslot;

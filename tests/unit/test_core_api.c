@@ -211,6 +211,46 @@ static void test_taker_side(void)
     bourse_engine_free(e);
 }
 
+static uint32_t handles[8], nhandles;
+
+static void on_accepted(void *ctx, const bourse_cmd *c, const bourse_event *ev)
+{
+    collect(ctx, c, ev);
+    if (ev->type == BOURSE_EV_ACCEPTED && nhandles < 8)
+        handles[nhandles++] = ev->order;
+}
+
+static bourse_cmd by_handle(const bourse_engine *e, const char *line, uint32_t handle)
+{
+    bourse_cmd c = parsed(e, line);
+    c.order = handle;
+    return c;
+}
+
+/* A cancel or replace may name its order by handle; a handle that does not
+ * name that open order changes nothing: the id decides. */
+static void test_order_handles(void)
+{
+    bourse_engine *e = engine_with(0);
+    const char *const lines[] = {"sell bob s1 ACME 10 5", "sell bob s2 ACME 10 6", "sell alice s3 ACME 10 7",
+                                 NULL};
+    for (const char *const *l = lines; *l; l++) {
+        bourse_cmd c = parsed(e, *l);
+        got_len = 0;
+        bourse_engine_apply(e, &c, on_accepted, e);
+    }
+    CHECK_EQ(nhandles, 3);
+    CHECK_STR(apply_raw(e, by_handle(e, "cancel bob s1", handles[0])), "CANCELED bob s1 10 USER\n");
+    /* s2's handle with s1's id: s1 is gone, whatever the handle. */
+    CHECK_STR(apply_raw(e, by_handle(e, "cancel bob s1", handles[1])), "REJECTED bob s1 UNKNOWN_ORDER\n");
+    /* alice's order's handle on bob's id, and handles past the pool. */
+    CHECK_STR(apply_raw(e, by_handle(e, "replace bob s2 s4 5 6", handles[2])), "REPLACED bob s2 s4\n");
+    CHECK_STR(apply_raw(e, by_handle(e, "cancel alice s3", 12345678)), "CANCELED alice s3 10 USER\n");
+    CHECK_STR(apply_raw(e, by_handle(e, "cancel bob s4", UINT32_MAX)), "CANCELED bob s4 5 USER\n");
+    CHECK(!inv_check(e, "handles"));
+    bourse_engine_free(e);
+}
+
 int main(void)
 {
     RUN(test_self_trade_switch);
@@ -218,5 +258,6 @@ int main(void)
     RUN(test_reset);
     RUN(test_depth);
     RUN(test_taker_side);
+    RUN(test_order_handles);
     return CHECK_DONE();
 }
