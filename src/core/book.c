@@ -249,8 +249,9 @@ uint32_t bourse__book_level_find(const bourse_engine *e, uint32_t sym, int side,
     return lv == MAP_EMPTY ? NIL : lv;
 }
 
-/* The level at `price`, created when missing; NIL when out of capacity. */
-uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
+/* bourse__book_level_get() past its fast path: a far level, or a new one. */
+static uint32_t __attribute__((noinline))
+level_get_slow(bourse_engine *e, uint32_t sym, int side, int64_t price)
 {
     instrument *in = &e->symbols[sym];
     book_side *s = &in->side[side];
@@ -294,6 +295,17 @@ uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_
     }
     e->nlevels++;
     return lv;
+}
+
+/* The level at `price`, created when missing; NIL when out of capacity.  An
+ * existing level in the ladder, the common case, is found inline. */
+uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
+{
+    const book_side *s = &e->symbols[sym].side[side];
+    uint32_t slot;
+    if (win_slot(s, side_key(side, price), &slot) && win_has(s, slot))
+        return s->win[slot];
+    return level_get_slow(e, sym, side, price);
 }
 
 static void level_remove(bourse_engine *e, uint32_t lv)

@@ -195,6 +195,13 @@ void bourse__order_release(bourse_engine *e, uint32_t o);
 
 /* wallet.c */
 uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
+/* bourse__position_get()'s fast path, inline: the account's cached
+ * position for sym, or NIL (then ask bourse__position_get()). */
+static inline uint32_t position_cached(const bourse_engine *e, uint32_t u, uint32_t sym)
+{
+    uint32_t c = e->users[u].pos_cache[sym & 3];
+    return c && e->positions[c - 1].symbol == sym ? c - 1 : NIL;
+}
 /* floor(notional x rate / 10000) without the product passing 2^63
  * (replay-v2.md, rule 16).  Inline: every hold and fill computes one. */
 static inline int64_t fee_of(int64_t notional, int64_t rate)

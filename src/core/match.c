@@ -260,7 +260,9 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
     if (c->price == BOURSE_MARKET && tif != BOURSE_FOK)
         tif = BOURSE_IOC; /* a market order never rests */
     int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker;
-    uint32_t pos = bourse__position_get(e, c->user, c->symbol, false);
+    uint32_t pos = position_cached(e, c->user, c->symbol);
+    if (pos == NIL)
+        pos = bourse__position_get(e, c->user, c->symbol, false);
     int64_t hold = order_hold(c->side, c->qty, price, hold_rate);
     if (!bourse__hold_fits(e, c->user, pos, c->side, hold))
         return reject(e, c, &c->oid,
