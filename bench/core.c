@@ -43,7 +43,7 @@ typedef void (*apply_fn)(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
 typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
-    int json, cpu, ids, no_prefault;
+    int json, cpu, ids, no_prefault, handles;
     int rules; /* 0: plain runs each followed by a rules-on run; 1: no rules-on runs; 2: rules on in every
                   engine */
     uint32_t prefetch; /* commands ahead for the hinted throughput runs; 0 = none */
@@ -226,19 +226,21 @@ static void help(FILE *f)
           "is measured the same way, to show the harness cost and machine noise.\n"
           "Each throughput run is followed by one with every venue rule and fee of\n"
           "replay v2 switched on (none refuses an order): what the rules cost.\n\n"
-          "workloads (mix: 9% GTC, 3% IOC, 6% cancel, 82% move; ~6% of commands trade):\n",
+          "workloads (mix unless said: 9% GTC, 3% IOC, 6% cancel, 82% move; ~6% of\n"
+          "commands trade):\n",
           f);
     for (const workload_spec *s = workload_specs; s->name; s++)
         fprintf(f, "  %-14s %s\n", s->name, s->about);
     fputs("  journal        the journal's benchmark (bench_journal), when built in\n\n"
           "options:\n"
-          "  --workload NAME  exchange-core (default), multi, big, journal\n"
+          "  --workload NAME  exchange-core (default), multi, big, quantcup, journal\n"
           "  --messages N     timed commands (default 3,000,000)\n"
           "  --rate R         offered rate of the latency run, per second\n"
           "                   (default 1,000,000; 0 skips the latency run)\n"
           "  --seed S         the workload's random seed (default 1)\n"
-          "  --ids STYLE      order ids: user (each user counts 1, 2, 3...: default),\n"
-          "                   global (one counter for all) or random\n"
+          "  --ids STYLE      order ids: user (each user counts 1, 2, 3...: the\n"
+          "                   default), global (one counter for all: quantcup's\n"
+          "                   default) or random\n"
           "  --runs K         throughput runs, median reported (default 3; big: 1)\n"
           "  --cpu N          pin to CPU N (default: the last allowed CPU)\n"
           "  --rules MODE     both (default): each throughput run is followed by one\n"
@@ -247,6 +249,9 @@ static void help(FILE *f)
           "  --prefetch D     also time runs that call bourse_engine_prefetch() on\n"
           "                   the command D ahead, as a shell holding a batch may\n"
           "                   (default 4; 0 skips them)\n"
+          "  --handles        cancels and moves also name their order by the handle\n"
+          "                   of its ACCEPTED (bourse_cmd.order), as a shell that\n"
+          "                   keeps handles may: no id-map lookup for them\n"
           "  --no-prefault    leave the engine's tables to be paged in while timed\n"
           "                   (default: bourse_engine_prefault() before the setup)\n"
           "  --json           print one JSON object instead of the table\n"
@@ -265,8 +270,12 @@ static const char *opt_value(int argc, char **argv, int *i)
 
 static int parse_opts(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){
-        .spec = workload_find("exchange-core"), .rate = 1000000, .seed = 1, .cpu = -1, .prefetch = 4};
+    *o = (bench_opts){.spec = workload_find("exchange-core"),
+                      .rate = 1000000,
+                      .seed = 1,
+                      .cpu = -1,
+                      .ids = -1,
+                      .prefetch = 4};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--workload")) {
@@ -308,6 +317,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
                 arg_error("bench: --rules takes both, off or on, not '%s'", v);
                 return 2;
             }
+        } else if (!strcmp(a, "--handles")) {
+            o->handles = 1;
         } else if (!strcmp(a, "--no-prefault")) {
             o->no_prefault = 1;
         } else if (!strcmp(a, "--json")) {
@@ -323,6 +334,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
     }
     if (!o->runs)
         o->runs = !strcmp(o->spec->name, "big") ? 1 : 3;
+    if (o->ids < 0)
+        o->ids = o->spec->ids;
     return 0;
 }
 
@@ -441,10 +454,10 @@ static void print_table(const report *r)
     const workload *w = r->w;
     const workload_stats *s = &w->stats;
     printf("workload %s: %s\n", w->spec.name, w->spec.about);
-    printf("  %" PRIu64 " commands (seed %" PRIu64 ", %s ids): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel,"
+    printf("  %" PRIu64 " commands (seed %" PRIu64 ", %s ids%s): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel,"
            " %.1f%% move\n",
-           w->n, w->seed, workload_id_styles[w->ids], 100.0 * s->gtc / w->n, 100.0 * s->ioc / w->n,
-           100.0 * s->cancels / w->n, 100.0 * s->moves / w->n);
+           w->n, w->seed, workload_id_styles[w->ids], w->handles ? ", handles" : "", 100.0 * s->gtc / w->n,
+           100.0 * s->ioc / w->n, 100.0 * s->cancels / w->n, 100.0 * s->moves / w->n);
     printf("  book: %.0f open orders on %.0f levels on average; %.2f%% of commands traded"
            " (%" PRIu64 " trades), %.3f%% rejected\n",
            s->avg_orders, s->avg_levels, 100.0 * r->t.trade_msgs / w->n, r->t.ev[BOURSE_EV_TRADE],
@@ -568,7 +581,7 @@ int bench_main(int argc, char **argv)
     if (!o.json)
         fprintf(stderr, "bench: generating %s...\n", o.spec->name);
     static workload w;
-    int built = workload_build(&w, o.spec, o.messages, o.seed, o.ids);
+    int built = workload_build(&w, o.spec, o.messages, o.seed, o.ids, o.handles);
     if (built != 0) {
         arg_error("bench: %s", built == -1 ? "out of memory generating the workload"
                                            : "the engine refused part of the workload's setup");

@@ -514,7 +514,7 @@ int bench_feed(int argc, char **argv)
         runs = runs ? runs : 1, rate = rate ? rate : 1;
     signal(SIGPIPE, SIG_IGN);
     workload w;
-    if (workload_build(&w, spec, messages, 1, WORKLOAD_IDS_USER) != 0) {
+    if (workload_build(&w, spec, messages, 1, WORKLOAD_IDS_USER, 0) != 0) {
         arg_error("feed bench: cannot build the workload");
         return 1;
     }

@@ -428,7 +428,7 @@ static void bench_snapshot(const char *name, uint64_t messages, const char *pare
 {
     jbench b = {0};
     const workload_spec *spec = workload_find(name);
-    if (!spec || workload_build(&b.w, spec, messages, 2, WORKLOAD_IDS_USER) != 0) {
+    if (!spec || workload_build(&b.w, spec, messages, 2, WORKLOAD_IDS_USER, 0) != 0) {
         fprintf(stderr, "bench: cannot build workload %s\n", name);
         return;
     }
@@ -517,7 +517,7 @@ int bench_journal(int argc, char **argv)
     if (b.quick)
         b.messages = 200000, b.seconds = 0.2;
     const workload_spec *spec = workload_find("exchange-core");
-    if (!spec || workload_build(&b.w, spec, b.messages, 1, WORKLOAD_IDS_USER) != 0) {
+    if (!spec || workload_build(&b.w, spec, b.messages, 1, WORKLOAD_IDS_USER, 0) != 0) {
         fprintf(stderr, "bench: cannot build the workload\n");
         return 1;
     }

@@ -21,7 +21,8 @@
  *   - levels: the spread of resting prices widens while the books have fewer
  *     levels than the target, and narrows above.
  * If the book still drifts more than 10% from its size, a cancel becomes a
- * GTC order (or the other way round); the stats report the real mix.
+ * GTC order (or the other way round); the stats report the real mix.  A
+ * spec may give its own mix and cap the spread of resting prices (quantcup).
  *
  * Order ids are the decimal order number, unique across users, so an event's
  * id leads straight back to the mirror's record of that order.  Users trade
@@ -54,6 +55,12 @@ const workload_spec workload_specs[] = {
      "100 symbols, 10,000 users, ~1,000 orders on ~750 levels per book"},
     {"big", 10000, 1000000, 4, 10000000, 7500000, 3000000,
      "10,000 symbols, 1,000,000 users, ~10,000,000 resting orders"},
+    /* The QuantCup 2011 contest's shape: one symbol, a few dozen traders
+     * numbering their orders from one global counter, a cancel for about
+     * every other order, prices in a band of a few dozen ticks. */
+    {"quantcup", 1, 32, 1, 2000, 60, 3000000,
+     "one symbol, 32 users, global ids, ~50% GTC/40% cancel/10% IOC, prices within 40 ticks", 50, 10, 40,
+     WORKLOAD_IDS_GLOBAL, 40},
     {0},
 };
 
@@ -183,9 +190,10 @@ static uint32_t name_new(namer *nm, bourse_name *out, uint32_t user, uint64_t n)
 typedef struct rec {
     int64_t price;
     uint32_t user, sym;
-    uint32_t qty;   /* open quantity while live */
-    uint32_t slot;  /* index in its symbol's live array, or UINT32_MAX */
-    uint32_t count; /* user id style: the user's count in its id */
+    uint32_t qty;    /* open quantity while live */
+    uint32_t slot;   /* index in its symbol's live array, or UINT32_MAX */
+    uint32_t count;  /* user id style: the user's count in its id */
+    uint32_t handle; /* the engine's handle from its ACCEPTED or REPLACED */
     uint8_t side;
 } rec;
 
@@ -203,6 +211,7 @@ typedef struct user_ids {
 
 typedef struct gen {
     const workload_spec *spec;
+    int handles; /* cancels and moves carry the order's handle */
     namer nm;
     user_ids *by_user; /* user id style only */
     rec *recs;
@@ -294,11 +303,13 @@ static void on_gen_event(void *ctx, const bourse_cmd *cmd, const bourse_event *e
     case BOURSE_EV_ACCEPTED:
         g->pending = order_of(g, ev->user, &ev->oid);
         g->pending_qty = ev->qty;
+        g->recs[g->pending].handle = ev->order;
         break;
     case BOURSE_EV_REPLACED:
         live_del(g, order_of(g, ev->user, &ev->oid));
         g->pending = order_of(g, ev->user, &ev->oid2);
         g->pending_qty = ev->qty;
+        g->recs[g->pending].handle = ev->order;
         break;
     case BOURSE_EV_TRADE:
         fill(g, order_of(g, ev->user, &ev->oid), ev->qty);
@@ -378,6 +389,8 @@ static int64_t spread_ticks(rng *r, double width)
 static double initial_width(const workload_spec *s)
 {
     double n = (double)s->resting / s->symbols / 2, want = (double)s->levels / s->symbols / 2;
+    if (s->max_width && n > s->max_width)
+        n = s->max_width;
     if (want >= n)
         return n;
     double lo = want, hi = 1e7;
@@ -533,7 +546,11 @@ enum { K_GTC, K_IOC, K_CANCEL, K_MOVE };
 static int pick_kind(rng *r, const gen *g)
 {
     uint64_t x = rng_below(r, 100);
-    int k = x < 9 ? K_GTC : x < 12 ? K_IOC : x < 18 ? K_CANCEL : K_MOVE;
+    const workload_spec *s = g->spec;
+    uint64_t gtc = 9, ioc = 3, cancel = 6;
+    if (s->gtc | s->ioc | s->cancel)
+        gtc = s->gtc, ioc = s->ioc, cancel = s->cancel;
+    int k = x < gtc ? K_GTC : x < gtc + ioc ? K_IOC : x < gtc + ioc + cancel ? K_CANCEL : K_MOVE;
     uint64_t target = g->spec->resting;
     if (k == K_CANCEL && g->live < target)
         k = K_GTC;
@@ -576,8 +593,12 @@ static void make_move(gen *g, rng *r, const steer *st, uint32_t old, bourse_cmd 
     } else {
         price = passive_price(o->side, b->centre, spread_ticks(r, st->width));
     }
-    *c = (bourse_cmd){
-        .type = BOURSE_CMD_REPLACE, .user = o->user, .symbol = o->sym, .qty = qty, .price = price};
+    *c = (bourse_cmd){.type = BOURSE_CMD_REPLACE,
+                      .user = o->user,
+                      .symbol = o->sym,
+                      .order = g->handles ? o->handle : 0,
+                      .qty = qty,
+                      .price = price};
     oid_of(g, old, &c->oid);
     new_rec(g, o->user, o->sym, o->side, price, &c->new_oid);
 }
@@ -595,7 +616,8 @@ static void steer_update(const gen *g, const bourse_engine *e, uint64_t done, ui
     st->size *= g->live > g->spec->resting * 1.2 ? 1.05 : 1 / 1.05;
     st->size = st->size < 0.05 ? 0.05 : st->size > 20 ? 20 : st->size;
     st->width *= bs.levels < g->spec->levels ? 1.01 : 1 / 1.01;
-    st->width = st->width < 2 ? 2 : st->width > 1e5 ? 1e5 : st->width;
+    double top = g->spec->max_width ? g->spec->max_width : 1e5;
+    st->width = st->width < 2 ? 2 : st->width > top ? top : st->width;
 }
 
 static int generate(workload *w, gen *g, bourse_engine *e)
@@ -616,7 +638,10 @@ static int generate(workload *w, gen *g, bourse_engine *e)
         case K_IOC: make_order(g, &r, &st, sym, 1, c), ws->ioc++; break;
         case K_CANCEL: {
             uint32_t old = b->live[rng_below(&r, b->n)];
-            *c = (bourse_cmd){.type = BOURSE_CMD_CANCEL, .user = g->recs[old].user, .symbol = sym};
+            *c = (bourse_cmd){.type = BOURSE_CMD_CANCEL,
+                              .user = g->recs[old].user,
+                              .symbol = sym,
+                              .order = w->handles ? g->recs[old].handle : 0};
             oid_of(g, old, &c->oid);
             ws->cancels++;
             break;
@@ -649,9 +674,11 @@ static int generate(workload *w, gen *g, bourse_engine *e)
     return g->oom ? -1 : 0;
 }
 
-int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style)
+int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style,
+                   int handles)
 {
     memset(w, 0, sizeof *w);
+    w->handles = handles;
     w->spec = *spec;
     w->seed = seed;
     w->ids = ids_style;
@@ -666,7 +693,7 @@ int workload_build(workload *w, const workload_spec *spec, uint64_t messages, ui
                                 .ids = (uint32_t)ids,
                                 .positions = s->users * s->symbols_per_user + 1024};
     w->cmds = calloc(w->n, sizeof *w->cmds);
-    gen g = {.spec = s, .nrecs = ids};
+    gen g = {.spec = s, .nrecs = ids, .handles = w->handles};
     int named = namer_init(&g.nm, w);
     g.recs = malloc(ids * sizeof *g.recs);
     g.books = calloc(s->symbols, sizeof *g.books);

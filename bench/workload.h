@@ -15,6 +15,9 @@
 
 #include <stdint.h>
 
+/* How order ids are made (see workload.c). */
+enum workload_ids { WORKLOAD_IDS_USER, WORKLOAD_IDS_GLOBAL, WORKLOAD_IDS_RANDOM };
+
 typedef struct workload_spec {
     const char *name;
     uint32_t symbols, users;
@@ -23,6 +26,12 @@ typedef struct workload_spec {
     uint32_t levels;           /* target price levels, all books together */
     uint64_t messages;         /* default timed commands */
     const char *about;
+    /* The mix in percent of timed commands: GTC orders, IOC orders and
+     * cancels; the rest are moves.  All zero: exchange-core's 9/3/6 (82%
+     * moves). */
+    uint8_t gtc, ioc, cancel;
+    uint8_t ids;        /* the default id style (enum workload_ids) */
+    uint32_t max_width; /* resting prices at most this many ticks from the centre; 0 = no cap */
 } workload_spec;
 
 /* NULL when there is no such workload. */
@@ -39,14 +48,13 @@ typedef struct workload_stats {
     double avg_orders, avg_levels; /* book size, sampled through the run */
 } workload_stats;
 
-/* How order ids are made (see workload.c). */
-enum workload_ids { WORKLOAD_IDS_USER, WORKLOAD_IDS_GLOBAL, WORKLOAD_IDS_RANDOM };
 extern const char *const workload_id_styles[]; /* their names, NULL-terminated */
 
 typedef struct workload {
     workload_spec spec;
     uint64_t seed;
     int ids;             /* enum workload_ids */
+    int handles;         /* cancels and moves carry bourse_cmd.order, as a shell that keeps handles */
     uint64_t setup_cmds; /* applied untimed by workload_setup() */
     bourse_cmd *cmds;    /* the timed commands */
     uint64_t n;
@@ -55,9 +63,11 @@ typedef struct workload {
 } workload;
 
 /* Generate `messages` timed commands (0 = the spec's default) with order ids
- * in the given style (enum workload_ids).  Returns 0,
+ * in the given style (enum workload_ids), cancels and moves naming their
+ * order by handle too when `handles` is set.  Returns 0,
  * -1 when out of memory, or -2 when the setup was refused (a bug). */
-int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style);
+int workload_build(workload *w, const workload_spec *spec, uint64_t messages, uint64_t seed, int ids_style,
+                   int handles);
 void workload_free(workload *w);
 
 /* Apply the untimed setup to a fresh engine made with w->limits; events go to

@@ -122,6 +122,12 @@ typedef struct bourse_cmd {
     uint8_t tif;  /* enum bourse_tif */
     uint32_t user;
     uint32_t symbol;
+    /* CANCEL and REPLACE: the order's handle (bourse_event.order of its
+     * ACCEPTED) when the shell kept it, else 0.  A hint: the engine takes
+     * the order it names only when that is open with this user and oid, and
+     * otherwise finds the order by its id as usual, so the answer never
+     * depends on it (the replay text and the journal do not carry it). */
+    uint32_t order;
     int64_t qty;   /* shares, or the amount of deposit/withdraw/limit */
     int64_t price; /* 1/10,000 units */
     uint64_t seq;
@@ -144,7 +150,7 @@ enum bourse_event_type {
     BOURSE_EV_ERROR,    /* reason */
     BOURSE_EV_ACCEPTED, /* user, oid, symbol, side, qty, price */
     BOURSE_EV_REJECTED, /* user, oid, reason */
-    BOURSE_EV_TRADE,    /* symbol, qty, price, user/oid = buyer, user2/oid2 = seller */
+    BOURSE_EV_TRADE,    /* symbol, qty, price, user/oid = buyer, user2/oid2 = seller, side = the taker's */
     BOURSE_EV_CANCELED, /* user, oid, symbol, side, qty, price, reason */
     BOURSE_EV_REPLACED, /* user, oid, oid2 = new id, symbol, side, qty, price */
     BOURSE_EV_LEVEL,    /* symbol, side, price, qty, count = orders */
@@ -203,7 +209,11 @@ enum bourse_reason {
  * Handles are deterministic, but an engine loaded from a snapshot numbers its
  * open orders afresh, and they are not part of the replay text.
  */
-/* The OK of `rules` carries the symbol, its reference price (price, 0 =
+/* A TRADE's `side` is that of the order that took liquidity (the incoming
+ * one): BOURSE_BUY when the buyer took, BOURSE_SELL when the seller did.
+ * The replay text does not show it.
+ *
+ * The OK of `rules` carries the symbol, its reference price (price, 0 =
  * none) and band (qty); that of `halt`/`resume` the symbol and side = 1
  * when halted; that of `haltall`/`resumeall` qty = 1 when stopped: market
  * data announces them from the events alone. */
@@ -233,6 +243,15 @@ typedef void (*bourse_event_fn)(void *ctx, const bourse_cmd *cmd, const bourse_e
  * the spec, where ids are never reused, unless asked (--day-ids).
  */
 #define BOURSE_DAY_IDS 1u
+/*
+ * With BOURSE_SELF_TRADE an incoming order trades with its own user's resting
+ * orders like anyone else's (a venue without self-trade prevention, as the
+ * QuantCup contest's).  Without it (the replay spec's rule) such a resting
+ * order is canceled whole, CANCELED ... SELF_TRADE, and the incoming order
+ * goes on to the next.  A limit like DAY_IDS: journals and snapshots keep it.
+ */
+#define BOURSE_SELF_TRADE 2u
+#define BOURSE_FLAGS_ALL (BOURSE_DAY_IDS | BOURSE_SELF_TRADE) /* every flag this core knows */
 
 /* Capacities.  Zero means the default in parentheses. */
 typedef struct bourse_limits {
@@ -241,7 +260,7 @@ typedef struct bourse_limits {
     uint32_t orders;    /* open orders across all books (1,048,576) */
     uint32_t ids;       /* order ids taken at once: of the run, or of the day (2 x orders) */
     uint32_t positions; /* (user, symbol) share accounts (4 x users) */
-    uint32_t flags;     /* BOURSE_DAY_IDS */
+    uint32_t flags;     /* BOURSE_DAY_IDS, BOURSE_SELF_TRADE */
 } bourse_limits;
 
 typedef struct bourse_engine bourse_engine;
@@ -250,7 +269,14 @@ typedef struct bourse_engine bourse_engine;
 bourse_engine *bourse_engine_new(const bourse_limits *limits);
 void bourse_engine_free(bourse_engine *e);
 
-/* Apply one command; events are delivered to fn in order before it returns. */
+/*
+ * Apply one command; events are delivered to fn in order before it returns.
+ * The core checks what it is given, not only what a text line can say: an
+ * order or replace whose quantity is outside 1..BOURSE_QTY_MAX, whose price
+ * is outside 0 (market)..BOURSE_PRICE_MAX, or whose side or time in force is
+ * no enum value is REJECTED with OVERFLOW (the numbers its arithmetic is not
+ * proved for), right after the user and symbol are known.
+ */
 void bourse_engine_apply(bourse_engine *e, const bourse_cmd *cmd, bourse_event_fn fn, void *ctx);
 /*
  * Answer a read-only command (BOURSE_CMD_BOOK, BOURSE_CMD_BALANCE) as
@@ -259,6 +285,26 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *cmd, bourse_event_f
  * shell may answer it without journaling it.  Other types: nothing.
  */
 void bourse_engine_query(bourse_engine *e, const bourse_cmd *cmd, bourse_event_fn fn, void *ctx);
+
+/*
+ * Back to the state of a new engine with the same limits (capacities as
+ * grown), keeping its memory: pools restart from their first slot and the
+ * hash tables are wiped only when they hold something, so a harness that
+ * runs many sessions pays neither the allocation nor fresh page faults.
+ */
+void bourse_engine_reset(bourse_engine *e);
+
+/*
+ * The top of a book without the BOOK command: up to n levels of one side,
+ * best first (price, total open quantity, orders).  Returns how many were
+ * written: 0 for an empty side or an unknown symbol.  n = 1 reads the best
+ * bid or ask.  O(n); changes nothing.
+ */
+typedef struct bourse_depth {
+    int64_t price, qty;
+    uint32_t count;
+} bourse_depth;
+uint32_t bourse_book_depth(const bourse_engine *e, uint32_t symbol, int side, bourse_depth *out, uint32_t n);
 
 /*
  * Make room for at least one more of everything a single command can use,

@@ -74,6 +74,17 @@ uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_nam
     return NIL;
 }
 
+/* The open order (u, oid) of a cancel or replace: through the command's
+ * handle when it names it (no hashing, and the order's line is needed next
+ * anyway), else through the id map. */
+uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->order && bourse__idmap_live(e, c->user, &c->oid, c->order - 1) != NIL)
+        return c->order - 1;
+    bool used;
+    return bourse__idmap_find(e, c->user, &c->oid, &used);
+}
+
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
 {
     uint32_t o = bourse__keymap_get(&e->order_by_id, u, oid);
@@ -124,7 +135,7 @@ bourse_engine *bourse_engine_new(const bourse_limits *limits)
     l.orders = or_default(l.orders, 1u << 20);
     l.ids = or_default(l.ids, l.orders * 2);
     l.positions = or_default(l.positions, l.users * 4);
-    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28) || (l.flags & ~BOURSE_DAY_IDS))
+    if (l.orders >= ID_DONE - 1 || l.symbols >= (1u << 28) || (l.flags & ~BOURSE_FLAGS_ALL))
         return NULL;
     bourse_engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -175,6 +186,40 @@ void bourse_engine_free(bourse_engine *e)
     bourse__keymap_free(&e->user_by_name);
     bourse__keymap_free(&e->order_by_id);
     free(e);
+}
+
+void bourse_engine_reset(bourse_engine *e)
+{
+    for (uint32_t i = 0; i < e->nsymbols; i++) {
+        bourse__book_side_free(&e->symbols[i].side[0]);
+        bourse__book_side_free(&e->symbols[i].side[1]);
+    }
+    /* Pool slots are handed out again from the first: only those used are
+     * cleared (an order slot's `live` must not outlast the reset). */
+    memset(e->orders, 0, (size_t)e->orders_hwm * sizeof *e->orders);
+    bourse__u64map_clear(&e->symbol_by_name);
+    bourse__u64map_clear(&e->position_by_key);
+    bourse__u64map_clear(&e->level_by_key);
+    bourse__keymap_clear(&e->user_by_name);
+    bourse__keymap_clear(&e->order_by_id);
+    bourse_engine k = *e;
+    memset(e, 0, sizeof *e);
+    e->lim = k.lim;
+    e->symbols = k.symbols, e->symbols_cap = k.symbols_cap;
+    e->users = k.users, e->users_cap = k.users_cap;
+    e->positions = k.positions, e->positions_cap = k.positions_cap;
+    e->orders = k.orders, e->orders_cap = k.orders_cap;
+    e->levels = k.levels, e->levels_cap = k.levels_cap;
+    e->symbol_by_name = k.symbol_by_name;
+    e->position_by_key = k.position_by_key;
+    e->level_by_key = k.level_by_key;
+    e->user_by_name = k.user_by_name;
+    e->order_by_id = k.order_by_id;
+    /* As bourse_engine_new() leaves them. */
+    e->orders_free = e->levels_free = NIL;
+    e->day_head = e->day_tail = NIL;
+    e->fees_user = NIL;
+    e->is_open = true;
 }
 
 int bourse_engine_reserve(bourse_engine *e)
@@ -261,7 +306,7 @@ static void add_symbol(bourse_engine *e, const bourse_cmd *c)
     instrument *s = &e->symbols[e->nsymbols];
     *s = (instrument){.name = c->symbol_name};
     bourse__rules_init(s);
-    if (bourse__book_side_init(&s->side[0]) != 0 || bourse__book_side_init(&s->side[1]) != 0) {
+    if (bourse__book_side_init(&s->side[0], 0) != 0 || bourse__book_side_init(&s->side[1], 0) != 0) {
         bourse__book_side_free(&s->side[0]);
         bourse__book_side_free(&s->side[1]);
         return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_CAPACITY);
@@ -345,6 +390,16 @@ void bourse_engine_query(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     e->commands = counted; /* a query is no command of the state's history */
 }
 
+/* The order a cancel or replace names: its line when the shell gave its
+ * handle, else the id map's slot. */
+static void prefetch_order(const bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->order && c->order <= e->orders_cap)
+        __builtin_prefetch(&e->orders[c->order - 1]);
+    else
+        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+}
+
 /* Only loads: the lines an apply() of c would wait for first. */
 void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
 {
@@ -353,24 +408,22 @@ void bourse_engine_prefetch(const bourse_engine *e, const bourse_cmd *c)
     __builtin_prefetch(&e->users[c->user]);
     switch (c->type) {
     case BOURSE_CMD_ORDER:
+        /* Its share account is cached in the account's line, just asked for. */
         bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
-        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 &&
-            c->price <= BOURSE_PRICE_MAX) {
-            bourse__u64map_prefetch(&e->position_by_key, (uint64_t)c->user << 32 | c->symbol);
-            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, c->side, c->price));
-        }
+        if (c->symbol < e->nsymbols && c->side <= BOURSE_SELL && c->price > 0 && c->price <= BOURSE_PRICE_MAX)
+            bourse__book_prefetch(e, c->symbol, c->side, c->price);
         break;
     case BOURSE_CMD_REPLACE:
         bourse__keymap_prefetch(&e->order_by_id, c->user, &c->new_oid);
-        bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid);
+        prefetch_order(e, c);
         /* The symbol and side come from the order; a shell that knows the
          * symbol passes it, and both sides' level slots are cheap to ask. */
         if (c->symbol < e->nsymbols && c->price > 0 && c->price <= BOURSE_PRICE_MAX) {
-            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_BUY, c->price));
-            bourse__u64map_prefetch(&e->level_by_key, level_key(c->symbol, BOURSE_SELL, c->price));
+            bourse__book_prefetch(e, c->symbol, BOURSE_BUY, c->price);
+            bourse__book_prefetch(e, c->symbol, BOURSE_SELL, c->price);
         }
         break;
-    case BOURSE_CMD_CANCEL: bourse__keymap_prefetch(&e->order_by_id, c->user, &c->oid); break;
+    case BOURSE_CMD_CANCEL: prefetch_order(e, c); break;
     default: break;
     }
 }

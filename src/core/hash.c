@@ -33,9 +33,10 @@ static void hash_book(hasher *s, const bourse_engine *e, const instrument *sym)
 {
     for (int side = 0; side < 2; side++) {
         const book_side *bs = &sym->side[side];
-        mix(s, bs->n);
-        for (uint32_t i = bs->n; i-- > 0;) {
-            const level *l = &e->levels[bs->levels[i]];
+        mix(s, side_levels(bs));
+        side_iter it;
+        for (uint32_t lv = bourse__side_first(bs, &it); lv != NIL; lv = bourse__side_next(&it)) {
+            const level *l = &e->levels[lv];
             mix(s, (uint64_t)l->price);
             mix(s, (uint64_t)l->qty);
             mix(s, l->count);

@@ -73,6 +73,13 @@ void bourse__u64map_free(u64map *m)
     m->slots = NULL;
 }
 
+void bourse__u64map_clear(u64map *m)
+{
+    if (m->n)
+        memset(m->slots, 0, ((size_t)m->mask + 1) * sizeof *m->slots);
+    m->n = 0;
+}
+
 bool bourse__u64map_full(const u64map *m)
 {
     return m->n >= (m->mask + 1) / 2;
@@ -158,6 +165,13 @@ void bourse__keymap_free(keymap *m)
 {
     free(m->slots);
     m->slots = NULL;
+}
+
+void bourse__keymap_clear(keymap *m)
+{
+    if (m->n)
+        memset(m->slots, 0, ((size_t)m->mask + 1) * sizeof *m->slots);
+    m->n = 0;
 }
 
 bool bourse__keymap_full(const keymap *m)

@@ -63,6 +63,9 @@ uint32_t bourse__u64map_get(const u64map *m, uint64_t key);
 void bourse__u64map_put(u64map *m, uint64_t key, uint32_t val); /* key must be absent */
 void bourse__u64map_del(u64map *m, uint64_t key);
 
+/* Empty the table, keeping its memory (touched only when it held keys). */
+void bourse__u64map_clear(u64map *m);
+void bourse__keymap_clear(keymap *m);
 int bourse__keymap_init(keymap *m, uint32_t expected);
 void bourse__keymap_free(keymap *m);
 int bourse__keymap_reserve(keymap *m, uint32_t more);

@@ -48,16 +48,27 @@ typedef struct level {
     uint8_t side;
 } level;
 
-/* The price index of one side: level ids sorted so that the best price is
- * last (bids ascending, asks descending), keyed by side_key().  keys[0..n)
- * and levels[0..n) are the levels; the arrays hold cap in all, `front` of
- * them free before keys[0] (book.c inserts and removes by moving whichever
- * part is shorter). */
+/* The price index of one side (book.c explains).  Levels near where the
+ * side started are in the ladder: slot i holds the level whose side_key() is
+ * kbase + i x step, found by direct index, its presence a bit in `bits`.
+ * The others ("far" levels: out of the ladder's range, or between its
+ * steps) are in an array sorted so that the best price is last (bids
+ * ascending, asks descending, keyed by side_key()) and in level_by_key:
+ * keys[0..n) and levels[0..n), cap in all, `front` of them free before
+ * keys[0]. */
+enum { LADDER = 2048 }; /* slots in a side's ladder */
 typedef struct book_side {
     int64_t *keys;
     uint32_t *levels;
     uint32_t n, cap;
     uint32_t front;
+    uint32_t *win;    /* LADDER level ids, meaningful where `bits` is set */
+    uint64_t *bits;   /* LADDER / 64 words */
+    uint64_t summary; /* bit w set when bits[w] != 0 */
+    int64_t kbase;    /* side_key() of slot 0 */
+    uint32_t step;    /* price units per slot; 0: no ladder (all levels far) */
+    uint32_t wn;      /* levels in the ladder */
+    int32_t wbest;    /* the best (highest) occupied slot; -1 when wn is 0 */
 } book_side;
 
 /* A symbol's venue rules (replay-v2.md, rules 10-16).  Every default is
@@ -93,6 +104,10 @@ typedef struct account {
     int64_t open_qty; /* open quantity of all the user's resting orders */
     uint32_t day;
     uint32_t positions;
+    /* The user's share accounts by symbol % 4, as position index
+     * + 1 (0 = not cached): a new order finds its position here without
+     * hashing (wallet.c).  Derived; a snapshot does not carry it. */
+    uint32_t pos_cache[4];
     uint8_t cash_ever;
     uint8_t blocked; /* kill switch (rule 13) */
 } account;
@@ -148,11 +163,30 @@ static inline int64_t side_key(int side, int64_t price)
 }
 
 /* book.c */
-int bourse__book_side_init(book_side *s);
+/* cap: room for that many far levels (0: a small default). */
+int bourse__book_side_init(book_side *s, uint32_t cap);
+/* Levels of a side, ladder and far together. */
+static inline uint32_t side_levels(const book_side *s)
+{
+    return s->n + s->wn;
+}
+/* A side's levels best first: l = bourse__side_first(s, &it); l != NIL; l =
+ * bourse__side_next(&it).  The state must not change meanwhile. */
+typedef struct side_iter {
+    const book_side *s;
+    int32_t wi;  /* the next ladder slot, or -1 */
+    uint32_t fi; /* far levels left, best last */
+} side_iter;
+uint32_t bourse__side_first(const book_side *s, side_iter *it);
+uint32_t bourse__side_next(side_iter *it);
 void bourse__book_side_free(book_side *s);
 uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side);
 bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side);
 uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price);
+/* Start loading where the level at `price` would be found. */
+void bourse__book_prefetch(const bourse_engine *e, uint32_t sym, int side, int64_t price);
+/* The level at `price`, or NIL: never creates one. */
+uint32_t bourse__book_level_find(const bourse_engine *e, uint32_t sym, int side, int64_t price);
 void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o);
 void bourse__book_unlink(bourse_engine *e, uint32_t o);
 bool bourse__order_available(const bourse_engine *e);
@@ -161,6 +195,13 @@ void bourse__order_release(bourse_engine *e, uint32_t o);
 
 /* wallet.c */
 uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
+/* bourse__position_get()'s fast path, inline: the account's cached
+ * position for sym, or NIL (then ask bourse__position_get()). */
+static inline uint32_t position_cached(const bourse_engine *e, uint32_t u, uint32_t sym)
+{
+    uint32_t c = e->users[u].pos_cache[sym & 3];
+    return c && e->positions[c - 1].symbol == sym ? c - 1 : NIL;
+}
 /* floor(notional x rate / 10000) without the product passing 2^63
  * (replay-v2.md, rule 16).  Inline: every hold and fill computes one. */
 static inline int64_t fee_of(int64_t notional, int64_t rate)
@@ -223,6 +264,8 @@ int bourse__rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t 
 void bourse__emit_simple(bourse_engine *e, int type, int reason);
 void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
+/* The open order a cancel or replace names (c->order, else c->oid), or NIL. */
+uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c);
 /* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
 uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 

@@ -92,8 +92,11 @@ static bool fok_fillable(const bourse_engine *e, uint32_t u, uint32_t sym, int s
 {
     const book_side *s = &e->symbols[sym].side[!side];
     int64_t avail = 0;
-    for (uint32_t i = s->n; i-- > 0;) {
-        const level *l = &e->levels[s->levels[i]];
+    if (e->lim.flags & BOURSE_SELF_TRADE)
+        u = NIL; /* its own orders count too */
+    side_iter it;
+    for (uint32_t lv = bourse__side_first(s, &it); lv != NIL; lv = bourse__side_next(&it)) {
+        const level *l = &e->levels[lv];
         if (!crosses(side, price, l->price))
             break;
         for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -132,8 +135,12 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
     int64_t q = t->qty < r->qty ? t->qty : r->qty, fee[2];
     party tp = {t->user, t->pos, t->qty, t->price, t->hold_rate, t->rate};
     party rp = {r->user, r->pos, r->qty, r->price, r->hold_rate, r->maker};
-    bourse_event ev = {
-        .type = BOURSE_EV_TRADE, .symbol = t->sym, .order = handle(o), .qty = q, .price = r->price};
+    bourse_event ev = {.type = BOURSE_EV_TRADE,
+                       .side = (uint8_t)t->side, /* the taker's */
+                       .symbol = t->sym,
+                       .order = handle(o),
+                       .qty = q,
+                       .price = r->price};
     if (t->side == BOURSE_BUY) {
         bourse__settle(e, &tp, &rp, q, r->price, fee);
         ev.user = t->user, ev.oid = *t->oid, ev.user2 = r->user, ev.oid2 = r->oid;
@@ -161,13 +168,15 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
 
 static void take_liquidity(bourse_engine *e, taker *t)
 {
+    /* Without self-trade prevention (BOURSE_SELF_TRADE) no user id matches. */
+    uint32_t self = e->lim.flags & BOURSE_SELF_TRADE ? NIL : t->user;
     while (t->qty > 0) {
         uint32_t lv = bourse__book_best(e, t->sym, !t->side);
         if (lv == NIL || !crosses(t->side, t->price, e->levels[lv].price))
             return;
         for (uint32_t o = e->levels[lv].head; o != NIL && t->qty > 0;) {
             uint32_t next = e->orders[o].next;
-            if (e->orders[o].user == t->user)
+            if (e->orders[o].user == self)
                 order_remove(e, o, BOURSE_R_SELF_TRADE);
             else
                 fill(e, t, o);
@@ -216,6 +225,14 @@ static void reject(bourse_engine *e, const bourse_cmd *c, const bourse_name *oid
     bourse__emit_order(e, BOURSE_EV_REJECTED, reason, c->user, oid);
 }
 
+/* The core's own range check of an order's numbers (bourse.h): the text
+ * parser and the gateways refuse these first, but a shell driving the API
+ * directly may not, and every product below relies on them. */
+static bool out_of_range(int64_t qty, int64_t price)
+{
+    return qty < 1 || qty > BOURSE_QTY_MAX || price < 0 || price > BOURSE_PRICE_MAX;
+}
+
 void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
 {
     if (!e->is_open)
@@ -224,6 +241,8 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
     if (c->symbol >= e->nsymbols)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_SYMBOL);
+    if (out_of_range(c->qty, c->price) || c->side > BOURSE_SELL || c->tif > BOURSE_FOK)
+        return reject(e, c, &c->oid, BOURSE_R_OVERFLOW);
     uint32_t idslot;
     if (bourse__keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
         return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
@@ -241,7 +260,9 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
     if (c->price == BOURSE_MARKET && tif != BOURSE_FOK)
         tif = BOURSE_IOC; /* a market order never rests */
     int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker;
-    uint32_t pos = bourse__position_get(e, c->user, c->symbol, false);
+    uint32_t pos = position_cached(e, c->user, c->symbol);
+    if (pos == NIL)
+        pos = bourse__position_get(e, c->user, c->symbol, false);
     int64_t hold = order_hold(c->side, c->qty, price, hold_rate);
     if (!bourse__hold_fits(e, c->user, pos, c->side, hold))
         return reject(e, c, &c->oid,
@@ -299,10 +320,9 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
 
 void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)
 {
-    bool used;
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
+    uint32_t o = bourse__order_of(e, c);
     if (o == NIL)
         return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_ORDER);
     order_remove(e, o, BOURSE_R_USER);
@@ -310,12 +330,13 @@ void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)
 
 void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
 {
-    bool used;
     if (!e->is_open)
         return reject(e, c, &c->new_oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = bourse__idmap_find(e, c->user, &c->oid, &used);
+    if (out_of_range(c->qty, c->price))
+        return reject(e, c, &c->new_oid, BOURSE_R_OVERFLOW);
+    uint32_t o = bourse__order_of(e, c);
     if (o == NIL)
         return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
     uint32_t idslot;
@@ -419,8 +440,9 @@ void bourse__match_book(bourse_engine *e, const bourse_cmd *c)
         return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_SYMBOL);
     for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
         const book_side *s = &e->symbols[c->symbol].side[side];
-        for (uint32_t i = s->n; i-- > 0;) {
-            const level *l = &e->levels[s->levels[i]];
+        side_iter it;
+        for (uint32_t lv = bourse__side_first(s, &it); lv != NIL; lv = bourse__side_next(&it)) {
+            const level *l = &e->levels[lv];
             bourse_event ev = {.type = BOURSE_EV_LEVEL,
                                .side = (uint8_t)side,
                                .symbol = c->symbol,
@@ -430,4 +452,18 @@ void bourse__match_book(bourse_engine *e, const bourse_cmd *c)
             emit(e, &ev);
         }
     }
+}
+
+uint32_t bourse_book_depth(const bourse_engine *e, uint32_t symbol, int side, bourse_depth *out, uint32_t n)
+{
+    if (symbol >= e->nsymbols || (side != BOURSE_BUY && side != BOURSE_SELL))
+        return 0;
+    const book_side *s = &e->symbols[symbol].side[side];
+    uint32_t k = 0;
+    side_iter it;
+    for (uint32_t lv = bourse__side_first(s, &it); lv != NIL && k < n; lv = bourse__side_next(&it), k++) {
+        const level *l = &e->levels[lv];
+        out[k] = (bourse_depth){.price = l->price, .qty = l->qty, .count = l->count};
+    }
+    return k;
 }

@@ -66,14 +66,25 @@ static void w_u64(writer *w, uint64_t v)
     w_bytes(w, &v, 8);
 }
 
+/* The far array's capacity, or the power of two that holds all the side's
+ * levels when that is more. */
+static uint32_t side_room(const book_side *s)
+{
+    uint32_t room = s->cap;
+    while (room < side_levels(s))
+        room *= 2;
+    return room;
+}
+
 static void save_books(writer *w, const bourse_engine *e)
 {
     for (uint32_t s = 0; s < e->nsymbols; s++) {
         for (int side = 0; side < 2; side++) {
             const book_side *bs = &e->symbols[s].side[side];
-            w_u32(w, bs->n);
-            for (uint32_t i = bs->n; i-- > 0;) {
-                const level *l = &e->levels[bs->levels[i]];
+            w_u32(w, side_levels(bs));
+            side_iter it;
+            for (uint32_t lv = bourse__side_first(bs, &it); lv != NIL; lv = bourse__side_next(&it)) {
+                const level *l = &e->levels[lv];
                 w_u64(w, (uint64_t)l->price);
                 w_u32(w, l->count);
                 for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -130,8 +141,10 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
         const instrument *s = &e->symbols[i];
         w_bytes(&w, s->name.s, BOURSE_SYMBOL_LEN);
         w_u64(&w, (uint64_t)s->total);
-        w_u32(&w, s->side[0].cap);
-        w_u32(&w, s->side[1].cap);
+        /* Room for every level of the side: a loader may keep them all in
+         * its far array (one that predates the ladder does). */
+        w_u32(&w, side_room(&s->side[0]));
+        w_u32(&w, side_room(&s->side[1]));
         int64_t v[] = {s->tick, s->maxnotional, s->ref,   s->lot,   s->maxqty,
                        s->band, s->maker,       s->taker, s->halted};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
@@ -295,13 +308,10 @@ static int load_symbols(reader *r, bourse_engine *e, uint32_t n)
         for (int side = 0; side < 2; side++)
             if (cap[side] < 1 || cap[side] > 2 * (uint64_t)e->levels_cap + 16)
                 return fail(r, "bad book size");
-        for (int side = 0; side < 2; side++) {
-            s->side[side].cap = cap[side];
-            s->side[side].keys = malloc(cap[side] * sizeof(int64_t));
-            s->side[side].levels = malloc(cap[side] * sizeof(uint32_t));
-        }
+        int nomem = bourse__book_side_init(&s->side[0], cap[0]);
+        nomem |= bourse__book_side_init(&s->side[1], cap[1]);
         e->nsymbols = i + 1; /* from here bourse_engine_free frees its book */
-        if (!s->side[0].keys || !s->side[0].levels || !s->side[1].keys || !s->side[1].levels)
+        if (nomem)
             return fail(r, "out of memory");
         bourse__u64map_put(&e->symbol_by_name, key, i);
     }
@@ -323,6 +333,7 @@ static int load_users(reader *r, bourse_engine *e, uint32_t n)
         u->cash_ever = (uint8_t)(ever & 1);
         u->blocked = (uint8_t)(ever >> 1);
         u->positions = NIL;
+        memset(u->pos_cache, 0, sizeof u->pos_cache);
         if (r->bad || !u->name.s[0] || !in_range(u->cash, 0, BOURSE_CASH_MAX) ||
             !in_range(u->cash_held, 0, BOURSE_CASH_MAX) || !in_range(u->limit, 0, BOURSE_TOTAL_MAX) ||
             u->traded < 0 || u->open_qty < 0 || u->day > e->day || ever > (r->version >= 3 ? 3u : 1u))
@@ -569,7 +580,7 @@ bourse_engine *bourse_engine_load(bourse_read_fn fn, void *ctx, char *err, size_
     uint32_t h[23] = {0};
     for (int i = 0; i < (version == 1 ? 22 : 23); i++)
         h[i] = r_u32(&r);
-    int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_DAY_IDS);
+    int ok = !r.bad && h[0] && h[1] && h[2] && h[3] && h[4] && !(h[22] & ~BOURSE_FLAGS_ALL);
     ok = ok && in_range(h[5], 1, (1 << 28) - 1) && h[6] >= 1 && h[7] >= 1;
     ok = ok && in_range(h[8], 1, ID_DONE - 2) && in_range(h[9], 1, ID_DONE - 2);
     ok = ok && h[15] <= h[5] && h[16] <= h[6] && h[17] <= h[7] && h[18] <= h[8];

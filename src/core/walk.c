@@ -13,8 +13,9 @@ void bourse_engine_each_order(const bourse_engine *e, bourse_event_fn fn, void *
     for (uint32_t sym = 0; sym < e->nsymbols; sym++) {
         for (int side = BOURSE_BUY; side <= BOURSE_SELL; side++) {
             const book_side *s = &e->symbols[sym].side[side];
-            for (uint32_t i = s->n; i-- > 0;) {
-                const level *l = &e->levels[s->levels[i]];
+            side_iter it;
+            for (uint32_t lv = bourse__side_first(s, &it); lv != NIL; lv = bourse__side_next(&it)) {
+                const level *l = &e->levels[lv];
                 for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
                     const order *ord = &e->orders[o];
                     bourse_event ev = {.type = BOURSE_EV_ACCEPTED,

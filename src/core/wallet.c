@@ -43,10 +43,22 @@ static void add_traded(bourse_engine *e, account *u, int64_t qty)
     u->traded += qty;
 }
 
+/*
+ * A user's share account in a symbol.  Every new order needs its user's, and
+ * most users trade a few symbols, so each account caches its positions in
+ * four slots by symbol (positions are never deleted, so a cached index stays
+ * right; the slot is checked against the symbol, since symbols 1 and 5
+ * share one).  Only a miss hashes into position_by_key.
+ */
 uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create)
 {
+    uint32_t *cached = &e->users[u].pos_cache[sym & 3];
+    if (*cached && e->positions[*cached - 1].symbol == sym)
+        return *cached - 1;
     uint64_t key = (uint64_t)u << 32 | sym;
     uint32_t p = bourse__u64map_get(&e->position_by_key, key);
+    if (p != MAP_EMPTY)
+        *cached = p + 1;
     if (p != MAP_EMPTY || !create)
         return p == MAP_EMPTY ? NIL : p;
     if (e->npositions == e->positions_cap || bourse__u64map_full(&e->position_by_key))
@@ -54,6 +66,7 @@ uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool c
     p = e->npositions++;
     e->positions[p] = (position){.user = u, .symbol = sym, .next = NIL};
     bourse__u64map_put(&e->position_by_key, key, p);
+    *cached = p + 1;
     /* Keep the user's chain in symbol-name order for `balance`. */
     const char *name = e->symbols[sym].name.s;
     uint32_t *link = &e->users[u].positions;

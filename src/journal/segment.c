@@ -71,7 +71,7 @@ const char *seg_header_decode(const uint8_t *buf, size_t len, seg_header *h)
     uint32_t lim[5];
     memcpy(lim, buf + 32, sizeof lim);
     h->limits = (bourse_limits){lim[0], lim[1], lim[2], lim[3], lim[4], get32(buf + 52)};
-    if (h->bytes < SEG_MIN_BYTES || h->flags & ~SEG_FLAG_GROW || h->limits.flags & ~BOURSE_DAY_IDS)
+    if (h->bytes < SEG_MIN_BYTES || h->flags & ~SEG_FLAG_GROW || h->limits.flags & ~BOURSE_FLAGS_ALL)
         return "bad segment header fields";
     return NULL;
 }

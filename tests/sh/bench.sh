@@ -19,7 +19,7 @@ field() { # field NAME FILE: the number after "NAME": in a one-line JSON object
     sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$2"
 }
 
-for wl in exchange-core multi; do
+for wl in exchange-core multi quantcup; do
     why=""
     if ! "$BOURSE" bench --workload $wl --messages 20000 --rate 200000 --runs 1 --json >"$tmp/$wl" 2>"$tmp/err"; then
         why="exit status $?: $(head -c 200 "$tmp/err")"
@@ -33,6 +33,9 @@ for wl in exchange-core multi; do
         done
         if command -v python3 >/dev/null && ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/$wl"; then
             why="$why not valid JSON;"
+        fi
+        if [ $wl = quantcup ] && ! grep -q '"ids": "global"' "$tmp/$wl"; then
+            why="$why quantcup's ids are not global by default;"
         fi
         rej=$(field rejects "$tmp/$wl")
         [ "${rej:-1}" -lt 200 ] || why="$why $rej of 20000 commands rejected;"

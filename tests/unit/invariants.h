@@ -50,20 +50,35 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
 {
     int bad = 0;
     const book_side *s = &e->symbols[sym].side[side];
-    INV(s->n <= s->cap, "sym %u side %d: %u levels, cap %u", sym, side, s->n, s->cap);
-    for (uint32_t i = 0; i < s->n; i++) {
-        uint32_t lv = s->levels[i];
+    INV(s->n <= s->cap, "sym %u side %d: %u far levels, cap %u", sym, side, s->n, s->cap);
+    for (uint32_t i = 1; i < s->n; i++)
+        INV(s->keys[i - 1] < s->keys[i], "sym %u side %d: far index not strictly sorted", sym, side);
+    uint32_t nwin = 0;
+    for (uint32_t w = 0; w < LADDER / 64; w++) {
+        nwin += (uint32_t)__builtin_popcountll(s->bits[w]);
+        INV(!s->bits[w] == !(s->summary >> w & 1), "sym %u side %d: ladder summary bit %u", sym, side, w);
+    }
+    INV(nwin == s->wn, "sym %u side %d: %u ladder bits, wn %u", sym, side, nwin, s->wn);
+    int32_t hi = -1;
+    for (int32_t k = LADDER - 1; k >= 0 && hi < 0; k--)
+        if (s->bits[k >> 6] >> (k & 63) & 1)
+            hi = k;
+    INV(s->wn == 0 || s->wbest == hi, "sym %u side %d: wbest %d, highest ladder slot %d", sym, side, s->wbest,
+        hi);
+    side_iter it;
+    int64_t prev_key = INT64_MAX;
+    uint32_t i = 0;
+    for (uint32_t lv = bourse__side_first(s, &it); lv != NIL; lv = bourse__side_next(&it), i++) {
+        INV(i < side_levels(s), "sym %u side %d: the walk passes %u levels", sym, side, side_levels(s));
         INV(lv < e->levels_hwm, "sym %u side %d: level id %u past the pool", sym, side, lv);
         const level *l = &e->levels[lv];
-        INV(i == 0 || s->keys[i - 1] < s->keys[i], "sym %u side %d: price index not strictly sorted", sym,
-            side);
-        INV(s->keys[i] == side_key(side, l->price), "sym %u side %d: key %lld for price %lld", sym, side,
-            (long long)s->keys[i], (long long)l->price);
+        INV(side_key(side, l->price) < prev_key, "sym %u side %d: levels not strictly best first", sym, side);
+        prev_key = side_key(side, l->price);
+        INV(i != 0 || bourse__book_best(e, sym, side) == lv, "sym %u side %d: best is not first", sym, side);
         INV(l->symbol == sym && l->side == side, "level %u: symbol/side %u/%d, in book %u/%d", lv, l->symbol,
             l->side, sym, side);
         INV(l->price >= 1 && l->price <= BOURSE_PRICE_MAX, "level %u: price %lld", lv, (long long)l->price);
-        INV(bourse__u64map_get(&e->level_by_key, level_key(sym, side, l->price)) == lv,
-            "level %u: not found by key", lv);
+        INV(bourse__book_level_find(e, sym, side, l->price) == lv, "level %u: not found by price", lv);
         int64_t qty = 0;
         uint32_t count = 0, prev = NIL;
         for (uint32_t o = l->head; o != NIL; o = e->orders[o].next) {
@@ -101,6 +116,7 @@ static int inv_side(const bourse_engine *e, const char *tag, uint32_t sym, int s
         INV(qty == l->qty, "level %u: qty %lld, has %lld", lv, (long long)l->qty, (long long)qty);
         *norders += count;
     }
+    INV(i == side_levels(s), "sym %u side %d: the walk met %u of %u levels", sym, side, i, side_levels(s));
 done:
     return bad;
 }
@@ -122,7 +138,7 @@ static int inv_check(const bourse_engine *e, const char *tag)
     for (uint32_t s = 0; s < e->nsymbols; s++) {
         for (int side = 0; side < 2; side++) {
             bad += inv_side(e, tag, s, side, cash_held, open_qty, pos_held, &norders, &nday);
-            nlevels += e->symbols[s].side[side].n;
+            nlevels += side_levels(&e->symbols[s].side[side]);
         }
         if (bad)
             goto done;

@@ -37,9 +37,8 @@ static const char *queue(const bourse_engine *e, const char *sym, int side, int6
     static char buf[512];
     size_t n = 0;
     buf[0] = 0;
-    uint32_t lv =
-        bourse__u64map_get(&e->level_by_key, level_key(bourse_symbol_find(e, sym, strlen(sym)), side, price));
-    if (lv == MAP_EMPTY)
+    uint32_t lv = bourse__book_level_find(e, bourse_symbol_find(e, sym, strlen(sym)), side, price);
+    if (lv == NIL)
         return "(none)";
     for (uint32_t o = e->levels[lv].head; o != NIL && n < sizeof buf - 20; o = e->orders[o].next)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.16s", n ? " " : "", e->orders[o].oid.s);
@@ -87,7 +86,7 @@ static void test_levels_at_and_away_from_top(void)
     CHECK_LINE(e, "sell b s15 ACME 1 15", "ACCEPTED b s15\n"); /* new bottom */
     CHECK_EQ(best_price(e, "ACME", BOURSE_BUY), 120000);
     CHECK_EQ(best_price(e, "ACME", BOURSE_SELL), 130000);
-    CHECK_EQ(side_of(e, "ACME", BOURSE_BUY)->n, 4);
+    CHECK_EQ(side_levels(side_of(e, "ACME", BOURSE_BUY)), 4);
     CHECK_LINE(e, "book ACME",
                "LEVEL ACME BID 12 1 1\nLEVEL ACME BID 11 1 1\nLEVEL ACME BID 10 1 1\nLEVEL ACME BID 9 1 1\n"
                "LEVEL ACME ASK 13 1 1\nLEVEL ACME ASK 14 1 1\nLEVEL ACME ASK 15 1 1\n");
@@ -181,7 +180,7 @@ static void test_many_levels(void)
         if (i % 5 == 0)
             CHECK(!inv_check(e, "many levels"));
     }
-    CHECK_EQ(side_of(e, "ACME", BOURSE_BUY)->n, 60);
+    CHECK_EQ(side_levels(side_of(e, "ACME", BOURSE_BUY)), 60);
     CHECK(side_of(e, "ACME", BOURSE_BUY)->cap >= 60);
     for (int i = 0; i < 60; i += 2) { /* every other one, scrambled */
         snprintf(line, sizeof line, "cancel a b%d", prices[i]);

@@ -383,18 +383,20 @@ static void compare(replay *r, const int64_t *row, int nlev, const int64_t bound
             if (sz == 0 || (side == BOURSE_SELL ? px > bound[side] : px < bound[side]))
                 break;
             deepest = px;
-            uint32_t lv = bourse__u64map_get(&e->level_by_key, level_key(s, side, px));
-            int ok = lv != MAP_EMPTY && e->levels[lv].qty == sz;
+            uint32_t lv = bourse__book_level_find(e, s, side, px);
+            int ok = lv != NIL && e->levels[lv].qty == sz;
             if (!ok && getenv("BOURSE_LOBSTER_DEBUG"))
                 printf("row %ld side %d level %d px %lld: lobster %lld ours %lld\n", r->rows, side, i,
-                       (long long)px, (long long)sz, lv == MAP_EMPTY ? -1LL : (long long)e->levels[lv].qty);
+                       (long long)px, (long long)sz, lv == NIL ? -1LL : (long long)e->levels[lv].qty);
             r->levels++, r->levels_agree += ok, row_ok &= ok;
             if (i == 0)
-                r->best++, r->best_agree += ok && bs->n && bs->levels[bs->n - 1] == lv;
+                r->best++, r->best_agree += ok && bourse__book_best(e, s, side) == lv;
         }
         /* Levels of ours inside that range that LOBSTER does not have. */
-        for (uint32_t i = bs->n; deepest && i-- > 0;) {
-            int64_t px = e->levels[bs->levels[i]].price;
+        side_iter it;
+        for (uint32_t lv = deepest ? bourse__side_first(bs, &it) : NIL; lv != NIL;
+             lv = bourse__side_next(&it)) {
+            int64_t px = e->levels[lv].price;
             if (side == BOURSE_SELL ? px > deepest : px < deepest)
                 break;
             int there = 0;
@@ -402,7 +404,7 @@ static void compare(replay *r, const int64_t *row, int nlev, const int64_t bound
                 there |= row[4 * k + col] == px && row[4 * k + col + 1] > 0;
             if (!there && getenv("BOURSE_LOBSTER_DEBUG"))
                 printf("row %ld side %d px %lld: only ours (%lld)\n", r->rows, side, (long long)px,
-                       (long long)e->levels[bs->levels[i]].qty);
+                       (long long)e->levels[lv].qty);
             if (!there)
                 r->levels++, row_ok = 0;
         }
@@ -417,9 +419,12 @@ static void compare(replay *r, const int64_t *row, int nlev, const int64_t bound
         printf("\nours:");
         for (int side = 0; side < 2; side++) {
             const book_side *bs = &e->symbols[s].side[side];
-            for (uint32_t i = bs->n, k = 0; i-- > 0 && k < 5; k++)
-                printf(" %c%lld/%lld", side ? 'a' : 'b', (long long)e->levels[bs->levels[i]].price,
-                       (long long)e->levels[bs->levels[i]].qty);
+            side_iter it;
+            uint32_t k = 0;
+            for (uint32_t lv = bourse__side_first(bs, &it); lv != NIL && k < 5;
+                 lv = bourse__side_next(&it), k++)
+                printf(" %c%lld/%lld", side ? 'a' : 'b', (long long)e->levels[lv].price,
+                       (long long)e->levels[lv].qty);
         }
         printf("\n");
     }

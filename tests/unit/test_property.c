@@ -262,9 +262,10 @@ static int compare_state(const bourse_engine *e, const model *m, const char *tag
             (long long)mr->ref);
         for (int side = 0; side < 2; side++) {
             const book_side *bs = &e->symbols[s].side[side];
-            for (uint32_t i = 0; i < bs->n; i++) {
+            side_iter it;
+            for (uint32_t lv = bourse__side_first(bs, &it); lv != NIL; lv = bourse__side_next(&it)) {
                 uint64_t last = 0;
-                for (uint32_t o = e->levels[bs->levels[i]].head; o != NIL; o = e->orders[o].next) {
+                for (uint32_t o = e->levels[lv].head; o != NIL; o = e->orders[o].next) {
                     const order *ord = &e->orders[o];
                     int pu = pool_index(user_names, MU, e->users[ord->user].name.s, BOURSE_NAME_LEN);
                     int oid = atoi(ord->oid.s + 1);

@@ -221,11 +221,30 @@ static void test_query_changes_nothing(void)
     CHECK_EQ(after.commands, before.commands);
     CHECK_EQ(bourse_engine_hash(e), hash);
     CHECK_EQ(acct(e, "alice")->cash, 1000 * BOURSE_SCALE);
+}
+
+/* Symbols 1 and 5 share a slot of the account's position cache (wallet.c):
+ * each order must still hold shares of its own symbol. */
+static void test_position_cache(void)
+{
+    static const char *const setup[] = {"symbol S0",         "symbol S1", "symbol S2", "symbol S3",
+                                        "symbol S4",         "symbol S5", "user bob",  "deposit bob S1 10",
+                                        "deposit bob S5 50", NULL};
+    bourse_engine *e = bourse_engine_new(NULL);
+    apply_ok(e, setup);
+    CHECK_LINE(e, "sell bob a S1 5 1", "ACCEPTED bob a\n");
+    CHECK_LINE(e, "sell bob b S5 20 1", "ACCEPTED bob b\n");
+    CHECK_LINE(e, "sell bob c S1 6 1", "REJECTED bob c INSUFFICIENT_SHARES\n");
+    CHECK_LINE(e, "sell bob d S5 30 1", "ACCEPTED bob d\n");
+    CHECK_LINE(e, "sell bob f S3 1 1", "REJECTED bob f INSUFFICIENT_SHARES\n"); /* no S3 position */
+    CHECK_LINE(e, "balance bob", "BALANCE bob S1 5 5\nBALANCE bob S5 0 50\n");
+    CHECK(!inv_check(e, "position cache"));
     bourse_engine_free(e);
 }
 
 int main(void)
 {
+    RUN(test_position_cache);
     RUN(test_holds_and_release);
     RUN(test_settlement_and_refund);
     RUN(test_replace_holds);
