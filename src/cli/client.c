@@ -106,7 +106,8 @@ static void print_report(client *c, const ouch_report *r)
 static void on_packet(void *ctx, const ouch_report *r, const soup_packet *p)
 {
     client *c = ctx;
-    c->seq++;
+    if (p->type == SOUP_SEQUENCED)
+        c->seq++;
     if (r)
         print_report(c, r);
     else

@@ -37,7 +37,7 @@ int ouch_client_take(uint8_t *in, size_t *have, ouch_client_fn fn, void *ctx)
         if (r == 0)
             break;
         off += (size_t)r;
-        if (p.type == SOUP_SEQUENCED) {
+        if (p.type == SOUP_SEQUENCED || p.type == SOUP_UNSEQUENCED) {
             ouch_report rep;
             fn(ctx, ouch_read(p.payload, p.len, &rep) == 0 ? &rep : NULL, &p);
         } else if (p.type == SOUP_END_OF_SESSION) {

@@ -28,7 +28,10 @@ size_t ouch_client_frame(uint8_t *buf, const bourse_cmd *c);
 
 /* Called for each Sequenced Data packet, in order: r is the decoded report,
  * or NULL when the payload is not a report this client understands (the
- * packet still counts in the session's sequence). */
+ * packet still counts in the session's sequence).  Also for each
+ * Unsequenced Data packet (p->type SOUP_UNSEQUENCED): a report outside the
+ * stream (the gateway's own refusals, the market's open and close), which
+ * takes no sequence number and is never replayed. */
 typedef void (*ouch_client_fn)(void *ctx, const ouch_report *r, const soup_packet *p);
 
 /* Take every whole packet out of in[0..*have), calling fn for the
