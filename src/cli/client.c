@@ -11,9 +11,23 @@
  * stays until the server ends the session or the connection drops.  The
  * framing and report decoding are src/net/ouchclient.c, shared with the
  * load generator.
+ *
+ * With --connect HOST:PORT[,HOST:PORT...] (or --reconnect) a lost server is
+ * not the end: the client goes round the addresses with a growing wait
+ * (src/net/endpoints.c), logs in again to the same session asking for the
+ * next message it expects, so the reports it missed come first, none twice
+ * (the stream is the log's, src/server/streams.c), and once the server
+ * says it has nothing more to send (its first heartbeat) it sends again
+ * every order still unanswered: one whose command was lost with the server
+ * is entered now, one already in the log was answered by the replay (a
+ * resend of it would be rejected as a duplicate id, never entered twice).
+ * It gives up after --give-up seconds (default 30) without a session, or
+ * at once when the server no longer has the session (its numbering started
+ * again: nothing can be resumed).
  */
 #include "bourse/text.h"
 #include "cli.h"
+#include "net/endpoints.h"
 #include "net/ouchclient.h"
 #include "net/tcp.h"
 #include "util/clock.h"
@@ -28,7 +42,9 @@
 
 typedef struct pending {
     bourse_name token;
-    uint8_t kind; /* BOURSE_CMD_ORDER, CANCEL or REPLACE */
+    uint8_t kind;                         /* BOURSE_CMD_ORDER, CANCEL or REPLACE */
+    uint8_t len;                          /* of frame */
+    uint8_t frame[OUCH_CLIENT_FRAME_MAX]; /* as sent, to send again after a reconnect */
 } pending;
 
 typedef struct client {
@@ -40,17 +56,26 @@ typedef struct client {
     size_t np, cap;
     uint64_t seq; /* the sequence number of the next message */
     int ended;
+    uint64_t heartbeats; /* server heartbeats seen */
+    uint64_t resend_at;  /* resend the unanswered after this many (0: no) */
 } client;
 
 static void help(FILE *f)
 {
     fputs("usage: bourse client --order-port P --user U [--host ADDR] [--password-file F]\n"
-          "                     [--seq N] [--linger MS] [--follow]\n\n"
+          "                     [--seq N] [--linger MS] [--follow]\n"
+          "       bourse client --connect ADDR:PORT[,ADDR:PORT...] --user U [...]\n"
+          "                     [--reconnect] [--give-up S]\n\n"
           "Logs in to the order-entry gateway as U (password from $BOURSE_PASSWORD\n"
           "or the first line of F), sends U's buy/sell/cancel/replace lines from\n"
           "standard input and prints every report as replay-format event lines.\n"
           "--seq N asks the server to replay U's messages from number N first\n"
-          "(default 0: only new ones).  Lines of other users are refused.\n",
+          "(default 0: only new ones).  Lines of other users are refused.\n"
+          "--connect takes one or more servers (the option may be repeated); when\n"
+          "the server goes away the client goes to the next, with a growing wait,\n"
+          "resumes its stream at the next message it expects and sends again the\n"
+          "orders still unanswered; --reconnect does the same with --host/--order-port.\n"
+          "It gives up after --give-up S seconds (default 30) without a server.\n",
           f);
 }
 
@@ -106,6 +131,10 @@ static void print_report(client *c, const ouch_report *r)
 static void on_packet(void *ctx, const ouch_report *r, const soup_packet *p)
 {
     client *c = ctx;
+    if (p->type == SOUP_SERVER_HEARTBEAT) {
+        c->heartbeats++;
+        return;
+    }
     if (p->type == SOUP_SEQUENCED)
         c->seq++;
     if (r)
@@ -175,26 +204,97 @@ static int send_line(client *c, const char *line, size_t len, size_t lineno)
                   cmd.user_name.s, c->user);
         return -1;
     }
-    uint8_t buf[OUCH_CLIENT_FRAME_MAX];
-    if (tcp_write_all(c->fd, buf, ouch_client_frame(buf, &cmd)) != 0) {
-        cli_error("client: connection lost");
-        return -2;
-    }
     if (c->np == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 64;
         c->p = realloc(c->p, c->cap * sizeof *c->p);
     }
-    c->p[c->np].kind = cmd.type;
-    c->p[c->np++].token = cmd.type == BOURSE_CMD_REPLACE ? cmd.new_oid : cmd.oid;
+    pending *pd = &c->p[c->np++];
+    pd->kind = cmd.type;
+    pd->token = cmd.type == BOURSE_CMD_REPLACE ? cmd.new_oid : cmd.oid;
+    pd->len = (uint8_t)ouch_client_frame(pd->frame, &cmd);
+    if (c->fd < 0 || c->resend_at) /* reconnecting: sent once the stream is resumed */
+        return 0;
+    if (tcp_write_all(c->fd, pd->frame, pd->len) != 0)
+        return -2;
+    return 0;
+}
+
+/* Log in on fd (asking for message `seq` next); 0, or the reason as
+ * soup_client_login gives it.  Says so on stderr. */
+static int login(client *c, int fd, soup_login *l, char session[SOUP_SESSION_LEN + 1], const char *where)
+{
+    uint64_t asked = l->seq;
+    int r = soup_client_login(fd, l, 10000, session, &c->seq);
+    if (r != 0)
+        return r;
+    fprintf(stderr, "bourse: logged in as %s at %s (session %s, next message %llu)\n", l->user, where,
+            session, (unsigned long long)c->seq);
+    if (asked && c->seq > asked)
+        fprintf(stderr, "bourse: messages %llu to %llu are no longer kept by the server\n",
+                (unsigned long long)asked, (unsigned long long)c->seq - 1);
+    return 0;
+}
+
+/* The server went away: round the addresses until one takes the session
+ * again (0), or give up (-1).  The replay of what was missed follows the
+ * login; the unanswered orders go again after it (resend_at). */
+static int reconnect(client *c, endpoints *eps, soup_login *l, char session[SOUP_SESSION_LEN + 1],
+                     int give_up_s)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->have = 0;
+    c->ended = 0;
+    endpoints_next(eps); /* the one that went away last */
+    int64_t until = mono_ms() + (int64_t)give_up_s * 1000;
+    char where[ENDPOINT_HOST_MAX + 8];
+    while (mono_ms() < until) {
+        struct timespec ts = {0, (long)endpoints_wait_ms(eps) * 1000000L};
+        nanosleep(&ts, NULL);
+        int fd = endpoints_connect(eps);
+        if (fd < 0)
+            continue;
+        l->seq = c->seq;
+        snprintf(l->session, sizeof l->session, "%s", session);
+        int r = login(c, fd, l, session, endpoints_name(eps, where, sizeof where));
+        if (r == 0) {
+            c->fd = fd;
+            endpoints_ok(eps);
+            c->resend_at = c->heartbeats + 1;
+            return 0;
+        }
+        close(fd);
+        if (r == 'S') {
+            cli_error("client: %s no longer has session %s: the stream cannot be resumed", where, session);
+            return -1;
+        }
+        endpoints_next(eps);
+    }
+    cli_error("client: no server for %d seconds; giving up", give_up_s);
+    return -1;
+}
+
+/* After a reconnect, once the replay is over: every order still without an
+ * answer goes again (harmless if it was entered: a duplicate id). */
+static int resend_unanswered(client *c)
+{
+    c->resend_at = 0;
+    if (c->np)
+        fprintf(stderr, "bourse: sending %zu unanswered order%s again\n", c->np, c->np == 1 ? "" : "s");
+    for (size_t i = 0; i < c->np; i++)
+        if (tcp_write_all(c->fd, c->p[i].frame, c->p[i].len) != 0)
+            return -1;
     return 0;
 }
 
 int cmd_client(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *user = NULL, *pwfile = NULL;
+    const char *host = "127.0.0.1", *user = NULL, *pwfile = NULL, *why;
     long port = -1, linger = 100;
     uint64_t want = 0;
-    int follow = 0;
+    int follow = 0, again = 0, give_up = 30;
+    static endpoints eps;
     /* a server that hangs up is an error to report, not a silent death */
     signal(SIGPIPE, SIG_IGN);
     for (int i = 1; i < argc; i++) {
@@ -204,6 +304,8 @@ int cmd_client(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--follow")) {
             follow = 1;
+        } else if (!strcmp(a, "--reconnect")) {
+            again = 1;
         } else if (!v) {
             cli_error("client: %s needs a value", a);
             return 2;
@@ -211,6 +313,14 @@ int cmd_client(int argc, char **argv)
             port = (long)cli_number(a, v, 65535), i++;
         } else if (!strcmp(a, "--host")) {
             host = v, i++;
+        } else if (!strcmp(a, "--connect")) {
+            if (endpoints_add(&eps, v, &why) != 0) {
+                cli_error("client: --connect %s: %s", v, why);
+                return 2;
+            }
+            again = 1, i++;
+        } else if (!strcmp(a, "--give-up")) {
+            give_up = (int)cli_number(a, v, 86400), i++;
         } else if (!strcmp(a, "--user")) {
             user = v, i++;
         } else if (!strcmp(a, "--password-file")) {
@@ -225,8 +335,12 @@ int cmd_client(int argc, char **argv)
             return 2;
         }
     }
-    if (port < 0 || !user) {
-        cli_error("client: --order-port and --user are required");
+    if (port >= 0 && endpoints_add_one(&eps, host, (int)port, &why) != 0) {
+        cli_error("client: --host %s --order-port %ld: %s", host, port, why);
+        return 2;
+    }
+    if (!eps.n || !user) {
+        cli_error("client: --order-port (or --connect) and --user are required");
         return 2;
     }
     static client c;
@@ -236,22 +350,25 @@ int cmd_client(int argc, char **argv)
         return 2;
     snprintf(l.user, sizeof l.user, "%s", user);
     l.seq = want;
-    c.fd = tcp_connect(host, (uint16_t)port, NULL, 0);
+    char where[ENDPOINT_HOST_MAX + 8];
+    c.fd = endpoints_connect(&eps);
     if (c.fd < 0) {
-        cli_error("client: cannot connect to %s:%ld: %s", host, port, strerror(errno));
+        cli_error("client: cannot connect to %s: %s",
+                  eps.n > 1 ? "any of the servers" : endpoints_name(&eps, where, sizeof where),
+                  strerror(errno));
         return 1;
     }
     char session[SOUP_SESSION_LEN + 1];
-    int r = soup_client_login(c.fd, &l, 10000, session, &c.seq);
-    memset(l.password, 0, sizeof l.password);
+    int r = login(&c, c.fd, &l, session, endpoints_name(&eps, where, sizeof where));
     if (r != 0) {
         cli_error("client: login %s", r == 'A'   ? "refused: bad user or password (or too many sessions)"
                                       : r == 'S' ? "refused: session not available"
                                                  : "failed: no answer");
+        memset(l.password, 0, sizeof l.password);
         return 1;
     }
-    fprintf(stderr, "bourse: logged in as %s (session %s, next message %llu)\n", user, session,
-            (unsigned long long)c.seq);
+    if (!again)
+        memset(l.password, 0, sizeof l.password); /* kept only to log in again */
     int status = 0, eof = 0;
     static char line[1 << 16];
     size_t cap = sizeof line, llen = 0, lineno = 0;
@@ -259,12 +376,11 @@ int cmd_client(int argc, char **argv)
     for (;;) {
         struct pollfd pf[2] = {{.fd = c.fd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
         int n = poll(pf, eof ? 1 : 2, 200);
-        if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && pump(&c) != 0) {
-            if (!c.ended)
-                cli_error("client: the server closed the connection");
-            status = c.ended ? status : 1;
-            break;
-        }
+        int lost = 0;
+        if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && pump(&c) != 0)
+            lost = 1;
+        if (!lost && c.resend_at && c.heartbeats >= c.resend_at && resend_unanswered(&c) != 0)
+            lost = 1;
         if (!eof && n > 0 && (pf[1].revents & (POLLIN | POLLHUP))) {
             ssize_t k = read(0, line + llen, cap - llen);
             if (k <= 0 && !(k < 0 && errno == EINTR)) {
@@ -278,20 +394,19 @@ int cmd_client(int argc, char **argv)
             while ((nl = memchr(line + off, '\n', llen - off))) {
                 size_t len = (size_t)(nl - (line + off));
                 lineno++;
-                int s = send_line(&c, line + off, len, lineno);
+                int s = lost ? 0 : send_line(&c, line + off, len, lineno);
+                if (lost) /* parsed and kept: sent once the session is back */
+                    break;
                 off += len + 1;
                 if (s == -2) {
-                    status = 1;
-                    eof = 2;
-                    break;
+                    lost = 1;
+                    continue;
                 }
                 if (s < 0)
                     status = 2;
                 else
                     last_sent = mono_ms();
             }
-            if (eof == 2)
-                break;
             memmove(line, line + off, llen - off);
             llen -= off;
             if (llen == cap) {
@@ -301,22 +416,42 @@ int cmd_client(int argc, char **argv)
             }
         }
         int64_t t = mono_ms();
-        if (t - last_sent >= 1000) {
+        if (!lost && t - last_sent >= 1000) {
             uint8_t hb[3];
             if (tcp_write_all(c.fd, hb, soup_empty(hb, SOUP_CLIENT_HEARTBEAT)) != 0)
-                break;
+                lost = 1;
             last_sent = t;
         }
-        if (eof && !follow && c.np == 0) {
+        if (lost) {
+            int ended = c.ended;
+            if (!again) {
+                if (!ended)
+                    cli_error("client: the server closed the connection");
+                status = ended ? status : 1;
+                break;
+            }
+            cli_error("client: %s %s; reconnecting", endpoints_name(&eps, where, sizeof where),
+                      ended ? "ended the session" : "went away");
+            if (reconnect(&c, &eps, &l, session, give_up) != 0) {
+                status = 1;
+                break;
+            }
+            last_sent = mono_ms();
+            continue;
+        }
+        if (eof && !follow && c.np == 0 && !c.resend_at) {
             if (!quiet_since)
                 quiet_since = t;
             if (t - quiet_since >= linger)
                 break;
         }
     }
-    uint8_t bye[3];
-    tcp_write_all(c.fd, bye, soup_empty(bye, SOUP_LOGOUT_REQUEST));
-    close(c.fd);
+    memset(l.password, 0, sizeof l.password);
+    if (c.fd >= 0) {
+        uint8_t bye[3];
+        tcp_write_all(c.fd, bye, soup_empty(bye, SOUP_LOGOUT_REQUEST));
+        close(c.fd);
+    }
     free(c.p);
     fflush(stdout);
     return status;

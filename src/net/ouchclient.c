@@ -40,6 +40,8 @@ int ouch_client_take(uint8_t *in, size_t *have, ouch_client_fn fn, void *ctx)
         if (p.type == SOUP_SEQUENCED || p.type == SOUP_UNSEQUENCED) {
             ouch_report rep;
             fn(ctx, ouch_read(p.payload, p.len, &rep) == 0 ? &rep : NULL, &p);
+        } else if (p.type == SOUP_SERVER_HEARTBEAT) {
+            fn(ctx, NULL, &p);
         } else if (p.type == SOUP_END_OF_SESSION) {
             rc = 1;
         }
