@@ -142,6 +142,7 @@ static void streams_rebuilt_across_restarts(void)
     CHECK(!strcmp(server.session, "0000000001"));
     take(one);
     srv_free(&server);
+    srv_config_free(&cfg);
     uint64_t total = 0;
     for (uint32_t u = 0; u < USERS; u++) {
         CHECK_EQ(one[u].next, reports[u] + 1);
@@ -154,6 +155,7 @@ static void streams_rebuilt_across_restarts(void)
         return;
     take(two);
     srv_free(&server);
+    srv_config_free(&cfg);
     for (uint32_t u = 0; u < USERS; u++) {
         CHECK_EQ(two[u].next, reports[u] + 1);
         CHECK(two[u].len >= one[u].len);
