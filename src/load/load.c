@@ -245,6 +245,7 @@ static void send_order(load *l, uint64_t n, int64_t due)
     unsigned pick = (unsigned)(r % 100);
     l->due[n] = due;
     l->sent++;
+    l->sent_resumed += (uint64_t)s->resumed;
     /* a session keeps at most REST orders resting: past that it cancels */
     if (s->rest_n == REST || (pick < 30 && s->rest_n)) {
         uint32_t victim = s->rest[s->rest_head];
@@ -446,6 +447,7 @@ static void revive(load *l, int64_t now)
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
         epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
         s->live = 1;
+        s->resumed = 1;
         l->reconnects++;
     }
 }

@@ -36,6 +36,7 @@ typedef struct lsess {
     uint64_t next_seq; /* of the next sequenced report */
     char session[SOUP_SESSION_LEN + 1];
     int64_t retry_ns; /* down: the next try at logging in again */
+    int resumed;      /* has logged in again at least once */
     int backoff_ms;
 } lsess;
 
@@ -70,6 +71,7 @@ typedef struct load {
     double login_secs;
     endpoints eps;                         /* --connect: sessions log in again */
     uint64_t reconnects, gaps, duplicates; /* with --connect */
+    uint64_t sent_resumed;                 /* over a session after it logged in again */
     uint64_t unsent;                       /* due while its session was down */
 } load;
 

@@ -125,9 +125,12 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
                 (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
     fputc('\n', f);
     if (l->eps.n)
-        fprintf(f, "reconnects: %llu, gaps %llu, duplicates %llu, orders not sent while down %llu\n",
+        fprintf(f,
+                "reconnects: %llu, gaps %llu, duplicates %llu, orders not sent while down %llu, sent after "
+                "a reconnect %llu\n",
                 (unsigned long long)l->reconnects, (unsigned long long)l->gaps,
-                (unsigned long long)l->duplicates, (unsigned long long)l->unsent);
+                (unsigned long long)l->duplicates, (unsigned long long)l->unsent,
+                (unsigned long long)l->sent_resumed);
     if (l->errors) {
         fprintf(f, "errors: %llu unanswered", (unsigned long long)l->unanswered);
         for (int i = 0; i < 256; i++)
