@@ -21,12 +21,22 @@
  * while the server's history still holds message 1.  --drop-every N and
  * --no-gap-fill are for the tests: drop every Nth datagram received, as a
  * lossy network would, and never ask for missing messages.
+ *
+ * --connect HOST:PORT[,HOST:PORT...] (repeatable) names the feed's servers
+ * instead of --host/--feed-port; with it, --tail does not end when the
+ * server goes away: it goes round the addresses with a growing wait
+ * (src/net/endpoints.c) and logs in again to the same session asking for
+ * the next message it expects, which a restarted server still numbers the
+ * same way (src/feed/persist.c), so the lines go on with no gap and no
+ * duplicate; where the server no longer holds that message it sends a
+ * snapshot, said on stderr.  --give-up S (default 30) bounds the search.
  */
 #include "bench/bench.h"
 #include "bourse/text.h"
 #include "cli.h"
 #include "feed/client.h"
 #include "feed/udpclient.h"
+#include "net/endpoints.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +49,7 @@ static void help(FILE *f)
           "       bourse feed [--host H] [--feed-port P] --candles SYM INTERVAL\n"
           "       bourse feed [--host H] [--feed-port P] --tail [--snapshot] [--count N] [--seconds S]\n"
           "                   [--caught-up]\n"
+          "       bourse feed --connect HOST:PORT[,HOST:PORT...] --tail [--give-up S] [...]\n"
           "       bourse feed --udp ADDR:PORT --udp-request ADDR:PORT [--feed-port P] --book SYM | --tail\n\n"
           "Follows the binary market-data feed of `bourse serve` (docs/protocol.md,\n"
           "\"Market data\"): joins with a snapshot, then applies the live messages.\n\n"
@@ -58,6 +69,9 @@ static void help(FILE *f)
           "  --host H           the server (default 127.0.0.1)\n"
           "  --feed-port P      the server's binary feed port (default 9002; with --udp,\n"
           "                     only when given: the snapshot comes from there)\n"
+          "  --connect H:P,...  the feed's servers, instead of --host/--feed-port: --tail\n"
+          "                     then follows across their restarts and failovers,\n"
+          "                     resuming at the next message (for --give-up S seconds)\n"
           "  --timeout S        give up joining after S seconds (default 10)\n"
           "  --udp ADDR:PORT    take the live messages from the MoldUDP64 feed sent to\n"
           "                     ADDR:PORT (this host's address, or a multicast group,\n"
@@ -305,6 +319,43 @@ static int feed_udp(const udp_opts *o, const char *host, int port, const char *b
     return rc;
 }
 
+/* --tail's server went away: round the addresses until one takes the
+ * session again at the next message (0), or give up (-1). */
+static int resume(feed_client *c, endpoints *eps, int give_up_s, feed_client_fn fn, void *ctx)
+{
+    char where[ENDPOINT_HOST_MAX + 8], err[300];
+    cli_error("feed: %s %s; reconnecting", endpoints_name(eps, where, sizeof where),
+              c->ended ? "ended the session" : "went away");
+    endpoints_next(eps);
+    time_t until = time(NULL) + give_up_s;
+    uint64_t snaps = c->resnapshots;
+    while (time(NULL) < until) {
+        struct timespec ts = {0, (long)endpoints_wait_ms(eps) * 1000000L};
+        nanosleep(&ts, NULL);
+        const endpoint *e = &eps->e[eps->at];
+        if (feed_client_resume(c, e->host, e->port, err, sizeof err) != 0) {
+            endpoints_next(eps);
+            continue;
+        }
+        /* wait for the answer: a refusal or a dead server is the next one's turn */
+        time_t answer = time(NULL) + 5;
+        while (!c->logged_in && time(NULL) < answer)
+            if (feed_client_poll(c, 100, fn, ctx) < 0) /* what follows the login is shown */
+                break;
+        if (!c->logged_in) {
+            endpoints_next(eps);
+            continue;
+        }
+        endpoints_ok(eps);
+        fprintf(stderr, "bourse: feed resumed at %s (session %s, next message %llu%s)\n",
+                endpoints_name(eps, where, sizeof where), c->session, (unsigned long long)c->next_seq,
+                c->resnapshots > snaps ? ", after a snapshot: that message is no longer held" : "");
+        return 0;
+    }
+    cli_error("feed: no server for %d seconds; giving up", give_up_s);
+    return -1;
+}
+
 int cmd_feed(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "bench"))
@@ -313,6 +364,9 @@ int cmd_feed(int argc, char **argv)
     int port = -1, tail = 0, snapshot = 0, timeout = 10, caught_up = 0;
     uint64_t count = 0, seconds = 0;
     udp_opts uo = {0};
+    static endpoints eps;
+    const char *why;
+    int give_up = 30;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -333,6 +387,13 @@ int cmd_feed(int argc, char **argv)
             host = argv[++i];
         } else if (!strcmp(a, "--feed-port")) {
             port = (int)cli_number(a, argv[++i], 65535);
+        } else if (!strcmp(a, "--connect")) {
+            if (endpoints_add(&eps, argv[++i], &why) != 0) {
+                cli_error("feed: --connect %s: %s", argv[i], why);
+                return 2;
+            }
+        } else if (!strcmp(a, "--give-up")) {
+            give_up = (int)cli_number(a, argv[++i], 86400);
         } else if (!strcmp(a, "--book")) {
             book = argv[++i];
         } else if (!strcmp(a, "--candles") && i + 2 < argc) {
@@ -363,6 +424,10 @@ int cmd_feed(int argc, char **argv)
         tail_ctx t = {.snapshot = snapshot, .count = count};
         return feed_udp(&uo, host, port, book, tail ? &t : NULL, seconds, timeout);
     }
+    if (eps.n && port < 0) {
+        host = eps.e[0].host;
+        port = eps.e[0].port;
+    }
     if (port < 0)
         port = 9002; /* the server's default feed_port */
     if ((!!book + !!csym + tail) != 1) {
@@ -388,6 +453,8 @@ int cmd_feed(int argc, char **argv)
         while ((!count || t.seen < count) && (!end || time(NULL) < end) &&
                !(caught_up && c.fw.live && c.heartbeats))
             if (feed_client_poll(&c, 100, on_tail, &t) < 0) {
+                if (eps.n && resume(&c, &eps, give_up, on_tail, &t) == 0)
+                    continue;
                 if (!c.ended) {
                     cli_error("feed: the server closed the connection");
                     rc = 1;

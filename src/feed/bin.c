@@ -113,7 +113,7 @@ static int in_history(const feed *f, uint64_t seq)
 {
     if (seq == f->seq + 1)
         return 1;
-    if (seq == 0 || seq > f->seq || f->seq - seq > f->seq_mask)
+    if (seq <= f->seq_base || seq > f->seq || f->seq - seq > f->seq_mask)
         return 0;
     return f->hist_head - f->seq_off[seq & f->seq_mask] <= f->hist_cap - FEED_CHUNK;
 }

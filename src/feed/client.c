@@ -15,21 +15,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int feed_client_open(feed_client *c, const char *host, int port, uint64_t seq, char *err, size_t errlen)
+/* Connect and send the Login Request (seq next, in `session`; blank: the
+ * current one); c->fd is the connection.  0, or -1 with err. */
+static int dial(feed_client *c, const char *host, int port, const char *session, uint64_t seq, char *err,
+                size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    c->fd = -1;
-    if (follow_init(&c->fw, 0) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
     int rc = getaddrinfo(host, ps, &hints, &ai);
     if (rc) {
         snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
-        follow_free(&c->fw);
         return -1;
     }
     for (struct addrinfo *a = ai; a; a = a->ai_next) {
@@ -43,21 +39,49 @@ int feed_client_open(feed_client *c, const char *host, int port, uint64_t seq, c
     freeaddrinfo(ai);
     if (c->fd < 0) {
         snprintf(err, errlen, "cannot connect to %s port %d: %s", host, port, strerror(errno));
-        follow_free(&c->fw);
         return -1;
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     soup_login in = {.seq = seq};
     snprintf(in.user, sizeof in.user, "feed");
+    snprintf(in.session, sizeof in.session, "%s", session);
     uint8_t pkt[2 + SOUP_LOGIN_LEN];
     size_t n = soup_login_write(pkt, &in);
     if (write(c->fd, pkt, n) != (ssize_t)n) {
         snprintf(err, errlen, "cannot send the login: %s", strerror(errno));
-        feed_client_close(c);
+        close(c->fd);
+        c->fd = -1;
         return -1;
     }
     return 0;
+}
+
+int feed_client_open(feed_client *c, const char *host, int port, uint64_t seq, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    if (follow_init(&c->fw, 0) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (dial(c, host, port, "", seq, err, errlen) != 0) {
+        follow_free(&c->fw);
+        return -1;
+    }
+    return 0;
+}
+
+int feed_client_resume(feed_client *c, const char *host, int port, char *err, size_t errlen)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->len = 0;
+    c->ended = 0;
+    c->logged_in = 0;
+    c->resume_seq = c->next_seq;
+    return dial(c, host, port, c->session, c->next_seq, err, errlen);
 }
 
 void feed_client_close(feed_client *c)
@@ -113,6 +137,14 @@ int feed_client_poll(feed_client *c, int timeout_ms, feed_client_fn fn, void *ct
             if (soup_accepted_parse(&p, c->session, &c->next_seq) < 0)
                 return -1;
             c->logged_in = 1;
+            if (c->resume_seq && c->next_seq != c->resume_seq) {
+                /* not resumed: a snapshot follows, of a book to build anew */
+                follow_free(&c->fw);
+                if (follow_init(&c->fw, 0) < 0)
+                    return -1;
+                c->resnapshots++;
+            }
+            c->resume_seq = 0;
             break;
         case SOUP_LOGIN_REJECTED: return -1;
         case SOUP_SEQUENCED:

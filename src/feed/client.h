@@ -18,7 +18,9 @@ typedef struct feed_client {
     uint64_t next_seq;   /* of the next sequenced message */
     uint64_t heartbeats; /* server heartbeats seen; the first means "caught up" */
     int logged_in, ended;
-    uint64_t bad; /* messages that did not decode or fit */
+    uint64_t bad;         /* messages that did not decode or fit */
+    uint64_t resume_seq;  /* feed_client_resume: the seq asked for, until Login Accepted */
+    uint64_t resnapshots; /* resumes the server answered with a snapshot instead */
     uint8_t buf[1 << 16];
     size_t len;
 } feed_client;
@@ -31,6 +33,14 @@ typedef void (*feed_client_fn)(void *ctx, const itch_msg *m, int sequenced, uint
  * Returns 0, or -1 with a reason in err. */
 int feed_client_open(feed_client *c, const char *host, int port, uint64_t seq, char *err, size_t errlen);
 void feed_client_close(feed_client *c);
+
+/* The connection was lost: connect again (to host:port, the same server or
+ * another) and log in to the same session asking for c->next_seq, keeping
+ * the book.  The server resumes from there when it still holds that
+ * message (the feed's numbering goes on across its restarts,
+ * src/feed/persist.c); else it sends a snapshot, and the book is built
+ * anew from it (resnapshots counts those).  0, or -1 with err. */
+int feed_client_resume(feed_client *c, const char *host, int port, char *err, size_t errlen);
 
 /* Wait up to timeout_ms for data and apply what arrived (fn may be NULL).
  * Returns 1 when something was read, 0 on timeout, -1 when the connection

@@ -67,7 +67,9 @@ struct feed {
     uint8_t *hist;      /* sequenced packets, as sent (SoupBinTCP 'S') */
     uint64_t hist_cap;  /* a power of two */
     uint64_t hist_head; /* bytes ever appended */
-    uint64_t seq;       /* messages ever appended */
+    uint64_t seq;       /* messages ever appended (since origin) */
+    uint64_t seq_base;  /* of which before this run: restored, not held */
+    uint64_t origin;    /* the command the numbering starts at (persist.c) */
     uint64_t *seq_off;  /* offset of message seq (seq & seq_mask) */
     uint64_t seq_mask;
     uint64_t ts; /* timestamp of the latest message */

@@ -175,6 +175,23 @@ int fsnap_encode(const pub *p, uint64_t seq, uint8_t **out, size_t *len)
     return 0;
 }
 
+void fsnap_stream_set(uint8_t *buf, uint64_t msgs, uint64_t origin)
+{
+    memcpy(buf + 44, &msgs, 8);
+    memcpy(buf + 52, &origin, 8);
+    uint32_t hcrc = crc32c(0, buf, 60);
+    memcpy(buf + 60, &hcrc, 4);
+}
+
+int fsnap_stream_get(const uint8_t *buf, size_t len, uint64_t *msgs, uint64_t *origin)
+{
+    if (len < FSNAP_HEADER)
+        return -1;
+    memcpy(msgs, buf + 44, 8);
+    memcpy(origin, buf + 52, 8);
+    return *origin ? 0 : -1;
+}
+
 /* ---- checking and applying ---------------------------------------------- */
 
 typedef struct rd {

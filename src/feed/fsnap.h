@@ -17,8 +17,10 @@
  * ref) over both checks that the feed's book and the engine's agree.
  *
  *     64-byte header: magic "BOURFEED", version, header size, seq,
- *     publisher timestamp, body size, body CRC-32C, reserved, header CRC-32C;
- *     then the body (layout in fsnap.c and docs/journal.md).
+ *     publisher timestamp, body size, body CRC-32C, the feed's message
+ *     count at seq and the seq its numbering starts from (0 and 0 in files
+ *     of older builds; fsnap_stream_set/get), header CRC-32C; then the body
+ *     (layout in fsnap.c and docs/journal.md).
  *
  * A file is refused as a whole (nothing applied) on any damage or
  * disagreement, with the reason; the caller then rebuilds the history from
@@ -40,6 +42,15 @@ void fsnap_path(char *out, size_t n, const char *dir, uint64_t seq);
 /* p's state (between commands) as a whole file's bytes, *out malloc'd.
  * 0, or -1 when out of memory. */
 int fsnap_encode(const pub *p, uint64_t seq, uint8_t **out, size_t *len);
+
+/* The feed's own sequence numbers at the snapshot's seq: `msgs` messages
+ * sent since the command `origin`, so that a restarted feed numbers its
+ * next message msgs + 1 and a subscriber resumes without a gap (persist.c).
+ * set rewrites them into an encoded file (and its header checksum); get
+ * reads them from one whose header was checked (fsnap_apply): 0, or -1 when
+ * the file does not say (origin 0: written by an older build). */
+void fsnap_stream_set(uint8_t *buf, uint64_t msgs, uint64_t origin);
+int fsnap_stream_get(const uint8_t *buf, size_t len, uint64_t *msgs, uint64_t *origin);
 
 /*
  * Check the file's bytes (checksums, seq == want_seq, every field in range,

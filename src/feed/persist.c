@@ -26,6 +26,16 @@
  * engine (journal_replay_prefix), which gives exactly what an uninterrupted
  * server would show, and saved; only when the start of the journal is gone
  * (archived) does the history start empty, as before, said in the log.
+ *
+ * The feed's sequence numbers go on too.  Each file also holds how many
+ * messages the feed had sent at S and the command its numbering started
+ * from (its origin, 1 for a whole journal); a restored feed numbers its
+ * next message from there, and the replay after S produces exactly the
+ * messages the live feed sent (the publisher is a function of the events),
+ * so a subscriber that logs in again with the next number it expects gets
+ * the rest without a gap, or a snapshot when that number is from before
+ * the restart (not held: seq_base).  The SoupBinTCP and MoldUDP64 session
+ * name is the origin: it changes only when the history had to start empty.
  */
 #include "feed/feed_int.h"
 #include "feed/fsnap.h"
@@ -74,6 +84,7 @@ void persist_take(feed *f, uint64_t seq)
         feed_log(f, "history at seq %llu not saved: out of memory", (unsigned long long)seq);
         return;
     }
+    fsnap_stream_set(f->save_buf, f->seq, f->origin);
     f->save_seq = seq;
     if (pthread_create(&f->saver, NULL, saver_main, f) == 0)
         f->saving = 1;
@@ -129,9 +140,24 @@ static void scratch_event(void *ctx, const bourse_cmd *cmd, const bourse_event *
     replay_event(ctx, cmd, ev);
 }
 
-static void drop_message(void *ctx, const itch_msg *m)
+static void count_message(void *ctx, const itch_msg *m)
 {
-    (void)ctx, (void)m;
+    (void)m;
+    ++*(uint64_t *)ctx;
+}
+
+/* The feed's numbering from a checked file: message msgs + 1 next, the
+ * ones before not held (bin.c, udp.c). */
+static int take_numbers(feed *f, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    uint64_t msgs, origin;
+    if (fsnap_stream_get(buf, len, &msgs, &origin) != 0) {
+        snprintf(err, errlen, "it does not say the feed's message count (an older build's)");
+        return -1;
+    }
+    f->seq = f->seq_base = msgs;
+    f->origin = origin;
+    return 0;
 }
 
 /* The history at seq from the journal's start, applied as if loaded from a
@@ -139,7 +165,8 @@ static void drop_message(void *ctx, const itch_msg *m)
 static int rebuild(feed *f, const bourse_engine *e, uint64_t seq, char *err, size_t errlen)
 {
     pub scratch;
-    if (pub_init(&scratch, f->cfg.candle_depth, drop_message, NULL) != 0) {
+    uint64_t msgs = 0;
+    if (pub_init(&scratch, f->cfg.candle_depth, count_message, &msgs) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -157,8 +184,12 @@ static int rebuild(feed *f, const bourse_engine *e, uint64_t seq, char *err, siz
         rc = -1;
     }
     pub_free(&scratch);
-    if (rc == 0)
+    if (rc == 0) {
+        fsnap_stream_set(buf, msgs, 1);
         rc = fsnap_apply(&f->p, buf, len, seq, e, err, errlen);
+    }
+    if (rc == 0)
+        rc = take_numbers(f, buf, len, err, errlen);
     char werr[600];
     if (rc == 0 && fsnap_write(f->cfg.data_dir, seq, buf, len, werr, sizeof werr) != 0)
         feed_log(f, "rebuilt history not saved: %s", werr);
@@ -180,7 +211,16 @@ static int load(feed *f, const bourse_engine *e, uint64_t seq, const char *path,
         snprintf(err, errlen, "%s", why);
         return -1;
     }
-    int rc = fsnap_apply(&f->p, buf, len, seq, e, why, sizeof why);
+    /* the numbers first: a file that lacks them is rebuilt, before p
+     * has taken anything */
+    uint64_t msgs, origin;
+    int rc = fsnap_stream_get(buf, len, &msgs, &origin) != 0 ? -1 : 0;
+    if (rc != 0)
+        snprintf(why, sizeof why, "it does not say the feed's message count (an older build's)");
+    else
+        rc = fsnap_apply(&f->p, buf, len, seq, e, why, sizeof why);
+    if (rc == 0)
+        rc = take_numbers(f, buf, len, why, sizeof why);
     free(buf);
     if (rc != 0)
         snprintf(err, errlen, "%s: %s", path, why);
@@ -191,10 +231,12 @@ void feed_recover_begin(feed *f, const bourse_engine *e, uint64_t seq)
 {
     f->recovering = 1;
     f->replay = (feed_replay){.p = &f->p};
+    f->origin = 1;
     if (!seq)
         return; /* the replay from seq 1 shows the feed everything */
     if (!f->cfg.data_dir) {
         feed_log(f, "no data directory: candles, volume and last trades start empty");
+        f->origin = seq + 1;
         return feed_seed(f, e);
     }
     fsnap_prune(f->cfg.data_dir, 0); /* temporaries of a crash while saving */
@@ -212,7 +254,11 @@ void feed_recover_begin(feed *f, const bourse_engine *e, uint64_t seq)
                  (unsigned long long)(mono_us() - t0) / 1000);
         return;
     }
-    feed_log(f, "cannot rebuild the history: %s; candles, volume and last trades start empty", err);
+    feed_log(f,
+             "cannot rebuild the history: %s; candles, volume and last trades start empty, and the feed's "
+             "numbering with them (session %010llu)",
+             err, (unsigned long long)(seq + 1));
+    f->origin = seq + 1;
     feed_seed(f, e);
 }
 
@@ -223,4 +269,7 @@ void feed_recover_end(feed *f, const bourse_engine *e)
     replay_end(&f->replay);
     f->recovering = 0;
     atomic_store(&f->messages, f->seq);
+    /* The session names the numbering: the same across restarts while the
+     * history goes on, another once it had to start again. */
+    snprintf(f->session, sizeof f->session, "%010llu", (unsigned long long)(f->origin % 10000000000ULL));
 }

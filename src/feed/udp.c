@@ -77,7 +77,7 @@ struct udp {
  * TCP subscriber's cursor, bin.c) no margin is needed. */
 static int holds(const feed *f, uint64_t seq)
 {
-    if (seq == 0 || seq > f->seq || f->seq - seq > f->seq_mask)
+    if (seq <= f->seq_base || seq > f->seq || f->seq - seq > f->seq_mask)
         return 0;
     return f->hist_head - f->seq_off[seq & f->seq_mask] <= f->hist_cap;
 }

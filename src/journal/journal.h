@@ -191,6 +191,14 @@ int journal_archive(journal *j);
 int journal_replay_prefix(const char *dir, uint64_t to_seq,
                           void (*on_command)(void *ctx, const bourse_cmd *cmd), bourse_event_fn on_event,
                           void *ctx, char *err, size_t errlen);
+/* The same, giving the scratch engine to on_engine before the first command
+ * (to look up what an event names by id: its symbol); on_command and
+ * on_engine may be NULL (the order-entry streams' rebuild,
+ * src/server/streams.c). */
+int journal_replay_prefix_e(const char *dir, uint64_t to_seq,
+                            void (*on_engine)(void *ctx, const bourse_engine *e),
+                            void (*on_command)(void *ctx, const bourse_cmd *cmd), bourse_event_fn on_event,
+                            void *ctx, char *err, size_t errlen);
 
 /* The last error (disk full, a failed sync or snapshot), "" when none. */
 const char *journal_error(const journal *j);

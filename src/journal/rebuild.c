@@ -34,7 +34,8 @@ static const char *apply_one(void *ctx, const bourse_cmd *c)
     const char *why = journal_ids_known(p->a.e, c);
     if (why)
         return why;
-    p->on_command(p->ctx, c);
+    if (p->on_command)
+        p->on_command(p->ctx, c);
     if ((why = japply_record(&p->a, c, p->on_event, p->ctx)) == NULL)
         p->applied++;
     return why;
@@ -43,6 +44,14 @@ static const char *apply_one(void *ctx, const bourse_cmd *c)
 int journal_replay_prefix(const char *dir, uint64_t to_seq,
                           void (*on_command)(void *ctx, const bourse_cmd *cmd), bourse_event_fn on_event,
                           void *ctx, char *err, size_t errlen)
+{
+    return journal_replay_prefix_e(dir, to_seq, NULL, on_command, on_event, ctx, err, errlen);
+}
+
+int journal_replay_prefix_e(const char *dir, uint64_t to_seq,
+                            void (*on_engine)(void *ctx, const bourse_engine *e),
+                            void (*on_command)(void *ctx, const bourse_cmd *cmd), bourse_event_fn on_event,
+                            void *ctx, char *err, size_t errlen)
 {
     jscan probe = {.dir = dir, .from_seq = UINT64_MAX};
     if (jscan_run(&probe, err, errlen) != 0)
@@ -63,6 +72,8 @@ int journal_replay_prefix(const char *dir, uint64_t to_seq,
         snprintf(err, errlen, "out of memory for a scratch engine");
         return -1;
     }
+    if (on_engine)
+        on_engine(ctx, p.a.e);
     jscan sc = {.dir = dir, .from_seq = 1, .on_record = apply_one, .ctx = &p};
     int rc = jscan_run(&sc, err, errlen);
     if (rc == 0 && p.applied != to_seq) {

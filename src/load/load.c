@@ -27,12 +27,23 @@
  * the rest are held by threads with their own descriptor tables (hold.c),
  * which log in, heartbeat and read, so the server carries every session.
  * A run small enough for one table has no holders and measures as before.
+ *
+ * With --connect HOST:PORT[,HOST:PORT...] a session whose server goes away
+ * logs in again (to the next address, with a growing wait: endpoints.c)
+ * asking for the next report it expects, so its stream resumes with no gap
+ * and no duplicate (src/server/streams.c); the report counts reconnects,
+ * gaps (a Login Accepted past the number asked for) and duplicates (an
+ * order accepted twice).  Orders are sent only over live sessions; those
+ * the dead server never entered stay unanswered.  Held sessions (hold.c)
+ * do not reconnect.
  */
 #include "load/load.h"
 #include "bench/hist.h"
 #include "load/echo.h"
 #include "load/hold.h"
+#include "load/load_int.h"
 #include "net/adminsock.h"
+#include "net/endpoints.h"
 #include "net/ouchclient.h"
 #include "net/tcp.h"
 #include "server/passwd.h"
@@ -52,54 +63,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-enum { K_PASSIVE = 1, K_IOC, K_REPLACE, K_CANCEL };
-enum { F_ACKED = 1, F_EXEC = 2, F_DURABLE = 4 /* Accepted or Replaced */ };
-enum { REST = 64, OUTBUF = 1 << 16, INBUF = 1 << 16 };
-
-typedef struct lsess {
-    int fd;
-    uint32_t user;
-    int live;
-    uint32_t rest[REST]; /* resting candidates: order numbers */
-    uint32_t rest_head, rest_n;
-    uint8_t *out;
-    uint32_t out_len;
-    uint8_t in[INBUF];
-    uint32_t in_len;
-    int dirty;
-} lsess;
-
-typedef struct load {
-    const char *dir, *host, *acked_path;
-    uint16_t port;
-    uint32_t users, sessions, nsyms;
-    uint32_t nmain;        /* sessions in the main loop: s[0..nmain), the ones that send orders */
-    uint32_t main_cap;     /* --main-sessions: at most this many there (0: as many as fit) */
-    uint32_t hold_threads; /* --hold-threads: at least this many holder threads */
-    int hold_hb_ms;        /* --hold-heartbeat-ms */
-    uint64_t rate;
-    double seconds;
-    int json;
-    char prefix[8];
-    char syms[16][9];
-    lsess *s;
-    int ep;
-    uint64_t total;
-    int64_t *due;   /* intended send time per order number */
-    uint8_t *kind;  /* K_* */
-    uint8_t *flags; /* F_* */
-    uint64_t sent, acked, rejected, errors, execs, canceled, disconnects, unanswered;
-    uint64_t reasons[256]; /* rejects counted as errors, by reason */
-    hist rtt_ack, rtt_exec, echo, echo_open;
-    hist lag; /* how late the generator wrote each batch's first order */
-    uint64_t rng;
-    uint32_t *dirty;
-    uint32_t ndirty;
-    holders *hold; /* sessions nmain..sessions-1, if any */
-    hold_stats hs;
-    double login_secs;
-} load;
 
 static uint64_t rnd(load *l)
 {
@@ -206,6 +169,12 @@ static int connect_all(load *l)
                 return -1;
             }
         }
+        soup_packet ap;
+        if (soup_next(buf, have, sizeof buf, &ap) <= 0 ||
+            soup_accepted_parse(&ap, s->session, &s->next_seq) != 0) {
+            arg_error("load: session %u: bad Login Accepted", i);
+            return -1;
+        }
         int fl = 1;
         setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &fl, sizeof fl);
         struct epoll_event e = {.events = EPOLLIN, .data.u32 = i};
@@ -266,13 +235,17 @@ static void queue(load *l, lsess *s, const bourse_cmd *c)
 static void send_order(load *l, uint64_t n, int64_t due)
 {
     lsess *s = &l->s[n % l->nmain];
-    if (!s->live)
+    if (!s->live) {
+        l->flags[n] = F_UNSENT;
+        l->unsent++;
         return;
+    }
     bourse_cmd c = {0};
     uint64_t r = rnd(l);
     unsigned pick = (unsigned)(r % 100);
     l->due[n] = due;
     l->sent++;
+    l->sent_resumed += (uint64_t)s->resumed;
     /* a session keeps at most REST orders resting: past that it cancels */
     if (s->rest_n == REST || (pick < 30 && s->rest_n)) {
         uint32_t victim = s->rest[s->rest_head];
@@ -337,6 +310,8 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
     switch (r->type) {
     case OUCH_ACCEPTED:
         l->acked++;
+        if (l->flags[n] & F_DURABLE)
+            l->duplicates++; /* accepted twice: a stream replayed twice */
         if (!(l->flags[n] & F_ACKED)) {
             l->flags[n] |= F_ACKED | F_DURABLE;
             hist_record(&l->rtt_ack, (uint64_t)(now - l->due[n]));
@@ -368,13 +343,15 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
 
 typedef struct report_ctx {
     load *l;
+    lsess *s;
     int64_t now;
 } report_ctx;
 
 static void on_packet(void *ctx, const ouch_report *r, const soup_packet *p)
 {
-    (void)p;
     report_ctx *rc = ctx;
+    if (p->type == SOUP_SEQUENCED)
+        rc->s->next_seq++;
     if (r)
         on_report(rc->l, r, rc->now);
 }
@@ -395,7 +372,7 @@ static void read_session(load *l, lsess *s)
     }
     s->in_len += (uint32_t)k;
     size_t have = s->in_len;
-    report_ctx rc = {l, now};
+    report_ctx rc = {l, s, now};
     if (ouch_client_take(s->in, &have, on_packet, &rc) < 0) {
         s->live = 0; /* a malformed length: the stream cannot be followed */
         l->disconnects++;
@@ -422,6 +399,57 @@ static void heartbeat_some(load *l, uint32_t part)
     for (uint32_t i = part; i < l->nmain; i += 10)
         if (l->s[i].live && write(l->s[i].fd, hb, 3) != 3)
             l->s[i].live = 0;
+}
+
+/* A session that went down (--connect): once its wait is over, log in
+ * again at the current address asking for its next report; the replay of
+ * what it missed follows.  Connecting to a dead server fails at once on
+ * loopback; a live one answers the login within its timeout. */
+static void revive(load *l, int64_t now)
+{
+    if (!l->eps.n)
+        return;
+    soup_login lg = {0};
+    snprintf(lg.password, sizeof lg.password, "load-password");
+    for (uint32_t i = 0; i < l->nmain; i++) {
+        lsess *s = &l->s[i];
+        if (s->live || now < s->retry_ns)
+            continue;
+        if (s->fd >= 0) {
+            epoll_ctl(l->ep, EPOLL_CTL_DEL, s->fd, NULL);
+            close(s->fd);
+            s->fd = -1;
+        }
+        s->in_len = 0;
+        const endpoint *e = &l->eps.e[l->eps.at];
+        char from[32], sess[SOUP_SESSION_LEN + 1];
+        hold_source(i, from);
+        int fd = tcp_connect(e->host, e->port, from, 0);
+        uint64_t next = 0;
+        user_name(s->user, lg.user);
+        snprintf(lg.session, sizeof lg.session, "%s", s->session);
+        lg.seq = s->next_seq;
+        if (fd < 0 || soup_client_login(fd, &lg, 2000, sess, &next) != 0) {
+            if (fd >= 0)
+                close(fd);
+            endpoints_next(&l->eps);
+            s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 1000 ? s->backoff_ms * 2 : 1000) : 50;
+            s->retry_ns = now + (int64_t)s->backoff_ms * 1000000;
+            continue;
+        }
+        if (next != s->next_seq)
+            l->gaps++;
+        s->next_seq = next;
+        s->fd = fd;
+        s->backoff_ms = 0;
+        int fl = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &fl, sizeof fl);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+        epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+        s->live = 1;
+        s->resumed = 1;
+        l->reconnects++;
+    }
 }
 
 static void run(load *l)
@@ -451,6 +479,7 @@ static void run(load *l)
         if (first_due)
             hist_record(&l->lag, (uint64_t)(mono_ns() - first_due));
         if (now - last_hb > 100000000) {
+            revive(l, now);
             heartbeat_some(l, hb_part);
             hb_part = (hb_part + 1) % 10;
             last_hb = now;
@@ -471,14 +500,15 @@ static void run(load *l)
     int64_t stop = mono_ns() + 3000000000LL;
     uint64_t first = 0; /* every order before it is answered */
     while (mono_ns() < stop) {
-        while (first < n && (l->flags[first] & F_ACKED))
+        while (first < n && (l->flags[first] & (F_ACKED | F_UNSENT)))
             first++;
         if (first == n)
             break;
+        revive(l, mono_ns());
         poll_reports(l, 10000000);
     }
     for (uint64_t i = 0; i < n; i++)
-        if (!(l->flags[i] & F_ACKED))
+        if (!(l->flags[i] & (F_ACKED | F_UNSENT)))
             l->unanswered++;
     l->errors += l->unanswered;
 }
@@ -507,72 +537,6 @@ static void write_acked(load *l)
 
 /* --- options and report -------------------------------------------------- */
 
-static void help(FILE *f)
-{
-    fputs("usage: bourse load --data DIR --order-port P [--users N] [--sessions M]\n"
-          "                   [--rate R] [--seconds S] [--symbols A,B,...] [--json]\n\n"
-          "Creates and funds N users (load0, load1, ...) through DIR/admin.sock, sets\n"
-          "their passwords, logs in M sessions (default N) and sends an open-loop mix\n"
-          "of orders, cancels and replaces at R per second for S seconds (R = 0: the\n"
-          "sessions only stay logged in).  Prints round-trip percentiles to Accepted\n"
-          "and to Executed, measured from each order's intended send time, next to a\n"
-          "bare TCP echo round trip on loopback; --json prints one JSON object.\n"
-          "--acked FILE writes `USER ORDERID` for every order the server acknowledged\n"
-          "(Accepted or Replaced), for checking recovery after a crash.\n\n"
-          "Sessions take the users in turn, 1,000 from each source address 127.0.x.y.\n"
-          "Orders go only over the sessions of the main loop: as many as one\n"
-          "descriptor table holds (the open-file limit, raised to the hard limit,\n"
-          "less 256).  Sessions past that are held by threads with descriptor tables\n"
-          "of their own: they log in, send a heartbeat every second and read what\n"
-          "the server sends; their failed logins count as errors, and their closing\n"
-          "by the server as disconnects.  The server's RSS is read with every session\n"
-          "logged in.  For tests: --main-sessions K keeps at most K sessions in the\n"
-          "main loop, --hold-threads T starts at least T holder threads, and\n"
-          "--hold-heartbeat-ms MS sets the holders' heartbeat period (0: none).\n\n"
-          "Its users, balances and orders are journaled in DIR like any: run it on a\n"
-          "scratch exchange (`make try-load` starts one and removes it after), not on\n"
-          "one whose state matters.\n",
-          f);
-}
-
-static void print_hist(FILE *f, const char *name, const hist *h, int json)
-{
-    if (json) {
-        fprintf(f,
-                "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
-                "\"max\": %llu}",
-                name, (unsigned long long)h->count, (unsigned long long)hist_percentile(h, 50),
-                (unsigned long long)hist_percentile(h, 90), (unsigned long long)hist_percentile(h, 99),
-                (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max);
-        return;
-    }
-    fprintf(f, "%-22s n=%-9llu p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  max %8.1f us\n",
-            name, (unsigned long long)h->count, hist_percentile(h, 50) / 1e3, hist_percentile(h, 90) / 1e3,
-            hist_percentile(h, 99) / 1e3, hist_percentile(h, 99.9) / 1e3, (double)h->max / 1e3);
-}
-
-static long server_rss_kb(const char *dir)
-{
-    char p[600], line[256];
-    snprintf(p, sizeof p, "%s/server.pid", dir);
-    FILE *f = fopen(p, "r");
-    long pid = 0, kb = -1;
-    if (!f || fscanf(f, "%ld", &pid) != 1) {
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    fclose(f);
-    snprintf(p, sizeof p, "/proc/%ld/status", pid);
-    if (!(f = fopen(p, "r")))
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 static int parse(load *l, int argc, char **argv)
 {
     const char *syms = "AAPL,MSFT,AMZN,GOOGL,META,NVDA,TSLA,JPM";
@@ -580,7 +544,7 @@ static int parse(load *l, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            help(stdout);
+            load_help(stdout);
             exit(0);
         } else if (!strcmp(a, "--json")) {
             l->json = 1;
@@ -594,6 +558,14 @@ static int parse(load *l, int argc, char **argv)
             l->host = v;
         } else if (!strcmp(a, "--order-port")) {
             port = (long)arg_number(a, v, 65535);
+        } else if (!strcmp(a, "--connect")) {
+            const char *why;
+            if (endpoints_add(&l->eps, v, &why) != 0) {
+                arg_error("load: --connect %s: %s", v, why);
+                return 2;
+            }
+            l->host = l->eps.e[0].host;
+            port = l->eps.e[0].port;
         } else if (!strcmp(a, "--users")) {
             l->users = (uint32_t)arg_number(a, v, 1000000);
         } else if (!strcmp(a, "--sessions")) {
@@ -614,13 +586,13 @@ static int parse(load *l, int argc, char **argv)
             l->acked_path = v;
         } else {
             arg_error("load: unknown option '%s'", a);
-            help(stderr);
+            load_help(stderr);
             return 2;
         }
         i++;
     }
     if (!l->dir || port < 0 || !l->users) {
-        arg_error("load: --data, --order-port and --users are required");
+        arg_error("load: --data, --order-port (or --connect) and --users are required");
         return 2;
     }
     l->port = (uint16_t)port;
@@ -677,74 +649,6 @@ static int hold_all(load *l, uint32_t per_thread)
     return 0;
 }
 
-static void report(load *l, double secs, long rss0, long rss1, long rss2)
-{
-    uint64_t logged_in = l->nmain + l->hs.logged_in;
-    double per_session = rss0 > 0 && rss1 > 0 ? (double)(rss1 - rss0) * 1024.0 / (double)logged_in : -1;
-    FILE *f = stdout;
-    if (l->json) {
-        fprintf(f,
-                "{\"orders\": %llu, \"orders_per_sec\": %.0f, \"rate\": %llu, \"seconds\": %.2f, "
-                "\"sessions\": %u, \"users\": %u, \"errors\": %llu, \"disconnects\": %llu, "
-                "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"canceled\": %llu, ",
-                (unsigned long long)l->sent, (double)l->sent / (l->seconds > 0 ? l->seconds : 1),
-                (unsigned long long)l->rate, secs, l->sessions, l->users, (unsigned long long)l->errors,
-                (unsigned long long)l->disconnects, (unsigned long long)l->acked,
-                (unsigned long long)l->rejected, (unsigned long long)l->execs,
-                (unsigned long long)l->canceled);
-        fprintf(f,
-                "\"sessions_main\": %u, \"sessions_held\": %u, \"holder_threads\": %u, \"logged_in\": %llu, "
-                "\"login_seconds\": %.2f, \"login_failures\": %llu, \"held_disconnects\": %llu, ",
-                l->nmain, l->sessions - l->nmain, l->hs.threads, (unsigned long long)logged_in, l->login_secs,
-                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
-        print_hist(f, "rtt_ns", &l->rtt_ack, 1);
-        fputs(", ", f);
-        print_hist(f, "exec_rtt_ns", &l->rtt_exec, 1);
-        fputs(", ", f);
-        print_hist(f, "echo_rtt_ns", &l->echo, 1);
-        fputs(", ", f);
-        print_hist(f, "echo_open_loop_rtt_ns", &l->echo_open, 1);
-        fputs(", ", f);
-        print_hist(f, "send_lag_ns", &l->lag, 1);
-        fprintf(f, ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f}\n",
-                rss2, rss1, per_session);
-        return;
-    }
-    fprintf(f,
-            "load: %llu orders in %.1f s (%.0f/s target %llu/s), %u sessions, %llu errors, %llu "
-            "disconnects\n",
-            (unsigned long long)l->sent, l->seconds, (double)l->sent / (l->seconds > 0 ? l->seconds : 1),
-            (unsigned long long)l->rate, l->sessions, (unsigned long long)l->errors,
-            (unsigned long long)l->disconnects);
-    fprintf(f, "sessions: %llu of %u logged in in %.2f s; %u in the main loop send the orders",
-            (unsigned long long)logged_in, l->sessions, l->login_secs, l->nmain);
-    if (l->hold)
-        fprintf(f, ", %u held by %u thread%s (%llu logins failed, %llu closed by the server)",
-                l->sessions - l->nmain, l->hs.threads, l->hs.threads == 1 ? "" : "s",
-                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
-    fputc('\n', f);
-    if (l->errors) {
-        fprintf(f, "errors: %llu unanswered", (unsigned long long)l->unanswered);
-        for (int i = 0; i < 256; i++)
-            if (l->reasons[i])
-                fprintf(f, ", %llu %s", (unsigned long long)l->reasons[i], ouch_reason_name(i));
-        if (l->hs.failed)
-            fprintf(f, ", %llu held sessions not logged in (%s)", (unsigned long long)l->hs.failed,
-                    l->hs.first_error);
-        fputc('\n', f);
-    }
-    print_hist(f, "round trip to Accepted", &l->rtt_ack, 0);
-    print_hist(f, "round trip to Executed", &l->rtt_exec, 0);
-    print_hist(f, "TCP echo, ping-pong", &l->echo, 0);
-    print_hist(f, "TCP echo, open loop", &l->echo_open, 0);
-    print_hist(f, "generator send lag", &l->lag, 0);
-    if (rss1 > 0)
-        fprintf(f,
-                "server RSS: %ld MiB before login, %ld MiB with %llu sessions (%.0f bytes each), %ld MiB "
-                "at the end\n",
-                rss0 / 1024, rss1 / 1024, (unsigned long long)logged_in, per_session, rss2 / 1024);
-}
-
 int load_main(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i++)
@@ -784,24 +688,24 @@ int load_main(int argc, char **argv)
     echo_baseline(l.nmain < 64 ? l.nmain : 64, l.rate, &l.echo, &l.echo_open);
     if (setup(&l) != 0)
         return 1;
-    long rss0 = server_rss_kb(l.dir);
+    long rss0 = load_server_rss_kb(l.dir);
     int64_t t0 = mono_ns();
     if (connect_all(&l) != 0)
         return 1;
     if (l.nmain < l.sessions && hold_all(&l, per_thread) != 0)
         return 1;
     l.login_secs = (double)(mono_ns() - t0) / 1e9;
-    long rss1 = server_rss_kb(l.dir); /* with every session logged in */
+    long rss1 = load_server_rss_kb(l.dir); /* with every session logged in */
     t0 = mono_ns();
     run(&l);
     double secs = (double)(mono_ns() - t0) / 1e9;
-    long rss2 = server_rss_kb(l.dir);
+    long rss2 = load_server_rss_kb(l.dir);
     if (l.hold) {
         hold_stop(l.hold, &l.hs);
         l.errors += l.hs.failed;
         l.disconnects += l.hs.disconnects;
     }
-    report(&l, secs, rss0, rss1, rss2);
+    load_report(&l, secs, rss0, rss1, rss2);
     if (l.acked_path)
         write_acked(&l);
     for (uint32_t i = 0; i < l.nmain; i++) {

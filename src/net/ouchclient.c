@@ -40,9 +40,14 @@ int ouch_client_take(uint8_t *in, size_t *have, ouch_client_fn fn, void *ctx)
         if (p.type == SOUP_SEQUENCED) {
             ouch_report rep;
             fn(ctx, ouch_read(p.payload, p.len, &rep) == 0 ? &rep : NULL, &p);
-        } else if (p.type == SOUP_UNSEQUENCED) { /* an Account Query's answer */
+        } else if (p.type == SOUP_UNSEQUENCED) {
+            /* A report outside the stream, or an Account Query's answer
+             * (types b, o, q: no report has them). */
             ouch_report rep;
-            fn(ctx, ouch_account_read(p.payload, p.len, &rep) == 0 ? &rep : NULL, &p);
+            int ok = ouch_read(p.payload, p.len, &rep) == 0 || ouch_account_read(p.payload, p.len, &rep) == 0;
+            fn(ctx, ok ? &rep : NULL, &p);
+        } else if (p.type == SOUP_SERVER_HEARTBEAT) {
+            fn(ctx, NULL, &p);
         } else if (p.type == SOUP_END_OF_SESSION) {
             rc = 1;
         }

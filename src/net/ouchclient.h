@@ -29,9 +29,13 @@ size_t ouch_client_frame(uint8_t *buf, const bourse_cmd *c);
 /* Called for each Sequenced Data packet, in order: r is the decoded report,
  * or NULL when the payload is not a report this client understands (the
  * packet still counts in the session's sequence).  Also for each
- * Unsequenced Data packet (p->type SOUP_UNSEQUENCED: an answer to an
- * Account Query, decoded by ouch_account_read), which counts in no
- * sequence. */
+ * Unsequenced Data packet (p->type SOUP_UNSEQUENCED): a report outside the
+ * stream (the gateway's own refusals, the market's open and close), which
+ * takes no sequence number and is never replayed, or an answer to an
+ * Account Query (types OUCH_BALANCE, OUCH_OPEN_ORDER, OUCH_ACCOUNT_END,
+ * decoded by ouch_account_read).  And for each Server Heartbeat (r NULL,
+ * p->type SOUP_SERVER_HEARTBEAT): the server had nothing to send for a
+ * second, so a replay asked for at login is over. */
 typedef void (*ouch_client_fn)(void *ctx, const ouch_report *r, const soup_packet *p);
 
 /* Take every whole packet out of in[0..*have), calling fn for the

@@ -105,15 +105,8 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         size_t n = bourse_text_event(g->e, cmd, ev, line);
         push_text(g, cmd->seq, line, n, 0);
     }
-    switch (ev->type) {
-    case BOURSE_EV_ACCEPTED:
-    case BOURSE_EV_REJECTED:
-    case BOURSE_EV_TRADE:
-    case BOURSE_EV_CANCELED:
-    case BOURSE_EV_REPLACED: break;
-    default: return;
-    }
-    if (ev->user == BOURSE_NONE)
+    srv_out o;
+    if (!srv_event_out(g->e, cmd, ev, &g->match, &o))
         return;
     if (ev->type == BOURSE_EV_REJECTED && ev->reason == BOURSE_R_CAPACITY && !g->capacity_logged) {
         bourse_stats st;
@@ -122,15 +115,6 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
                 "orders and ids (said once a trading day)",
                 st.open_orders, st.ids);
         g->capacity_logged = 1;
-    }
-    srv_out o = {.kind = OUT_EVENT, .tif = cmd->tif, .seq = cmd->seq, .ts_ns = cmd->ts_ns, .ev = *ev};
-    if (ev->type != BOURSE_EV_REJECTED && ev->symbol < UINT32_MAX - 1)
-        o.sym = *bourse_symbol_name_of(g->e, ev->symbol);
-    if (ev->type == BOURSE_EV_TRADE) {
-        o.match = ++g->match;
-        const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
-        if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
-            o.flags |= OUT_BUYER_TOOK;
     }
     if (s->cfg->fix_dropcopy[0]) { /* FIX drop copies may live on any gateway (docs/fix.md) */
         push_out_all(g, &o);

@@ -4,15 +4,18 @@
  *
  * In: SoupBinTCP packets (src/net/soup.c cuts them), the first of which must
  * be a Login Request; its user and password go to gw_login, its session
- * name must be this run's (or blank) and its requested sequence number is
+ * name must be the log's (or blank) and its requested sequence number is
  * kept in the connection's state for the replay at Login Accepted.  Then
  * Unsequenced Data packets carry OUCH messages (src/net/ouch.c parses them
  * into commands), Client Heartbeats keep the session alive and a Logout
  * Request ends it.
  *
- * Out: every report goes into the user's stream (proto_soup_stream.c) as a
- * Sequenced Data packet, numbered per user for the run, and from there to
- * each of the user's live SoupBinTCP sessions; Server Heartbeats after a
+ * Out: every report of a command in the log goes into the user's stream
+ * (proto_soup_stream.c) as a Sequenced Data packet, numbered per user since
+ * the log's start (so the same after a restart), and from there to each of
+ * the user's live SoupBinTCP sessions; what the log does not hold (this
+ * gateway's own refusals, the journal's, the market's open and close) goes
+ * as Unsequenced Data, outside the numbering; Server Heartbeats after a
  * second without output; End of Session when the server stops.
  *
  * Guards: a packet longer than max_frame, an unknown packet type or a
@@ -39,11 +42,29 @@ static void report(gateway *g, soup_gw *sg, uint32_t user, const ouch_report *r)
         stream_append(sg, user, msg, n);
 }
 
+/* A message outside the user's stream: a SoupBinTCP Unsequenced Data
+ * packet, which takes no sequence number.  For what the log does not hold
+ * (a refusal by this gateway, a command the journal refused, the market's
+ * open and close), so that the stream stays what the log alone gives
+ * (proto_soup_stream.c) and is the same after a restart. */
+static void unsequenced(gateway *g, soup_gw *sg, conn *c, uint32_t user, const ouch_report *r)
+{
+    uint8_t pkt[SOUP_HEADER + OUCH_MAX_LEN];
+    size_t n = ouch_write(pkt + SOUP_HEADER, r);
+    if (!n)
+        return;
+    soup_header(pkt, SOUP_UNSEQUENCED, n);
+    if (c)
+        conn_put(g, c, pkt, SOUP_HEADER + n);
+    else
+        gw_send_user(g, user, sg->proto, pkt, SOUP_HEADER + n);
+}
+
 static void reject_here(gateway *g, conn *c, const bourse_name *token, int reason)
 {
     ouch_report r = {
         .type = OUCH_REJECTED, .ts_ns = (uint64_t)g->now, .token = *token, .reason = (uint8_t)reason};
-    report(g, gw_proto_state(g, c), c->user, &r);
+    unsequenced(g, gw_proto_state(g, c), c, c->user, &r);
 }
 
 /* An OUCH-style answer to an Account Query, in an Unsequenced Data packet:
@@ -129,7 +150,7 @@ static void on_login(gateway *g, conn *c, const soup_packet *p)
     }
     uint8_t buf[8];
     if (l.session[0] && strcmp(l.session, g->s->session) != 0) {
-        gw_log_conn(g, c, "login refused: session '%s' is not this run's '%s'", l.session, g->s->session);
+        gw_log_conn(g, c, "login refused: session '%s' is not this server's '%s'", l.session, g->s->session);
         conn_put(g, c, buf, soup_rejected_write(buf, SOUP_REJECT_SESSION));
         c->closing = 1;
         return;
@@ -233,10 +254,11 @@ static void soup_event(gateway *g, void *st, const srv_out *o)
                      .tif = o->tif,
                      .ref = o->seq};
     if (o->kind == OUT_SYSTEM) {
-        uint8_t msg[OUCH_SYSTEM_LEN];
         r.type = OUCH_SYSTEM;
         r.event = o->code;
-        stream_broadcast(sg, msg, ouch_write(msg, &r));
+        for (uint32_t u = 0; u < g->nusers; u++)
+            if (g->users[u].first_conn != NO_CONN)
+                unsequenced(g, sg, NULL, u, &r);
         return;
     }
     switch (ev->type) {
@@ -261,7 +283,10 @@ static void soup_event(gateway *g, void *st, const srv_out *o)
         return;
     default: return;
     }
-    report(g, sg, ev->user, &r);
+    if (o->seq == 0) /* refused by the journal: not in the log */
+        unsequenced(g, sg, NULL, ev->user, &r);
+    else
+        report(g, sg, ev->user, &r);
 }
 
 static void *soup_gw_new(gateway *g, uint32_t idx)

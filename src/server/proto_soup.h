@@ -4,8 +4,9 @@
  * proto_soup_stream.c (each user's sequenced message stream).
  *
  * A user's stream is what SoupBinTCP calls the session's sequenced
- * messages: every report about the user's orders, numbered from 1 in this
- * run of the server (the run's session name).  All of a user's logged-in
+ * messages: every report about the user's orders, numbered from 1 since the
+ * start of the log (the session name says from which seq), rebuilt from the
+ * log at start (proto_soup_stream.c, streams.c).  All of a user's logged-in
  * SoupBinTCP connections receive the whole stream; the last replay_bytes of
  * it are kept so a client that reconnects can ask for what it missed.
  */
@@ -32,7 +33,6 @@ typedef struct ustream {
     uint64_t first_seq; /* seq of the oldest message kept */
     uint8_t *ring;      /* kept messages: [u16 length][message], circular */
     uint32_t cap, head, used;
-    uint8_t active; /* has logged in during this run: gets system events */
 } ustream;
 
 /* Per gateway. */
@@ -48,7 +48,6 @@ ustream *stream_get(soup_gw *sg, uint32_t user);
 void stream_append(soup_gw *sg, uint32_t user, const uint8_t *msg, size_t n);
 /* Send Login Accepted and the kept messages from `want` on; -1: no memory. */
 int stream_attach(soup_gw *sg, conn *c, uint64_t want);
-void stream_broadcast(soup_gw *sg, const uint8_t *msg, size_t n);
 void stream_free_all(soup_gw *sg);
 
 #endif

@@ -1,15 +1,38 @@
 /*
  * proto_soup_stream.c - each user's sequenced SoupBinTCP message stream
- * (see proto_soup.h).
+ * (see proto_soup.h), and why it survives a restart.
  *
- * A message is appended once and copied to every live session of its user,
- * framed as a SoupBinTCP sequenced data packet.  The most recent
- * replay_bytes of the stream are kept in a circular buffer that grows by
- * doubling up to that size, so a user who never trades costs nothing and
- * one who trades a lot costs a bounded amount.  A client that logs in asking
- * for an older message than is kept gets the oldest kept one: its Login
- * Accepted names the sequence number it will really receive next, so the
- * gap is visible, never silent.
+ * What the stream is.  A user's stream is one OUCH message per order event
+ * the core emitted about the user (accepted, rejected, canceled, replaced,
+ * and each trade, once per side), in the log's order, numbered from 1 since
+ * the journal's first command.  Nothing else takes a number: a refusal by
+ * the gateway (a bad field, the rate limit), a command the journal refused
+ * and the market's open and close go out as Unsequenced Data packets
+ * (proto_soup.c), because the log does not hold them.  So the stream is a
+ * pure function of the committed commands, and the SoupBinTCP session name
+ * is that of the log (srv->session, the seq the streams are counted from:
+ * "0000000001"), not of one server run.
+ *
+ * How it survives a restart.  Before the server takes its first command,
+ * streams.c applies the whole journal again to a scratch engine and hands
+ * every event, built by the same srv_event_out the engine thread uses, to
+ * the adapters exactly as the engine thread would: each user's next_seq
+ * comes out as it was, and the ring below holds the last replay_bytes of
+ * the stream as it did.  A client that logs in with its next expected
+ * number gets exactly what it missed, none twice.  A replica that applies
+ * the same committed commands (japply_record) and feeds their events here
+ * gets the same streams, which is what a new leader serves.
+ *
+ * What is kept.  The most recent replay_bytes of each stream are in a
+ * circular buffer that grows by doubling up to that size, so a user who
+ * never trades costs nothing and one who trades a lot costs a bounded
+ * amount; appending copies into it (no allocation once grown, no system
+ * call).  A client that logs in asking for an older message than is kept
+ * gets the oldest kept one: its Login Accepted names the sequence number it
+ * will really receive next, so the gap is visible, never silent.  When the
+ * journal's start is archived (journal_archive, after a snapshot) the
+ * streams cannot be derived at the next start: they start again at that
+ * run's first command, under a new session name (streams.c).
  */
 #include "server/proto_soup.h"
 
@@ -104,13 +127,6 @@ void stream_append(soup_gw *sg, uint32_t user, const uint8_t *msg, size_t n)
     gw_send_user(g, user, sg->proto, pkt, h + n);
 }
 
-void stream_broadcast(soup_gw *sg, const uint8_t *msg, size_t n)
-{
-    for (uint32_t u = 0; u < sg->nstreams; u++)
-        if (sg->streams[u].active)
-            stream_append(sg, u, msg, n);
-}
-
 int stream_attach(soup_gw *sg, conn *c, uint64_t want)
 {
     gateway *g = sg->g;
@@ -135,7 +151,6 @@ int stream_attach(soup_gw *sg, conn *c, uint64_t want)
         }
         off += 2 + n;
     }
-    st->active = 1;
     return 0;
 }
 

@@ -309,10 +309,6 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     if ((s->lock_fd = lock_dir(cfg->data_dir)) < 0 || open_state(s) != 0)
         return -1;
     prefault_engine(s);
-    /* The SoupBinTCP session name: unique per run, so a client can tell a
-     * restart (its sequence numbers start again) from a reconnect. */
-    snprintf(s->session, sizeof s->session, "%010llu",
-             (unsigned long long)(srv_now_ns() / 1000000000) % 10000000000ULL);
     if (ring_init(&s->text, TEXT_RING, sizeof(srv_text)) ||
         ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
         ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth))) {
@@ -364,6 +360,10 @@ static void pin(pthread_t t, int cpu, const char *what)
 
 int srv_start(srv *s)
 {
+    /* Every adapter is registered now: the streams, and the SoupBinTCP
+     * session name, from the log (streams.c). */
+    if (srv_streams_rebuild(s) != 0)
+        return -1;
     if (pthread_create(&s->engine_thread, NULL, srv_engine_main, s) != 0)
         return -1;
     pin(s->engine_thread, s->cfg->engine_cpu, "engine");

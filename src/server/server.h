@@ -53,6 +53,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 /* gateway -> engine; IN_QUERY and IN_ACCOUNT are read-only questions
  * (query.c), never sequenced or journaled */
@@ -84,6 +85,36 @@ typedef struct srv_out {
     bourse_symbol_name sym;
     bourse_event ev;
 } srv_out;
+
+/* What the gateways get of one event: 0 when it is none of theirs (book,
+ * admin and market events; an event of no user).  The engine thread and
+ * the streams' rebuild at start (streams.c) both build srv_out here, so a
+ * report rebuilt from the log is the report that was sent.  *match: the
+ * trades so far (the next TRADE takes ++*match). */
+static inline int srv_event_out(const bourse_engine *e, const bourse_cmd *cmd, const bourse_event *ev,
+                                uint64_t *match, srv_out *o)
+{
+    switch (ev->type) {
+    case BOURSE_EV_ACCEPTED:
+    case BOURSE_EV_REJECTED:
+    case BOURSE_EV_TRADE:
+    case BOURSE_EV_CANCELED:
+    case BOURSE_EV_REPLACED: break;
+    default: return 0;
+    }
+    if (ev->user == BOURSE_NONE)
+        return 0;
+    *o = (srv_out){.kind = OUT_EVENT, .tif = cmd->tif, .seq = cmd->seq, .ts_ns = cmd->ts_ns, .ev = *ev};
+    if (ev->type != BOURSE_EV_REJECTED && ev->symbol < UINT32_MAX - 1)
+        o->sym = *bourse_symbol_name_of(e, ev->symbol);
+    if (ev->type == BOURSE_EV_TRADE) {
+        o->match = ++*match;
+        const bourse_name *in = cmd->type == BOURSE_CMD_REPLACE ? &cmd->new_oid : &cmd->oid;
+        if (ev->user == cmd->user && !memcmp(ev->oid.s, in->s, BOURSE_NAME_LEN))
+            o->flags |= OUT_BUYER_TOOK;
+    }
+    return 1;
+}
 
 /* engine -> gateway, for admin connections: one line (done = last of a
  * command; 2: the answer to `sessions` is to be made now, by the acceptor) */
@@ -161,7 +192,7 @@ typedef struct srv {
     const srv_config *cfg;
     bourse_engine *engine;
     struct journal *journal; /* NULL only before srv_init() opens it */
-    char session[16];        /* SoupBinTCP session name of this run */
+    char session[16];        /* SoupBinTCP session name: where the streams start (streams.c) */
 
     srv_gate gates[SRV_MAX_GATES];
     uint32_t ngates;
@@ -209,6 +240,10 @@ uint32_t srv_account_events(bourse_engine *e, uint32_t user, bourse_event_fn fn,
 void srv_wake_engine(srv *s);
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t srv_now_ns(void);
+
+/* streams.c: the users' report streams (and s->session) rebuilt from the
+ * journal; srv_start calls it before any thread starts.  0, or -1. */
+int srv_streams_rebuild(srv *s);
 
 /* engine_thread.c */
 void *srv_engine_main(void *arg);

@@ -1,0 +1,65 @@
+/*
+ * endpoints.h - the servers a client may talk to, and how it goes round
+ * them when one goes away: `bourse client`, `bourse load` and `bourse
+ * feed` take `--connect HOST:PORT[,HOST:PORT...]` (the option may be
+ * repeated) and use these.
+ *
+ * Why a list: a venue runs more than one server (a Raft cluster's nodes, a
+ * standby), and which one serves is not the client's to know in advance.
+ * A client connects to the first; when that connection fails or the server
+ * goes away it tries the next, wrapping round, and waits between rounds,
+ * doubling from 50 ms to 2 s (so a restarting server is found within about
+ * 2 s of being back, and a dead venue is not hammered).  What it resumes is
+ * the protocol's business: order entry logs in again with its next
+ * expected sequence number (docs/protocol.md), the feed likewise.
+ *
+ * An entry is kept as text, "HOST:PORT"; HOST is an IPv4 address for the
+ * order-entry clients (tcp_connect), a name too for the feed's.
+ */
+#ifndef BOURSE_NET_ENDPOINTS_H
+#define BOURSE_NET_ENDPOINTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { ENDPOINTS_MAX = 16, ENDPOINT_HOST_MAX = 256 };
+
+typedef struct endpoint {
+    char host[ENDPOINT_HOST_MAX];
+    uint16_t port;
+} endpoint;
+
+typedef struct endpoints {
+    endpoint e[ENDPOINTS_MAX];
+    int n;
+    int at;         /* the one in use, or to try next */
+    int backoff_ms; /* the wait before the next round */
+} endpoints;
+
+/* Add "HOST:PORT[,HOST:PORT...]" (port 1-65535).
+ * 0, or -1 with why set (a bad entry, or more than ENDPOINTS_MAX). */
+int endpoints_add(endpoints *l, const char *list, const char **why);
+
+/* Add one host and port (the older --host H --order-port P options). */
+int endpoints_add_one(endpoints *l, const char *host, int port, const char **why);
+
+/* Connect (blocking TCP) to the current endpoint, then the next ones, a
+ * round at most; -1 when none answered (errno from the last), after which
+ * the caller waits endpoints_wait_ms() and tries again. */
+int endpoints_connect(endpoints *l);
+
+/* How long to wait before the next round (doubles each time, 50 ms to
+ * 2 s; back to 50 ms once a connection worked: endpoints_ok). */
+int endpoints_wait_ms(endpoints *l);
+
+/* A session was established on the current endpoint: the next failure
+ * starts from the short wait again. */
+void endpoints_ok(endpoints *l);
+
+/* The one in use: "HOST:PORT" into buf. */
+const char *endpoints_name(const endpoints *l, char *buf, size_t n);
+
+/* The current one failed: move on to the next. */
+void endpoints_next(endpoints *l);
+
+#endif
