@@ -6,6 +6,7 @@
  * sigwait, so no thread is ever interrupted mid-command.
  */
 #include "cli.h"
+#include "cluster/cluster.h"
 #include "feed/feed.h"
 #include "server/server.h"
 
@@ -21,10 +22,11 @@ static void help(FILE *f)
 {
     fputs("usage: bourse serve [--config FILE] [--data DIR] [--order-port P] [--feed-port P]\n"
           "                    [--http-port P] [--listen ADDR] [--udp-feed ADDR:PORT]\n"
-          "                    [--udp-request-port P]\n\n"
+          "                    [--udp-request-port P] [--node N]\n\n"
           "Runs the exchange: the matching engine, its journal in DIR (created when\n"
           "missing; default ./data), the SoupBinTCP/OUCH order-entry gateway and the\n"
-          "admin socket DIR/admin.sock.  Without --config it runs on built-in\n"
+          "admin socket DIR/admin.sock.  With a [cluster] section in FILE and --node N\n"
+          "it is node N of a Raft cluster (docs/replication.md).  Without --config it runs on built-in\n"
           "defaults (docs/configuration.md); flags override the file.  A port of 0\n"
           "picks a free one (the log says which).  --udp-feed also sends the market\n"
           "data as MoldUDP64 datagrams to ADDR:PORT (unicast or multicast) and answers\n"
@@ -100,10 +102,12 @@ int cmd_serve(int argc, char **argv)
 {
     srv_config cfg;
     srv_config_defaults(&cfg);
-    const char *config = NULL;
+    const char *config = NULL, *node = NULL;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
+        else if (!strcmp(argv[i], "--node") && i + 1 < argc)
+            node = argv[++i];
     if (config && srv_config_load(&cfg, config) != 0)
         return 2;
     for (int i = 1; i < argc; i++) {
@@ -121,7 +125,7 @@ int cmd_serve(int argc, char **argv)
             help(stdout);
             return 0;
         }
-        if (!strcmp(a, "--config")) {
+        if (!strcmp(a, "--config") || !strcmp(a, "--node")) {
             i++;
             continue;
         }
@@ -135,6 +139,25 @@ int cmd_serve(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+    /* A [cluster] section (or --node): a node of a Raft cluster
+     * (docs/replication.md); the section is read by src/cluster. */
+    static cluster_config cc;
+    cluster_config_defaults(&cc);
+    if (config || node) {
+        char err[400];
+        if ((config && cluster_config_load(&cc, config, err, sizeof err) != 0) ||
+            (node && cluster_config_set(&cc, "node", node, err, sizeof err) != 0) ||
+            ((cc.n || cc.id) && cluster_config_check(&cc, err, sizeof err) != 0)) {
+            cli_error("serve: %s", err);
+            return 2;
+        }
+        if (cc.n && !cc.id) {
+            cli_error("serve: [cluster] lists nodes: say which one this is with --node N");
+            return 2;
+        }
+        if (cc.id)
+            cfg.cluster = &cc;
     }
     raise_nofile();
     sigset_t set;

@@ -62,6 +62,8 @@ typedef struct srv_config {
     uint32_t rate;                 /* orders per second per session */
     uint32_t burst;                /* orders a session may send at once */
     uint32_t replay_bytes;         /* recent messages kept per user for re-login */
+    /* [cluster] (read by src/cluster, not here): NULL = a single server */
+    const struct cluster_config *cluster;
 } srv_config;
 
 /* Fill in the built-in defaults (no file needed). */
