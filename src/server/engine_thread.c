@@ -274,6 +274,7 @@ static eng *cluster_begin(srv *s, const bourse_cmd *cmd)
     eng *g = s->cl_eng;
     if (g->cur_seq != cmd->seq) {
         g->cur_seq = cmd->seq;
+        g->e = cluster_state_engine(s->cl_state); /* a snapshot install replaced it */
         const srv_in *o = &g->orig[cmd->seq & (ORIGINS - 1)];
         g->origin = o->cmd.seq == cmd->seq ? o : NULL;
         atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
@@ -540,6 +541,7 @@ void *srv_engine_main(void *arg)
             srv_log("out of memory");
             abort();
         }
+        g.e = cluster_state_engine(s->cl_state); /* Raft may have installed a snapshot at start */
         __atomic_store_n(&s->cl_eng, (void *)&g, __ATOMIC_RELEASE);
         srv_log("cluster mode: [market] symbols, rules, fees and the schedule are not applied by the "
                 "server; send them to the leader (bourse admin)");
