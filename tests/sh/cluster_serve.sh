@@ -113,7 +113,16 @@ fi
 # The old leader comes back as a follower; every node ends with one state.
 start "$Old"
 echo "buy alice b3 ACME 1 5" | client "$L" alice >/dev/null 2>&1
-sleep 1
+i=0 # until every node applied b3 (its journal is written on apply)
+while [ $i -lt 100 ]; do
+    all=1
+    for n in 1 2 3; do
+        "$BOURSE" journal dump "$E2E/n$n" 2>/dev/null | grep -q '^buy alice b3 ' || all=0
+    done
+    [ $all = 1 ] && break
+    sleep 0.1
+    i=$((i + 1))
+done
 for n in 1 2 3; do kill "$(cat "$E2E/pid$n")"; done
 for n in 1 2 3; do
     i=0
