@@ -6,6 +6,7 @@
  * sigwait, so no thread is ever interrupted mid-command.
  */
 #include "cli.h"
+#include "cluster/cluster.h"
 #include "feed/feed.h"
 #include "server/server.h"
 
@@ -26,7 +27,7 @@ static void help(FILE *f)
     fputs("usage: bourse serve [--config FILE] [--data DIR] [--order-port P] [--feed-port P]\n"
           "                    [--http-port P] [--listen ADDR] [--udp-feed ADDR:PORT]\n"
           "                    [--udp-request-port P] [--fix-port P] [--web-root DIR]\n"
-          "                    [--first-steps]\n\n"
+          "                    [--first-steps] [--node N]\n\n"
           "Runs the exchange: the matching engine and its journal, the order-entry\n"
           "gateway, the admin socket DIR/admin.sock, market data and the web page.\n"
           "Without --config it runs on built-in defaults (docs/configuration.md);\n"
@@ -50,7 +51,9 @@ static void help(FILE *f)
           "  --web-root DIR         the web page's files (default: web/ found beside the\n"
           "                         program; `none`: no page)\n"
           "  --first-steps          once ready, log the commands of a first session and\n"
-          "                         the web page's URL (what `make run` does)\n\n"
+          "                         the web page's URL (what `make run` does)\n"
+          "  --node N               with a [cluster] section in FILE: run as node N of a\n"
+          "                         Raft cluster (docs/replication.md)\n\n"
           "A port of 0 picks a free one (the log says which).  Protocols:\n"
           "docs/protocol.md; commands: docs/commands.md.\n",
           f);
@@ -166,11 +169,13 @@ int cmd_serve(int argc, char **argv)
 {
     srv_config cfg;
     srv_config_defaults(&cfg);
-    const char *config = NULL;
+    const char *config = NULL, *node = NULL;
     int steps = 0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
+        else if (!strcmp(argv[i], "--node") && i + 1 < argc)
+            node = argv[++i];
     if (config && srv_config_load(&cfg, config) != 0)
         return 2;
     for (int i = 1; i < argc; i++) {
@@ -190,7 +195,7 @@ int cmd_serve(int argc, char **argv)
             help(stdout);
             return 0;
         }
-        if (!strcmp(a, "--config")) {
+        if (!strcmp(a, "--config") || !strcmp(a, "--node")) {
             i++;
             continue;
         }
@@ -208,6 +213,25 @@ int cmd_serve(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+    /* A [cluster] section (or --node): a node of a Raft cluster
+     * (docs/replication.md); the section is read by src/cluster. */
+    static cluster_config cc;
+    cluster_config_defaults(&cc);
+    if (config || node) {
+        char err[400];
+        if ((config && cluster_config_load(&cc, config, err, sizeof err) != 0) ||
+            (node && cluster_config_set(&cc, "node", node, err, sizeof err) != 0) ||
+            ((cc.n || cc.id) && cluster_config_check(&cc, err, sizeof err) != 0)) {
+            cli_error("serve: %s", err);
+            return 2;
+        }
+        if (cc.n && !cc.id) {
+            cli_error("serve: [cluster] lists nodes: say which one this is with --node N");
+            return 2;
+        }
+        if (cc.id)
+            cfg.cluster = &cc;
     }
     raise_nofile();
     sigset_t set;

@@ -187,6 +187,12 @@ typedef struct cluster_node_config {
     /* One line per role change and failure; NULL: stderr. */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    /* NULL: the node's thread applies each committed batch itself
+     * (cluster_state_apply).  Set: it calls this instead and counts on it
+     * to have applied the batch when it returns (`bourse serve` hands it to
+     * its engine thread, the one thread that touches the engine). */
+    int (*apply)(void *ctx, const uint8_t *buf, size_t len, const char **why);
+    void *apply_ctx;
 } cluster_node_config;
 
 /* Start the node's thread (bootstrapping the configured cluster on a

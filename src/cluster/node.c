@@ -120,7 +120,9 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     *result = NULL;
     if (n->broken)
         return RAFT_SHUTDOWN;
-    if (cluster_state_apply(n->st, buf->base, buf->len, &why) != 0) {
+    int r = n->cfg.apply ? n->cfg.apply(n->cfg.apply_ctx, buf->base, buf->len, &why)
+                         : cluster_state_apply(n->st, buf->base, buf->len, &why);
+    if (r != 0) {
         /* The state cannot follow the log any more: stop taking part
          * (serving ends below), say why loudly, and let the operator
          * rebuild this node from the others (wipe its data directory). */

@@ -68,6 +68,8 @@ typedef struct srv_config {
     char fix_comp_id[32];   /* the venue's CompID (SenderCompID of what it sends) */
     char fix_cod[160];      /* users whose open orders are canceled when their FIX session drops; "*" = all */
     char fix_dropcopy[160]; /* users whose FIX sessions are drop copies of every report ("" = none) */
+    /* [cluster] (read by src/cluster, not here): NULL = a single server */
+    const struct cluster_config *cluster;
 } srv_config;
 
 /* Fill in the built-in defaults (no file needed). */

@@ -10,6 +10,7 @@
  * same path as every other command, so each is journaled exactly once.
  */
 #include "bourse/text.h"
+#include "cluster/cluster.h"
 #include "journal/apply.h"
 #include "journal/journal.h"
 #include "server/server.h"
@@ -17,11 +18,16 @@
 
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 enum { BATCH = 256, WAKE_EVERY = 32 };
+/* Cluster mode: the origins of the commands proposed and not yet applied,
+ * by seq (an admin connection's answer goes to it); a command older than
+ * ORIGINS proposals loses its admin answer, never its reports. */
+enum { ORIGINS = 1 << 14 };
 
 typedef struct eng {
     srv *s;
@@ -37,6 +43,12 @@ typedef struct eng {
     int capacity_logged;
     uint64_t refused;        /* commands refused since the last line about it */
     int64_t refused_said_ns; /* when that line was written */
+    /* cluster mode: the batch being collected, and origins by seq */
+    uint32_t npend;
+    bourse_cmd pend[BATCH];
+    srv_in porig[BATCH];
+    srv_in *orig;
+    uint64_t cur_seq;
 } eng;
 
 static void push_out(eng *g, uint32_t to, const srv_out *o)
@@ -150,6 +162,8 @@ static void refused(eng *g, int why)
     g->refused_said_ns = now;
 }
 
+static void after_command(eng *g, const bourse_cmd *cmd, const srv_in *origin);
+
 /* Sequence, journal and apply one command (apply.h); `origin` gets the
  * answers. */
 static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
@@ -177,6 +191,13 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
             push_text(g, 0, "", 0, 1);
         return;
     }
+    after_command(g, cmd, origin);
+}
+
+/* A command was applied: consumers, the market's state, admin's answer. */
+static void after_command(eng *g, const bourse_cmd *cmd, const srv_in *origin)
+{
+    srv *s = g->s;
     consumers_publish(&s->consumers, cmd, NULL); /* the command is complete */
     g->since_snapshot++;
     if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
@@ -230,6 +251,74 @@ static __attribute__((noinline, cold)) void query(eng *g, const srv_in *m)
     push_out(g, m->gate, &end);
 }
 
+/* ---- cluster mode (cluster_mode.c) ---- */
+
+/* A command a follower (or a leader not yet serving) cannot take. */
+static void not_leader(eng *g, bourse_cmd *cmd, const srv_in *origin)
+{
+    g->origin = origin;
+    cmd->seq = 0;
+    if (origin->kind == IN_ADMIN) {
+        char why[160], line[200];
+        srv_cluster_not_leader(g->s, why, sizeof why);
+        int n = snprintf(line, sizeof line, "! %s\n", why);
+        push_text(g, 0, line, (size_t)n, 0);
+        push_text(g, 0, "", 0, 1);
+        return;
+    }
+    if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL || cmd->type == BOURSE_CMD_REPLACE) {
+        bourse_event ev = {.type = BOURSE_EV_REJECTED, .reason = BOURSE_R_CAPACITY, .user = cmd->user};
+        ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
+        on_event(g, cmd, &ev);
+    }
+}
+
+/* Propose the commands collected from one take_batch as one Raft entry;
+ * their reports come when it is committed and applied (below). */
+static void propose(eng *g)
+{
+    uint32_t n = g->npend;
+    if (!n)
+        return;
+    g->npend = 0;
+    uint64_t last = cluster_propose(g->s->cl_node, g->pend, n);
+    for (uint32_t i = 0; i < n; i++) {
+        if (!last) {
+            not_leader(g, &g->pend[i], &g->porig[i]);
+            continue;
+        }
+        srv_in *o = &g->orig[(last - n + 1 + i) & (ORIGINS - 1)];
+        *o = g->porig[i];
+        o->cmd.seq = last - n + 1 + i;
+    }
+}
+
+/* The engine thread, applying a committed batch: the command's seq is
+ * "durable" (its reports may go) and its origin gets the answers. */
+static eng *cluster_begin(srv *s, const bourse_cmd *cmd)
+{
+    eng *g = s->cl_eng;
+    if (g->cur_seq != cmd->seq) {
+        g->cur_seq = cmd->seq;
+        g->e = cluster_state_engine(s->cl_state); /* a snapshot install replaced it */
+        const srv_in *o = &g->orig[cmd->seq & (ORIGINS - 1)];
+        g->origin = o->cmd.seq == cmd->seq ? o : NULL;
+        atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
+    }
+    return g;
+}
+
+void srv_cluster_on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
+{
+    on_event(cluster_begin(ctx, cmd), cmd, ev);
+}
+
+void srv_cluster_on_command(void *ctx, const bourse_cmd *cmd)
+{
+    eng *g = cluster_begin(ctx, cmd);
+    after_command(g, cmd, g->origin);
+}
+
 static void process(eng *g, srv_in *m)
 {
     if (m->kind == IN_QUERY || m->kind == IN_ACCOUNT) {
@@ -238,9 +327,24 @@ static void process(eng *g, srv_in *m)
     }
     if (m->kind == IN_LOGIN) {
         srv_out o = {.kind = OUT_LOGIN, .conn = m->conn, .gen = m->gen};
+        if (g->s->cl_state) {
+            cluster_status st;
+            cluster_status_get(g->s->cl_node, &st);
+            if (!st.serving) {
+                o.flags = OUT_NOT_LEADER;
+                o.ev.user = BOURSE_NONE;
+                push_out(g, m->gate, &o);
+                return;
+            }
+        }
         o.ev.user = bourse_user_find(g->e, m->cmd.user_name.s, strnlen(m->cmd.user_name.s, BOURSE_NAME_LEN));
         o.ev.type = g->is_open;
         push_out(g, m->gate, &o);
+        return;
+    }
+    if (g->s->cl_state) {
+        g->porig[g->npend] = *m;
+        g->pend[g->npend++] = m->cmd;
         return;
     }
     run(g, &m->cmd, m);
@@ -372,8 +476,10 @@ static void maybe_snapshot(eng *g)
         srv_log("snapshot failed: %s", journal_error(s->journal));
 }
 
-static int input_waiting(const srv *s)
+static int input_waiting(srv *s)
 {
+    if (s->cl_state && atomic_load_explicit(&s->cl_pending, memory_order_acquire))
+        return 1;
     for (uint32_t i = 0; i < s->ngates; i++)
         if (spsc_count(&s->gates[i].in))
             return 1;
@@ -428,11 +534,14 @@ static int take_batch(eng *g, srv_gate *gate)
     while (n < BATCH && (m = spsc_peek(&gate->in, sizeof *m))) {
         process(g, m);
         spsc_pop(&gate->in);
+        if (g->npend == BATCH)
+            propose(g);
         if (++n % WAKE_EVERY == 0) {
             spsc_release(&gate->in);
             wake_gateway(g);
         }
     }
+    propose(g);
     spsc_release(&gate->in);
     return n;
 }
@@ -456,17 +565,44 @@ void *srv_engine_main(void *arg)
         g.ap.seq = atomic_load(&s->applied_seq);
         g.ap.clock_ns = now_ns;
     }
-    list_symbols(&g);
-    schedule(&g, srv_now_ns());
+    if (s->cl_state) {
+        g.orig = calloc(ORIGINS, sizeof *g.orig);
+        if (!g.orig) {
+            srv_log("out of memory");
+            abort();
+        }
+        g.e = cluster_state_engine(s->cl_state); /* Raft may have installed a snapshot at start */
+        __atomic_store_n(&s->cl_eng, (void *)&g, __ATOMIC_RELEASE);
+        srv_log("cluster mode: [market] symbols, rules, fees and the schedule are not applied by the "
+                "server; send them to the leader (bourse admin)");
+    } else {
+        list_symbols(&g);
+        schedule(&g, srv_now_ns());
+    }
     for (;;) {
         int n = 0;
+        if (s->cl_state)
+            n += srv_cluster_take(s);
         for (uint32_t i = 0; i < s->ngates; i++) /* in turn: no gateway starves another */
             n += take_batch(&g, &s->gates[i]);
         wake_gateway(&g);
         if (n)
             continue;
-        if (input_over(s))
-            break;
+        if (input_over(s)) {
+            if (!s->cl_state)
+                break;
+            atomic_store(&s->cl_quiet, 1);
+            futex_wake(&s->cl_quiet, 1);
+            if (atomic_load(&s->cl_stopped))
+                break;
+            sched_yield();
+            continue;
+        }
+        if (s->cl_state) {
+            wake_gateway(&g);
+            idle(&g);
+            continue;
+        }
         schedule(&g, srv_now_ns());
         wake_gateway(&g);
         maybe_snapshot(&g);
@@ -479,6 +615,7 @@ void *srv_engine_main(void *arg)
             srv_log("final journal sync failed: %s", journal_error(s->journal));
         atomic_store(&s->applied_seq, last);
     }
+    free(g.orig);
     atomic_store(&s->engine_done, 1);
     for (uint32_t i = 0; i < s->ngates; i++)
         srv_wake_gate(&s->gates[i]);

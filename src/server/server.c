@@ -8,6 +8,7 @@
  * closes.  So a clean stop acknowledges everything it accepted.
  */
 #include "server/server.h"
+#include "cluster/cluster.h"
 #include "journal/journal.h"
 #include "server/proto.h"
 #include "util/futex.h"
@@ -306,7 +307,8 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
         srv_log("cannot create %s: %s", cfg->data_dir, strerror(errno));
         return -1;
     }
-    if ((s->lock_fd = lock_dir(cfg->data_dir)) < 0 || open_state(s) != 0)
+    if ((s->lock_fd = lock_dir(cfg->data_dir)) < 0 ||
+        (cfg->cluster ? srv_cluster_open(s) : open_state(s)) != 0)
         return -1;
     prefault_engine(s);
     if (ring_init(&s->text, TEXT_RING, sizeof(srv_text)) ||
@@ -336,7 +338,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
         return -1;
     s->auth_live =
         calloc(s->gates[SRV_ACCEPTOR].capacity, sizeof *s->auth_live); /* NULL: no checks dropped */
-    return 0;
+    return cfg->cluster ? srv_cluster_start(s) : 0;
 }
 
 int srv_add_consumer(srv *s, const consumer_ops *ops, void *ctx)
@@ -402,6 +404,7 @@ void srv_request_stop(srv *s)
 
 int srv_join(srv *s)
 {
+    srv_cluster_stop(s);
     for (uint32_t i = 0; i < s->ngates; i++)
         pthread_join(s->gates[i].thread, NULL);
     pthread_join(s->engine_thread, NULL);
@@ -454,7 +457,11 @@ void srv_free(srv *s)
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    bourse_engine_free(s->engine);
+    srv_cluster_stop(s); /* when srv_join was not reached */
+    if (s->cl_state)
+        cluster_state_close(s->cl_state); /* with its engine */
+    else
+        bourse_engine_free(s->engine);
     free(s->text.slots);
     free(s->auth_req.slots);
     free(s->auth_res.slots);

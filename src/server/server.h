@@ -73,6 +73,7 @@ typedef struct srv_in {
  * ends it, ev.count = the lines before) */
 enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT };
 enum { OUT_BUYER_TOOK = 1 }; /* flags: the buyer's order took liquidity */
+enum { OUT_NOT_LEADER = 2 }; /* flags of OUT_LOGIN: a cluster follower refuses order entry */
 typedef struct srv_out {
     uint8_t kind;
     uint8_t tif;
@@ -187,6 +188,8 @@ typedef struct srv_hooks {
 } srv_hooks;
 
 struct journal;
+struct cluster_state;
+struct cluster_node;
 
 typedef struct srv {
     const srv_config *cfg;
@@ -215,6 +218,23 @@ typedef struct srv {
 
     srv_hooks hooks;
     consumer_set consumers; /* journal/consumer.h */
+
+    /* Cluster mode (cluster_mode.c; NULL cl_node: a single server).  The
+     * Raft thread hands each committed batch to the engine thread through
+     * a one-slot mailbox and waits until it is applied (cl_pending 1 ->
+     * 0, a futex), so the engine thread stays the one that touches the
+     * engine and produces into the gateways' rings. */
+    struct cluster_state *cl_state;
+    struct cluster_node *cl_node;
+    void *cl_eng; /* the engine thread's own state, for the apply callbacks */
+    const uint8_t *cl_buf;
+    size_t cl_len;
+    const char *cl_why;
+    int cl_rc;
+    atomic_int cl_pending;  /* 1: cl_buf waits for the engine thread */
+    atomic_int cl_quiet;    /* stopping: the engine thread proposes no more */
+    atomic_int cl_stopping; /* srv_cluster_stop began */
+    atomic_int cl_stopped;  /* the Raft node is stopped: the engine thread may end */
 
     pthread_t engine_thread, auth_thread;
 } srv;
@@ -247,6 +267,22 @@ int srv_streams_rebuild(srv *s);
 
 /* engine_thread.c */
 void *srv_engine_main(void *arg);
+/* Cluster mode: each event and the end of each command applied from a
+ * committed batch (cluster_state_config's on_event, on_command; ctx: srv). */
+void srv_cluster_on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev);
+void srv_cluster_on_command(void *ctx, const bourse_cmd *cmd);
+
+/* cluster_mode.c: `bourse serve` as a node of a Raft cluster (cfg->cluster
+ * set).  Open: the journal through the replicated state machine (in place
+ * of journal_open); start: the Raft node; stop: before the threads are
+ * joined.  0 or -1 (said in the log). */
+int srv_cluster_open(srv *s);
+int srv_cluster_start(srv *s);
+void srv_cluster_stop(srv *s);
+/* The engine thread: apply the batch waiting in the mailbox, if any. */
+int srv_cluster_take(srv *s);
+/* Why a follower refuses an order-entry login, naming the leader. */
+void srv_cluster_not_leader(srv *s, char *buf, size_t len);
 /* The gateway that holds a user's sessions and stream. */
 static inline uint32_t srv_home(const srv *s, uint32_t user)
 {

@@ -151,6 +151,12 @@ void session_login_done(gateway *g, const srv_out *o)
     conn *c = &g->conns[o->conn];
     if (c->gen != o->gen || c->state != C_RESOLVE)
         return;
+    if (o->flags & OUT_NOT_LEADER) {
+        char why[160];
+        srv_cluster_not_leader(g->s, why, sizeof why);
+        gw_refuse(g, c, why);
+        return;
+    }
     if (o->ev.user == BOURSE_NONE) {
         gw_refuse(g, c, "no such user in the exchange");
         return;

@@ -1,0 +1,137 @@
+/*
+ * cluster_mode.c - `bourse serve` as one node of a Raft cluster
+ * (docs/replication.md, src/cluster).
+ *
+ * The server is the same: gateways, engine thread, market data.  What
+ * changes is where a command goes and when its reports are released:
+ *
+ *   - the journal is opened by the replicated state machine
+ *     (cluster_state_open, durability none: the Raft log is the durable
+ *     copy), and s->journal stays NULL, so the gateways release a report
+ *     once the engine thread says its seq is applied (applied_seq), which
+ *     in this mode means committed on a majority and applied here;
+ *   - the engine thread proposes the commands of one take_batch as one
+ *     Raft entry (cluster_propose) instead of applying them;
+ *   - the Raft thread's apply hands each committed entry to the engine
+ *     thread through a one-slot mailbox and waits for it (below): the
+ *     engine thread stays the one thread that touches the engine and
+ *     produces into the gateways' rings, and a Raft snapshot taken after
+ *     apply returns sees the state at its index;
+ *   - a follower refuses order-entry logins, naming the leader.
+ */
+#include "cluster/cluster.h"
+#include "server/server.h"
+#include "util/futex.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int srv_cluster_open(srv *s)
+{
+    const srv_config *cfg = s->cfg;
+    char err[512];
+    cluster_state_config sc = {.dir = cfg->data_dir,
+                               .limits = cfg->limits,
+                               .segment_bytes = (uint64_t)cfg->segment_mb << 20,
+                               .on_event = srv_cluster_on_event,
+                               .on_command = srv_cluster_on_command,
+                               .ctx = s};
+    s->cl_state = cluster_state_open(&sc, err, sizeof err);
+    if (!s->cl_state) {
+        srv_log("cannot open the journal: %s", err);
+        return -1;
+    }
+    s->engine = cluster_state_engine(s->cl_state);
+    atomic_store(&s->applied_seq, cluster_state_seq(s->cl_state));
+    srv_log("cluster node %llu of %u: journal %s (durability none: the Raft log in %s/raft is the durable "
+            "copy), recovered seq %llu, state %016llx",
+            (unsigned long long)cfg->cluster->id, cfg->cluster->n, cfg->data_dir, cfg->data_dir,
+            (unsigned long long)cluster_state_seq(s->cl_state),
+            (unsigned long long)cluster_state_hash(s->cl_state));
+    return 0;
+}
+
+/* The Raft thread: hand the committed batch to the engine thread, wait. */
+static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char **why)
+{
+    srv *s = ctx;
+    s->cl_buf = buf;
+    s->cl_len = len;
+    atomic_store_explicit(&s->cl_pending, 1, memory_order_release);
+    srv_wake_engine(s);
+    while (atomic_load_explicit(&s->cl_pending, memory_order_acquire)) {
+        if (atomic_load(&s->cl_stopping) && !__atomic_load_n(&s->cl_eng, __ATOMIC_ACQUIRE)) {
+            *why = "the server stopped before its engine thread ran";
+            return -1; /* srv_free after a failed start: nobody will apply it */
+        }
+        futex_wait(&s->cl_pending, 1, 100000000);
+    }
+    *why = s->cl_why;
+    return s->cl_rc;
+}
+
+int srv_cluster_take(srv *s)
+{
+    if (!atomic_load_explicit(&s->cl_pending, memory_order_acquire))
+        return 0;
+    const char *why = NULL;
+    s->cl_rc = cluster_state_apply(s->cl_state, s->cl_buf, s->cl_len, &why);
+    s->cl_why = why;
+    atomic_store_explicit(&s->cl_pending, 0, memory_order_release);
+    futex_wake(&s->cl_pending, 1);
+    return 1;
+}
+
+static void log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    srv_log("cluster: %s", line);
+}
+
+int srv_cluster_start(srv *s)
+{
+    char dir[SRV_PATH_MAX + 8], err[400];
+    snprintf(dir, sizeof dir, "%s/raft", s->cfg->data_dir);
+    cluster_node_config nc = {.cluster = s->cfg->cluster,
+                              .state = s->cl_state,
+                              .raft_dir = dir,
+                              .log = log_line,
+                              .apply = apply_on_engine,
+                              .apply_ctx = s};
+    s->cl_node = cluster_start(&nc, err, sizeof err);
+    if (!s->cl_node) {
+        srv_log("cannot start the cluster node: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void srv_cluster_stop(srv *s)
+{
+    if (!s->cl_node)
+        return;
+    /* The engine thread proposes nothing once the gateways took their last
+     * input; then the node can go (its thread may be waiting in
+     * apply_on_engine, which the engine thread still serves). */
+    atomic_store(&s->cl_stopping, 1);
+    for (int i = 0; i < 10000 && __atomic_load_n(&s->cl_eng, __ATOMIC_ACQUIRE) && !atomic_load(&s->cl_quiet);
+         i++)
+        futex_wait(&s->cl_quiet, 0, 1000000);
+    cluster_stop(s->cl_node);
+    s->cl_node = NULL;
+    atomic_store(&s->cl_stopped, 1);
+    srv_wake_engine(s);
+}
+
+void srv_cluster_not_leader(srv *s, char *buf, size_t len)
+{
+    cluster_status st = {0};
+    if (s->cl_node)
+        cluster_status_get(s->cl_node, &st);
+    const cluster_peer *p = st.leader ? cluster_peer_of(s->cfg->cluster, st.leader) : NULL;
+    if (!p || st.leader == s->cfg->cluster->id)
+        snprintf(buf, len, "not the leader: no leader serving yet; retry");
+    else
+        snprintf(buf, len, "not the leader: the leader is node %llu (%s)", (unsigned long long)st.leader,
+                 p->serve[0] ? p->serve : p->addr);
+}
