@@ -221,6 +221,7 @@ static void test_query_changes_nothing(void)
     CHECK_EQ(after.commands, before.commands);
     CHECK_EQ(bourse_engine_hash(e), hash);
     CHECK_EQ(acct(e, "alice")->cash, 1000 * BOURSE_SCALE);
+    bourse_engine_free(e);
 }
 
 /* Symbols 1 and 5 share a slot of the account's position cache (wallet.c):
