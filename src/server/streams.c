@@ -33,6 +33,7 @@
  * docs/benchmarks.md.  Nothing on the engine thread or per order: the
  * adapters append to their rings as they do live.
  */
+#include "cluster/cluster.h"
 #include "journal/journal.h"
 #include "server/gateway.h"
 #include "util/clock.h"
@@ -93,7 +94,9 @@ static int reset_adapters(srv *s)
 
 int srv_streams_rebuild(srv *s)
 {
-    uint64_t last = journal_last_seq(s->journal), origin = 1;
+    /* In cluster mode the replicated state machine holds the journal
+     * (cluster_mode.c): what it recovered is what the log holds so far. */
+    uint64_t last = s->journal ? journal_last_seq(s->journal) : cluster_state_seq(s->cl_state), origin = 1;
     if (last) {
         rebuild r = {.s = s};
         char err[512];

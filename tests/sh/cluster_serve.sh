@@ -72,8 +72,17 @@ printf 'user alice\nuser bob\ndeposit alice CASH 100000000\ndeposit bob ACME 100
     "$BOURSE" admin --data "$E2E/n$L" >"$E2E/setup" 2>&1
 [ "$(grep -c '^OK$' "$E2E/setup")" = 4 ] && ok cluster_serve_admin_on_leader ||
     fail cluster_serve_admin_on_leader "$(tr '\n' '|' <"$E2E/setup")"
+# Passwords are each node's own file; `password` asks the node whether the
+# user exists, and a follower knows once it has applied the leader's commit
+# (a heartbeat later): ask again for up to 5 s.
 for n in 1 2 3; do
-    for u in alice bob; do echo "pw-$u" | "$BOURSE" admin --data "$E2E/n$n" password "$u" >/dev/null; done
+    for u in alice bob; do
+        i=0
+        until echo "pw-$u" | "$BOURSE" admin --data "$E2E/n$n" password "$u" >/dev/null 2>&1 || [ $i -ge 50 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+    done
 done
 
 # Orders over OUCH on the leader trade; both sides get their reports.
