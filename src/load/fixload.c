@@ -98,15 +98,8 @@ static int setup(frun *r)
         cmds += 2;
     }
     fflush(w);
-    char line[256];
-    while (cmds && fgets(line, sizeof line, rd)) {
-        if (!strcmp(line, ".\n"))
-            cmds--;
-        else if (strncmp(line, "OK", 2) && strncmp(line, "ERROR DUPLICATE_USER", 20)) {
-            arg_error("load: setup: %s", line);
-            return -1;
-        }
-    }
+    if (load_setup_answers(rd, cmds) != 0)
+        return -1;
     fclose(w);
     fclose(rd);
     const char *names[MAXS], *pws[MAXS];

@@ -79,6 +79,20 @@ static void user_name(uint32_t u, char *out)
 
 /* --- setup through the admin socket -------------------------------------- */
 
+int load_setup_answers(FILE *r, uint32_t cmds)
+{
+    char line[256];
+    while (cmds && fgets(line, sizeof line, r)) {
+        if (!strcmp(line, ".\n"))
+            cmds--;
+        else if (strncmp(line, "OK", 2) && strncmp(line, "ERROR DUPLICATE_USER", 20)) {
+            arg_error("load: setup: %s", line);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int setup(load *l)
 {
     int fd = admin_connect(l->dir);
@@ -95,15 +109,9 @@ static int setup(load *l)
             fprintf(w, "deposit %s %s 1000000000\n", name, l->syms[k]);
         if (u % 64 == 63 || u + 1 == l->users) {
             fflush(w);
-            char line[256];
-            while (cmds && fgets(line, sizeof line, r)) {
-                if (!strcmp(line, ".\n"))
-                    cmds--;
-                else if (strncmp(line, "OK", 2) && strncmp(line, "ERROR DUPLICATE_USER", 20)) {
-                    arg_error("load: setup: %s", line);
-                    return -1;
-                }
-            }
+            if (load_setup_answers(r, cmds) != 0)
+                return -1;
+            cmds = 0;
         }
     }
     fclose(w);

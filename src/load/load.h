@@ -11,6 +11,9 @@
 #ifndef BOURSE_LOAD_LOAD_H
 #define BOURSE_LOAD_LOAD_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 /* `bourse load ...` (argv[0] is "load"): parse the options (see --help and
  * docs/benchmarks.md), run, print the report; the exit status is 0, 1 when
  * the run saw errors or disconnects, 2 for a bad option. */
@@ -18,5 +21,10 @@ int load_main(int argc, char **argv);
 /* `bourse load --proto fix ...` (fixload.c): FIX round trips beside OUCH
  * and the TCP echo; load_main hands such a command line over. */
 int load_fix_main(int argc, char **argv);
+
+/* Both runs' users are made through the admin socket: read its answers to
+ * `cmds` setup commands (each ends with a "." line); 0 when each was OK (or
+ * a user that already exists), -1 with the answer said otherwise. */
+int load_setup_answers(FILE *r, uint32_t cmds);
 
 #endif
