@@ -10,9 +10,11 @@
  *
  * Output is queued by conn_put and written once per turn of the loop
  * (conn_flush_dirty), so the reports of many commands to one client go out
- * in one write.  A connection that lets more than its adapter's output_max
- * bytes pile up (it does not read) is dropped rather than buffered: one slow
- * client never holds up the others or the engine.
+ * in one write.  Before any output is written, each adapter's on_flush
+ * makes durable what must be kept before a client sees it (FIX's message
+ * store, written once per turn for the same reason).  A connection that lets more than its adapter's
+ * output_max bytes pile up (it does not read) is dropped rather than buffered: one slow client never holds up
+ * the others or the engine.
  */
 #include "server/gateway.h"
 
@@ -88,7 +90,23 @@ void conn_interest(gateway *g, conn *c, int read)
     epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &e);
 }
 
+/* Before output reaches any client: the adapters' on_flush (FIX's store). */
+static void before_output(gateway *g)
+{
+    for (uint32_t i = 0; i < g->nprotos; i++)
+        if (g->protos[i].p->on_flush)
+            g->protos[i].p->on_flush(g, g->protos[i].st);
+}
+
+static void conn_write(gateway *g, conn *c);
+
 void conn_flush(gateway *g, conn *c)
+{
+    before_output(g);
+    conn_write(g, c);
+}
+
+static void conn_write(gateway *g, conn *c)
 {
     if (c->overflow) {
         conn_close(g, c, "output queue full (the client does not read)");
@@ -129,11 +147,12 @@ void conn_flush(gateway *g, conn *c)
 
 void conn_flush_dirty(gateway *g)
 {
+    before_output(g);
     for (uint32_t i = 0; i < g->ndirty; i++) {
         conn *c = &g->conns[g->dirty[i]];
         c->dirty = 0;
         if (c->state != C_FREE)
-            conn_flush(g, c);
+            conn_write(g, c);
     }
     g->ndirty = 0;
 }

@@ -89,6 +89,10 @@ typedef struct gw_proto {
     /* A logged-in c is closing, whatever the reason (NULL: nothing to do):
      * FIX's cancel-on-disconnect. */
     void (*on_close)(struct gateway *g, struct conn *c);
+    /* Output is about to be written to clients (once per turn of the
+     * loop, and before any other write): make durable first what must be
+     * kept before a client sees it (FIX's message store). */
+    void (*on_flush)(struct gateway *g, void *st);
 } gw_proto;
 
 /* The adapters there are (each in its own proto_*.c). */

@@ -59,6 +59,33 @@ fix_sess *fixs_get(fix_gw *fg, uint32_t user)
     return user < fg->nsess && fg->sess[user].open ? &fg->sess[user] : NULL;
 }
 
+/* s's store has something to write: list it for this turn's flush. */
+static void touched(fix_gw *fg, fix_sess *s)
+{
+    s->st.dirty = 1;
+    if (!s->listed) {
+        s->listed = 1;
+        fg->dirty[fg->ndirty++] = (uint32_t)(s - fg->sess);
+    }
+}
+
+/* Before the gateway writes this turn's output: every session's store
+ * (proto_fix_store.c), so no client sees a message that is not kept. */
+static void fix_flush(gateway *g, void *st)
+{
+    (void)g;
+    fix_gw *fg = st;
+    for (uint32_t i = 0; i < fg->ndirty; i++) {
+        fix_sess *s = &fg->sess[fg->dirty[i]];
+        s->listed = 0;
+        if (fix_store_flush(&s->st) != 0)
+            srv_log("FIX session %s: the store was not written (disk): its messages of this moment will be "
+                    "gap-filled on a resend",
+                    s->name);
+    }
+    fg->ndirty = 0;
+}
+
 /* Whether name is one of the words of list (spaces or commas between). */
 static int is_dropcopy(const char *list, const char *name)
 {
@@ -84,6 +111,11 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
         fix_sess *s = realloc(fg->sess, (size_t)n * sizeof *s);
         if (!s)
             return NULL;
+        fg->sess = s;
+        uint32_t *d = realloc(fg->dirty, (size_t)n * sizeof *d);
+        if (!d)
+            return NULL;
+        fg->dirty = d;
         memset(s + fg->nsess, 0, (size_t)(n - fg->nsess) * sizeof *s);
         fg->sess = s;
         fg->nsess = n;
@@ -96,6 +128,8 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
         }
         s->open = 1;
         s->conn = NO_CONN;
+        if (reset)
+            touched(fg, s);
         snprintf(s->name, sizeof s->name, "%s", c->name);
         s->dropcopy = is_dropcopy(fg->g->cfg->fix_dropcopy, c->name);
         if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
@@ -105,6 +139,7 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
                         c->name);
     } else if (reset) {
         fix_store_reset(&s->st);
+        touched(fg, s);
     }
     return s;
 }
@@ -144,7 +179,7 @@ void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app)
         srv_log("FIX session %s: message %llu not kept (disk): it will be gap-filled on resend", s->name,
                 (unsigned long long)s->st.next_out);
     s->st.next_out++;
-    fix_store_seqs(&s->st);
+    touched(fg, s);
     conn *c = live_conn(fg, s);
     if (c)
         conn_put(fg->g, c, m, n);
@@ -408,7 +443,7 @@ static int fix_live(gateway *g, conn *c)
                 (unsigned long long)s->st.next_out - 1);
     if (fc->logon_seq == s->st.next_in) {
         s->st.next_in++;
-        fix_store_seqs(&s->st);
+        touched(fg, s);
     } else {
         resend_request(fg, s, fc->logon_seq);
     }
@@ -449,7 +484,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
             session_reject(fg, s, seq, m, FIX_R_BAD_VALUE, 36, "NewSeqNo below the next expected MsgSeqNum");
         else
             s->st.next_in = to;
-        fix_store_seqs(&s->st);
+        touched(fg, s);
         return 0;
     }
     if (seq > s->st.next_in) {
@@ -478,7 +513,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
     s->st.next_in++;
     if (s->resend_until && s->st.next_in > s->resend_until)
         s->resend_until = 0;
-    fix_store_seqs(&s->st);
+    touched(fg, s);
     if (parsed != 0) {
         session_reject(fg, s, seq, m, e->reason, e->ref_tag, e->text);
         return 0;
@@ -527,7 +562,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
                            "NewSeqNo must be above the message's MsgSeqNum");
         else
             s->st.next_in = to;
-        fix_store_seqs(&s->st);
+        touched(fg, s);
         return 0;
     }
     if (!strcmp(type, "5")) {
@@ -685,6 +720,7 @@ static void fix_gw_free(gateway *g, void *st)
         if (fg->sess[i].open)
             fix_store_close(&fg->sess[i].st);
     free(fg->sess);
+    free(fg->dirty);
     fixa_free(fg);
     free(fg);
 }
@@ -714,4 +750,5 @@ const gw_proto proto_fix = {
     .on_tick = fix_tick,
     .on_stop = fix_stop,
     .on_close = fix_close,
+    .on_flush = fix_flush,
 };

@@ -39,18 +39,24 @@ static inline fix_conn *fix_of(conn *c)
 }
 
 /* A session's message store (proto_fix_store.c): its two sequence numbers
- * and every application message it was sent, by sequence number. */
+ * and every application message it was sent, by sequence number; what
+ * this turn of the gateway's loop added waits in pend until
+ * fix_store_flush. */
 typedef struct fix_store {
-    int seq_fd, body_fd;
+    int fd;
+    uint8_t dirty;              /* something to write: messages or numbers */
     uint64_t next_in, next_out; /* the next expected from / to send to the client */
     uint64_t *off;              /* off[seq]: 1 + offset of the stored message, 0 = none */
     uint64_t off_cap;
-    uint64_t body_end;
+    uint64_t file_end; /* bytes written; pending records follow from here */
+    char *pend;        /* this turn's records, not yet written */
+    size_t pend_len, pend_cap;
 } fix_store;
 
 typedef struct fix_sess {
     uint8_t open;     /* has a store (logged on once in this run) */
     uint8_t dropcopy; /* a drop copy session ([fix] dropcopy): read-only */
+    uint8_t listed;   /* in fix_gw.dirty */
     char name[BOURSE_NAME_LEN + 1];
     uint32_t conn, gen;    /* the logged-on connection, NO_CONN = none */
     uint64_t resend_until; /* we asked for a resend up to here: wait for the gap to fill */
@@ -80,6 +86,8 @@ typedef struct fix_gw {
     uint32_t ocap, oused;
     uint32_t dc[FIX_MAX_DROPCOPY]; /* users of the drop copy sessions open here */
     uint32_t ndc;
+    uint32_t *dirty; /* users whose store has something to write this turn */
+    uint32_t ndirty;
 } fix_gw;
 
 /* proto_fix.c: send one message of session s (header, seq, store). */
@@ -98,10 +106,12 @@ void fixa_free(fix_gw *fg);
 /* proto_fix_store.c */
 int fix_store_open(fix_store *st, const char *dir, const char *user, int reset);
 void fix_store_close(fix_store *st);
-void fix_store_seqs(fix_store *st); /* write next_in/next_out */
 void fix_store_reset(fix_store *st);
-/* Keep message seq (the whole message as sent); -1: not kept (disk). */
+/* Keep message seq (the whole message as sent), pending; -1: not kept. */
 int fix_store_put(fix_store *st, uint64_t seq, const char *msg, size_t n);
+/* Write what is pending and the numbers (next_in, next_out), if anything
+ * changed, in one write; -1: the disk refused it. */
+int fix_store_flush(fix_store *st);
 /* The message seq as sent, into buf; its length, 0 if none is kept. */
 size_t fix_store_get(const fix_store *st, uint64_t seq, char *buf, size_t cap);
 
