@@ -244,8 +244,10 @@ size_t fix_store_get(const fix_store *st, uint64_t seq, char *buf, size_t cap)
         return 0;
     }
     uint32_t len;
+    uint64_t was;
     memcpy(&len, h, 4);
-    if (len == 0 || len > cap)
+    memcpy(&was, h + 4, 8);
+    if (len == 0 || len > cap || was != seq)
         return 0;
     if (body)
         memcpy(buf, body, len);

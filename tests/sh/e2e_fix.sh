@@ -183,5 +183,34 @@ if "$BOURSE" load --proto fix --data "$d" --fix-port "$FPORT" --order-port "$OPO
 else fail e2e_fix_load "$(tr '\n' '|' <"$E2E/load.out")"; fi
 if grep -q 'FIX session bob logged on (in [1-9][0-9]*, out [1-9][0-9]*)' "$d.log"; then ok e2e_fix_restart_log
 else fail e2e_fix_restart_log "$(grep FIX "$d.log" | tail -3 | tr '\n' '|')"; fi
+
+# a crash (SIGKILL): a report kept while its user was away is resent after
+# it (the store is written once per turn of the gateway's loop, before any
+# output of that turn reaches a client)
+peer <<'X'
+logon alice pw-alice reset
+expect_logon alice logon_before_crash
+order alice b15 1 AAPL 1 149 0
+expect alice rests_before_crash 35=8 150=0 11=b15
+logout alice
+logon bob pw-bob
+order bob s6 2 AAPL 1 149 0
+expect bob fill_before_crash 35=8 150=F 11=s6
+logout bob
+X
+sleep 0.3
+e2e_stop KILL
+if ! e2e_start "$d" --config "$E2E/cfg.ini" --fix-port 0; then
+    fail e2e_fix_crash_restart "server did not restart after SIGKILL: $(tail -3 "$d.log" | tr '\n' '|')"
+    exit 0
+fi
+FPORT=$(fix_port)
+peer <<'X'
+logon alice pw-alice
+expect_logon alice logon_after_crash
+expect alice resent_after_crash 35=8 150=F 11=b15 43=Y 122~
+seqs alice seqnums_survive_crash >3 >3
+logout alice
+X
 e2e_stop TERM
 if [ "$RC" = 0 ]; then ok e2e_fix_clean_stop; else fail e2e_fix_clean_stop "exit status $RC"; fi
