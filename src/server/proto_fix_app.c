@@ -197,19 +197,48 @@ typedef struct er {
  * every copy of the report and after a rebuild: "<seq>-T<match>-B"/"-S"
  * for a fill, "<seq>-<event>-<user>-<order id>" otherwise; a report made here
  * without an event (a local reject, a status) is "L"/"S" and the clock. */
+/* Decimal digits of v at out; how many.  (snprintf cost more than the
+ * rest of a report's ExecID.) */
+static size_t put_u64(char *out, uint64_t v)
+{
+    char rev[20];
+    size_t k = 0;
+    do {
+        rev[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < k; i++)
+        out[i] = rev[k - 1 - i];
+    return k;
+}
+
 static void exec_id_event(const srv_out *o, uint32_t user, const bourse_name *oid, char *out, size_t cap)
 {
     const bourse_event *ev = &o->ev;
-    if (ev->type == BOURSE_EV_TRADE) {
-        snprintf(out, cap, "%llu-T%llu-%c", (unsigned long long)o->seq, (unsigned long long)o->match,
-                 user == ev->user ? 'B' : 'S');
+    if (cap < 20 + 3 + 10 + 1 + BOURSE_NAME_LEN + 1) { /* the longer of the two forms */
+        *out = 0;
         return;
     }
-    char t = ev->type == BOURSE_EV_ACCEPTED   ? 'A'
-             : ev->type == BOURSE_EV_CANCELED ? 'C'
-             : ev->type == BOURSE_EV_REPLACED ? 'R'
-                                              : 'J';
-    snprintf(out, cap, "%llu-%c-%u-%.*s", (unsigned long long)o->seq, t, user, BOURSE_NAME_LEN, oid->s);
+    size_t k = put_u64(out, o->seq);
+    out[k++] = '-';
+    if (ev->type == BOURSE_EV_TRADE) {
+        out[k++] = 'T';
+        k += put_u64(out + k, o->match);
+        out[k++] = '-';
+        out[k++] = user == ev->user ? 'B' : 'S';
+        out[k] = 0;
+        return;
+    }
+    out[k++] = ev->type == BOURSE_EV_ACCEPTED   ? 'A'
+               : ev->type == BOURSE_EV_CANCELED ? 'C'
+               : ev->type == BOURSE_EV_REPLACED ? 'R'
+                                                : 'J';
+    out[k++] = '-';
+    k += put_u64(out + k, user);
+    out[k++] = '-';
+    size_t n = nlen(oid->s, BOURSE_NAME_LEN);
+    memcpy(out + k, oid->s, n);
+    out[k + n] = 0;
 }
 
 static void exec_id_local(fix_gw *fg, char kind, uint32_t user, char *out, size_t cap)

@@ -148,6 +148,17 @@ static void field_errors_name_reason_and_tag(void)
     CHECK_EQ(e.ref_tag, 49);
     CHECK_EQ(parse_err("35=D|34=1|35=D|", &e), -1);
     CHECK_EQ(e.reason, FIX_R_DUPLICATE);
+    /* duplicates found whichever way the tag is remembered (a bit under
+     * 1024, a scan above), and tags that share a bit word are told apart */
+    static const char *dups[] = {"35=D|63=a|1=b|63=c|", "35=D|64=a|1023=b|64=c|", "35=D|1023=a|1023=b|",
+                                 "35=D|1024=a|5=b|1024=c|", "35=D|99999=a|99999=b|"};
+    static const uint32_t dup_tag[] = {63, 64, 1023, 1024, 99999};
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(parse_err(dups[i], &e), -1);
+        CHECK_EQ(e.reason, FIX_R_DUPLICATE);
+        CHECK_EQ(e.ref_tag, dup_tag[i]);
+    }
+    CHECK_EQ(parse_err("35=D|63=a|127=b|1=c|65=d|1024=e|2048=f|1087=g|", &e), 0);
     char many[1024] = "35=D|";
     for (int i = 0; i < FIX_MAX_FIELDS; i++)
         sprintf(many + strlen(many), "%d=1|", 100 + i);
@@ -259,6 +270,53 @@ static void random_bytes_never_crash(void)
     CHECK(framed > 0);
 }
 
+/* The word-at-a-time checksum against the plain sum, at every length and
+ * alignment up to past two chunks, with bytes of every value (0xff is the
+ * largest a lane adds). */
+static void checksum_matches_the_plain_sum(void)
+{
+    static char b[3000];
+    for (size_t i = 0; i < sizeof b; i++)
+        b[i] = (char)(i % 7 == 0 ? 0xff : (i * 131 + 7) & 0xff);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= sizeof b; n += n < 40 ? 1 : 37) {
+            unsigned s = 0;
+            for (size_t i = 0; i < n; i++)
+                s += (uint8_t)b[off + i];
+            CHECK_EQ(fix_checksum(b + off, n), s % 256);
+        }
+    memset(b, 0xff, sizeof b);
+    CHECK_EQ(fix_checksum(b, sizeof b), (3000u * 255u) % 256);
+}
+
+/* SendingTime: the part to the second is cached per second; each call
+ * must still say its own time, forward and back across a second. */
+static void times_across_seconds(void)
+{
+    static const struct {
+        int64_t ns;
+        const char *want;
+    } t[] = {
+        {1796403719132000000LL, "52=20261204-17:01:59.132"},
+        {1796403719999999999LL, "52=20261204-17:01:59.999"},
+        {1796403720000000000LL, "52=20261204-17:02:00.000"},
+        {1796403719001000000LL, "52=20261204-17:01:59.001"},
+        {1796428800000000000LL, "52=20261205-00:00:00.000"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char buf[256];
+        fix_writer w;
+        fix_begin(&w, buf, sizeof buf, "0");
+        fix_put_time(&w, 52, t[i].ns);
+        const char *m;
+        size_t n = fix_end(&w, &m);
+        CHECK(n > 0);
+        size_t k = strlen(t[i].want);
+        const char *at = memmem(m, n, t[i].want, k);
+        CHECK(at != NULL && at[k] == FIX_SOH);
+    }
+}
+
 int main(void)
 {
     RUN(frames_a_whole_message);
@@ -268,6 +326,8 @@ int main(void)
     RUN(field_errors_name_reason_and_tag);
     RUN(decimals_and_quantities);
     RUN(writer_round_trip);
+    RUN(checksum_matches_the_plain_sum);
+    RUN(times_across_seconds);
     RUN(random_bytes_never_crash);
     return CHECK_DONE();
 }
