@@ -2,14 +2,18 @@
  * fixload.c - `bourse load --proto fix`: the FIX round trip beside the OUCH
  * round trip and the TCP echo, measured in one run against one server.
  *
- * The same open-loop workload goes over each protocol in turn, on N
- * sessions of the same users: request i is due at start + i/R whether or
- * not earlier ones were answered, and its round trip is measured from that
- * due time (no coordinated omission).  Requests come in pairs on one
- * session: a passive limit buy of 1 share below the market (it rests), then
- * its cancel, so the books stay empty however long it runs; a round trip
- * ends at the order's acknowledgement (OUCH Accepted, FIX ExecutionReport
- * 150=0) or the cancel's (OUCH Canceled, FIX 150=4).  The echo baseline is
+ * One open-loop workload goes over both protocols at once, interleaved:
+ * N OUCH sessions and N FIX sessions, each of its own user; request i is
+ * due at start + i/R whether or not earlier ones were answered, and its
+ * round trip is measured from that due time (no coordinated omission).
+ * Requests come in pairs on one session: a passive limit buy of 1 share
+ * below the market (it rests), then its cancel, so the books stay empty
+ * however long it runs; pair k goes over OUCH when k is even and FIX when
+ * it is odd, so each protocol carries half the rate and whatever else the
+ * host is doing falls on both alike (on a shared machine, protocols run one
+ * after the other compared the host's moods more than the protocols).  A
+ * round trip ends at the order's acknowledgement (OUCH Accepted, FIX
+ * ExecutionReport 150=0) or the cancel's (OUCH Canceled, FIX 150=4).  The echo baseline is
  * echo.c's, run first.  Last, the FIX codec alone: how many NewOrderSingles
  * one thread frames and parses per second (fix_frame + fix_parse + the
  * getters the gateway reads), which bounds what one gateway thread can take.
@@ -46,6 +50,7 @@ enum { INBUF = 1 << 16, MAXS = 64, OUT_MAX = 1024 };
 
 typedef struct fsess {
     int fd;
+    int proto;
     char name[17];
     uint64_t seq; /* FIX: next MsgSeqNum to send */
     uint8_t in[INBUF];
@@ -64,9 +69,9 @@ typedef struct frun {
     int64_t *due;
     uint8_t *done;
     uint64_t answered, rejects;
-    hist rtt;
-    fsess s[MAXS];
-    int proto;
+    hist rtt[2];              /* by protocol */
+    uint64_t got[2], want[2]; /* answered, requests, by protocol */
+    fsess s[MAXS];            /* n OUCH sessions, then n FIX sessions */
     int64_t now;
 } frun;
 
@@ -91,7 +96,7 @@ static int setup(frun *r)
     }
     FILE *w = fdopen(dup(fd), "w"), *rd = fdopen(fd, "r");
     uint32_t cmds = 0;
-    for (uint32_t u = 0; u < r->n; u++) {
+    for (uint32_t u = 0; u < 2 * r->n; u++) {
         char name[17];
         name_of(u, name);
         fprintf(w, "user %s\ndeposit %s CASH 100000000000\n", name, name);
@@ -104,13 +109,13 @@ static int setup(frun *r)
     fclose(rd);
     const char *names[MAXS], *pws[MAXS];
     char buf[MAXS][17];
-    for (uint32_t u = 0; u < r->n; u++) {
+    for (uint32_t u = 0; u < 2 * r->n; u++) {
         name_of(u, buf[u]);
         names[u] = buf[u];
         pws[u] = "load-password";
     }
     char err[300];
-    if (passwd_set(r->dir, names, pws, r->n, PASSWD_FAST, err, sizeof err) != 0) {
+    if (passwd_set(r->dir, names, pws, 2 * r->n, PASSWD_FAST, err, sizeof err) != 0) {
         arg_error("load: passwords: %s", err);
         return -1;
     }
@@ -165,10 +170,11 @@ static int await(int fd, uint8_t *buf, size_t *have, size_t want, size_t cap)
     return 0;
 }
 
-static int login(frun *r, fsess *s, uint32_t u)
+static int login(frun *r, fsess *s, uint32_t u, int proto)
 {
     name_of(u, s->name);
-    s->fd = tcp_connect("127.0.0.1", r->proto == P_FIX ? r->fport : r->oport, NULL, 0);
+    s->proto = proto;
+    s->fd = tcp_connect("127.0.0.1", proto == P_FIX ? r->fport : r->oport, NULL, 0);
     if (s->fd < 0) {
         arg_error("load: connect: %s", strerror(errno));
         return -1;
@@ -176,7 +182,7 @@ static int login(frun *r, fsess *s, uint32_t u)
     s->have = 0;
     s->out_len = 0;
     s->seq = 1;
-    if (r->proto == P_OUCH) {
+    if (proto == P_OUCH) {
         soup_login lg = {0};
         snprintf(lg.user, sizeof lg.user, "%s", s->name);
         snprintf(lg.password, sizeof lg.password, "load-password");
@@ -235,12 +241,19 @@ static void oid_of(const frun *r, char kind, uint64_t k, bourse_name *out)
     memcpy(out->s, t, n < BOURSE_NAME_LEN ? (size_t)n : BOURSE_NAME_LEN);
 }
 
+/* Pair k (requests 2k, 2k+1) goes over OUCH when k is even, FIX when odd. */
+static int proto_of(uint64_t i)
+{
+    return (int)((i / 2) % 2);
+}
+
 static void answered(frun *r, uint64_t i)
 {
     if (i < r->total && !r->done[i]) {
         r->done[i] = 1;
         r->answered++;
-        hist_record(&r->rtt, (uint64_t)(r->now - r->due[i]));
+        r->got[proto_of(i)]++;
+        hist_record(&r->rtt[proto_of(i)], (uint64_t)(r->now - r->due[i]));
     }
 }
 
@@ -277,7 +290,7 @@ static int take(frun *r, fsess *s)
     if (k <= 0)
         return -1;
     s->have += (size_t)k;
-    if (r->proto == P_OUCH)
+    if (s->proto == P_OUCH)
         return ouch_client_take(s->in, &s->have, on_ouch, r) < 0 ? -1 : 0;
     size_t off = 0;
     for (;;) {
@@ -327,15 +340,16 @@ static int take(frun *r, fsess *s)
 static int send_request(frun *r, uint64_t i)
 {
     uint64_t k = i / 2;
-    fsess *s = &r->s[k % r->n];
+    int proto = proto_of(i);
+    fsess *s = &r->s[(uint32_t)proto * r->n + (k / 2) % r->n];
     bourse_cmd c = {.type = i % 2 ? BOURSE_CMD_CANCEL : BOURSE_CMD_ORDER, .side = BOURSE_BUY, .qty = 1};
     c.price = 10000 + (int64_t)(k % 100) * 100; /* 1.00 to 1.99: far below any market here */
     memcpy(c.symbol_name.s, r->sym, strnlen(r->sym, BOURSE_SYMBOL_LEN));
     oid_of(r, 'o', k, &c.oid);
     oid_of(r, 'c', k, &c.new_oid);
     uint8_t buf[OUT_MAX];
-    size_t n = r->proto == P_OUCH ? ouch_client_frame(buf, &c)
-                                  : fix_msg_out(s, (char *)buf, sizeof buf, i % 2 ? "F" : "D", &c);
+    size_t n = proto == P_OUCH ? ouch_client_frame(buf, &c)
+                               : fix_msg_out(s, (char *)buf, sizeof buf, i % 2 ? "F" : "D", &c);
     if (s->out_len + n > sizeof s->out) {
         if (tcp_write_all(s->fd, s->out, s->out_len) != 0)
             return -1;
@@ -348,7 +362,7 @@ static int send_request(frun *r, uint64_t i)
 
 static int flush(frun *r)
 {
-    for (uint32_t u = 0; u < r->n; u++) {
+    for (uint32_t u = 0; u < 2 * r->n; u++) {
         fsess *s = &r->s[u];
         if (s->out_len && tcp_write_all(s->fd, s->out, s->out_len) != 0)
             return -1;
@@ -357,23 +371,27 @@ static int flush(frun *r)
     return 0;
 }
 
-static int run(frun *r, int proto)
+static int run(frun *r)
 {
-    r->proto = proto;
-    snprintf(r->prefix, sizeof r->prefix, "%04llx%c", (unsigned long long)(wall_ns() / 1000000) & 0xffff,
-             proto == P_FIX ? 'F' : 'O');
-    hist_init(&r->rtt);
+    snprintf(r->prefix, sizeof r->prefix, "%04llxL", (unsigned long long)(wall_ns() / 1000000) & 0xffff);
+    for (int p = 0; p < 2; p++) {
+        hist_init(&r->rtt[p]);
+        r->got[p] = r->want[p] = 0;
+    }
+    for (uint64_t i = 0; i < r->total; i++)
+        r->want[proto_of(i)]++;
     r->answered = r->rejects = 0;
     memset(r->done, 0, r->total);
-    for (uint32_t u = 0; u < r->n; u++)
-        if (login(r, &r->s[u], u) != 0)
+    uint32_t ns = 2 * r->n;
+    for (uint32_t u = 0; u < ns; u++)
+        if (login(r, &r->s[u], u, u < r->n ? P_OUCH : P_FIX) != 0)
             return -1;
     int64_t t0 = mono_ns() + 20000000;
     for (uint64_t i = 0; i < r->total; i++)
         r->due[i] = t0 + (int64_t)((double)i * 1e9 / (double)r->rate);
     uint64_t i = 0;
     struct pollfd p[MAXS];
-    for (uint32_t u = 0; u < r->n; u++)
+    for (uint32_t u = 0; u < ns; u++)
         p[u] = (struct pollfd){.fd = r->s[u].fd, .events = POLLIN};
     int64_t end = r->due[r->total - 1] + 5000000000LL;
     while ((i < r->total || r->answered < r->total) && (r->now = mono_ns()) < end) {
@@ -390,16 +408,16 @@ static int run(frun *r, int proto)
         }
         int64_t wait = i < r->total ? r->due[i] - mono_ns() : 1000000;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = wait > 0 ? wait : 0};
-        if (ppoll(p, r->n, &ts, NULL) <= 0)
+        if (ppoll(p, ns, &ts, NULL) <= 0)
             continue;
         r->now = mono_ns();
-        for (uint32_t u = 0; u < r->n; u++)
+        for (uint32_t u = 0; u < ns; u++)
             if (p[u].revents && take(r, &r->s[u]) != 0) {
                 arg_error("load: %s: the session closed", r->s[u].name);
                 return -1;
             }
     }
-    for (uint32_t u = 0; u < r->n; u++)
+    for (uint32_t u = 0; u < ns; u++)
         close(r->s[u].fd);
     return 0;
 }
@@ -480,17 +498,17 @@ int load_fix_main(int argc, char **argv)
             return 2;
         }
     }
-    if (!r.dir || fport <= 0 || oport <= 0 || r.n < 1 || r.n > MAXS || r.rate < 2 || r.seconds <= 0) {
-        arg_error("load --proto fix: needs --data DIR and --fix-port P; 1-%d sessions, a rate of 2 or more",
-                  MAXS);
+    if (!r.dir || fport <= 0 || oport <= 0 || r.n < 1 || r.n > MAXS / 2 || r.rate < 4 || r.seconds <= 0) {
+        arg_error("load --proto fix: needs --data DIR and --fix-port P; 1-%d sessions, a rate of 4 or more",
+                  MAXS / 2);
         return 2;
     }
     r.fport = (uint16_t)fport;
     r.oport = (uint16_t)oport;
-    r.total = (uint64_t)((double)r.rate * r.seconds) & ~1ULL;
+    r.total = (uint64_t)((double)r.rate * r.seconds) & ~3ULL; /* whole pairs of pairs: half each */
     r.due = calloc(r.total + 1, sizeof *r.due);
     r.done = calloc(r.total + 1, 1);
-    if (!r.due || !r.done || r.total < 2)
+    if (!r.due || !r.done || r.total < 4)
         return 2;
     signal(SIGPIPE, SIG_IGN);
     if (setup(&r) != 0)
@@ -499,31 +517,25 @@ int load_fix_main(int argc, char **argv)
     hist_init(&pp);
     hist_init(&ol);
     echo_baseline(r.n, r.rate, &pp, &ol);
-    printf("load --proto fix: %u sessions, %llu requests/s for %.1f s (order + cancel pairs, open loop)\n",
-           r.n, (unsigned long long)r.rate, r.seconds);
+    printf("load --proto fix: %u OUCH and %u FIX sessions, %llu requests/s in all for %.1f s (order + cancel "
+           "pairs, open loop, half over each protocol, interleaved)\n",
+           r.n, r.n, (unsigned long long)r.rate, r.seconds);
     print_hist("tcp echo (ping-pong)", &pp, pp.count, pp.count);
     print_hist("tcp echo (open loop)", &ol, ol.count, ol.count);
+    if (run(&r) != 0)
+        return 1;
+    print_hist("ouch round trip", &r.rtt[P_OUCH], r.got[P_OUCH], r.want[P_OUCH]);
+    print_hist("fix round trip", &r.rtt[P_FIX], r.got[P_FIX], r.want[P_FIX]);
     int rc = 0;
-    static hist ouch;
-    uint64_t ouch_n = 0;
-    for (int proto = P_OUCH; proto <= P_FIX; proto++) {
-        if (run(&r, proto) != 0)
-            return 1;
-        print_hist(proto == P_FIX ? "fix round trip" : "ouch round trip", &r.rtt, r.answered, r.total);
-        if (r.rejects)
-            printf("  %llu orders rejected (is %s listed, without a price band?)\n",
-                   (unsigned long long)r.rejects, r.sym);
-        if (r.answered < r.total || r.rejects)
-            rc = 1;
-        if (proto == P_OUCH) {
-            ouch = r.rtt;
-            ouch_n = r.answered;
-        }
-    }
-    if (ouch_n && r.answered)
+    if (r.rejects)
+        printf("  %llu orders rejected (is %s listed, without a price band?)\n",
+               (unsigned long long)r.rejects, r.sym);
+    if (r.answered < r.total || r.rejects)
+        rc = 1;
+    if (r.got[P_OUCH] && r.got[P_FIX])
         printf("fix / ouch: p50 %.2fx  p99 %.2fx\n",
-               (double)hist_percentile(&r.rtt, 50) / (double)hist_percentile(&ouch, 50),
-               (double)hist_percentile(&r.rtt, 99) / (double)hist_percentile(&ouch, 99));
+               (double)hist_percentile(&r.rtt[P_FIX], 50) / (double)hist_percentile(&r.rtt[P_OUCH], 50),
+               (double)hist_percentile(&r.rtt[P_FIX], 99) / (double)hist_percentile(&r.rtt[P_OUCH], 99));
     printf("fix codec: %.0f NewOrderSingles/s framed and parsed by one thread\n", parse_rate());
     return rc;
 }

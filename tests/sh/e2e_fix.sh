@@ -178,8 +178,8 @@ X
 # the FIX load generator: every request answered, over both protocols
 OPORT=$(grep -o 'OUCH) listening on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
 if "$BOURSE" load --proto fix --data "$d" --fix-port "$FPORT" --order-port "$OPORT" --sessions 2 --rate 1000 --symbol MSFT \
-    --seconds 0.5 >"$E2E/load.out" 2>&1 && grep -q '^fix round trip *500/500 answered' "$E2E/load.out" &&
-    grep -q '^ouch round trip *500/500 answered' "$E2E/load.out"; then ok e2e_fix_load
+    --seconds 0.5 >"$E2E/load.out" 2>&1 && grep -q '^fix round trip *250/250 answered' "$E2E/load.out" &&
+    grep -q '^ouch round trip *250/250 answered' "$E2E/load.out"; then ok e2e_fix_load
 else fail e2e_fix_load "$(tr '\n' '|' <"$E2E/load.out")"; fi
 if grep -q 'FIX session bob logged on (in [1-9][0-9]*, out [1-9][0-9]*)' "$d.log"; then ok e2e_fix_restart_log
 else fail e2e_fix_restart_log "$(grep FIX "$d.log" | tail -3 | tr '\n' '|')"; fi
