@@ -12,7 +12,8 @@
  *     bytes the next number expected from the client.
  * At open the log is read once, in large reads, to index each kept message
  * by its sequence number and to take the last numbers record; anything
- * after the last numbers record is cut (see below).
+ * after the last numbers record is cut (see below).  A store of the first
+ * version (USER.seqnums and USER.body) is taken into an empty log.
  *
  * Cost.  The store is written on the gateway thread, so it is written once
  * per turn of the gateway's loop, not per message: fix_store_put and a
@@ -137,6 +138,63 @@ static void load_log(fix_store *st)
     }
 }
 
+/* A store of the first version (USER.seqnums: the two numbers as 20 digits
+ * each; USER.body: message records in the same form as the log's) becomes
+ * the log: the body's records, then a numbers record; the old files go.
+ * Only into an empty log. */
+static void import_old(fix_store *st, const char *dir, const char *user)
+{
+    char path[SRV_PATH_MAX + 64], body[SRV_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/fix/%s.seqnums", dir, user);
+    snprintf(body, sizeof body, "%s/fix/%s.body", dir, user);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char b[41] = {0};
+    unsigned long long in = 0, out = 0;
+    int ok = read(fd, b, 40) == 40 && sscanf(b, "%20llu%20llu", &in, &out) == 2 && in >= 1 && out >= 1 &&
+             in <= (1ULL << 40) && out <= (1ULL << 40);
+    close(fd);
+    if (!ok)
+        return;
+    int bfd = open(body, O_RDONLY | O_CLOEXEC);
+    uint64_t at = 0;
+    char chunk[65536];
+    ssize_t k;
+    while (bfd >= 0 && (k = read(bfd, chunk, sizeof chunk)) > 0) {
+        if (pwrite(st->fd, chunk, (size_t)k, (off_t)at) != k) {
+            close(bfd);
+            return;
+        }
+        at += (uint64_t)k;
+    }
+    if (bfd >= 0)
+        close(bfd);
+    /* a torn record at the old body's end would hide the numbers: keep
+     * only whole records */
+    uint64_t good = 0;
+    for (;;) {
+        char h[HEAD];
+        uint32_t len;
+        if (good + HEAD > at || pread(st->fd, h, HEAD, (off_t)good) != HEAD)
+            break;
+        memcpy(&len, h, 4);
+        if (len == 0 || len > FIX_OUT_MAX || good + HEAD + len > at)
+            break;
+        good += HEAD + len;
+    }
+    char n[NUMBERS];
+    uint32_t zero = 0;
+    uint64_t o = out, i = in;
+    memcpy(n, &zero, 4);
+    memcpy(n + 4, &o, 8);
+    memcpy(n + HEAD, &i, 8);
+    if (pwrite(st->fd, n, NUMBERS, (off_t)good) != NUMBERS || ftruncate(st->fd, (off_t)(good + NUMBERS)) != 0)
+        return;
+    unlink(path);
+    unlink(body);
+}
+
 int fix_store_open(fix_store *st, const char *dir, const char *user, int reset)
 {
     memset(st, 0, sizeof *st);
@@ -150,6 +208,9 @@ int fix_store_open(fix_store *st, const char *dir, const char *user, int reset)
     st->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (st->fd < 0)
         return -1;
+    struct stat sb;
+    if (!reset && fstat(st->fd, &sb) == 0 && sb.st_size == 0)
+        import_old(st, dir, user);
     if (reset)
         fix_store_reset(st);
     else

@@ -3,7 +3,8 @@
  * proto_fix_store.c): messages kept by sequence number and read back,
  * before and after the turn's flush, across a close and reopen (a restart),
  * a torn tail (a crash in the middle of a write) cut back to the last
- * whole write, a reset, and one write per flush whatever it carries.
+ * whole write, a reset, one write per flush whatever it carries, and a
+ * store of the first version's two files taken in.
  */
 #include "check.h"
 #include "rmdir.h"
@@ -184,6 +185,52 @@ static void garbage_file_is_refused_quietly(void)
     rm_rf(dir);
 }
 
+static void old_record(FILE *f, uint64_t seq, const char *msg)
+{
+    uint32_t len = (uint32_t)strlen(msg);
+    fwrite(&len, 4, 1, f);
+    fwrite(&seq, 8, 1, f);
+    fwrite(msg, 1, len, f);
+}
+
+/* The first version's files (USER.seqnums, USER.body with a torn last
+ * record) are taken into the log once, and removed. */
+static void first_version_store_is_imported(void)
+{
+    fresh_dir();
+    char p[160];
+    snprintf(p, sizeof p, "%s/fix", dir);
+    CHECK_EQ(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/fix/alice.seqnums", dir);
+    FILE *f = fopen(p, "w");
+    CHECK(f != NULL);
+    fprintf(f, "%020llu%020llu", 5ULL, 4ULL);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/fix/alice.body", dir);
+    f = fopen(p, "w");
+    CHECK(f != NULL);
+    old_record(f, 1, "one");
+    old_record(f, 3, "three");
+    fwrite("\x09\0\0\0torn", 1, 8, f);
+    fclose(f);
+    fix_store st;
+    CHECK_EQ(fix_store_open(&st, dir, "alice", 0), 0);
+    CHECK_EQ(st.next_in, 5);
+    CHECK_EQ(st.next_out, 4);
+    CHECK(got(&st, 1, "one"));
+    CHECK(got(&st, 3, "three"));
+    CHECK(access(p, F_OK) != 0);
+    put(&st, "four");
+    fix_store_close(&st);
+    CHECK_EQ(fix_store_open(&st, dir, "alice", 0), 0);
+    CHECK_EQ(st.next_in, 5);
+    CHECK_EQ(st.next_out, 5);
+    CHECK(got(&st, 3, "three"));
+    CHECK(got(&st, 4, "four"));
+    fix_store_close(&st);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     RUN(kept_before_and_after_flush_and_reopen);
@@ -191,5 +238,6 @@ int main(void)
     RUN(torn_tail_is_cut);
     RUN(reset_starts_at_one);
     RUN(garbage_file_is_refused_quietly);
+    RUN(first_version_store_is_imported);
     return CHECK_DONE();
 }
