@@ -12,9 +12,10 @@
  * (conn_flush_dirty), so the reports of many commands to one client go out
  * in one write.  Before any output is written, each adapter's on_flush
  * makes durable what must be kept before a client sees it (FIX's message
- * store, written once per turn for the same reason).  A connection that lets more than its adapter's
- * output_max bytes pile up (it does not read) is dropped rather than buffered: one slow client never holds up
- * the others or the engine.
+ * store, written once per turn for the same reason).  A connection that
+ * lets more than its adapter's output_max bytes pile up (it does not read)
+ * is dropped rather than buffered: one slow client never holds up the
+ * others or the engine.
  */
 #include "server/gateway.h"
 

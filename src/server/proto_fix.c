@@ -117,7 +117,6 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
             return NULL;
         fg->dirty = d;
         memset(s + fg->nsess, 0, (size_t)(n - fg->nsess) * sizeof *s);
-        fg->sess = s;
         fg->nsess = n;
     }
     fix_sess *s = &fg->sess[user];
