@@ -73,7 +73,20 @@ typedef struct load {
     uint64_t reconnects, gaps, duplicates; /* with --connect */
     uint64_t sent_resumed;                 /* over a session after it logged in again */
     uint64_t unsent;                       /* due while its session was down */
+    /* the server's stage clocks over the run (stages.c, src/server/stages.h) */
+    uint32_t nstages;
+    struct {
+        char name[16];
+        unsigned long long count, mean, p50, p90, p99, p999, max;
+    } stage[16];
 } load;
+
+/* stages.c: the server's stage clocks, through the admin socket: started
+ * over before the run, read after it (0, or -1: a server without them,
+ * which the report then leaves out). */
+int load_stages_reset(load *l);
+int load_stages_read(load *l);
+void load_stages_report(const load *l, FILE *f, int json);
 
 /* report.c */
 void load_help(FILE *f);

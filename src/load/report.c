@@ -107,6 +107,8 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
         print_hist(f, "echo_open_loop_rtt_ns", &l->echo_open, 1);
         fputs(", ", f);
         print_hist(f, "send_lag_ns", &l->lag, 1);
+        fputs(", ", f);
+        load_stages_report(l, f, 1);
         fprintf(f,
                 ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f, "
                 "\"reconnects\": %llu, \"gaps\": %llu, \"duplicates\": %llu, \"unanswered\": %llu}\n",
@@ -149,6 +151,7 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
     print_hist(f, "TCP echo, ping-pong", &l->echo, 0);
     print_hist(f, "TCP echo, open loop", &l->echo_open, 0);
     print_hist(f, "generator send lag", &l->lag, 0);
+    load_stages_report(l, f, 0);
     if (rss1 > 0)
         fprintf(f,
                 "server RSS: %ld MiB before login, %ld MiB with %llu sessions (%.0f bytes each), %ld MiB "

@@ -11,6 +11,7 @@
 #include "cluster/cluster.h"
 #include "journal/journal.h"
 #include "server/proto.h"
+#include "server/stages.h"
 #include "util/futex.h"
 #include "util/log.h"
 
@@ -313,7 +314,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     prefault_engine(s);
     if (ring_init(&s->text, TEXT_RING, sizeof(srv_text)) ||
         ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
-        ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth))) {
+        ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth)) || stages_init(s) != 0) {
         srv_log("out of memory");
         return -1;
     }
@@ -467,5 +468,6 @@ void srv_free(srv *s)
     free(s->auth_res.slots);
     consumers_free(&s->consumers);
     free(s->auth_live);
+    stages_free(s);
     memset(s, 0, sizeof *s);
 }
