@@ -12,7 +12,7 @@ void load_help(FILE *f)
 {
     fputs("usage: bourse load --data DIR --order-port P [--users N] [--sessions M]\n"
           "                   [--rate R] [--seconds S] [--symbols A,B,...] [--json]\n"
-          "                   [--connect HOST:PORT[,HOST:PORT...]]\n\n"
+          "                   [--connect HOST:PORT[,HOST:PORT...]] [--procs N] [--cpu LIST]\n\n"
           "Creates and funds N users (load0, load1, ...) through DIR/admin.sock, sets\n"
           "their passwords, logs in M sessions (default N) and sends an open-loop mix\n"
           "of orders, cancels and replaces at R per second for S seconds (R = 0: the\n"
@@ -34,6 +34,11 @@ void load_help(FILE *f)
           "logged in.  For tests: --main-sessions K keeps at most K sessions in the\n"
           "main loop, --hold-threads T starts at least T holder threads, and\n"
           "--hold-heartbeat-ms MS sets the holders' heartbeat period (0: none).\n\n"
+          "--procs N spreads the sessions and the rate over N processes, so that the\n"
+          "generator keeps up with a fast server (its send lag is reported); --cpu\n"
+          "LIST (as 2,3 or 4-7) pins them (or the one process) to those CPUs in turn.\n"
+          "The server's own stage clocks (admin socket `stages`) are started over\n"
+          "before the run and printed after it: where its time went.\n\n"
           "Its users, balances and orders are journaled in DIR like any: run it on a\n"
           "scratch exchange (`make try-load` starts one and removes it after), not on\n"
           "one whose state matters.\n",
@@ -95,9 +100,11 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
                 (unsigned long long)l->canceled);
         fprintf(f,
                 "\"sessions_main\": %u, \"sessions_held\": %u, \"holder_threads\": %u, \"logged_in\": %llu, "
-                "\"login_seconds\": %.2f, \"login_failures\": %llu, \"held_disconnects\": %llu, ",
+                "\"login_seconds\": %.2f, \"login_failures\": %llu, \"held_disconnects\": %llu, "
+                "\"generator_procs\": %u, ",
                 l->nmain, l->sessions - l->nmain, l->hs.threads, (unsigned long long)logged_in, l->login_secs,
-                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
+                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects,
+                l->procs > 1 ? l->procs : 1);
         print_hist(f, "rtt_ns", &l->rtt_ack, 1);
         fputs(", ", f);
         print_hist(f, "exec_rtt_ns", &l->rtt_exec, 1);

@@ -57,6 +57,33 @@ if [ "$rc" = 0 ] && [ -z "$why" ]; then
 else
     fail e2e_stages_in_load_json "rc $rc: $why $(tail -2 "$E2E/load.err" | tr '\n' '|')"
 fi
+# The generator over two processes (--procs, src/load/procs.c) pinned with
+# --cpu: together they send the whole rate, every order is answered once, and
+# the server's stages count each order once.
+timeout 60 "$BOURSE" load --data "$d" --order-port "$PORT" --users 10 --sessions 10 --rate 2000 --seconds 2 \
+    --symbols AAPL,MSFT --procs 2 --cpu 0-1 --json >"$E2E/procs.json" 2>"$E2E/procs.err"
+rc=$?
+why=$(python3 - "$E2E/procs.json" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("bad JSON: %s" % e); sys.exit()
+bad = []
+if r["generator_procs"] != 2: bad.append("generator_procs %s" % r["generator_procs"])
+if r["orders"] != 4000: bad.append("orders %d, not 2000/s for 2 s" % r["orders"])
+if r["errors"] or r["unanswered"] or r["disconnects"]: bad.append("errors %d unanswered %d" % (r["errors"], r["unanswered"]))
+if r["accepted"] < 1000 or r["rtt_ns"]["count"] < 1000: bad.append("accepted %d, timed %d" % (r["accepted"], r["rtt_ns"]["count"]))
+if r["send_lag_ns"]["count"] < 100: bad.append("send lag of %d batches" % r["send_lag_ns"]["count"])
+if r["server_stages_ns"]["taken"]["count"] != r["orders"]: bad.append("taken %d" % r["server_stages_ns"]["taken"]["count"])
+print("; ".join(bad))
+PY
+)
+if [ "$rc" = 0 ] && [ -z "$why" ]; then
+    ok e2e_load_procs
+else
+    fail e2e_load_procs "rc $rc: $why $(tail -2 "$E2E/procs.err" | tr '\n' '|')"
+fi
 # The admin socket answers `stages` itself, and `stages reset` starts over.
 a=$(printf 'stages reset\nstages\n' | timeout 10 "$BOURSE" admin --data "$d" 2>&1)
 if echo "$a" | grep -q '^OK stages reset' && echo "$a" | grep -q '^STAGE taken 0 ' &&
