@@ -324,6 +324,15 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
         if (!(l->flags[n] & F_ACKED)) {
             l->flags[n] |= F_ACKED | F_DURABLE;
             hist_record(&l->rtt_ack, (uint64_t)(now - l->due[n]));
+            int64_t slot = (l->due[n] - l->run_start) / LOAD_TL_NS;
+            if (slot >= 0 && slot < LOAD_TL) { /* over time, by when it was due */
+                load_tl *t = &l->tl[slot];
+                uint64_t v = (uint64_t)(now - l->due[n]);
+                t->n++;
+                t->sum += v;
+                if (v > t->max)
+                    t->max = v;
+            }
         }
         break;
     case OUCH_EXECUTED:
@@ -464,6 +473,7 @@ static void revive(load *l, int64_t now)
 void load_run(load *l)
 {
     int64_t start = mono_ns(), end = start + (int64_t)(l->seconds * 1e9), last_hb = start;
+    l->run_start = start;
     uint64_t n = 0;
     uint32_t hb_part = 0;
     for (;;) {

@@ -22,6 +22,11 @@ enum {
 };
 enum { REST = 64, OUTBUF = 1 << 16, INBUF = 1 << 16 };
 enum { LOAD_MAX_PROCS = 64 };
+/* The round trips over time: per 100 ms of due times, for 5 minutes. */
+enum { LOAD_TL = 3000, LOAD_TL_NS = 100000000 };
+typedef struct load_tl {
+    uint64_t n, sum, max;
+} load_tl;
 
 typedef struct lsess {
     int fd;
@@ -78,6 +83,8 @@ typedef struct load {
      * in one of them, part is its number: its sessions are every procs-th
      * of the whole run's, from the part-th.  --cpu: the CPUs to pin them to. */
     uint32_t procs, part;
+    int64_t run_start; /* the open loop's t0 */
+    load_tl tl[LOAD_TL];
     uint32_t ncpus;
     int cpus[LOAD_MAX_PROCS];
     /* the server's stage clocks over the run (stages.c, src/server/stages.h) */

@@ -48,12 +48,17 @@ void load_help(FILE *f)
 static void print_hist(FILE *f, const char *name, const hist *h, int json)
 {
     if (json) {
+        /* the curve: percentile, value (ns), for an HdrHistogram-style plot */
+        static const double at[] = {1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999};
         fprintf(f,
                 "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
-                "\"max\": %llu}",
+                "\"max\": %llu, \"curve\": [",
                 name, (unsigned long long)h->count, (unsigned long long)hist_percentile(h, 50),
                 (unsigned long long)hist_percentile(h, 90), (unsigned long long)hist_percentile(h, 99),
                 (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max);
+        for (size_t i = 0; i < sizeof at / sizeof *at; i++)
+            fprintf(f, "[%g, %llu], ", at[i], (unsigned long long)hist_percentile(h, at[i]));
+        fprintf(f, "[100, %llu]]}", (unsigned long long)h->max);
         return;
     }
     fprintf(f, "%-22s n=%-9llu p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  max %8.1f us\n",
@@ -116,6 +121,17 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
         print_hist(f, "send_lag_ns", &l->lag, 1);
         fputs(", ", f);
         load_stages_report(l, f, 1);
+        /* round trips to Accepted by when each was due: orders, mean, max */
+        fputs(", \"timeline_100ms\": [", f);
+        int last = -1;
+        for (int i = 0; i < LOAD_TL; i++)
+            if (l->tl[i].n)
+                last = i;
+        for (int i = 0; i <= last; i++)
+            fprintf(f, "%s[%llu, %llu, %llu]", i ? ", " : "", (unsigned long long)l->tl[i].n,
+                    (unsigned long long)(l->tl[i].n ? l->tl[i].sum / l->tl[i].n : 0),
+                    (unsigned long long)l->tl[i].max);
+        fputc(']', f);
         fprintf(f,
                 ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f, "
                 "\"reconnects\": %llu, \"gaps\": %llu, \"duplicates\": %llu, \"unanswered\": %llu}\n",

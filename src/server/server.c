@@ -183,6 +183,7 @@ static int open_state(srv *s)
     journal_config jc = {.dir = cfg->data_dir,
                          .durability = mode,
                          .segment_bytes = (uint64_t)cfg->segment_mb << 20,
+                         .batch_us = cfg->batch_us,
                          .limits = cfg->limits,
                          .on_engine = s->hooks.on_engine,
                          .on_command = s->hooks.on_command,
