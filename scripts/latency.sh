@@ -13,7 +13,9 @@
 #   DURABILITIES="none batch"     journal durability of each run
 #   VARIANTS="name:INI;name:INI"  server variants, INI lines added to the server's
 #                                 configuration (\n between lines), all run in turn
-#                                 per rate, so before/after is measured side by side
+#                                 per rate, so before/after is measured side by side;
+#                                 "name@PATH:INI" runs the server binary PATH (an
+#                                 older build), always with this build's generator
 #   USERS=200 SECS=10 PROCS=1     load: users (one session each), seconds, processes
 #   LOAD_CPU=LIST                 pin the load's processes (bourse load --cpu)
 #   SERVER_INI="..."              lines added to every variant (e.g. [server] engine_cpu)
@@ -32,8 +34,8 @@ mkdir -p "$OUT" || exit 1
 dir=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
-start() { # start INI
-    "$BOURSE" serve --config "$1" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
+start() { # start INI [SERVER-BINARY]
+    "${2:-$BOURSE}" serve --config "$1" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
     pid=$!
     i=0
     until grep -q 'ready (session' "$dir/log" 2>/dev/null; do
@@ -62,12 +64,14 @@ while [ $rep -le "$REPEAT" ]; do
                 [ -n "$v" ] || continue
                 name=${v%%:*}
                 ini=${v#*:}
+                bin=
+                case $name in *@*) bin=${name#*@} name=${name%%@*} ;; esac
                 {
                     printf '[journal]\ndurability = %s\nsnapshot_every = 0\n' "$dur"
                     printf '[limits]\nids = 16777216\n[gateway]\nthreads = 1\nrate = 10000000\nburst = 1000000\n'
                     printf '%b\n%b\n' "$SERVER_INI" "$ini"
                 } >"$dir/s.ini"
-                start "$dir/s.ini"
+                start "$dir/s.ini" "$bin"
                 f="$OUT/$name-$dur-$r-$rep.json"
                 # shellcheck disable=SC2086
                 "$BOURSE" load --data "$dir/d" --order-port "$port" --users "$USERS" --rate "$r" --seconds "$SECS" \

@@ -52,10 +52,11 @@ static void print_hist(FILE *f, const char *name, const hist *h, int json)
         static const double at[] = {1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999};
         fprintf(f,
                 "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
-                "\"max\": %llu, \"curve\": [",
+                "\"max\": %llu, \"mean\": %llu, \"curve\": [",
                 name, (unsigned long long)h->count, (unsigned long long)hist_percentile(h, 50),
                 (unsigned long long)hist_percentile(h, 90), (unsigned long long)hist_percentile(h, 99),
-                (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max);
+                (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max,
+                (unsigned long long)(h->count ? h->sum / h->count : 0));
         for (size_t i = 0; i < sizeof at / sizeof *at; i++)
             fprintf(f, "[%g, %llu], ", at[i], (unsigned long long)hist_percentile(h, at[i]));
         fprintf(f, "[100, %llu]]}", (unsigned long long)h->max);

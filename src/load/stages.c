@@ -78,7 +78,7 @@ void load_stages_report(const load *l, FILE *f, int json)
     }
     if (!l->nstages)
         return;
-    fputs("inside the server (from the gateway's read of each batch's oldest order; engine, write, sync: "
+    fputs("inside the server (since the gateway read the order, by batch means; engine, write, sync: "
           "intervals):\n",
           f);
     for (uint32_t i = 0; i < l->nstages; i++)

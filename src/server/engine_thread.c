@@ -528,22 +528,20 @@ static void idle(eng *g)
  * per command, it took one command's reports, wrote them and slept again,
  * so every command cost it a wake-up and the engine a system call.  The
  * stage clocks (stages.h) cost two clock readings per batch, at its start
- * and end, and one record of the batch at its oldest order's time. */
+ * and end, an addition per order and one record of the batch. */
 static int take_batch(eng *g, srv_gate *gate)
 {
     srv_in *m;
     int n = 0;
-    uint64_t stamped = 0;
-    uint32_t oldest = 0;
+    uint64_t stamped = 0, since = 0; /* stage clocks: orders, and their waits in the ring, summed */
     int64_t taken = 0;
     /* Each command is run in its slot, not copied out; the slots go back
      * to the gateway with the wake-ups (spsc.h: one index store per batch). */
     while (n < BATCH && (m = spsc_peek(&gate->in, sizeof *m))) {
         if (m->t_read) {
-            if (!stamped++) {
-                oldest = m->t_read;
+            if (!stamped++)
                 taken = srv_now_ns();
-            }
+            since += stage_since(m->t_read, taken);
         }
         process(g, m);
         spsc_pop(&gate->in);
@@ -557,7 +555,7 @@ static int take_batch(eng *g, srv_gate *gate)
     propose(g);
     spsc_release(&gate->in);
     if (stamped)
-        stages_engine_batch(g->s, oldest, taken, srv_now_ns(), stamped);
+        stages_engine_batch(g->s, since, taken, srv_now_ns(), stamped);
     return n;
 }
 

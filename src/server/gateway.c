@@ -146,9 +146,7 @@ static void drain(gateway *g)
             break;
         g->has_held_out = 0;
         if (g->held_out.t_read) {
-            uint64_t since = stage_since(g->held_out.t_read, g->now);
-            if (since > g->stage_since)
-                g->stage_since = since;
+            g->stage_since += stage_since(g->held_out.t_read, g->now);
             g->stage_n++;
         }
         deliver(g, &g->held_out);

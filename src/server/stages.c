@@ -45,22 +45,23 @@ void stages_free(srv *s)
     s->stages = NULL;
 }
 
-void stages_engine_batch(srv *s, uint32_t oldest, int64_t taken, int64_t done, uint64_t n)
+void stages_engine_batch(srv *s, uint64_t since_sum, int64_t taken, int64_t done, uint64_t n)
 {
     if (!s->stages || !n)
         return;
     lathist *h = s->stages->engine;
-    uint64_t since = stage_since(oldest, taken), engine = done > taken ? (uint64_t)(done - taken) : 0;
+    uint64_t since = since_sum / n, engine = done > taken ? (uint64_t)(done - taken) : 0;
     lathist_add(&h[STAGE_TAKEN], since, n);
     lathist_add(&h[STAGE_APPLIED], since + engine, n);
     lathist_add(&h[STAGE_ENGINE], engine, n);
 }
 
-void stages_gate_turn(srv *s, uint32_t gate, uint64_t since_read, int64_t turn, int64_t written, uint64_t n)
+void stages_gate_turn(srv *s, uint32_t gate, uint64_t since_sum, int64_t turn, int64_t written, uint64_t n)
 {
     if (!s->stages || !n || gate >= SRV_MAX_GATES)
         return;
     lathist *h = s->stages->gate[gate];
+    uint64_t since_read = since_sum / n;
     uint64_t write = written > turn ? (uint64_t)(written - turn) : 0;
     lathist_add(&h[STAGE_RELEASED], since_read, n);
     lathist_add(&h[STAGE_WRITTEN], since_read + write, n);

@@ -10,7 +10,7 @@
  *   read      the gateway's loop turn that read it (its one clock read per
  *             turn); carried as 32 low bits in srv_in.t_read and, from the
  *             command to its reports, in srv_out.t_read (padding: the ring
- *             messages did not grow), so any delta under 4 s is exact;
+ *             messages did not grow), so any delta under 2 s is exact;
  *   taken     the engine took the batch it is in off the ring;
  *   applied   the engine finished that batch: sequenced, appended to the
  *             journal, applied, its reports queued;
@@ -26,11 +26,12 @@
  *
  * Each clock is read once per batch, never per order: the engine reads two
  * per batch it takes, the gateway one more per loop turn that released
- * reports, and a batch is recorded once, at its oldest order's time (an
- * upper bound for the rest), weighted by the orders (or reports) in it.  So
- * a stage's figures say how long the oldest order of a batch waited, and
- * counts are orders (taken, applied, engine) or reports (released,
- * written, write).
+ * reports.  Per order there is only an addition (its time since `read`,
+ * from its stamp); a batch is recorded once, at its orders' mean, weighted
+ * by how many they are.  So a stage's mean is exact, its percentiles are
+ * those of batch means (a batch's orders waited about alike: they were read
+ * about together), and counts are orders (taken, applied, engine) or
+ * reports (released, written, write).
  *
  * The engine writes its histograms and each gateway its own (lathist.h:
  * one writer, any reader); a reader merges a stage over every gateway.
@@ -57,28 +58,32 @@ enum srv_stage {
 struct srv;
 
 /* The 32-bit stamp of a clock reading (never 0: 0 means "no stamp"), and
- * the ns from stamp `t` to the full reading `now` (exact below 2^32 ns). */
+ * the ns from stamp `t` to the full reading `now`: exact below 2^31 ns, and
+ * 0 when `t` is later (an order the gateway read after the engine's batch
+ * began, taken in the same batch). */
 static inline uint32_t stage_stamp(int64_t now)
 {
     return (uint32_t)now | 1;
 }
 static inline uint64_t stage_since(uint32_t t, int64_t now)
 {
-    return (uint32_t)((uint32_t)now - t);
+    int32_t d = (int32_t)((uint32_t)now - t);
+    return d > 0 ? (uint64_t)d : 0;
 }
 
 /* Made by srv_init, freed by srv_free; 0 or -1 (out of memory). */
 int stages_init(struct srv *s);
 void stages_free(struct srv *s);
 
-/* The engine thread: a batch of n stamped orders, the oldest read at stamp
- * `oldest`, taken at `taken` and finished at `done` (full readings). */
-void stages_engine_batch(struct srv *s, uint32_t oldest, int64_t taken, int64_t done, uint64_t n);
+/* The engine thread: a batch of n stamped orders, taken at `taken` and
+ * finished at `done` (full readings); since_sum: the sum over them of the
+ * ns from their read to `taken`. */
+void stages_engine_batch(struct srv *s, uint64_t since_sum, int64_t taken, int64_t done, uint64_t n);
 
 /* Gateway `gate`'s thread: n stamped reports released in its loop turn that
- * began at `turn` (the oldest of them read at `oldest`, as ns before
- * `turn`: since_read), written by `written`. */
-void stages_gate_turn(struct srv *s, uint32_t gate, uint64_t since_read, int64_t turn, int64_t written,
+ * began at `turn` and written by `written`; since_sum: the sum over them of
+ * the ns from their commands' read to `turn`. */
+void stages_gate_turn(struct srv *s, uint32_t gate, uint64_t since_sum, int64_t turn, int64_t written,
                       uint64_t n);
 
 /* Any thread.  A stage's name ("taken", ...), a line saying what it

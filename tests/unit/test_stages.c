@@ -83,6 +83,7 @@ static void stamps_wrap(void)
     CHECK(t != 0);
     CHECK_EQ(stage_since(t, read + 1000), 1000 - (int)(read & 1 ? 0 : 1)); /* |1 costs at most 1 ns */
     CHECK_EQ(stage_stamp(0), 1);                                           /* never "no stamp" */
+    CHECK_EQ(stage_since(stage_stamp(read + 5000), read), 0); /* read after the clock: 0, not 4 s */
 }
 
 static srv s;
@@ -105,14 +106,14 @@ static void accounting(void)
     s.ngates = 2;
     CHECK_EQ(stages_init(&s), 0);
     int64_t t0 = 5000000001; /* odd: the stamp keeps it exact */
-    /* a batch of 4 orders, the oldest read at t0, taken 20 us later, done
-     * 5 us after that */
-    stages_engine_batch(&s, stage_stamp(t0), t0 + 20000, t0 + 25000, 4);
-    stages_engine_batch(&s, stage_stamp(t0), t0 + 1000, t0 + 1000, 0); /* empty: nothing */
-    /* their 6 reports: 4 on gateway 0 in a turn 40 us after the read,
-     * written 3 us later; 2 on gateway 1, 50 us after, written 1 us later */
-    stages_gate_turn(&s, 0, 40000, t0 + 40000, t0 + 43000, 4);
-    stages_gate_turn(&s, 1, 50000, t0 + 50000, t0 + 51000, 2);
+    /* a batch of 4 orders read 17..23 us before it was taken (20 us on
+     * average), done 5 us after that */
+    stages_engine_batch(&s, 17000 + 19000 + 21000 + 23000, t0 + 20000, t0 + 25000, 4);
+    stages_engine_batch(&s, 0, t0 + 1000, t0 + 1000, 0); /* empty: nothing */
+    /* their 6 reports: 4 on gateway 0 in a turn 40 us after the reads on
+     * average, written 3 us later; 2 on gateway 1, 50 us, written 1 us later */
+    stages_gate_turn(&s, 0, 4 * 40000, t0 + 40000, t0 + 43000, 4);
+    stages_gate_turn(&s, 1, 49000 + 51000, t0 + 50000, t0 + 51000, 2);
     CHECK_EQ(count_of(STAGE_TAKEN), 4);
     CHECK_EQ(count_of(STAGE_ENGINE), 4);
     CHECK_EQ(count_of(STAGE_RELEASED), 6); /* both gateways merged */
@@ -142,7 +143,7 @@ static void accounting(void)
     stages_reset(&s);
     CHECK_EQ(count_of(STAGE_TAKEN), 0);
     CHECK_EQ(count_of(STAGE_RELEASED), 0);
-    stages_engine_batch(&s, stage_stamp(t0), t0 + 10000, t0 + 10000, 1);
+    stages_engine_batch(&s, 10000, t0 + 10000, t0 + 10000, 1);
     CHECK_EQ(count_of(STAGE_TAKEN), 1);
     CHECK_EQ(mean_of(STAGE_TAKEN), 10000);
     stages_free(&s);
