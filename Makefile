@@ -167,6 +167,13 @@ bench-feed: all
 load: all
 	@sh scripts/load.sh $(BUILD)/bourse
 
+# Round-trip latency, server vs TCP echo side by side, with the server's
+# stage clocks: JSON, a markdown table and SVG plots in latency-out/
+# (scripts/latency.sh: RATES, DURABILITIES, VARIANTS, PROCS, LOAD_CPU...).
+.PHONY: bench-latency
+bench-latency: all
+	@sh scripts/latency.sh $(BUILD)/bourse
+
 # libFuzzer targets (clang): the journal reader (tests/fuzz/journal.c) and
 # every decoder of client bytes (tests/fuzz/wire.c).  `make fuzz` runs each
 # for FUZZ_SECONDS, keeping corpora in build/fuzz/corpus-NAME; `make test`

@@ -224,8 +224,10 @@ static int run_commands(int fd, char **words, int nwords)
         bourse_cmd cmd;
         char err[160], quser[17];
         /* `cluster ...` is a cluster node's own request (src/cluster/service.c),
-         * not a replay-format command: sent as it is. */
-        int raw = !strncmp(line, "cluster", 7) && (!line[7] || line[7] == ' ');
+         * and `stages [reset]` the server's stage clocks (src/server/stages.h):
+         * not replay-format commands, sent as they are. */
+        int raw = (!strncmp(line, "cluster", 7) && (!line[7] || line[7] == ' ')) || !strcmp(line, "stages") ||
+                  !strcmp(line, "stages reset");
         int r = raw || admin_question(line, (size_t)len, quser)
                     ? BOURSE_TEXT_CMD
                     : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);

@@ -507,8 +507,14 @@ static void *syncer_main(void *arg)
         }
         last_sync = now;
         sync_all(j, 1);
+        lathist_add(&j->sync_hist, (uint64_t)(mono_ns() - now), 1);
     }
     return NULL;
+}
+
+struct lathist *journal_sync_hist(journal *j)
+{
+    return &j->sync_hist;
 }
 
 /* The keeper: the slow chores, off both the engine thread and the syncer's

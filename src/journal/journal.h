@@ -200,6 +200,12 @@ int journal_replay_prefix_e(const char *dir, uint64_t to_seq,
                             void (*on_command)(void *ctx, const bourse_cmd *cmd), bourse_event_fn on_event,
                             void *ctx, char *err, size_t errlen);
 
+/* The time each group commit's fdatasync took (durability batch: the
+ * syncer writes it, anyone reads it, util/lathist.h), ns: the disk's own
+ * figure under the load of the moment, for the server's stage clocks. */
+struct lathist;
+struct lathist *journal_sync_hist(journal *j);
+
 /* The last error (disk full, a failed sync or snapshot), "" when none. */
 const char *journal_error(const journal *j);
 

@@ -10,6 +10,7 @@
 #include "segment.h"
 #include "snapfile.h"
 #include "util/clock.h"
+#include "util/lathist.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -74,6 +75,7 @@ struct journal {
     _Atomic int stop;
     _Atomic int failed;
     int notify_fd;
+    lathist sync_hist;        /* the syncer's: each group commit's fdatasync, ns */
     pthread_t syncer, keeper; /* started: bit 1 keeper, bit 2 syncer */
 
     /* Snapshots: the child's pid (0: none running) and seq. */

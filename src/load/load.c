@@ -135,7 +135,7 @@ static int setup(load *l)
 
 /* --- sessions ------------------------------------------------------------ */
 
-static int connect_all(load *l)
+int load_connect_all(load *l)
 {
     soup_login lg = {0};
     snprintf(lg.password, sizeof lg.password, "load-password");
@@ -143,13 +143,14 @@ static int connect_all(load *l)
     for (uint32_t i = 0; i < l->nmain; i++) {
         lsess *s = &l->s[i];
         char from[32];
-        hold_source(i, from);
+        uint32_t at = load_session_at(l, i); /* its number among every process's sessions */
+        hold_source(at, from);
         s->fd = tcp_connect(l->host, l->port, from, 0);
         if (s->fd < 0) {
             arg_error("load: connect %u from %s: %s", i, from, strerror(errno));
             return -1;
         }
-        s->user = i % l->users;
+        s->user = at % l->users;
         user_name(s->user, lg.user);
         uint8_t buf[128];
         if (tcp_write_all(s->fd, buf, soup_login_write(buf, &lg)) != 0)
@@ -323,6 +324,15 @@ static void on_report(load *l, const ouch_report *r, int64_t now)
         if (!(l->flags[n] & F_ACKED)) {
             l->flags[n] |= F_ACKED | F_DURABLE;
             hist_record(&l->rtt_ack, (uint64_t)(now - l->due[n]));
+            int64_t slot = (l->due[n] - l->run_start) / LOAD_TL_NS;
+            if (slot >= 0 && slot < LOAD_TL) { /* over time, by when it was due */
+                load_tl *t = &l->tl[slot];
+                uint64_t v = (uint64_t)(now - l->due[n]);
+                t->n++;
+                t->sum += v;
+                if (v > t->max)
+                    t->max = v;
+            }
         }
         break;
     case OUCH_EXECUTED:
@@ -431,7 +441,7 @@ static void revive(load *l, int64_t now)
         s->in_len = 0;
         const endpoint *e = &l->eps.e[l->eps.at];
         char from[32], sess[SOUP_SESSION_LEN + 1];
-        hold_source(i, from);
+        hold_source(load_session_at(l, i), from);
         int fd = tcp_connect(e->host, e->port, from, 0);
         uint64_t next = 0;
         user_name(s->user, lg.user);
@@ -460,9 +470,10 @@ static void revive(load *l, int64_t now)
     }
 }
 
-static void run(load *l)
+void load_run(load *l)
 {
     int64_t start = mono_ns(), end = start + (int64_t)(l->seconds * 1e9), last_hb = start;
+    l->run_start = start;
     uint64_t n = 0;
     uint32_t hb_part = 0;
     for (;;) {
@@ -592,6 +603,13 @@ static int parse(load *l, int argc, char **argv)
             syms = v;
         } else if (!strcmp(a, "--acked")) {
             l->acked_path = v;
+        } else if (!strcmp(a, "--procs")) {
+            l->procs = (uint32_t)arg_number(a, v, LOAD_MAX_PROCS);
+        } else if (!strcmp(a, "--cpu")) {
+            if (load_cpus_parse(l, v) != 0) {
+                arg_error("load: --cpu %s: a list of CPU numbers and ranges, as 2,3 or 4-7", v);
+                return 2;
+            }
         } else {
             arg_error("load: unknown option '%s'", a);
             load_help(stderr);
@@ -698,15 +716,20 @@ int load_main(int argc, char **argv)
         return 1;
     long rss0 = load_server_rss_kb(l.dir);
     int64_t t0 = mono_ns();
-    if (connect_all(&l) != 0)
+    if (l.procs > 1)
+        return load_procs(&l, rss0); /* procs.c: the run over several processes */
+    load_pin(&l, 0);
+    if (load_connect_all(&l) != 0)
         return 1;
     if (l.nmain < l.sessions && hold_all(&l, per_thread) != 0)
         return 1;
     l.login_secs = (double)(mono_ns() - t0) / 1e9;
     long rss1 = load_server_rss_kb(l.dir); /* with every session logged in */
+    load_stages_reset(&l);                 /* the server's stage clocks: this run's orders only */
     t0 = mono_ns();
-    run(&l);
+    load_run(&l);
     double secs = (double)(mono_ns() - t0) / 1e9;
+    load_stages_read(&l);
     long rss2 = load_server_rss_kb(l.dir);
     if (l.hold) {
         hold_stop(l.hold, &l.hs);

@@ -21,6 +21,12 @@ enum {
     F_UNSENT = 8 /* no live session */
 };
 enum { REST = 64, OUTBUF = 1 << 16, INBUF = 1 << 16 };
+enum { LOAD_MAX_PROCS = 64 };
+/* The round trips over time: per 100 ms of due times, for 5 minutes. */
+enum { LOAD_TL = 3000, LOAD_TL_NS = 100000000 };
+typedef struct load_tl {
+    uint64_t n, sum, max;
+} load_tl;
 
 typedef struct lsess {
     int fd;
@@ -73,7 +79,45 @@ typedef struct load {
     uint64_t reconnects, gaps, duplicates; /* with --connect */
     uint64_t sent_resumed;                 /* over a session after it logged in again */
     uint64_t unsent;                       /* due while its session was down */
+    /* --procs: the sessions are spread over this many processes (procs.c);
+     * in one of them, part is its number: its sessions are every procs-th
+     * of the whole run's, from the part-th.  --cpu: the CPUs to pin them to. */
+    uint32_t procs, part;
+    int64_t run_start; /* the open loop's t0 */
+    load_tl tl[LOAD_TL];
+    uint32_t ncpus;
+    int cpus[LOAD_MAX_PROCS];
+    /* the server's stage clocks over the run (stages.c, src/server/stages.h) */
+    uint32_t nstages;
+    struct {
+        char name[16];
+        unsigned long long count, mean, p50, p90, p99, p999, max;
+    } stage[16];
 } load;
+
+/* load.c: log in the sessions s[0..nmain); the open-loop run */
+int load_connect_all(load *l);
+void load_run(load *l);
+
+/* The number, among every process's sessions, of this process's i-th. */
+static inline uint32_t load_session_at(const load *l, uint32_t i)
+{
+    return l->part + i * (l->procs > 1 ? l->procs : 1);
+}
+
+/* procs.c: --cpu's list into l (0, or -1 when it is not one); pin this
+ * process (the k-th of the run) to its CPU, when --cpu was given; the run
+ * over l->procs processes, report included (load_main's exit status). */
+int load_cpus_parse(load *l, const char *v);
+void load_pin(const load *l, uint32_t k);
+int load_procs(load *l, long rss0);
+
+/* stages.c: the server's stage clocks, through the admin socket: started
+ * over before the run, read after it (0, or -1: a server without them,
+ * which the report then leaves out). */
+int load_stages_reset(load *l);
+int load_stages_read(load *l);
+void load_stages_report(const load *l, FILE *f, int json);
 
 /* report.c */
 void load_help(FILE *f);

@@ -12,7 +12,7 @@ void load_help(FILE *f)
 {
     fputs("usage: bourse load --data DIR --order-port P [--users N] [--sessions M]\n"
           "                   [--rate R] [--seconds S] [--symbols A,B,...] [--json]\n"
-          "                   [--connect HOST:PORT[,HOST:PORT...]]\n\n"
+          "                   [--connect HOST:PORT[,HOST:PORT...]] [--procs N] [--cpu LIST]\n\n"
           "Creates and funds N users (load0, load1, ...) through DIR/admin.sock, sets\n"
           "their passwords, logs in M sessions (default N) and sends an open-loop mix\n"
           "of orders, cancels and replaces at R per second for S seconds (R = 0: the\n"
@@ -34,6 +34,11 @@ void load_help(FILE *f)
           "logged in.  For tests: --main-sessions K keeps at most K sessions in the\n"
           "main loop, --hold-threads T starts at least T holder threads, and\n"
           "--hold-heartbeat-ms MS sets the holders' heartbeat period (0: none).\n\n"
+          "--procs N spreads the sessions and the rate over N processes, so that the\n"
+          "generator keeps up with a fast server (its send lag is reported); --cpu\n"
+          "LIST (as 2,3 or 4-7) pins them (or the one process) to those CPUs in turn.\n"
+          "The server's own stage clocks (admin socket `stages`) are started over\n"
+          "before the run and printed after it: where its time went.\n\n"
           "Its users, balances and orders are journaled in DIR like any: run it on a\n"
           "scratch exchange (`make try-load` starts one and removes it after), not on\n"
           "one whose state matters.\n",
@@ -43,12 +48,18 @@ void load_help(FILE *f)
 static void print_hist(FILE *f, const char *name, const hist *h, int json)
 {
     if (json) {
+        /* the curve: percentile, value (ns), for an HdrHistogram-style plot */
+        static const double at[] = {1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999};
         fprintf(f,
                 "\"%s\": {\"count\": %llu, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
-                "\"max\": %llu}",
+                "\"max\": %llu, \"mean\": %llu, \"curve\": [",
                 name, (unsigned long long)h->count, (unsigned long long)hist_percentile(h, 50),
                 (unsigned long long)hist_percentile(h, 90), (unsigned long long)hist_percentile(h, 99),
-                (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max);
+                (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)h->max,
+                (unsigned long long)(h->count ? h->sum / h->count : 0));
+        for (size_t i = 0; i < sizeof at / sizeof *at; i++)
+            fprintf(f, "[%g, %llu], ", at[i], (unsigned long long)hist_percentile(h, at[i]));
+        fprintf(f, "[100, %llu]]}", (unsigned long long)h->max);
         return;
     }
     fprintf(f, "%-22s n=%-9llu p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  max %8.1f us\n",
@@ -95,9 +106,11 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
                 (unsigned long long)l->canceled);
         fprintf(f,
                 "\"sessions_main\": %u, \"sessions_held\": %u, \"holder_threads\": %u, \"logged_in\": %llu, "
-                "\"login_seconds\": %.2f, \"login_failures\": %llu, \"held_disconnects\": %llu, ",
+                "\"login_seconds\": %.2f, \"login_failures\": %llu, \"held_disconnects\": %llu, "
+                "\"generator_procs\": %u, ",
                 l->nmain, l->sessions - l->nmain, l->hs.threads, (unsigned long long)logged_in, l->login_secs,
-                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects);
+                (unsigned long long)l->hs.failed, (unsigned long long)l->hs.disconnects,
+                l->procs > 1 ? l->procs : 1);
         print_hist(f, "rtt_ns", &l->rtt_ack, 1);
         fputs(", ", f);
         print_hist(f, "exec_rtt_ns", &l->rtt_exec, 1);
@@ -107,6 +120,19 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
         print_hist(f, "echo_open_loop_rtt_ns", &l->echo_open, 1);
         fputs(", ", f);
         print_hist(f, "send_lag_ns", &l->lag, 1);
+        fputs(", ", f);
+        load_stages_report(l, f, 1);
+        /* round trips to Accepted by when each was due: orders, mean, max */
+        fputs(", \"timeline_100ms\": [", f);
+        int last = -1;
+        for (int i = 0; i < LOAD_TL; i++)
+            if (l->tl[i].n)
+                last = i;
+        for (int i = 0; i <= last; i++)
+            fprintf(f, "%s[%llu, %llu, %llu]", i ? ", " : "", (unsigned long long)l->tl[i].n,
+                    (unsigned long long)(l->tl[i].n ? l->tl[i].sum / l->tl[i].n : 0),
+                    (unsigned long long)l->tl[i].max);
+        fputc(']', f);
         fprintf(f,
                 ", \"server_rss_kb\": %ld, \"server_rss_kb_idle\": %ld, \"bytes_per_session\": %.0f, "
                 "\"reconnects\": %llu, \"gaps\": %llu, \"duplicates\": %llu, \"unanswered\": %llu}\n",
@@ -149,6 +175,7 @@ void load_report(load *l, double secs, long rss0, long rss1, long rss2)
     print_hist(f, "TCP echo, ping-pong", &l->echo, 0);
     print_hist(f, "TCP echo, open loop", &l->echo_open, 0);
     print_hist(f, "generator send lag", &l->lag, 0);
+    load_stages_report(l, f, 0);
     if (rss1 > 0)
         fprintf(f,
                 "server RSS: %ld MiB before login, %ld MiB with %llu sessions (%.0f bytes each), %ld MiB "

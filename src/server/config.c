@@ -38,6 +38,7 @@ void srv_config_defaults(srv_config *c)
     c->udp_payload = 1400; /* Ethernet-safe: 1,500 less IP and UDP headers, with room to spare */
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
+    c->batch_us = 200;
     /* Sized for a first run (issue #18): 1M ids (a day of 1M orders, 48 MiB
      * of id map), 256K open orders, 32 MiB journal segments: about 65 MB on
      * disk and 175 MiB resident when empty, against 513 MB and 613 MiB with
@@ -112,6 +113,7 @@ static const struct key {
     {"journal", "durability", K_STR, offsetof(srv_config, durability), 16, 0, 0},
     U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),
     U32("journal", "segment_mb", segment_mb, 0, 65536),
+    U32("journal", "batch_us", batch_us, 1, 1000000),
     U32("limits", "symbols", limits.symbols, 1, 1 << 20),
     U32("limits", "users", limits.users, 1, 1 << 26),
     U32("limits", "orders", limits.orders, 1, 1 << 28),

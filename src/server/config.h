@@ -33,6 +33,7 @@ typedef struct srv_config {
     char durability[16];
     uint32_t snapshot_every; /* commands between snapshots; 0 = never */
     uint32_t segment_mb;     /* size of new journal segments; 0 = the journal's default (256) */
+    uint32_t batch_us;       /* durability batch: at most one group commit per this many µs */
     /* [limits]: the engine's fixed capacities */
     bourse_limits limits;
     uint32_t prefault; /* page the whole capacity in before ready (no first-touch stalls) */

@@ -14,6 +14,7 @@
 #include "journal/apply.h"
 #include "journal/journal.h"
 #include "server/server.h"
+#include "server/stages.h"
 #include "util/futex.h"
 
 #include <sched.h>
@@ -120,6 +121,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     srv_out o;
     if (!srv_event_out(g->e, cmd, ev, &g->match, &o))
         return;
+    o.t_read = g->origin ? g->origin->t_read : 0; /* its stage clock goes with it */
     if (ev->type == BOURSE_EV_REJECTED && ev->reason == BOURSE_R_CAPACITY && !g->capacity_logged) {
         bourse_stats st;
         bourse_engine_stats(g->e, &st);
@@ -524,14 +526,23 @@ static void idle(eng *g)
 /* Up to BATCH commands from one gateway.  The gateway is woken once per
  * WAKE_EVERY commands (and at the end of a batch), not after each: woken
  * per command, it took one command's reports, wrote them and slept again,
- * so every command cost it a wake-up and the engine a system call. */
+ * so every command cost it a wake-up and the engine a system call.  The
+ * stage clocks (stages.h) cost two clock readings per batch, at its start
+ * and end, an addition per order and one record of the batch. */
 static int take_batch(eng *g, srv_gate *gate)
 {
     srv_in *m;
     int n = 0;
+    uint64_t stamped = 0, since = 0; /* stage clocks: orders, and their waits in the ring, summed */
+    int64_t taken = 0;
     /* Each command is run in its slot, not copied out; the slots go back
      * to the gateway with the wake-ups (spsc.h: one index store per batch). */
     while (n < BATCH && (m = spsc_peek(&gate->in, sizeof *m))) {
+        if (m->t_read) {
+            if (!stamped++)
+                taken = srv_now_ns();
+            since += stage_since(m->t_read, taken);
+        }
         process(g, m);
         spsc_pop(&gate->in);
         if (g->npend == BATCH)
@@ -543,6 +554,8 @@ static int take_batch(eng *g, srv_gate *gate)
     }
     propose(g);
     spsc_release(&gate->in);
+    if (stamped)
+        stages_engine_batch(g->s, since, taken, srv_now_ns(), stamped);
     return n;
 }
 

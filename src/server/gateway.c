@@ -16,6 +16,7 @@
  */
 #include "server/gateway.h"
 #include "journal/journal.h"
+#include "server/stages.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -82,6 +83,8 @@ void gw_push_in(gateway *g, const srv_in *m)
 void gw_submit(gateway *g, conn *c, int kind, const bourse_cmd *cmd)
 {
     srv_in m = {.kind = (uint8_t)kind, .conn = (uint32_t)(c - g->conns), .gen = c->gen, .cmd = *cmd};
+    if (kind == IN_CMD) /* the stage clocks time order entry (stages.h) */
+        m.t_read = stage_stamp(g->now);
     gw_push_in(g, &m);
 }
 
@@ -142,6 +145,10 @@ static void drain(gateway *g)
         if (g->held_out.seq > durable && g->held_out.seq > (durable = srv_durable_seq(s)))
             break;
         g->has_held_out = 0;
+        if (g->held_out.t_read) {
+            g->stage_since += stage_since(g->held_out.t_read, g->now);
+            g->stage_n++;
+        }
         deliver(g, &g->held_out);
     }
     for (;;) {
@@ -322,6 +329,10 @@ void *srv_gateway_main(void *arg)
             next_tick = g->now + TICK_MS * 1000000LL;
         }
         conn_flush_dirty(g);
+        if (g->stage_n) { /* one more clock reading per turn that released reports */
+            stages_gate_turn(s, g->idx, g->stage_since, g->now, srv_now_ns(), g->stage_n);
+            g->stage_n = g->stage_since = 0;
+        }
         int timeout = waiting ? 1 : (int)((next_tick - g->now) / 1000000) + 1;
         /* Poll a little before sleeping (see engine_thread.c). */
         if (g->cfg->spin_us && input_open && !work_waiting(g)) {

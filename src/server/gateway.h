@@ -105,6 +105,9 @@ typedef struct gateway {
     srv_out held_out;
     srv_text held_text;
     int has_held_out, has_held_text;
+    /* stage clocks (stages.h): reports released in this loop turn, and
+     * their times since their commands were read, summed */
+    uint64_t stage_n, stage_since;
     /* engine output taken off the rings while the in ring was full (the
      * engine may be waiting for room to finish the command it is on) */
     srv_out *spill_out;

@@ -13,10 +13,13 @@
  * Questions are no commands: `symbols`, `users`, `orders USER` and
  * `account USER` go to the engine as IN_QUERY (answered there from its
  * state, never journaled: src/server/query.c), and `sessions` is answered
- * here from the acceptor's own table.  Their answers end with "." too.
+ * here from the acceptor's own table, `stages` (where orders' time went,
+ * stages.h: "STAGE name count mean p50 p90 p99 p999 max" in ns) from the
+ * stage clocks.  Their answers end with "." too.
  */
 #include "net/adminsock.h"
 #include "server/gateway.h"
+#include "server/stages.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +55,26 @@ static void sessions(gateway *g, conn *c)
     conn_put(g, c, line, (size_t)k);
 }
 
+/* `stages` and `stages reset`: the stage clocks' histograms (stages.h),
+ * answered here at once from the counters, not in turn with the commands
+ * before them (they are statistics, never state). */
+static int stages(gateway *g, conn *c, const char *line, size_t len)
+{
+    if (len == 6 && !memcmp(line, "stages", 6)) {
+        char buf[2048];
+        size_t n = stages_text(g->s, buf, sizeof buf);
+        conn_put(g, c, buf, n);
+        conn_put(g, c, ".\n", 2);
+        return 1;
+    }
+    if (len == 12 && !memcmp(line, "stages reset", 12)) {
+        stages_reset(g->s);
+        conn_put(g, c, "OK stages reset\n.\n", 18);
+        return 1;
+    }
+    return 0;
+}
+
 /* A question (not a command, net/adminsock.h): to the engine, which
  * answers in turn with the commands before it (`sessions` too: the engine
  * then says "now", and the lines are made here). */
@@ -77,7 +100,7 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
         size_t len = (size_t)(nl - (buf + off));
         bourse_cmd cmd;
         char err[160];
-        if (question(g, c, (const char *)buf + off, len)) {
+        if (stages(g, c, (const char *)buf + off, len) || question(g, c, (const char *)buf + off, len)) {
             off += len + 1;
             continue;
         }

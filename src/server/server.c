@@ -11,6 +11,7 @@
 #include "cluster/cluster.h"
 #include "journal/journal.h"
 #include "server/proto.h"
+#include "server/stages.h"
 #include "util/futex.h"
 #include "util/log.h"
 
@@ -182,6 +183,7 @@ static int open_state(srv *s)
     journal_config jc = {.dir = cfg->data_dir,
                          .durability = mode,
                          .segment_bytes = (uint64_t)cfg->segment_mb << 20,
+                         .batch_us = cfg->batch_us,
                          .limits = cfg->limits,
                          .on_engine = s->hooks.on_engine,
                          .on_command = s->hooks.on_command,
@@ -313,7 +315,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     prefault_engine(s);
     if (ring_init(&s->text, TEXT_RING, sizeof(srv_text)) ||
         ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
-        ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth))) {
+        ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth)) || stages_init(s) != 0) {
         srv_log("out of memory");
         return -1;
     }
@@ -467,5 +469,6 @@ void srv_free(srv *s)
     free(s->auth_res.slots);
     consumers_free(&s->consumers);
     free(s->auth_live);
+    stages_free(s);
     memset(s, 0, sizeof *s);
 }

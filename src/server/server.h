@@ -65,6 +65,7 @@ typedef struct srv_in {
     uint8_t kind;
     uint8_t gate; /* the gateway that sent it */
     uint32_t conn, gen;
+    uint32_t t_read; /* stage clock: when the gateway read it (stages.h; in padding) */
     bourse_cmd cmd;
 } srv_in;
 
@@ -80,6 +81,7 @@ typedef struct srv_out {
     uint8_t flags;
     uint8_t code; /* OUT_SYSTEM: 'S' open, 'E' close */
     uint32_t conn, gen;
+    uint32_t t_read; /* stage clock: when its command was read (stages.h; 0: none) */
     uint64_t seq;
     uint64_t match; /* TRADE: match number */
     int64_t ts_ns;
@@ -217,7 +219,8 @@ typedef struct srv {
     uint32_t nports;
 
     srv_hooks hooks;
-    consumer_set consumers; /* journal/consumer.h */
+    consumer_set consumers;    /* journal/consumer.h */
+    struct srv_stages *stages; /* where an order's time goes (stages.h) */
 
     /* Cluster mode (cluster_mode.c; NULL cl_node: a single server).  The
      * Raft thread hands each committed batch to the engine thread through
