@@ -35,15 +35,22 @@ static const uint8_t name_class[256] = {
     ['y'] = 1, ['z'] = 1,
 };
 
-/* A zero-padded name of 1..max characters of class `cls`. */
-static int name_valid(const char *s, size_t max, int cls)
+/* A zero-padded name of 1..max characters of class `cls`.  Every record is
+ * checked on append and again on replay, so this is a hot loop: the length
+ * comes from the last nonzero byte of the name's words (max is 8 or 16),
+ * and a zero byte before it fails the class test like any other bad
+ * character, which is the same rule as "characters, then only zeros". */
+static inline int name_valid(const char *s, size_t max, int cls)
 {
-    size_t n = 0;
-    while (n < max && s[n])
-        if (!(name_class[(unsigned char)s[n++]] & cls))
-            return 0;
-    for (size_t i = n; i < max; i++)
-        if (s[i])
+    uint64_t w[2] = {0, 0}; /* fixed-size copies: loads, not a call */
+    memcpy(&w[0], s, 8);
+    if (max > 8)
+        memcpy(&w[1], s + 8, 8);
+    size_t n = w[1]   ? 16 - (size_t)(__builtin_clzll(w[1]) >> 3)
+               : w[0] ? 8 - (size_t)(__builtin_clzll(w[0]) >> 3)
+                      : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(name_class[(unsigned char)s[i]] & cls))
             return 0;
     return n > 0;
 }
@@ -295,7 +302,7 @@ typedef struct cursor {
     int bad;
 } cursor;
 
-static uint64_t get_varint(cursor *k)
+static uint64_t get_varint_long(cursor *k)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -312,6 +319,17 @@ static uint64_t get_varint(cursor *k)
     }
     k->bad = 1;
     return 0;
+}
+
+/* Most varints (sequence deltas, ids, quantities) are one byte: that case
+ * inline, the rest in the loop above.  (Decoding up to 8 bytes at once in
+ * word operations was tried: more instructions than this loop for the 2-3
+ * byte prices and time deltas of a journal.) */
+static inline uint64_t get_varint(cursor *k)
+{
+    if (k->p < k->end && *k->p < 0x80)
+        return *k->p++;
+    return get_varint_long(k);
 }
 
 static void get_name(cursor *k, char *s, size_t max)
