@@ -52,6 +52,7 @@ typedef struct jbench {
     int quick;
     int replay_only; /* --replay-only: the replay on tmpfs alone (for profiling recovery) */
     const char *of;  /* --of W: the workload whose commands are journaled (exchange-core) */
+    int handles;     /* --handles: cancels and moves carry their order's handle, journaled with them */
 } jbench;
 
 static void drop(void *ctx, const bourse_cmd *c, const bourse_event *ev)
@@ -499,17 +500,20 @@ static int parse(int argc, char **argv, jbench *b)
             b->quick = 1;
         else if (!strcmp(a, "--replay-only"))
             b->replay_only = 1;
+        else if (!strcmp(a, "--handles"))
+            b->handles = 1;
         else if (!strcmp(a, "--of") && v)
             b->of = v, i++;
         else {
             fprintf(stderr, "usage: bourse bench --workload journal [--dir DIR] [--messages N] [--seconds S] "
-                            "[--quick] [--replay-only] [--of W]\n"
+                            "[--quick] [--replay-only] [--of W] [--handles]\n"
                             "  --dir DIR       a directory on the disk to measure (default /tmp)\n"
                             "  --messages N    commands appended and replayed (default 4000000)\n"
                             "  --seconds S     length of each group-commit latency run (default 2)\n"
                             "  --quick         fewer, shorter runs (for tests)\n"
                             "  --replay-only   only the replay (decode, decode + apply), on tmpfs\n"
-                            "  --of W          journal workload W's commands (default exchange-core)\n");
+                            "  --of W          journal workload W's commands (default exchange-core)\n"
+                            "  --handles       cancels and moves carry their order's handle (journaled)\n");
             return 2;
         }
     }
@@ -525,7 +529,7 @@ int bench_journal(int argc, char **argv)
     if (b.quick)
         b.messages = 200000, b.seconds = 0.2;
     const workload_spec *spec = workload_find(b.of);
-    if (!spec || workload_build(&b.w, spec, b.messages, 1, WORKLOAD_IDS_USER, 0) != 0) {
+    if (!spec || workload_build(&b.w, spec, b.messages, 1, WORKLOAD_IDS_USER, b.handles) != 0) {
         fprintf(stderr, "bench: cannot build the workload\n");
         return 1;
     }

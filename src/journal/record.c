@@ -8,6 +8,11 @@
  * A name is a length byte and that many bytes.  Quantities and prices are
  * unsigned varints (7 bits a byte, least significant first).
  *
+ * A cancel or replace that carries the order's handle (bourse_cmd.order, a
+ * hint the engine checks) has bit 4 of its kind set and the handle as a
+ * varint after the payload, so a recovery applies it as the server did
+ * (without the id map's lookup where the handle still names the order).
+ *
  * The commands of replay format version 2 (rules, fees, halt, resume, block,
  * unblock, cancelall) have kind bytes 0x80 | type, so the low four bits of
  * version 1's kinds keep their meaning.  `rules` and `fees` write a byte of
@@ -229,6 +234,9 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
     uint8_t kind = c->type;
     if (c->type == BOURSE_CMD_ORDER)
         kind |= (uint8_t)(c->side << 4 | c->tif << 5);
+    bool hint = (c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE) && c->order;
+    if (hint)
+        kind |= 0x10; /* the order's handle follows the payload */
     if (c->type >= BOURSE_CMD_RULES)
         kind = (uint8_t)(0x80 | c->type);
     *p++ = kind;
@@ -287,6 +295,8 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
         break;
     default: break; /* OPEN, CLOSE */
     }
+    if (hint)
+        p = put_varint(p, c->order);
     out[0] = (uint8_t)(p - out - 1);
     uint32_t crc = crc32c(0, out, (size_t)(p - out));
     memcpy(p, &crc, 4); /* little-endian hosts only, as everywhere in Bourse */
@@ -413,6 +423,8 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
     } else if (c->type == BOURSE_CMD_ORDER) {
         c->side = kind >> 4 & 1;
         c->tif = kind >> 5 & 3;
+    } else if ((c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE) && kind >> 4 == 1) {
+        /* a handle follows the payload (below) */
     } else if (kind >> 4) {
         *why = "bad command kind";
         return REC_BAD;
@@ -474,6 +486,12 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
         get_symbol(&k, c);
         break;
     default: break;
+    }
+    if (kind >> 4 == 1 && (c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE)) {
+        uint64_t h = get_varint(&k);
+        if (h == 0 || h > UINT32_MAX)
+            k.bad = 1;
+        c->order = (uint32_t)h;
     }
     if (k.bad || k.p != k.end) {
         *why = k.bad ? "truncated command" : "trailing bytes in record";

@@ -3,8 +3,9 @@
  * plain reference (issue #20 made both faster: varints of up to 8 bytes in
  * word operations, names measured by their words).  Random commands of
  * every shape round-trip exactly, at every varint length and with the
- * record's end right after the last byte; names pass or fail the check as
- * the character-by-character rule says.
+ * record's end right after the last byte, cancels and replaces with their
+ * order handle or without; names pass or fail the check as the
+ * character-by-character rule says.
  */
 #include "check.h"
 #include "journal/record.h"
@@ -83,6 +84,8 @@ static void test_roundtrip(void)
             c.new_oid = (bourse_name){{0}};
         if (c.type == BOURSE_CMD_REPLACE)
             c.symbol = BOURSE_NONE, c.side = c.tif = 0;
+        if ((c.type == BOURSE_CMD_CANCEL || c.type == BOURSE_CMD_REPLACE) && rnd() % 2)
+            c.order = (uint32_t)(1 + any_width() % UINT32_MAX); /* the handle hint travels too */
         int want_ok = (c.user != BOURSE_NONE || ref_valid(c.user_name.s, BOURSE_NAME_LEN, 0)) &&
                       (c.type == BOURSE_CMD_DEPOSIT || ref_valid(c.oid.s, BOURSE_NAME_LEN, 0)) &&
                       (c.type != BOURSE_CMD_REPLACE || ref_valid(c.new_oid.s, BOURSE_NAME_LEN, 0));
@@ -129,9 +132,39 @@ static void test_names(void)
     }
 }
 
+/* A handle is written only for a cancel or replace that has one. */
+static void test_handle_hint(void)
+{
+    bourse_cmd c;
+    memset(&c, 0, sizeof c);
+    c.type = BOURSE_CMD_CANCEL;
+    c.seq = 1;
+    memcpy(c.oid.s, "a1", 2);
+    uint8_t with[REC_MAX], without[REC_MAX];
+    rec_prev p1 = {0}, p2 = {0}, p3 = {0};
+    size_t n0 = rec_encode(without, &c, &p1);
+    c.order = 300;
+    size_t n1 = rec_encode(with, &c, &p2);
+    CHECK_EQ(n1, n0 + 2);
+    CHECK_EQ(with[3], BOURSE_CMD_CANCEL | 0x10);
+    bourse_cmd d;
+    const char *why = NULL;
+    CHECK_EQ(rec_decode(with, n1, &d, &p3, &why), (int)n1);
+    CHECK_EQ(d.order, 300);
+    c.type = BOURSE_CMD_ORDER; /* an order's bit 4 is its side: no handle */
+    c.qty = c.price = 1;
+    c.order = 7;
+    rec_prev p4 = {0};
+    size_t n2 = rec_encode(with, &c, &p4);
+    rec_prev p5 = {0};
+    CHECK_EQ(rec_decode(with, n2, &d, &p5, &why), (int)n2);
+    CHECK_EQ(d.order, 0);
+}
+
 int main(void)
 {
     RUN(test_roundtrip);
     RUN(test_names);
+    RUN(test_handle_hint);
     return CHECK_DONE();
 }
