@@ -50,6 +50,9 @@ typedef struct jbench {
     uint64_t messages; /* appended in the throughput runs */
     double seconds;    /* of each latency run */
     int quick;
+    int replay_only; /* --replay-only: the replay on tmpfs alone (for profiling recovery) */
+    const char *of;  /* --of W: the workload whose commands are journaled (exchange-core) */
+    int handles;     /* --handles: cancels and moves carry their order's handle, journaled with them */
 } jbench;
 
 static void drop(void *ctx, const bourse_cmd *c, const bourse_event *ev)
@@ -495,13 +498,22 @@ static int parse(int argc, char **argv, jbench *b)
             b->seconds = atof(v), i++;
         else if (!strcmp(a, "--quick"))
             b->quick = 1;
+        else if (!strcmp(a, "--replay-only"))
+            b->replay_only = 1;
+        else if (!strcmp(a, "--handles"))
+            b->handles = 1;
+        else if (!strcmp(a, "--of") && v)
+            b->of = v, i++;
         else {
             fprintf(stderr, "usage: bourse bench --workload journal [--dir DIR] [--messages N] [--seconds S] "
-                            "[--quick]\n"
+                            "[--quick] [--replay-only] [--of W] [--handles]\n"
                             "  --dir DIR       a directory on the disk to measure (default /tmp)\n"
                             "  --messages N    commands appended and replayed (default 4000000)\n"
                             "  --seconds S     length of each group-commit latency run (default 2)\n"
-                            "  --quick         fewer, shorter runs (for tests)\n");
+                            "  --quick         fewer, shorter runs (for tests)\n"
+                            "  --replay-only   only the replay (decode, decode + apply), on tmpfs\n"
+                            "  --of W          journal workload W's commands (default exchange-core)\n"
+                            "  --handles       cancels and moves carry their order's handle (journaled)\n");
             return 2;
         }
     }
@@ -510,22 +522,27 @@ static int parse(int argc, char **argv, jbench *b)
 
 int bench_journal(int argc, char **argv)
 {
-    jbench b = {.disk = "/tmp", .messages = 4000000, .seconds = 2};
+    jbench b = {.disk = "/tmp", .messages = 4000000, .seconds = 2, .of = "exchange-core"};
     int rc = parse(argc, argv, &b);
     if (rc)
         return rc;
     if (b.quick)
         b.messages = 200000, b.seconds = 0.2;
-    const workload_spec *spec = workload_find("exchange-core");
-    if (!spec || workload_build(&b.w, spec, b.messages, 1, WORKLOAD_IDS_USER, 0) != 0) {
+    const workload_spec *spec = workload_find(b.of);
+    if (!spec || workload_build(&b.w, spec, b.messages, 1, WORKLOAD_IDS_USER, b.handles) != 0) {
         fprintf(stderr, "bench: cannot build the workload\n");
         return 1;
     }
     int shm = access("/dev/shm", W_OK) == 0;
-    printf("bourse bench --workload journal: %" PRIu64 " exchange-core commands; disk = %s, tmpfs = %s\n\n",
-           b.w.n, b.disk, shm ? "/dev/shm" : "(none)");
+    printf("bourse bench --workload journal: %" PRIu64 " %s commands; disk = %s, tmpfs = %s\n\n", b.w.n, b.of,
+           b.disk, shm ? "/dev/shm" : "(none)");
     const char *where[2] = {"disk", "tmpfs"}, *dirs[2] = {b.disk, "/dev/shm"};
     int places = shm ? 2 : 1;
+    if (b.replay_only) {
+        bench_replay(&b, dirs[places - 1], where[places - 1]);
+        workload_free(&b.w);
+        return 0;
+    }
     bench_encode(&b);
     for (int p = 0; p < places; p++)
         bench_append(&b, dirs[p], where[p]);

@@ -8,6 +8,11 @@
  * A name is a length byte and that many bytes.  Quantities and prices are
  * unsigned varints (7 bits a byte, least significant first).
  *
+ * A cancel or replace that carries the order's handle (bourse_cmd.order, a
+ * hint the engine checks) has bit 4 of its kind set and the handle as a
+ * varint after the payload, so a recovery applies it as the server did
+ * (without the id map's lookup where the handle still names the order).
+ *
  * The commands of replay format version 2 (rules, fees, halt, resume, block,
  * unblock, cancelall) have kind bytes 0x80 | type, so the low four bits of
  * version 1's kinds keep their meaning.  `rules` and `fees` write a byte of
@@ -35,15 +40,22 @@ static const uint8_t name_class[256] = {
     ['y'] = 1, ['z'] = 1,
 };
 
-/* A zero-padded name of 1..max characters of class `cls`. */
-static int name_valid(const char *s, size_t max, int cls)
+/* A zero-padded name of 1..max characters of class `cls`.  Every record is
+ * checked on append and again on replay, so this is a hot loop: the length
+ * comes from the last nonzero byte of the name's words (max is 8 or 16),
+ * and a zero byte before it fails the class test like any other bad
+ * character, which is the same rule as "characters, then only zeros". */
+static inline int name_valid(const char *s, size_t max, int cls)
 {
-    size_t n = 0;
-    while (n < max && s[n])
-        if (!(name_class[(unsigned char)s[n++]] & cls))
-            return 0;
-    for (size_t i = n; i < max; i++)
-        if (s[i])
+    uint64_t w[2] = {0, 0}; /* fixed-size copies: loads, not a call */
+    memcpy(&w[0], s, 8);
+    if (max > 8)
+        memcpy(&w[1], s + 8, 8);
+    size_t n = w[1]   ? 16 - (size_t)(__builtin_clzll(w[1]) >> 3)
+               : w[0] ? 8 - (size_t)(__builtin_clzll(w[0]) >> 3)
+                      : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(name_class[(unsigned char)s[i]] & cls))
             return 0;
     return n > 0;
 }
@@ -222,6 +234,9 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
     uint8_t kind = c->type;
     if (c->type == BOURSE_CMD_ORDER)
         kind |= (uint8_t)(c->side << 4 | c->tif << 5);
+    bool hint = (c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE) && c->order;
+    if (hint)
+        kind |= 0x10; /* the order's handle follows the payload */
     if (c->type >= BOURSE_CMD_RULES)
         kind = (uint8_t)(0x80 | c->type);
     *p++ = kind;
@@ -280,6 +295,8 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
         break;
     default: break; /* OPEN, CLOSE */
     }
+    if (hint)
+        p = put_varint(p, c->order);
     out[0] = (uint8_t)(p - out - 1);
     uint32_t crc = crc32c(0, out, (size_t)(p - out));
     memcpy(p, &crc, 4); /* little-endian hosts only, as everywhere in Bourse */
@@ -295,7 +312,7 @@ typedef struct cursor {
     int bad;
 } cursor;
 
-static uint64_t get_varint(cursor *k)
+static uint64_t get_varint_long(cursor *k)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -312,6 +329,17 @@ static uint64_t get_varint(cursor *k)
     }
     k->bad = 1;
     return 0;
+}
+
+/* Most varints (sequence deltas, ids, quantities) are one byte: that case
+ * inline, the rest in the loop above.  (Decoding up to 8 bytes at once in
+ * word operations was tried: more instructions than this loop for the 2-3
+ * byte prices and time deltas of a journal.) */
+static inline uint64_t get_varint(cursor *k)
+{
+    if (k->p < k->end && *k->p < 0x80)
+        return *k->p++;
+    return get_varint_long(k);
 }
 
 static void get_name(cursor *k, char *s, size_t max)
@@ -395,6 +423,8 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
     } else if (c->type == BOURSE_CMD_ORDER) {
         c->side = kind >> 4 & 1;
         c->tif = kind >> 5 & 3;
+    } else if ((c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE) && kind >> 4 == 1) {
+        /* a handle follows the payload (below) */
     } else if (kind >> 4) {
         *why = "bad command kind";
         return REC_BAD;
@@ -456,6 +486,12 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
         get_symbol(&k, c);
         break;
     default: break;
+    }
+    if (kind >> 4 == 1 && (c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE)) {
+        uint64_t h = get_varint(&k);
+        if (h == 0 || h > UINT32_MAX)
+            k.bad = 1;
+        c->order = (uint32_t)h;
     }
     if (k.bad || k.p != k.end) {
         *why = k.bad ? "truncated command" : "trailing bytes in record";

@@ -74,6 +74,8 @@ typedef struct fix_order {
     int64_t qty, cum, price;
     int64_t notional; /* sum of fills' qty x price, for AvgPx */
     uint64_t order_id;
+    uint32_t handle; /* the core's handle of the resting order (ACCEPTED, REPLACED), 0 = none:
+                      * stamped on cancels and replaces as bourse_cmd.order, a hint (handles.h) */
 } fix_order;
 
 /* Per gateway. */

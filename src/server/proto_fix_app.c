@@ -521,7 +521,7 @@ static void cancel_or_replace(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m
                         "RATE_LIMIT: the session's order rate was exceeded");
         return;
     }
-    bourse_cmd cmd = {.type = BOURSE_CMD_CANCEL, .oid = oid};
+    bourse_cmd cmd = {.type = BOURSE_CMD_CANCEL, .oid = oid, .order = o ? o->handle : 0};
     if (!replace) {
         if (!o && !(o = order_add(fg, c->user, &oid))) {
             send_cxl_reject(fg, s, NULL, clordid, cl, orig, ol, to, 99, "CAPACITY: out of memory");
@@ -710,6 +710,7 @@ void fixa_event(fix_gw *fg, const srv_out *o)
             return;
         e->state = FO_LIVE;
         e->order_id = o->seq;
+        e->handle = ev->order;
         e->side = ev->side;
         e->sym = o->sym;
         e->tif = o->tif;
@@ -788,6 +789,7 @@ void fixa_event(fix_gw *fg, const srv_out *o)
         n->cum = e ? e->cum : 0;
         n->notional = e ? e->notional : 0;
         n->order_id = e && e->order_id ? e->order_id : o->seq;
+        n->handle = ev->order;
         n->qty = n->cum + ev->qty;
         n->req = (bourse_name){{0}};
         er r = {.type = '5',

@@ -137,6 +137,8 @@ static void on_order(gateway *g, conn *c, const soup_packet *p)
     }
     cmd.user = c->user;
     memcpy(cmd.user_name.s, c->name, BOURSE_NAME_LEN);
+    /* The order's handle, so the engine need not hash the token (handles.h). */
+    handle_cache_stamp(&((soup_gw *)gw_proto_state(g, c))->handles, &cmd);
     gw_submit(g, c, IN_CMD, &cmd);
 }
 
@@ -185,7 +187,11 @@ static int on_packet(gateway *g, conn *c, const soup_packet *p)
     case SOUP_LOGOUT_REQUEST:
         c->closing = 1;
         conn_put(g, c, NULL, 0); /* flushed, and so closed, this turn rather than at a tick */
-        gw_log_conn(g, c, "logged out");
+        {
+            const handle_cache *h = &((soup_gw *)gw_proto_state(g, c))->handles;
+            gw_log_conn(g, c, "logged out (this gateway's cancels and replaces: %llu by handle, %llu by id)",
+                        (unsigned long long)h->hits, (unsigned long long)h->misses);
+        }
         return -1;
     case SOUP_LOGIN_REQUEST: conn_close(g, c, "a second Login Request"); return -1;
     default: conn_close(g, c, "unknown packet type"); return -1;
@@ -261,6 +267,8 @@ static void soup_event(gateway *g, void *st, const srv_out *o)
                 unsequenced(g, sg, NULL, u, &r);
         return;
     }
+    if (ev->type != BOURSE_EV_TRADE && gw_is_home(g, ev->user))
+        handle_cache_follow(&sg->handles, ev);
     switch (ev->type) {
     case BOURSE_EV_ACCEPTED: r.type = OUCH_ACCEPTED; break;
     case BOURSE_EV_REJECTED: r.type = OUCH_REJECTED; break;
@@ -289,9 +297,16 @@ static void soup_event(gateway *g, void *st, const srv_out *o)
         report(g, sg, ev->user, &r);
 }
 
+/* Slots of the handle cache: 1.5 MiB per gateway, paged in as used. */
+enum { HANDLE_SLOTS = 1 << 16 };
+
 static void *soup_gw_new(gateway *g, uint32_t idx)
 {
     soup_gw *sg = calloc(1, sizeof *sg);
+    if (sg && handle_cache_init(&sg->handles, HANDLE_SLOTS) != 0) {
+        free(sg);
+        return NULL;
+    }
     if (sg) {
         sg->g = g;
         sg->proto = idx;
@@ -303,6 +318,7 @@ static void soup_gw_free(gateway *g, void *st)
 {
     (void)g;
     stream_free_all(st);
+    handle_cache_free(&((soup_gw *)st)->handles);
     free(st);
 }
 

@@ -15,6 +15,7 @@
 
 #include "net/soup.h"
 #include "server/gateway.h"
+#include "server/handles.h"
 
 /* Per connection, in conn->ps: travels with it to its home gateway. */
 typedef struct soup_conn {
@@ -41,6 +42,7 @@ typedef struct soup_gw {
     uint32_t proto; /* its index at this gateway (conn->proto) */
     ustream *streams;
     uint32_t nstreams;
+    handle_cache handles; /* home users' order tokens -> core handles (handles.h) */
 } soup_gw;
 
 /* proto_soup_stream.c */
