@@ -113,6 +113,8 @@ static int start_feed(srv *s, const srv_config *cfg, feed *f, const char *web_ro
 {
     feed_set_session(f, s->session);
     feed_recover_end(f, s->engine);
+    metrics_set_feed(s, f); /* GET /metrics, and the feed's figures in it (docs/metrics.md) */
+    feed_set_metrics(f, srv_metrics_text, s);
     if (feed_listen(f) != 0 || srv_add_consumer(s, &feed_consumer, f) != 0 || feed_start(f) != 0)
         return -1;
     srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,

@@ -48,6 +48,7 @@
 #include "journal/consumer.h"
 #include "net/adminsock.h"
 #include "server/config.h"
+#include "server/metrics.h"
 #include "util/spsc.h"
 
 #include <pthread.h>
@@ -63,8 +64,10 @@ enum { IN_CMD = 1, IN_LOGIN, IN_ADMIN, IN_QUERY, IN_ACCOUNT };
  * IN_ACCOUNT (order entry): the session's user's account, in cmd.user. */
 typedef struct srv_in {
     uint8_t kind;
-    uint8_t gate; /* the gateway that sent it */
+    uint8_t gate;  /* the gateway that sent it */
+    uint8_t proto; /* the adapter of the connection that sent it, at that gateway */
     uint32_t conn, gen;
+    int64_t recv_ns; /* the gateway's turn that read it (metrics.h: round trip) */
     bourse_cmd cmd;
 } srv_in;
 
@@ -83,6 +86,11 @@ typedef struct srv_out {
     uint64_t seq;
     uint64_t match; /* TRADE: match number */
     int64_t ts_ns;
+    /* the first report of an order entry command: when the command was
+     * read and by which adapter (srv_in.recv_ns, .proto), for the round
+     * trip (metrics.h); 0 on every other message */
+    int64_t recv_ns;
+    uint8_t recv_proto;
     bourse_symbol_name sym;
     bourse_event ev;
 } srv_out;
@@ -118,7 +126,8 @@ static inline int srv_event_out(const bourse_engine *e, const bourse_cmd *cmd, c
 }
 
 /* engine -> gateway, for admin connections: one line (done = last of a
- * command; 2: the answer to `sessions` is to be made now, by the acceptor) */
+ * command; 2: the answer to `sessions` is to be made now, by the acceptor;
+ * 3: the answer to `metrics`, likewise) */
 typedef struct srv_text {
     uint32_t conn, gen;
     uint64_t seq;
@@ -237,6 +246,7 @@ typedef struct srv {
     atomic_int cl_stopped;  /* the Raft node is stopped: the engine thread may end */
 
     pthread_t engine_thread, auth_thread;
+    srv_metrics metrics; /* metrics.h */
 } srv;
 
 /* server.c */
