@@ -79,7 +79,7 @@ static void latency(FILE *f, const top_reading *c, const top_reading *p)
 {
     char protos[8][64], has[600], a[16], b[16], d[16];
     int n = label_values(c, "bourse_order_round_trip_seconds_count", "protocol", protos, 8);
-    fprintf(f, "\nround trip (read -> first report out)   orders   p50       p99       p99.9\n");
+    fprintf(f, "\nround trip (read -> first report out)   msgs     p50       p99       p99.9\n");
     for (int i = 0; i < n; i++) {
         snprintf(has, sizeof has, "protocol=\"%s\"", protos[i]);
         double k = top_sum(c, "bourse_order_round_trip_seconds_count", has) -
@@ -147,20 +147,31 @@ static void symbols(FILE *f, const top_reading *c, const top_reading *p)
 static void threads(FILE *f, const top_reading *c, const top_reading *p)
 {
     double dt = c->t - p->t;
-    fprintf(f, "\nmemory %.1f MiB resident; CPU per thread:",
-            top_sum(c, "bourse_process_resident_memory_bytes", NULL) / 1048576);
-    int shown = 0;
-    for (size_t i = 0; i < c->n; i++) {
+    struct {
+        char name[32];
+        double pct;
+    } t[8] = {0};
+    int n = 0;
+    for (size_t i = 0; i < c->n; i++) { /* the busiest 8, busiest first */
         const top_sample *s = &c->s[i];
         if (strcmp(s->name, "bourse_thread_cpu_seconds_total"))
             continue;
         double pct = dt > 0 ? 100 * (s->v - top_sum(p, s->name, s->labels)) / dt : 0;
-        if (pct < 0.5 && shown >= 4)
-            continue; /* the idle ones after the first few */
-        char name[32];
-        top_label(s->labels, "thread", name, sizeof name);
-        fprintf(f, "%s %s %.0f%%", shown++ % 4 ? "," : "\n ", name, pct);
+        int k = n < 8 ? n++ : 8;
+        while (k > 0 && t[k - 1].pct < pct) {
+            if (k < 8)
+                t[k] = t[k - 1];
+            k--;
+        }
+        if (k < 8) {
+            top_label(s->labels, "thread", t[k].name, sizeof t[k].name);
+            t[k].pct = pct;
+        }
     }
+    fprintf(f, "\nmemory %.1f MiB resident; CPU of the busiest threads:",
+            top_sum(c, "bourse_process_resident_memory_bytes", NULL) / 1048576);
+    for (int k = 0; k < n; k++)
+        fprintf(f, "%s %s %.0f%%", k % 4 ? "," : "\n ", t[k].name, t[k].pct);
     fprintf(f, "\n");
 }
 
