@@ -1,6 +1,6 @@
 #!/bin/sh
 # Metrics (docs/metrics.md): a server is sent a known load over
-# SoupBinTCP/OUCH (350 orders, 50 of which trade), then its metrics are read
+# SoupBinTCP/OUCH (360 orders: 50 trade, 10 are canceled at once), then its metrics are read
 # through the admin socket (`bourse admin metrics`) and GET /metrics on the
 # HTTP port; both must pass `promtool check metrics` (Debian's prometheus
 # package; scripts/deps.sh installs it for the test goals), and the
@@ -27,6 +27,12 @@ while [ $i -le 300 ]; do
     echo "buy alice a$i AAPL 1 $((i / 100)).$((i % 100 / 10))$((i % 10))"
     i=$((i + 1))
 done >"$E2E/alice.in"
+# and 10 that cannot trade at once: accepted, then canceled (IOC)
+i=1
+while [ $i -le 10 ]; do
+    echo "buy alice x$i AAPL 1 0.01 ioc"
+    i=$((i + 1))
+done >>"$E2E/alice.in"
 i=1
 while [ $i -le 50 ]; do
     echo "sell bob b$i AAPL 1 2"
@@ -59,14 +65,14 @@ else
 fi
 
 got="$(val "$m" 'bourse_commands_total{type="order"}') $(val "$m" 'bourse_commands_total{type="user"}') $(val "$m" 'bourse_commands_total{type="deposit"}')"
-if [ "$got" = "350 2 2" ]; then ok metrics_commands_equal_load; else fail metrics_commands_equal_load "order user deposit: $got"; fi
-got="$(val "$m" 'bourse_events_total{type="accepted"}') $(val "$m" 'bourse_events_total{type="trade"}') $(val "$m" 'bourse_events_total{type="rejected"}')"
-if [ "$got" = "350 50 0" ]; then ok metrics_events_equal_load; else fail metrics_events_equal_load "accepted trade rejected: $got"; fi
+if [ "$got" = "360 2 2" ]; then ok metrics_commands_equal_load; else fail metrics_commands_equal_load "order user deposit: $got"; fi
+got="$(val "$m" 'bourse_events_total{type="accepted"}') $(val "$m" 'bourse_events_total{type="trade"}') $(val "$m" 'bourse_events_total{type="canceled"}') $(val "$m" 'bourse_events_total{type="rejected"}')"
+if [ "$got" = "360 50 10 0" ]; then ok metrics_events_equal_load; else fail metrics_events_equal_load "accepted trade canceled rejected: $got"; fi
 got=$(val "$m" 'bourse_order_round_trip_seconds_count{protocol="SoupBinTCP"}')
 inf=$(val "$m" 'bourse_order_round_trip_seconds_bucket{protocol="SoupBinTCP",le="+Inf"}')
-if [ "$got" = 350 ] && [ "$inf" = 350 ]; then ok metrics_round_trip_per_order; else fail metrics_round_trip_per_order "count $got, +Inf $inf"; fi
+if [ "$got" = 360 ] && [ "$inf" = 360 ]; then ok metrics_round_trip_per_order; else fail metrics_round_trip_per_order "count $got, +Inf $inf"; fi
 got="$(val "$m" 'bourse_symbol_orders_total{symbol="AAPL"}') $(val "$m" 'bourse_symbol_trades_total{symbol="AAPL"}')"
-if [ "$got" = "350 50" ]; then ok metrics_busiest_symbols; else fail metrics_busiest_symbols "AAPL orders trades: $got"; fi
+if [ "$got" = "360 50" ]; then ok metrics_busiest_symbols; else fail metrics_busiest_symbols "AAPL orders trades: $got"; fi
 got="$(sum "$m" bourse_logins_total) $(sum "$m" bourse_sessions)"
 if [ "$got" = "3 1" ]; then ok metrics_sessions; else fail metrics_sessions "logins sessions: $got"; fi
 # every command the syncer made durable was in one group: the groups add
@@ -83,7 +89,7 @@ else fail metrics_process "$(grep -E 'thread_cpu|resident' "$m" | head -3 | tr '
 # the same over HTTP
 h=$E2E/http.txt
 if curl -sf "http://127.0.0.1:$HTTP/metrics" >"$h"; then
-    if [ "$(val "$h" 'bourse_commands_total{type="order"}')" = 350 ]; then ok metrics_http
+    if [ "$(val "$h" 'bourse_commands_total{type="order"}')" = 360 ]; then ok metrics_http
     else fail metrics_http "$(head -3 "$h" | tr '\n' '|')"; fi
     if [ -x "$PROMTOOL" ]; then
         if "$PROMTOOL" check metrics <"$h" >"$E2E/promtool2.out" 2>&1; then ok metrics_promtool_http
