@@ -4,7 +4,8 @@
 # through the admin socket (`bourse admin metrics`) and GET /metrics on the
 # HTTP port; both must pass `promtool check metrics` (Debian's prometheus
 # package; scripts/deps.sh installs it for the test goals), and the
-# counters must equal what was sent.  `bourse top --once` must show it.
+# counters must equal what was sent.  `bourse top --once` must show it, and
+# `bourse report follow --metrics-file` must say how far it has written.
 . tests/sh/e2e_lib.sh
 e2e_init
 d=$E2E/d
@@ -109,4 +110,13 @@ if "$BOURSE" top --data "$E2E/none" --once >/dev/null 2>"$E2E/top.err"; then
     fail metrics_top_no_server "exited 0"
 elif grep -q 'is a server running there' "$E2E/top.err"; then ok metrics_top_no_server
 else fail metrics_top_no_server "$(cat "$E2E/top.err")"; fi
+
+# the reporting consumer's position, as a textfile: its last_seq reaches
+# the server's, and promtool takes the file
+rp=$E2E/report.prom
+if timeout 30 "$BOURSE" report follow --data "$d" --db "$E2E/report.db" --exit-at-end --metrics-file "$rp" \
+    2>"$E2E/follow.err" && [ "$(val "$rp" bourse_report_last_seq)" = "$(val "$m" bourse_last_seq)" ] &&
+    { [ ! -x "$PROMTOOL" ] || "$PROMTOOL" check metrics <"$rp" >"$E2E/promtool3.out" 2>&1; }; then
+    ok metrics_report_textfile
+else fail metrics_report_textfile "$(cat "$E2E/follow.err" "$rp" "$E2E/promtool3.out" 2>&1 | head -5 | tr '\n' '|')"; fi
 e2e_stop
