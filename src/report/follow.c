@@ -50,7 +50,10 @@ typedef struct follower {
 } follower;
 
 /* The textfile of report_follow_config.metrics_file: written whole beside
- * it, then renamed over it, so a scraper never reads half of one.  A
+ * it, then renamed over it, so a scraper never reads half of one; at most
+ * once a second, after a commit or while the journal is quiet (so the
+ * last commit's seq gets there, and a stalled follower shows by its
+ * timestamp).  A
  * failure to write it is not the follower's: it is skipped. */
 static void write_metrics(follower *f, int now)
 {
@@ -153,6 +156,7 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
         if (r == JREAD_TIMEOUT) {
             if (f.in_txn && now_ms() >= f.deadline && commit(&f, err, errlen) != 0)
                 goto fail;
+            write_metrics(&f, 0); /* quiet: the last commit's seq, and a fresh timestamp */
             if (!f.in_txn && cfg->exit_at_end && now_ms() - idle_since >= idle_ms)
                 break;
             continue;
