@@ -149,6 +149,11 @@ bench: bench-core
 bench-report: all
 	BOURSE=$(BUILD)/bourse sh bench/report.sh 200000
 
+.PHONY: bench-report-live
+# The follower beside a trading server: its lag, the round trip with and without it.
+bench-report-live: all
+	BOURSE=$(BUILD)/bourse sh bench/report_live.sh 20000 10
+
 .PHONY: bench-core
 bench-core: all
 	$(BUILD)/bourse bench --workload exchange-core $(BENCH_ARGS)
