@@ -8,6 +8,7 @@
 #include "check.h"
 #include "rng.h"
 #include "server/metrics.h"
+#include "server/server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,11 +151,66 @@ static void test_never_past_the_buffer(void)
         CHECK(buf[i] == 'Z');
 }
 
+/* A server's whole text (no threads: a zeroed srv, as srv_init leaves it,
+ * marked ready) with two extra histograms of one name: every family has
+ * one # HELP and one # TYPE, before its samples, and its samples are
+ * together; the extras are one family with both label sets. */
+static srv server;
+
+static void test_render_families(void)
+{
+    metrics_init(&server.metrics);
+    hist a, b;
+    hist_init(&a, 1000);
+    hist_init(&b, 1000);
+    hist_add(&a, 5000);
+    CHECK_EQ(metrics_add_hist(&server, "bourse_stage_seconds", "A stage.", "stage=\"in\"", &a, 1e9), 0);
+    CHECK_EQ(metrics_add_hist(&server, "bourse_stage_seconds", "A stage.", "stage=\"out\"", &b, 1e9), 0);
+    atomic_store(&server.metrics.ready, 1);
+    counter_add(&server.metrics.commands[BOURSE_CMD_ORDER], 7);
+    size_t n;
+    char *t = metrics_text(&server, &n);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    CHECK_EQ(strlen(t), n);
+    CHECK(strstr(t, "\nbourse_commands_total{type=\"order\"} 7\n") != NULL);
+    CHECK(strstr(t, "bourse_stage_seconds_count{stage=\"in\"} 1\n") != NULL);
+    CHECK(strstr(t, "bourse_stage_seconds_count{stage=\"out\"} 0\n") != NULL);
+    /* families: each declared once, its samples right after it */
+    char fam[256][64];
+    int nf = 0, heads = 0;
+    char cur[64] = "";
+    for (char *p = t; *p;) {
+        char *nl = strchr(p, '\n');
+        CHECK(nl != NULL);
+        if (!nl)
+            break;
+        *nl = 0;
+        if (!strncmp(p, "# TYPE ", 7)) {
+            sscanf(p + 7, "%63s", cur);
+            for (int i = 0; i < nf; i++)
+                CHECK(strcmp(fam[i], cur) != 0); /* declared twice */
+            if (nf < 256)
+                snprintf(fam[nf++], sizeof fam[0], "%s", cur);
+        } else if (!strncmp(p, "# HELP ", 7))
+            heads++;
+        else {
+            size_t k = strlen(cur);
+            CHECK(k && !strncmp(p, cur, k) && strchr("{ _", p[k])); /* a sample of the family declared last */
+        }
+        p = nl + 1;
+    }
+    CHECK_EQ(heads, nf);
+    free(t);
+}
+
 int main(void)
 {
     RUN(test_hist_bounds);
     RUN(test_hist_render);
     RUN(test_label_escaping);
     RUN(test_never_past_the_buffer);
+    RUN(test_render_families);
     return CHECK_DONE();
 }
