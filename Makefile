@@ -27,8 +27,8 @@ endif
 
 # One archive per component (docs/architecture.md, "Components"), listed
 # so that each comes before the ones it calls: a static link resolves left to
-# right.  The exchange is core, journal, net, feed and server; load and bench
-# are tools linked only into the `bourse` binary; src/cli (main.c and one
+# right.  The exchange is core, journal, net, feed and server; load, bench and top
+# (`bourse top`) are tools linked only into the `bourse` binary; src/cli (main.c and one
 # file per subcommand) is the binary's objects and no archive.
 COMPONENTS := bench load report top server feed cluster journal net
 comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
@@ -47,8 +47,8 @@ CLI_OBJ   := $(call obj,$(CLI_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbourse.a
 # The unit tests link the exchange's archives only: a test of the exchange
-# that needed the load generator or the harness would be a layering bug.
-TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
+# that needed the load generator, the harness or `bourse top` would be a layering bug.
+TEST_LIBS := $(filter-out %-bench.a %-load.a %-top.a,$(LIBS))
 
 .PHONY: all deps test check run run-cluster bench load fuzz clean format format-check tsan
 .SECONDARY:

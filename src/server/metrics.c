@@ -20,7 +20,6 @@
  */
 #include "server/metrics.h"
 #include "cluster/cluster.h"
-#include "feed/feed.h"
 #include "journal/journal.h"
 #include "server/gateway.h"
 #include "server/server.h"
@@ -42,9 +41,10 @@ void metrics_init(srv_metrics *m)
             hist_init(&m->gates[g].round_trip[p], 1000);
 }
 
-void metrics_set_feed(srv *s, struct feed *f)
+void metrics_set_feed(srv *s, void (*fn)(void *ctx, metrics_feed *out), void *ctx)
 {
-    s->metrics.feed = f;
+    s->metrics.feed_fn = fn;
+    s->metrics.feed_ctx = ctx;
 }
 
 int metrics_add_hist(srv *s, const char *name, const char *help, const char *labels, const hist *h,
@@ -253,10 +253,10 @@ static void consumers(mout *o, srv *s)
         mout_label(o, c->name ? c->name : "?", 64);
         mout_printf(o, "\"} %llu\n", (unsigned long long)(last > p ? last - p : 0));
     }
-    if (!s->metrics.feed)
+    if (!s->metrics.feed_fn)
         return;
-    feed_stats f;
-    feed_get_stats(s->metrics.feed, &f);
+    metrics_feed f = {0};
+    s->metrics.feed_fn(s->metrics.feed_ctx, &f);
     mout_head(o, "bourse_feed_subscribers", "gauge", "Market-data subscribers connected, by kind.");
     mout_printf(o, "bourse_feed_subscribers{kind=\"binary\"} %llu\n", (unsigned long long)f.bin_subscribers);
     mout_printf(o, "bourse_feed_subscribers{kind=\"websocket\"} %llu\n",
@@ -265,8 +265,7 @@ static void consumers(mout *o, srv *s)
     mout_printf(o, "bourse_feed_messages_total %llu\n", (unsigned long long)f.messages);
     mout_head(o, "bourse_feed_ring_depth", "gauge",
               "Records the engine put in the feed's ring not yet taken.");
-    mout_printf(o, "bourse_feed_ring_depth %llu\n",
-                (unsigned long long)(f.pushed > f.records ? f.pushed - f.records : 0));
+    mout_printf(o, "bourse_feed_ring_depth %llu\n", (unsigned long long)f.ring_depth);
     mout_head(o, "bourse_feed_engine_waits_total", "counter", "Times the engine found the feed's ring full.");
     mout_printf(o, "bourse_feed_engine_waits_total %llu\n", (unsigned long long)f.engine_waits);
     mout_head(o, "bourse_feed_cut_total", "counter", "Subscribers disconnected for falling behind.");

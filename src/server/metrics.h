@@ -34,7 +34,6 @@
 #include <stdint.h>
 
 struct srv;
-struct feed;
 
 enum { METRICS_GATES = 16, METRICS_PROTOS = 8, METRICS_SYMBOLS = 1024, METRICS_EXTRA = 16 };
 /* The engine thread times one command in this many (two clock reads). */
@@ -58,6 +57,18 @@ typedef struct metrics_extra {
     double div; /* the histogram's values / div = the exported unit (1e9: ns -> s) */
 } metrics_extra;
 
+/* The market-data feed's figures, as the server exports them; the server
+ * never includes the feed, so `bourse serve` gives a function that fills
+ * this (metrics_set_feed). */
+typedef struct metrics_feed {
+    uint64_t bin_subscribers, ws_subscribers;
+    uint64_t messages;     /* sequenced messages published */
+    uint64_t ring_depth;   /* records in the engine -> feed ring not yet taken */
+    uint64_t engine_waits; /* times the engine found that ring full */
+    uint64_t cut;          /* subscribers cut for falling behind */
+    uint64_t udp_dropped;  /* datagrams the kernel would not take */
+} metrics_feed;
+
 typedef struct srv_metrics {
     int64_t started_ns;
     /* the engine thread's */
@@ -73,7 +84,8 @@ typedef struct srv_metrics {
     metrics_gate gates[METRICS_GATES];
     _Atomic int ready; /* srv_start is done: the gateways and rings may be read */
     /* set before srv_start */
-    struct feed *feed;
+    void (*feed_fn)(void *ctx, metrics_feed *out);
+    void *feed_ctx;
     metrics_extra extra[METRICS_EXTRA];
     int nextra;
 } srv_metrics;
@@ -97,8 +109,9 @@ static inline void metrics_event(srv_metrics *m, const bourse_engine *e, const b
     counter_add(ev->type == BOURSE_EV_TRADE ? &s->trades : &s->orders, 1);
 }
 
-/* Before srv_start: also export the market-data feed's stats. */
-void metrics_set_feed(struct srv *s, struct feed *f);
+/* Before srv_start: also export the market-data feed's figures, which fn
+ * (any thread) fills. */
+void metrics_set_feed(struct srv *s, void (*fn)(void *ctx, metrics_feed *out), void *ctx);
 
 /* Before srv_start: also export histogram h (kept by some thread as
  * hist_add does), as NAME{labels} (name with its unit: _seconds, ...).
