@@ -65,8 +65,8 @@ static void push_out(eng *g, uint32_t to, const srv_out *o)
         sched_yield();
     }
     *slot = *o;
-    if (slot->recv_ns && (!g->origin || to != g->origin->gate))
-        slot->recv_ns = 0; /* a copy to another gateway (drop copies, the other side of a trade) */
+    if ((slot->flags & OUT_TIMED) && (!g->origin || to != g->origin->gate))
+        slot->flags &= (uint8_t)~OUT_TIMED; /* a copy to another gateway (drop copies) */
     spsc_push(&gate->out);
     spsc_publish(&gate->out);
     /* Wake the gateway only for what it can send now; the rest it learns
@@ -130,6 +130,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     if (g->timed && ev->user == cmd->user && ev->type != BOURSE_EV_TRADE) {
         o.recv_ns = g->origin->recv_ns;
         o.recv_proto = g->origin->proto;
+        o.flags |= OUT_TIMED;
         g->timed = 0;
     }
     if (ev->type == BOURSE_EV_REJECTED && ev->reason == BOURSE_R_CAPACITY && !g->capacity_logged) {

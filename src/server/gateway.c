@@ -130,7 +130,8 @@ static void deliver(gateway *g, const srv_out *o)
     for (uint32_t i = 0; i < g->nprotos; i++)
         if (g->protos[i].p->on_event)
             g->protos[i].p->on_event(g, g->protos[i].st, o);
-    if (o->recv_ns && o->recv_proto < METRICS_PROTOS && g->idx < METRICS_GATES) { /* metrics.h: round trip */
+    if ((o->flags & OUT_TIMED) && o->recv_proto < METRICS_PROTOS &&
+        g->idx < METRICS_GATES) { /* metrics.h: round trip */
         int64_t now = srv_now_ns();
         hist_add(&g->s->metrics.gates[g->idx].round_trip[o->recv_proto],
                  now > o->recv_ns ? (uint64_t)(now - o->recv_ns) : 0);

@@ -16,8 +16,9 @@
  * entry message was read (srv_in.recv_ns) to the moment its first report
  * (accepted, rejected, canceled, replaced) is handed to the protocol
  * adapter on its way out (the report is durable by then).  The engine
- * carries recv_ns from the command to that report (srv_out.recv_ns) and
- * the gateway adds it to the histogram of the adapter that sent it.
+ * carries recv_ns from the command to that report (srv_out.recv_ns, flag
+ * OUT_TIMED) and the gateway adds it to the histogram of the adapter that
+ * sent it.
  *
  * Other histograms can join (per-stage latencies): metrics_add_hist names
  * one that some thread keeps, before srv_start, and the renderer exports

@@ -77,20 +77,25 @@ typedef struct srv_in {
 enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT };
 enum { OUT_BUYER_TOOK = 1 }; /* flags: the buyer's order took liquidity */
 enum { OUT_NOT_LEADER = 2 }; /* flags of OUT_LOGIN: a cluster follower refuses order entry */
+enum { OUT_TIMED = 4 };      /* flags of OUT_EVENT: recv_ns and recv_proto are set (below) */
 typedef struct srv_out {
     uint8_t kind;
     uint8_t tif;
     uint8_t flags;
     uint8_t code; /* OUT_SYSTEM: 'S' open, 'E' close */
     uint32_t conn, gen;
-    uint64_t seq;
-    uint64_t match; /* TRADE: match number */
-    int64_t ts_ns;
-    /* the first report of an order entry command: when the command was
-     * read and by which adapter (srv_in.recv_ns, .proto), for the round
-     * trip (metrics.h); 0 on every other message */
-    int64_t recv_ns;
+    /* OUT_TIMED: the first report of an order entry command (never a
+     * TRADE): when the command was read and by which adapter (srv_in's
+     * recv_ns and proto), for the round trip (metrics.h).  recv_ns shares
+     * match's word, and recv_proto the padding after gen, so the message
+     * stays two cache lines. */
     uint8_t recv_proto;
+    uint64_t seq;
+    union {
+        uint64_t match;  /* TRADE: match number */
+        int64_t recv_ns; /* OUT_TIMED */
+    };
+    int64_t ts_ns;
     bourse_symbol_name sym;
     bourse_event ev;
 } srv_out;
