@@ -27,10 +27,10 @@ endif
 
 # One archive per component (docs/architecture.md, "Components"), listed
 # so that each comes before the ones it calls: a static link resolves left to
-# right.  The exchange is core, journal, net, feed and server; load and bench
-# are tools linked only into the `bourse` binary; src/cli (main.c and one
+# right.  The exchange is core, journal, net, feed and server; load, bench and top
+# (`bourse top`) are tools linked only into the `bourse` binary; src/cli (main.c and one
 # file per subcommand) is the binary's objects and no archive.
-COMPONENTS := bench load report server feed cluster journal net
+COMPONENTS := bench load report top server feed cluster journal net
 comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
@@ -47,8 +47,8 @@ CLI_OBJ   := $(call obj,$(CLI_SRC))
 TESTS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbourse.a
 # The unit tests link the exchange's archives only: a test of the exchange
-# that needed the load generator or the harness would be a layering bug.
-TEST_LIBS := $(filter-out %-bench.a %-load.a,$(LIBS))
+# that needed the load generator, the harness or `bourse top` would be a layering bug.
+TEST_LIBS := $(filter-out %-bench.a %-load.a %-top.a,$(LIBS))
 
 .PHONY: all deps test check run run-cluster bench load fuzz clean format format-check tsan
 .SECONDARY:
@@ -148,6 +148,11 @@ bench: bench-core
 # The reporting follower's throughput into SQLite (docs/benchmarks.md, "Reporting").
 bench-report: all
 	BOURSE=$(BUILD)/bourse sh bench/report.sh 200000
+
+.PHONY: bench-report-live
+# The follower beside a trading server: its lag, the round trip with and without it.
+bench-report-live: all
+	BOURSE=$(BUILD)/bourse sh bench/report_live.sh 20000 10
 
 .PHONY: bench-core
 bench-core: all

@@ -10,7 +10,9 @@
 #                               curl (tests/sh/first_hour.sh fetches the page),
 #                               postgresql (report_pg.sh's throwaway cluster),
 #                               sqlite3 (the CLI report_pg.sh compares with),
-#                               g++ and libquickfix-dev (the FIX test peer)
+#                               g++ and libquickfix-dev (the FIX test peer),
+#                               prometheus (its promtool checks /metrics:
+#                               tests/sh/metrics.sh)
 # The libraries (README.md, "Dependencies", says what each is for):
 # libuv (the Raft cluster's I/O; libwebsockets-dev depends on it too), libraft (replicas),
 # libsodium (argon2id passwords), inih (configuration),
@@ -19,7 +21,7 @@
 # pkg-config), sqlite3 and libpq (the reporting database: SQLite or PostgreSQL).
 set -e
 PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev libpq-dev libraft-dev"
-[ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl postgresql sqlite3 g++ libquickfix-dev"
+[ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl postgresql sqlite3 g++ libquickfix-dev prometheus"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -22,6 +22,7 @@ int cmd_client(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 
 /* Parse a whole decimal option value; exits with status 2 on a bad one. */

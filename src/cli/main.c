@@ -19,6 +19,7 @@ static const struct subcommand {
     {"snapshot", cmd_snapshot, "write or inspect state snapshots"},
     {"serve", cmd_serve, "run the exchange server"},
     {"admin", cmd_admin, "send commands to a running server"},
+    {"top", cmd_top, "live view of a running server: throughput, latency, queues"},
     {"client", cmd_client, "trade through the binary order-entry gateway"},
     {"load", cmd_load, "drive a running server with simulated traders"},
     {"feed", cmd_feed, "follow the market-data feed"},

@@ -26,11 +26,12 @@ static void help(FILE *f)
 {
     fputs(
         "usage: bourse report follow --data DIR [--db PATH] [--batch N] [--batch-ms MS]\n"
-        "                            [--until SEQ] [--exit-at-end] [--stats]\n"
+        "                            [--until SEQ] [--exit-at-end] [--stats] [--metrics-file F]\n"
         "       bourse report REPORT --data DIR [--db PATH] [--format table|csv|json] [options]\n\n"
         "follow        write DIR's journal into the reporting database (DIR/report.db, or\n"
         "              PostgreSQL with --db postgresql://USER@HOST/DB), exactly once, as the\n"
-        "              server writes it; until Ctrl-C, --until SEQ or (--exit-at-end) the end\n"
+        "              server writes it; until Ctrl-C, --until SEQ or (--exit-at-end) the end;\n"
+        "              --metrics-file F: its position as a Prometheus textfile (docs/metrics.md)\n"
         "history       a user's trades (--user NAME [--symbol SYM] [--from T] [--to T])\n"
         "statement     a user's balances and movements (--user NAME [--from T] [--to T])\n"
         "pnl           realized P&L per symbol, FIFO lots (--user NAME [--symbol SYM] [--from T] [--to T])\n"
@@ -86,6 +87,8 @@ int cmd_report(int argc, char **argv)
             fc.until_seq = cli_number(a, need(argc, argv, &i), UINT64_MAX);
         else if (!strcmp(a, "--exit-at-end"))
             fc.exit_at_end = 1;
+        else if (!strcmp(a, "--metrics-file"))
+            fc.metrics_file = need(argc, argv, &i);
         else if (!strcmp(a, "--stats"))
             stats = 1;
         else if (!strcmp(a, "--user"))

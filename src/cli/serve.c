@@ -108,11 +108,28 @@ static feed *new_feed(const srv_config *cfg, const char *web_root)
     return feed_new(&fc);
 }
 
+/* The feed's figures for the server's metrics (docs/metrics.md): the
+ * server never includes the feed, so the two meet here. */
+static void feed_figures(void *ctx, metrics_feed *out)
+{
+    feed_stats st;
+    feed_get_stats(ctx, &st);
+    *out = (metrics_feed){.bin_subscribers = st.bin_subscribers,
+                          .ws_subscribers = st.ws_subscribers,
+                          .messages = st.messages,
+                          .ring_depth = st.pushed > st.records ? st.pushed - st.records : 0,
+                          .engine_waits = st.engine_waits,
+                          .cut = st.cut,
+                          .udp_dropped = st.udp_dropped};
+}
+
 /* Its own thread, fed by the engine thread. */
 static int start_feed(srv *s, const srv_config *cfg, feed *f, const char *web_root)
 {
     feed_set_session(f, s->session);
     feed_recover_end(f, s->engine);
+    metrics_set_feed(s, feed_figures, f); /* GET /metrics, and the feed's figures in it (docs/metrics.md) */
+    feed_set_metrics(f, srv_metrics_text, s);
     if (feed_listen(f) != 0 || srv_add_consumer(s, &feed_consumer, f) != 0 || feed_start(f) != 0)
         return -1;
     srv_log("market data: binary feed (SoupBinTCP + ITCH) on %s:%d, WebSocket on %s:%d", cfg->listen,

@@ -389,15 +389,22 @@ int feed_listen(feed *f)
         vi.vhost_name = "http";
         vi.port = f->cfg.http_port;
         vi.iface = iface;
-        vi.protocols = feed_ws_protocols;
+        f->http_protocols[0] = feed_ws_protocols[0];
+        f->http_protocols[1] = feed_metrics_protocol; /* GET /metrics (metrics_http.c) */
+        vi.protocols = f->http_protocols;
         vi.user = f;
+        f->metrics_mount = (struct lws_http_mount){.mountpoint = "/metrics",
+                                                   .mountpoint_len = 8,
+                                                   .origin = feed_metrics_protocol.name,
+                                                   .origin_protocol = LWSMPRO_CALLBACK};
+        vi.mounts = &f->metrics_mount;
         if (f->cfg.web_root) {
             f->web_mount = (struct lws_http_mount){.mountpoint = "/",
                                                    .mountpoint_len = 1,
                                                    .origin = f->cfg.web_root,
                                                    .def = "index.html",
                                                    .origin_protocol = LWSMPRO_FILE};
-            vi.mounts = &f->web_mount;
+            f->metrics_mount.mount_next = &f->web_mount;
         }
         if (!(f->ws_vh = vhost(f, &vi, "WebSocket and web page")))
             return -1;

@@ -101,6 +101,11 @@ int feed_listen(feed *f);
 int feed_web_root(const char *configured, char *out, size_t n, char *err, size_t errlen);
 int feed_start(feed *f);
 
+/* Before feed_listen: GET /metrics on the HTTP port answers with fn's text
+ * (malloc'd, freed by the feed; NULL: 404), called on the feed thread
+ * (metrics_http.c).  The server's is metrics_text (src/server/metrics.h). */
+void feed_set_metrics(feed *f, char *(*fn)(void *ctx, size_t *len), void *ctx);
+
 /* The SoupBinTCP session name (at most 10 characters), before feed_start,
  * when it was not known at feed_new. */
 void feed_set_session(feed *f, const char *session);

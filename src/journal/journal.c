@@ -401,6 +401,7 @@ static void announce_durable(journal *j, uint64_t seq)
 static void sync_all(journal *j, int sync)
 {
     uint64_t target = atomic_load(&j->written);
+    int64_t t0 = sync ? mono_ns() : 0;
     pthread_mutex_lock(&j->mu);
     /* A retired segment the keeper is still prefaulting must stay mapped
      * until it is done (a few ms at most, once per segment): unmapping it
@@ -433,8 +434,17 @@ static void sync_all(journal *j, int sync)
         atomic_store(&j->failed, 1);
         return;
     }
-    if (sync && target > atomic_load(&j->durable))
+    uint64_t before = atomic_load(&j->durable);
+    if (sync && target > before) {
+        hist_add(&j->sync_ns, (uint64_t)(mono_ns() - t0));
+        hist_add(&j->group, target - before);
         announce_durable(j, target);
+    }
+}
+
+const hist *journal_sync_hist(const journal *j, int group)
+{
+    return group ? &j->group : &j->sync_ns;
 }
 
 static void make_spare(journal *j)

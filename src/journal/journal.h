@@ -157,6 +157,12 @@ uint64_t journal_last_seq(const journal *j);
 /* The highest seq known durable (see above).  Any thread; lock-free. */
 uint64_t journal_durable_seq(const journal *j);
 
+/* For the metrics, any thread (util/hist.h): the syncer's group commits,
+ * each one's sync time in ns (group 0), or the commands it made durable
+ * (group 1).  Empty in `sync` and `none` durability. */
+struct hist;
+const struct hist *journal_sync_hist(const journal *j, int group);
+
 /* An eventfd that becomes readable whenever durable_seq advances (read it
  * to clear it), for an event loop.  Any thread. */
 int journal_notify_fd(const journal *j);

@@ -10,6 +10,7 @@
 #include "segment.h"
 #include "snapfile.h"
 #include "util/clock.h"
+#include "util/hist.h"
 #include "util/lathist.h"
 
 #include <pthread.h>
@@ -74,6 +75,10 @@ struct journal {
     _Atomic uint32_t keeper_sleeping; /* futex */
     _Atomic int stop;
     _Atomic int failed;
+    /* The syncer's, for the metrics (journal_sync_stats): how long each
+     * group commit's syncs took (ns), and how many commands each made
+     * durable. */
+    hist sync_ns, group;
     int notify_fd;
     lathist sync_hist;        /* the syncer's: each group commit's fdatasync, ns */
     pthread_t syncer, keeper; /* started: bit 1 keeper, bit 2 syncer */

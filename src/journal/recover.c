@@ -321,6 +321,10 @@ int journal_open(const journal_config *cfg, journal **out, bourse_engine **engin
         return -1;
     }
     journal *j = calloc(1, sizeof *j);
+    if (j) {
+        hist_init(&j->sync_ns, 1000);
+        hist_init(&j->group, 1);
+    }
     if (!j) {
         snprintf(err, errlen, "out of memory");
         return -1;

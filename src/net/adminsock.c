@@ -58,6 +58,7 @@ int admin_question(const char *line, size_t len, char user[17])
         return !strcmp(w[0], "symbols")    ? ADMIN_Q_SYMBOLS
                : !strcmp(w[0], "users")    ? ADMIN_Q_USERS
                : !strcmp(w[0], "sessions") ? ADMIN_Q_SESSIONS
+               : !strcmp(w[0], "metrics")  ? ADMIN_Q_METRICS
                                            : 0;
     if (n != 2 || strlen(w[1]) > 16)
         return 0;

@@ -16,13 +16,21 @@ int admin_connect_quiet(const char *dir);
 
 /*
  * The admin socket's questions, lines that are no command of the replay
- * format: `symbols`, `users`, `sessions`, `orders USER`, `account USER`.
+ * format: `symbols`, `users`, `sessions`, `orders USER`, `account USER`, `metrics` (the
+ * Prometheus text of docs/metrics.md, as GET /metrics serves it).
  * The server answers them from its state without journaling them; the
  * client must know them too, since it checks every line before sending.
  * Returns the question (its user, NUL-terminated, in user) or 0 when the
  * line is none.
  */
-enum admin_question { ADMIN_Q_SYMBOLS = 1, ADMIN_Q_USERS, ADMIN_Q_SESSIONS, ADMIN_Q_ORDERS, ADMIN_Q_ACCOUNT };
+enum admin_question {
+    ADMIN_Q_SYMBOLS = 1,
+    ADMIN_Q_USERS,
+    ADMIN_Q_SESSIONS,
+    ADMIN_Q_ORDERS,
+    ADMIN_Q_ACCOUNT,
+    ADMIN_Q_METRICS
+};
 int admin_question(const char *line, size_t len, char user[17]);
 
 #endif

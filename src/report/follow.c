@@ -45,7 +45,42 @@ typedef struct follower {
     int64_t ts;
     report_follow_stats *st;
     struct timespec t0;
+    const char *metrics_file;
+    int64_t metrics_ms; /* when it was last written */
 } follower;
+
+/* The textfile of report_follow_config.metrics_file: written whole beside
+ * it, then renamed over it, so a scraper never reads half of one; at most
+ * once a second, after a commit or while the journal is quiet (so the
+ * last commit's seq gets there, and a stalled follower shows by its
+ * timestamp).  A
+ * failure to write it is not the follower's: it is skipped. */
+static void write_metrics(follower *f, int now)
+{
+    int64_t t = now_ms();
+    if (!f->metrics_file || (!now && t - f->metrics_ms < 1000))
+        return;
+    f->metrics_ms = t;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->metrics_file);
+    FILE *o = fopen(tmp, "w");
+    if (!o)
+        return;
+    fprintf(
+        o,
+        "# HELP bourse_report_last_seq The last seq written into the reporting database.\n"
+        "# TYPE bourse_report_last_seq gauge\nbourse_report_last_seq %" PRIu64 "\n"
+        "# HELP bourse_report_commands_written_total Commands whose rows this follower wrote.\n"
+        "# TYPE bourse_report_commands_written_total counter\nbourse_report_commands_written_total %" PRIu64
+        "\n"
+        "# HELP bourse_report_commits_total Transactions this follower committed.\n"
+        "# TYPE bourse_report_commits_total counter\nbourse_report_commits_total %" PRIu64 "\n"
+        "# HELP bourse_report_write_timestamp_seconds When this file was written (Unix time).\n"
+        "# TYPE bourse_report_write_timestamp_seconds gauge\nbourse_report_write_timestamp_seconds %lld\n",
+        f->st->last_seq, f->st->written, f->st->commits, (long long)time(NULL));
+    if (fclose(o) != 0 || rename(tmp, f->metrics_file) != 0)
+        remove(tmp);
+}
 
 static int meta_set(rstore *db, const char *key, int64_t v, char *err, size_t errlen)
 {
@@ -67,6 +102,7 @@ static int commit(follower *f, char *err, size_t errlen)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     f->st->write_s = (double)(t.tv_sec - f->t0.tv_sec) + (double)(t.tv_nsec - f->t0.tv_nsec) / 1e9;
+    write_metrics(f, 0);
     return 0;
 }
 
@@ -83,7 +119,7 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
         report_db_path(path, sizeof path, cfg->dir);
     uint32_t batch = cfg->batch ? cfg->batch : 4096, batch_ms = cfg->batch_ms ? cfg->batch_ms : 200;
     uint32_t idle_ms = cfg->idle_ms ? cfg->idle_ms : 300;
-    follower f = {.st = st};
+    follower f = {.st = st, .metrics_file = cfg->metrics_file};
     if (!(f.db = rstore_open(path, 1, err, errlen)))
         return -1;
     if (rstore_prepare(f.db, RSTORE_META_SET, "UPDATE meta SET value = ?1 WHERE key = ?2", err, errlen) !=
@@ -120,6 +156,7 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
         if (r == JREAD_TIMEOUT) {
             if (f.in_txn && now_ms() >= f.deadline && commit(&f, err, errlen) != 0)
                 goto fail;
+            write_metrics(&f, 0); /* quiet: the last commit's seq, and a fresh timestamp */
             if (!f.in_txn && cfg->exit_at_end && now_ms() - idle_since >= idle_ms)
                 break;
             continue;
@@ -190,6 +227,7 @@ fail:
         rstore_exec(f.db, "ROLLBACK", ignore, sizeof ignore);
     }
 done:
+    write_metrics(&f, 1);
     st->events = rwriter_events(f.w);
     rwriter_free(f.w);
     rcore_close(core);

@@ -55,6 +55,11 @@ typedef struct report_follow_config {
     uint32_t batch;              /* commands per transaction at most (0: 4096) */
     uint32_t batch_ms;           /* a transaction is committed this soon at most (0: 200) */
     volatile sig_atomic_t *stop; /* set (a signal handler): commit and return */
+    /* Prometheus textfile (docs/metrics.md), rewritten after a commit at
+     * most once a second and at the end: the database's last_seq, so that
+     * the reporting consumer's lag is the server's bourse_last_seq minus
+     * bourse_report_last_seq.  NULL: none. */
+    const char *metrics_file;
 } report_follow_config;
 
 typedef struct report_follow_stats {

@@ -50,6 +50,10 @@ typedef struct eng {
     srv_in porig[BATCH];
     srv_in *orig;
     uint64_t cur_seq;
+    /* metrics (metrics.h): the command being run still owes its origin
+     * its first report, which carries the round trip's start */
+    int timed;
+    uint32_t sample; /* commands since the last timed one */
 } eng;
 
 static void push_out(eng *g, uint32_t to, const srv_out *o)
@@ -62,6 +66,8 @@ static void push_out(eng *g, uint32_t to, const srv_out *o)
         sched_yield();
     }
     *slot = *o;
+    if ((slot->flags & OUT_TIMED) && (!g->origin || to != g->origin->gate))
+        slot->flags &= (uint8_t)~OUT_TIMED; /* a copy to another gateway (drop copies) */
     spsc_push(&gate->out);
     spsc_publish(&gate->out);
     /* Wake the gateway only for what it can send now; the rest it learns
@@ -113,6 +119,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     eng *g = ctx;
     srv *s = g->s;
     consumers_publish(&s->consumers, cmd, ev);
+    metrics_event(&s->metrics, g->e, ev);
     if (g->origin && g->origin->kind == IN_ADMIN) {
         char line[BOURSE_TEXT_LINE_MAX];
         size_t n = bourse_text_event(g->e, cmd, ev, line);
@@ -122,6 +129,12 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     if (!srv_event_out(g->e, cmd, ev, &g->match, &o))
         return;
     o.t_read = g->origin ? g->origin->t_read : 0; /* its stage clock goes with it */
+    if (g->timed && ev->user == cmd->user && ev->type != BOURSE_EV_TRADE) {
+        o.recv_ns = g->origin->recv_ns;
+        o.recv_proto = g->origin->proto;
+        o.flags |= OUT_TIMED;
+        g->timed = 0;
+    }
     if (ev->type == BOURSE_EV_REJECTED && ev->reason == BOURSE_R_CAPACITY && !g->capacity_logged) {
         bourse_stats st;
         bourse_engine_stats(g->e, &st);
@@ -150,6 +163,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 static void refused(eng *g, int why)
 {
     g->refused++;
+    counter_add(&g->s->metrics.refused, 1);
     int64_t now = srv_now_ns();
     if (g->refused_said_ns && now - g->refused_said_ns < 1000000000)
         return;
@@ -177,7 +191,14 @@ static void run(eng *g, bourse_cmd *cmd, const srv_in *origin)
      * before its events, which push_out releases by that number. */
     if (!s->journal)
         atomic_store_explicit(&s->applied_seq, g->ap.seq + 1, memory_order_release);
+    g->timed = origin && origin->kind == IN_CMD;
+    int64_t t0 = ++g->sample == METRICS_SAMPLE ? srv_now_ns() : 0;
     int r = japply_command(&g->ap, cmd, on_event, g);
+    if (t0) {
+        g->sample = 0;
+        int64_t t1 = srv_now_ns();
+        hist_add(&s->metrics.command_ns, t1 > t0 ? (uint64_t)(t1 - t0) : 0);
+    }
     if (r != JAPPLY_OK) {
         refused(g, r);
         bourse_event ev = {.type = BOURSE_EV_ERROR, .reason = BOURSE_R_CAPACITY};
@@ -201,6 +222,10 @@ static void after_command(eng *g, const bourse_cmd *cmd, const srv_in *origin)
 {
     srv *s = g->s;
     consumers_publish(&s->consumers, cmd, NULL); /* the command is complete */
+    g->timed = 0;
+    if (cmd->type < BOURSE_CMD_COUNT_)
+        counter_add(&s->metrics.commands[cmd->type], 1);
+    atomic_store_explicit(&s->metrics.last_seq, cmd->seq, memory_order_relaxed);
     g->since_snapshot++;
     if (cmd->type == BOURSE_CMD_OPEN || cmd->type == BOURSE_CMD_CLOSE) {
         bourse_stats st;
@@ -240,8 +265,9 @@ static __attribute__((noinline, cold)) void query(eng *g, const srv_in *m)
 {
     g->origin = m;
     if (m->kind == IN_QUERY) {
-        if (m->cmd.type == ADMIN_Q_SESSIONS) { /* the acceptor's to answer, in turn */
-            push_text(g, 0, "", 0, 2);
+        if (m->cmd.type == ADMIN_Q_SESSIONS ||
+            m->cmd.type == ADMIN_Q_METRICS) { /* the acceptor's to answer, in turn */
+            push_text(g, 0, "", 0, m->cmd.type == ADMIN_Q_SESSIONS ? 2 : 3);
             return;
         }
         srv_query_text(g->e, &m->cmd, text_line, g);
@@ -305,6 +331,7 @@ static eng *cluster_begin(srv *s, const bourse_cmd *cmd)
         g->e = cluster_state_engine(s->cl_state); /* a snapshot install replaced it */
         const srv_in *o = &g->orig[cmd->seq & (ORIGINS - 1)];
         g->origin = o->cmd.seq == cmd->seq ? o : NULL;
+        g->timed = g->origin && g->origin->kind == IN_CMD;
         atomic_store_explicit(&s->applied_seq, cmd->seq, memory_order_release);
     }
     return g;
@@ -496,12 +523,27 @@ static int input_over(srv *s)
     return 1;
 }
 
+static void wait_input(eng *g, int64_t start);
+
+/* Wait for input, counting the time waited (metrics: the engine's busy
+ * ratio is the rest): two clock reads per wait, none per command. */
 static void idle(eng *g)
+{
+    srv_metrics *m = &g->s->metrics;
+    int64_t t0 = srv_now_ns();
+    atomic_store_explicit(&m->idle_since_ns, (uint64_t)t0, memory_order_relaxed);
+    wait_input(g, t0);
+    int64_t t1 = srv_now_ns();
+    atomic_store_explicit(&m->idle_since_ns, 0, memory_order_relaxed);
+    counter_add(&m->idle_ns, t1 > t0 ? (uint64_t)(t1 - t0) : 0);
+}
+
+static void wait_input(eng *g, int64_t start)
 {
     srv *s = g->s;
     /* Poll a little first: a wake-up through the kernel costs tens of
      * microseconds, more than most gaps between commands under load. */
-    int64_t until = srv_now_ns() + (int64_t)s->cfg->spin_us * 1000;
+    int64_t until = start + (int64_t)s->cfg->spin_us * 1000;
     do {
         for (int i = 0; i < 64; i++) {
             if (input_waiting(s))

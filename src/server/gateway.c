@@ -82,7 +82,12 @@ void gw_push_in(gateway *g, const srv_in *m)
 
 void gw_submit(gateway *g, conn *c, int kind, const bourse_cmd *cmd)
 {
-    srv_in m = {.kind = (uint8_t)kind, .conn = (uint32_t)(c - g->conns), .gen = c->gen, .cmd = *cmd};
+    srv_in m = {.kind = (uint8_t)kind,
+                .proto = c->proto,
+                .conn = (uint32_t)(c - g->conns),
+                .gen = c->gen,
+                .recv_ns = g->now,
+                .cmd = *cmd};
     if (kind == IN_CMD) /* the stage clocks time order entry (stages.h) */
         m.t_read = stage_stamp(g->now);
     gw_push_in(g, &m);
@@ -128,6 +133,12 @@ static void deliver(gateway *g, const srv_out *o)
     for (uint32_t i = 0; i < g->nprotos; i++)
         if (g->protos[i].p->on_event)
             g->protos[i].p->on_event(g, g->protos[i].st, o);
+    if ((o->flags & OUT_TIMED) && o->recv_proto < METRICS_PROTOS &&
+        g->idx < METRICS_GATES) { /* metrics.h: round trip */
+        int64_t now = srv_now_ns();
+        hist_add(&g->s->metrics.gates[g->idx].round_trip[o->recv_proto],
+                 now > o->recv_ns ? (uint64_t)(now - o->recv_ns) : 0);
+    }
 }
 
 static void drain(gateway *g)

@@ -15,13 +15,16 @@
  * state, never journaled: src/server/query.c), and `sessions` is answered
  * here from the acceptor's own table, `stages` (where orders' time went,
  * stages.h: "STAGE name count mean p50 p90 p99 p999 max" in ns) from the
- * stage clocks.  Their answers end with "." too.
+ * stage clocks, `metrics` here from the counters (metrics.c), each when the
+ * engine reaches it, so that answers keep the order of the lines asked.
+ * Their answers end with "." too.
  */
 #include "net/adminsock.h"
 #include "server/gateway.h"
 #include "server/stages.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -121,9 +124,25 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
     return off;
 }
 
+/* `metrics`: the Prometheus text (metrics.c), then ".".  The text has no
+ * line "." of its own (every line is a sample, or a comment starting '#'). */
+static void metrics(gateway *g, conn *c)
+{
+    size_t n;
+    char *text = metrics_text(g->s, &n);
+    if (text)
+        conn_put(g, c, text, n);
+    else
+        conn_put(g, c, "! out of memory\n", 16);
+    free(text);
+    conn_put(g, c, ".\n", 2);
+}
+
 static void admin_reply(gateway *g, conn *c, const srv_text *t)
 {
-    if (t->done == 2)
+    if (t->done == 3)
+        metrics(g, c);
+    else if (t->done == 2)
         sessions(g, c);
     else if (t->done)
         conn_put(g, c, ".\n", 2);

@@ -300,6 +300,7 @@ static int gates_init(srv *s)
 int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
 {
     memset(s, 0, sizeof *s);
+    metrics_init(&s->metrics);
     s->cfg = cfg;
     if (hooks)
         s->hooks = *hooks;
@@ -391,6 +392,7 @@ int srv_start(srv *s)
         snprintf(name, sizeof name, i ? "bourse-gate%u" : "bourse-gateway", i);
         pthread_setname_np(gate->thread, name);
     }
+    atomic_store_explicit(&s->metrics.ready, 1, memory_order_release);
     return 0;
 }
 

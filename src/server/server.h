@@ -48,6 +48,7 @@
 #include "journal/consumer.h"
 #include "net/adminsock.h"
 #include "server/config.h"
+#include "server/metrics.h"
 #include "util/spsc.h"
 
 #include <pthread.h>
@@ -63,9 +64,11 @@ enum { IN_CMD = 1, IN_LOGIN, IN_ADMIN, IN_QUERY, IN_ACCOUNT };
  * IN_ACCOUNT (order entry): the session's user's account, in cmd.user. */
 typedef struct srv_in {
     uint8_t kind;
-    uint8_t gate; /* the gateway that sent it */
+    uint8_t gate;  /* the gateway that sent it */
+    uint8_t proto; /* the adapter of the connection that sent it, at that gateway */
     uint32_t conn, gen;
     uint32_t t_read; /* stage clock: when the gateway read it (stages.h; in padding) */
+    int64_t recv_ns; /* the gateway's turn that read it (metrics.h: round trip) */
     bourse_cmd cmd;
 } srv_in;
 
@@ -75,6 +78,7 @@ typedef struct srv_in {
 enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT };
 enum { OUT_BUYER_TOOK = 1 }; /* flags: the buyer's order took liquidity */
 enum { OUT_NOT_LEADER = 2 }; /* flags of OUT_LOGIN: a cluster follower refuses order entry */
+enum { OUT_TIMED = 4 };      /* flags of OUT_EVENT: recv_ns and recv_proto are set (below) */
 typedef struct srv_out {
     uint8_t kind;
     uint8_t tif;
@@ -82,8 +86,17 @@ typedef struct srv_out {
     uint8_t code; /* OUT_SYSTEM: 'S' open, 'E' close */
     uint32_t conn, gen;
     uint32_t t_read; /* stage clock: when its command was read (stages.h; 0: none) */
+    /* OUT_TIMED: the first report of an order entry command (never a
+     * TRADE): when the command was read and by which adapter (srv_in's
+     * recv_ns and proto), for the round trip (metrics.h).  recv_ns shares
+     * match's word, and recv_proto the padding after gen, so the message
+     * stays two cache lines. */
+    uint8_t recv_proto;
     uint64_t seq;
-    uint64_t match; /* TRADE: match number */
+    union {
+        uint64_t match;  /* TRADE: match number */
+        int64_t recv_ns; /* OUT_TIMED */
+    };
     int64_t ts_ns;
     bourse_symbol_name sym;
     bourse_event ev;
@@ -120,7 +133,8 @@ static inline int srv_event_out(const bourse_engine *e, const bourse_cmd *cmd, c
 }
 
 /* engine -> gateway, for admin connections: one line (done = last of a
- * command; 2: the answer to `sessions` is to be made now, by the acceptor) */
+ * command; 2: the answer to `sessions` is to be made now, by the acceptor;
+ * 3: the answer to `metrics`, likewise) */
 typedef struct srv_text {
     uint32_t conn, gen;
     uint64_t seq;
@@ -240,6 +254,7 @@ typedef struct srv {
     atomic_int cl_stopped;  /* the Raft node is stopped: the engine thread may end */
 
     pthread_t engine_thread, auth_thread;
+    srv_metrics metrics; /* metrics.h */
 } srv;
 
 /* server.c */

@@ -218,6 +218,10 @@ void session_go_live(gateway *g, conn *c)
     u->first_conn = id;
     u->nsessions++;
     g->sessions_total++;
+    if (g->idx < METRICS_GATES) {
+        counter_add(&g->s->metrics.gates[g->idx].sessions, 1);
+        counter_add(&g->s->metrics.gates[g->idx].logins, 1);
+    }
     conn_interest(g, c, 1);
     if (c->held) {
         uint8_t *h = c->held;
@@ -240,6 +244,8 @@ void session_detach(gateway *g, conn *c)
         g->conns[c->unext].uprev = c->uprev;
     c->unext = c->uprev = NO_CONN;
     u->nsessions--;
+    if (g->idx < METRICS_GATES)
+        counter_add(&g->s->metrics.gates[g->idx].sessions, (uint64_t)-1);
 }
 
 void gw_send_user(gateway *g, uint32_t user, uint32_t proto, const void *bytes, size_t n)
