@@ -522,7 +522,7 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
-struct lathist *journal_sync_hist(journal *j)
+struct lathist *journal_sync_lathist(journal *j)
 {
     return &j->sync_hist;
 }

@@ -210,7 +210,7 @@ int journal_replay_prefix_e(const char *dir, uint64_t to_seq,
  * syncer writes it, anyone reads it, util/lathist.h), ns: the disk's own
  * figure under the load of the moment, for the server's stage clocks. */
 struct lathist;
-struct lathist *journal_sync_hist(journal *j);
+struct lathist *journal_sync_lathist(journal *j);
 
 /* The last error (disk full, a failed sync or snapshot), "" when none. */
 const char *journal_error(const journal *j);

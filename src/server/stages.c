@@ -80,7 +80,7 @@ const char *stages_help(int stage)
 
 static lathist *journal_hist(const srv *s)
 {
-    return s->journal && !s->cl_state ? journal_sync_hist(s->journal) : NULL;
+    return s->journal && !s->cl_state ? journal_sync_lathist(s->journal) : NULL;
 }
 
 void stages_read(const srv *s, int stage, lathist *out)
