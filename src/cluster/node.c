@@ -168,7 +168,9 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     cluster_node *n = fsm->data;
     char err[256];
     uint64_t before = cluster_state_seq(n->st);
-    if (cluster_state_restore(n->st, buf->base, buf->len, err, sizeof err) != 0) {
+    int rc = n->cfg.restore ? n->cfg.restore(n->cfg.apply_ctx, buf->base, buf->len, err, sizeof err)
+                            : cluster_state_restore(n->st, buf->base, buf->len, err, sizeof err);
+    if (rc != 0) {
         n->broken = 1;
         say(n, "FATAL: cannot install a snapshot: %s", err);
         return RAFT_IOERR;
@@ -395,6 +397,11 @@ int cluster_transfer(cluster_node *n, uint64_t to)
         n->transfer_to = to + 1;
     pthread_mutex_unlock(&n->mu);
     return leader ? 0 : -1;
+}
+
+int cluster_serving(cluster_node *n)
+{
+    return atomic_load_explicit(&n->serving, memory_order_acquire);
 }
 
 void cluster_status_get(cluster_node *n, cluster_status *out)

@@ -51,12 +51,13 @@ int srv_cluster_open(srv *s)
     return 0;
 }
 
-/* The Raft thread: hand the committed batch to the engine thread, wait. */
-static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char **why)
+/* The Raft thread: hand the committed batch (or, restore set, a snapshot
+ * to install) to the engine thread and wait until it is done there. */
+static int hand_over(srv *s, const uint8_t *buf, size_t len, int restore, const char **why)
 {
-    srv *s = ctx;
     s->cl_buf = buf;
     s->cl_len = len;
+    s->cl_restore = restore;
     atomic_store_explicit(&s->cl_pending, 1, memory_order_release);
     srv_wake_engine(s);
     while (atomic_load_explicit(&s->cl_pending, memory_order_acquire)) {
@@ -70,12 +71,43 @@ static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char
     return s->cl_rc;
 }
 
+static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char **why)
+{
+    return hand_over(ctx, buf, len, 0, why);
+}
+
+/* A snapshot install replaces the engine and restarts the journal: done on
+ * the engine thread between two commands, never under its feet (a query,
+ * a stream's rebuild and the apply path all hold the engine). */
+static int restore_on_engine(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+    srv *s = ctx;
+    if (s->cl_starting) { /* raft_start loads its last snapshot: no engine thread yet */
+        int rc = cluster_state_restore(s->cl_state, buf, len, err, errlen);
+        if (rc == 0)
+            srv_cluster_restored(s);
+        return rc;
+    }
+    const char *why = NULL;
+    int rc = hand_over(s, buf, len, 1, &why);
+    if (rc)
+        snprintf(err, errlen, "%s", why ? why : "failed");
+    return rc;
+}
+
 int srv_cluster_take(srv *s)
 {
     if (!atomic_load_explicit(&s->cl_pending, memory_order_acquire))
         return 0;
     const char *why = NULL;
-    s->cl_rc = cluster_state_apply(s->cl_state, s->cl_buf, s->cl_len, &why);
+    if (s->cl_restore) {
+        s->cl_rc = cluster_state_restore(s->cl_state, s->cl_buf, s->cl_len, s->cl_err, sizeof s->cl_err);
+        why = s->cl_err;
+        if (s->cl_rc == 0)
+            srv_cluster_restored(s);
+    } else {
+        s->cl_rc = cluster_state_apply(s->cl_state, s->cl_buf, s->cl_len, &why);
+    }
     s->cl_why = why;
     atomic_store_explicit(&s->cl_pending, 0, memory_order_release);
     futex_wake(&s->cl_pending, 1);
@@ -97,8 +129,11 @@ int srv_cluster_start(srv *s)
                               .raft_dir = dir,
                               .log = log_line,
                               .apply = apply_on_engine,
+                              .restore = restore_on_engine,
                               .apply_ctx = s};
+    s->cl_starting = 1; /* cluster_start returns once raft_start has run */
     s->cl_node = cluster_start(&nc, err, sizeof err);
+    s->cl_starting = 0;
     if (!s->cl_node) {
         srv_log("cannot start the cluster node: %s", err);
         return -1;

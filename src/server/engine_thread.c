@@ -266,11 +266,43 @@ static void not_leader(eng *g, bourse_cmd *cmd, const srv_in *origin)
         push_text(g, 0, "", 0, 1);
         return;
     }
-    if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL || cmd->type == BOURSE_CMD_REPLACE) {
-        bourse_event ev = {.type = BOURSE_EV_REJECTED, .reason = BOURSE_R_CAPACITY, .user = cmd->user};
-        ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
-        on_event(g, cmd, &ev);
+    /* An order-entry session that logged in while this node led: close
+     * it, so that its client logs in to the leader and resumes its stream
+     * there.  Its command was sequenced nowhere: it gets no report. */
+    srv_out o = {.kind = OUT_DROP, .conn = origin->conn, .gen = origin->gen};
+    push_out(g, origin->gate, &o);
+}
+
+/* Cluster mode: the node stopped serving (it lost office, or froze past
+ * the election timeout and woke up deposed): close every order-entry
+ * session at every gateway, whether or not it sends anything. */
+static void check_serving(eng *g)
+{
+    srv *s = g->s;
+    int now = cluster_serving(s->cl_node);
+    if (s->cl_was_serving && !now) {
+        srv_out o = {.kind = OUT_DROP, .conn = NO_CONN_ALL};
+        push_out_all(g, &o);
+        srv_log("no longer serving: order-entry sessions closed (their clients log in to the leader)");
     }
+    s->cl_was_serving = now;
+}
+
+/* The engine thread, between two commands: a snapshot was installed
+ * (srv_cluster_take): take the new engine and its counters. */
+void srv_cluster_restored(srv *s)
+{
+    eng *g = s->cl_eng;
+    s->engine = cluster_state_engine(s->cl_state);
+    atomic_store_explicit(&s->applied_seq, cluster_state_seq(s->cl_state), memory_order_release);
+    if (!g)
+        return;
+    bourse_stats st;
+    bourse_engine_stats(s->engine, &st);
+    g->e = s->engine;
+    g->is_open = st.is_open;
+    g->match = st.trades;
+    g->cur_seq = 0;
 }
 
 /* Propose the commands collected from one take_batch as one Raft entry;
@@ -581,8 +613,10 @@ void *srv_engine_main(void *arg)
     }
     for (;;) {
         int n = 0;
-        if (s->cl_state)
+        if (s->cl_state) {
             n += srv_cluster_take(s);
+            check_serving(&g);
+        }
         for (uint32_t i = 0; i < s->ngates; i++) /* in turn: no gateway starves another */
             n += take_batch(&g, &s->gates[i]);
         wake_gateway(&g);
