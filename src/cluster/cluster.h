@@ -221,6 +221,12 @@ uint64_t cluster_propose(cluster_node *n, bourse_cmd *cmds, uint32_t count);
 
 void cluster_status_get(cluster_node *n, cluster_status *out);
 
+/* The status as the admin socket's `cluster` answers it (both `bourse
+ * cluster` and `bourse serve` in cluster mode): a line `node ID ROLE term T
+ * leader L last I commit I applied I seq S[ serving]`, then on the leader a
+ * line `peer ID match I lag N[ unreachable]` per node.  The length. */
+size_t cluster_status_text(cluster_node *n, uint64_t id, char *buf, size_t len);
+
 /* Whether the node serves (may propose) now: one atomic load, cheap enough
  * for the engine thread's loop (it drops order-entry sessions when its
  * node stops serving). */

@@ -399,6 +399,23 @@ int cluster_transfer(cluster_node *n, uint64_t to)
     return leader ? 0 : -1;
 }
 
+size_t cluster_status_text(cluster_node *node, uint64_t id, char *buf, size_t len)
+{
+    cluster_status s;
+    cluster_status_get(node, &s);
+    int n = snprintf(
+        buf, len, "node %llu %s term %llu leader %llu last %llu commit %llu applied %llu seq %llu%s\n",
+        (unsigned long long)id, cluster_role_name(s.role), (unsigned long long)s.term,
+        (unsigned long long)s.leader, (unsigned long long)s.last_index, (unsigned long long)s.commit_index,
+        (unsigned long long)s.applied_index, (unsigned long long)s.applied_seq, s.serving ? " serving" : "");
+    for (unsigned i = 0; s.role == CLUSTER_LEADER && i < s.n && n < (int)len - 100; i++)
+        n += snprintf(buf + n, len - (size_t)n, "peer %llu match %llu lag %llu%s\n",
+                      (unsigned long long)s.peers[i].id, (unsigned long long)s.peers[i].match,
+                      (unsigned long long)(s.last_index - s.peers[i].match),
+                      s.peers[i].recent ? "" : " unreachable");
+    return n < (int)len ? (size_t)n : len - 1;
+}
+
 int cluster_serving(cluster_node *n)
 {
     return atomic_load_explicit(&n->serving, memory_order_acquire);

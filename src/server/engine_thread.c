@@ -279,6 +279,8 @@ static void not_leader(eng *g, bourse_cmd *cmd, const srv_in *origin)
 static void check_serving(eng *g)
 {
     srv *s = g->s;
+    if (atomic_load(&s->cl_quiet) || atomic_load(&s->cl_stopping))
+        return; /* srv_cluster_stop frees the node once this thread is quiet */
     int now = cluster_serving(s->cl_node);
     if (s->cl_was_serving && !now) {
         srv_out o = {.kind = OUT_DROP, .conn = NO_CONN_ALL};
@@ -286,6 +288,7 @@ static void check_serving(eng *g)
         srv_log("no longer serving: order-entry sessions closed (their clients log in to the leader)");
     }
     s->cl_was_serving = now;
+    srv_cluster_restart_due(s);
 }
 
 /* The engine thread, between two commands: a snapshot was installed

@@ -236,6 +236,8 @@ typedef struct srv {
     const char *cl_why;
     int cl_rc;
     int cl_restore;         /* the mailbox holds a snapshot to install, not an entry */
+    atomic_int cl_restart;  /* installed a snapshot while running: 1 stop due, 2 stopping */
+    int64_t cl_restart_at;  /* the stop is due then (0: at once) */
     int cl_starting;        /* in cluster_start: before the engine thread exists */
     char cl_err[256];       /* why an install failed */
     int cl_was_serving;     /* the engine thread's view, to drop sessions when it ends */
@@ -291,7 +293,18 @@ void srv_cluster_stop(srv *s);
  * install the snapshot there, then srv_cluster_restored, engine_thread.c:
  * the engine thread takes the new engine). */
 int srv_cluster_take(srv *s);
+/* `bourse serve`'s exit status when a cluster node stopped itself to be
+ * started again (EX_TEMPFAIL): it installed a leader's snapshot while
+ * running, and the order-entry streams are rebuilt from the journal only at
+ * start (streams.c).  A supervisor restarts it (docs/replication.md). */
+#define SRV_EXIT_RESTART 75
+/* The engine thread, each pass: exit (SRV_EXIT_RESTART) once such an
+ * install is over. */
+void srv_cluster_restart_due(srv *s);
 void srv_cluster_restored(srv *s);
+/* The admin socket's `cluster` and `cluster transfer [N]` (answered at
+ * once from a gateway thread): 1 with out set (ends ".\n"), 0: not one. */
+int srv_cluster_admin(srv *s, const char *line, size_t len, char *out, size_t outlen);
 /* Why a follower refuses an order-entry login, naming the leader. */
 void srv_cluster_not_leader(srv *s, char *buf, size_t len);
 /* The gateway that holds a user's sessions and stream. */

@@ -8,6 +8,8 @@
 #   - a follower refuses an order-entry login and its log names the leader
 #     and its order-entry address; its admin socket answers `! not the
 #     leader`;
+#   - `cluster` on the admin socket says each node's role and lag, and
+#     `cluster transfer N` hands leadership to node N;
 #   - after kill -9 of the leader, another node serves and accepts logins
 #     and orders;
 #   - at the end every node's recovered state hash is the same.
@@ -107,6 +109,30 @@ fi
 echo "user carol" | "$BOURSE" admin --data "$E2E/n$F" >"$E2E/fa" 2>&1
 grep -q "not the leader: the leader is node $L" "$E2E/fa" && ok cluster_serve_follower_admin_refuses ||
     fail cluster_serve_follower_admin_refuses "$(tr '\n' '|' <"$E2E/fa")"
+
+# `cluster` on a serve node's admin socket: role, term, indexes; on the
+# leader a line per node with its lag.  `cluster transfer N` hands over.
+"$BOURSE" admin --data "$E2E/n$L" cluster >"$E2E/cl" 2>&1
+"$BOURSE" admin --data "$E2E/n$F" cluster >"$E2E/cf" 2>&1
+if grep -q "^node $L leader term [0-9]* leader $L last [0-9]* commit [0-9]* applied [0-9]* seq [0-9]* serving$" "$E2E/cl" &&
+    [ "$(grep -c '^peer [123] match [0-9]* lag [0-9]*$' "$E2E/cl")" = 3 ] &&
+    grep -q "^node $F follower term [0-9]* leader $L " "$E2E/cf"; then
+    ok cluster_serve_admin_cluster_status
+else
+    fail cluster_serve_admin_cluster_status "leader: $(tr '\n' '|' <"$E2E/cl") follower: $(tr '\n' '|' <"$E2E/cf")"
+fi
+"$BOURSE" admin --data "$E2E/n$L" cluster transfer "$F" >"$E2E/ct" 2>&1
+Old=$L
+L=$(SKIP=$Old leader)
+if grep -q "^OK transferring leadership to node $F$" "$E2E/ct" && [ "$L" = "$F" ] &&
+    grep -q 'transferred to node' "$E2E/log$Old"; then
+    ok cluster_serve_leadership_transfer
+else
+    fail cluster_serve_leadership_transfer "$(tr '\n' '|' <"$E2E/ct") new leader '$L' (wanted $F)"
+    L=$(leader)
+fi
+# Sessions follow the leader: log in again where it is now.
+F=$((L % 3 + 1))
 
 # kill -9 the leader: another node serves and takes logins and orders.
 kill -9 "$(cat "$E2E/pid$L")"
