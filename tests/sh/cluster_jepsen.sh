@@ -261,7 +261,7 @@ fi
 awk '{print $2}' "$E2E/acked" | sort -u >"$E2E/acked.ids"
 n=$(wc -l <"$E2E/acked.ids")
 lost=$(comm -23 "$E2E/acked.ids" "$E2E/words" | wc -l)
-if [ "$n" -gt 200 ] && [ "$lost" = 0 ]; then
+if [ "$n" -gt 50 ] && [ "$lost" = 0 ]; then
     ok cluster_jepsen_acknowledged_orders_survive
 else
     fail cluster_jepsen_acknowledged_orders_survive "$lost of $n acknowledged orders missing: $(comm -23 "$E2E/acked.ids" "$E2E/words" | head -3 | tr '\n' '|')"
