@@ -84,6 +84,7 @@ struct cluster_node {
     int role;
     uint64_t leader, term;
     int barrier_pending, transferring, broken;
+    int64_t heard_ms[CLUSTER_MAX_NODES]; /* raft_time when each peer was last seen recent (leader) */
     uint64_t proposed, failed;
 };
 
@@ -372,7 +373,13 @@ static void tick(uv_timer_t *t)
         cluster_peer_status *ps = &s->peers[s->n++];
         ps->id = r->configuration.servers[i].id;
         ps->match = role == RAFT_LEADER ? r->leader_state.progress[i].match_index : 0;
-        ps->recent = role == RAFT_LEADER ? r->leader_state.progress[i].recent_recv : 0;
+        /* libraft clears recent_recv at each election-timeout check, so a
+         * sample right after the clear says nothing: a peer counts as
+         * unreachable only when not heard from for two timeouts. */
+        int64_t now = (int64_t)r->io->time(r->io);
+        if (role == RAFT_LEADER && r->leader_state.progress[i].recent_recv)
+            n->heard_ms[i] = now;
+        ps->recent = role == RAFT_LEADER && now - n->heard_ms[i] < 2 * (int64_t)n->cc.election_ms;
         if (ps->id == n->cc.id)
             ps->match = raft_last_index(r), ps->recent = 1;
     }
