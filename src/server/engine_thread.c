@@ -273,6 +273,8 @@ static void not_leader(eng *g, bourse_cmd *cmd, const srv_in *origin)
     push_out(g, origin->gate, &o);
 }
 
+static void list_symbols(eng *g);
+
 /* Cluster mode: the node stopped serving (it lost office, or froze past
  * the election timeout and woke up deposed): close every order-entry
  * session at every gateway, whether or not it sends anything. */
@@ -282,6 +284,8 @@ static void check_serving(eng *g)
     if (atomic_load(&s->cl_quiet) || atomic_load(&s->cl_stopping))
         return; /* srv_cluster_stop frees the node once this thread is quiet */
     int now = cluster_serving(s->cl_node);
+    if (!s->cl_was_serving && now && s->cfg->symbols && s->cfg->symbols[0])
+        list_symbols(g); /* [market] symbols (and their rules and fees) the log lacks */
     if (s->cl_was_serving && !now) {
         srv_out o = {.kind = OUT_DROP, .conn = NO_CONN_ALL};
         push_out_all(g, &o);
@@ -389,6 +393,12 @@ static void process(eng *g, srv_in *m)
 static void run_own(eng *g, const bourse_cmd *c)
 {
     bourse_cmd cmd = *c;
+    if (g->s->cl_state) { /* cluster mode: proposed like any, applied once committed */
+        uint64_t seq = cluster_propose(g->s->cl_node, &cmd, 1);
+        if (seq)
+            g->orig[seq & (ORIGINS - 1)].cmd.seq = 0; /* nobody to answer */
+        return;
+    }
     run(g, &cmd, NULL);
 }
 
@@ -608,8 +618,9 @@ void *srv_engine_main(void *arg)
         }
         g.e = cluster_state_engine(s->cl_state); /* Raft may have installed a snapshot at start */
         __atomic_store_n(&s->cl_eng, (void *)&g, __ATOMIC_RELEASE);
-        srv_log("cluster mode: [market] symbols, rules, fees and the schedule are not applied by the "
-                "server; send them to the leader (bourse admin)");
+        srv_log(
+            "cluster mode: [market] symbols, rules and fees are proposed by the leader once it serves; the "
+            "schedule is not applied (send open/close to the leader's admin socket)");
     } else {
         list_symbols(&g);
         schedule(&g, srv_now_ns());

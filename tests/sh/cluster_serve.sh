@@ -12,6 +12,8 @@
 #     `cluster transfer N` hands leadership to node N;
 #   - after kill -9 of the leader, another node serves and accepts logins
 #     and orders;
+#   - the leader lists [market] symbols once it serves, and a later leader
+#     does not list them again;
 #   - at the end every node's recovered state hash is the same.
 . tests/sh/e2e_lib.sh
 e2e_init
@@ -25,6 +27,8 @@ nodes = 1=127.0.0.1:$R1/127.0.0.1:$P1, 2=127.0.0.1:$R2/127.0.0.1:$P2, 3=127.0.0.
 election_ms = 200
 heartbeat_ms = 40
 snapshot_entries = 100000
+[market]
+symbols = ZETA
 INI
 
 port() { eval echo "\$P$1"; }
@@ -168,6 +172,11 @@ h1=$("$BOURSE" journal recover "$E2E/n1" 2>&1 | grep '^hash')
 h2=$("$BOURSE" journal recover "$E2E/n2" 2>&1 | grep '^hash')
 h3=$("$BOURSE" journal recover "$E2E/n3" 2>&1 | grep '^hash')
 trades=$("$BOURSE" journal dump "$E2E/n1" 2>/dev/null | grep -c '^buy alice b')
+# [market] symbols: listed by the first leader once it served (proposed
+# like any command), and not again by the next one, which finds it.
+zeta=$("$BOURSE" journal dump "$E2E/n1" 2>/dev/null | grep -c '^symbol ZETA$')
+[ "$zeta" = 1 ] && ok cluster_serve_market_symbols_listed_once ||
+    fail cluster_serve_market_symbols_listed_once "symbol ZETA $zeta times in n1's journal"
 if [ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h2" = "$h3" ] && [ "$trades" = 3 ]; then
     ok cluster_serve_every_node_same_state
 else
