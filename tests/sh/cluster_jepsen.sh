@@ -36,6 +36,8 @@ snapshot_trailing = 1000
 install_ms = 2000
 [journal]
 segment_mb = 1
+[market]
+symbols = AAPL MSFT
 [limits]
 symbols = 16
 users = 64
