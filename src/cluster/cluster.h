@@ -192,6 +192,12 @@ typedef struct cluster_node_config {
      * to have applied the batch when it returns (`bourse serve` hands it to
      * its engine thread, the one thread that touches the engine). */
     int (*apply)(void *ctx, const uint8_t *buf, size_t len, const char **why);
+    /* NULL: the node's thread installs a snapshot itself
+     * (cluster_state_restore).  Set: called instead, and counted on to
+     * have installed it when it returns (0) — `bourse serve` hands it to
+     * its engine thread too, so the engine and journal are never replaced
+     * under a thread that is using them.  apply_ctx is its ctx. */
+    int (*restore)(void *ctx, const void *buf, size_t len, char *err, size_t errlen);
     void *apply_ctx;
 } cluster_node_config;
 
@@ -214,6 +220,17 @@ void cluster_stop(cluster_node *n);
 uint64_t cluster_propose(cluster_node *n, bourse_cmd *cmds, uint32_t count);
 
 void cluster_status_get(cluster_node *n, cluster_status *out);
+
+/* The status as the admin socket's `cluster` answers it (both `bourse
+ * cluster` and `bourse serve` in cluster mode): a line `node ID ROLE term T
+ * leader L last I commit I applied I seq S[ serving]`, then on the leader a
+ * line `peer ID match I lag N[ unreachable]` per node.  The length. */
+size_t cluster_status_text(cluster_node *n, uint64_t id, char *buf, size_t len);
+
+/* Whether the node serves (may propose) now: one atomic load, cheap enough
+ * for the engine thread's loop (it drops order-entry sessions when its
+ * node stops serving). */
+int cluster_serving(cluster_node *n);
 
 /* Hand leadership to node `to` (0: the most up to date follower).  Asked
  * of the node's thread; the outcome is logged.  0, or -1 when not leader. */

@@ -84,6 +84,7 @@ struct cluster_node {
     int role;
     uint64_t leader, term;
     int barrier_pending, transferring, broken;
+    int64_t heard_ms[CLUSTER_MAX_NODES]; /* raft_time when each peer was last seen recent (leader) */
     uint64_t proposed, failed;
 };
 
@@ -168,7 +169,9 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     cluster_node *n = fsm->data;
     char err[256];
     uint64_t before = cluster_state_seq(n->st);
-    if (cluster_state_restore(n->st, buf->base, buf->len, err, sizeof err) != 0) {
+    int rc = n->cfg.restore ? n->cfg.restore(n->cfg.apply_ctx, buf->base, buf->len, err, sizeof err)
+                            : cluster_state_restore(n->st, buf->base, buf->len, err, sizeof err);
+    if (rc != 0) {
         n->broken = 1;
         say(n, "FATAL: cannot install a snapshot: %s", err);
         return RAFT_IOERR;
@@ -370,7 +373,13 @@ static void tick(uv_timer_t *t)
         cluster_peer_status *ps = &s->peers[s->n++];
         ps->id = r->configuration.servers[i].id;
         ps->match = role == RAFT_LEADER ? r->leader_state.progress[i].match_index : 0;
-        ps->recent = role == RAFT_LEADER ? r->leader_state.progress[i].recent_recv : 0;
+        /* libraft clears recent_recv at each election-timeout check, so a
+         * sample right after the clear says nothing: a peer counts as
+         * unreachable only when not heard from for two timeouts. */
+        int64_t now = (int64_t)r->io->time(r->io);
+        if (role == RAFT_LEADER && r->leader_state.progress[i].recent_recv)
+            n->heard_ms[i] = now;
+        ps->recent = role == RAFT_LEADER && now - n->heard_ms[i] < 2 * (int64_t)n->cc.election_ms;
         if (ps->id == n->cc.id)
             ps->match = raft_last_index(r), ps->recent = 1;
     }
@@ -395,6 +404,28 @@ int cluster_transfer(cluster_node *n, uint64_t to)
         n->transfer_to = to + 1;
     pthread_mutex_unlock(&n->mu);
     return leader ? 0 : -1;
+}
+
+size_t cluster_status_text(cluster_node *node, uint64_t id, char *buf, size_t len)
+{
+    cluster_status s;
+    cluster_status_get(node, &s);
+    int n = snprintf(
+        buf, len, "node %llu %s term %llu leader %llu last %llu commit %llu applied %llu seq %llu%s\n",
+        (unsigned long long)id, cluster_role_name(s.role), (unsigned long long)s.term,
+        (unsigned long long)s.leader, (unsigned long long)s.last_index, (unsigned long long)s.commit_index,
+        (unsigned long long)s.applied_index, (unsigned long long)s.applied_seq, s.serving ? " serving" : "");
+    for (unsigned i = 0; s.role == CLUSTER_LEADER && i < s.n && n < (int)len - 100; i++)
+        n += snprintf(buf + n, len - (size_t)n, "peer %llu match %llu lag %llu%s\n",
+                      (unsigned long long)s.peers[i].id, (unsigned long long)s.peers[i].match,
+                      (unsigned long long)(s.last_index - s.peers[i].match),
+                      s.peers[i].recent ? "" : " unreachable");
+    return n < (int)len ? (size_t)n : len - 1;
+}
+
+int cluster_serving(cluster_node *n)
+{
+    return atomic_load_explicit(&n->serving, memory_order_acquire);
 }
 
 void cluster_status_get(cluster_node *n, cluster_status *out)

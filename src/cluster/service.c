@@ -176,19 +176,8 @@ static void answer_now(service *sv, client *c, const char *fmt, ...)
 
 static void say_status(service *sv, client *c)
 {
-    cluster_status s;
-    cluster_status_get(sv->node, &s);
     char buf[4096];
-    int n = snprintf(
-        buf, sizeof buf, "node %llu %s term %llu leader %llu last %llu commit %llu applied %llu seq %llu%s\n",
-        (unsigned long long)sv->cfg->cluster->id, cluster_role_name(s.role), (unsigned long long)s.term,
-        (unsigned long long)s.leader, (unsigned long long)s.last_index, (unsigned long long)s.commit_index,
-        (unsigned long long)s.applied_index, (unsigned long long)s.applied_seq, s.serving ? " serving" : "");
-    for (unsigned i = 0; s.role == CLUSTER_LEADER && i < s.n && n < (int)sizeof buf - 100; i++)
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "peer %llu match %llu lag %llu%s\n",
-                      (unsigned long long)s.peers[i].id, (unsigned long long)s.peers[i].match,
-                      (unsigned long long)(s.last_index - s.peers[i].match),
-                      s.peers[i].recent ? "" : " unreachable");
+    cluster_status_text(sv->node, sv->cfg->cluster->id, buf, sizeof buf);
     answer_now(sv, c, "%s", buf);
 }
 

@@ -470,6 +470,15 @@ static void revive(load *l, int64_t now)
     }
 }
 
+/* SIGINT/SIGTERM end the sending early (a fault test stops the load once
+ * its faults are done); the answers are still awaited and reported. */
+static volatile sig_atomic_t stop_asked;
+static void ask_stop(int sig)
+{
+    (void)sig;
+    stop_asked = 1;
+}
+
 void load_run(load *l)
 {
     int64_t start = mono_ns(), end = start + (int64_t)(l->seconds * 1e9), last_hb = start;
@@ -478,7 +487,7 @@ void load_run(load *l)
     uint32_t hb_part = 0;
     for (;;) {
         int64_t now = mono_ns();
-        if (now >= end && n >= l->total)
+        if ((now >= end && n >= l->total) || stop_asked)
             break;
         /* orders 0 .. due_n-1 are due: order i at start + i/R */
         uint64_t due_n = l->rate ? (uint64_t)((double)(now - start) * (double)l->rate / 1e9) + 1 : 0;
@@ -691,6 +700,8 @@ int load_main(int argc, char **argv)
      * disconnects and a report, not end this process silently at its
      * next write. */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, ask_stop);
+    signal(SIGTERM, ask_stop);
     uint32_t per_thread = hold_room(l.sessions, l.main_cap, &l.nmain);
     l.rng = (uint64_t)mono_ns() | 1;
     prctl(PR_SET_TIMERSLACK, 1000UL); /* sleep to the microsecond, not 50 */

@@ -24,7 +24,9 @@
 #include "util/futex.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int srv_cluster_open(srv *s)
 {
@@ -51,12 +53,13 @@ int srv_cluster_open(srv *s)
     return 0;
 }
 
-/* The Raft thread: hand the committed batch to the engine thread, wait. */
-static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char **why)
+/* The Raft thread: hand the committed batch (or, restore set, a snapshot
+ * to install) to the engine thread and wait until it is done there. */
+static int hand_over(srv *s, const uint8_t *buf, size_t len, int restore, const char **why)
 {
-    srv *s = ctx;
     s->cl_buf = buf;
     s->cl_len = len;
+    s->cl_restore = restore;
     atomic_store_explicit(&s->cl_pending, 1, memory_order_release);
     srv_wake_engine(s);
     while (atomic_load_explicit(&s->cl_pending, memory_order_acquire)) {
@@ -70,16 +73,79 @@ static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char
     return s->cl_rc;
 }
 
+static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char **why)
+{
+    return hand_over(ctx, buf, len, 0, why);
+}
+
+/* A snapshot install replaces the engine and restarts the journal: done on
+ * the engine thread between two commands, never under its feet (a query,
+ * a stream's rebuild and the apply path all hold the engine). */
+static int restore_on_engine(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+    srv *s = ctx;
+    if (s->cl_starting) { /* raft_start loads its last snapshot: no engine thread yet */
+        int rc = cluster_state_restore(s->cl_state, buf, len, err, errlen);
+        if (rc == 0)
+            srv_cluster_restored(s);
+        return rc;
+    }
+    const char *why = NULL;
+    int rc = hand_over(s, buf, len, 1, &why);
+    if (rc)
+        snprintf(err, errlen, "%s", why ? why : "failed");
+    return rc;
+}
+
 int srv_cluster_take(srv *s)
 {
     if (!atomic_load_explicit(&s->cl_pending, memory_order_acquire))
         return 0;
     const char *why = NULL;
-    s->cl_rc = cluster_state_apply(s->cl_state, s->cl_buf, s->cl_len, &why);
+    if (s->cl_restore) {
+        s->cl_rc = cluster_state_restore(s->cl_state, s->cl_buf, s->cl_len, s->cl_err, sizeof s->cl_err);
+        why = s->cl_err;
+        if (s->cl_rc == 0) {
+            srv_cluster_restored(s);
+            /* The engine and the journal are the snapshot's now, but the
+             * report streams were numbered from the commands this node
+             * applied, and the ones the snapshot covers were never
+             * delivered here: numbers would mean other reports.  They are
+             * rebuilt from the journal only at start (a journal that starts
+             * at a snapshot gives a new session name: clients are refused
+             * rather than misled), so the node stops and its supervisor
+             * starts it again: srv_cluster_restart_due, once libraft has
+             * finished the install (its next apply, or 2 s). */
+            s->cl_restart_at = srv_now_ns() + 2000000000LL;
+            atomic_store(&s->cl_restart, 1);
+            srv_log("installed a snapshot while running: the order-entry streams need a restart");
+        }
+    } else {
+        s->cl_rc = cluster_state_apply(s->cl_state, s->cl_buf, s->cl_len, &why);
+        if (atomic_load(&s->cl_restart) == 1)
+            s->cl_restart_at = 0; /* libraft applies again: the install is over */
+    }
     s->cl_why = why;
     atomic_store_explicit(&s->cl_pending, 0, memory_order_release);
     futex_wake(&s->cl_pending, 1);
     return 1;
+}
+
+void srv_cluster_restart_due(srv *s)
+{
+    if (atomic_load(&s->cl_restart) != 1 || srv_now_ns() < s->cl_restart_at)
+        return;
+    atomic_store(&s->cl_restart, 2);
+    /* At once, as after a crash, which a node is built to survive: the Raft
+     * log and snapshot are on disk, the journal (written on apply, without
+     * a sync of its own) is in the page cache, and at start the entries past
+     * the Raft snapshot are applied again (those the journal holds are
+     * skipped).  Nothing of the orderly stop is needed: a node that has
+     * just caught up by a snapshot is a follower and owes no client. */
+    srv_log(
+        "exiting to rebuild the order-entry streams from the new journal (exit status %d: start me again)",
+        SRV_EXIT_RESTART);
+    _exit(SRV_EXIT_RESTART);
 }
 
 static void log_line(void *ctx, const char *line)
@@ -97,8 +163,11 @@ int srv_cluster_start(srv *s)
                               .raft_dir = dir,
                               .log = log_line,
                               .apply = apply_on_engine,
+                              .restore = restore_on_engine,
                               .apply_ctx = s};
+    s->cl_starting = 1; /* cluster_start returns once raft_start has run */
     s->cl_node = cluster_start(&nc, err, sizeof err);
+    s->cl_starting = 0;
     if (!s->cl_node) {
         srv_log("cannot start the cluster node: %s", err);
         return -1;
@@ -134,4 +203,41 @@ void srv_cluster_not_leader(srv *s, char *buf, size_t len)
     else
         snprintf(buf, len, "not the leader: the leader is node %llu (%s)", (unsigned long long)st.leader,
                  p->serve[0] ? p->serve : p->addr);
+}
+
+/* The admin socket's cluster lines (a gateway thread; cluster_status_get
+ * takes the node's lock): `cluster` (or `cluster status`) and `cluster
+ * transfer [N]`.  Answered at once, not in turn with the commands before
+ * them.  1 when the line was one of these (out holds the answer, ".\n"
+ * ended), 0 otherwise. */
+int srv_cluster_admin(srv *s, const char *line, size_t len, char *out, size_t outlen)
+{
+    if (!s->cl_node || len < 7 || memcmp(line, "cluster", 7) || (len > 7 && line[7] != ' '))
+        return 0;
+    char l[64];
+    snprintf(l, sizeof l, "%.*s", (int)(len < 63 ? len : 63), line);
+    size_t n = 0;
+    if (!strcmp(l, "cluster") || !strcmp(l, "cluster status")) {
+        n = cluster_status_text(s->cl_node, s->cfg->cluster->id, out, outlen - 3);
+    } else if (!strncmp(l, "cluster transfer", 16) && (l[16] == 0 || l[16] == ' ')) {
+        char *end;
+        unsigned long long to = strtoull(l + 16, &end, 10);
+        if (*end || (to && !cluster_peer_of(s->cfg->cluster, to)))
+            n = (size_t)snprintf(out, outlen, "! cluster transfer: no node %s in [cluster] nodes\n", l + 17);
+        else if (cluster_transfer(s->cl_node, to) == 0)
+            n = (size_t)snprintf(out, outlen, "OK transferring leadership to %s%llu\n",
+                                 to ? "node " : "the best follower ", to);
+        else {
+            char why[160];
+            srv_cluster_not_leader(s, why, sizeof why);
+            n = (size_t)snprintf(out, outlen, "! %s\n", why);
+        }
+    } else {
+        n = (size_t)snprintf(out, outlen, "! unknown cluster command '%s' (cluster, cluster transfer [N])\n",
+                             l);
+    }
+    if (n > outlen - 3)
+        n = outlen - 3;
+    memcpy(out + n, ".\n", 3);
+    return 1;
 }

@@ -294,11 +294,50 @@ static void not_leader(eng *g, bourse_cmd *cmd, const srv_in *origin)
         push_text(g, 0, "", 0, 1);
         return;
     }
-    if (cmd->type == BOURSE_CMD_ORDER || cmd->type == BOURSE_CMD_CANCEL || cmd->type == BOURSE_CMD_REPLACE) {
-        bourse_event ev = {.type = BOURSE_EV_REJECTED, .reason = BOURSE_R_CAPACITY, .user = cmd->user};
-        ev.oid = cmd->type == BOURSE_CMD_REPLACE ? cmd->new_oid : cmd->oid;
-        on_event(g, cmd, &ev);
+    /* An order-entry session that logged in while this node led: close
+     * it, so that its client logs in to the leader and resumes its stream
+     * there.  Its command was sequenced nowhere: it gets no report. */
+    srv_out o = {.kind = OUT_DROP, .conn = origin->conn, .gen = origin->gen};
+    push_out(g, origin->gate, &o);
+}
+
+static void list_symbols(eng *g);
+
+/* Cluster mode: the node stopped serving (it lost office, or froze past
+ * the election timeout and woke up deposed): close every order-entry
+ * session at every gateway, whether or not it sends anything. */
+static void check_serving(eng *g)
+{
+    srv *s = g->s;
+    if (atomic_load(&s->cl_quiet) || atomic_load(&s->cl_stopping))
+        return; /* srv_cluster_stop frees the node once this thread is quiet */
+    int now = cluster_serving(s->cl_node);
+    if (!s->cl_was_serving && now && s->cfg->symbols && s->cfg->symbols[0])
+        list_symbols(g); /* [market] symbols (and their rules and fees) the log lacks */
+    if (s->cl_was_serving && !now) {
+        srv_out o = {.kind = OUT_DROP, .conn = NO_CONN_ALL};
+        push_out_all(g, &o);
+        srv_log("no longer serving: order-entry sessions closed (their clients log in to the leader)");
     }
+    s->cl_was_serving = now;
+    srv_cluster_restart_due(s);
+}
+
+/* The engine thread, between two commands: a snapshot was installed
+ * (srv_cluster_take): take the new engine and its counters. */
+void srv_cluster_restored(srv *s)
+{
+    eng *g = s->cl_eng;
+    s->engine = cluster_state_engine(s->cl_state);
+    atomic_store_explicit(&s->applied_seq, cluster_state_seq(s->cl_state), memory_order_release);
+    if (!g)
+        return;
+    bourse_stats st;
+    bourse_engine_stats(s->engine, &st);
+    g->e = s->engine;
+    g->is_open = st.is_open;
+    g->match = st.trades;
+    g->cur_seq = 0;
 }
 
 /* Propose the commands collected from one take_batch as one Raft entry;
@@ -383,6 +422,12 @@ static void process(eng *g, srv_in *m)
 static void run_own(eng *g, const bourse_cmd *c)
 {
     bourse_cmd cmd = *c;
+    if (g->s->cl_state) { /* cluster mode: proposed like any, applied once committed */
+        uint64_t seq = cluster_propose(g->s->cl_node, &cmd, 1);
+        if (seq)
+            g->orig[seq & (ORIGINS - 1)].cmd.seq = 0; /* nobody to answer */
+        return;
+    }
     run(g, &cmd, NULL);
 }
 
@@ -628,16 +673,19 @@ void *srv_engine_main(void *arg)
         }
         g.e = cluster_state_engine(s->cl_state); /* Raft may have installed a snapshot at start */
         __atomic_store_n(&s->cl_eng, (void *)&g, __ATOMIC_RELEASE);
-        srv_log("cluster mode: [market] symbols, rules, fees and the schedule are not applied by the "
-                "server; send them to the leader (bourse admin)");
+        srv_log(
+            "cluster mode: [market] symbols, rules and fees are proposed by the leader once it serves; the "
+            "schedule is not applied (send open/close to the leader's admin socket)");
     } else {
         list_symbols(&g);
         schedule(&g, srv_now_ns());
     }
     for (;;) {
         int n = 0;
-        if (s->cl_state)
+        if (s->cl_state) {
             n += srv_cluster_take(s);
+            check_serving(&g);
+        }
         for (uint32_t i = 0; i < s->ngates; i++) /* in turn: no gateway starves another */
             n += take_batch(&g, &s->gates[i]);
         wake_gateway(&g);

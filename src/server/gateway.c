@@ -124,6 +124,17 @@ static void deliver(gateway *g, const srv_out *o)
         session_login_done(g, o);
         return;
     }
+    if (o->kind == OUT_DROP) { /* cluster mode: this node no longer leads */
+        for (uint32_t i = o->conn == NO_CONN_ALL ? 0 : o->conn; i < g->nconns; i++) {
+            conn *c = &g->conns[i];
+            if (c->state == C_LIVE && conn_slot(g, c)->p->logs_in &&
+                (o->conn == NO_CONN_ALL || c->gen == o->gen))
+                conn_close(g, c, "this node no longer leads: log in to the leader");
+            if (o->conn != NO_CONN_ALL)
+                break;
+        }
+        return;
+    }
     if (o->kind == OUT_ACCOUNT) { /* to the one session that asked, never as events */
         conn *c = &g->conns[o->conn];
         if (c->gen == o->gen && c->state == C_LIVE && conn_slot(g, c)->p->on_account)

@@ -103,6 +103,12 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
         size_t len = (size_t)(nl - (buf + off));
         bourse_cmd cmd;
         char err[160];
+        char ans[4096];
+        if (srv_cluster_admin(g->s, (const char *)buf + off, len, ans, sizeof ans)) {
+            conn_put(g, c, ans, strlen(ans));
+            off += len + 1;
+            continue;
+        }
         if (stages(g, c, (const char *)buf + off, len) || question(g, c, (const char *)buf + off, len)) {
             off += len + 1;
             continue;

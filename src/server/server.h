@@ -75,7 +75,11 @@ typedef struct srv_in {
 /* engine -> gateway; OUT_ACCOUNT: one line of an IN_ACCOUNT answer to the
  * session conn/gen (ev a BALANCE or an open order as ACCEPTED; ev.type 0
  * ends it, ev.count = the lines before) */
-enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT };
+enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT, OUT_DROP };
+#define NO_CONN_ALL UINT32_MAX
+/* OUT_DROP (cluster mode): this node no longer leads; close the
+ * order-entry session conn/gen (conn NO_CONN_ALL: every one at the gateway),
+ * so that its client logs in again to the leader and resumes its stream. */
 enum { OUT_BUYER_TOOK = 1 }; /* flags: the buyer's order took liquidity */
 enum { OUT_NOT_LEADER = 2 }; /* flags of OUT_LOGIN: a cluster follower refuses order entry */
 enum { OUT_TIMED = 4 };      /* flags of OUT_EVENT: recv_ns and recv_proto are set (below) */
@@ -248,6 +252,12 @@ typedef struct srv {
     size_t cl_len;
     const char *cl_why;
     int cl_rc;
+    int cl_restore;         /* the mailbox holds a snapshot to install, not an entry */
+    atomic_int cl_restart;  /* installed a snapshot while running: 1 stop due, 2 stopping */
+    int64_t cl_restart_at;  /* the stop is due then (0: at once) */
+    int cl_starting;        /* in cluster_start: before the engine thread exists */
+    char cl_err[256];       /* why an install failed */
+    int cl_was_serving;     /* the engine thread's view, to drop sessions when it ends */
     atomic_int cl_pending;  /* 1: cl_buf waits for the engine thread */
     atomic_int cl_quiet;    /* stopping: the engine thread proposes no more */
     atomic_int cl_stopping; /* srv_cluster_stop began */
@@ -297,8 +307,22 @@ void srv_cluster_on_command(void *ctx, const bourse_cmd *cmd);
 int srv_cluster_open(srv *s);
 int srv_cluster_start(srv *s);
 void srv_cluster_stop(srv *s);
-/* The engine thread: apply the batch waiting in the mailbox, if any. */
+/* The engine thread: apply the batch waiting in the mailbox, if any (or
+ * install the snapshot there, then srv_cluster_restored, engine_thread.c:
+ * the engine thread takes the new engine). */
 int srv_cluster_take(srv *s);
+/* `bourse serve`'s exit status when a cluster node stopped itself to be
+ * started again (EX_TEMPFAIL): it installed a leader's snapshot while
+ * running, and the order-entry streams are rebuilt from the journal only at
+ * start (streams.c).  A supervisor restarts it (docs/replication.md). */
+#define SRV_EXIT_RESTART 75
+/* The engine thread, each pass: exit (SRV_EXIT_RESTART) once such an
+ * install is over. */
+void srv_cluster_restart_due(srv *s);
+void srv_cluster_restored(srv *s);
+/* The admin socket's `cluster` and `cluster transfer [N]` (answered at
+ * once from a gateway thread): 1 with out set (ends ".\n"), 0: not one. */
+int srv_cluster_admin(srv *s, const char *line, size_t len, char *out, size_t outlen);
 /* Why a follower refuses an order-entry login, naming the leader. */
 void srv_cluster_not_leader(srv *s, char *buf, size_t len);
 /* The gateway that holds a user's sessions and stream. */

@@ -8,8 +8,12 @@
 #   - a follower refuses an order-entry login and its log names the leader
 #     and its order-entry address; its admin socket answers `! not the
 #     leader`;
+#   - `cluster` on the admin socket says each node's role and lag, and
+#     `cluster transfer N` hands leadership to node N;
 #   - after kill -9 of the leader, another node serves and accepts logins
 #     and orders;
+#   - the leader lists [market] symbols once it serves, and a later leader
+#     does not list them again;
 #   - at the end every node's recovered state hash is the same.
 . tests/sh/e2e_lib.sh
 e2e_init
@@ -23,6 +27,8 @@ nodes = 1=127.0.0.1:$R1/127.0.0.1:$P1, 2=127.0.0.1:$R2/127.0.0.1:$P2, 3=127.0.0.
 election_ms = 200
 heartbeat_ms = 40
 snapshot_entries = 100000
+[market]
+symbols = ZETA
 INI
 
 port() { eval echo "\$P$1"; }
@@ -108,6 +114,30 @@ echo "user carol" | "$BOURSE" admin --data "$E2E/n$F" >"$E2E/fa" 2>&1
 grep -q "not the leader: the leader is node $L" "$E2E/fa" && ok cluster_serve_follower_admin_refuses ||
     fail cluster_serve_follower_admin_refuses "$(tr '\n' '|' <"$E2E/fa")"
 
+# `cluster` on a serve node's admin socket: role, term, indexes; on the
+# leader a line per node with its lag.  `cluster transfer N` hands over.
+"$BOURSE" admin --data "$E2E/n$L" cluster >"$E2E/cl" 2>&1
+"$BOURSE" admin --data "$E2E/n$F" cluster >"$E2E/cf" 2>&1
+if grep -q "^node $L leader term [0-9]* leader $L last [0-9]* commit [0-9]* applied [0-9]* seq [0-9]* serving$" "$E2E/cl" &&
+    [ "$(grep -c '^peer [123] match [0-9]* lag [0-9]*$' "$E2E/cl")" = 3 ] &&
+    grep -q "^node $F follower term [0-9]* leader $L " "$E2E/cf"; then
+    ok cluster_serve_admin_cluster_status
+else
+    fail cluster_serve_admin_cluster_status "leader: $(tr '\n' '|' <"$E2E/cl") follower: $(tr '\n' '|' <"$E2E/cf")"
+fi
+"$BOURSE" admin --data "$E2E/n$L" cluster transfer "$F" >"$E2E/ct" 2>&1
+Old=$L
+L=$(SKIP=$Old leader)
+if grep -q "^OK transferring leadership to node $F$" "$E2E/ct" && [ "$L" = "$F" ] &&
+    grep -q 'transferred to node' "$E2E/log$Old"; then
+    ok cluster_serve_leadership_transfer
+else
+    fail cluster_serve_leadership_transfer "$(tr '\n' '|' <"$E2E/ct") new leader '$L' (wanted $F)"
+    L=$(leader)
+fi
+# Sessions follow the leader: log in again where it is now.
+F=$((L % 3 + 1))
+
 # kill -9 the leader: another node serves and takes logins and orders.
 kill -9 "$(cat "$E2E/pid$L")"
 Old=$L
@@ -142,6 +172,11 @@ h1=$("$BOURSE" journal recover "$E2E/n1" 2>&1 | grep '^hash')
 h2=$("$BOURSE" journal recover "$E2E/n2" 2>&1 | grep '^hash')
 h3=$("$BOURSE" journal recover "$E2E/n3" 2>&1 | grep '^hash')
 trades=$("$BOURSE" journal dump "$E2E/n1" 2>/dev/null | grep -c '^buy alice b')
+# [market] symbols: listed by the first leader once it served (proposed
+# like any command), and not again by the next one, which finds it.
+zeta=$("$BOURSE" journal dump "$E2E/n1" 2>/dev/null | grep -c '^symbol ZETA$')
+[ "$zeta" = 1 ] && ok cluster_serve_market_symbols_listed_once ||
+    fail cluster_serve_market_symbols_listed_once "symbol ZETA $zeta times in n1's journal"
 if [ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h2" = "$h3" ] && [ "$trades" = 3 ]; then
     ok cluster_serve_every_node_same_state
 else
