@@ -87,15 +87,17 @@ typedef struct srv_out {
     uint8_t kind;
     uint8_t tif;
     uint8_t flags;
-    uint8_t code; /* OUT_SYSTEM: 'S' open, 'E' close */
+    union {
+        uint8_t code;       /* OUT_SYSTEM: 'S' open, 'E' close */
+        uint8_t recv_proto; /* OUT_EVENT with OUT_TIMED: the adapter that read the command (below) */
+    };
     uint32_t conn, gen;
     uint32_t t_read; /* stage clock: when its command was read (stages.h; 0: none) */
     /* OUT_TIMED: the first report of an order entry command (never a
      * TRADE): when the command was read and by which adapter (srv_in's
      * recv_ns and proto), for the round trip (metrics.h).  recv_ns shares
-     * match's word, and recv_proto the padding after gen, so the message
-     * stays two cache lines. */
-    uint8_t recv_proto;
+     * match's word, and recv_proto code's byte (above), so the message
+     * stays two cache lines with the stage stamp t_read. */
     uint64_t seq;
     union {
         uint64_t match;  /* TRADE: match number */
@@ -105,6 +107,7 @@ typedef struct srv_out {
     bourse_symbol_name sym;
     bourse_event ev;
 } srv_out;
+_Static_assert(sizeof(srv_out) == 128, "srv_out: two cache lines");
 
 /* What the gateways get of one event: 0 when it is none of theirs (book,
  * admin and market events; an event of no user).  The engine thread and
