@@ -30,7 +30,7 @@ typedef struct sess {
 typedef struct key {
     char id[AUTH_KEY_ID + 1];
     char user[AUTH_USER + 1];
-    uint8_t secret[32];
+    char secret[AUTH_SECRET_HEX + 1]; /* the HMAC key is this text, as the client holds it */
 } key;
 
 typedef struct throttle {
@@ -234,10 +234,12 @@ static void load_keys(auth_state *a)
         key *k = key_add(a);
         if (!k)
             break;
-        if (unhex(sec, k->secret, sizeof k->secret) != 0) {
+        uint8_t raw[32];
+        if (unhex(sec, raw, sizeof raw) != 0) {
             a->nkeys--;
             continue;
         }
+        strcpy(k->secret, sec);
         strcpy(k->id, id);
         strcpy(k->user, user);
     }
@@ -254,9 +256,12 @@ int auth_key_new(auth_state *a, const char *user, const char *label, char id[AUT
     uint8_t idb[AUTH_KEY_ID / 2];
     randombytes_buf(idb, sizeof idb);
     sodium_bin2hex(k->id, sizeof k->id, idb, sizeof idb);
-    randombytes_buf(k->secret, sizeof k->secret);
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
     snprintf(k->user, sizeof k->user, "%s", user);
-    sodium_bin2hex(secret, AUTH_SECRET_HEX + 1, k->secret, sizeof k->secret);
+    sodium_bin2hex(k->secret, sizeof k->secret, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+    strcpy(secret, k->secret);
     strcpy(id, k->id);
     if (a->keys_file) {
         mode_t old = umask(077);
@@ -347,7 +352,7 @@ int auth_key_check(auth_state *a, const char *id, const char *ts, const char *no
     if (!nonce_ok(nonce))
         return SIG_BAD_NONCE;
     char want[AUTH_SECRET_HEX + 1];
-    auth_sign(k->secret, sizeof k->secret, ts, nonce, method, path_query, body, blen, want);
+    auth_sign((const uint8_t *)k->secret, AUTH_SECRET_HEX, ts, nonce, method, path_query, body, blen, want);
     /* the signature before the nonce: a forger cannot fill the cache */
     if (strlen(sig) != AUTH_SECRET_HEX || sodium_memcmp(want, sig, AUTH_SECRET_HEX) != 0) {
         /* hex case: compare lower-cased */
@@ -376,9 +381,9 @@ static throttle *thr_get(auth_state *a, const char *name, int create, int64_t no
         throttle *t = &a->thr[i];
         if (t->name[0] && !strcmp(t->name, name))
             return t;
-        if (t->locked_until > now)
+        if (t->locked_until > now || (old && !old->name[0]))
             continue;
-        if (!old || t->seen < old->seen)
+        if (!old || !t->name[0] || t->seen < old->seen) /* a free slot, else the least recent */
             old = t;
     }
     if (!create || !old)

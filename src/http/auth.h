@@ -12,7 +12,8 @@
  * cookies, not read them).  A session ends after session_s idle or at
  * logout.
  *
- * API keys: a key id (public, 16 hex) and a 256-bit secret shown once.  A
+ * API keys: a key id (public, 16 hex) and a secret of 64 hex characters
+ * (256 random bits) shown once; the HMAC key is that text itself.  A
  * request is signed with HMAC-SHA256(secret, TS "\n" NONCE "\n" METHOD "\n"
  * PATH?QUERY "\n" BODY); the server takes it when the timestamp is within
  * 30 s of its clock, the nonce (8-64 of A-Z a-z 0-9 - _) was not seen in

@@ -257,18 +257,34 @@ int hj_parse(const char *s, size_t n, hj_obj *o, const char **why)
             }
             while (p < e && *p >= '0' && *p <= '9')
                 p++;
-            if (p < e && (*p == '.' || *p == 'e' || *p == 'E')) {
-                *why = "numbers must be integers (prices are strings)";
-                return -1;
+            q->type = HJ_INT;
+            if (p < e && *p == '.') { /* valid JSON, never an integer: the getters say BAD_FIELD */
+                if (++p >= e || *p < '0' || *p > '9') {
+                    *why = "bad number";
+                    return -1;
+                }
+                while (p < e && *p >= '0' && *p <= '9')
+                    p++;
+                q->type = HJ_NUM;
+            }
+            if (p < e && (*p == 'e' || *p == 'E')) {
+                if (++p < e && (*p == '+' || *p == '-'))
+                    p++;
+                if (p >= e || *p < '0' || *p > '9') {
+                    *why = "bad number";
+                    return -1;
+                }
+                while (p < e && *p >= '0' && *p <= '9')
+                    p++;
+                q->type = HJ_NUM;
             }
             vl = (size_t)(p - b);
-            if (vl > 20) {
+            if (vl > 40) {
                 *why = "number too long";
                 return -1;
             }
             memcpy(q->val, b, vl);
             q->val[vl] = 0;
-            q->type = HJ_INT;
         } else if (word(&p, e, "true") || word(&p, e, "false")) {
             vl = p[-1] == 'e' && p[-2] == 'u' ? 4 : 5;
             memcpy(q->val, p - vl, vl);

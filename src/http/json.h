@@ -4,12 +4,13 @@
  *
  * Every request body of the API (docs/openapi.yaml) is one JSON object of
  * strings, integers, booleans and null, so that is all the reader takes:
- * nesting, duplicate keys, numbers with fractions or exponents (prices are
- * decimal strings), bad escapes, invalid UTF-8, control characters and
+ * nesting, duplicate keys, bad escapes, invalid UTF-8, control characters and
  * bytes after the object are refused with a short reason.  The input is
  * hostile: no recursion, no allocation, every length bounded.  Typed
  * getters then tell a missing field (MISSING_FIELD) from one of the wrong
- * type or range (BAD_FIELD), so each handler validates in a few lines.
+ * type or range (BAD_FIELD: a number with a fraction where an integer is
+ * wanted, a price sent as a number rather than a decimal string), so each
+ * handler validates in a few lines.
  */
 #ifndef BOURSE_HTTP_JSON_H
 #define BOURSE_HTTP_JSON_H
@@ -18,7 +19,7 @@
 #include <stdint.h>
 
 enum { HJ_KEY = 32, HJ_VAL = 256, HJ_PAIRS = 16 };
-enum { HJ_STRING = 1, HJ_INT, HJ_BOOL, HJ_NULL };
+enum { HJ_STRING = 1, HJ_INT, HJ_NUM, HJ_BOOL, HJ_NULL }; /* HJ_NUM: a fraction or exponent */
 
 typedef struct hj_pair {
     char key[HJ_KEY];

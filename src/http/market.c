@@ -39,8 +39,10 @@ static void answer(http_req *r, long n)
 
 static struct feed *feed_of(http_server *h, http_req *r)
 {
-    if (!h->cfg.feed)
-        http_error(r, 503, "NOT_FOUND", "no market data in this server");
+    if (!h->cfg.feed) {
+        http_error(r, 503, "UNAVAILABLE", "no market data in this server");
+        return NULL;
+    }
     http_json(r);
     if (!r->w.p) {
         http_error(r, 503, "CAPACITY", "out of memory");
