@@ -174,7 +174,7 @@ load: all
 FUZZ_SECONDS ?= 300
 FUZZ_CC := clang -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc -I. -fsanitize=fuzzer,address,undefined
 FUZZ_JOURNAL := tests/fuzz/journal.c $(CORE_SRC) $(addprefix src/journal/,crc32c.c dirlist.c record.c segment.c scan.c)
-FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c src/net/fix.c $(addprefix src/feed/,itch.c candle.c json.c mold.c)
+FUZZ_WIRE := tests/fuzz/wire.c $(CORE_SRC) src/net/soup.c src/net/ouch.c src/net/fix.c $(addprefix src/feed/,itch.c candle.c json.c mold.c) src/http/json.c
 FUZZ_HDRS := $(wildcard include/bourse/*.h src/*/*.h)
 build/fuzz/journal: $(FUZZ_JOURNAL) $(FUZZ_HDRS)
 	@mkdir -p $(@D)

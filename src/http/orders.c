@@ -104,7 +104,7 @@ typedef struct olink {
     uint32_t nords; /* ever: ords holds the last ORD_MAX */
     fill fills[FILL_MAX];
     uint32_t nfills;
-    int64_t last_use;
+    int64_t last_use, last_sent;
 } olink;
 
 struct oe {
@@ -197,6 +197,7 @@ static void link_send(olink *l, const void *p, size_t n)
     }
     memcpy(l->out + LWS_PRE + l->outlen, p, n);
     l->outlen += n;
+    l->last_sent = http_now_ms();
     if (l->wsi)
         lws_callback_on_writable(l->wsi);
 }
@@ -716,12 +717,18 @@ static int oe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 
 const struct lws_protocols oe_protocol = {"bourse-oe", oe_callback, 0, 0, 0, NULL, 0};
 
-/* Idle links go: a link whose user did nothing for LINK_IDLE_MS. */
+/* Every tick: a Client Heartbeat on each link that sent nothing for a
+ * second (the gateway cuts a silent client), and idle links go: a link
+ * whose user did nothing for LINK_IDLE_MS. */
 void oe_tick(struct oe *o)
 {
     int64_t now = http_now_ms();
     for (uint32_t i = 0; i < o->nlinks; i++) {
         olink *l = o->links[i];
+        if (l->state == L_LIVE && l->wsi && now - l->last_sent >= 1000) {
+            uint8_t b[4];
+            link_send(l, b, soup_empty(b, SOUP_CLIENT_HEARTBEAT));
+        }
         if (l->state == L_LIVE && l->wsi && !l->nw && !l->nq && now - l->last_use > LINK_IDLE_MS) {
             uint8_t b[4];
             link_send(l, b, soup_empty(b, SOUP_LOGOUT_REQUEST));

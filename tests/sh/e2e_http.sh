@@ -231,6 +231,10 @@ PY
         -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13' \
         -H 'Sec-WebSocket-Protocol: bourse-user' "$U/api/v1/ws")
     if [ "$st" != 101 ]; then ok http_private_ws_needs_auth; else fail http_private_ws_needs_auth "upgraded"; fi
+    # nor does it fall through to the market-data socket without its subprotocol
+    st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -b "$A" -H 'Upgrade: websocket' -H 'Connection: Upgrade' \
+        -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13' "$U/api/v1/ws")
+    if [ "$st" != 101 ]; then ok http_private_ws_needs_subprotocol; else fail http_private_ws_needs_subprotocol "upgraded"; fi
 fi
 
 # ---- logout, then locks -------------------------------------------------------------
@@ -244,3 +248,17 @@ done
 req http_login_locked 429 '"code":"LOCKED"' -H "$J" -d '{"username":"bob","password":"pw-bob"}' "$U/api/v1/login"
 e2e_stop
 if [ "$RC" = 0 ]; then ok http_server_stops_clean; else fail http_server_stops_clean "exit $RC"; fi
+
+# After a restart the key still works (DATA/api-keys), through a fresh
+# session into the gateway without a password (the trusted socket), and
+# the user's history comes back from the log.
+if e2e_start "$d"; then
+    HP=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
+    U="http://127.0.0.1:$HP"
+    sign GET '/api/v1/orders?status=all' ''
+    req http_key_after_restart 200 '"order_id":"k1"' -H "X-Bourse-Key: $KID" -H "X-Bourse-Timestamp: $TS" \
+        -H "X-Bourse-Nonce: $N" -H "X-Bourse-Signature: $SIG" "$U/api/v1/orders?status=all"
+    e2e_stop
+else
+    fail http_key_after_restart "the server did not start again"
+fi
