@@ -45,6 +45,11 @@ req http_metrics_none 404 '"code":"NOT_FOUND"' "$U/metrics"
 st=$(curl -s -o "$E2E/openapi" -w '%{http_code}' "$U/api/v1/openapi.yaml")
 if [ "$st" = 200 ] && grep -q '^openapi: 3' "$E2E/openapi"; then ok http_openapi_served
 else fail http_openapi_served "status $st"; fi
+if python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
+    if python3 -c 'import sys, yaml; from openapi_spec_validator import validate_spec; validate_spec(yaml.safe_load(open(sys.argv[1])))' \
+        "$E2E/openapi" 2>"$E2E/oa.err"; then ok http_openapi_valid
+    else fail http_openapi_valid "$(tail -2 "$E2E/oa.err" | tr '\n' ' ')"; fi
+fi
 curl -s -D "$E2E/hdr" -o /dev/null "$U/api/v1/symbols"
 if grep -qi "^content-security-policy: default-src 'self'" "$E2E/hdr" && grep -qi '^x-content-type-options: nosniff' "$E2E/hdr" &&
     grep -qi '^x-frame-options: DENY' "$E2E/hdr"; then ok http_security_headers
