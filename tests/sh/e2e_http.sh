@@ -267,3 +267,26 @@ if e2e_start "$d"; then
 else
     fail http_key_after_restart "the server did not start again"
 fi
+
+# TLS ([http] tls_cert, tls_key): HTTPS only, and the cookies get Secure.
+if command -v openssl >/dev/null &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$E2E/k.pem" -out "$E2E/c.pem" -days 1 -subj /CN=localhost \
+        >/dev/null 2>&1; then
+    printf '[http]\ntls_cert = %s\ntls_key = %s\n' "$E2E/c.pem" "$E2E/k.pem" >"$E2E/tls.ini"
+    d=$E2E/t
+    if e2e_start "$d" --config "$E2E/tls.ini"; then
+        HP=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
+        e2e_users tina
+        req http_tls_public 200 '"symbol":"AAPL"' -k "https://127.0.0.1:$HP/api/v1/ticker/AAPL"
+        if curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$HP/api/v1/ticker/AAPL"; then
+            fail http_tls_only "plain HTTP answered"
+        else ok http_tls_only; fi
+        req http_tls_login 200 '"username":"tina"' -k -D "$E2E/hdr" -H "$J" -d '{"username":"tina","password":"pw-tina"}' \
+            "https://127.0.0.1:$HP/api/v1/login"
+        if [ "$(grep -ci '^set-cookie: bourse_.*; Secure' "$E2E/hdr")" = 2 ]; then ok http_tls_secure_cookies
+        else fail http_tls_secure_cookies "$(grep -i set-cookie "$E2E/hdr" | tr '\r\n' '  ')"; fi
+        e2e_stop
+    else
+        fail http_tls_start "$(tail -3 "$d.log" | tr '\n' '|')"
+    fi
+fi
