@@ -588,6 +588,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return 0;
         if (write_answer(r) != 0)
             return -1;
+        if (r->too_large) { /* the body was not read: the connection cannot go on */
+            req_end(r);
+            return -1;
+        }
         req_end(r);
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_CLOSED_HTTP:

@@ -55,7 +55,7 @@ enum { W_LOGIN = 1, W_NEW, W_CANCEL, W_REPLACE };
 enum { Q_BALANCES = 1, Q_OPEN };
 enum { S_OPEN = 1, S_FILLED, S_CANCELED, S_REJECTED, S_REPLACED };
 static const char *const status_names[] = {"?", "open", "filled", "canceled", "rejected", "replaced"};
-enum { LINK_IN = 65536, LINK_IDLE_MS = 600000 };
+enum { LINK_IN = 16384, LINK_IDLE_MS = 600000 }; /* LINK_IN: many whole packets (73 bytes at most) */
 
 typedef struct ord {
     bourse_name token;
@@ -429,6 +429,7 @@ static wait *wait_of(olink *l, const bourse_name *token)
 
 /* The user's private WebSocket (userws.c) hears of every change. */
 void userws_order(http_server *h, const char *user, const char *json, size_t n);
+int userws_listening(http_server *h, const char *user); /* a private WebSocket of user is open */
 
 static void push_order(struct oe *o, olink *l, const ord *x, int reason)
 {
@@ -729,7 +730,8 @@ void oe_tick(struct oe *o)
             uint8_t b[4];
             link_send(l, b, soup_empty(b, SOUP_CLIENT_HEARTBEAT));
         }
-        if (l->state == L_LIVE && l->wsi && !l->nw && !l->nq && now - l->last_use > LINK_IDLE_MS) {
+        if (l->state == L_LIVE && l->wsi && !l->nw && !l->nq && now - l->last_use > LINK_IDLE_MS &&
+            !userws_listening(o->h, l->user)) {
             uint8_t b[4];
             link_send(l, b, soup_empty(b, SOUP_LOGOUT_REQUEST));
             l->last_use = now;

@@ -117,6 +117,14 @@ void userws_order(http_server *h, const char *user, const char *json, size_t n)
     }
 }
 
+int userws_listening(http_server *h, const char *user)
+{
+    for (usub *u = subs; u; u = u->next)
+        if (u->h == h && !strcmp(u->user, user))
+            return 1;
+    return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     usub *u = user;
