@@ -77,12 +77,10 @@ struct feed {
     /* subscribers */
     struct lws_context *ctx;
     struct lws_vhost *bin_vh, *ws_vh;
-    struct lws_http_mount web_mount, metrics_mount;
-    char *(*metrics_fn)(void *ctx, size_t *len); /* metrics_http.c */
-    void *metrics_ctx;
-    struct lws_protocols http_protocols[3]; /* the WebSocket feed's, /metrics's, the end */
-    struct bsub *bsubs;                     /* list of binary subscribers */
-    struct wsub *wsubs;                     /* list of WebSocket subscribers */
+    struct lws_http_mount web_mount;
+    struct lws_protocols http_protos[8]; /* the WebSocket's and the API's (feed_listen) */
+    struct bsub *bsubs;                  /* list of binary subscribers */
+    struct wsub *wsubs;                  /* list of WebSocket subscribers */
     ws_sym *wsyms;
     uint32_t nwsyms;
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */
@@ -139,8 +137,6 @@ void udp_free(feed *f); /* after lws_context_destroy */
 
 /* ws.c */
 extern const struct lws_protocols feed_ws_protocols[];
-/* metrics_http.c: GET /metrics (a protocol of the HTTP vhost) */
-extern const struct lws_protocols feed_metrics_protocol;
 void ws_on_message(feed *f, const itch_msg *m);
 void ws_notify(feed *f);
 void ws_free(feed *f);

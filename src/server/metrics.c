@@ -428,9 +428,10 @@ size_t metrics_render(srv *s, char *buf, size_t cap)
     return o.len;
 }
 
-char *srv_metrics_text(void *s, size_t *len)
+size_t srv_metrics_render(void *s, char *buf, size_t cap)
 {
-    return metrics_text(s, len);
+    size_t n = metrics_render(s, buf, cap);
+    return n < cap ? n : cap - 1; /* a cut text, never past the buffer (1 MiB: far above today's) */
 }
 
 char *metrics_text(srv *s, size_t *len)

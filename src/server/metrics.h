@@ -127,8 +127,9 @@ size_t metrics_render(struct srv *s, char *buf, size_t cap);
 
 /* The same, in a buffer of its own (malloc; the caller frees), or NULL. */
 char *metrics_text(struct srv *s, size_t *len);
-/* metrics_text for a callback's void *ctx (feed_set_metrics). */
-char *srv_metrics_text(void *s, size_t *len);
+/* metrics_render for a callback's void *ctx (http_set_metrics: GET /metrics
+ * on the HTTP port); never returns more than cap - 1. */
+size_t srv_metrics_render(void *s, char *buf, size_t cap);
 
 /* ---- the parts, for tests and other exporters (metrics_text.c) ---- */
 
