@@ -12,6 +12,7 @@
  * wrapping.
  */
 #include "bourse/text.h"
+#include "bourse/account.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -486,7 +487,8 @@ static char *put_int(char *p, int64_t v)
 }
 
 static const char *const event_names[BOURSE_EV_COUNT_] = {
-    "", "OK", "ERROR", "ACCEPTED", "REJECTED", "TRADE", "CANCELED", "REPLACED", "LEVEL", "BALANCE", "FEE",
+    "",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
+    "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE",      "ACCOUNT",
 };
 
 size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bourse_event *ev, char *buf)
@@ -520,6 +522,19 @@ size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bour
         p = put_user(p, e, c, ev->user);
         p = put_name(p, ev->oid.s, BOURSE_NAME_LEN);
         p = put_dec(p, ev->qty);
+        break;
+    case BOURSE_EV_ACCOUNT: /* ACCOUNT USER OP [FUNDING-ID] STATE | ERROR REASON */
+        p = put_name(p, ev->oid.s[0] ? ev->oid.s : "-", BOURSE_NAME_LEN);
+        p = put_str(p, bourse_account_op_name(ev->side));
+        if (ev->count)
+            p = put_int(p, ev->count);
+        if (ev->reason) {
+            p = put_str(p, "ERROR");
+            p = put_str(p, bourse_account_error_name(ev->reason));
+        } else if (ev->side >= BOURSE_AOP_DEPOSIT)
+            p = put_str(p, bourse_funding_state_name((int)ev->qty));
+        else
+            p = put_str(p, bourse_account_state_name((int)ev->qty));
         break;
     case BOURSE_EV_LEVEL:
         p = put_symbol(p, e, ev->symbol);
@@ -608,6 +623,18 @@ size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
                 p = put_str(p, tif_names[c->tif]);
         }
         break;
+    case BOURSE_CMD_ACCOUNT: { /* account first|more|last|whole HEX: a fragment (bourse/account.h) */
+        static const char *const how[] = {"more", "first", "last", "whole"};
+        static const char hex[] = "0123456789abcdef";
+        p = put_str(p, "account");
+        p = put_str(p, how[c->side & 3]);
+        for (int i = 0; i < c->tif && i < BOURSE_ACCOUNT_PART; i++) {
+            *p++ = hex[c->part[i] >> 4];
+            *p++ = hex[c->part[i] & 15];
+        }
+        *p++ = ' ';
+        break;
+    }
     case BOURSE_CMD_CANCEL:
         p = put_str(p, "cancel"), p = put_name(p, user, BOURSE_NAME_LEN);
         p = put_name(p, c->oid.s, BOURSE_NAME_LEN);

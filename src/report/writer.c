@@ -133,11 +133,11 @@ struct rwriter {
 };
 
 static const char *const EV_NAMES[] = {"",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
-                                       "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE"};
-static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "deposit",  "withdraw", "limit",
-                                        "open",    "close",     "order",   "cancel",   "replace",  "book",
-                                        "balance", "rules",     "fees",    "halt",     "resume",   "block",
-                                        "unblock", "cancelall", "haltall", "resumeall"};
+                                       "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE",      "ACCOUNT"};
+static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "deposit",   "withdraw", "limit",
+                                        "open",    "close",     "order",   "cancel",    "replace",  "book",
+                                        "balance", "rules",     "fees",    "halt",      "resume",   "block",
+                                        "unblock", "cancelall", "haltall", "resumeall", "account"};
 static const char *const TIFS[] = {"day", "gtc", "ioc", "fok"};
 
 static const char *side_name(int s)
