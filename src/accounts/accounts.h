@@ -97,6 +97,25 @@ int acct_kyc_cmd(const char *user, const char *legal_name, const char *dob, cons
                  const char *id_number, const acct_doc *doc, uint32_t today, bourse_account_cmd *out,
                  acct_err *err);
 
+/* The admin socket's account verbs (adminline.c has the list). */
+enum { ACCT_LINE_BAD = -1, ACCT_LINE_NONE = 0, ACCT_LINE_CMD, ACCT_LINE_QUESTION };
+enum { ACCT_Q_LIST = 1, ACCT_Q_SHOW, ACCT_Q_KYC_QUEUE, ACCT_Q_FUNDING };
+typedef struct acct_line {
+    bourse_account_cmd cmd; /* ACCT_LINE_CMD */
+    int question;           /* ACCT_LINE_QUESTION: ACCT_Q_*, with cmd.user (SHOW) or arg (FUNDING) */
+    char arg[16];
+    int needs_password;  /* `account signup USER EMAIL`: the client adds the hash */
+    char doc_file[256];  /* `account kyc ... FILE ...`: the client stores it and names it */
+} acct_line;
+/* One line: ACCT_LINE_NONE (not an account verb), CMD, QUESTION, or BAD
+ * with err.  today: YYYYMMDD, for the age check. */
+int acct_line_parse(const char *line, size_t len, uint32_t today, acct_line *out, acct_err *err);
+/* The server's form of a sign-up or KYC line (with the hash, the
+ * document's sha256:HEX:TYPE:SIZE); 0 for other ops. */
+size_t acct_line_format(const acct_line *l, char *out, size_t size);
+/* Today as YYYYMMDD in UTC, from the shell's clock. */
+uint32_t acct_today(void);
+
 /* The HTTP status of a refusal code ("CONFLICT" -> 409), and of the core's
  * account errors (bourse_account_error_name). */
 int acct_http_status(const char *code);

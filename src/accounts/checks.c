@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static int refuse(acct_err *err, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -50,6 +51,10 @@ int acct_check_username(const char *u, acct_err *err)
                           "a user name has only letters, digits, '_' and '-' (no spaces)");
     if (strcasecmp(u, "FEES") == 0)
         return refuse(err, "BAD_FIELD", "username", "FEES is the venue's fee account");
+    static const char *const reserved[] = {"list", "show", "signup", "kyc", "suspend", "resume", "close", "operator"};
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strcmp(u, reserved[i]) == 0)
+            return refuse(err, "BAD_FIELD", "username", "that name is reserved; choose another");
     return 0;
 }
 
@@ -297,4 +302,12 @@ int acct_http_status(const char *code)
 const char *acct_api_code(int e)
 {
     return e == BOURSE_AE_WRONG_STATE ? "CONFLICT" : bourse_account_error_name(e);
+}
+
+uint32_t acct_today(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
 }

@@ -212,6 +212,34 @@ static int words(parser *p, int lo, int hi, const char *usage)
     return BOURSE_TEXT_BAD;
 }
 
+/* account first|more|last|whole HEX: one fragment of an account command. */
+static int parse_account_part(parser *p)
+{
+    static const char *const how[] = {"more", "first", "last", "whole"};
+    bourse_cmd *c = p->c;
+    c->type = BOURSE_CMD_ACCOUNT;
+    if (words(p, 2, 3, "first|more|last|whole HEX"))
+        return BOURSE_TEXT_BAD;
+    int k = 0;
+    while (k < 4 && !is(p->w[1], how[k]))
+        k++;
+    if (k == 4)
+        return fail(p, "bad fragment kind '%.*s': first, more, last or whole", p->w[1]);
+    c->side = (uint8_t)k;
+    word h = p->n == 3 ? p->w[2] : (word){"", 0};
+    if (h.n % 2 || h.n / 2 > BOURSE_ACCOUNT_PART)
+        return fail(p, "bad fragment '%.*s': up to 48 bytes in hex", h);
+    for (size_t i = 0; i < h.n; i++) {
+        char ch = h.s[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (v < 0)
+            return fail(p, "bad fragment '%.*s': lower-case hex", h);
+        c->part[i / 2] = (uint8_t)(c->part[i / 2] << 4 | v);
+    }
+    c->tif = (uint8_t)(h.n / 2);
+    return BOURSE_TEXT_CMD;
+}
+
 /* deposit/withdraw U ASSET AMOUNT: cash is a decimal, shares are whole. */
 static int parse_transfer(parser *p)
 {
@@ -403,6 +431,8 @@ static int parse_words(parser *p)
             return BOURSE_TEXT_BAD;
         return BOURSE_TEXT_CMD;
     }
+    if (is(cmd, "account")) /* a fragment, as `journal dump` prints it (bourse/account.h) */
+        return parse_account_part(p);
     return fail(p, "unknown command '%.*s'", cmd);
 }
 

@@ -68,6 +68,9 @@ typedef struct srv_config {
     char fix_comp_id[32];   /* the venue's CompID (SenderCompID of what it sends) */
     char fix_cod[160];      /* users whose open orders are canceled when their FIX session drops; "*" = all */
     char fix_dropcopy[160]; /* users whose FIX sessions are drop copies of every report ("" = none) */
+    /* [accounts] (docs/accounts.md) */
+    int accounts_dev_mode;        /* deposits approved at once; an operator `admin` made at start */
+    char accounts_operators[256]; /* accounts given the operator role at start */
     /* [cluster] (read by src/cluster, not here): NULL = a single server */
     const struct cluster_config *cluster;
 } srv_config;

@@ -392,7 +392,17 @@ static void test_record(void)
         char line[BOURSE_TEXT_LINE_MAX];
         size_t k = bourse_text_cmd(&back, line);
         CHECK(k > 8 && memcmp(line, "account ", 8) == 0);
+        bourse_cmd parsed; /* the dump's line parses back to the same fragment */
+        char err[200];
+        CHECK_EQ(bourse_text_parse(line, k - 1, &parsed, err, sizeof err), BOURSE_TEXT_CMD);
+        CHECK(parsed.type == BOURSE_CMD_ACCOUNT && parsed.side == back.side && parsed.tif == back.tif);
+        CHECK(memcmp(parsed.part, back.part, back.tif) == 0);
     }
+    bourse_cmd junk;
+    char jerr[200];
+    CHECK_EQ(bourse_text_parse("account middle 00", 17, &junk, jerr, sizeof jerr), BOURSE_TEXT_BAD);
+    CHECK_EQ(bourse_text_parse("account last 0g", 15, &junk, jerr, sizeof jerr), BOURSE_TEXT_BAD);
+    CHECK_EQ(bourse_text_parse("account last 0", 14, &junk, jerr, sizeof jerr), BOURSE_TEXT_BAD);
     bourse_cmd bad = f[0];
     bad.tif = BOURSE_ACCOUNT_PART + 1;
     CHECK(rec_check(&bad) != NULL);
