@@ -104,8 +104,8 @@ typedef struct acct_line {
     bourse_account_cmd cmd; /* ACCT_LINE_CMD */
     int question;           /* ACCT_LINE_QUESTION: ACCT_Q_*, with cmd.user (SHOW) or arg (FUNDING) */
     char arg[16];
-    int needs_password;  /* `account signup USER EMAIL`: the client adds the hash */
-    char doc_file[256];  /* `account kyc ... FILE ...`: the client stores it and names it */
+    int needs_password; /* `account signup USER EMAIL`: the client adds the hash */
+    char doc_file[256]; /* `account kyc ... FILE ...`: the client stores it and names it */
 } acct_line;
 /* One line: ACCT_LINE_NONE (not an account verb), CMD, QUESTION, or BAD
  * with err.  today: YYYYMMDD, for the age check. */

@@ -101,8 +101,9 @@ static int doc_arg(const char *s, acct_line *out, acct_err *err)
         snprintf(out->doc_file, sizeof out->doc_file, "%s", s);
         return 0;
     }
-    if (strlen(s) < 7 + 64 + 1 || s[7 + 64] != ':' || sscanf(s + 7 + 65, "%15[a-z]:%lu%n", type, &size, &used) != 2 ||
-        s[7 + 65 + used] || !acct_doc_type_of(type) || !size || size > ACCT_DOC_MAX)
+    if (strlen(s) < 7 + 64 + 1 || s[7 + 64] != ':' ||
+        sscanf(s + 7 + 65, "%15[a-z]:%lu%n", type, &size, &used) != 2 || s[7 + 65 + used] ||
+        !acct_doc_type_of(type) || !size || size > ACCT_DOC_MAX)
         return bad(err, "DOC is sha256:HEX:TYPE:SIZE (TYPE png, jpeg or pdf) or a file name");
     for (int i = 0; i < 64; i++)
         if (!strchr("0123456789abcdef", s[7 + i]))
@@ -126,7 +127,8 @@ static int parse_account(const words *w, uint32_t today, acct_line *out, acct_er
     }
     if (is(w, 1, "signup")) {
         if ((w->count != 4 && w->count != 5) || user_arg(w, 2, out, err))
-            return bad(err, "usage: account signup USER EMAIL [HASH] (bourse admin reads the password from stdin)");
+            return bad(
+                err, "usage: account signup USER EMAIL [HASH] (bourse admin reads the password from stdin)");
         c->op = BOURSE_AOP_SIGNUP;
         if (acct_check_username(c->user, err) || take(w, 3, 0, c->email, sizeof c->email) ||
             acct_check_email(c->email, err))
@@ -240,6 +242,7 @@ size_t acct_line_format(const acct_line *l, char *out, size_t size)
         return (size_t)snprintf(out, size, "account signup %s %s %s", c->user, c->email, c->hash);
     if (c->op == BOURSE_AOP_KYC)
         return (size_t)snprintf(out, size, "account kyc %s %s %s %s sha256:%s:%s:%u %s", c->user, c->dob,
-                                c->country, c->id_number, c->doc_sha256, c->doc_type, c->doc_size, c->legal_name);
+                                c->country, c->id_number, c->doc_sha256, c->doc_type, c->doc_size,
+                                c->legal_name);
     return 0;
 }

@@ -51,7 +51,8 @@ int acct_check_username(const char *u, acct_err *err)
                           "a user name has only letters, digits, '_' and '-' (no spaces)");
     if (strcasecmp(u, "FEES") == 0)
         return refuse(err, "BAD_FIELD", "username", "FEES is the venue's fee account");
-    static const char *const reserved[] = {"list", "show", "signup", "kyc", "suspend", "resume", "close", "operator"};
+    static const char *const reserved[] = {"list",    "show",   "signup", "kyc",
+                                           "suspend", "resume", "close",  "operator"};
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (strcmp(u, reserved[i]) == 0)
             return refuse(err, "BAD_FIELD", "username", "that name is reserved; choose another");

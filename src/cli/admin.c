@@ -213,8 +213,9 @@ static int account_line(const char *dir, const char *line, size_t len, int from_
     if (r == ACCT_LINE_CMD && l.needs_password) {
         char pw[256];
         if (!from_words || !fgets(pw, sizeof pw, stdin)) {
-            snprintf(err, errlen, "account signup: the password is read from the first line of standard input "
-                                  "(give the command as words)");
+            snprintf(err, errlen,
+                     "account signup: the password is read from the first line of standard input "
+                     "(give the command as words)");
             return BOURSE_TEXT_BAD;
         }
         pw[strcspn(pw, "\r\n")] = 0;
@@ -292,10 +293,12 @@ static int run_commands(const char *dir, int fd, char **words, int nwords)
          * not a replay-format command: sent as it is. */
         int raw = !strncmp(line, "cluster", 7) && (!line[7] || line[7] == ' ');
         char *rewritten = NULL;
-        int r = raw ? BOURSE_TEXT_CMD : account_line(dir, line, (size_t)len, nwords > 0, &rewritten, err, sizeof err);
+        int r = raw ? BOURSE_TEXT_CMD
+                    : account_line(dir, line, (size_t)len, nwords > 0, &rewritten, err, sizeof err);
         if (!r)
-            r = admin_question(line, (size_t)len, quser) ? BOURSE_TEXT_CMD
-                                                           : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
+            r = admin_question(line, (size_t)len, quser)
+                    ? BOURSE_TEXT_CMD
+                    : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
         if (r == BOURSE_TEXT_SKIP)
             continue;
         if (r == BOURSE_TEXT_BAD) {

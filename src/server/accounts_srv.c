@@ -147,8 +147,8 @@ void srv_acct_query(const bourse_engine *e, const bourse_cmd *q, srv_line_fn fn,
             char amt[32];
             amount(&f, amt);
             put(&o, "FUNDING %llu %s %s %s %s %s%s%s", (unsigned long long)f.id, f.user,
-                f.kind == BOURSE_AOP_DEPOSIT ? "deposit" : "withdrawal", f.asset, amt, st, f.reason[0] ? " " : "",
-                f.reason);
+                f.kind == BOURSE_AOP_DEPOSIT ? "deposit" : "withdrawal", f.asset, amt, st,
+                f.reason[0] ? " " : "", f.reason);
         }
         break;
     }

@@ -82,13 +82,15 @@ static int account_line(gateway *g, conn *c, const char *line, size_t len)
         return 0;
     char out[300];
     if (r == ACCT_LINE_CMD && l.needs_password)
-        r = ACCT_LINE_BAD, snprintf(err.message, sizeof err.message, "%s",
-                                    "no password hash: `bourse admin account signup USER EMAIL` reads the password "
-                                    "from standard input and sends its hash");
+        r = ACCT_LINE_BAD,
+        snprintf(err.message, sizeof err.message, "%s",
+                 "no password hash: `bourse admin account signup USER EMAIL` reads the password "
+                 "from standard input and sends its hash");
     if (r == ACCT_LINE_CMD && l.doc_file[0])
-        r = ACCT_LINE_BAD, snprintf(err.message, sizeof err.message, "%s",
-                                    "DOC must be sha256:HEX:TYPE:SIZE here (`bourse admin` stores a file and names "
-                                    "it so)");
+        r = ACCT_LINE_BAD,
+        snprintf(err.message, sizeof err.message, "%s",
+                 "DOC must be sha256:HEX:TYPE:SIZE here (`bourse admin` stores a file and names "
+                 "it so)");
     if (r == ACCT_LINE_BAD) {
         int k = snprintf(out, sizeof out, "! %s\n.\n", err.message);
         conn_put(g, c, out, (size_t)k);
@@ -124,7 +126,8 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
         size_t len = (size_t)(nl - (buf + off));
         bourse_cmd cmd;
         char err[160];
-        if (account_line(g, c, (const char *)buf + off, len) || question(g, c, (const char *)buf + off, len)) {
+        if (account_line(g, c, (const char *)buf + off, len) ||
+            question(g, c, (const char *)buf + off, len)) {
             off += len + 1;
             continue;
         }
