@@ -170,7 +170,9 @@ static void test_life_cycle(void)
     CHECK_EQ(bourse_user_find(e, "alice", 5), BOURSE_NONE); /* no core user before approval */
     simple(e, BOURSE_AOP_APPROVE, "alice", "", &s);
     LAST(&s, "ACCOUNT alice approve ERROR WRONG_STATE");
+    uint64_t h1 = bourse_engine_hash(e);
     kyc(e, "alice", &s);
+    CHECK(bourse_engine_hash(e) != h1); /* the hash covers the accounts' state */
     LAST(&s, "ACCOUNT alice kyc kyc_pending");
     kyc(e, "alice", &s);
     LAST(&s, "ACCOUNT alice kyc ERROR WRONG_STATE");
@@ -308,6 +310,8 @@ static void test_funding(void)
     CHECK(strcmp(f.reason, "bank details wrong") == 0 && strcmp(f.user, "gina") == 0);
     funding(e, BOURSE_AOP_DEPOSIT, "gina", "ACME", 50, 1, &s); /* dev mode: approved at once */
     LAST(&s, "ACCOUNT gina deposit 4 approved");
+    funding(e, BOURSE_AOP_WITHDRAW, "gina", "ACME", 1, 1, &s); /* ...deposits only */
+    LAST(&s, "ACCOUNT gina withdraw 5 pending");
     funding(e, BOURSE_AOP_DEPOSIT, "gina", "NOPE", 50, 0, &s);
     LAST(&s, "ACCOUNT gina deposit ERROR UNKNOWN_SYMBOL");
     funding(e, BOURSE_AOP_DEPOSIT, "gina", "CASH", 0, 0, &s);
@@ -316,7 +320,7 @@ static void test_funding(void)
     LAST(&s, "ACCOUNT gina deposit ERROR BAD_FIELD");
     funding(e, BOURSE_AOP_WITHDRAW, "gina", "CASH", -5, 0, &s);
     LAST(&s, "ACCOUNT gina withdraw ERROR BAD_FIELD");
-    CHECK_EQ(bourse_funding_count(e), 4);
+    CHECK_EQ(bourse_funding_count(e), 5);
     bourse_cmd b = {.type = BOURSE_CMD_BALANCE, .user = bourse_user_find(e, "gina", 4)};
     memcpy(b.user_name.s, "gina", 4);
     seen q = {0};
@@ -363,6 +367,20 @@ static void test_fragments(void)
         if (i != 1)
             bourse_engine_apply(e, &f[i], on_ev, &s);
     LAST(&s, "ACCOUNT - ? ERROR BAD_FIELD");
+    CHECK_EQ(bourse_account_count(e), 1);
+    /* more bytes than a message can have: dropped, nothing applied */
+    bourse_cmd big = {.type = BOURSE_CMD_ACCOUNT, .side = BOURSE_ACCOUNT_FIRST, .tif = BOURSE_ACCOUNT_PART};
+    memset(big.part, 0xab, sizeof big.part);
+    s.last[0] = 0;
+    for (int i = 0; i < 2 * BOURSE_ACCOUNT_FRAGMENTS; i++) {
+        bourse_engine_apply(e, &big, on_ev, &s);
+        big.side = i + 2 == 2 * BOURSE_ACCOUNT_FRAGMENTS ? BOURSE_ACCOUNT_LAST : 0;
+    }
+    CHECK_EQ(s.last[0], 0);
+    big.tif = 200; /* a fragment longer than a fragment: dropped */
+    big.side = BOURSE_ACCOUNT_FIRST | BOURSE_ACCOUNT_LAST;
+    bourse_engine_apply(e, &big, on_ev, &s);
+    CHECK_EQ(s.last[0], 0);
     CHECK_EQ(bourse_account_count(e), 1);
     free(s.log.s);
     bourse_engine_free(e);

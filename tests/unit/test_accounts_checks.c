@@ -140,6 +140,8 @@ static void test_documents(void)
     CHECK_EQ(acct_doc_sniff(pdf, sizeof pdf), ACCT_DOC_PDF);
     CHECK_EQ(acct_doc_sniff("GIF89a....", 10), ACCT_DOC_NONE);
     CHECK_EQ(acct_doc_sniff("%PD", 3), ACCT_DOC_NONE);
+    CHECK_EQ(acct_doc_sniff("\xff\xfe\x00\x00", 4), ACCT_DOC_NONE); /* UTF-16 text, not JPEG */
+    CHECK_EQ(acct_doc_sniff("\x89PNG\r\n\x1a", 7), ACCT_DOC_NONE);
     OK(acct_doc_check(pdf, sizeof pdf, "application/pdf", &d, &err));
     CHECK(d.type == ACCT_DOC_PDF && d.size == sizeof pdf && strlen(d.sha256) == 64);
     OK(acct_doc_check(png, sizeof png, NULL, &d, &err));
