@@ -93,8 +93,11 @@ static void put(out *o, const char *fmt, ...)
     if ((size_t)n > sizeof line - 2)
         n = (int)sizeof line - 2;
     line[n++] = '\n';
-    /* an answer line travels in one srv_text: long ones are cut there */
-    o->fn(o->ctx, line, (size_t)n < BOURSE_TEXT_LINE_MAX ? (size_t)n : BOURSE_TEXT_LINE_MAX);
+    /* A srv_text carries BOURSE_TEXT_LINE_MAX bytes: a longer line (an
+     * e-mail and a legal name) goes in pieces, which the admin socket
+     * writes one after the other. */
+    for (int off = 0; off < n; off += BOURSE_TEXT_LINE_MAX)
+        o->fn(o->ctx, line + off, (size_t)(n - off < BOURSE_TEXT_LINE_MAX ? n - off : BOURSE_TEXT_LINE_MAX));
 }
 
 static void amount(const bourse_funding *f, char *buf)

@@ -21,13 +21,16 @@ if ! e2e_start "$d" --config "$E2E/c.ini"; then
     fail e2e_accounts_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
 fi
-adm() { "$BOURSE" admin --data "$d" "$@" 2>&1; }
+adm() { timeout 30 "$BOURSE" admin --data "$d" "$@" 2>&1; }
 expect() { # NAME WANT GOT
     case "$3" in *"$2"*) ok "$1" ;; *) fail "$1" "want '$2', got '$(printf %s "$3" | tr '\n' '|')'" ;; esac
 }
 
 # ---- 1. the life cycle ----
-out=$(echo "Str0ng-and-l0ng" | adm account signup alice alice@example.com)
+# a long address and name: the queue's line is longer than one answer slot
+mail=alice.liddell.of.wonderland.through.the.looking.glass@mail.wonderland.example.com
+name="Alice Pleasance Liddell Hargreaves of Westminster Oxford and Cuffnells Lyndhurst Hampshire"
+out=$(echo "Str0ng-and-l0ng" | adm account signup alice "$mail")
 expect e2e_accounts_signup "ACCOUNT alice signup kyc_required" "$out"
 out=$(echo "Str0ng-and-l0ng" | adm account signup alice other@example.com)
 expect e2e_accounts_signup_taken "ACCOUNT alice signup ERROR CONFLICT" "$out"
@@ -37,22 +40,23 @@ echo "Str0ng-and-l0ng" > "$E2E/pw"
 out=$(printf '' | "$BOURSE" client --user alice --order-port "$PORT" --password-file "$E2E/pw" 2>&1)
 expect e2e_accounts_login_before_kyc "login refused" "$out"
 printf 'GIF89a not an id' >"$E2E/id.gif"
-out=$(adm account kyc alice 1990-02-03 FR AB12345 "$E2E/id.gif" Alice Liddell)
+out=$(adm account kyc alice 1990-02-03 FR AB12345 "$E2E/id.gif" $name)
 expect e2e_accounts_document_sniffed "no PNG, JPEG or PDF" "$out"
-out=$(adm account kyc alice 2015-02-03 FR AB12345 "$E2E/id.gif" Alice Liddell)
+out=$(adm account kyc alice 2015-02-03 FR AB12345 "$E2E/id.gif" $name)
 expect e2e_accounts_too_young "at least 18" "$out"
 printf '%%PDF-1.4\n%% an identity document\n' >"$E2E/id.pdf"
-out=$(adm account kyc alice 1990-02-03 FR AB12345 "$E2E/id.pdf" Alice Liddell)
+out=$(adm account kyc alice 1990-02-03 FR AB12345 "$E2E/id.pdf" $name)
 expect e2e_accounts_kyc "ACCOUNT alice kyc kyc_pending" "$out"
 sha=$(sha256sum "$E2E/id.pdf" | cut -d' ' -f1)
 [ -f "$d/kyc/alice/$sha.pdf" ] && ok e2e_accounts_document_stored || fail e2e_accounts_document_stored "no $d/kyc/alice/$sha.pdf"
 out=$(adm kyc queue)
 expect e2e_accounts_queue "KYC alice 1990-02-03 FR AB12345 sha256:$sha:pdf:" "$out"
+expect e2e_accounts_queue_long_line "$mail $name" "$out"
 out=$(adm kyc reject alice the photo is blurred)
 expect e2e_accounts_reject "ACCOUNT alice reject kyc_rejected" "$out"
 out=$(adm account show alice)
 expect e2e_accounts_reason_kept "REASON alice the photo is blurred" "$out"
-adm account kyc alice 1990-02-03 FR AB12345 "$E2E/id.pdf" Alice Liddell >/dev/null
+adm account kyc alice 1990-02-03 FR AB12345 "$E2E/id.pdf" $name >/dev/null
 out=$(adm kyc approve alice)
 expect e2e_accounts_approve "ACCOUNT alice approve active" "$out"
 out=$(adm funding deposit alice CASH 1000.50)
@@ -79,7 +83,7 @@ out=$(adm account resume alice)
 expect e2e_accounts_resume "ACCOUNT alice resume active" "$out"
 out=$(adm account operator alice)
 out=$(adm account list)
-expect e2e_accounts_list "ACCOUNT alice active operator alice@example.com" "$out"
+expect e2e_accounts_list "ACCOUNT alice active operator $mail" "$out"
 
 # ---- 2. kill -9 during sign-ups and orders ----
 adm user trader >/dev/null
