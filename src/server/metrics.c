@@ -68,7 +68,7 @@ static const char *const cmd_names[BOURSE_CMD_COUNT_] = {
     [BOURSE_CMD_HALT] = "halt",           [BOURSE_CMD_RESUME] = "resume",
     [BOURSE_CMD_BLOCK] = "block",         [BOURSE_CMD_UNBLOCK] = "unblock",
     [BOURSE_CMD_CANCELALL] = "cancelall", [BOURSE_CMD_HALTALL] = "haltall",
-    [BOURSE_CMD_RESUMEALL] = "resumeall",
+    [BOURSE_CMD_RESUMEALL] = "resumeall", [BOURSE_CMD_ACCOUNT] = "account",
 };
 
 static const char *const ev_names[BOURSE_EV_COUNT_] = {
@@ -82,6 +82,7 @@ static const char *const ev_names[BOURSE_EV_COUNT_] = {
     [BOURSE_EV_LEVEL] = "level",
     [BOURSE_EV_BALANCE] = "balance",
     [BOURSE_EV_FEE] = "fee",
+    [BOURSE_EV_ACCOUNT] = "account",
 };
 
 static uint64_t load(const _Atomic uint64_t *c)
@@ -110,8 +111,9 @@ static void engine(mout *o, srv *s)
     mout_printf(o, "bourse_commands_refused_total %llu\n", (unsigned long long)load(&m->refused));
     mout_head(o, "bourse_events_total", "counter", "Events the engine produced, by type.");
     for (int t = 1; t < BOURSE_EV_COUNT_; t++)
-        mout_printf(o, "bourse_events_total{type=\"%s\"} %llu\n", ev_names[t],
-                    (unsigned long long)load(&m->events[t]));
+        if (ev_names[t]) /* a new event type without a name is left out, not printed as NULL */
+            mout_printf(o, "bourse_events_total{type=\"%s\"} %llu\n", ev_names[t],
+                        (unsigned long long)load(&m->events[t]));
     mout_head(o, "bourse_last_seq", "gauge", "The seq of the last command the engine ran.");
     mout_printf(o, "bourse_last_seq %llu\n", (unsigned long long)load(&m->last_seq));
     mout_head(o, "bourse_durable_seq", "gauge",

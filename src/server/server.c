@@ -304,6 +304,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     memset(s, 0, sizeof *s);
     metrics_init(&s->metrics);
     s->cfg = cfg;
+    pthread_mutex_init(&s->acct_mu, NULL);
     if (hooks)
         s->hooks = *hooks;
     set_priority(cfg);
@@ -481,5 +482,7 @@ void srv_free(srv *s)
     consumers_free(&s->consumers);
     free(s->auth_live);
     stages_free(s);
+    free(s->acct_hashes);
+    pthread_mutex_destroy(&s->acct_mu);
     memset(s, 0, sizeof *s);
 }
