@@ -134,6 +134,11 @@ async function marketPart() {
     admin("symbol " + SYM, "user mm1", "user mm2", "deposit mm1 CASH 1000000", "deposit mm2 " + SYM + " 1000");
     password("mm1", "pw-mm1");
     password("mm2", "pw-mm2");
+    // A book with some depth on both sides, away from the prices traded below.
+    client("mm1", "pw-mm1", [["d1", "100.4", 12], ["d2", "100.3", 25], ["d3", "100.2", 40], ["d4", "100", 60]]
+        .map(([id, p, q]) => `buy mm1 ${id} ${SYM} ${q} ${p} gtc`).join("\n"));
+    client("mm2", "pw-mm2", [["a1", "100.7", 15], ["a2", "100.8", 30], ["a3", "101", 50], ["a4", "101.2", 80]]
+        .map(([id, p, q]) => `sell mm2 ${id} ${SYM} ${q} ${p} gtc`).join("\n"));
     const ctx = await browser.createBrowserContext();
     const page = await newPage(ctx, LAPTOP, "laptop", problems);
     if (!await check("page_loads", async () => {
@@ -169,6 +174,16 @@ async function marketPart() {
         if (!/C\s*100\.50/.test(legend))
             throw new Error("legend " + legend);
     });
+    await check("candle_moves_with_trades", async () => {
+        client("mm1", "pw-mm1", `buy mm1 b2 ${SYM} 5 100.7`);
+        await until(page, "the candle closing at 100.70 with volume 8", () =>
+            document.querySelector("#chart").dataset.close === "100.7" && document.querySelector("#chart").dataset.volume === "8");
+        const legend = await text(page, "#legend");
+        if (!/O\s*100\.50\s*H\s*100\.70\s*L\s*100\.50\s*C\s*100\.70\s*V\s*8/.test(legend))
+            throw new Error("legend " + legend);
+        await until(page, "the ask of 10 left at 100.70", () =>
+            [...document.querySelectorAll("#ladder-asks .lrow")].some((r) => r.textContent.startsWith("100.7010")));
+    });
     await check("ladder_click_fills_ticket", async () => {
         await page.click("#ladder-bids .lrow");
         const price = await page.$eval("#t-price", (e) => e.value);
@@ -187,7 +202,7 @@ async function marketPart() {
     await check("phone_layout", async () => {
         const phone = await newPage(ctx, PHONE, "phone", problems);
         await open(phone, "#trade/" + SYM);
-        await until(phone, "the candle on the phone", () => document.querySelector("#chart").dataset.volume === "3");
+        await until(phone, "the candle on the phone", () => document.querySelector("#chart").dataset.volume === "8");
         const tabs = await phone.$eval("#mtabs", (e) => getComputedStyle(e).display);
         if (tabs === "none")
             throw new Error("no tab bar at 390 px");
@@ -208,7 +223,7 @@ async function marketPart() {
         await open(bare, "#trade/" + SYM);
         await until(bare, "the missing-library message", () => document.querySelector("#chart .chart-missing") !== null);
         await until(bare, "the ladder without the library", () => document.querySelectorAll("#ladder-bids .lrow").length > 0);
-        await until(bare, "the legend without the library", () => document.querySelector("#chart").dataset.volume === "3");
+        await until(bare, "the legend without the library", () => document.querySelector("#chart").dataset.volume === "8");
         await shot(bare, "laptop-no-chart-library");
         await bare.close();
     });
@@ -317,22 +332,23 @@ async function fullPart() {
         }
     });
     await check("crossing_orders_fill_live", async () => {
-        // alice (laptop) bids 10 at 102.00; bob (phone) sells 10 at 102.00.
+        // alice (laptop) bids 10 at 100.60, inside the spread part 1 left
+        // (100.50 / 100.70); bob (phone) sells 10 at 100.60.
         await alice.click('#ticket .side-buy');
         await alice.$eval("#t-price", (e) => { e.value = ""; });
         await alice.$eval("#t-qty", (e) => { e.value = ""; });
-        await alice.type("#t-price", "102.00");
+        await alice.type("#t-price", "100.60");
         await alice.type("#t-qty", "10");
         await alice.select("#t-tif", "gtc");
         await alice.click("#t-submit");
         await until(alice, "alice's open order", () => document.querySelectorAll("#orders tbody tr").length === 1);
         await until(alice, "alice's bid in the ladder", () =>
-            [...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("102.0010")));
+            [...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("100.6010")));
         await shot(alice, "laptop-order-open");
         await open(bob, "#trade/" + SYM);
         await bob.click('#mtabs button[data-m="book"]');
         await until(bob, "bob sees the bid", () =>
-            [...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("102.0010")));
+            [...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("100.6010")));
         await bob.click("#ladder-bids .lrow");
         await bob.click('#mtabs button[data-m="trade"]');
         await bob.type("#t-qty", "10");
@@ -340,10 +356,10 @@ async function fullPart() {
         await bob.click("#t-submit");
         for (const [page, who, side] of [[alice, "alice", "buy"], [bob, "bob", "sell"]]) {
             await until(page, who + "'s fill", (s) => [...document.querySelectorAll("#fills tbody tr")].some((r) =>
-                r.textContent.includes("102.00") && r.textContent.includes(s)), side);
+                r.textContent.includes("100.60") && r.textContent.includes(s)), side);
             await until(page, who + "'s book without the bid", () =>
-                ![...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("102.00")));
-            await until(page, who + "'s candle closing at 102", () => document.querySelector("#chart").dataset.close === "102");
+                ![...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("100.60")));
+            await until(page, who + "'s candle closing at 100.60", () => document.querySelector("#chart").dataset.close === "100.6");
         }
         const open_ = await alice.$$eval("#orders tbody tr", (r) => r.length);
         if (open_ !== 0)

@@ -129,7 +129,7 @@ function renderAccounts(list) {
 
 function renderSymbols() {
     const rows = state.symbols.map((s) =>
-        h("tr", {data: {symbol: s.symbol}}, h("td", {class: "num", text: s.symbol}),
+        h("tr", {data: {symbol: s.symbol}}, h("td", {class: "mono", text: s.symbol}),
           h("td", {}, stateBadge(s.halted ? "halted" : "open")),
           h("td", {class: "act"},
             s.halted

@@ -40,7 +40,10 @@ export function startTrading() {
         setSide(s);
         $("#t-qty").focus();
     });
-    on("me", check);
+    on("me", () => {
+        check();
+        renderMiniBalances();
+    });
     on("symbol", check);
     on("balances", () => {
         renderMiniBalances();
@@ -50,6 +53,7 @@ export function startTrading() {
     on("fills", renderFills);
     renderOrders();
     renderFills();
+    renderMiniBalances();
     check();
 }
 
@@ -162,7 +166,8 @@ function renderMiniBalances() {
     const rows = [...state.balances.values()].map((b) =>
         h("tr", {data: {asset: b.asset}}, h("td", {text: b.asset}), h("td", {class: "num", text: show(b.available, b.asset === "CASH" ? 2 : 0)}),
           h("td", {class: "num", text: show(b.held, b.asset === "CASH" ? 2 : 0)})));
-    fill($("#balances-mini tbody"), rows);
+    fill($("#balances-mini tbody"), rows.length ? rows : [h("tr", {}, h("td", {colspan: "3", class: "empty",
+        text: loggedIn() ? "No balances yet: deposit from the Account view." : "Log in to see your balances."}))]);
 }
 
 function renderOrders() {
