@@ -70,7 +70,23 @@ async function until(page, what, fn, arg, ms = 10000) {
     try {
         await page.waitForFunction(fn, {timeout: ms, polling: 100}, arg);
     } catch {
-        throw new Error("timed out waiting for " + what);
+        // The page as it was, to see why: build/artifacts/web/fail-*.png.
+        await page.screenshot({path: path.join(ART, "fail-" + what.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 60) + ".png")}).catch(() => {});
+        const msgs = await page.$$eval(".f-msg, .t-msg, .toast", (es) => es.map((e) => e.textContent).filter(Boolean).join(" / ")).catch(() => "");
+        throw new Error("timed out waiting for " + what + (msgs ? " (page says: " + msgs + ")" : ""));
+    }
+}
+// A click that tolerates the row being redrawn between finding and clicking.
+async function click(page, sel) {
+    for (let i = 0; ; i++) {
+        try {
+            await page.waitForSelector(sel, {timeout: 5000});
+            return await page.click(sel);
+        } catch (e) {
+            if (i >= 3 || !/detached|not clickable|No element/i.test(e.message))
+                throw e;
+            await new Promise((r) => setTimeout(r, 200));
+        }
     }
 }
 const text = (page, sel) => page.$eval(sel, (e) => e.textContent).catch(() => "");
@@ -185,7 +201,7 @@ async function marketPart() {
             [...document.querySelectorAll("#ladder-asks .lrow")].some((r) => r.textContent.startsWith("100.7010")));
     });
     await check("ladder_click_fills_ticket", async () => {
-        await page.click("#ladder-bids .lrow");
+        await click(page, "#ladder-bids .lrow");
         const price = await page.$eval("#t-price", (e) => e.value);
         const sell = await page.$eval("#ticket .side-sell", (e) => e.classList.contains("on"));
         if (price !== "100.50" || !sell)
@@ -230,12 +246,34 @@ async function marketPart() {
     await ctx.close();
 }
 
-// A small valid PNG: the "scan" each user uploads.
-function documentFile() {
-    const png = Buffer.from(
-        "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAKklEQVR4nGNkYPjPQApgIkn1qAZiACMDA8N/UvSQbMOoBmIAI6kxTXI8AAAm0QMf0vQSbwAAAABJRU5ErkJggg==", "base64");
-    const f = path.join(env.PROFILE, "..", "passport.png");
-    writeFileSync(f, png);
+// The "scan" each user uploads: an identity card drawn on a canvas in the
+// page and saved as PNG bytes (what a phone camera would give, in small).
+async function documentFile(page, user, legal) {
+    const b64 = await page.evaluate((name, id) => {
+        const c = document.createElement("canvas");
+        c.width = 480;
+        c.height = 300;
+        const g = c.getContext("2d");
+        g.fillStyle = "#dfe8f1";
+        g.fillRect(0, 0, 480, 300);
+        g.fillStyle = "#1d4f91";
+        g.fillRect(0, 0, 480, 52);
+        g.fillStyle = "#fff";
+        g.font = "bold 24px sans-serif";
+        g.fillText("IDENTITY CARD", 20, 35);
+        g.fillStyle = "#9aa9b9";
+        g.fillRect(20, 72, 130, 170);
+        g.fillStyle = "#223";
+        g.font = "20px sans-serif";
+        g.fillText(name, 170, 100);
+        g.font = "16px monospace";
+        g.fillText("Born 1990-04-01", 170, 135);
+        g.fillText("Nationality FR", 170, 165);
+        g.fillText("No " + id, 170, 195);
+        return c.toDataURL("image/png").split(",")[1];
+    }, legal, "X" + user.toUpperCase() + "42");
+    const f = path.join(env.PROFILE, "..", user + "-id.png");
+    writeFileSync(f, Buffer.from(b64, "base64"));
     return f;
 }
 
@@ -252,14 +290,14 @@ async function signupAndKyc(page, user, legal) {
     if (await page.$eval("#mtabs", (e) => getComputedStyle(e).display !== "none"))
         await until(page, "the account view", () => !document.querySelector("#view-account").hidden);
     await fill(page, "#f-signup", {username: user, email: user + "@example.com", password: "Pw-" + user + "-2024!x"});
-    await page.click("#f-signup button[type=submit]");
+    await click(page, "#f-signup button[type=submit]");
     await until(page, user + " logged in and asked for KYC", () => document.querySelector("#banner").dataset.state === "kyc_required" &&
         !document.querySelector("#card-kyc").hidden);
     await fill(page, "#f-kyc", {legal_name: legal, country: "FR", id_number: "X" + user.toUpperCase() + "42"});
     await page.$eval('#f-kyc [name="date_of_birth"]', (e) => { e.value = "1990-04-01"; });
     const input = await page.$('#f-kyc [name="document"]');
-    await input.uploadFile(documentFile());
-    await page.click("#f-kyc button[type=submit]");
+    await input.uploadFile(await documentFile(page, user, legal));
+    await click(page, "#f-kyc button[type=submit]");
     await until(page, user + "'s KYC pending", () => document.querySelector("#banner").dataset.state === "kyc_pending");
 }
 
@@ -278,7 +316,7 @@ async function fullPart() {
         // The operator: an account made operator from the command line (API.md).
         await open(ops, "#account");
         await fill(ops, "#f-signup", {username: "ops", email: "ops@example.com", password: "Pw-ops-2024!x"});
-        await ops.click("#f-signup button[type=submit]");
+        await click(ops, "#f-signup button[type=submit]");
         await until(ops, "ops logged in", () => !document.querySelector("#user-name").hidden);
         execFileSync(env.BOURSE, ["admin", "--data", env.DATA, "account", "operator", "ops"], {timeout: 20000});
         await open(ops, "#operator");
@@ -287,11 +325,11 @@ async function fullPart() {
             ["alice", "bob"].every((u) => document.querySelector(`.kyc-item[data-user="${u}"]`)));
         await until(ops, "alice's document shown", () => {
             const img = document.querySelector('.kyc-item[data-user="alice"] img');
-            return img && img.complete && img.naturalWidth === 16;
+            return img && img.complete && img.naturalWidth === 480;
         });
         await shot(ops, "laptop-operator-kyc");
         for (const u of ["alice", "bob"]) {
-            await ops.click(`.kyc-item[data-user="${u}"] button[data-act="approve"]`);
+            await click(ops, `.kyc-item[data-user="${u}"] button[data-act="approve"]`);
             await until(ops, u + " gone from the queue", (x) => !document.querySelector(`.kyc-item[data-user="${x}"]`), u);
         }
         // Without a reload, both pages learn that their account is active.
@@ -303,14 +341,14 @@ async function fullPart() {
         for (const [page, asset, amount] of [[alice, "CASH", "50000"], [bob, SYM, "100"]]) {
             await page.select("#fund-asset", asset);
             await page.type('#f-funding [name="amount"]', amount);
-            await page.click("#fund-submit");
+            await click(page, "#fund-submit");
             await until(page, "the request listed", (a) => [...document.querySelectorAll("#funding tbody tr")].some((r) => r.textContent.includes(a)), asset);
         }
-        await ops.click("#op-refresh");
+        await click(ops, "#op-refresh");
         await until(ops, "two pending requests", () => document.querySelectorAll("#op-funding tbody tr").length >= 2);
         await shot(ops, "laptop-operator-funding");
         for (const u of ["alice", "bob"]) {
-            await ops.click(`#op-funding tr[data-user="${u}"] button[data-act="approve"]`);
+            await click(ops, `#op-funding tr[data-user="${u}"] button[data-act="approve"]`);
             await until(ops, u + "'s request gone", (x) => !document.querySelector(`#op-funding tr[data-user="${x}"]`), u);
         }
         await until(alice, "alice's cash", () => document.querySelector('#balances-mini tr[data-asset="CASH"]')?.textContent.includes("50,000"));
@@ -334,26 +372,26 @@ async function fullPart() {
     await check("crossing_orders_fill_live", async () => {
         // alice (laptop) bids 10 at 100.60, inside the spread part 1 left
         // (100.50 / 100.70); bob (phone) sells 10 at 100.60.
-        await alice.click('#ticket .side-buy');
+        await click(alice, '#ticket .side-buy');
         await alice.$eval("#t-price", (e) => { e.value = ""; });
         await alice.$eval("#t-qty", (e) => { e.value = ""; });
         await alice.type("#t-price", "100.60");
         await alice.type("#t-qty", "10");
         await alice.select("#t-tif", "gtc");
-        await alice.click("#t-submit");
+        await click(alice, "#t-submit");
         await until(alice, "alice's open order", () => document.querySelectorAll("#orders tbody tr").length === 1);
         await until(alice, "alice's bid in the ladder", () =>
             [...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("100.6010")));
         await shot(alice, "laptop-order-open");
         await open(bob, "#trade/" + SYM);
-        await bob.click('#mtabs button[data-m="book"]');
+        await click(bob, '#mtabs button[data-m="book"]');
         await until(bob, "bob sees the bid", () =>
             [...document.querySelectorAll("#ladder-bids .lrow")].some((r) => r.textContent.startsWith("100.6010")));
-        await bob.click("#ladder-bids .lrow");
-        await bob.click('#mtabs button[data-m="trade"]');
+        await click(bob, "#ladder-bids .lrow");
+        await click(bob, '#mtabs button[data-m="trade"]');
         await bob.type("#t-qty", "10");
         await shot(bob, "phone-ticket");
-        await bob.click("#t-submit");
+        await click(bob, "#t-submit");
         for (const [page, who, side] of [[alice, "alice", "buy"], [bob, "bob", "sell"]]) {
             await until(page, who + "'s fill", (s) => [...document.querySelectorAll("#fills tbody tr")].some((r) =>
                 r.textContent.includes("100.60") && r.textContent.includes(s)), side);
@@ -364,12 +402,25 @@ async function fullPart() {
         const open_ = await alice.$$eval("#orders tbody tr", (r) => r.length);
         if (open_ !== 0)
             throw new Error("alice still has " + open_ + " open orders");
-        await alice.click('#blotter-tabs button[data-tab="fills"]');
+        await click(alice, '#blotter-tabs button[data-tab="fills"]');
         await shot(alice, "laptop-filled");
-        await bob.click('#mtabs button[data-m="orders"]');
-        await bob.click('#blotter-tabs button[data-tab="fills"]');
+        await click(bob, '#mtabs button[data-m="orders"]');
+        await click(bob, '#blotter-tabs button[data-tab="fills"]');
         await shot(bob, "phone-filled");
-        await bob.click('#mtabs button[data-m="chart"]');
+        await click(bob, '#mtabs button[data-m="chart"]');
         await shot(bob, "phone-chart-after");
+    });
+    await check("operator_halts_and_resumes", async () => {
+        await click(ops, `#op-symbols tr[data-symbol="${SYM}"] button[data-act="halt"]`);
+        await until(ops, SYM + " halted", (s) => document.querySelector(`#op-symbols tr[data-symbol="${s}"]`)?.textContent.includes("halted"), SYM);
+        await alice.reload();
+        await until(alice, "the page to start", () => document.body.dataset.ready === "1");
+        await until(alice, "the halt shown to alice", () => !document.querySelector("#tk-halt").hidden);
+        await alice.$eval("#t-qty", (e) => { e.value = "1"; e.dispatchEvent(new Event("input")); });
+        const msg = await text(alice, "#t-msg");
+        if (!/halted/.test(msg))
+            throw new Error("ticket says " + msg);
+        await click(ops, `#op-symbols tr[data-symbol="${SYM}"] button[data-act="resume"]`);
+        await until(ops, SYM + " open again", (s) => document.querySelector(`#op-symbols tr[data-symbol="${s}"]`)?.textContent.includes("open"), SYM);
     });
 }

@@ -257,7 +257,7 @@ function renderBalances() {
 function renderFunding() {
     const rows = state.funding.slice().reverse().map((r) =>
         h("tr", {data: {id: r.id}}, h("td", {text: r.id}), h("td", {text: r.kind}), h("td", {text: r.asset}),
-          h("td", {class: "num", text: show(r.amount)}), h("td", {}, stateBadge(r.state)), h("td", {class: "muted", text: r.reason || ""})));
+          h("td", {class: "num", text: show(r.amount, r.asset === "CASH" ? 2 : 0)}), h("td", {}, stateBadge(r.state)), h("td", {class: "muted", text: r.reason || ""})));
     fill($("#funding tbody"), rows);
     $("#funding-empty").hidden = rows.length > 0;
 }

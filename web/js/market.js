@@ -28,6 +28,7 @@ export function startMarket() {
     feed.start();
     on("symbol", resubscribe);
     on("orders", () => renderLadder());
+    on("symbols", renderTicker);
     new ResizeObserver(() => drawDepth()).observe($("#depth"));
     $$intervals();
 }

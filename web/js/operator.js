@@ -13,11 +13,22 @@
  */
 import {$, h, fill, toast, stateBadge} from "./dom.js";
 import {api, why} from "./api.js";
-import {state, on, emit, isOperator} from "./state.js";
+import {state, on, isOperator} from "./state.js";
 import {show} from "./decimal.js";
 import {loadSymbols} from "./symbols.js";
 
 let timer = 0, shown = false;
+const last = {};   // the JSON each list was last drawn from
+
+// Redraw a list only when it changed: the 5 s refresh must not replace the
+// row (and its Reject reason being typed) under the operator's pointer.
+function changed(name, list) {
+    const j = JSON.stringify(list);
+    if (last[name] === j)
+        return false;
+    last[name] = j;
+    return true;
+}
 
 export function startOperator() {
     $("#op-refresh").addEventListener("click", refresh);
@@ -53,11 +64,11 @@ export async function refresh() {
         api("GET", "/admin/accounts").catch(() => null),
         loadSymbols(),
     ]);
-    if (kyc)
+    if (kyc && changed("kyc", kyc))
         renderKyc(kyc);
-    if (funding)
+    if (funding && changed("funding", funding))
         renderFunding(funding);
-    if (accounts)
+    if (accounts && changed("accounts", accounts))
         renderAccounts(accounts);
 }
 
@@ -100,7 +111,7 @@ function renderFunding(list) {
     const rows = list.map((r) =>
         h("tr", {data: {id: r.id, user: r.username}},
           h("td", {text: r.id}), h("td", {text: r.username}), h("td", {text: r.kind}), h("td", {text: r.asset}),
-          h("td", {class: "num", text: show(r.amount)}),
+          h("td", {class: "num", text: show(r.amount, r.asset === "CASH" ? 2 : 0)}),
           h("td", {class: "act"},
             h("button", {type: "button", class: "btn btn-ok btn-sm", "data-act": "approve", text: "Approve",
                          onclick: () => act("Approved " + r.kind + " #" + r.id, "/admin/funding/" + U(r.id) + "/approve")}),
@@ -128,6 +139,8 @@ function renderAccounts(list) {
 }
 
 function renderSymbols() {
+    if (!changed("symbols", state.symbols))
+        return;
     const rows = state.symbols.map((s) =>
         h("tr", {data: {symbol: s.symbol}}, h("td", {class: "mono", text: s.symbol}),
           h("td", {}, stateBadge(s.halted ? "halted" : "open")),
@@ -138,5 +151,4 @@ function renderSymbols() {
               : h("button", {type: "button", class: "btn btn-no btn-sm", "data-act": "halt", text: "Halt",
                              onclick: () => act("Halted " + s.symbol, "/admin/halt/" + U(s.symbol)).then(loadSymbols)}))));
     fill($("#op-symbols tbody"), rows);
-    emit("l1");
 }

@@ -5,7 +5,8 @@
  * the server has no HTTP API the picker is a free text field, and the feed
  * answers an unknown symbol with an error the ladder shows.  The chosen
  * symbol lives in the URL (#trade/ACME) and in localStorage, so a reload or
- * a shared link opens the same market.
+ * a shared link opens the same market.  Whether a symbol is halted is not on
+ * the market-data WebSocket, so the list is fetched again every 10 s.
  */
 import {$, h, fill} from "./dom.js";
 import {api} from "./api.js";
@@ -58,5 +59,11 @@ export function startSymbols(fromUrl) {
         const known = state.symbols.map((s) => s.symbol);
         const want = [fromUrl, saved].find((s) => s && (!known.length || known.includes(s))) || known[0] || "AAPL";
         chooseSymbol(want);
+        // Halts are not on the market-data WebSocket: the list is asked
+        // again every 10 s (a cheap GET) so a halt shows without a reload.
+        setInterval(() => {
+            if (!document.hidden)
+                loadSymbols();
+        }, 10000);
     });
 }
