@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cluster/cluster.h"
 #include "feed/feed.h"
+#include "http/http.h"
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -91,7 +92,33 @@ static void feed_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
  * opens its ports only after the server has locked the data directory and
  * opened its own (listen_later): a second server on the same directory is
  * told so, not that a feed port is taken. */
-static feed *new_feed(const srv_config *cfg, const char *web_root)
+/* The HTTP API (src/http) on the feed's http_port: made before the feed,
+ * which serves its protocols and mounts. */
+static http_server *new_api(const srv_config *cfg, const char *web_root)
+{
+    static char openapi[SRV_PATH_MAX + 32], sock[SRV_PATH_MAX + 16];
+    snprintf(openapi, sizeof openapi, "%s/../docs/openapi.yaml", web_root ? web_root : ".");
+    if (access(openapi, R_OK) != 0)
+        snprintf(openapi, sizeof openapi, "docs/openapi.yaml");
+    snprintf(sock, sizeof sock, "%s/api.sock", cfg->data_dir);
+    http_config hc = {.data_dir = cfg->data_dir,
+                      .order_sock = sock,
+                      .openapi = openapi,
+                      .tls = cfg->http_tls_cert[0] && cfg->http_tls_key[0],
+                      .body_max = cfg->http_body_max,
+                      .upload_max = cfg->http_upload_max,
+                      .rate_ip = cfg->http_rate_ip,
+                      .rate_key = cfg->http_rate_key,
+                      .login_fails = cfg->http_login_fails,
+                      .login_lock_s = cfg->http_login_lock_s,
+                      .session_s = cfg->http_session_s};
+    http_server *h = http_new(&hc);
+    if (!h)
+        srv_log("cannot start the HTTP API");
+    return h;
+}
+
+static feed *new_feed(const srv_config *cfg, const char *web_root, http_server *api)
 {
     feed_config fc = {.listen = cfg->listen,
                       .feed_port = cfg->feed_port,
@@ -104,8 +131,16 @@ static feed *new_feed(const srv_config *cfg, const char *web_root)
                       .udp_payload = cfg->udp_payload,
                       .data_dir = cfg->data_dir,
                       .web_root = web_root,
+                      .http_protocols = api ? http_protocols(api) : NULL,
+                      .http_mounts = api ? http_mounts(api) : NULL,
+                      .http_headers = api ? http_headers(api) : NULL,
+                      .tls_cert = cfg->http_tls_cert[0] ? cfg->http_tls_cert : NULL,
+                      .tls_key = cfg->http_tls_key[0] ? cfg->http_tls_key : NULL,
                       .listen_later = 1};
-    return feed_new(&fc);
+    feed *f = feed_new(&fc);
+    if (f && api)
+        http_set_feed(api, f);
+    return f;
 }
 
 /* Its own thread, fed by the engine thread. */
@@ -248,7 +283,8 @@ int cmd_serve(int argc, char **argv)
         srv_config_free(&cfg);
         return 1;
     }
-    feed *md = new_feed(&cfg, wr ? web : NULL);
+    http_server *api = new_api(&cfg, wr ? web : NULL);
+    feed *md = api ? new_feed(&cfg, wr ? web : NULL, api) : NULL;
     srv_hooks hooks = {
         .on_engine = feed_engine, .on_command = feed_command, .on_event = feed_event, .ctx = md};
     /* A failed start (a port taken, the directory locked by another server)
@@ -258,6 +294,7 @@ int cmd_serve(int argc, char **argv)
     if (!md || (inited = 1, srv_init(&s, &cfg, &hooks) != 0) ||
         start_feed(&s, &cfg, md, wr ? web : NULL) != 0 || srv_start(&s) != 0) {
         feed_free(md);
+        http_free(api);
         if (inited)
             srv_free(&s);
         srv_config_free(&cfg);
@@ -280,7 +317,8 @@ int cmd_serve(int argc, char **argv)
     srv_request_stop(&s);
     int rc = srv_join(&s);
     unlink(pidfile);
-    feed_free(md);
+    feed_free(md); /* first: its event loop holds the API's sockets */
+    http_free(api);
     srv_free(&s);
     srv_config_free(&cfg);
     srv_log("stopped");

@@ -366,6 +366,22 @@ static struct lws_vhost *vhost(feed *f, struct lws_context_creation_info *vi, co
     return vh;
 }
 
+/* The HTTP vhost's protocols: the market-data WebSocket first (a client
+ * that names no subprotocol gets it, as before the API), then the API's. */
+static const struct lws_protocols *http_protocol_list(feed *f)
+{
+    const struct lws_protocols *extra = f->cfg.http_protocols;
+    if (!extra)
+        return feed_ws_protocols;
+    size_t n = 0;
+    while (extra[n].name && n + 2 < sizeof f->http_protos / sizeof *f->http_protos)
+        n++;
+    f->http_protos[0] = feed_ws_protocols[0];
+    memcpy(&f->http_protos[1], extra, n * sizeof *extra);
+    memset(&f->http_protos[n + 1], 0, sizeof f->http_protos[0]);
+    return f->http_protos;
+}
+
 int feed_listen(feed *f)
 {
     if (f->listening)
@@ -389,15 +405,29 @@ int feed_listen(feed *f)
         vi.vhost_name = "http";
         vi.port = f->cfg.http_port;
         vi.iface = iface;
-        vi.protocols = feed_ws_protocols;
+        vi.protocols = http_protocol_list(f);
         vi.user = f;
+        vi.headers = f->cfg.http_headers;
+        if (f->cfg.tls_cert && f->cfg.tls_key) {
+            vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+            vi.ssl_cert_filepath = f->cfg.tls_cert;
+            vi.ssl_private_key_filepath = f->cfg.tls_key;
+        }
+        /* the API's mounts first, then the web page at / */
+        const struct lws_http_mount *api = f->cfg.http_mounts, **tail = &vi.mounts;
+        if (api) {
+            vi.mounts = api;
+            while (api->mount_next)
+                api = api->mount_next;
+            tail = (const struct lws_http_mount **)&((struct lws_http_mount *)api)->mount_next;
+        }
         if (f->cfg.web_root) {
             f->web_mount = (struct lws_http_mount){.mountpoint = "/",
                                                    .mountpoint_len = 1,
                                                    .origin = f->cfg.web_root,
                                                    .def = "index.html",
                                                    .origin_protocol = LWSMPRO_FILE};
-            vi.mounts = &f->web_mount;
+            *tail = &f->web_mount;
         }
         if (!(f->ws_vh = vhost(f, &vi, "WebSocket and web page")))
             return -1;
@@ -449,6 +479,8 @@ feed *feed_new(const feed_config *cfg)
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
     struct lws_context_creation_info ci = {0};
     ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    if (cfg->tls_cert && cfg->tls_key)
+        ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     ci.user = f;
     ci.fd_limit_per_thread = 0;
     if (!(f->ctx = lws_create_context(&ci)) || (!cfg->listen_later && feed_listen(f) < 0)) {

@@ -67,6 +67,12 @@ typedef struct feed_config {
     uint32_t udp_payload;        /* most bytes per datagram; 0 = 1,400 */
     int quiet;                   /* no log lines on stderr */
     int listen_later;            /* feed_new opens no socket: feed_listen (or feed_start) does */
+    /* The HTTP API (src/http) on the same vhost, as http.h gives them:
+     * struct lws_protocols[] (NULL-terminated) served beside the
+     * WebSocket, a struct lws_http_mount chain tried before the web root,
+     * struct lws_protocol_vhost_options headers on every answer. */
+    const void *http_protocols, *http_mounts, *http_headers;
+    const char *tls_cert, *tls_key; /* PEM files: the HTTP port speaks TLS; NULL = plain */
 } feed_config;
 
 typedef struct feed_stats {
@@ -100,6 +106,16 @@ int feed_listen(feed *f);
  * directory holds no index.html. */
 int feed_web_root(const char *configured, char *out, size_t n, char *err, size_t errlen);
 int feed_start(feed *f);
+
+/* The HTTP API's public market data (api.c), as JSON into buf: on the
+ * feed's thread only (the API's handlers run there).  Returns the length,
+ * 0 when the symbol is unknown, -1 when cap is too small (candles: -2 for
+ * an unknown interval).  depth/n: levels per side, trades, candles. */
+long feed_api_symbols(feed *f, char *buf, size_t cap);
+long feed_api_ticker(feed *f, const char *sym, char *buf, size_t cap);
+long feed_api_book(feed *f, const char *sym, uint32_t depth, char *buf, size_t cap);
+long feed_api_trades(feed *f, const char *sym, uint32_t n, char *buf, size_t cap);
+long feed_api_candles(feed *f, const char *sym, const char *interval, uint32_t n, char *buf, size_t cap);
 
 /* The SoupBinTCP session name (at most 10 characters), before feed_start,
  * when it was not known at feed_new. */

@@ -78,8 +78,9 @@ struct feed {
     struct lws_context *ctx;
     struct lws_vhost *bin_vh, *ws_vh;
     struct lws_http_mount web_mount;
-    struct bsub *bsubs; /* list of binary subscribers */
-    struct wsub *wsubs; /* list of WebSocket subscribers */
+    struct lws_protocols http_protos[8]; /* the WebSocket's and the API's (feed_listen) */
+    struct bsub *bsubs;                  /* list of binary subscribers */
+    struct wsub *wsubs;                  /* list of WebSocket subscribers */
     ws_sym *wsyms;
     uint32_t nwsyms;
     lws_sorted_usec_list_t tick; /* once a second: heartbeats, laggards */

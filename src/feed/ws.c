@@ -515,9 +515,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     feed *f;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-        /* RFC 6455 is version 13; libwebsockets would answer any with 101 */
-        char v[8];
-        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_VERSION) > 0 && !strcmp(v, "13"))
+        /* RFC 6455 is version 13; libwebsockets would answer any with 101.
+         * A client that names no subprotocol gets this one wherever it
+         * asks: not under /api/, where the HTTP API's private socket is
+         * (it needs Sec-WebSocket-Protocol: bourse-user, src/http). */
+        char v[8], uri[512];
+        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_VERSION) > 0 && !strcmp(v, "13") &&
+            lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 && strncmp(uri, "/api/", 5) != 0)
             return 0;
         f = lws_vhost_user(lws_get_vhost(wsi));
         atomic_fetch_add(&f->refused, 1);

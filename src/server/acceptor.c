@@ -126,6 +126,7 @@ void acceptor_accept(gateway *g, uint32_t port)
             close(fd);
             continue;
         }
+        c->trusted = (pt->flags & SRV_PORT_TRUSTED) != 0;
         if (guarded) {
             c->guarded = 1;
             (*gw_ip_count(g, ip))++;

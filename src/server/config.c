@@ -30,6 +30,13 @@ void srv_config_defaults(srv_config *c)
     c->order_port = 9001;
     c->feed_port = 9002;
     c->http_port = 9080;
+    c->http_body_max = 64 * 1024;
+    c->http_upload_max = 5u << 20;
+    c->http_rate_ip = 50;
+    c->http_rate_key = 20;
+    c->http_login_fails = 5;
+    c->http_login_lock_s = 300;
+    c->http_session_s = 3600;
     strcpy(c->data_dir, "data");
     c->engine_cpu = -2; /* -2: the last CPU when there are several */
     c->gateway_cpu = -1;
@@ -150,6 +157,15 @@ static const struct key {
      0, 0},
     {"fix", "dropcopy", K_STR, offsetof(srv_config, fix_dropcopy), sizeof(((srv_config *)0)->fix_dropcopy), 0,
      0},
+    {"http", "tls_cert", K_STR, offsetof(srv_config, http_tls_cert), SRV_PATH_MAX, 0, 0},
+    {"http", "tls_key", K_STR, offsetof(srv_config, http_tls_key), SRV_PATH_MAX, 0, 0},
+    U32("http", "body_max", http_body_max, 1024, 1 << 24),
+    U32("http", "upload_max", http_upload_max, 1024, 1 << 28),
+    U32("http", "rate_ip", http_rate_ip, 1, 1000000),
+    U32("http", "rate_key", http_rate_key, 1, 1000000),
+    U32("http", "login_fails", http_login_fails, 1, 1000),
+    U32("http", "login_lock_s", http_login_lock_s, 1, 86400 * 30),
+    U32("http", "session_s", http_session_s, 60, 86400 * 30),
     {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,
      0},
 #undef U32

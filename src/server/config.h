@@ -68,6 +68,16 @@ typedef struct srv_config {
     char fix_comp_id[32];   /* the venue's CompID (SenderCompID of what it sends) */
     char fix_cod[160];      /* users whose open orders are canceled when their FIX session drops; "*" = all */
     char fix_dropcopy[160]; /* users whose FIX sessions are drop copies of every report ("" = none) */
+    /* [http] (docs/http.md): the HTTP API on http_port */
+    char http_tls_cert[SRV_PATH_MAX]; /* PEM certificate: http_port speaks TLS; "" = plain */
+    char http_tls_key[SRV_PATH_MAX];
+    uint32_t http_body_max;    /* JSON request bodies, bytes */
+    uint32_t http_upload_max;  /* uploads (KYC documents), bytes */
+    uint32_t http_rate_ip;     /* requests per second per address */
+    uint32_t http_rate_key;    /* requests per second per API key or session */
+    uint32_t http_login_fails; /* failed logins per account or address before a lock */
+    uint32_t http_login_lock_s;
+    uint32_t http_session_s; /* a browser session ends after this long idle */
     /* [cluster] (read by src/cluster, not here): NULL = a single server */
     const struct cluster_config *cluster;
 } srv_config;

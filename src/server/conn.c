@@ -213,8 +213,10 @@ void gw_input(gateway *g, conn *c, const uint8_t *buf, size_t n)
     if (c->state == C_FREE || used >= n)
         return;
     size_t rest = n - used;
-    if (c->state == C_AUTH) {
-        /* a login under way: what came with it waits until it is decided */
+    if (c->state == C_AUTH || c->state == C_RESOLVE) {
+        /* a login under way (its password being checked, or a trusted
+         * login's user being found): what came with it waits until it is
+         * decided */
         if (!c->held && (c->held = malloc(rest))) {
             memcpy(c->held, buf + used, rest);
             c->held_len = (uint32_t)rest;

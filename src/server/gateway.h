@@ -52,6 +52,7 @@ typedef struct conn {
     uint32_t part_len;
     uint8_t proto;   /* its adapter: gateway->protos[proto] */
     uint8_t guarded; /* counted in max_sessions and sessions_per_ip */
+    uint8_t trusted; /* accepted on a SRV_PORT_TRUSTED listener */
     uint8_t *held;   /* input that came with the login, kept until it is accepted */
     uint32_t held_len;
     uint8_t *out; /* bytes not yet written */

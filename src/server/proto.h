@@ -113,6 +113,10 @@ void gw_submit(struct gateway *g, struct conn *c, int kind, const bourse_cmd *cm
  * on_live there; or refuses it (refusal, logged with the reason).  user is
  * 1..BOURSE_NAME_LEN bytes; password is NUL-terminated, under 40 bytes. */
 void gw_login(struct gateway *g, struct conn *c, const char *user, size_t ulen, const char *password);
+/* c (accepted on a SRV_PORT_TRUSTED listener: the HTTP API's own socket)
+ * logs in as user without a password: the API authenticated the user.
+ * Refused (gw_refuse) on any other listener. */
+void gw_login_trusted(struct gateway *g, struct conn *c, const char *user, size_t ulen);
 /* Refuse c's login: log why, send the adapter's refusal, close after it. */
 void gw_refuse(struct gateway *g, struct conn *c, const char *why);
 /* Feed bytes to c's adapter as if read (input that came with its login). */

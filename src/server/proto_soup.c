@@ -162,7 +162,10 @@ static void on_login(gateway *g, conn *c, const soup_packet *p)
         return;
     }
     soup_of(c)->want_seq = l.seq;
-    gw_login(g, c, l.user, ulen, l.password);
+    if (c->trusted && !l.password[0])
+        gw_login_trusted(g, c, l.user, ulen);
+    else
+        gw_login(g, c, l.user, ulen, l.password);
     sodium_memzero(l.password, sizeof l.password);
 }
 

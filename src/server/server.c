@@ -123,10 +123,12 @@ static int listen_tcp(const srv_config *cfg, uint16_t port, const char *what)
     return fd;
 }
 
-static int listen_admin(const char *dir)
+/* DIR/NAME, a unix socket only its owner may use: the admin socket, and
+ * the HTTP API's way into the gateway (api.sock, trusted: src/http). */
+static int listen_unix(const char *dir, const char *name, const char *what)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/admin.sock", dir) >= sizeof a.sun_path) {
+    if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", dir, name) >= sizeof a.sun_path) {
         srv_log("data directory path too long for a unix socket: %s", dir);
         return -1;
     }
@@ -141,7 +143,7 @@ static int listen_admin(const char *dir)
             close(fd);
         return -1;
     }
-    srv_log("admin socket %s", a.sun_path);
+    srv_log("%s %s", what, a.sun_path);
     return fd;
 }
 
@@ -302,7 +304,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     if (hooks)
         s->hooks = *hooks;
     set_priority(cfg);
-    s->listen_fd = s->admin_fd = s->auth_fd = s->lock_fd = -1;
+    s->listen_fd = s->admin_fd = s->api_fd = s->auth_fd = s->lock_fd = -1;
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
         srv_log("cannot create %s: %s", cfg->data_dir, strerror(errno));
         return -1;
@@ -321,11 +323,13 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
     if (s->auth_fd < 0)
         return -1;
     if ((s->listen_fd = listen_tcp(cfg, cfg->order_port, "order entry (SoupBinTCP 3.00 + OUCH)")) < 0 ||
-        (s->admin_fd = listen_admin(cfg->data_dir)) < 0)
+        (s->admin_fd = listen_unix(cfg->data_dir, "admin.sock", "admin socket")) < 0 ||
+        (s->api_fd = listen_unix(cfg->data_dir, "api.sock", "HTTP API's order entry")) < 0)
         return -1;
     /* Each listener with its protocol (src/server/proto.h). */
     srv_add_port(s, s->listen_fd, &proto_soup, SRV_PORT_GUARDED);
     srv_add_port(s, s->admin_fd, &proto_admin, 0);
+    srv_add_port(s, s->api_fd, &proto_soup, SRV_PORT_TRUSTED);
     if (cfg->fix_port >= 0) { /* FIX 4.4 order entry (docs/fix.md) */
         int fd = listen_tcp(cfg, (uint16_t)cfg->fix_port, "order entry (FIX 4.4)");
         if (fd < 0 || srv_add_port(s, fd, &proto_fix, SRV_PORT_GUARDED) != 0) {
@@ -448,6 +452,11 @@ void srv_free(srv *s)
     if (s->admin_fd >= 0) {
         char p[SRV_PATH_MAX + 16];
         snprintf(p, sizeof p, "%s/admin.sock", s->cfg->data_dir);
+        unlink(p);
+    }
+    if (s->api_fd >= 0) {
+        char p[SRV_PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s/api.sock", s->cfg->data_dir);
         unlink(p);
     }
     for (uint32_t i = 0; i < s->nports; i++) /* the listeners beyond these two (FIX) */

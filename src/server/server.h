@@ -154,7 +154,13 @@ enum { SRV_ACCEPTOR = 0 };
 
 /* A listening socket and the protocol spoken on it (proto.h). */
 struct gw_proto;
-enum { SRV_PORT_GUARDED = 1 }; /* its connections count in max_sessions and sessions_per_ip */
+enum {
+    SRV_PORT_GUARDED = 1, /* its connections count in max_sessions and sessions_per_ip */
+    /* a unix socket only this process's HTTP API reaches (DATA/api.sock,
+     * 0600): a login there with an empty password is taken without one,
+     * since the API authenticated the user (session.c, gw_login_trusted) */
+    SRV_PORT_TRUSTED = 2,
+};
 typedef struct srv_port {
     int fd;
     const struct gw_proto *proto;
@@ -212,8 +218,8 @@ typedef struct srv {
      * gateway took its last input) -> engine_done (everything applied and
      * synced) */
     atomic_int stop, engine_done;
-    int listen_fd, admin_fd, lock_fd;
-    srv_port ports[SRV_MAX_PORTS]; /* every listener, with its protocol */
+    int listen_fd, admin_fd, api_fd, lock_fd; /* api_fd: DATA/api.sock (src/http) */
+    srv_port ports[SRV_MAX_PORTS];            /* every listener, with its protocol */
     uint32_t nports;
 
     srv_hooks hooks;

@@ -34,4 +34,8 @@ if [ "$name" = wire ] && [ ! -s "$seeds/fix" ]; then
     ck=$(printf '%s' "$head" | od -An -v -tu1 | awk '{for (i = 1; i <= NF; i++) s += $i} END {printf "%03d", s % 256}')
     printf '\005%s10=%s\001' "$head" "$ck" >"$seeds/fix"
 fi
+if [ "$name" = wire ] && [ ! -s "$seeds/http" ]; then
+    # an HTTP API body (tests/fuzz/wire.c, decoder 6)
+    printf '\006{"symbol":"AAPL","side":"buy","quantity":10,"price":"10.25","tif":null,"ok":true,"e":"\\u00e9\\n","f":-1.5e3}' >"$seeds/http"
+fi
 exec "$FUZZ" -max_total_time="$secs" -print_final_stats=0 -artifact_prefix=build/fuzz/ "$corpus" "$seeds"

@@ -5,7 +5,9 @@
  * client` and `bourse feed` read from a server), the replay text format
  * (admin socket, `bourse replay`), the WebSocket subscriber's JSON and
  * MoldUDP64 downstream and request packets (the UDP feed and its client),
- * and FIX 4.4 tag=value messages (src/net/fix.c: framing, fields, values).
+ * FIX 4.4 tag=value messages (src/net/fix.c: framing, fields, values), and
+ * the HTTP API's request bodies (src/http/json.c: the strict flat-object
+ * reader, the typed getters and decimal amounts).
  * Built and run by `make fuzz` (long) and tests/sh/fuzz.sh (seconds).
  *
  * The first input byte picks the decoder; the rest is its input.  Nothing
@@ -15,12 +17,14 @@
  * reports (ouch_read/ouch_write), ITCH messages (itch_decode/encode) and
  * MoldUDP64 packets (mold_parse, then mold_writer, must give the same bytes);
  * a FIX message that frames and parses is written again field by field and
- * must frame and parse to the same fields.
+ * must frame and parse to the same fields; a JSON string value the API
+ * reads, written back by hj_string, must read again as the same bytes.
  */
 #include "bourse/text.h"
 #include "feed/itch.h"
 #include "feed/json.h"
 #include "feed/mold.h"
+#include "http/json.h"
 #include "net/fix.h"
 #include "net/ouch.h"
 #include "net/soup.h"
@@ -208,13 +212,46 @@ static void fuzz_fix(const uint8_t *data, size_t n)
     }
 }
 
+static void fuzz_http_json(const uint8_t *p, size_t n)
+{
+    hj_obj o;
+    const char *why;
+    if (hj_parse((const char *)p, n, &o, &why) != 0)
+        return;
+    for (int i = 0; i < o.n; i++) {
+        const char *s;
+        size_t len;
+        int64_t v, a;
+        int b;
+        hj_int(&o, o.p[i].key, INT64_MIN, INT64_MAX, &v);
+        hj_bool(&o, o.p[i].key, &b);
+        if (hj_str(&o, o.p[i].key, &s, &len) != 1)
+            continue;
+        hj_parse_amount(s, len, INT64_MAX, &a);
+        char buf[8 * HJ_VAL + 16];
+        hj_w w = {.p = buf, .cap = sizeof buf};
+        hj_raw(&w, "{\"k\":", 5);
+        hj_string(&w, s, len);
+        hj_raw(&w, "}", 1);
+        hj_obj o2;
+        const char *s2;
+        size_t len2;
+        if (w.full || hj_parse(buf, w.len, &o2, &why) != 0 || hj_str(&o2, "k", &s2, &len2) != 1)
+            same_or_die("x", "y", 1, "JSON string (written back, it does not read)");
+        else if (len2 != len)
+            same_or_die("x", "y", 1, "JSON string's length");
+        else
+            same_or_die(s, s2, len, "JSON string");
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
     case 0: fuzz_stream(p, n); break;
     case 1: fuzz_reports(p, n); break;
     case 2: {
@@ -233,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 4: fuzz_mold(p, n); break;
     case 5: fuzz_fix(p, n); break;
+    case 6: fuzz_http_json(p, n); break;
     }
     return 0;
 }

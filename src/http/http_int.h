@@ -1,0 +1,85 @@
+/*
+ * http_int.h - what the files of src/http share: the server's state and a
+ * request's (http.h is the component's public face).
+ */
+#ifndef BOURSE_HTTP_INT_H
+#define BOURSE_HTTP_INT_H
+
+#include "http/auth.h"
+#include "http/http.h"
+#include "http/router.h"
+
+#include <libwebsockets.h>
+
+enum { HTTP_PATH = 256, HTTP_QUERY = 512, HTTP_HDR_ROOM = 2048, HTTP_OUT_MAX = 1 << 20 };
+
+struct oe; /* orders.c */
+
+struct http_req {
+    http_server *h;
+    struct lws *wsi;
+    int live; /* between LWS_CALLBACK_HTTP and the close */
+    char method[8];
+    char path[HTTP_PATH]; /* URL-decoded, without the query */
+    char query[HTTP_QUERY];
+    char ctype[64];
+    const route *rt;
+    route_args args;
+    uint32_t ip;
+    uint8_t *body;
+    size_t blen, bmax, bwant;
+    int too_large, dispatched;
+    /* who: AUTH_NONE, AUTH_COOKIE, AUTH_KEY */
+    int auth;
+    char user[AUTH_USER + 1];
+    int op;
+    uint32_t sess; /* cookie session slot + 1 */
+    /* the answer */
+    int status, replied, later;
+    char rtype[48];
+    char *out; /* LWS_PRE + body */
+    size_t olen, ocap;
+    hj_w w;
+    char extra[768]; /* header lines "name\0value\0" pairs */
+    size_t elen;
+    http_ticket ticket;
+};
+
+struct http_server {
+    http_config cfg;
+    router rt;
+    struct lws_protocols protocols[4];
+    struct lws_http_mount mounts[2];
+    struct lws_protocol_vhost_options hdrs[6];
+    struct lws_vhost *vh;
+    struct lws_context *ctx;
+    lws_sorted_usec_list_t tick;
+    http_metrics_fn metrics;
+    void *metrics_ctx;
+    auth_state *auth;
+    struct oe *oe;
+    char *openapi; /* the file, read at start */
+    size_t openapi_len;
+    /* requests waiting for a later answer (tickets) */
+    struct pend {
+        http_ticket t;
+        http_req *r;
+    } * pend;
+    uint32_t npend, pend_cap;
+    http_ticket next_ticket;
+};
+
+void http_log(const http_server *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int64_t http_now_ms(void);
+
+/* market.c, orders.c, session.c: their routes */
+int market_routes(http_server *h);
+int session_routes(http_server *h);
+int oe_routes(http_server *h);
+struct oe *oe_new(http_server *h);
+void oe_free(struct oe *o);
+void oe_tick(struct oe *o);
+extern const struct lws_protocols oe_protocol;      /* the raw sockets into the gateway */
+extern const struct lws_protocols user_ws_protocol; /* /api/v1/ws */
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * userws.c - the private WebSocket, GET /api/v1/ws: the user's own order,
+ * fill and account updates as they happen.
+ *
+ * The upgrade is authenticated like a request: the bourse_session cookie
+ * (a browser; SameSite=Strict keeps other sites' pages out, and the Origin
+ * must be this host when present), or an API key's signature in the query
+ * (key, ts, nonce, sig: signed as "GET" of "/api/v1/ws" with an empty
+ * body).  The messages come from the user's link into the gateway
+ * (orders.c), so they are the reports of durable commands, in the order of
+ * the user's stream.  Each subscriber has a bounded queue (WS_QUEUE
+ * messages); one that does not read is disconnected rather than let memory
+ * grow.  The client sends nothing (what it sends is ignored, up to a
+ * small limit).
+ */
+#include "http/http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { WS_QUEUE = 256 };
+
+typedef struct usub {
+    struct lws *wsi;
+    http_server *h;
+    struct usub *next, *prev;
+    char user[AUTH_USER + 1];
+    char *q[WS_QUEUE];
+    uint16_t qlen[WS_QUEUE];
+    uint32_t head, n;
+    int authed, linked, overflow;
+} usub;
+
+static usub *subs; /* one list: a handful of users per server is the norm */
+
+int oe_touch(http_server *h, const char *user);
+
+static int query_arg(struct lws *wsi, const char *name, char *buf, int len)
+{
+    buf[0] = 0;
+    return lws_get_urlarg_by_name(wsi, name, buf, len) ? 0 : -1;
+}
+
+/* Who opens this socket: 0 with u->user set, -1 to refuse. */
+static int authenticate(http_server *h, usub *u, struct lws *wsi)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/api/v1/ws"))
+        return -1;
+    char key[AUTH_KEY_ID + 8];
+    if (query_arg(wsi, "key=", key, sizeof key) == 0 && key[0]) {
+        char ts[32], nonce[80], sig[AUTH_SECRET_HEX + 8];
+        query_arg(wsi, "ts=", ts, sizeof ts);
+        query_arg(wsi, "nonce=", nonce, sizeof nonce);
+        query_arg(wsi, "sig=", sig, sizeof sig);
+        return auth_key_check(h->auth, key, ts, nonce, sig, "GET", "/api/v1/ws", NULL, 0, http_now_ms(),
+                              u->user) == SIG_OK
+                   ? 0
+                   : -1;
+    }
+    char tok[AUTH_TOKEN_HEX + 8];
+    size_t tl = sizeof tok;
+    if (lws_http_cookie_get(wsi, "bourse_session", tok, &tl) != 0)
+        return -1;
+    tok[tl < sizeof tok ? tl : sizeof tok - 1] = 0;
+    uint32_t s = auth_session_find(h->auth, tok, http_now_ms());
+    if (!s)
+        return -1;
+    /* a browser's cross-site socket carries its Origin: it must be ours */
+    char origin[256], host[256];
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) > 0) {
+        if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+            return -1;
+        const char *o = strstr(origin, "://");
+        if (!o || strcmp(o + 3, host))
+            return -1;
+    }
+    snprintf(u->user, sizeof u->user, "%s", auth_session_user(h->auth, s));
+    return 0;
+}
+
+static void unlink_sub(usub *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else if (subs == u)
+        subs = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    u->next = u->prev = NULL;
+    while (u->n) {
+        free(u->q[u->head % WS_QUEUE]);
+        u->head++;
+        u->n--;
+    }
+    u->linked = 0;
+}
+
+void userws_order(http_server *h, const char *user, const char *json, size_t n)
+{
+    for (usub *u = subs; u; u = u->next) {
+        if (u->h != h || strcmp(u->user, user))
+            continue;
+        if (u->n == WS_QUEUE) {
+            u->overflow = 1;
+            lws_callback_on_writable(u->wsi);
+            continue;
+        }
+        char *m = malloc(LWS_PRE + n);
+        if (!m)
+            continue;
+        memcpy(m + LWS_PRE, json, n);
+        uint32_t i = (u->head + u->n++) % WS_QUEUE;
+        u->q[i] = m;
+        u->qlen[i] = (uint16_t)n;
+        lws_callback_on_writable(u->wsi);
+    }
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    usub *u = user;
+    const struct lws_protocols *pr = lws_get_protocol(wsi);
+    http_server *h = pr ? pr->user : NULL;
+    (void)in;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (!h || !u)
+            return -1;
+        memset(u, 0, sizeof *u);
+        if (authenticate(h, u, wsi) != 0)
+            return -1;
+        u->authed = 1;
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        if (!u || !u->authed || !h)
+            return -1;
+        u->wsi = wsi;
+        u->h = h;
+        u->next = subs;
+        if (subs)
+            subs->prev = u;
+        subs = u;
+        u->linked = 1;
+        oe_touch(h, u->user); /* its reports flow from the user's link */
+        return 0;
+    case LWS_CALLBACK_RECEIVE: return len > 4096 ? -1 : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!u || !u->linked || u->overflow)
+            return -1;
+        if (u->n) {
+            uint32_t i = u->head % WS_QUEUE;
+            int w = lws_write(wsi, (unsigned char *)u->q[i] + LWS_PRE, u->qlen[i], LWS_WRITE_TEXT);
+            free(u->q[i]);
+            u->head++;
+            u->n--;
+            if (w < (int)u->qlen[i])
+                return -1;
+            if (u->n)
+                lws_callback_on_writable(wsi);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (u && u->linked)
+            unlink_sub(u);
+        return 0;
+    default: return 0;
+    }
+}
+
+const struct lws_protocols user_ws_protocol = {"bourse-user", callback, sizeof(usub), 4096, 0, NULL, 0};
