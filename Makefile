@@ -30,7 +30,7 @@ endif
 # right.  The exchange is core, journal, net, feed and server; load and bench
 # are tools linked only into the `bourse` binary; src/cli (main.c and one
 # file per subcommand) is the binary's objects and no archive.
-COMPONENTS := bench load report server http feed cluster journal net
+COMPONENTS := bench load report server http feed cluster journal net accounts
 comp_dir    = $(if $(filter bench,$(1)),bench,src/$(1))
 CORE_SRC  := $(wildcard src/core/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)

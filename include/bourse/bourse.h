@@ -82,6 +82,9 @@ enum bourse_cmd_type {
      * symbol's own, which `resumeall` lifts leaving those as they were. */
     BOURSE_CMD_HALTALL,
     BOURSE_CMD_RESUMEALL,
+    /* One fragment of an account command (bourse/account.h): side = flags,
+     * tif = bytes in part[].  Never in a replay file. */
+    BOURSE_CMD_ACCOUNT,
     BOURSE_CMD_COUNT_
 };
 
@@ -140,7 +143,8 @@ typedef struct bourse_cmd {
             bourse_name new_oid;
             bourse_name user_name;
         };
-        int64_t set[6]; /* BOURSE_RULE_* or BOURSE_FEE_* -> value or BOURSE_UNSET */
+        int64_t set[6];   /* BOURSE_RULE_* or BOURSE_FEE_* -> value or BOURSE_UNSET */
+        uint8_t part[48]; /* ACCOUNT: a fragment of an account command (bourse/account.h) */
     };
     bourse_symbol_name symbol_name;
 } bourse_cmd;
@@ -156,6 +160,7 @@ enum bourse_event_type {
     BOURSE_EV_LEVEL,    /* symbol, side, price, qty, count = orders */
     BOURSE_EV_BALANCE,  /* user, symbol (or BOURSE_CASH), qty = available, count = held */
     BOURSE_EV_FEE,      /* right after its TRADE: user, oid, symbol, side, qty = the fee paid */
+    BOURSE_EV_ACCOUNT,  /* an account command's answer: bourse/account.h */
     BOURSE_EV_COUNT_
 };
 

@@ -21,6 +21,7 @@
  * password for a user that does not exist would be a login waiting for
  * whoever creates that name later.
  */
+#include "accounts/accounts.h"
 #include "bourse/text.h"
 #include "cli.h"
 #include "journal/reader.h"
@@ -28,6 +29,7 @@
 #include "server/passwd.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -189,8 +191,72 @@ static int read_answers(FILE *in, int count, FILE *out)
     return rc;
 }
 
+/* An account verb (accounts/adminline.c), checked here like any line; a
+ * sign-up without a hash gets the password's (read from the first line of
+ * standard input, words only), a KYC naming a file gets the file stored
+ * under DIR/kyc/USER/ first and named by its sha256.  Returns
+ * BOURSE_TEXT_CMD with the line to send in *send (malloc'd), BOURSE_TEXT_BAD
+ * with err, or 0 when the line is no account verb. */
+static int account_line(const char *dir, const char *line, size_t len, int from_words, char **send, char *err,
+                        size_t errlen)
+{
+    acct_line l;
+    acct_err e;
+    int r = acct_line_parse(line, len, acct_today(), &l, &e);
+    if (r == ACCT_LINE_NONE)
+        return 0;
+    if (r == ACCT_LINE_BAD) {
+        snprintf(err, errlen, "%s", e.message);
+        return BOURSE_TEXT_BAD;
+    }
+    *send = NULL;
+    if (r == ACCT_LINE_CMD && l.needs_password) {
+        char pw[256];
+        if (!from_words || !fgets(pw, sizeof pw, stdin)) {
+            snprintf(err, errlen,
+                     "account signup: the password is read from the first line of standard input "
+                     "(give the command as words)");
+            return BOURSE_TEXT_BAD;
+        }
+        pw[strcspn(pw, "\r\n")] = 0;
+        int bad = acct_check_password(pw, l.cmd.user, &e) || acct_hash_password(pw, 0, l.cmd.hash);
+        sodium_memzero(pw, sizeof pw);
+        if (bad) {
+            snprintf(err, errlen, "%s", e.code ? e.message : "cannot hash the password");
+            return BOURSE_TEXT_BAD;
+        }
+    }
+    if (r == ACCT_LINE_CMD && l.doc_file[0]) {
+        FILE *f = fopen(l.doc_file, "rb");
+        unsigned char *buf = malloc(ACCT_DOC_MAX + 1);
+        size_t n = f && buf ? fread(buf, 1, ACCT_DOC_MAX + 1, f) : 0;
+        if (f)
+            fclose(f);
+        acct_doc d;
+        if (!f || !buf) {
+            snprintf(err, errlen, "account kyc: cannot read %s", l.doc_file);
+            free(buf);
+            return BOURSE_TEXT_BAD;
+        }
+        if (acct_doc_check(buf, n, NULL, &d, &e) || acct_doc_store(dir, l.cmd.user, buf, n, &d, &e)) {
+            snprintf(err, errlen, "account kyc: %s: %s", l.doc_file, e.message);
+            free(buf);
+            return BOURSE_TEXT_BAD;
+        }
+        free(buf);
+        memcpy(l.cmd.doc_sha256, d.sha256, sizeof l.cmd.doc_sha256);
+        snprintf(l.cmd.doc_type, sizeof l.cmd.doc_type, "%s", acct_doc_type_name(d.type));
+        l.cmd.doc_size = d.size;
+    }
+    char out[1200];
+    size_t k = acct_line_format(&l, out, sizeof out);
+    if (k && k < sizeof out)
+        *send = strdup(out);
+    return BOURSE_TEXT_CMD;
+}
+
 /* Send lines (argv words joined, or stdin) in windows of WINDOW commands. */
-static int run_commands(int fd, char **words, int nwords)
+static int run_commands(const char *dir, int fd, char **words, int nwords)
 {
     FILE *rd = fdopen(dup(fd), "r"), *wr = fdopen(fd, "w");
     if (!rd || !wr) {
@@ -222,11 +288,15 @@ static int run_commands(int fd, char **words, int nwords)
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
         bourse_cmd cmd;
-        char err[160], quser[17];
+        char err[600], quser[17];
         /* `cluster ...` is a cluster node's own request (src/cluster/service.c),
          * not a replay-format command: sent as it is. */
         int raw = !strncmp(line, "cluster", 7) && (!line[7] || line[7] == ' ');
-        int r = raw || admin_question(line, (size_t)len, quser)
+        char *rewritten = NULL;
+        int r = raw ? BOURSE_TEXT_CMD
+                    : account_line(dir, line, (size_t)len, nwords > 0, &rewritten, err, sizeof err);
+        if (!r)
+            r = admin_question(line, (size_t)len, quser)
                     ? BOURSE_TEXT_CMD
                     : bourse_text_parse(line, (size_t)len, &cmd, err, sizeof err);
         if (r == BOURSE_TEXT_SKIP)
@@ -243,7 +313,8 @@ static int run_commands(int fd, char **words, int nwords)
             inflight = 0;
             break;
         }
-        fprintf(wr, "%s\n", line);
+        fprintf(wr, "%s\n", rewritten ? rewritten : line);
+        free(rewritten);
         if (++inflight == WINDOW) {
             fflush(wr);
             rc = read_answers(rd, inflight, stdout);
@@ -302,5 +373,5 @@ int cmd_admin(int argc, char **argv)
     int fd = admin_connect(dir);
     if (fd < 0)
         return 1;
-    return run_commands(fd, argv + i, argc - i);
+    return run_commands(dir, fd, argv + i, argc - i);
 }

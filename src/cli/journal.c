@@ -136,7 +136,10 @@ static const char *names_track(names *n, bourse_cmd *c, uint64_t known_upto)
             return "symbol id not created by any earlier command";
         c->symbol_name = *s;
     }
-    if ((c->type == BOURSE_CMD_USER || c->type == BOURSE_CMD_SYMBOL) && c->seq > known_upto) {
+    /* An account command may make a user (an approval: bourse/account.h),
+     * so the names follow it too. */
+    if ((c->type == BOURSE_CMD_USER || c->type == BOURSE_CMD_SYMBOL || c->type == BOURSE_CMD_ACCOUNT) &&
+        c->seq > known_upto) {
         if (n->grow && bourse_engine_reserve(n->e) != 0)
             return "out of memory";
         bourse_engine_apply(n->e, c, drop, NULL);

@@ -185,6 +185,7 @@ void bourse_engine_free(bourse_engine *e)
     bourse__u64map_free(&e->level_by_key);
     bourse__keymap_free(&e->user_by_name);
     bourse__keymap_free(&e->order_by_id);
+    bourse__accounts_free(e);
     free(e);
 }
 
@@ -202,6 +203,7 @@ void bourse_engine_reset(bourse_engine *e)
     bourse__u64map_clear(&e->level_by_key);
     bourse__keymap_clear(&e->user_by_name);
     bourse__keymap_clear(&e->order_by_id);
+    bourse__accounts_free(e);
     bourse_engine k = *e;
     memset(e, 0, sizeof *e);
     e->lim = k.lim;
@@ -377,6 +379,7 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     case BOURSE_CMD_CANCELALL: bourse__rules_cancel_all(e, c); break;
     case BOURSE_CMD_HALTALL: bourse__rules_halt_all(e, true); break;
     case BOURSE_CMD_RESUMEALL: bourse__rules_halt_all(e, false); break;
+    case BOURSE_CMD_ACCOUNT: bourse__account_apply(e, c); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
 }

@@ -56,6 +56,8 @@ uint64_t bourse_engine_hash(const bourse_engine *e)
 {
     hasher s = {0x6a09e667f3bcc908ULL};
     mix(&s, e->is_open | (uint64_t)e->halted_all << 1);
+    if (e->acct) /* an engine that never saw an account hashes as before accounts existed */
+        mix(&s, bourse__accounts_digest(e));
     mix(&s, (uint64_t)e->cash_total);
     mix(&s, e->nsymbols);
     for (uint32_t i = 0; i < e->nsymbols; i++) {

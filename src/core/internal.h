@@ -139,7 +139,8 @@ struct bourse_engine {
     uint64_t trades, commands;
     uint32_t day; /* trading day: bumped by `open` after `close` */
     bool is_open;
-    bool halted_all; /* the emergency stop (`haltall`): every symbol halted */
+    bool halted_all;               /* the emergency stop (`haltall`): every symbol halted */
+    struct bourse__accounts *acct; /* account.c; NULL until the first account command */
 
     /* The command being applied and where its events go. */
     const bourse_cmd *cmd;
@@ -262,6 +263,14 @@ int bourse__rules_check(const bourse_engine *e, uint32_t sym, int side, int64_t 
 
 /* engine.c */
 void bourse__emit_simple(bourse_engine *e, int type, int reason);
+
+/* account.c: a BOURSE_CMD_ACCOUNT fragment; the accounts in snapshots
+ * (version 4) and in the hash. */
+void bourse__account_apply(bourse_engine *e, const bourse_cmd *c);
+void bourse__accounts_free(bourse_engine *e);
+int bourse__accounts_save(const bourse_engine *e, bourse_write_fn fn, void *ctx);
+int bourse__accounts_load(bourse_engine *e, bourse_read_fn fn, void *ctx);
+uint64_t bourse__accounts_digest(const bourse_engine *e);
 void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
 /* The open order a cancel or replace names (c->order, else c->oid), or NIL. */

@@ -29,7 +29,10 @@
 
 #define SNAP_MAGIC "BOURSE-S"
 #define SNAP_END "END-STAT"
-#define SNAP_VERSION 3u /* 2 added the limits' flags, 3 the venue rules; 1 and 2 still load */
+/* 2 added the limits' flags, 3 the venue rules, 4 the accounts (account.c,
+ * before the end marker); an engine without accounts still writes 3, byte
+ * for byte as before; 1 to 3 still load. */
+#define SNAP_VERSION 4u
 
 /* ---- writing ---- */
 
@@ -105,7 +108,7 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
     writer w = {.fn = fn, .ctx = ctx};
     uint32_t done = e->order_by_id.n - e->norders; /* taken ids of no open order */
     w_bytes(&w, SNAP_MAGIC, 8);
-    w_u32(&w, SNAP_VERSION);
+    w_u32(&w, e->acct ? SNAP_VERSION : 3u);
     const bourse_limits *l = &e->lim;
     uint32_t head[] = {
         l->symbols,
@@ -182,6 +185,11 @@ int bourse_engine_save(const bourse_engine *e, bourse_write_fn fn, void *ctx)
             w_u32(&w, k->owner);
             w_bytes(&w, k->name.s, BOURSE_NAME_LEN);
         }
+    }
+    if (e->acct) {
+        w_flush(&w);
+        if (!w.err)
+            w.err = bourse__accounts_save(e, fn, ctx);
     }
     w_bytes(&w, SNAP_END, 8);
     w_flush(&w);
@@ -559,6 +567,8 @@ static int load_body(reader *r, bourse_engine *e, const uint32_t *h)
     free(hs.shares);
     if (rc || load_day_list(r, e) || load_done_ids(r, e, h[19]))
         return -1;
+    if (r->version >= 4 && !r->bad && bourse__accounts_load(e, r->fn, r->ctx) != 0)
+        return fail(r, "bad accounts");
     char end[8];
     r_bytes(r, end, 8);
     if (r->bad || memcmp(end, SNAP_END, 8) != 0)

@@ -12,6 +12,7 @@
  * wrapping.
  */
 #include "bourse/text.h"
+#include "bourse/account.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -211,6 +212,34 @@ static int words(parser *p, int lo, int hi, const char *usage)
     return BOURSE_TEXT_BAD;
 }
 
+/* account first|more|last|whole HEX: one fragment of an account command. */
+static int parse_account_part(parser *p)
+{
+    static const char *const how[] = {"more", "first", "last", "whole"};
+    bourse_cmd *c = p->c;
+    c->type = BOURSE_CMD_ACCOUNT;
+    if (words(p, 2, 3, "first|more|last|whole HEX"))
+        return BOURSE_TEXT_BAD;
+    int k = 0;
+    while (k < 4 && !is(p->w[1], how[k]))
+        k++;
+    if (k == 4)
+        return fail(p, "bad fragment kind '%.*s': first, more, last or whole", p->w[1]);
+    c->side = (uint8_t)k;
+    word h = p->n == 3 ? p->w[2] : (word){"", 0};
+    if (h.n % 2 || h.n / 2 > BOURSE_ACCOUNT_PART)
+        return fail(p, "bad fragment '%.*s': up to 48 bytes in hex", h);
+    for (size_t i = 0; i < h.n; i++) {
+        char ch = h.s[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (v < 0)
+            return fail(p, "bad fragment '%.*s': lower-case hex", h);
+        c->part[i / 2] = (uint8_t)(c->part[i / 2] << 4 | v);
+    }
+    c->tif = (uint8_t)(h.n / 2);
+    return BOURSE_TEXT_CMD;
+}
+
 /* deposit/withdraw U ASSET AMOUNT: cash is a decimal, shares are whole. */
 static int parse_transfer(parser *p)
 {
@@ -402,6 +431,8 @@ static int parse_words(parser *p)
             return BOURSE_TEXT_BAD;
         return BOURSE_TEXT_CMD;
     }
+    if (is(cmd, "account")) /* a fragment, as `journal dump` prints it (bourse/account.h) */
+        return parse_account_part(p);
     return fail(p, "unknown command '%.*s'", cmd);
 }
 
@@ -486,7 +517,8 @@ static char *put_int(char *p, int64_t v)
 }
 
 static const char *const event_names[BOURSE_EV_COUNT_] = {
-    "", "OK", "ERROR", "ACCEPTED", "REJECTED", "TRADE", "CANCELED", "REPLACED", "LEVEL", "BALANCE", "FEE",
+    "",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
+    "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE",      "ACCOUNT",
 };
 
 size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bourse_event *ev, char *buf)
@@ -520,6 +552,19 @@ size_t bourse_text_event(const bourse_engine *e, const bourse_cmd *c, const bour
         p = put_user(p, e, c, ev->user);
         p = put_name(p, ev->oid.s, BOURSE_NAME_LEN);
         p = put_dec(p, ev->qty);
+        break;
+    case BOURSE_EV_ACCOUNT: /* ACCOUNT USER OP [FUNDING-ID] STATE | ERROR REASON */
+        p = put_name(p, ev->oid.s[0] ? ev->oid.s : "-", BOURSE_NAME_LEN);
+        p = put_str(p, bourse_account_op_name(ev->side));
+        if (ev->count)
+            p = put_int(p, ev->count);
+        if (ev->reason) {
+            p = put_str(p, "ERROR");
+            p = put_str(p, bourse_account_error_name(ev->reason));
+        } else if (ev->side >= BOURSE_AOP_DEPOSIT)
+            p = put_str(p, bourse_funding_state_name((int)ev->qty));
+        else
+            p = put_str(p, bourse_account_state_name((int)ev->qty));
         break;
     case BOURSE_EV_LEVEL:
         p = put_symbol(p, e, ev->symbol);
@@ -608,6 +653,18 @@ size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
                 p = put_str(p, tif_names[c->tif]);
         }
         break;
+    case BOURSE_CMD_ACCOUNT: { /* account first|more|last|whole HEX: a fragment (bourse/account.h) */
+        static const char *const how[] = {"more", "first", "last", "whole"};
+        static const char hex[] = "0123456789abcdef";
+        p = put_str(p, "account");
+        p = put_str(p, how[c->side & 3]);
+        for (int i = 0; i < c->tif && i < BOURSE_ACCOUNT_PART; i++) {
+            *p++ = hex[c->part[i] >> 4];
+            *p++ = hex[c->part[i] & 15];
+        }
+        *p++ = ' ';
+        break;
+    }
     case BOURSE_CMD_CANCEL:
         p = put_str(p, "cancel"), p = put_name(p, user, BOURSE_NAME_LEN);
         p = put_name(p, c->oid.s, BOURSE_NAME_LEN);

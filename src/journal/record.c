@@ -12,10 +12,12 @@
  * unblock, cancelall) have kind bytes 0x80 | type, so the low four bits of
  * version 1's kinds keep their meaning.  `rules` and `fees` write a byte of
  * the settings given (bit k: setting k) and then each given value; a market
- * order is an order of price 0.
+ * order is an order of price 0.  An account fragment (kind 0x80 | 22) is
+ * its flags byte, its length byte and that many bytes (bourse/account.h).
  */
 #include "record.h"
 
+#include "bourse/account.h"
 #include "crc32c.h"
 
 #include <stdbool.h>
@@ -140,6 +142,10 @@ const char *rec_check(const bourse_cmd *c)
         return check_symbol(c, 0);
     case BOURSE_CMD_HALTALL:
     case BOURSE_CMD_RESUMEALL: return NULL;
+    case BOURSE_CMD_ACCOUNT:
+        return c->side <= (BOURSE_ACCOUNT_FIRST | BOURSE_ACCOUNT_LAST) && c->tif <= BOURSE_ACCOUNT_PART
+                   ? NULL
+                   : "bad account fragment";
     default: return "unknown command type";
     }
 }
@@ -277,6 +283,12 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
     case BOURSE_CMD_CANCELALL:
         p = put_user(p, c);
         p = put_symbol(p, c); /* unknown with an empty name: every symbol */
+        break;
+    case BOURSE_CMD_ACCOUNT: /* flags, length, the fragment's bytes (bourse/account.h) */
+        *p++ = c->side;
+        *p++ = c->tif;
+        memcpy(p, c->part, c->tif);
+        p += c->tif;
         break;
     default: break; /* OPEN, CLOSE */
     }
@@ -454,6 +466,16 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
     case BOURSE_CMD_CANCELALL:
         get_user(&k, c);
         get_symbol(&k, c);
+        break;
+    case BOURSE_CMD_ACCOUNT:
+        if (k.end - k.p < 2 || k.p[1] > BOURSE_ACCOUNT_PART || k.end - k.p - 2 < k.p[1]) {
+            k.bad = 1;
+            break;
+        }
+        c->side = *k.p++;
+        c->tif = *k.p++;
+        memcpy(c->part, k.p, c->tif);
+        k.p += c->tif;
         break;
     default: break;
     }

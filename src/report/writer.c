@@ -133,11 +133,11 @@ struct rwriter {
 };
 
 static const char *const EV_NAMES[] = {"",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
-                                       "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE"};
-static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "deposit",  "withdraw", "limit",
-                                        "open",    "close",     "order",   "cancel",   "replace",  "book",
-                                        "balance", "rules",     "fees",    "halt",     "resume",   "block",
-                                        "unblock", "cancelall", "haltall", "resumeall"};
+                                       "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE",      "ACCOUNT"};
+static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "deposit",   "withdraw", "limit",
+                                        "open",    "close",     "order",   "cancel",    "replace",  "book",
+                                        "balance", "rules",     "fees",    "halt",      "resume",   "block",
+                                        "unblock", "cancelall", "haltall", "resumeall", "account"};
 static const char *const TIFS[] = {"day", "gtc", "ioc", "fok"};
 
 static const char *side_name(int s)
@@ -486,11 +486,21 @@ static void on_fee(rwriter *w, const bourse_event *ev, int64_t order)
     touch(w, fees);
 }
 
+static void record_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *c);
+
 void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     rwriter *w = ctx;
     const bourse_cmd *c = &w->cmd;
-    (void)cmd;
+    if (c->type == BOURSE_CMD_ACCOUNT && cmd->type != BOURSE_CMD_ACCOUNT && ev->type == BOURSE_EV_OK &&
+        !w->failed &&
+        (cmd->type == BOURSE_CMD_USER || cmd->type == BOURSE_CMD_DEPOSIT ||
+         cmd->type == BOURSE_CMD_WITHDRAW)) {
+        if (cmd->user != BOURSE_NONE)
+            touch(w, cmd->user);
+        record_cmd(w, w->e, cmd);
+        return;
+    }
     int n = w->nev++;
     if (ev->type == BOURSE_EV_LEVEL || ev->type == BOURSE_EV_BALANCE || w->failed)
         return; /* answers to queries: no state of the exchange */
@@ -646,28 +656,36 @@ static void day_of(int64_t ts, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d", &tm);
 }
 
+/* A user listed, cash or shares moved in: its row, its ledger entry.  c is
+ * the journal's command, or one an account command ran inside the core
+ * (the user of an approval, the deposit of an approved funding request:
+ * bourse/account.h), seen by its OK. */
+static void record_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->type == BOURSE_CMD_USER || c->type == BOURSE_CMD_SYMBOL) {
+        int user = c->type == BOURSE_CMD_USER;
+        const char *name = user ? c->user_name.s : c->symbol_name.s;
+        size_t max = user ? BOURSE_NAME_LEN : BOURSE_SYMBOL_LEN;
+        uint32_t id = user ? bourse_user_find(e, name, strnlen(name, max))
+                           : bourse_symbol_find(e, name, strnlen(name, max));
+        rval p[4] = {rv_int(id), rv_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
+        run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
+    } else if (c->type == BOURSE_CMD_DEPOSIT || c->type == BOURSE_CMD_WITHDRAW) {
+        int64_t amt = c->type == BOURSE_CMD_DEPOSIT ? c->qty : -c->qty;
+        const char *kind = c->type == BOURSE_CMD_DEPOSIT ? "deposit" : "withdrawal";
+        entry_begin(w);
+        post(w, kind, c->user, "available", asset_of(c->symbol), amt, 0, 0, 1);
+        post(w, kind, BOURSE_NONE, "outside", asset_of(c->symbol), -amt, 0, 0, 1);
+        entry_end(w);
+    }
+}
+
 int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
 {
     const bourse_cmd *c = &w->cmd;
     w->e = e;
-    if (!w->failed && w->ok) {
-        if (c->type == BOURSE_CMD_USER || c->type == BOURSE_CMD_SYMBOL) {
-            int user = c->type == BOURSE_CMD_USER;
-            const char *name = user ? c->user_name.s : c->symbol_name.s;
-            size_t max = user ? BOURSE_NAME_LEN : BOURSE_SYMBOL_LEN;
-            uint32_t id = user ? bourse_user_find(e, name, strnlen(name, max))
-                               : bourse_symbol_find(e, name, strnlen(name, max));
-            rval p[4] = {rv_int(id), rv_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
-            run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
-        } else if (c->type == BOURSE_CMD_DEPOSIT || c->type == BOURSE_CMD_WITHDRAW) {
-            int64_t amt = c->type == BOURSE_CMD_DEPOSIT ? c->qty : -c->qty;
-            const char *kind = c->type == BOURSE_CMD_DEPOSIT ? "deposit" : "withdrawal";
-            entry_begin(w);
-            post(w, kind, c->user, "available", asset_of(c->symbol), amt, 0, 0, 1);
-            post(w, kind, BOURSE_NONE, "outside", asset_of(c->symbol), -amt, 0, 0, 1);
-            entry_end(w);
-        }
-    }
+    if (!w->failed && w->ok)
+        record_cmd(w, e, c);
     for (int i = 0; i < w->ntouched && !w->failed; i++)
         if (settle_user(w, e, w->touched[i]) != 0)
             w->failed = 1;

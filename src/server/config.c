@@ -168,6 +168,9 @@ static const struct key {
     U32("http", "session_s", http_session_s, 60, 86400 * 30),
     {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,
      0},
+    {"accounts", "dev_mode", K_INT, offsetof(srv_config, accounts_dev_mode), 0, 0, 1},
+    {"accounts", "operators", K_STR, offsetof(srv_config, accounts_operators),
+     sizeof(((srv_config *)0)->accounts_operators), 0, 0},
 #undef U32
 };
 

@@ -78,6 +78,9 @@ typedef struct srv_config {
     uint32_t http_login_fails; /* failed logins per account or address before a lock */
     uint32_t http_login_lock_s;
     uint32_t http_session_s; /* a browser session ends after this long idle */
+    /* [accounts] (docs/accounts.md) */
+    int accounts_dev_mode;        /* deposits approved at once; an operator `admin` made at start */
+    char accounts_operators[256]; /* accounts given the operator role at start */
     /* [cluster] (read by src/cluster, not here): NULL = a single server */
     const struct cluster_config *cluster;
 } srv_config;

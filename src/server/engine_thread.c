@@ -9,6 +9,8 @@
  * symbols at start and opens and closes the market on schedule, through the
  * same path as every other command, so each is journaled exactly once.
  */
+#include "accounts/accounts.h"
+#include "bourse/account.h"
 #include "bourse/text.h"
 #include "cluster/cluster.h"
 #include "journal/apply.h"
@@ -49,6 +51,10 @@ typedef struct eng {
     srv_in porig[BATCH];
     srv_in *orig;
     uint64_t cur_seq;
+    /* account commands: each gateway's fragments so far of its message
+     * being sent (account_fragment) */
+    bourse_cmd (*stage)[BOURSE_ACCOUNT_FRAGMENTS];
+    uint32_t nstage[SRV_MAX_GATES];
 } eng;
 
 static void push_out(eng *g, uint32_t to, const srv_out *o)
@@ -107,11 +113,22 @@ static void wake_gateway(eng *g)
     }
 }
 
+/* A sign-up applied: its password hash, for order-entry logins. */
+static __attribute__((noinline, cold)) void signed_up(eng *g, const bourse_event *ev)
+{
+    bourse_account a;
+    int i = bourse_account_find(g->e, ev->oid.s, strnlen(ev->oid.s, BOURSE_NAME_LEN));
+    if (i >= 0 && bourse_account_at(g->e, (uint32_t)i, &a) == 0)
+        srv_acct_hash_put(g->s, a.user, a.hash);
+}
+
 static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     eng *g = ctx;
     srv *s = g->s;
     consumers_publish(&s->consumers, cmd, ev);
+    if (ev->type == BOURSE_EV_ACCOUNT && ev->side == BOURSE_AOP_SIGNUP && !ev->reason)
+        signed_up(g, ev);
     if (g->origin && g->origin->kind == IN_ADMIN) {
         char line[BOURSE_TEXT_LINE_MAX];
         size_t n = bourse_text_event(g->e, cmd, ev, line);
@@ -319,10 +336,78 @@ void srv_cluster_on_command(void *ctx, const bourse_cmd *cmd)
     after_command(g, cmd, g->origin);
 }
 
+/*
+ * One fragment of an account command (bourse/account.h).  A message's
+ * fragments arrive one after the other on one gateway's ring, but this
+ * thread may take them in two batches with other gateways' commands in
+ * between; so they wait here, per gateway, until the last one is in, and
+ * are then sequenced back to back: no other command can fall between them
+ * in the journal (or, in cluster mode, in the proposals).  Only the last
+ * one's origin gets the answer.  A fragment the journal refuses ends the
+ * message: the core never applies a message whose start it did not see.
+ */
+static __attribute__((noinline, cold)) void account_fragment(eng *g, srv_in *m)
+{
+    uint32_t gi = m->gate < SRV_MAX_GATES ? m->gate : 0;
+    uint32_t *n = &g->nstage[gi];
+    if (m->cmd.side & BOURSE_ACCOUNT_FIRST)
+        *n = 0;
+    if (*n == BOURSE_ACCOUNT_FRAGMENTS) {
+        *n = 0; /* too many: not a message bourse_account_encode made */
+        return;
+    }
+    g->stage[gi][(*n)++] = m->cmd;
+    if (!(m->cmd.side & BOURSE_ACCOUNT_LAST))
+        return;
+    uint32_t k = *n;
+    *n = 0;
+    if (g->s->cl_state) {
+        if (g->npend + k > BATCH)
+            propose(g);
+        for (uint32_t i = 0; i < k; i++) {
+            g->porig[g->npend] = *m;
+            if (i + 1 < k)
+                g->porig[g->npend].kind = IN_CMD; /* no answer of its own */
+            g->pend[g->npend++] = g->stage[gi][i];
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        bourse_cmd c = g->stage[gi][i];
+        run(g, &c, i + 1 < k ? NULL : m);
+        if (c.seq == 0 && i + 1 < k) { /* refused (the journal): say so to the sender */
+            g->origin = m;
+            if (m->kind == IN_ADMIN) {
+                static const char why[] = "! the journal refused the account command\n";
+                push_text(g, 0, why, sizeof why - 1, 0);
+                push_text(g, 0, "", 0, 1);
+            }
+            return;
+        }
+    }
+}
+
+/* An order-entry login of a user whose account is not active. */
+static int login_refused(eng *g, const bourse_cmd *c, srv_out *o)
+{
+    int i = bourse_account_find(g->e, c->user_name.s, strnlen(c->user_name.s, BOURSE_NAME_LEN));
+    bourse_account a;
+    if (i < 0 || bourse_account_at(g->e, (uint32_t)i, &a) != 0 || a.state == BOURSE_AS_ACTIVE)
+        return 0;
+    o->flags = OUT_NOT_ACTIVE;
+    o->ev.qty = a.state;
+    o->ev.user = BOURSE_NONE;
+    return 1;
+}
+
 static void process(eng *g, srv_in *m)
 {
     if (m->kind == IN_QUERY || m->kind == IN_ACCOUNT) {
         query(g, m);
+        return;
+    }
+    if (m->cmd.type == BOURSE_CMD_ACCOUNT) {
+        account_fragment(g, m);
         return;
     }
     if (m->kind == IN_LOGIN) {
@@ -339,6 +424,7 @@ static void process(eng *g, srv_in *m)
         }
         o.ev.user = bourse_user_find(g->e, m->cmd.user_name.s, strnlen(m->cmd.user_name.s, BOURSE_NAME_LEN));
         o.ev.type = g->is_open;
+        login_refused(g, &m->cmd, &o);
         push_out(g, m->gate, &o);
         return;
     }
@@ -378,6 +464,11 @@ static void list_defaults(eng *g, const char *sym, size_t n)
         if (bourse_text_parse(line, strlen(line), &c, err, sizeof err) == BOURSE_TEXT_CMD)
             run_own(g, &c);
     }
+}
+
+static void run_own_cb(void *ctx, const bourse_cmd *c)
+{
+    run_own(ctx, c);
 }
 
 static void list_symbols(eng *g)
@@ -565,7 +656,13 @@ void *srv_engine_main(void *arg)
         g.ap.seq = atomic_load(&s->applied_seq);
         g.ap.clock_ns = now_ns;
     }
+    g.stage = calloc(SRV_MAX_GATES, sizeof *g.stage);
+    if (!g.stage) {
+        srv_log("out of memory");
+        abort();
+    }
     if (s->cl_state) {
+        srv_acct_hashes_load(s, cluster_state_engine(s->cl_state));
         g.orig = calloc(ORIGINS, sizeof *g.orig);
         if (!g.orig) {
             srv_log("out of memory");
@@ -577,6 +674,7 @@ void *srv_engine_main(void *arg)
                 "server; send them to the leader (bourse admin)");
     } else {
         list_symbols(&g);
+        srv_acct_start(s, g.e, run_own_cb, &g);
         schedule(&g, srv_now_ns());
     }
     for (;;) {
@@ -616,6 +714,7 @@ void *srv_engine_main(void *arg)
         atomic_store(&s->applied_seq, last);
     }
     free(g.orig);
+    free(g.stage);
     atomic_store(&s->engine_done, 1);
     for (uint32_t i = 0; i < s->ngates; i++)
         srv_wake_gate(&s->gates[i]);

@@ -15,6 +15,7 @@
  * state, never journaled: src/server/query.c), and `sessions` is answered
  * here from the acceptor's own table.  Their answers end with "." too.
  */
+#include "accounts/accounts.h"
 #include "net/adminsock.h"
 #include "server/gateway.h"
 
@@ -67,6 +68,54 @@ static int question(gateway *g, conn *c, const char *line, size_t len)
     return 1;
 }
 
+/* An account verb (accounts/adminline.c): a command goes to the engine as
+ * its fragments, one after the other from this one thread, so they reach
+ * the engine's ring together (the engine thread sequences them in one go
+ * once the last is in: engine_thread.c); only the last one is answered.
+ * A question goes as IN_QUERY.  0: the line is no account verb. */
+static int account_line(gateway *g, conn *c, const char *line, size_t len)
+{
+    acct_line l;
+    acct_err err;
+    int r = acct_line_parse(line, len, acct_today(), &l, &err);
+    if (r == ACCT_LINE_NONE)
+        return 0;
+    char out[300];
+    if (r == ACCT_LINE_CMD && l.needs_password)
+        r = ACCT_LINE_BAD,
+        snprintf(err.message, sizeof err.message, "%s",
+                 "no password hash: `bourse admin account signup USER EMAIL` reads the password "
+                 "from standard input and sends its hash");
+    if (r == ACCT_LINE_CMD && l.doc_file[0])
+        r = ACCT_LINE_BAD,
+        snprintf(err.message, sizeof err.message, "%s",
+                 "DOC must be sha256:HEX:TYPE:SIZE here (`bourse admin` stores a file and names "
+                 "it so)");
+    if (r == ACCT_LINE_BAD) {
+        int k = snprintf(out, sizeof out, "! %s\n.\n", err.message);
+        conn_put(g, c, out, (size_t)k);
+        return 1;
+    }
+    if (r == ACCT_LINE_QUESTION) {
+        bourse_cmd q = {.type = (uint8_t)(ADMIN_Q_ACCT + l.question)};
+        const char *arg = l.question == ACCT_Q_SHOW ? l.cmd.user : l.arg;
+        memcpy(q.user_name.s, arg, strnlen(arg, BOURSE_NAME_LEN));
+        gw_submit(g, c, IN_QUERY, &q);
+        return 1;
+    }
+    if (l.cmd.op == BOURSE_AOP_DEPOSIT && g->s->cfg->accounts_dev_mode)
+        l.cmd.flag = 1; /* dev mode: deposits approved at once */
+    bourse_cmd f[BOURSE_ACCOUNT_FRAGMENTS];
+    size_t nf = bourse_account_encode(&l.cmd, f);
+    if (!nf) {
+        conn_put(g, c, "! a field is too long\n.\n", 24);
+        return 1;
+    }
+    for (size_t i = 0; i < nf; i++)
+        gw_submit(g, c, IN_ADMIN, &f[i]);
+    return 1;
+}
+
 static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
 {
     size_t off = 0;
@@ -77,7 +126,8 @@ static size_t admin_bytes(gateway *g, conn *c, const uint8_t *buf, size_t n)
         size_t len = (size_t)(nl - (buf + off));
         bourse_cmd cmd;
         char err[160];
-        if (question(g, c, (const char *)buf + off, len)) {
+        if (account_line(g, c, (const char *)buf + off, len) ||
+            question(g, c, (const char *)buf + off, len)) {
             off += len + 1;
             continue;
         }

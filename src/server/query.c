@@ -126,6 +126,11 @@ void srv_query_text(bourse_engine *e, const bourse_cmd *q, srv_line_fn fn, void 
         srv_account_events(e, u, q->type == ADMIN_Q_ORDERS ? order_line : account_line, &t);
         break;
     }
-    default: put(&t, "! unknown query"); break;
+    default:
+        if (q->type > ADMIN_Q_ACCT)
+            srv_acct_query(e, q, fn, ctx);
+        else
+            put(&t, "! unknown query");
+        break;
     }
 }

@@ -301,6 +301,7 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    pthread_mutex_init(&s->acct_mu, NULL);
     if (hooks)
         s->hooks = *hooks;
     set_priority(cfg);
@@ -476,5 +477,7 @@ void srv_free(srv *s)
     free(s->auth_res.slots);
     consumers_free(&s->consumers);
     free(s->auth_live);
+    free(s->acct_hashes);
+    pthread_mutex_destroy(&s->acct_mu);
     memset(s, 0, sizeof *s);
 }

@@ -74,6 +74,13 @@ typedef struct srv_in {
 enum { OUT_EVENT = 1, OUT_LOGIN, OUT_SYSTEM, OUT_ACCOUNT };
 enum { OUT_BUYER_TOOK = 1 }; /* flags: the buyer's order took liquidity */
 enum { OUT_NOT_LEADER = 2 }; /* flags of OUT_LOGIN: a cluster follower refuses order entry */
+/* flags of OUT_LOGIN: the user's account is not active (suspended, closed;
+ * ev.qty = its enum bourse_account_state): order entry refused */
+enum { OUT_NOT_ACTIVE = 4 };
+/* IN_QUERY: the account questions of the admin socket (query_accounts.c),
+ * ADMIN_Q_ACCT + ACCT_Q_* (accounts/accounts.h), the user or the state
+ * filter in cmd.user_name. */
+enum { ADMIN_Q_ACCT = 32 };
 typedef struct srv_out {
     uint8_t kind;
     uint8_t tif;
@@ -243,6 +250,12 @@ typedef struct srv {
     atomic_int cl_stopped;  /* the Raft node is stopped: the engine thread may end */
 
     pthread_t engine_thread, auth_thread;
+    /* Password hashes of the accounts made by sign-up (they live in the
+     * journal, not in DIR/passwords): filled by the engine thread as it
+     * applies sign-ups, read by the auth thread (accounts_srv.c). */
+    pthread_mutex_t acct_mu;
+    struct srv_acct_hash *acct_hashes;
+    uint32_t nacct_hashes, acct_hashes_cap;
 } srv;
 
 /* server.c */
@@ -266,6 +279,19 @@ uint32_t srv_account_events(bourse_engine *e, uint32_t user, bourse_event_fn fn,
 void srv_wake_engine(srv *s);
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t srv_now_ns(void);
+
+/* accounts_srv.c: the accounts in the server.  srv_acct_hashes_load: every
+ * account's hash from the engine (at start, engine thread or before it
+ * runs); srv_acct_hash_put: one (a sign-up applied); srv_acct_hash_get
+ * (any thread): 1 with the hash, or 0.  srv_acct_query: an account
+ * question (ADMIN_Q_ACCT + ACCT_Q_*). */
+void srv_acct_hashes_load(srv *s, const bourse_engine *e);
+void srv_acct_hash_put(srv *s, const char *user, const char *hash);
+int srv_acct_hash_get(srv *s, const char *user, char *hash, size_t size);
+void srv_acct_query(const bourse_engine *e, const bourse_cmd *q, srv_line_fn fn, void *ctx);
+/* [accounts] at start (not in cluster mode): dev_mode's operator, the
+ * operators' role, then srv_acct_hashes_load; commands go through run. */
+void srv_acct_start(srv *s, const bourse_engine *e, void (*run)(void *ctx, const bourse_cmd *c), void *ctx);
 
 /* streams.c: the users' report streams (and s->session) rebuilt from the
  * journal; srv_start calls it before any thread starts.  0, or -1. */

@@ -18,6 +18,7 @@
  * adapter asks for each order).  The adapter decides what a refusal or a
  * rate-limited order looks like on its wire.
  */
+#include "bourse/account.h"
 #include "server/gateway.h"
 
 #include <sodium.h>
@@ -170,6 +171,13 @@ void session_login_done(gateway *g, const srv_out *o)
         char why[160];
         srv_cluster_not_leader(g->s, why, sizeof why);
         gw_refuse(g, c, why);
+        return;
+    }
+    if (o->flags & OUT_NOT_ACTIVE) {
+        gw_refuse(g, c,
+                  o->ev.qty == BOURSE_AS_SUSPENDED ? "account suspended"
+                  : o->ev.qty == BOURSE_AS_CLOSED  ? "account closed"
+                                                   : "account not active yet (identity check pending)");
         return;
     }
     if (o->ev.user == BOURSE_NONE) {

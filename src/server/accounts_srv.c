@@ -1,0 +1,228 @@
+/*
+ * accounts_srv.c - the accounts (bourse/account.h) in the server: the
+ * operators' questions about them, and the password hashes of signed-up
+ * users for order-entry logins.
+ *
+ * Hashes.  A sign-up's argon2id hash travels in the journal (never the
+ * password), so it is recovered and replicated with the account; the auth
+ * thread (auth.c) must see it without reading the engine, which only the
+ * engine thread may.  The engine thread copies each hash here as it applies
+ * a sign-up (and all of them at start), under a mutex: sign-ups and logins
+ * of unknown-to-DIR/passwords users are rare, and neither is on the order
+ * path.  DIR/passwords, for users made the old way, is asked first.
+ *
+ * Questions: `account list`, `account show USER`, `kyc queue`, `funding
+ * list [STATE]`, one line each (docs/accounts.md has the formats), answered
+ * on the engine thread between two commands like every IN_QUERY.
+ */
+#include "accounts/accounts.h"
+#include "server/server.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct srv_acct_hash {
+    char user[BOURSE_NAME_LEN + 1];
+    char hash[BOURSE_ACCOUNT_HASH_MAX + 1];
+};
+
+void srv_acct_hash_put(srv *s, const char *user, const char *hash)
+{
+    pthread_mutex_lock(&s->acct_mu);
+    uint32_t i = 0;
+    while (i < s->nacct_hashes && strcmp(s->acct_hashes[i].user, user) != 0)
+        i++;
+    if (i == s->nacct_hashes) {
+        if (i == s->acct_hashes_cap) {
+            uint32_t cap = s->acct_hashes_cap ? s->acct_hashes_cap * 2 : 64;
+            struct srv_acct_hash *h = realloc(s->acct_hashes, cap * sizeof *h);
+            if (!h) {
+                pthread_mutex_unlock(&s->acct_mu);
+                srv_log("out of memory keeping the password of account %s: it cannot log in", user);
+                return;
+            }
+            s->acct_hashes = h, s->acct_hashes_cap = cap;
+        }
+        s->nacct_hashes++;
+        snprintf(s->acct_hashes[i].user, sizeof s->acct_hashes[i].user, "%s", user);
+    }
+    snprintf(s->acct_hashes[i].hash, sizeof s->acct_hashes[i].hash, "%s", hash);
+    pthread_mutex_unlock(&s->acct_mu);
+}
+
+int srv_acct_hash_get(srv *s, const char *user, char *hash, size_t size)
+{
+    int found = 0;
+    pthread_mutex_lock(&s->acct_mu);
+    for (uint32_t i = 0; i < s->nacct_hashes && !found; i++)
+        if (strcmp(s->acct_hashes[i].user, user) == 0) {
+            snprintf(hash, size, "%s", s->acct_hashes[i].hash);
+            found = 1;
+        }
+    pthread_mutex_unlock(&s->acct_mu);
+    return found;
+}
+
+void srv_acct_hashes_load(srv *s, const bourse_engine *e)
+{
+    bourse_account a;
+    for (uint32_t i = 0; bourse_account_at(e, i, &a) == 0; i++)
+        srv_acct_hash_put(s, a.user, a.hash);
+}
+
+/* ---- questions ---- */
+
+typedef struct out {
+    srv_line_fn fn;
+    void *ctx;
+} out;
+
+static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(out *o, const char *fmt, ...)
+{
+    char line[BOURSE_TEXT_LINE_MAX * 4];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    /* an answer line travels in one srv_text: long ones are cut there */
+    o->fn(o->ctx, line, (size_t)n < BOURSE_TEXT_LINE_MAX ? (size_t)n : BOURSE_TEXT_LINE_MAX);
+}
+
+static void amount(const bourse_funding *f, char *buf)
+{
+    if (strcmp(f->asset, "CASH") == 0)
+        buf[bourse_text_decimal(f->amount, buf)] = 0;
+    else
+        snprintf(buf, 32, "%lld", (long long)f->amount);
+}
+
+void srv_acct_query(const bourse_engine *e, const bourse_cmd *q, srv_line_fn fn, void *ctx)
+{
+    out o = {fn, ctx};
+    bourse_account a;
+    char arg[BOURSE_NAME_LEN + 1] = {0};
+    memcpy(arg, q->user_name.s, BOURSE_NAME_LEN);
+    switch (q->type - ADMIN_Q_ACCT) {
+    case ACCT_Q_LIST: /* ACCOUNT USER STATE ROLE EMAIL */
+        for (uint32_t i = 0; bourse_account_at(e, i, &a) == 0; i++)
+            put(&o, "ACCOUNT %s %s %s %s", a.user, bourse_account_state_name(a.state),
+                a.operator_role ? "operator" : "user", a.email);
+        break;
+    case ACCT_Q_SHOW: {
+        int i = bourse_account_find(e, arg, strlen(arg));
+        if (i < 0 || bourse_account_at(e, (uint32_t)i, &a) != 0) {
+            put(&o, "! no account %s", arg);
+            break;
+        }
+        put(&o, "ACCOUNT %s %s %s %s", a.user, bourse_account_state_name(a.state),
+            a.operator_role ? "operator" : "user", a.email);
+        if (a.submitted_ns)
+            put(&o, "KYC %s %s %s %s sha256:%s:%s:%u %s", a.user, a.dob, a.country, a.id_number, a.doc_sha256,
+                a.doc_type, a.doc_size, a.legal_name);
+        if (a.reason[0])
+            put(&o, "REASON %s %s", a.user, a.reason);
+        break;
+    }
+    case ACCT_Q_KYC_QUEUE: /* KYC USER DOB COUNTRY IDNUM DOC SUBMITTED-NS LEGAL NAME */
+        for (uint32_t i = 0; bourse_account_at(e, i, &a) == 0; i++)
+            if (a.state == BOURSE_AS_KYC_PENDING)
+                put(&o, "KYC %s %s %s %s sha256:%s:%s:%u %lld %s %s", a.user, a.dob, a.country, a.id_number,
+                    a.doc_sha256, a.doc_type, a.doc_size, (long long)a.submitted_ns, a.email, a.legal_name);
+        break;
+    case ACCT_Q_FUNDING: { /* FUNDING ID USER KIND ASSET AMOUNT STATE [REASON] */
+        bourse_funding f;
+        for (uint32_t i = 0; bourse_funding_at(e, i, &f) == 0; i++) {
+            const char *st = bourse_funding_state_name(f.state);
+            if (arg[0] && strcmp(arg, st) != 0)
+                continue;
+            char amt[32];
+            amount(&f, amt);
+            put(&o, "FUNDING %llu %s %s %s %s %s%s%s", (unsigned long long)f.id, f.user,
+                f.kind == BOURSE_AOP_DEPOSIT ? "deposit" : "withdrawal", f.asset, amt, st,
+                f.reason[0] ? " " : "", f.reason);
+        }
+        break;
+    }
+    default: put(&o, "! unknown query"); break;
+    }
+}
+
+/* ---- [accounts] at start ---- */
+
+static void send(void (*run)(void *ctx, const bourse_cmd *c), void *ctx, const bourse_account_cmd *a)
+{
+    bourse_cmd f[BOURSE_ACCOUNT_FRAGMENTS];
+    size_t n = bourse_account_encode(a, f);
+    for (size_t i = 0; i < n; i++)
+        run(ctx, &f[i]);
+}
+
+/* dev_mode: an active operator `admin` with a random password, said once in
+ * the log (there is no other copy: delete the data directory, or suspend
+ * and recreate, to get another). */
+static void dev_admin(const bourse_engine *e, void (*run)(void *ctx, const bourse_cmd *c), void *ctx)
+{
+    if (bourse_account_find(e, "admin", 5) >= 0 || bourse_user_find(e, "admin", 5) != BOURSE_NONE)
+        return;
+    static const char abc[] = "abcdefghijkmnpqrstuvwxyz23456789";
+    char pw[17];
+    unsigned char r[16];
+    randombytes_buf(r, sizeof r);
+    for (int i = 0; i < 16; i++)
+        pw[i] = abc[r[i] & 31];
+    pw[16] = 0;
+    bourse_account_cmd a = {.op = BOURSE_AOP_SIGNUP};
+    strcpy(a.user, "admin");
+    strcpy(a.email, "admin@localhost.invalid");
+    if (acct_hash_password(pw, 0, a.hash) != 0) {
+        srv_log("dev mode: cannot hash a password: no operator made");
+        return;
+    }
+    send(run, ctx, &a);
+    a = (bourse_account_cmd){.op = BOURSE_AOP_KYC, .doc_size = 1};
+    strcpy(a.user, "admin"), strcpy(a.legal_name, "Development Operator"), strcpy(a.dob, "1970-01-01");
+    strcpy(a.country, "FR"), strcpy(a.id_number, "DEV0"), strcpy(a.doc_type, "none");
+    memset(a.doc_sha256, '0', 64);
+    send(run, ctx, &a);
+    a = (bourse_account_cmd){.op = BOURSE_AOP_APPROVE};
+    strcpy(a.user, "admin");
+    send(run, ctx, &a);
+    a.op = BOURSE_AOP_OPERATOR, a.flag = 1;
+    send(run, ctx, &a);
+    srv_log("dev mode: operator account admin, password %s (said once; deposits are approved at once)", pw);
+}
+
+void srv_acct_start(srv *s, const bourse_engine *e, void (*run)(void *ctx, const bourse_cmd *c), void *ctx)
+{
+    if (s->cfg->accounts_dev_mode)
+        dev_admin(e, run, ctx);
+    const char *p = s->cfg->accounts_operators;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, " ,\t");
+        if (!n)
+            break;
+        bourse_account a;
+        int i = bourse_account_find(e, p, n);
+        if (i < 0 || bourse_account_at(e, (uint32_t)i, &a) != 0)
+            srv_log("[accounts] operators: no account %.*s (sign it up first)", (int)n, p);
+        else if (!a.operator_role && a.state != BOURSE_AS_CLOSED) {
+            bourse_account_cmd c = {.op = BOURSE_AOP_OPERATOR, .flag = 1};
+            memcpy(c.user, a.user, sizeof c.user);
+            send(run, ctx, &c);
+            srv_log("[accounts] operators: %s is an operator", a.user);
+        }
+        p += n;
+    }
+    srv_acct_hashes_load(s, e);
+}
