@@ -8,8 +8,9 @@
  * reconnect so the owner can subscribe again and fetch what it missed.
  */
 export class Socket {
-    constructor(path, {onopen, onmessage, dot}) {
+    constructor(path, {onopen, onmessage, dot, protocol}) {
         this.path = path;
+        this.protocol = protocol;
         this.onopen = onopen;
         this.onmessage = onmessage;
         this.dot = dot;
@@ -57,7 +58,7 @@ export class Socket {
         const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + this.path;
         let ws;
         try {
-            ws = new WebSocket(url);
+            ws = this.protocol ? new WebSocket(url, this.protocol) : new WebSocket(url);
         } catch {
             return this.retry();
         }

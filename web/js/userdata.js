@@ -8,6 +8,10 @@
  * balance, an account decision.  Fetching after the socket is open, not
  * before, means no push can fall in the gap between the two.
  *
+ * The server may push only orders and fills (docs/http.md): balances are
+ * fetched again after each, and an account or funding decision awaited is
+ * polled for every 5 s.
+ *
  * A suspended or not-yet-active account has no core user: its orders and
  * balances may answer NOT_ACTIVE, which here simply means "nothing yet".
  */
@@ -16,7 +20,7 @@ import {Socket} from "./socket.js";
 import {state, emit} from "./state.js";
 import {toast, $} from "./dom.js";
 
-let socket = null;
+let socket = null, poll = 0;
 
 export async function loadMe() {
     try {
@@ -30,15 +34,27 @@ export async function loadMe() {
 
 export function startUser() {
     if (!socket)
-        socket = new Socket("/api/v1/ws", {onopen: refreshAll, onmessage: onPush, dot: $("#pv-status")});
+        socket = new Socket("/api/v1/ws", {onopen: refreshAll, onmessage: onPush, dot: $("#pv-status"), protocol: "bourse-user"});
     $("#pv-status").hidden = false;
     socket.start();
     refreshAll();
+    // What the private WebSocket may not push (an account decision, a
+    // funding decision) is asked for every 5 s while one is awaited.
+    clearInterval(poll);
+    poll = setInterval(() => {
+        if (document.hidden || !state.me)
+            return;
+        if (state.me.state !== "active")
+            loadMe();
+        if (state.funding.some((f) => f.state === "pending"))
+            refreshFunding().then(refreshBalances);
+    }, 5000);
 }
 
 export function stopUser() {
     if (socket)
         socket.stop();
+    clearInterval(poll);
     $("#pv-status").hidden = true;
     state.balances = new Map();
     state.orders = new Map();
@@ -99,6 +115,7 @@ function onPush(m) {
         else
             state.orders.delete(id);
         emit("orders");
+        refreshBalances();
         if (m.status === "rejected")
             toast("Order " + id + " rejected: " + (m.reason || ""), "bad");
         break;
@@ -106,6 +123,7 @@ function onPush(m) {
     case "fill":
         state.fills.unshift(m);
         emit("fills");
+        refreshBalances();
         toast((m.side === "buy" ? "Bought " : "Sold ") + m.quantity + " " + m.symbol + " @ " + m.price, "good");
         break;
     case "balance":
