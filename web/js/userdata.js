@@ -19,6 +19,7 @@ import {api} from "./api.js";
 import {Socket} from "./socket.js";
 import {state, emit} from "./state.js";
 import {toast, $} from "./dom.js";
+import {show} from "./decimal.js";
 
 let socket = null, poll = 0;
 
@@ -124,7 +125,7 @@ function onPush(m) {
         state.fills.unshift(m);
         emit("fills");
         refreshBalances();
-        toast((m.side === "buy" ? "Bought " : "Sold ") + m.quantity + " " + m.symbol + " @ " + m.price, "good");
+        toast((m.side === "buy" ? "Bought " : "Sold ") + m.quantity + " " + m.symbol + " @ " + show(m.price), "good");
         break;
     case "balance":
         state.balances.set(m.asset, {asset: m.asset, available: m.available, held: m.held});
