@@ -50,9 +50,16 @@ LIBS      := $(foreach c,$(COMPONENTS),$(BUILD)/libbourse-$(c).a) $(BUILD)/libbo
 # that needed the load generator, the harness or `bourse top` would be a layering bug.
 TEST_LIBS := $(filter-out %-bench.a %-load.a %-top.a,$(LIBS))
 
-.PHONY: all deps test check run run-cluster bench load fuzz clean format format-check tsan
+.PHONY: all deps test check run run-cluster bench load fuzz clean format format-check tsan web
 .SECONDARY:
-all: deps $(BUILD)/bourse
+all: deps $(BUILD)/bourse web
+
+# The web terminal's npm packages (web/package-lock.json) installed by
+# `npm ci` into build/npm, and the chart library copied into web/vendor/,
+# served at /vendor/ (scripts/web.sh, docs/web.md).  Without npm it says so
+# and the page runs without its chart.
+web:
+	@sh scripts/web.sh build/npm
 
 # The build's packages; the tests' too (clang, clang-format, curl) only for
 # the goals that run tests or when clang compiles (scripts/deps.sh).
@@ -87,7 +94,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
 
 # Everything the test suite runs, for one build flavour.
-check: $(BUILD)/bourse $(TESTS)
+check: $(BUILD)/bourse $(TESTS) web
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # The threaded tests under ThreadSanitizer (tests/tsan.sh says which and

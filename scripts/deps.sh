@@ -12,7 +12,10 @@
 #                               sqlite3 (the CLI report_pg.sh compares with),
 #                               g++ and libquickfix-dev (the FIX test peer),
 #                               prometheus (its promtool checks /metrics:
-#                               tests/sh/metrics.sh)
+#                               tests/sh/metrics.sh),
+#                               chromium, nodejs and npm (tests/sh/e2e_web.sh:
+#                               the web terminal in a headless browser; npm
+#                               also lets `make web` vendor the chart library)
 # The libraries (README.md, "Dependencies", says what each is for):
 # libuv (the Raft cluster's I/O; libwebsockets-dev depends on it too), libraft (replicas),
 # libsodium (argon2id passwords), inih (configuration),
@@ -21,11 +24,17 @@
 # pkg-config), sqlite3 and libpq (the reporting database: SQLite or PostgreSQL).
 set -e
 PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev libpq-dev libraft-dev"
-[ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl postgresql sqlite3 g++ libquickfix-dev prometheus"
+[ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl postgresql sqlite3 g++ libquickfix-dev prometheus chromium"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
+# node and npm by command, not by package: a Node.js from elsewhere (e.g.
+# NodeSource's nodejs, which bundles npm) serves as well as Debian's.
+if [ "${1:-build}" = test ]; then
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "bourse: missing Debian packages:$missing (run as root, or apt-get install them)" >&2
