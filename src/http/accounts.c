@@ -27,6 +27,7 @@
  * meanwhile.
  */
 #include "accounts/accounts.h"
+#include "http/accounts_int.h"
 #include "http/http_int.h"
 
 #include <errno.h>
@@ -41,7 +42,6 @@
 #include <unistd.h>
 
 enum { ANS_MAX = 1 << 20, DOCS = 256 };
-enum { K_CMD = 1, K_LOGIN, K_ME, K_KYCQ, K_ACCOUNTS, K_FUNDING, K_ADMIN_FUNDING, K_DOC, K_HALT };
 
 typedef struct call {
     http_server *h;
@@ -65,7 +65,7 @@ static unsigned ndocs;
 /* ---- checks -------------------------------------------------------------------- */
 
 /* A user name, or a symbol ('.' too: BRK.B): one word of a line. */
-static int word_ok(const char *s, size_t n, size_t max)
+int hacct_word_ok(const char *s, size_t n, size_t max)
 {
     if (!n || n > max)
         return 0;
@@ -87,7 +87,7 @@ static int line_ok(const char *s)
 }
 
 /* A JSON string field into buf: 1, or 0 after answering 400. */
-static int field(http_req *r, const hj_obj *j, const char *key, char *buf, size_t cap)
+int hacct_field(http_req *r, const hj_obj *j, const char *key, char *buf, size_t cap)
 {
     const char *v;
     size_t n;
@@ -109,7 +109,7 @@ static int field(http_req *r, const hj_obj *j, const char *key, char *buf, size_
     return 1;
 }
 
-static void refuse(http_req *r, const acct_err *e)
+void hacct_refuse(http_req *r, const acct_err *e)
 {
     http_error(r, acct_http_status(e->code), e->code ? e->code : "BAD_FIELD", "%s", e->message);
 }
@@ -171,7 +171,7 @@ const struct lws_protocols acct_protocol = {"bourse-acct", acct_cb, 0, 0, 0, NUL
 
 /* Send line (without its '\n') and answer r when the answer comes; status:
  * a command's on success (a halt's: 1 halt, 0 resume). */
-static int ask(http_server *h, http_req *r, int kind, int status, const char *line, const char *arg)
+int hacct_ask(http_server *h, http_req *r, int kind, int status, const char *line, const char *arg)
 {
     if (!h->admin_sock[0] || !h->vh) {
         http_error(r, 503, "UNAVAILABLE", "accounts are not available in this server");
@@ -545,8 +545,8 @@ static int signup(http_server *h, http_req *r)
     if (http_body_json(r, &j) != 0)
         return HTTP_DONE;
     char u[AUTH_USER + 8], email[BOURSE_ACCOUNT_EMAIL_MAX + 8], pw[ACCT_PASSWORD_MAX + 8];
-    if (!field(r, &j, "username", u, sizeof u) || !field(r, &j, "email", email, sizeof email) ||
-        !field(r, &j, "password", pw, sizeof pw))
+    if (!hacct_field(r, &j, "username", u, sizeof u) || !hacct_field(r, &j, "email", email, sizeof email) ||
+        !hacct_field(r, &j, "password", pw, sizeof pw))
         return HTTP_DONE;
     sodium_memzero(j.p, sizeof j.p);
     bourse_account_cmd c;
@@ -554,7 +554,7 @@ static int signup(http_server *h, http_req *r)
     int rc = acct_signup_cmd(u, email, pw, 0, &c, &e);
     sodium_memzero(pw, sizeof pw);
     if (rc != 0) {
-        refuse(r, &e);
+        hacct_refuse(r, &e);
         return HTTP_DONE;
     }
     if (strchr(c.email, ' ')) {
@@ -564,7 +564,7 @@ static int signup(http_server *h, http_req *r)
     char line[1024];
     snprintf(line, sizeof line, "account signup %s %s %s", c.user, c.email, c.hash);
     snprintf(r->user, sizeof r->user, "%s", c.user); /* the call's user (the request has none) */
-    int k = ask(h, r, K_CMD, 201, line, NULL);
+    int k = hacct_ask(h, r, K_CMD, 201, line, NULL);
     r->user[0] = 0;
     return k;
 }
@@ -591,7 +591,7 @@ int acct_login(http_server *h, http_req *r, const char *u, size_t ul, const char
     char line[64];
     snprintf(line, sizeof line, "account show %s", user);
     snprintf(r->user, sizeof r->user, "%s", user);
-    int k = ask(h, r, K_LOGIN, 200, line, NULL);
+    int k = hacct_ask(h, r, K_LOGIN, 200, line, NULL);
     r->user[0] = 0;
     return k;
 }
@@ -600,7 +600,7 @@ static int me(http_server *h, http_req *r)
 {
     char line[64];
     snprintf(line, sizeof line, "account show %s", r->user);
-    return ask(h, r, K_ME, 200, line, NULL);
+    return hacct_ask(h, r, K_ME, 200, line, NULL);
 }
 
 static int kyc_document(http_server *h, http_req *r)
@@ -611,7 +611,7 @@ static int kyc_document(http_server *h, http_req *r)
     acct_err e = {0};
     if (acct_doc_check(b, n, http_content_type(r), &d, &e) != 0 ||
         acct_doc_store(h->cfg.data_dir, r->user, b, n, &d, &e) != 0) {
-        refuse(r, &e);
+        hacct_refuse(r, &e);
         return HTTP_DONE;
     }
     unsigned i = 0;
@@ -633,8 +633,9 @@ static int kyc(http_server *h, http_req *r)
     if (http_body_json(r, &j) != 0)
         return HTTP_DONE;
     char name[BOURSE_ACCOUNT_LEGAL_MAX + 8], dob[16], cc[8], idn[64];
-    if (!field(r, &j, "legal_name", name, sizeof name) || !field(r, &j, "date_of_birth", dob, sizeof dob) ||
-        !field(r, &j, "country", cc, sizeof cc) || !field(r, &j, "id_number", idn, sizeof idn))
+    if (!hacct_field(r, &j, "legal_name", name, sizeof name) ||
+        !hacct_field(r, &j, "date_of_birth", dob, sizeof dob) ||
+        !hacct_field(r, &j, "country", cc, sizeof cc) || !hacct_field(r, &j, "id_number", idn, sizeof idn))
         return HTTP_DONE;
     const acct_doc *d = NULL;
     for (unsigned i = 0; i < ndocs && !d; i++)
@@ -647,7 +648,7 @@ static int kyc(http_server *h, http_req *r)
     bourse_account_cmd c;
     acct_err e = {0};
     if (acct_kyc_cmd(r->user, name, dob, cc, idn, d, acct_today(), &c, &e) != 0) {
-        refuse(r, &e);
+        hacct_refuse(r, &e);
         return HTTP_DONE;
     }
     if (strchr(idn, ' ') || strchr(dob, ' ') || strchr(cc, ' ')) {
@@ -657,7 +658,7 @@ static int kyc(http_server *h, http_req *r)
     char line[1024];
     snprintf(line, sizeof line, "account kyc %s %s %s %s sha256:%s:%s:%u %s", r->user, dob, cc, idn,
              d->sha256, acct_doc_type_name(d->type), d->size, name);
-    return ask(h, r, K_CMD, 200, line, NULL);
+    return hacct_ask(h, r, K_CMD, 200, line, NULL);
 }
 
 static int funding_req(http_server *h, http_req *r, const char *verb)
@@ -666,22 +667,22 @@ static int funding_req(http_server *h, http_req *r, const char *verb)
     if (http_body_json(r, &j) != 0)
         return HTTP_DONE;
     char asset[16], amt[32];
-    if (!field(r, &j, "asset", asset, sizeof asset) || !field(r, &j, "amount", amt, sizeof amt))
+    if (!hacct_field(r, &j, "asset", asset, sizeof asset) || !hacct_field(r, &j, "amount", amt, sizeof amt))
         return HTTP_DONE;
     int cash = !strcmp(asset, "CASH");
     int64_t v;
     acct_err e = {0};
-    if (!word_ok(asset, strlen(asset), BOURSE_SYMBOL_LEN)) {
+    if (!hacct_word_ok(asset, strlen(asset), BOURSE_SYMBOL_LEN)) {
         http_error(r, 400, "BAD_FIELD", "asset is CASH or a symbol");
         return HTTP_DONE;
     }
     if (acct_parse_amount(amt, cash, &v, &e) != 0) {
-        refuse(r, &e);
+        hacct_refuse(r, &e);
         return HTTP_DONE;
     }
     char line[128];
     snprintf(line, sizeof line, "funding %s %s %s %s", verb, r->user, asset, amt);
-    return ask(h, r, K_CMD, 201, line, NULL);
+    return hacct_ask(h, r, K_CMD, 201, line, NULL);
 }
 
 static int deposit(http_server *h, http_req *r)
@@ -696,148 +697,7 @@ static int withdraw(http_server *h, http_req *r)
 
 static int funding(http_server *h, http_req *r)
 {
-    return ask(h, r, K_FUNDING, 200, "funding list", NULL);
-}
-
-/* ---- operator endpoints -------------------------------------------------------- */
-
-static int user_arg(http_req *r, char *out)
-{
-    const char *u = http_arg(r, 0);
-    if (!u || !word_ok(u, strlen(u), AUTH_USER)) {
-        http_error(r, 404, "NOT_FOUND", "no such account");
-        return 0;
-    }
-    snprintf(out, AUTH_USER + 1, "%s", u);
-    return 1;
-}
-
-/* An optional {"reason"} body: 1 with it (or "" when none and !needed). */
-static int reason_of(http_req *r, char *out, size_t cap, int needed)
-{
-    size_t n;
-    http_body(r, &n);
-    out[0] = 0;
-    if (!n && !needed)
-        return 1;
-    hj_obj j;
-    if (http_body_json(r, &j) != 0)
-        return 0;
-    if (!field(r, &j, "reason", out, cap))
-        return 0;
-    acct_err e = {0};
-    if (acct_check_reason(out, &e) != 0) {
-        refuse(r, &e);
-        return 0;
-    }
-    return 1;
-}
-
-static int admin_kyc(http_server *h, http_req *r)
-{
-    return ask(h, r, K_KYCQ, 200, "kyc queue", NULL);
-}
-
-static int admin_doc(http_server *h, http_req *r)
-{
-    char u[AUTH_USER + 1], line[64];
-    if (!user_arg(r, u))
-        return HTTP_DONE;
-    snprintf(line, sizeof line, "account show %s", u);
-    return ask(h, r, K_DOC, 200, line, u);
-}
-
-static int admin_user_verb(http_server *h, http_req *r, const char *verb, int reason)
-{
-    char u[AUTH_USER + 1], why[256], line[400];
-    if (!user_arg(r, u) || !reason_of(r, why, sizeof why, reason == 2))
-        return HTTP_DONE;
-    snprintf(line, sizeof line, "%s %s%s%s", verb, u, why[0] ? " " : "", why);
-    return ask(h, r, K_CMD, 200, line, NULL);
-}
-
-static int kyc_approve(http_server *h, http_req *r)
-{
-    return admin_user_verb(h, r, "kyc approve", 0);
-}
-static int kyc_reject(http_server *h, http_req *r)
-{
-    return admin_user_verb(h, r, "kyc reject", 2);
-}
-static int acct_suspend(http_server *h, http_req *r)
-{
-    return admin_user_verb(h, r, "account suspend", 1);
-}
-static int acct_resume(http_server *h, http_req *r)
-{
-    return admin_user_verb(h, r, "account resume", 0);
-}
-static int acct_close(http_server *h, http_req *r)
-{
-    return admin_user_verb(h, r, "account close", 1);
-}
-
-static int admin_accounts(http_server *h, http_req *r)
-{
-    return ask(h, r, K_ACCOUNTS, 200, "account list", NULL);
-}
-
-static int admin_funding(http_server *h, http_req *r)
-{
-    char st[16], line[64] = "funding list";
-    if (http_query(r, "state", st, sizeof st)) {
-        if (strcmp(st, "pending") && strcmp(st, "approved") && strcmp(st, "rejected")) {
-            http_error(r, 400, "BAD_FIELD", "state is pending, approved or rejected");
-            return HTTP_DONE;
-        }
-        snprintf(line, sizeof line, "funding list %s", st);
-    }
-    return ask(h, r, K_ADMIN_FUNDING, 200, line, NULL);
-}
-
-static int funding_verb(http_server *h, http_req *r, const char *verb, int reason)
-{
-    const char *id = http_arg(r, 0);
-    size_t n = id ? strlen(id) : 0;
-    if (!n || n > 18 || strspn(id, "0123456789") != n) {
-        http_error(r, 404, "NOT_FOUND", "no such funding request");
-        return HTTP_DONE;
-    }
-    char why[256], line[400];
-    if (!reason_of(r, why, sizeof why, reason))
-        return HTTP_DONE;
-    snprintf(line, sizeof line, "funding %s %s%s%s", verb, id, why[0] ? " " : "", why);
-    return ask(h, r, K_CMD, 200, line, NULL);
-}
-
-static int fund_approve(http_server *h, http_req *r)
-{
-    return funding_verb(h, r, "approve", 0);
-}
-static int fund_reject(http_server *h, http_req *r)
-{
-    return funding_verb(h, r, "reject", 1);
-}
-
-static int halt_verb(http_server *h, http_req *r, int halt)
-{
-    const char *s = http_arg(r, 0);
-    if (!s || !word_ok(s, strlen(s), BOURSE_SYMBOL_LEN)) {
-        http_error(r, 400, "UNKNOWN_SYMBOL", "no such symbol");
-        return HTTP_DONE;
-    }
-    char line[64];
-    snprintf(line, sizeof line, "%s %s", halt ? "halt" : "resume", s);
-    return ask(h, r, K_HALT, halt, line, s);
-}
-
-static int halt(http_server *h, http_req *r)
-{
-    return halt_verb(h, r, 1);
-}
-static int resume(http_server *h, http_req *r)
-{
-    return halt_verb(h, r, 0);
+    return hacct_ask(h, r, K_FUNDING, 200, "funding list", NULL);
 }
 
 int acct_routes(http_server *h)
@@ -848,18 +708,5 @@ int acct_routes(http_server *h)
            http_route(h, "POST", "/api/v1/kyc/document", HTTP_AUTH | HTTP_UPLOAD, kyc_document) ||
            http_route(h, "POST", "/api/v1/deposits", HTTP_AUTH, deposit) ||
            http_route(h, "POST", "/api/v1/withdrawals", HTTP_AUTH, withdraw) ||
-           http_route(h, "GET", "/api/v1/funding", HTTP_AUTH, funding) ||
-           http_route(h, "GET", "/api/v1/admin/kyc", HTTP_OPERATOR, admin_kyc) ||
-           http_route(h, "GET", "/api/v1/admin/kyc/{user}/document", HTTP_OPERATOR, admin_doc) ||
-           http_route(h, "POST", "/api/v1/admin/kyc/{user}/approve", HTTP_OPERATOR, kyc_approve) ||
-           http_route(h, "POST", "/api/v1/admin/kyc/{user}/reject", HTTP_OPERATOR, kyc_reject) ||
-           http_route(h, "GET", "/api/v1/admin/accounts", HTTP_OPERATOR, admin_accounts) ||
-           http_route(h, "POST", "/api/v1/admin/accounts/{user}/suspend", HTTP_OPERATOR, acct_suspend) ||
-           http_route(h, "POST", "/api/v1/admin/accounts/{user}/resume", HTTP_OPERATOR, acct_resume) ||
-           http_route(h, "POST", "/api/v1/admin/accounts/{user}/close", HTTP_OPERATOR, acct_close) ||
-           http_route(h, "GET", "/api/v1/admin/funding", HTTP_OPERATOR, admin_funding) ||
-           http_route(h, "POST", "/api/v1/admin/funding/{id}/approve", HTTP_OPERATOR, fund_approve) ||
-           http_route(h, "POST", "/api/v1/admin/funding/{id}/reject", HTTP_OPERATOR, fund_reject) ||
-           http_route(h, "POST", "/api/v1/admin/halt/{sym}", HTTP_OPERATOR, halt) ||
-           http_route(h, "POST", "/api/v1/admin/resume/{sym}", HTTP_OPERATOR, resume);
+           http_route(h, "GET", "/api/v1/funding", HTTP_AUTH, funding) || acct_admin_routes(h);
 }
