@@ -326,6 +326,10 @@ static void answer_me(call *c, http_req *r, const scan *sc)
     if (sc->acct)
         split(sc->acct, sc->acctn, &w);
     int op = sc->acct ? weq(&w, 3, "operator") : r->op;
+    if (c->kind == K_LOGIN && sc->acct && weq(&w, 2, "closed")) {
+        http_error(r, 403, "NOT_ACTIVE", "this account is closed");
+        return;
+    }
     if (c->kind == K_LOGIN) {
         if (http_session_start(c->h, r, c->user, op) != 0) {
             http_error(r, 503, "CAPACITY", "too many sessions");
@@ -370,7 +374,7 @@ static void answer_me(call *c, http_req *r, const scan *sc)
                 hj_printf(j, "null");
         } else
             hj_printf(j, "null");
-        hj_printf(j, "}");
+        hj_printf(j, "},\"auth\":\"%s\"", r->auth == AUTH_KEY ? "key" : "session");
     }
     hj_printf(j, "}");
     http_json_send(r, 200);

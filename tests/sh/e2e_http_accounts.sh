@@ -4,9 +4,9 @@
 #   sign-up (taken name, weak password), the web login of a kyc_required
 #   account, /me, the identity document (sniffed) and data, the operator's
 #   queue, document, reject and approve, a deposit the operator approves,
-#   an order through the order endpoint, funding lists, suspend (login
-#   refused? no: the session's orders are), halts, and authorization: a
-#   user gets 403 on /admin, and sees only their own funding.
+#   an order through the order endpoint, funding lists, suspend, resume,
+#   close (login refused), halts, and authorization: a user gets 403 on
+#   /admin (another user's document too), and sees only their own funding.
 . tests/sh/e2e_lib.sh
 command -v curl >/dev/null || { echo "ok e2e_http_accounts_skipped_no_curl"; exit 0; }
 e2e_init
@@ -123,4 +123,5 @@ opost hacct_halt 200 '"symbol":"AAPL","halted":true' "$U/admin/halt/AAPL"
 req hacct_halted 200 '"symbol":"AAPL","halted":true' "$U/symbols"
 opost hacct_resume_symbol 200 '"symbol":"AAPL","halted":false' "$U/admin/resume/AAPL"
 opost hacct_close 200 '"username":"dan","state":"closed"' "$U/admin/accounts/dan/close"
+req hacct_login_closed 403 '"code":"NOT_ACTIVE"' -H "$J" -d '{"username":"dan","password":"River-stone-777"}' "$U/login"
 e2e_stop
