@@ -94,6 +94,11 @@ static void feed_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
  * told so, not that a feed port is taken. */
 /* The HTTP API (src/http) on the feed's http_port: made before the feed,
  * which serves its protocols and mounts. */
+static int acct_hash(void *ctx, const char *user, char *hash, size_t size)
+{
+    return srv_acct_hash_get(ctx, user, hash, size);
+}
+
 static http_server *new_api(const srv_config *cfg, const char *web_root)
 {
     static char openapi[SRV_PATH_MAX + 32], sock[SRV_PATH_MAX + 16];
@@ -301,6 +306,11 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     http_server *api = new_api(&cfg, wr ? web : NULL);
+    if (api) { /* accounts over HTTP: the admin socket, and sign-ups' hashes (used once serving) */
+        static char adm[SRV_PATH_MAX + 16];
+        snprintf(adm, sizeof adm, "%s/admin.sock", cfg.data_dir);
+        http_set_accounts(api, adm, acct_hash, &s);
+    }
     feed *md = api ? new_feed(&cfg, wr ? web : NULL, api) : NULL;
     srv_hooks hooks = {
         .on_engine = feed_engine, .on_command = feed_command, .on_event = feed_event, .ctx = md};

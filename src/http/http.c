@@ -672,6 +672,8 @@ http_server *http_new(const http_config *cfg)
     h->protocols[1].user = h;
     h->protocols[2] = user_ws_protocol;
     h->protocols[2].user = h;
+    h->protocols[3] = acct_protocol;
+    h->protocols[3].user = h;
     h->mounts[0] = (struct lws_http_mount){.mountpoint = "/api/v1",
                                            .mountpoint_len = 7,
                                            .origin = "bourse-api",
@@ -696,7 +698,7 @@ http_server *http_new(const http_config *cfg)
             .next = i + 1 < 4 ? &h->hdrs[i + 1] : NULL, .name = hv[i][0], .value = hv[i][1]};
     if (http_route(h, "GET", "/metrics", HTTP_PUBLIC, metrics_handler) ||
         http_route(h, "GET", "/api/v1/openapi.yaml", HTTP_PUBLIC, openapi_handler) || market_routes(h) ||
-        session_routes(h))
+        session_routes(h) || acct_routes(h))
         goto fail;
     if (c->order_sock && (!(h->oe = oe_new(h)) || oe_routes(h)))
         goto fail;
@@ -733,6 +735,13 @@ const void *http_headers(http_server *h)
 void http_set_feed(http_server *h, struct feed *f)
 {
     h->cfg.feed = f;
+}
+
+void http_set_accounts(http_server *h, const char *admin_sock, http_acct_hash_fn fn, void *ctx)
+{
+    snprintf(h->admin_sock, sizeof h->admin_sock, "%s", admin_sock ? admin_sock : "");
+    h->acct_hash = fn;
+    h->acct_ctx = ctx;
 }
 
 void http_set_metrics(http_server *h, http_metrics_fn fn, void *ctx)

@@ -71,6 +71,14 @@ const void *http_headers(http_server *h);
 typedef size_t (*http_metrics_fn)(void *ctx, char *buf, size_t cap);
 void http_set_metrics(http_server *h, http_metrics_fn fn, void *ctx);
 
+/* Accounts (accounts.c, docs/accounts.md): the server's admin socket
+ * (DATA/admin.sock), through which account commands and questions go, and
+ * a lookup of a signed-up account's argon2id hash (any thread; 1 with the
+ * hash, 0 when none) for web logins.  Without it the account endpoints
+ * answer 503. */
+typedef int (*http_acct_hash_fn)(void *ctx, const char *user, char *hash, size_t size);
+void http_set_accounts(http_server *h, const char *admin_sock, http_acct_hash_fn fn, void *ctx);
+
 /* --- routes -------------------------------------------------------------- */
 
 enum {

@@ -48,7 +48,7 @@ struct http_req {
 struct http_server {
     http_config cfg;
     router rt;
-    struct lws_protocols protocols[4];
+    struct lws_protocols protocols[5];
     struct lws_http_mount mounts[2];
     struct lws_protocol_vhost_options hdrs[6];
     struct lws_vhost *vh;
@@ -58,6 +58,10 @@ struct http_server {
     void *metrics_ctx;
     auth_state *auth;
     struct oe *oe;
+    /* accounts.c: the admin socket, and the signed-up accounts' hashes */
+    char admin_sock[256];
+    http_acct_hash_fn acct_hash;
+    void *acct_ctx;
     char *openapi; /* the file, read at start */
     size_t openapi_len;
     /* requests waiting for a later answer (tickets) */
@@ -81,5 +85,11 @@ void oe_free(struct oe *o);
 void oe_tick(struct oe *o);
 extern const struct lws_protocols oe_protocol;      /* the raw sockets into the gateway */
 extern const struct lws_protocols user_ws_protocol; /* /api/v1/ws */
+/* accounts.c */
+int acct_routes(http_server *h);
+extern const struct lws_protocols acct_protocol; /* the admin socket's calls */
+/* A signed-up account's login: -1 when user has none (the gateway's check
+ * then), else HTTP_DONE or HTTP_LATER. */
+int acct_login(http_server *h, http_req *r, const char *u, size_t ul, const char *p, size_t pl);
 
 #endif

@@ -5,7 +5,8 @@
  * per account and per address, auth.c: 429 LOCKED), then the password:
  * through the gateway's password check (orders.c, oe_login), which has its
  * own throttles and locks too.  A good login starts a browser session
- * (cookies: http_session_start).  API keys are made by a browser session
+ * (cookies: http_session_start); a signed-up account is checked by
+ * accounts.c (acct_login) instead.  API keys are made by a browser session
  * only (a key cannot make keys), shown once, kept in DATA/api-keys.
  */
 #include "http/http_int.h"
@@ -41,12 +42,21 @@ static int login(http_server *h, http_req *r)
                    "username and password (strings) are required");
         return HTTP_DONE;
     }
-    if (!user_ok(u, ul) || !pl || pl > 32) {
+    if (!user_ok(u, ul) || !pl || pl > 128) {
         http_error(r, 401, "UNAUTHORIZED", "wrong user name or password");
         return HTTP_DONE;
     }
     if (auth_login_allowed(h->auth, u, r->ip, http_now_ms()) != 0) {
         http_error(r, 429, "LOCKED", "too many failed logins for this account or address; try again later");
+        return HTTP_DONE;
+    }
+    int ar = acct_login(h, r, u, ul, p, pl); /* a signed-up account (accounts.c) */
+    if (ar >= 0) {
+        sodium_memzero(j.p, sizeof j.p);
+        return ar;
+    }
+    if (pl > 32) { /* order-entry passwords fit OUCH */
+        http_error(r, 401, "UNAUTHORIZED", "wrong user name or password");
         return HTTP_DONE;
     }
     if (!h->oe) {
@@ -65,18 +75,6 @@ static int logout(http_server *h, http_req *r)
     http_add_header(r, "set-cookie:", "bourse_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     http_add_header(r, "set-cookie:", "bourse_csrf=; SameSite=Strict; Path=/; Max-Age=0");
     http_reply(r, 204, "application/json", "", 0);
-    return HTTP_DONE;
-}
-
-static int me(http_server *h, http_req *r)
-{
-    (void)h;
-    hj_w *w = http_json(r);
-    hj_printf(w, "{\"username\":");
-    hj_string(w, r->user, strlen(r->user));
-    hj_printf(w, ",\"role\":\"%s\",\"state\":\"active\",\"auth\":\"%s\"}", r->op ? "operator" : "user",
-              r->auth == AUTH_KEY ? "key" : "session");
-    http_json_send(r, 200);
     return HTTP_DONE;
 }
 
@@ -113,6 +111,5 @@ int session_routes(http_server *h)
 {
     return http_route(h, "POST", "/api/v1/login", HTTP_PUBLIC, login) ||
            http_route(h, "POST", "/api/v1/logout", HTTP_PUBLIC, logout) ||
-           http_route(h, "GET", "/api/v1/me", HTTP_AUTH, me) ||
            http_route(h, "POST", "/api/v1/keys", HTTP_AUTH | HTTP_NO_KEY, new_key);
 }
