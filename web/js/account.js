@@ -150,10 +150,12 @@ async function onKyc(e) {
         return say(msg, "The document must be a PNG, JPEG or PDF of at most 5 MiB.");
     await busy(f, async () => {
         try {
-            say(msg, "Sending your details…", "good");
-            await api("POST", "/kyc", d);
+            // The document first: the server's KYC command names it (its
+            // sha256), so POST /kyc needs the upload before it.
             say(msg, "Uploading the document…", "good");
             await api("POST", "/kyc/document", file, {type: file.type});
+            say(msg, "Sending your details…", "good");
+            await api("POST", "/kyc", d);
             f.reset();
             say(msg, "");
             toast("Documents sent: an operator will review them.", "good");
