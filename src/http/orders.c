@@ -837,6 +837,25 @@ static int price_field(http_req *r, const hj_obj *j, int64_t *out)
     return 0;
 }
 
+/* The end of place, cancel and replace: refuse an order that has a request
+ * in flight (409 code/why), else wait for its answer and send c. */
+static int submit(olink *l, http_req *r, int kind, const bourse_cmd *c, int busy, const char *code,
+                  const char *why)
+{
+    if (busy) {
+        http_error(r, 409, code, "%s", why);
+        return HTTP_DONE;
+    }
+    wait *w = wait_new(l, r, kind);
+    if (!w)
+        return HTTP_DONE;
+    w->token = kind == W_REPLACE ? c->new_oid : c->oid;
+    if (kind == W_REPLACE)
+        w->old = c->oid;
+    send_cmd(l, c);
+    return HTTP_LATER;
+}
+
 static int place(http_server *h, http_req *r)
 {
     hj_obj j;
@@ -892,16 +911,8 @@ static int place(http_server *h, http_req *r)
         name_set(&c.oid, s);
     else
         new_id(h->oe, &c.oid);
-    if (wait_of(l, &c.oid)) {
-        http_error(r, 409, "DUPLICATE_ID", "an order with this id is being placed");
-        return HTTP_DONE;
-    }
-    wait *w = wait_new(l, r, W_NEW);
-    if (!w)
-        return HTTP_DONE;
-    w->token = c.oid;
-    send_cmd(l, &c);
-    return HTTP_LATER;
+    return submit(l, r, W_NEW, &c, wait_of(l, &c.oid) != NULL, "DUPLICATE_ID",
+                  "an order with this id is being placed");
 }
 
 static int cancel(http_server *h, http_req *r)
@@ -915,16 +926,8 @@ static int cancel(http_server *h, http_req *r)
         return later ? HTTP_LATER : HTTP_DONE;
     bourse_cmd c = {.type = BOURSE_CMD_CANCEL};
     name_set(&c.oid, id);
-    if (wait_of(l, &c.oid)) {
-        http_error(r, 409, "CONFLICT", "this order has a request in flight");
-        return HTTP_DONE;
-    }
-    wait *w = wait_new(l, r, W_CANCEL);
-    if (!w)
-        return HTTP_DONE;
-    w->token = c.oid;
-    send_cmd(l, &c);
-    return HTTP_LATER;
+    return submit(l, r, W_CANCEL, &c, wait_of(l, &c.oid) != NULL, "CONFLICT",
+                  "this order has a request in flight");
 }
 
 static int replace(http_server *h, http_req *r)
@@ -962,17 +965,8 @@ static int replace(http_server *h, http_req *r)
         name_set(&c.new_oid, s);
     else
         new_id(h->oe, &c.new_oid);
-    if (wait_of(l, &c.oid) || wait_of(l, &c.new_oid)) {
-        http_error(r, 409, "CONFLICT", "this order has a request in flight");
-        return HTTP_DONE;
-    }
-    wait *w = wait_new(l, r, W_REPLACE);
-    if (!w)
-        return HTTP_DONE;
-    w->token = c.new_oid;
-    w->old = c.oid;
-    send_cmd(l, &c);
-    return HTTP_LATER;
+    return submit(l, r, W_REPLACE, &c, wait_of(l, &c.oid) || wait_of(l, &c.new_oid), "CONFLICT",
+                  "this order has a request in flight");
 }
 
 static int query(http_server *h, http_req *r, int kind)

@@ -290,7 +290,7 @@ void fix_puts(fix_writer *w, uint32_t tag, const char *s)
     fix_put(w, tag, s, strlen(s));
 }
 
-static size_t fmt_u64(char *out, uint64_t v)
+size_t fix_fmt_u64(char *out, uint64_t v)
 {
     char rev[24];
     size_t k = 0;
@@ -312,7 +312,7 @@ void fix_put_int(fix_writer *w, uint32_t tag, int64_t v)
         s[k++] = '-';
         u = 0 - u;
     }
-    k += fmt_u64(s + k, u);
+    k += fix_fmt_u64(s + k, u);
     fix_put(w, tag, s, k);
 }
 
@@ -325,7 +325,7 @@ void fix_put_decimal(fix_writer *w, uint32_t tag, int64_t v)
         s[k++] = '-';
         u = 0 - u;
     }
-    k += fmt_u64(s + k, u / 10000);
+    k += fix_fmt_u64(s + k, u / 10000);
     unsigned frac = (unsigned)(u % 10000);
     if (frac) {
         s[k++] = '.';
@@ -370,7 +370,7 @@ size_t fix_end(fix_writer *w, const char **start)
         return 0;
     size_t body = w->pos - FIX_HEAD_ROOM;
     char len[12];
-    size_t k = fmt_u64(len, body);
+    size_t k = fix_fmt_u64(len, body);
     size_t head = PREFIX_LEN + k + 1;
     char *h = w->buf + FIX_HEAD_ROOM - head;
     memcpy(h, prefix, PREFIX_LEN);

@@ -117,6 +117,9 @@ typedef struct fix_writer {
 /* Start a message of MsgType `type` in buf (cap bytes, > FIX_HEAD_ROOM). */
 void fix_begin(fix_writer *w, char *buf, size_t cap, const char *type);
 void fix_put(fix_writer *w, uint32_t tag, const char *s, size_t len);
+/* Decimal digits of v at out (at most 20, no terminator); how many.
+ * (snprintf costs more than the rest of a report's ExecID.) */
+size_t fix_fmt_u64(char *out, uint64_t v);
 void fix_puts(fix_writer *w, uint32_t tag, const char *s);
 void fix_put_int(fix_writer *w, uint32_t tag, int64_t v);
 /* A price or quantity in 1/10,000 units, in its shortest form. */

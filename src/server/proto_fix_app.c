@@ -196,22 +196,8 @@ typedef struct er {
 /* ExecID: from the log where there is an event, so it is the same in
  * every copy of the report and after a rebuild: "<seq>-T<match>-B"/"-S"
  * for a fill, "<seq>-<event>-<user>-<order id>" otherwise; a report made here
- * without an event (a local reject, a status) is "L"/"S" and the clock. */
-/* Decimal digits of v at out; how many.  (snprintf cost more than the
- * rest of a report's ExecID.) */
-static size_t put_u64(char *out, uint64_t v)
-{
-    char rev[20];
-    size_t k = 0;
-    do {
-        rev[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < k; i++)
-        out[i] = rev[k - 1 - i];
-    return k;
-}
-
+ * without an event (a local reject, a status) is "L"/"S" and the clock.
+ * Digits by fix_fmt_u64, not snprintf. */
 static void exec_id_event(const srv_out *o, uint32_t user, const bourse_name *oid, char *out, size_t cap)
 {
     const bourse_event *ev = &o->ev;
@@ -219,11 +205,11 @@ static void exec_id_event(const srv_out *o, uint32_t user, const bourse_name *oi
         *out = 0;
         return;
     }
-    size_t k = put_u64(out, o->seq);
+    size_t k = fix_fmt_u64(out, o->seq);
     out[k++] = '-';
     if (ev->type == BOURSE_EV_TRADE) {
         out[k++] = 'T';
-        k += put_u64(out + k, o->match);
+        k += fix_fmt_u64(out + k, o->match);
         out[k++] = '-';
         out[k++] = user == ev->user ? 'B' : 'S';
         out[k] = 0;
@@ -234,7 +220,7 @@ static void exec_id_event(const srv_out *o, uint32_t user, const bourse_name *oi
                : ev->type == BOURSE_EV_REPLACED ? 'R'
                                                 : 'J';
     out[k++] = '-';
-    k += put_u64(out + k, user);
+    k += fix_fmt_u64(out + k, user);
     out[k++] = '-';
     size_t n = nlen(oid->s, BOURSE_NAME_LEN);
     memcpy(out + k, oid->s, n);
