@@ -116,7 +116,7 @@ for fd in 5 6 7 8 9 10; do
     printf '\x00\x4fL%s%s%s%20s' "$(pad carol 16)" "$(pad wrong 32)" "$(pad '' 10)" 0 >&$fd
 done
 i=0
-while [ "$(grep -c 'carol@.*bad user or password' "$d.log")" -lt 6 ] && [ $i -lt 200 ]; do
+while [ "$(grep -c 'carol@.*bad user or password' "$d.log")" -lt 6 ] && [ $i -lt 1200 ]; do
     sleep 0.05
     i=$((i + 1))
 done

@@ -26,9 +26,14 @@ else fail e2e_login_bad_password "$(cat "$E2E/bad.err")"; fi
 if echo | e2e_client nobody 2>/dev/null; then fail e2e_login_unknown_user "logged in"; else ok e2e_login_unknown_user; fi
 
 # bob rests a sell and follows his reports; alice's buy executes against it.
-(echo "sell bob s1 AAPL 30 10.5" | e2e_client bob --linger 1500 >"$E2E/bob.out" 2>/dev/null &)
+# bob's input stays open (a fifo) until his side of the trade has come, so a
+# slow login of alice (argon2id under sanitizers) cannot outlast his linger.
+mkfifo "$E2E/bob.in"
+(e2e_client bob --linger 1500 <"$E2E/bob.in" >"$E2E/bob.out" 2>/dev/null &)
+exec 7>"$E2E/bob.in"
+echo "sell bob s1 AAPL 30 10.5" >&7
 i=0
-while ! grep -q 'ACCEPTED bob s1' "$E2E/bob.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while ! grep -q 'ACCEPTED bob s1' "$E2E/bob.out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 e2e_client alice >"$E2E/alice.out" 2>"$E2E/alice.err" <<'X'
 buy alice b1 AAPL 40 11 ioc
 buy alice b2 AAPL 5 10
@@ -59,7 +64,8 @@ else fail e2e_order_reports "$(diff "$E2E/alice.want" "$E2E/alice.out" | tr '\n'
 if grep -q "refused: the line is for user 'bob'" "$E2E/alice.err"; then ok e2e_other_users_lines_refused
 else fail e2e_other_users_lines_refused "$(cat "$E2E/alice.err")"; fi
 i=0
-while ! grep -q 'TRADE' "$E2E/bob.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while ! grep -q 'TRADE' "$E2E/bob.out" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+exec 7>&-
 if grep -q '^TRADE AAPL 30 10.5 - - bob s1$' "$E2E/bob.out"; then ok e2e_execution_to_both_sides
 else fail e2e_execution_to_both_sides "bob saw: $(tr '\n' '|' <"$E2E/bob.out")"; fi
 

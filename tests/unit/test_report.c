@@ -364,9 +364,18 @@ static void test_kill9(void)
     CHECK_EQ(write_random(dir, N, 23, &t, NULL), 0); /* busy */
     snprintf(one, sizeof one, "%s/one.db", dir);
     snprintf(many, sizeof many, "%s/many.db", dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CHECK_EQ(follow_all(dir, one, 300, err, sizeof err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     /* Kill the follower again and again at random moments, then let it
-     * finish. */
+     * finish.  The moments scale with how long a whole run took here (at
+     * least 20 ms), so a slow machine (sanitizers, a busy CI) still kills
+     * runs that have committed something and a fast one still kills
+     * before the end. */
+    int64_t whole_us = ((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec)) / 1000;
+    if (whole_us < 20000)
+        whole_us = 20000;
     uint64_t rng = 12345;
     int kills = 0, done = 0;
     for (int round = 0; round < 40 && !done; round++) {
@@ -376,7 +385,9 @@ static void test_kill9(void)
             _exit(follow_all(dir, many, 37, e2, sizeof e2) == 0 ? 0 : 3);
         }
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-        usleep((useconds_t)(5000 + round * 4000 + rng % 20000)); /* later kills reach further */
+        /* from 5% of a whole run to about 120%: later kills reach further */
+        usleep(
+            (useconds_t)(whole_us / 20 + whole_us * round / 40 + (int64_t)(rng % 1000) * whole_us / 10000));
         kill(p, SIGKILL);
         int status;
         waitpid(p, &status, 0);
