@@ -12,37 +12,11 @@
 #include "check.h"
 #include "evlog.h"
 #include "journal/record.h"
+#include "membuf.h"
 #include "rng.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct buf {
-    unsigned char *p;
-    size_t len, cap, pos;
-} buf;
-
-static int buf_write(void *ctx, const void *p, size_t n)
-{
-    buf *b = ctx;
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-static int buf_read(void *ctx, void *p, size_t n)
-{
-    buf *b = ctx;
-    if (n > b->len - b->pos)
-        return -1;
-    memcpy(p, b->p + b->pos, n);
-    b->pos += n;
-    return 0;
-}
 
 /* The last ACCOUNT event's line, and every event's. */
 typedef struct seen {
