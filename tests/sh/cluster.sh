@@ -39,10 +39,11 @@ start() {
 
 status() { timeout 5 "$BOURSE" admin --data "$E2E/n$1" cluster 2>/dev/null | head -1; }
 
-# The node serving as leader (waits up to 10 s), or nothing.
+# The node serving as leader (waits up to 30 s: a busy CI machine slows
+# elections down), or nothing.
 leader() {
     i=0
-    while [ $i -lt 100 ]; do
+    while [ $i -lt 300 ]; do
         for n in 1 2 3; do
             if status $n | grep -q ' serving$'; then
                 echo $n
@@ -85,7 +86,7 @@ grep -q "not the leader: the leader is node $L" "$E2E/refused" && ok cluster_fol
 "$BOURSE" admin --data "$E2E/n$L" cluster transfer >"$E2E/transfer" 2>&1
 i=0
 New=$L
-while [ "$New" = "$L" ] && [ $i -lt 50 ]; do
+while [ "$New" = "$L" ] && [ $i -lt 300 ]; do
     sleep 0.1
     New=$(leader)
     i=$((i + 1))
@@ -126,7 +127,7 @@ kill -STOP "$(cat "$E2E/pid$S")"
 sleep 1
 New=""
 i=0
-while [ -z "$New" ] && [ $i -lt 100 ]; do
+while [ -z "$New" ] && [ $i -lt 300 ]; do
     for n in 1 2 3; do
         [ $n = "$S" ] && continue
         status $n | grep -q ' serving$' && New=$n
@@ -138,7 +139,7 @@ orders "$New" "p" 20
 kill -CONT "$(cat "$E2E/pid$S")"
 orders "$S" "z" 5 # the old leader: refused, or (if it learns in time) never acked uncommitted
 i=0
-while status "$S" | grep -q ' leader ' && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while status "$S" | grep -q ' leader ' && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 if [ -n "$New" ] && status "$S" | grep -q ' follower '; then ok cluster_stopped_leader_steps_down
 else fail cluster_stopped_leader_steps_down "new leader '$New'; old: $(status "$S")"; fi
 L=$New
@@ -156,7 +157,7 @@ orders "$L" "end" 10
 # Every node reaches the same seq; then all stop and recover the same state.
 want=$(status "$L" | sed 's/.* seq \([0-9]*\).*/\1/')
 i=0
-while [ $i -lt 100 ]; do
+while [ $i -lt 300 ]; do
     same=1
     for n in 1 2 3; do
         [ "$(status $n | sed 's/.* seq \([0-9]*\).*/\1/')" = "$want" ] || same=0

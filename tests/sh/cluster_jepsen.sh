@@ -192,7 +192,7 @@ if [ -n "$S" ]; then
     New=$(SKIP=$S leader)
     kill -CONT "$(pid "$S")"
     i=0
-    while [ $i -lt 50 ]; do
+    while [ $i -lt 300 ]; do
         grep -q 'leader -> follower' "$E2E/log$S" && stepped=1 && break
         sleep 0.1
         i=$((i + 1))

@@ -41,10 +41,10 @@ start() {
 }
 
 # The node whose admin socket answers a command (a serving leader), waiting
-# up to 10 s; SKIP names a node not to ask (killed).
+# up to 30 s; SKIP names a node not to ask (killed).
 leader() {
     i=0
-    while [ $i -lt 100 ]; do
+    while [ $i -lt 300 ]; do
         for n in 1 2 3; do
             [ "$n" = "${SKIP:-}" ] && continue
             if echo "symbol ACME" | timeout 2 "$BOURSE" admin --data "$E2E/n$n" 2>/dev/null |
@@ -153,7 +153,7 @@ fi
 start "$Old"
 echo "buy alice b3 ACME 1 5" | client "$L" alice >/dev/null 2>&1
 i=0 # until every node applied b3 (its journal is written on apply)
-while [ $i -lt 100 ]; do
+while [ $i -lt 300 ]; do
     all=1
     for n in 1 2 3; do
         "$BOURSE" journal dump "$E2E/n$n" 2>/dev/null | grep -q '^buy alice b3 ' || all=0
