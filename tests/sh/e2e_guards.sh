@@ -97,7 +97,9 @@ c=$(echo "$out" | grep -c 'CAPACITY$')
 exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
 login bob >&5
 login bob >&6
-sleep 1
+# Both are logged in once each has its Login Accepted (length, then 'A'):
+# read those three bytes of each, waiting as long as a busy machine takes.
+for fd in 5 6; do timeout 30 head -c 3 <&$fd | tail -c 1 | grep -q A || echo "bob's login on fd $fd not accepted"; done
 out=$(echo | e2e_client bob 2>&1)
 if echo "$out" | grep -q 'login refused' && waitlog 'too many sessions for this user'; then ok e2e_sessions_per_user
 else fail e2e_sessions_per_user "$out"; fi
