@@ -45,7 +45,10 @@ rtt = r["rtt_ns"]
 for k in ("taken", "applied", "released", "written"):
     if st[k]["p50"] > rtt["p99"] or st[k]["p50"] > rtt["max"]:
         bad.append("%s p50 %d past the round trip p99 %d" % (k, st[k]["p50"], rtt["p99"]))
-    if st[k]["mean"] > rtt["mean"]:
+    # The stage clocks count every report (a fill's passive side too), the
+    # round trip only the sender's own answers: close means may cross by a
+    # hair on a machine so busy that both are 100+ ms; 5% is not a hair.
+    if st[k]["mean"] > rtt["mean"] * 1.05:
         bad.append("%s mean %d past the round trip's %d" % (k, st[k]["mean"], rtt["mean"]))
 for k in names:
     s = st[k]
