@@ -76,13 +76,18 @@ uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_nam
 
 /* The open order (u, oid) of a cancel or replace: through the command's
  * handle when it names it (no hashing, and the order's line is needed next
- * anyway), else through the id map. */
-uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c)
+ * anyway), else through the id map.  A bourse_op names it by handle alone:
+ * an open order of the same user. */
+uint32_t bourse__order_of(const bourse_engine *e, const req *c)
 {
-    if (c->order && bourse__idmap_live(e, c->user, &c->oid, c->order - 1) != NIL)
+    if (c->by_handle) {
+        uint32_t o = c->order - 1; /* 0 wraps past every slot */
+        return o < e->orders_cap && e->orders[o].live && e->orders[o].user == c->user ? o : NIL;
+    }
+    if (c->order && bourse__idmap_live(e, c->user, c->oid, c->order - 1) != NIL)
         return c->order - 1;
     bool used;
-    return bourse__idmap_find(e, c->user, &c->oid, &used);
+    return bourse__idmap_find(e, c->user, c->oid, &used);
 }
 
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
@@ -351,6 +356,27 @@ static void set_session(bourse_engine *e, bool open)
         bourse__match_close(e);
 }
 
+/* An order, cancel or replace of bourse_cmd as match.c reads it: the names
+ * stay where they are. */
+static void match_cmd(bourse_engine *e, const bourse_cmd *c)
+{
+    req r = {.user = c->user,
+             .symbol = c->symbol,
+             .order = c->order,
+             .side = c->side,
+             .tif = c->tif,
+             .qty = c->qty,
+             .price = c->price,
+             .oid = &c->oid,
+             .new_oid = &c->new_oid};
+    if (c->type == BOURSE_CMD_ORDER)
+        bourse__match_order(e, &r);
+    else if (c->type == BOURSE_CMD_CANCEL)
+        bourse__match_cancel(e, &r);
+    else
+        bourse__match_replace(e, &r);
+}
+
 void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)
 {
     e->cmd = c;
@@ -358,9 +384,9 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     e->emit_ctx = ctx;
     e->commands++;
     switch (c->type) {
-    case BOURSE_CMD_ORDER: bourse__match_order(e, c); break;
-    case BOURSE_CMD_CANCEL: bourse__match_cancel(e, c); break;
-    case BOURSE_CMD_REPLACE: bourse__match_replace(e, c); break;
+    case BOURSE_CMD_ORDER:
+    case BOURSE_CMD_CANCEL:
+    case BOURSE_CMD_REPLACE: match_cmd(e, c); break;
     case BOURSE_CMD_SYMBOL: add_symbol(e, c); break;
     case BOURSE_CMD_USER: add_user(e, c); break;
     case BOURSE_CMD_DEPOSIT: bourse__wallet_deposit(e, c); break;
@@ -382,6 +408,42 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     case BOURSE_CMD_ACCOUNT: bourse__account_apply(e, c); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
+}
+
+/* bourse.h: the packed id's bytes, little-endian, then zeros. */
+static bourse_name unpack_oid(uint64_t v)
+{
+    bourse_name n = {{0}};
+    for (int i = 0; i < 8; i++)
+        n.s[i] = (char)(v >> (8 * i));
+    return n;
+}
+
+void bourse_engine_apply_op(bourse_engine *e, const bourse_op *op, bourse_event_fn fn, void *ctx)
+{
+    if (op->type != BOURSE_CMD_ORDER && op->type != BOURSE_CMD_CANCEL && op->type != BOURSE_CMD_REPLACE)
+        return;
+    e->cmd = NULL; /* the events' cmd (bourse.h) */
+    e->emit_fn = fn;
+    e->emit_ctx = ctx;
+    e->commands++;
+    bourse_name id = unpack_oid(op->oid);
+    req r = {.user = op->user,
+             .symbol = op->symbol,
+             .order = op->order,
+             .by_handle = true,
+             .side = op->side,
+             .tif = op->tif,
+             .qty = op->qty,
+             .price = op->price,
+             .oid = &id,
+             .new_oid = &id};
+    if (op->type == BOURSE_CMD_ORDER)
+        bourse__match_order(e, &r);
+    else if (op->type == BOURSE_CMD_CANCEL)
+        bourse__match_cancel(e, &r);
+    else
+        bourse__match_replace(e, &r);
 }
 
 void bourse_engine_query(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)

@@ -241,9 +241,21 @@ int64_t bourse__day_traded(const bourse_engine *e, const account *u);
 /* match.c */
 /* Append a resting day order to the booking-order list `close` follows. */
 void bourse__day_list_add(bourse_engine *e, uint32_t o);
-void bourse__match_order(bourse_engine *e, const bourse_cmd *c);
-void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c);
-void bourse__match_replace(bourse_engine *e, const bourse_cmd *c);
+/* What an order, cancel or replace says, from either entry: a bourse_cmd
+ * (names in place, the handle a hint) or a bourse_op (ids packed, the handle
+ * the order's only name).  The checks and the matching read only this, so
+ * the two entries cannot answer differently. */
+typedef struct req {
+    uint32_t user, symbol;
+    uint32_t order; /* the handle (bourse.h): 0 = none */
+    bool by_handle; /* bourse_op: `order` alone names the order */
+    uint8_t side, tif;
+    int64_t qty, price;
+    const bourse_name *oid, *new_oid;
+} req;
+void bourse__match_order(bourse_engine *e, const req *c);
+void bourse__match_cancel(bourse_engine *e, const req *c);
+void bourse__match_replace(bourse_engine *e, const req *c);
 void bourse__match_close(bourse_engine *e);
 void bourse__match_book(bourse_engine *e, const bourse_cmd *c);
 void bourse__match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason);
@@ -274,7 +286,7 @@ uint64_t bourse__accounts_digest(const bourse_engine *e);
 void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
 /* The open order a cancel or replace names (c->order, else c->oid), or NIL. */
-uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c);
+uint32_t bourse__order_of(const bourse_engine *e, const req *c);
 /* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
 uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 
