@@ -174,11 +174,6 @@ void bourse__keymap_clear(keymap *m)
     m->n = 0;
 }
 
-bool bourse__keymap_full(const keymap *m)
-{
-    return m->n >= (m->mask + 1) / 2;
-}
-
 uint32_t bourse__keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot)
 {
     for (uint32_t i = key_home(m, owner, name);; i = (i + 1) & m->mask) {

@@ -69,7 +69,10 @@ void bourse__keymap_clear(keymap *m);
 int bourse__keymap_init(keymap *m, uint32_t expected);
 void bourse__keymap_free(keymap *m);
 int bourse__keymap_reserve(keymap *m, uint32_t more);
-bool bourse__keymap_full(const keymap *m);
+static inline bool bourse__keymap_full(const keymap *m)
+{
+    return m->n >= (m->mask + 1) / 2;
+}
 uint32_t bourse__keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
 /* Keep only the keys for which keep() is true; one pass over the table. */
 void bourse__keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx);
