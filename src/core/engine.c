@@ -74,22 +74,6 @@ uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_nam
     return NIL;
 }
 
-/* The open order (u, oid) of a cancel or replace: through the command's
- * handle when it names it (no hashing, and the order's line is needed next
- * anyway), else through the id map.  A bourse_op names it by handle alone:
- * an open order of the same user. */
-uint32_t bourse__order_of(const bourse_engine *e, const req *c)
-{
-    if (c->by_handle) {
-        uint32_t o = c->order - 1; /* 0 wraps past every slot */
-        return o < e->orders_cap && e->orders[o].live && e->orders[o].user == c->user ? o : NIL;
-    }
-    if (c->order && bourse__idmap_live(e, c->user, c->oid, c->order - 1) != NIL)
-        return c->order - 1;
-    bool used;
-    return bourse__idmap_find(e, c->user, c->oid, &used);
-}
-
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used)
 {
     uint32_t o = bourse__keymap_get(&e->order_by_id, u, oid);

@@ -390,8 +390,6 @@ int bourse__accounts_load(bourse_engine *e, bourse_read_fn fn, void *ctx);
 uint64_t bourse__accounts_digest(const bourse_engine *e);
 void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
-/* The open order a cancel or replace names (c->order, else c->oid), or NIL. */
-uint32_t bourse__order_of(const bourse_engine *e, const req *c);
 /* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
 uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 

@@ -317,11 +317,27 @@ void bourse__match_order(bourse_engine *e, const req *c)
     bourse__keymap_put_at(&e->order_by_id, idslot, c->user, c->oid, id); /* nothing was put since the probe */
 }
 
+/* The open order (u, oid) of a cancel or replace: through the command's
+ * handle when it names it (no hashing, and the order's line is needed next
+ * anyway), else through the id map.  A bourse_op names it by handle alone:
+ * an open order of the same user. */
+static inline uint32_t order_of(const bourse_engine *e, const req *c)
+{
+    if (c->by_handle) {
+        uint32_t o = c->order - 1; /* 0 wraps past every slot */
+        return o < e->orders_cap && e->orders[o].live && e->orders[o].user == c->user ? o : NIL;
+    }
+    if (c->order && bourse__idmap_live(e, c->user, c->oid, c->order - 1) != NIL)
+        return c->order - 1;
+    bool used;
+    return bourse__idmap_find(e, c->user, c->oid, &used);
+}
+
 void bourse__match_cancel(bourse_engine *e, const req *c)
 {
     if (c->user == BOURSE_NONE)
         return reject(e, c, c->oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = bourse__order_of(e, c);
+    uint32_t o = order_of(e, c);
     if (o == NIL)
         return reject(e, c, c->oid, BOURSE_R_UNKNOWN_ORDER);
     order_remove(e, o, BOURSE_R_USER);
@@ -335,7 +351,7 @@ void bourse__match_replace(bourse_engine *e, const req *c)
         return reject(e, c, c->new_oid, BOURSE_R_UNKNOWN_USER);
     if (out_of_range(c->qty, c->price))
         return reject(e, c, c->new_oid, BOURSE_R_OVERFLOW);
-    uint32_t o = bourse__order_of(e, c);
+    uint32_t o = order_of(e, c);
     if (o == NIL)
         return reject(e, c, c->new_oid, BOURSE_R_UNKNOWN_ORDER);
     uint32_t idslot;
