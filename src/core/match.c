@@ -166,6 +166,15 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
         order_remove(e, o, 0);
 }
 
+/* Does the taker cross the opposite side's best level?  Inline before the
+ * call: most orders and moves rest without trading (94% of exchange-core's
+ * commands), and for them this test is all of take_liquidity. */
+static inline bool crosses_best(const bourse_engine *e, const taker *t)
+{
+    uint32_t lv = bourse__book_best(e, t->sym, !t->side);
+    return lv != NIL && crosses(t->side, t->price, e->levels[lv].price);
+}
+
 static void take_liquidity(bourse_engine *e, taker *t)
 {
     /* Without self-trade prevention (BOURSE_SELF_TRADE) no user id matches. */
@@ -302,7 +311,8 @@ void bourse__match_order(bourse_engine *e, const req *c)
         emit(e, &ev);
     } else {
         bourse__hold_take(e, c->user, pos, c->side, hold);
-        take_liquidity(e, &t);
+        if (crosses_best(e, &t))
+            take_liquidity(e, &t);
         if (t.qty > 0 && may_rest) {
             rest(e, &t, slot, tif, maker);
             id = slot;
@@ -419,7 +429,8 @@ void bourse__match_replace(bourse_engine *e, const req *c)
                .oid = c->new_oid};
     int tif = r->tif;
     r->live = 0; /* not resting while it takes liquidity */
-    take_liquidity(e, &t);
+    if (crosses_best(e, &t))
+        take_liquidity(e, &t);
     if (t.qty > 0)
         rest(e, &t, o, tif, maker);
     else
