@@ -15,6 +15,10 @@
  * command and calls the event callback, so the harness's own cost and the
  * machine's noise show beside the core's figures.
  *
+ * With --ops the timed loops apply bourse_op (bourse.h: 40 bytes, ids
+ * packed, orders named by handle) built untimed from the same commands, the
+ * hot path's command of issue #20; the state must be the bourse_cmd runs'.
+ *
  * Both timed engines get the same commands, so they must end in the same
  * state with the same events as the generator's engine: the run checks that
  * and fails if not.  `--workload journal` hands over to bench_journal()

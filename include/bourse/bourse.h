@@ -9,6 +9,9 @@
  *
  *     bourse_engine_apply(engine, &cmd, on_event, ctx);
  *
+ * (A shell on the hot path may send orders, cancels and replaces as the
+ * smaller bourse_op through bourse_engine_apply_op(), with the same events.)
+ *
  * Identity.  Users and symbols are named in text but the engine works with
  * dense integer ids (0, 1, 2, ... in creation order), so ids are themselves
  * deterministic and a journal may record them instead of names.  A shell

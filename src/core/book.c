@@ -30,6 +30,11 @@
  * where its side started keeps working, through the far array: the ladder
  * is a fast path, never a limit.
  *
+ * The fast paths (finding a ladder level, the best level, appending an
+ * order, the pools' order slots) are inline in internal.h: the matching in
+ * match.c calls them on every command, and without LTO a call across files
+ * cost more than their bodies.  Here is the rest.
+ *
  * Orders and levels come from pools allocated at engine creation; free slots
  * are chained through `next`/`head`, so nothing here calls malloc except the
  * per-side arrays (the ladder's at listing; the far array doubles when a book

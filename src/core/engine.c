@@ -1,9 +1,13 @@
 /*
  * engine.c - the engine's life cycle and the dispatch of commands.
  *
- * bourse_engine_apply() is the only entry that changes state.  It records
- * where events go, dispatches on the command type and returns; every event is
- * delivered through the caller's callback before it returns.  Administrative
+ * bourse_engine_apply() is the entry that changes state (and, for orders,
+ * cancels and replaces only, bourse_engine_apply_op(): the same work from a
+ * 40-byte bourse_op).  It records where events go, dispatches on the command
+ * type and returns; every event is delivered through the caller's callback
+ * before it returns.  Orders, cancels and replaces reach match.c as one
+ * request (req, internal.h) filled from either entry, so the two cannot
+ * answer differently.  Administrative
  * commands (symbol, user, limit, open, close) are handled here; wallet.c,
  * match.c and rules.c (the venue rules of replay-v2.md) do the rest.
  */
@@ -406,6 +410,8 @@ static bourse_name unpack_oid(uint64_t v)
     memcpy(n.s, &v, sizeof v);
     return n;
 }
+
+_Static_assert(sizeof(bourse_op) == 40, "bourse_op is the 40 bytes bourse.h promises");
 
 void bourse_engine_apply_op(bourse_engine *e, const bourse_op *op, bourse_event_fn fn, void *ctx)
 {
