@@ -296,7 +296,8 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *cmd, bourse_event_f
  *
  *   type    BOURSE_CMD_ORDER, BOURSE_CMD_CANCEL or BOURSE_CMD_REPLACE; any
  *           other type changes nothing and emits nothing
- *   user    the user's id (BOURSE_NONE is answered UNKNOWN_USER)
+ *   user    the user's id (one that names no user, BOURSE_NONE or any
+ *           other, is answered UNKNOWN_USER)
  *   symbol  ORDER: the symbol's id
  *   side, tif  ORDER: enum bourse_side, enum bourse_tif
  *   order   CANCEL and REPLACE: the order's handle, which must name an open

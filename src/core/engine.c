@@ -422,7 +422,7 @@ void bourse_engine_apply_op(bourse_engine *e, const bourse_op *op, bourse_event_
     e->emit_ctx = ctx;
     e->commands++;
     bourse_name id = unpack_oid(op->oid);
-    req r = {.user = op->user,
+    req r = {.user = op->user < e->nusers ? op->user : BOURSE_NONE, /* ids are not resolved here */
              .symbol = op->symbol,
              .order = op->order,
              .by_handle = true,

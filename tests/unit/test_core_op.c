@@ -219,6 +219,15 @@ static void test_op_handle_names_order(void)
     CHECK_STR(apply_op(e, c), "CANCELED u1 s2 4 USER\n");
     c.oid = bourse_oid_pack("s2", 2);
     CHECK_STR(apply_op(e, c), "REJECTED u1 s2 UNKNOWN_ORDER\n"); /* finished */
+    /* An op's user is checked: no user is UNKNOWN_USER, not a read past
+     * the accounts (and the text of an event with no user and no command
+     * names it "?"). */
+    o.user = 99;
+    CHECK_STR(apply_op(e, o), "REJECTED ? s1 UNKNOWN_USER\n");
+    o.user = BOURSE_NONE;
+    CHECK_STR(apply_op(e, o), "REJECTED ? s1 UNKNOWN_USER\n");
+    c.user = 99;
+    CHECK_STR(apply_op(e, c), "REJECTED ? s2 UNKNOWN_USER\n");
     /* Other types change nothing, not even the count of commands. */
     bourse_stats before, after;
     bourse_engine_stats(e, &before);
