@@ -15,6 +15,10 @@
  * command and calls the event callback, so the harness's own cost and the
  * machine's noise show beside the core's figures.
  *
+ * With --ops the timed loops apply bourse_op (bourse.h: 40 bytes, ids
+ * packed, orders named by handle) built untimed from the same commands, the
+ * hot path's command of issue #20; the state must be the bourse_cmd runs'.
+ *
  * Both timed engines get the same commands, so they must end in the same
  * state with the same events as the generator's engine: the run checks that
  * and fails if not.  `--workload journal` hands over to bench_journal()
@@ -44,6 +48,7 @@ typedef struct bench_opts {
     const workload_spec *spec;
     uint64_t messages, rate, seed, runs;
     int json, cpu, ids, no_prefault, handles;
+    int ops;   /* --ops: the timed loops apply bourse_op (40 bytes), not bourse_cmd */
     int rules; /* 0: plain runs each followed by a rules-on run; 1: no rules-on runs; 2: rules on in every
                   engine */
     uint32_t prefetch; /* commands ahead for the hinted throughput runs; 0 = none */
@@ -53,7 +58,8 @@ typedef struct bench_opts {
 typedef struct tally {
     uint64_t ev[BOURSE_EV_COUNT_];
     uint64_t trade_msgs;
-    const bourse_cmd *last_trade;
+    const void *last_trade;
+    const void *cur; /* the op being applied (events of an op have no cmd) */
 } tally;
 
 typedef struct latency_result {
@@ -72,10 +78,50 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
 {
     tally *t = ctx;
     t->ev[ev->type]++;
-    if (ev->type == BOURSE_EV_TRADE && t->last_trade != cmd) {
-        t->last_trade = cmd;
+    const void *which = cmd ? (const void *)cmd : t->cur;
+    if (ev->type == BOURSE_EV_TRADE && t->last_trade != which) {
+        t->last_trade = which;
         t->trade_msgs++;
     }
+}
+
+/* --ops: the timed commands as bourse_op, built untimed like the commands;
+ * the loops below still walk the commands' addresses, and op_apply applies
+ * the op of the same index without reading the command. */
+static const bourse_cmd *ops_of; /* the commands ops[] was built from */
+static bourse_op *bench_ops;
+
+static void op_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn fn, void *ctx)
+{
+    const bourse_op *op = &bench_ops[c - ops_of];
+    ((tally *)ctx)->cur = op;
+    bourse_engine_apply_op(e, op, fn, ctx);
+}
+
+/* 0, or -1 when an id does not pack into 8 bytes. */
+static int build_ops(const workload *w)
+{
+    ops_of = w->cmds;
+    bench_ops = calloc(w->n ? w->n : 1, sizeof *bench_ops);
+    if (!bench_ops)
+        return -1;
+    for (uint64_t i = 0; i < w->n; i++) {
+        const bourse_cmd *c = &w->cmds[i];
+        const bourse_name *id = c->type == BOURSE_CMD_REPLACE ? &c->new_oid : &c->oid;
+        size_t len = strnlen(id->s, BOURSE_NAME_LEN);
+        if (len > 8)
+            return -1;
+        bench_ops[i] = (bourse_op){.type = c->type,
+                                   .side = c->side,
+                                   .tif = c->tif,
+                                   .user = c->user,
+                                   .symbol = c->symbol,
+                                   .order = c->order,
+                                   .qty = (uint32_t)c->qty,
+                                   .price = c->price,
+                                   .oid = bourse_oid_pack(id->s, len)};
+    }
+    return 0;
 }
 
 /* The baseline "engine": one event per command, built and delivered the way
@@ -252,6 +298,9 @@ static void help(FILE *f)
           "  --handles        cancels and moves also name their order by the handle\n"
           "                   of its ACCEPTED (bourse_cmd.order), as a shell that\n"
           "                   keeps handles may: no id-map lookup for them\n"
+          "  --ops            apply bourse_op (40 bytes, ids packed, orders named by\n"
+          "                   handle) instead of bourse_cmd (104 bytes) in the timed\n"
+          "                   loops; implies --handles, no prefetch-hinted runs\n"
           "  --no-prefault    leave the engine's tables to be paged in while timed\n"
           "                   (default: bourse_engine_prefault() before the setup)\n"
           "  --json           print one JSON object instead of the table\n"
@@ -319,6 +368,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
             }
         } else if (!strcmp(a, "--handles")) {
             o->handles = 1;
+        } else if (!strcmp(a, "--ops")) {
+            o->ops = o->handles = 1;
         } else if (!strcmp(a, "--no-prefault")) {
             o->no_prefault = 1;
         } else if (!strcmp(a, "--json")) {
@@ -336,6 +387,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o)
         o->runs = !strcmp(o->spec->name, "big") ? 1 : 3;
     if (o->ids < 0)
         o->ids = o->spec->ids;
+    if (o->ops)
+        o->prefetch = 0; /* bourse_engine_prefetch() reads a bourse_cmd */
     return 0;
 }
 
@@ -399,8 +452,9 @@ static void print_json(const report *r)
     const workload *w = r->w;
     const workload_stats *s = &w->stats;
     printf("{\"workload\": \"%s\", \"messages\": %" PRIu64 ", \"seed\": %" PRIu64
-           ", \"ids\": \"%s\", \"ops_per_sec\": %.0f, \"ops_per_sec_runs\": [",
-           w->spec.name, w->n, w->seed, workload_id_styles[w->ids], r->ops_median);
+           ", \"ids\": \"%s\", \"bourse_op\": %s, \"ops_per_sec\": %.0f, \"ops_per_sec_runs\": [",
+           w->spec.name, w->n, w->seed, workload_id_styles[w->ids], r->o->ops ? "true" : "false",
+           r->ops_median);
     for (uint64_t i = 0; i < r->o->runs; i++)
         printf("%s%.0f", i ? ", " : "", r->ops[i]);
     printf("], ");
@@ -454,10 +508,11 @@ static void print_table(const report *r)
     const workload *w = r->w;
     const workload_stats *s = &w->stats;
     printf("workload %s: %s\n", w->spec.name, w->spec.about);
-    printf("  %" PRIu64 " commands (seed %" PRIu64 ", %s ids%s): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel,"
+    printf("  %" PRIu64 " commands (seed %" PRIu64 ", %s ids%s%s): %.1f%% GTC, %.1f%% IOC, %.1f%% cancel,"
            " %.1f%% move\n",
-           w->n, w->seed, workload_id_styles[w->ids], w->handles ? ", handles" : "", 100.0 * s->gtc / w->n,
-           100.0 * s->ioc / w->n, 100.0 * s->cancels / w->n, 100.0 * s->moves / w->n);
+           w->n, w->seed, workload_id_styles[w->ids], w->handles ? ", handles" : "",
+           r->o->ops ? ", as bourse_op" : "", 100.0 * s->gtc / w->n, 100.0 * s->ioc / w->n,
+           100.0 * s->cancels / w->n, 100.0 * s->moves / w->n);
     printf("  book: %.0f open orders on %.0f levels on average; %.2f%% of commands traded"
            " (%" PRIu64 " trades), %.3f%% rejected\n",
            s->avg_orders, s->avg_levels, 100.0 * r->t.trade_msgs / w->n, r->t.ev[BOURSE_EV_TRADE],
@@ -525,7 +580,8 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
         uint64_t before = rss_bytes();
         bourse_engine *e = fresh_engine(w, r->o);
         tally t = {0};
-        double ops = run_throughput(bourse_engine_apply, e, w, &t, ahead);
+        double ops = r->o->ops ? run_throughput(op_apply, e, w, &t, 0)
+                               : run_throughput(bourse_engine_apply, e, w, &t, ahead);
         if (!ahead && r->o->rules == 0) { /* the same commands with the rules on, right after */
             bourse_engine *er = fresh_engine(w, r->o);
             if (workload_rules_on(w, er) != 0) {
@@ -533,7 +589,8 @@ static void measure_throughput(report *r, const workload *w, uint32_t ahead)
                 exit(1);
             }
             tally tr = {0};
-            r->ru[k] = run_throughput(bourse_engine_apply, er, w, &tr, 0);
+            r->ru[k] = r->o->ops ? run_throughput(op_apply, er, w, &tr, 0)
+                                 : run_throughput(bourse_engine_apply, er, w, &tr, 0);
             if (k == 0)
                 r->ru_t = tr;
             else if (memcmp(&tr.ev, &r->ru_t.ev, sizeof tr.ev) != 0)
@@ -587,6 +644,10 @@ int bench_main(int argc, char **argv)
                                            : "the engine refused part of the workload's setup");
         return 1;
     }
+    if (o.ops && build_ops(&w) != 0) {
+        arg_error("bench: --ops needs order ids of at most 8 bytes, and memory for the ops");
+        return 1;
+    }
     r.w = &w;
     r.clock_ns = clock_cost_ns();
 
@@ -605,7 +666,7 @@ int bench_main(int argc, char **argv)
             fprintf(stderr, "bench: latency...\n");
         bourse_engine *e = fresh_engine(&w, &o);
         tally t = {0};
-        run_latency(bourse_engine_apply, e, &w, o.rate, &t, &r.lat);
+        run_latency(o.ops ? op_apply : bourse_engine_apply, e, &w, o.rate, &t, &r.lat);
         if (bourse_engine_hash(e) != r.hash || memcmp(&t.ev, &r.t.ev, sizeof t.ev) != 0)
             r.same_state = 0;
         bourse_engine_free(e);
@@ -620,6 +681,7 @@ int bench_main(int argc, char **argv)
     else
         print_table(&r);
     workload_free(&w);
+    free(bench_ops);
     if (!r.same_state) {
         arg_error("bench: engines given the same commands ended differently: the core is not deterministic");
         return 1;

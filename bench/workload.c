@@ -360,6 +360,7 @@ typedef struct setup_ctx {
     bourse_event_fn fn;
     void *ctx;
     uint64_t bad;
+    uint32_t handle; /* of the last ACCEPTED: the initial book's orders are named by it too */
 } setup_ctx;
 
 static void on_setup_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
@@ -367,6 +368,8 @@ static void on_setup_event(void *ctx, const bourse_cmd *cmd, const bourse_event 
     setup_ctx *s = ctx;
     if (ev->type != BOURSE_EV_OK && ev->type != BOURSE_EV_ACCEPTED)
         s->bad++;
+    if (ev->type == BOURSE_EV_ACCEPTED)
+        s->handle = ev->order;
     if (s->fn)
         s->fn(s->ctx, cmd, ev);
 }
@@ -425,7 +428,7 @@ static int64_t user_cash(const workload_spec *s)
 static uint64_t setup_run(const workload *w, bourse_engine *e, bourse_event_fn fn, void *ctx, gen *g)
 {
     const workload_spec *s = &w->spec;
-    setup_ctx sc = {fn, ctx, 0};
+    setup_ctx sc = {fn, ctx, 0, 0};
     bourse_cmd c;
     for (uint32_t i = 0; i < s->symbols; i++) {
         c = (bourse_cmd){.type = BOURSE_CMD_SYMBOL};
@@ -462,11 +465,14 @@ static uint64_t setup_run(const workload *w, bourse_engine *e, bourse_event_fn f
                          .symbol = sym,
                          .qty = 1 + (int64_t)rng_below(&r, QTY_MAX),
                          .price = passive_price(side, CENTRE, spread_ticks(&r, width))};
+        uint64_t book_rec = 0;
         if (g)
-            live_add(g, new_rec(g, c.user, sym, side, c.price, &c.oid), (uint32_t)c.qty);
+            live_add(g, book_rec = new_rec(g, c.user, sym, side, c.price, &c.oid), (uint32_t)c.qty);
         else
             name_new(&nm, &c.oid, c.user, i);
         bourse_engine_apply(e, &c, on_setup_event, &sc);
+        if (g)
+            g->recs[book_rec].handle = sc.handle;
     }
     if (!g)
         free(nm.count);

@@ -30,6 +30,11 @@
  * where its side started keeps working, through the far array: the ladder
  * is a fast path, never a limit.
  *
+ * The fast paths (finding a ladder level, the best level, appending an
+ * order, the pools' order slots) are inline in internal.h: the matching in
+ * match.c calls them on every command, and without LTO a call across files
+ * cost more than their bodies.  Here is the rest.
+ *
  * Orders and levels come from pools allocated at engine creation; free slots
  * are chained through `next`/`head`, so nothing here calls malloc except the
  * per-side arrays (the ladder's at listing; the far array doubles when a book
@@ -67,22 +72,6 @@ void bourse__book_side_free(book_side *s)
 }
 
 /* ---- the ladder ---- */
-
-/* The ladder slot of side key k, when k is in range and on the grid. */
-static inline bool win_slot(const book_side *s, int64_t k, uint32_t *slot)
-{
-    uint64_t d = (uint64_t)(k - s->kbase);
-    if (d >= (uint64_t)LADDER * s->step) /* also when step is 0 */
-        return false;
-    uint32_t q = (uint32_t)d / s->step; /* LADDER x step < 2^32: a 32-bit division */
-    *slot = q;
-    return q * s->step == (uint32_t)d;
-}
-
-static inline bool win_has(const book_side *s, uint32_t i)
-{
-    return s->bits[i >> 6] >> (i & 63) & 1;
-}
 
 /* The highest occupied slot at or below i, or -1. */
 static int32_t win_below(const book_side *s, int32_t i)
@@ -141,8 +130,9 @@ static void side_shift(book_side *s, uint32_t front)
     s->keys = k, s->levels = l, s->front = front;
 }
 
-/* Double the arrays, with the levels in the middle of the new room. */
-static int side_grow(book_side *s)
+/* Double the arrays, with the levels in the middle of the new room: the
+ * only place the book allocates (bourse__book_side_room). */
+int bourse__side_grow(book_side *s)
 {
     uint32_t cap = s->cap * 2;
     side_shift(s, 0);
@@ -208,25 +198,6 @@ static uint32_t side_lower_bound(const book_side *s, int64_t k)
     return (uint32_t)(base - s->keys) + (*base < k);
 }
 
-/* Make sure one more level fits on this side: the only place the book may
- * allocate, doubling the index when a book passes a power of two of levels. */
-bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side)
-{
-    book_side *s = &e->symbols[sym].side[side];
-    return s->n < s->cap || side_grow(s) == 0;
-}
-
-uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side)
-{
-    const book_side *s = &e->symbols[sym].side[side];
-    uint32_t far = s->n ? s->levels[s->n - 1] : NIL;
-    if (!s->wn)
-        return far;
-    if (far != NIL && s->keys[s->n - 1] > s->kbase + (int64_t)s->wbest * s->step)
-        return far;
-    return s->win[s->wbest];
-}
-
 void bourse__book_prefetch(const bourse_engine *e, uint32_t sym, int side, int64_t price)
 {
     const book_side *s = &e->symbols[sym].side[side];
@@ -250,8 +221,7 @@ uint32_t bourse__book_level_find(const bourse_engine *e, uint32_t sym, int side,
 }
 
 /* bourse__book_level_get() past its fast path: a far level, or a new one. */
-static uint32_t __attribute__((noinline))
-level_get_slow(bourse_engine *e, uint32_t sym, int side, int64_t price)
+uint32_t bourse__level_get_slow(bourse_engine *e, uint32_t sym, int side, int64_t price)
 {
     instrument *in = &e->symbols[sym];
     book_side *s = &in->side[side];
@@ -297,17 +267,6 @@ level_get_slow(bourse_engine *e, uint32_t sym, int side, int64_t price)
     return lv;
 }
 
-/* The level at `price`, created when missing; NIL when out of capacity.  An
- * existing level in the ladder, the common case, is found inline. */
-uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
-{
-    const book_side *s = &e->symbols[sym].side[side];
-    uint32_t slot;
-    if (win_slot(s, side_key(side, price), &slot) && win_has(s, slot))
-        return s->win[slot];
-    return level_get_slow(e, sym, side, price);
-}
-
 static void level_remove(bourse_engine *e, uint32_t lv)
 {
     level *l = &e->levels[lv];
@@ -334,22 +293,6 @@ static void level_remove(bourse_engine *e, uint32_t lv)
     e->nlevels--;
 }
 
-void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o)
-{
-    level *l = &e->levels[lv];
-    order *ord = &e->orders[o];
-    ord->level = lv;
-    ord->next = NIL;
-    ord->prev = l->tail;
-    if (l->tail != NIL)
-        e->orders[l->tail].next = o;
-    else
-        l->head = o;
-    l->tail = o;
-    l->count++;
-    l->qty += ord->qty;
-}
-
 /* Take an order out of its level, removing the level when it empties. */
 void bourse__book_unlink(bourse_engine *e, uint32_t o)
 {
@@ -367,30 +310,4 @@ void bourse__book_unlink(bourse_engine *e, uint32_t o)
     l->qty -= ord->qty;
     if (l->count == 0)
         level_remove(e, ord->level);
-}
-
-bool bourse__order_available(const bourse_engine *e)
-{
-    return e->orders_free != NIL || e->orders_hwm < e->orders_cap;
-}
-
-uint32_t bourse__order_alloc(bourse_engine *e)
-{
-    uint32_t o = e->orders_free;
-    if (o != NIL)
-        e->orders_free = e->orders[o].next;
-    else if (e->orders_hwm < e->orders_cap)
-        o = e->orders_hwm++;
-    else
-        return NIL;
-    e->norders++;
-    return o;
-}
-
-void bourse__order_release(bourse_engine *e, uint32_t o)
-{
-    e->orders[o].live = 0;
-    e->orders[o].next = e->orders_free;
-    e->orders_free = o;
-    e->norders--;
 }

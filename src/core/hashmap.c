@@ -17,38 +17,6 @@ static uint32_t pow2_at_least(uint64_t n)
     return c > (1ULL << 31) ? (uint32_t)(1ULL << 31) : (uint32_t)c;
 }
 
-/*
- * The home slot of a keymap key.  Order ids are mostly counters ("1041",
- * "A-000123"), and the id map grows with every id ever used, far past any
- * cache: hashing whole ids would send each new id to a cold line.  So the
- * hash covers the owner and the name without its last character, and that
- * character's low 4 bits pick a slot within a run of 16 from there: the ids
- * a user sends one after another share a few lines, which the previous id
- * has just brought into cache.  Unrelated ids still scatter, since the rest
- * of the key decides where the run starts.
- */
-static uint32_t key_home(const keymap *m, uint32_t owner, const bourse_name *name)
-{
-    uint64_t a, b;
-    memcpy(&a, name->s, 8);
-    memcpy(&b, name->s + 8, 8);
-    /* Names are zero-padded: the last character is the top nonzero byte. */
-    uint64_t last;
-    if (b) {
-        int sh = (63 - __builtin_clzll(b)) & ~7;
-        last = b >> sh;
-        b &= ~(0xffULL << sh);
-    } else if (a) {
-        int sh = (63 - __builtin_clzll(a)) & ~7;
-        last = a >> sh;
-        a &= ~(0xffULL << sh);
-    } else {
-        last = 0;
-    }
-    uint64_t h = hash_mix(a ^ hash_mix(b ^ ((uint64_t)owner << 1 | 1)));
-    return ((uint32_t)h + (uint32_t)(last & 15)) & m->mask;
-}
-
 /* ---- u64map ---- */
 
 static int u64map_alloc(u64map *m, uint32_t cap)
@@ -172,24 +140,6 @@ void bourse__keymap_clear(keymap *m)
     if (m->n)
         memset(m->slots, 0, ((size_t)m->mask + 1) * sizeof *m->slots);
     m->n = 0;
-}
-
-bool bourse__keymap_full(const keymap *m)
-{
-    return m->n >= (m->mask + 1) / 2;
-}
-
-uint32_t bourse__keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot)
-{
-    for (uint32_t i = key_home(m, owner, name);; i = (i + 1) & m->mask) {
-        const keyslot *s = &m->slots[i];
-        if (s->val == 0) {
-            *slot = i;
-            return MAP_EMPTY;
-        }
-        if (s->owner == owner && memcmp(s->name.s, name->s, BOURSE_NAME_LEN) == 0)
-            return s->val - 1;
-    }
 }
 
 void bourse__keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name)

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MAP_EMPTY UINT32_MAX
 
@@ -69,18 +70,67 @@ void bourse__keymap_clear(keymap *m);
 int bourse__keymap_init(keymap *m, uint32_t expected);
 void bourse__keymap_free(keymap *m);
 int bourse__keymap_reserve(keymap *m, uint32_t more);
-bool bourse__keymap_full(const keymap *m);
+static inline bool bourse__keymap_full(const keymap *m)
+{
+    return m->n >= (m->mask + 1) / 2;
+}
 uint32_t bourse__keymap_get(const keymap *m, uint32_t owner, const bourse_name *name);
 /* Keep only the keys for which keep() is true; one pass over the table. */
 void bourse__keymap_retain(keymap *m, bool (*keep)(const void *ctx, const keyslot *k), const void *ctx);
 void bourse__keymap_put(keymap *m, uint32_t owner, const bourse_name *name, uint32_t val);
-/* bourse__keymap_get() that also tells, in *slot, where the key would be put: a
- * later bourse__keymap_put_at() of the same key, with no other put in between,
- * stores it there without searching again. */
-uint32_t bourse__keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name, uint32_t *slot);
 void bourse__keymap_put_at(keymap *m, uint32_t slot, uint32_t owner, const bourse_name *name, uint32_t val);
 /* Start loading the slot where a lookup of the key would begin. */
 void bourse__keymap_prefetch(const keymap *m, uint32_t owner, const bourse_name *name);
 void bourse__u64map_prefetch(const u64map *m, uint64_t key);
+
+/* Inline: every new order and move probes once (no LTO across files). */
+/*
+ * The home slot of a keymap key.  Order ids are mostly counters ("1041",
+ * "A-000123"), and the id map grows with every id ever used, far past any
+ * cache: hashing whole ids would send each new id to a cold line.  So the
+ * hash covers the owner and the name without its last character, and that
+ * character's low 4 bits pick a slot within a run of 16 from there: the ids
+ * a user sends one after another share a few lines, which the previous id
+ * has just brought into cache.  Unrelated ids still scatter, since the rest
+ * of the key decides where the run starts.
+ */
+static inline uint32_t key_home(const keymap *m, uint32_t owner, const bourse_name *name)
+{
+    uint64_t a, b;
+    memcpy(&a, name->s, 8);
+    memcpy(&b, name->s + 8, 8);
+    /* Names are zero-padded: the last character is the top nonzero byte. */
+    uint64_t last;
+    if (b) {
+        int sh = (63 - __builtin_clzll(b)) & ~7;
+        last = b >> sh;
+        b &= ~(0xffULL << sh);
+    } else if (a) {
+        int sh = (63 - __builtin_clzll(a)) & ~7;
+        last = a >> sh;
+        a &= ~(0xffULL << sh);
+    } else {
+        last = 0;
+    }
+    uint64_t h = hash_mix(a ^ hash_mix(b ^ ((uint64_t)owner << 1 | 1)));
+    return ((uint32_t)h + (uint32_t)(last & 15)) & m->mask;
+}
+
+/* bourse__keymap_get() that also tells, in *slot, where the key would be put: a
+ * later bourse__keymap_put_at() of the same key, with no other put in between,
+ * stores it there without searching again. */
+static inline uint32_t bourse__keymap_probe(const keymap *m, uint32_t owner, const bourse_name *name,
+                                            uint32_t *slot)
+{
+    for (uint32_t i = key_home(m, owner, name);; i = (i + 1) & m->mask) {
+        const keyslot *s = &m->slots[i];
+        if (s->val == 0) {
+            *slot = i;
+            return MAP_EMPTY;
+        }
+        if (s->owner == owner && memcmp(s->name.s, name->s, BOURSE_NAME_LEN) == 0)
+            return s->val - 1;
+    }
+}
 
 #endif

@@ -181,18 +181,103 @@ typedef struct side_iter {
 uint32_t bourse__side_first(const book_side *s, side_iter *it);
 uint32_t bourse__side_next(side_iter *it);
 void bourse__book_side_free(book_side *s);
-uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side);
-bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side);
-uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price);
 /* Start loading where the level at `price` would be found. */
 void bourse__book_prefetch(const bourse_engine *e, uint32_t sym, int side, int64_t price);
 /* The level at `price`, or NIL: never creates one. */
 uint32_t bourse__book_level_find(const bourse_engine *e, uint32_t sym, int side, int64_t price);
-void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o);
 void bourse__book_unlink(bourse_engine *e, uint32_t o);
-bool bourse__order_available(const bourse_engine *e);
-uint32_t bourse__order_alloc(bourse_engine *e);
-void bourse__order_release(bourse_engine *e, uint32_t o);
+int bourse__side_grow(book_side *s);
+uint32_t bourse__level_get_slow(bourse_engine *e, uint32_t sym, int side, int64_t price);
+
+/* book.c's fast paths, inline here: the matching calls them on every
+ * command, and a call across files (no LTO) cost more than their bodies. */
+/* The ladder slot of side key k, when k is in range and on the grid. */
+static inline bool win_slot(const book_side *s, int64_t k, uint32_t *slot)
+{
+    uint64_t d = (uint64_t)(k - s->kbase);
+    if (d >= (uint64_t)LADDER * s->step) /* also when step is 0 */
+        return false;
+    uint32_t q = (uint32_t)d / s->step; /* LADDER x step < 2^32: a 32-bit division */
+    *slot = q;
+    return q * s->step == (uint32_t)d;
+}
+
+static inline bool win_has(const book_side *s, uint32_t i)
+{
+    return s->bits[i >> 6] >> (i & 63) & 1;
+}
+
+static inline uint32_t bourse__book_best(const bourse_engine *e, uint32_t sym, int side)
+{
+    const book_side *s = &e->symbols[sym].side[side];
+    uint32_t far = s->n ? s->levels[s->n - 1] : NIL;
+    if (!s->wn)
+        return far;
+    if (far != NIL && s->keys[s->n - 1] > s->kbase + (int64_t)s->wbest * s->step)
+        return far;
+    return s->win[s->wbest];
+}
+
+/* Make sure one more level fits on this side: the only place the book may
+ * allocate, doubling the index when a book passes a power of two of levels. */
+static inline bool bourse__book_side_room(bourse_engine *e, uint32_t sym, int side)
+{
+    book_side *s = &e->symbols[sym].side[side];
+    return s->n < s->cap || bourse__side_grow(s) == 0;
+}
+
+/* The level at `price`, created when missing; NIL when out of capacity.  An
+ * existing level in the ladder, the common case, is found inline. */
+static inline uint32_t bourse__book_level_get(bourse_engine *e, uint32_t sym, int side, int64_t price)
+{
+    const book_side *s = &e->symbols[sym].side[side];
+    uint32_t slot;
+    if (win_slot(s, side_key(side, price), &slot) && win_has(s, slot))
+        return s->win[slot];
+    return bourse__level_get_slow(e, sym, side, price);
+}
+
+static inline void bourse__book_append(bourse_engine *e, uint32_t lv, uint32_t o)
+{
+    level *l = &e->levels[lv];
+    order *ord = &e->orders[o];
+    ord->level = lv;
+    ord->next = NIL;
+    ord->prev = l->tail;
+    if (l->tail != NIL)
+        e->orders[l->tail].next = o;
+    else
+        l->head = o;
+    l->tail = o;
+    l->count++;
+    l->qty += ord->qty;
+}
+
+static inline bool bourse__order_available(const bourse_engine *e)
+{
+    return e->orders_free != NIL || e->orders_hwm < e->orders_cap;
+}
+
+static inline uint32_t bourse__order_alloc(bourse_engine *e)
+{
+    uint32_t o = e->orders_free;
+    if (o != NIL)
+        e->orders_free = e->orders[o].next;
+    else if (e->orders_hwm < e->orders_cap)
+        o = e->orders_hwm++;
+    else
+        return NIL;
+    e->norders++;
+    return o;
+}
+
+static inline void bourse__order_release(bourse_engine *e, uint32_t o)
+{
+    e->orders[o].live = 0;
+    e->orders[o].next = e->orders_free;
+    e->orders_free = o;
+    e->norders--;
+}
 
 /* wallet.c */
 uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool create);
@@ -219,9 +304,29 @@ static inline int64_t order_hold(int side, int64_t qty, int64_t price, int64_t r
     int64_t n = qty * price;
     return rate ? n + fee_of(n, rate) : n;
 }
-bool bourse__hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
-void bourse__hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
-void bourse__hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount);
+static inline bool bourse__hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side,
+                                     int64_t amount)
+{
+    if (side == BOURSE_BUY)
+        return e->users[u].cash >= amount;
+    return pos != NIL && e->positions[pos].avail >= amount;
+}
+
+static inline void bourse__hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
+{
+    if (side == BOURSE_BUY) {
+        e->users[u].cash -= amount;
+        e->users[u].cash_held += amount;
+    } else {
+        e->positions[pos].avail -= amount;
+        e->positions[pos].held += amount;
+    }
+}
+
+static inline void bourse__hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
+{
+    bourse__hold_take(e, u, pos, side, -amount);
+}
 /* One side of a trade: who, and what their order holds and pays. */
 typedef struct party {
     uint32_t user, pos;
@@ -241,9 +346,21 @@ int64_t bourse__day_traded(const bourse_engine *e, const account *u);
 /* match.c */
 /* Append a resting day order to the booking-order list `close` follows. */
 void bourse__day_list_add(bourse_engine *e, uint32_t o);
-void bourse__match_order(bourse_engine *e, const bourse_cmd *c);
-void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c);
-void bourse__match_replace(bourse_engine *e, const bourse_cmd *c);
+/* What an order, cancel or replace says, from either entry: a bourse_cmd
+ * (names in place, the handle a hint) or a bourse_op (ids packed, the handle
+ * the order's only name).  The checks and the matching read only this, so
+ * the two entries cannot answer differently. */
+typedef struct req {
+    uint32_t user, symbol;
+    uint32_t order; /* the handle (bourse.h): 0 = none */
+    bool by_handle; /* bourse_op: `order` alone names the order */
+    uint8_t side, tif;
+    int64_t qty, price;
+    const bourse_name *oid, *new_oid;
+} req;
+void bourse__match_order(bourse_engine *e, const req *c);
+void bourse__match_cancel(bourse_engine *e, const req *c);
+void bourse__match_replace(bourse_engine *e, const req *c);
 void bourse__match_close(bourse_engine *e);
 void bourse__match_book(bourse_engine *e, const bourse_cmd *c);
 void bourse__match_cancel_all(bourse_engine *e, uint32_t u, uint32_t sym, int reason);
@@ -273,8 +390,6 @@ int bourse__accounts_load(bourse_engine *e, bourse_read_fn fn, void *ctx);
 uint64_t bourse__accounts_digest(const bourse_engine *e);
 void bourse__emit_order(bourse_engine *e, int type, int reason, uint32_t u, const bourse_name *oid);
 uint32_t bourse__idmap_find(const bourse_engine *e, uint32_t u, const bourse_name *oid, bool *used);
-/* The open order a cancel or replace names (c->order, else c->oid), or NIL. */
-uint32_t bourse__order_of(const bourse_engine *e, const bourse_cmd *c);
 /* o, when the id map's entry o for (u, oid) names an open order; else NIL. */
 uint32_t bourse__idmap_live(const bourse_engine *e, uint32_t u, const bourse_name *oid, uint32_t o);
 

@@ -166,6 +166,15 @@ static void fill(bourse_engine *e, taker *t, uint32_t o)
         order_remove(e, o, 0);
 }
 
+/* Does the taker cross the opposite side's best level?  Inline before the
+ * call: most orders and moves rest without trading (94% of exchange-core's
+ * commands), and for them this test is all of take_liquidity. */
+static inline bool crosses_best(const bourse_engine *e, const taker *t)
+{
+    uint32_t lv = bourse__book_best(e, t->sym, !t->side);
+    return lv != NIL && crosses(t->side, t->price, e->levels[lv].price);
+}
+
 static void take_liquidity(bourse_engine *e, taker *t)
 {
     /* Without self-trade prevention (BOURSE_SELF_TRADE) no user id matches. */
@@ -220,7 +229,7 @@ static bool room_to_rest(bourse_engine *e, uint32_t sym, int side, bool new_slot
     return (!new_slot || bourse__order_available(e)) && bourse__book_side_room(e, sym, side);
 }
 
-static void reject(bourse_engine *e, const bourse_cmd *c, const bourse_name *oid, int reason)
+static void reject(bourse_engine *e, const req *c, const bourse_name *oid, int reason)
 {
     bourse__emit_order(e, BOURSE_EV_REJECTED, reason, c->user, oid);
 }
@@ -233,29 +242,29 @@ static bool out_of_range(int64_t qty, int64_t price)
     return qty < 1 || qty > BOURSE_QTY_MAX || price < 0 || price > BOURSE_PRICE_MAX;
 }
 
-void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
+void bourse__match_order(bourse_engine *e, const req *c)
 {
     if (!e->is_open)
-        return reject(e, c, &c->oid, BOURSE_R_MARKET_CLOSED);
+        return reject(e, c, c->oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
-        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
+        return reject(e, c, c->oid, BOURSE_R_UNKNOWN_USER);
     if (c->symbol >= e->nsymbols)
-        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_SYMBOL);
+        return reject(e, c, c->oid, BOURSE_R_UNKNOWN_SYMBOL);
     if (out_of_range(c->qty, c->price) || c->side > BOURSE_SELL || c->tif > BOURSE_FOK)
-        return reject(e, c, &c->oid, BOURSE_R_OVERFLOW);
+        return reject(e, c, c->oid, BOURSE_R_OVERFLOW);
     uint32_t idslot;
-    if (bourse__keymap_probe(&e->order_by_id, c->user, &c->oid, &idslot) != MAP_EMPTY)
-        return reject(e, c, &c->oid, BOURSE_R_DUPLICATE_ID);
+    if (bourse__keymap_probe(&e->order_by_id, c->user, c->oid, &idslot) != MAP_EMPTY)
+        return reject(e, c, c->oid, BOURSE_R_DUPLICATE_ID);
     if (e->users[c->user].blocked)
-        return reject(e, c, &c->oid, BOURSE_R_BLOCKED);
+        return reject(e, c, c->oid, BOURSE_R_BLOCKED);
     const instrument *s = &e->symbols[c->symbol];
     if (s->halted | e->halted_all)
-        return reject(e, c, &c->oid, BOURSE_R_HALTED);
+        return reject(e, c, c->oid, BOURSE_R_HALTED);
     int64_t price = c->price; /* a market order's becomes its protection price */
     int why =
         s->checked || price == BOURSE_MARKET ? bourse__rules_check(e, c->symbol, c->side, c->qty, &price) : 0;
     if (why)
-        return reject(e, c, &c->oid, why);
+        return reject(e, c, c->oid, why);
     int tif = c->tif;
     if (c->price == BOURSE_MARKET && tif != BOURSE_FOK)
         tif = BOURSE_IOC; /* a market order never rests */
@@ -265,15 +274,15 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
         pos = bourse__position_get(e, c->user, c->symbol, false);
     int64_t hold = order_hold(c->side, c->qty, price, hold_rate);
     if (!bourse__hold_fits(e, c->user, pos, c->side, hold))
-        return reject(e, c, &c->oid,
+        return reject(e, c, c->oid,
                       c->side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
     if (over_daily_limit(e, c->user, e->users[c->user].open_qty, c->qty))
-        return reject(e, c, &c->oid, BOURSE_R_DAILY_LIMIT);
+        return reject(e, c, c->oid, BOURSE_R_DAILY_LIMIT);
     bool may_rest = tif == BOURSE_DAY || tif == BOURSE_GTC;
     if (bourse__keymap_full(&e->order_by_id) || (may_rest && !room_to_rest(e, c->symbol, c->side, true)))
-        return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
+        return reject(e, c, c->oid, BOURSE_R_CAPACITY);
     if (pos == NIL && (pos = bourse__position_get(e, c->user, c->symbol, true)) == NIL)
-        return reject(e, c, &c->oid, BOURSE_R_CAPACITY);
+        return reject(e, c, c->oid, BOURSE_R_CAPACITY);
 
     /* The slot it would rest in is taken now, so that ACCEPTED can name its
      * handle (bourse.h); room_to_rest made sure there is one. */
@@ -285,7 +294,7 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
                        .order = handle(slot),
                        .qty = c->qty,
                        .price = price,
-                       .oid = c->oid};
+                       .oid = *c->oid};
     emit(e, &ev);
     taker t = {.user = c->user,
                .pos = pos,
@@ -295,14 +304,15 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
                .qty = c->qty,
                .hold_rate = hold_rate,
                .rate = s->taker,
-               .oid = &c->oid};
+               .oid = c->oid};
     int64_t maker = s->maker;
     if (tif == BOURSE_FOK && !fok_fillable(e, c->user, c->symbol, c->side, price, c->qty)) {
         ev.type = BOURSE_EV_CANCELED, ev.reason = BOURSE_R_FOK;
         emit(e, &ev);
     } else {
         bourse__hold_take(e, c->user, pos, c->side, hold);
-        take_liquidity(e, &t);
+        if (crosses_best(e, &t))
+            take_liquidity(e, &t);
         if (t.qty > 0 && may_rest) {
             rest(e, &t, slot, tif, maker);
             id = slot;
@@ -314,57 +324,72 @@ void bourse__match_order(bourse_engine *e, const bourse_cmd *c)
             emit(e, &ev);
         }
     }
-    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, &c->oid,
-                          id); /* nothing was put since the probe */
+    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, c->oid, id); /* nothing was put since the probe */
 }
 
-void bourse__match_cancel(bourse_engine *e, const bourse_cmd *c)
+/* The open order (u, oid) of a cancel or replace: through the command's
+ * handle when it names it (no hashing, and the order's line is needed next
+ * anyway), else through the id map.  A bourse_op names it by handle alone:
+ * an open order of the same user. */
+static inline uint32_t order_of(const bourse_engine *e, const req *c)
+{
+    if (c->by_handle) {
+        uint32_t o = c->order - 1; /* 0 wraps past every slot */
+        return o < e->orders_cap && e->orders[o].live && e->orders[o].user == c->user ? o : NIL;
+    }
+    if (c->order && bourse__idmap_live(e, c->user, c->oid, c->order - 1) != NIL)
+        return c->order - 1;
+    bool used;
+    return bourse__idmap_find(e, c->user, c->oid, &used);
+}
+
+void bourse__match_cancel(bourse_engine *e, const req *c)
 {
     if (c->user == BOURSE_NONE)
-        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_USER);
-    uint32_t o = bourse__order_of(e, c);
+        return reject(e, c, c->oid, BOURSE_R_UNKNOWN_USER);
+    uint32_t o = order_of(e, c);
     if (o == NIL)
-        return reject(e, c, &c->oid, BOURSE_R_UNKNOWN_ORDER);
+        return reject(e, c, c->oid, BOURSE_R_UNKNOWN_ORDER);
     order_remove(e, o, BOURSE_R_USER);
 }
 
-void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
+void bourse__match_replace(bourse_engine *e, const req *c)
 {
     if (!e->is_open)
-        return reject(e, c, &c->new_oid, BOURSE_R_MARKET_CLOSED);
+        return reject(e, c, c->new_oid, BOURSE_R_MARKET_CLOSED);
     if (c->user == BOURSE_NONE)
-        return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_USER);
+        return reject(e, c, c->new_oid, BOURSE_R_UNKNOWN_USER);
     if (out_of_range(c->qty, c->price))
-        return reject(e, c, &c->new_oid, BOURSE_R_OVERFLOW);
-    uint32_t o = bourse__order_of(e, c);
+        return reject(e, c, c->new_oid, BOURSE_R_OVERFLOW);
+    uint32_t o = order_of(e, c);
     if (o == NIL)
-        return reject(e, c, &c->new_oid, BOURSE_R_UNKNOWN_ORDER);
+        return reject(e, c, c->new_oid, BOURSE_R_UNKNOWN_ORDER);
     uint32_t idslot;
-    if (bourse__keymap_probe(&e->order_by_id, c->user, &c->new_oid, &idslot) != MAP_EMPTY)
-        return reject(e, c, &c->new_oid, BOURSE_R_DUPLICATE_ID);
+    if (bourse__keymap_probe(&e->order_by_id, c->user, c->new_oid, &idslot) != MAP_EMPTY)
+        return reject(e, c, c->new_oid, BOURSE_R_DUPLICATE_ID);
     if (e->users[c->user].blocked)
-        return reject(e, c, &c->new_oid, BOURSE_R_BLOCKED);
+        return reject(e, c, c->new_oid, BOURSE_R_BLOCKED);
     order *r = &e->orders[o];
     int side = r->side;
     uint32_t sym = e->levels[r->level].symbol;
     const instrument *s = &e->symbols[sym];
     if (s->halted | e->halted_all)
-        return reject(e, c, &c->new_oid, BOURSE_R_HALTED);
+        return reject(e, c, c->new_oid, BOURSE_R_HALTED);
     int64_t price = c->price;
     int why = s->checked || price == BOURSE_MARKET ? bourse__rules_check(e, sym, side, c->qty, &price) : 0;
     if (why)
-        return reject(e, c, &c->new_oid, why);
+        return reject(e, c, c->new_oid, why);
     int64_t hold_rate = s->maker > s->taker ? s->maker : s->taker, maker = s->maker;
     int64_t old_hold = order_hold(side, r->qty, r->price, r->hold_rate);
     int64_t new_hold = order_hold(side, c->qty, price, hold_rate);
     int64_t avail = side == BOURSE_BUY ? e->users[c->user].cash : e->positions[r->pos].avail;
     if (avail + old_hold < new_hold)
-        return reject(e, c, &c->new_oid,
+        return reject(e, c, c->new_oid,
                       side == BOURSE_BUY ? BOURSE_R_INSUFFICIENT_CASH : BOURSE_R_INSUFFICIENT_SHARES);
     if (over_daily_limit(e, c->user, e->users[c->user].open_qty - r->qty, c->qty))
-        return reject(e, c, &c->new_oid, BOURSE_R_DAILY_LIMIT);
+        return reject(e, c, c->new_oid, BOURSE_R_DAILY_LIMIT);
     if (bourse__keymap_full(&e->order_by_id) || !room_to_rest(e, sym, side, false))
-        return reject(e, c, &c->new_oid, BOURSE_R_CAPACITY);
+        return reject(e, c, c->new_oid, BOURSE_R_CAPACITY);
 
     bourse_event ev = {.type = BOURSE_EV_REPLACED,
                        .side = (uint8_t)side,
@@ -373,10 +398,10 @@ void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
                        .order = handle(o),
                        .qty = c->qty,
                        .price = price,
-                       .oid = c->oid,
-                       .oid2 = c->new_oid};
+                       .oid = r->oid, /* the command's (bourse_cmd), checked by order_of */
+                       .oid2 = *c->new_oid};
     emit(e, &ev);
-    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, &c->new_oid, o);
+    bourse__keymap_put_at(&e->order_by_id, idslot, c->user, c->new_oid, o);
     /* Release the old hold and take the new one in a single update: the two
      * back to back stalled on reading just-written balances. */
     bourse__hold_take(e, c->user, r->pos, side, new_hold - old_hold);
@@ -385,7 +410,7 @@ void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
         e->users[c->user].open_qty -= r->qty - c->qty;
         e->levels[r->level].qty -= r->qty - c->qty;
         r->qty = (uint32_t)c->qty;
-        r->oid = c->new_oid;
+        r->oid = *c->new_oid;
         r->maker = (uint16_t)maker;
         r->hold_rate = (uint16_t)hold_rate;
         return;
@@ -401,10 +426,11 @@ void bourse__match_replace(bourse_engine *e, const bourse_cmd *c)
                .qty = c->qty,
                .hold_rate = hold_rate,
                .rate = s->taker,
-               .oid = &c->new_oid};
+               .oid = c->new_oid};
     int tif = r->tif;
     r->live = 0; /* not resting while it takes liquidity */
-    take_liquidity(e, &t);
+    if (crosses_best(e, &t))
+        take_liquidity(e, &t);
     if (t.qty > 0)
         rest(e, &t, o, tif, maker);
     else

@@ -488,7 +488,8 @@ static char *put_name(char *p, const char *s, size_t max)
 static char *put_user(char *p, const bourse_engine *e, const bourse_cmd *c, uint32_t u)
 {
     const bourse_name *n = bourse_user_name(e, u);
-    return put_name(p, n ? n->s : c->user_name.s, BOURSE_NAME_LEN);
+    /* No user and no command (a bourse_op's events): nothing names it. */
+    return put_name(p, n ? n->s : c ? c->user_name.s : "?", BOURSE_NAME_LEN);
 }
 
 static char *put_symbol(char *p, const bourse_engine *e, uint32_t s)

@@ -77,29 +77,6 @@ uint32_t bourse__position_get(bourse_engine *e, uint32_t u, uint32_t sym, bool c
     return p;
 }
 
-bool bourse__hold_fits(const bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
-{
-    if (side == BOURSE_BUY)
-        return e->users[u].cash >= amount;
-    return pos != NIL && e->positions[pos].avail >= amount;
-}
-
-void bourse__hold_take(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
-{
-    if (side == BOURSE_BUY) {
-        e->users[u].cash -= amount;
-        e->users[u].cash_held += amount;
-    } else {
-        e->positions[pos].avail -= amount;
-        e->positions[pos].held += amount;
-    }
-}
-
-void bourse__hold_release(bourse_engine *e, uint32_t u, uint32_t pos, int side, int64_t amount)
-{
-    bourse__hold_take(e, u, pos, side, -amount);
-}
-
 /* A fill of `qty` at `price`.  The buyer's order frees what the filled
  * shares held (at its own limit and reserve rate) and pays the trade and its
  * fee out of it; the seller's held shares go, and it receives the notional
