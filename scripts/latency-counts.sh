@@ -72,7 +72,7 @@ run() {
             END { for (t in th) printf "  %-16s context switches/order %.3f  CPU us/order %.2f\n", t, v[t, "cs"] / n, v[t, "ms"] * 1000 / n }' \
             "$OUT/perf-$1.txt"
     else
-        awk -v n="$orders" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ { printf "  %-16s %.3f/order\n", $NF, $4 / n }
+        awk -v n="$orders" '$NF ~ /^[a-z_0-9]+$/ && $NF != "total" && $4 ~ /^[0-9]+$/ { printf "  %-16s %.3f/order\n", $NF, $4 / n }
             $1 == "100.00" { printf "  %-16s %.3f/order\n", "total", $3 / n }' "$OUT/strace-$1.txt" | sort -k2 -rn | head -12
     fi
 }

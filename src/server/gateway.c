@@ -203,9 +203,13 @@ static int work_waiting(gateway *g)
 {
     srv *s = g->s;
     srv_gate *gate = g->gate;
-    if (g->acceptor && (spsc_count(&s->auth_res) || spsc_count(&s->text) > (unsigned)g->has_held_text))
+    /* A held message (its command not yet durable) holds back those
+     * behind it too: they are not work until it goes (with them counted,
+     * an admin reply waiting for a slow disk made the acceptor spin). */
+    if (g->acceptor &&
+        (spsc_count(&s->auth_res) || ((spsc_count(&s->text) || g->spill_text_n) && !g->has_held_text)))
         return 1;
-    if ((spsc_count(&gate->out) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
+    if ((spsc_count(&gate->out) || g->spill_out_n) && !g->has_held_out)
         return 1;
     uint64_t d = srv_durable_seq(s);
     return (g->has_held_out && g->held_out.seq <= d) || (g->has_held_text && g->held_text.seq <= d);
