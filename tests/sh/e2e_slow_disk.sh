@@ -90,7 +90,23 @@ if [ -e "$stall" ] && [ "${sent:-0}" = 150000 ] && [ "$n" = "$sent" ] && [ "${re
 else
     fail e2e_slow_disk_batch_engine_goes_on "sent ${sent:-?}, applied ${n:-?}, reports released ${released:-?} while the disk was stalled"
 fi
+# Admin commands whose replies wait for the stalled disk: the server waits
+# idle (its acceptor once spun, a CPU's worth, while a reply was held).
+printf "user slowdisk1\nuser slowdisk2\nuser slowdisk3\n" | timeout 60 "$BOURSE" admin --data "$d" >/dev/null 2>&1 &
+apid=$!
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+sleep 1
+c0=$(cpu_ticks "$PID")
+sleep 3
+c1=$(cpu_ticks "$PID")
+# 3 s are 300 ticks: a spinning thread takes most of them, an idle server ~0
+if [ $((c1 - c0)) -lt 60 ]; then
+    ok e2e_slow_disk_idle_while_held
+else
+    fail e2e_slow_disk_idle_while_held "the server used $((c1 - c0)) of 300 CPU ticks waiting for the disk"
+fi
 rm -f "$stall"
+wait $apid
 e2e_stop
 last=$(grep -o 'recovered seq [0-9]*' "$d.log" | tail -1)
 if [ "$RC" = 0 ] && e2e_start "$d" --config "$E2E/batch.ini"; then
