@@ -127,14 +127,15 @@ static int unwritten_extents(const char *dir)
         char path[300];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         int fd = open(path, O_RDONLY);
-        struct {
-            struct fiemap m;
-            struct fiemap_extent e[64];
-        } f = {.m = {.fm_length = FIEMAP_MAX_OFFSET, .fm_flags = FIEMAP_FLAG_SYNC, .fm_extent_count = 64}};
-        if (fd < 0 || ioctl(fd, FS_IOC_FIEMAP, &f.m) != 0)
+        _Alignas(struct fiemap) char buf[sizeof(struct fiemap) + 64 * sizeof(struct fiemap_extent)] = {0};
+        struct fiemap *m = (struct fiemap *)buf;
+        m->fm_length = FIEMAP_MAX_OFFSET;
+        m->fm_flags = FIEMAP_FLAG_SYNC;
+        m->fm_extent_count = 64;
+        if (fd < 0 || ioctl(fd, FS_IOC_FIEMAP, m) != 0)
             n = -1;
-        for (uint32_t i = 0; n >= 0 && i < f.m.fm_mapped_extents; i++)
-            n += (f.e[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) != 0;
+        for (uint32_t i = 0; n >= 0 && i < m->fm_mapped_extents; i++)
+            n += (m->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) != 0;
         if (fd >= 0)
             close(fd);
     }
