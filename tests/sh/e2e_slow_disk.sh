@@ -5,8 +5,8 @@
 # segments) wait while FILE exists: a disk that stopped answering.
 #
 # durability none: reports need no sync, so every order is answered while
-# the disk is stalled, across segment rollovers (1 MiB segments: the keeper
-# is stuck syncing a full one).
+# the disk is stalled, across a segment rollover (1 MiB segments; the keeper
+# makes the next one, then is stuck syncing the full one: 3 files).
 #
 # durability batch: no report may go out before its sync, but the engine
 # must go on matching: more orders than the engine's ring to the gateway
@@ -32,7 +32,7 @@ if ! e2e_start "$d" --config "$E2E/none.ini"; then
     fail e2e_slow_disk_none_start "$(tail -3 "$d.log" | tr '\n' '|')"
 else
     touch "$stall"
-    timeout 120 "$BOURSE" load --data "$d" --order-port "$PORT" --users 10 --rate 10000 --seconds 3 \
+    timeout 120 "$BOURSE" load --data "$d" --order-port "$PORT" --users 10 --rate 10000 --seconds 6 \
         --symbols AAPL,MSFT --json >"$E2E/none.json" 2>"$E2E/none.err"
     rc=$?
     segs=$(ls "$d"/*.seg 2>/dev/null | wc -l)
@@ -42,11 +42,11 @@ try:
     r = json.load(open(sys.argv[1]))
 except Exception as e:
     print("bad JSON: %s" % e); sys.exit()
-if r["orders"] != 30000 or r["unanswered"] or r["errors"] or r["accepted"] < 1000:
+if r["orders"] != 60000 or r["unanswered"] or r["errors"] or r["accepted"] < 1000:
     print("orders %d unanswered %d errors %d accepted %d" % (r["orders"], r["unanswered"], r["errors"], r["accepted"]))
 PY
 )
-    if [ -e "$stall" ] && [ "$rc" = 0 ] && [ -z "$why" ] && [ "$segs" -ge 2 ]; then
+    if [ -e "$stall" ] && [ "$rc" = 0 ] && [ -z "$why" ] && [ "$segs" -ge 3 ]; then
         ok e2e_slow_disk_none_answers
     else
         fail e2e_slow_disk_none_answers "rc $rc, $segs segments: $why $(tail -2 "$E2E/none.err" | tr '\n' '|')"
