@@ -157,9 +157,36 @@ void jseg_close(jseg *s)
     free(s);
 }
 
+/*
+ * [journal] prefill: write the new segment's blocks with zeros and sync
+ * them, on the keeper, before the engine thread ever writes there.
+ * posix_fallocate alone leaves the blocks "unwritten" (ext4, xfs): the
+ * first writeback of each part of the file must convert its extents, a
+ * metadata change, so every group commit's fdatasync also commits the file
+ * system's journal, and the writeback holds the pages being converted
+ * locked meanwhile, which is where the engine thread was seen to wait
+ * (block_page_mkwrite -> __folio_lock, 1-2 ms, docs/benchmarks.md).  Over
+ * written blocks an fdatasync writes the data and flushes the disk's cache,
+ * nothing else.  The price: the segment is written twice (zeros once, ahead
+ * of time, off every thread a round trip waits for).
+ */
+int jseg_fill(int fd, uint64_t bytes)
+{
+    static const uint8_t zero[1 << 16];
+    for (uint64_t at = SEG_HEADER; at < bytes;) {
+        size_t n = bytes - at < sizeof zero ? (size_t)(bytes - at) : sizeof zero;
+        ssize_t w = pwrite(fd, zero, n, (off_t)at);
+        if (w <= 0)
+            return -1;
+        at += (uint64_t)w;
+    }
+    return fdatasync(fd);
+}
+
 /* Make and map segment `index`; dir_synced says whether its directory
- * entry has been synced. */
-static jseg *make_segment(journal *j, uint32_t index, int sync_dir, char *err, size_t errlen)
+ * entry has been synced; `fill`: prefill it (above; never on the engine
+ * thread). */
+static jseg *make_segment(journal *j, uint32_t index, int sync_dir, int fill, char *err, size_t errlen)
 {
     seg_header h = j->hdr;
     h.index = index;
@@ -167,6 +194,15 @@ static jseg *make_segment(journal *j, uint32_t index, int sync_dir, char *err, s
     int fd = seg_create(j->dir, &h, err, errlen);
     if (fd < 0)
         return NULL;
+    if (fill && jseg_fill(fd, h.bytes) != 0) {
+        snprintf(err, errlen, "%.200s/%08u.seg: cannot fill: %s", j->dir, index,
+                 strerror(errno ? errno : EIO));
+        close(fd);
+        char path[SEG_PATH_MAX];
+        seg_path(path, sizeof path, j->dir, index);
+        unlink(path);
+        return NULL;
+    }
     jseg *s = jseg_map(j, fd, index, h.bytes, err, errlen);
     if (!s) {
         close(fd);
@@ -181,6 +217,8 @@ static jseg *make_segment(journal *j, uint32_t index, int sync_dir, char *err, s
 /* The data of segment s up to now, and its directory entry, to disk. */
 static int sync_segment(journal *j, jseg *s)
 {
+    while (j->stall && access(j->stall, F_OK) == 0) /* a test's slow disk (journal_int.h) */
+        usleep(10000);
     if (fdatasync(s->fd) != 0) {
         journal_set_error(j, "%s/%08u.seg: fdatasync: %s", j->dir, s->index, strerror(errno));
         return -1;
@@ -229,7 +267,7 @@ static int rollover(journal *j)
         }
         j->making = 1;
         pthread_mutex_unlock(&j->mu);
-        next = make_segment(j, j->cur->index + 1, j->durability == JOURNAL_SYNC, err, sizeof err);
+        next = make_segment(j, j->cur->index + 1, j->durability == JOURNAL_SYNC, 0, err, sizeof err);
         pthread_mutex_lock(&j->mu);
         j->making = 0;
         if (!next) {
@@ -458,7 +496,7 @@ static void make_spare(journal *j)
     if (!go)
         return;
     char err[300];
-    jseg *s = make_segment(j, index, 1, err, sizeof err);
+    jseg *s = make_segment(j, index, 1, j->prefill, err, sizeof err);
     pthread_mutex_lock(&j->mu);
     j->making = 0;
     j->spare = s;
@@ -495,13 +533,33 @@ static void doze(_Atomic uint32_t *word, uint32_t state, int64_t ns)
     atomic_store(word, SLEEP_AWAKE);
 }
 
+/*
+ * [server] spin_us: before it sleeps, the syncer polls `written` this long
+ * (with a spinning syncer `sleeping` stays SLEEP_AWAKE, so the engine
+ * thread makes no futex_wake to start the next group commit, and the
+ * commit starts without a wake-up).  1: records came (or stop), 0: none.
+ */
+static int syncer_spin(journal *j, uint64_t d, int64_t until)
+{
+    do {
+        for (int i = 0; i < 64; i++) {
+            if (atomic_load_explicit(&j->written, memory_order_acquire) != d || atomic_load(&j->stop))
+                return 1;
+            __builtin_ia32_pause();
+        }
+    } while (mono_ns() < until);
+    return 0;
+}
+
 /* The syncer (durability batch only): nothing but group commits. */
 static void *syncer_main(void *arg)
 {
     journal *j = arg;
-    int64_t last_sync = 0;
+    int64_t last_sync = 0, spin_ns = (int64_t)j->spin_us * 1000;
     while (!atomic_load(&j->stop)) {
         uint64_t w = atomic_load(&j->written), d = atomic_load(&j->durable);
+        if (w == d && spin_ns && !atomic_load(&j->failed) && syncer_spin(j, d, mono_ns() + spin_ns))
+            continue;
         if (w == d || atomic_load(&j->failed)) {
             atomic_store(&j->sleeping, SLEEP_IDLE);
             if (!atomic_load(&j->stop) && (atomic_load(&j->written) == d || atomic_load(&j->failed)))
@@ -511,6 +569,12 @@ static void *syncer_main(void *arg)
         }
         int64_t now = mono_ns(), due = last_sync + (int64_t)j->batch_us * 1000;
         if (now < due && w - d < j->batch_records && !atomic_load(&j->waiters)) {
+            if (due - now <= spin_ns) { /* the batch's rest is short: polled, not slept */
+                while (mono_ns() < due && !atomic_load(&j->stop) && !atomic_load(&j->waiters) &&
+                       atomic_load_explicit(&j->written, memory_order_relaxed) - d < j->batch_records)
+                    __builtin_ia32_pause();
+                continue;
+            }
             atomic_store(&j->sleeping, SLEEP_PACING);
             doze(&j->sleeping, SLEEP_PACING, due - now);
             continue;
@@ -588,6 +652,7 @@ void journal_free(journal *j)
         close(j->notify_fd);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->made);
+    free(j->stall);
     free(j);
 }
 

@@ -88,6 +88,8 @@ typedef struct journal_config {
     uint64_t segment_bytes; /* size of a new segment file (0: 256 MiB) */
     uint32_t batch_us;      /* batch: at most one sync per this many µs (0: 200) */
     uint32_t batch_records; /* batch: ...or as soon as this many wait (0: 8192) */
+    uint32_t spin_us;       /* batch: an idle syncer polls for records this long before it sleeps (0) */
+    int prefill;            /* write a new segment's blocks with zeros ahead of use, not fallocate only */
 
     /* The engine of a new data directory is made with these; an existing
      * directory keeps the ones it was made with (they are in its files),

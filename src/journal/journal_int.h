@@ -41,6 +41,9 @@ struct journal {
     int durability;
     uint64_t segment_bytes;
     uint32_t batch_us, batch_records;
+    uint32_t spin_us; /* the syncer polls this long before it sleeps */
+    int prefill;      /* the keeper zero-fills a new segment and syncs it (see make_segment) */
+    char *stall;      /* test hook: fdatasync waits while this file exists (BOURSE_TEST_SYNC_STALL) */
     int64_t (*clock_ns)(void *);
     void *clock_ctx;
     seg_header hdr; /* for new segments: limits and flags (index, bytes set per file) */
@@ -96,6 +99,8 @@ void journal_warn(const journal_config *cfg, const char *fmt, ...) __attribute__
 const char *journal_ids_known(const bourse_engine *e, const bourse_cmd *c);
 jseg *jseg_map(journal *j, int fd, uint32_t index, uint64_t bytes, char *err, size_t errlen);
 void jseg_close(jseg *s);
+/* [journal] prefill: zeros over a new segment's blocks, synced; 0 or -1 (errno). */
+int jseg_fill(int fd, uint64_t bytes);
 void jseg_prefault(jseg *s, uint64_t upto);
 int journal_start(journal *j, char *err, size_t errlen);
 void journal_kick_keeper(journal *j);

@@ -338,6 +338,13 @@ int journal_open(const journal_config *cfg, journal **out, bourse_engine **engin
     j->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : DEFAULT_SEGMENT;
     j->batch_us = cfg->batch_us ? cfg->batch_us : 200;
     j->batch_records = cfg->batch_records ? cfg->batch_records : 8192;
+    j->spin_us = cfg->spin_us;
+    j->prefill = cfg->prefill;
+    /* A test's slow disk (tests/sh/e2e_slow_disk.sh): every sync of the
+     * journal's data waits while this file exists. */
+    const char *stall = getenv("BOURSE_TEST_SYNC_STALL");
+    if (stall && *stall)
+        j->stall = strdup(stall);
     j->clock_ns = cfg->clock_ns;
     j->clock_ctx = cfg->clock_ctx;
     if (!j->clock_ns)
@@ -371,6 +378,11 @@ int journal_open(const journal_config *cfg, journal **out, bourse_engine **engin
         h.index = 1;
         h.bytes = j->segment_bytes;
         int fd = seg_create(j->dir, &h, err, errlen);
+        if (fd >= 0 && j->prefill && jseg_fill(fd, h.bytes) != 0) {
+            snprintf(err, errlen, "%.200s: cannot fill the first segment: %s", j->dir, strerror(errno));
+            close(fd);
+            fd = -1;
+        }
         j->cur = fd >= 0 ? jseg_map(j, fd, 1, h.bytes, err, errlen) : NULL;
         if (fd >= 0 && !j->cur)
             close(fd);

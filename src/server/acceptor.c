@@ -98,6 +98,15 @@ static int admit(gateway *g, int fd, const struct sockaddr_in *a, uint32_t ip)
         int sz = (int)g->cfg->sndbuf;
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
     }
+    /* [server] busy_poll_us: a read that finds nothing polls the device's
+     * queue this long before sleeping (needs NAPI: a real NIC, not
+     * loopback; raising it past net.core.busy_read wants CAP_NET_ADMIN). */
+    int us = (int)g->cfg->busy_poll_us;
+    if (us && setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof us) != 0 && !g->busy_poll_said) {
+        g->busy_poll_said = 1;
+        srv_log("[server] busy_poll_us: the kernel refused SO_BUSY_POLL (%s); sockets are not busy-polled",
+                strerror(errno));
+    }
     return 0;
 }
 

@@ -46,6 +46,7 @@ void srv_config_defaults(srv_config *c)
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
     c->batch_us = 200;
+    c->held_max = 1u << 20; /* 1M reports, 128 MiB at most: seconds of a slow disk at 200,000/s */
     /* Sized for a first run (issue #18): 1M ids (a day of 1M orders, 48 MiB
      * of id map), 256K open orders, 32 MiB journal segments: about 65 MB on
      * disk and 175 MiB resident when empty, against 513 MB and 613 MiB with
@@ -112,6 +113,7 @@ static const struct key {
     {"server", "gateway_cpu", K_INT, offsetof(srv_config, gateway_cpu), 0, -2, 4095},
     {"server", "priority", K_INT, offsetof(srv_config, priority), 0, -20, 19},
     U32("server", "spin_us", spin_us, 0, 1000000),
+    U32("server", "busy_poll_us", busy_poll_us, 0, 1000000),
     {"server", "udp_feed", K_ADDR, offsetof(srv_config, udp_feed), sizeof(((srv_config *)0)->udp_feed), 0, 0},
     {"server", "udp_request_port", K_U16, offsetof(srv_config, udp_request_port), 0, 0, 65535},
     U32("server", "feed_subscribers_per_ip", feed_subscribers_per_ip, 0, 1 << 22), /* 0 = no limit */
@@ -121,6 +123,8 @@ static const struct key {
     U32("journal", "snapshot_every", snapshot_every, 0, 4000000000u),
     U32("journal", "segment_mb", segment_mb, 0, 65536),
     U32("journal", "batch_us", batch_us, 1, 1000000),
+    U32("journal", "prefill", prefill, 0, 1),
+    U32("gateway", "held_max", held_max, 0, 1 << 28),
     U32("limits", "symbols", limits.symbols, 1, 1 << 20),
     U32("limits", "users", limits.users, 1, 1 << 26),
     U32("limits", "orders", limits.orders, 1, 1 << 28),

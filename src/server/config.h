@@ -22,7 +22,8 @@ typedef struct srv_config {
     int engine_cpu;                   /* CPU the engine thread is pinned to; -1 = none */
     int gateway_cpu;                  /* the gateway thread's; -1 = none, -2 = the engine's */
     int priority;                     /* nice value of all the server's threads; 0 = unchanged */
-    uint32_t spin_us;                 /* how long an idle engine or gateway polls before sleeping */
+    uint32_t spin_us;                 /* how long an idle engine, gateway or syncer polls before sleeping */
+    uint32_t busy_poll_us;            /* SO_BUSY_POLL of order-entry sockets; 0 = off */
     char udp_feed[32];                /* MoldUDP64 feed to "A.B.C.D:PORT"; "" = off */
     uint16_t udp_request_port;        /* its retransmission requests; 0 = any free port */
     uint32_t feed_subscribers_per_ip; /* binary + WebSocket subscribers from one address */
@@ -34,6 +35,7 @@ typedef struct srv_config {
     uint32_t snapshot_every; /* commands between snapshots; 0 = never */
     uint32_t segment_mb;     /* size of new journal segments; 0 = the journal's default (256) */
     uint32_t batch_us;       /* durability batch: at most one group commit per this many µs */
+    uint32_t prefill;        /* new segments' blocks written with zeros ahead of use (journal.c) */
     /* [limits]: the engine's fixed capacities */
     bourse_limits limits;
     uint32_t prefault; /* page the whole capacity in before ready (no first-touch stalls) */
@@ -46,6 +48,7 @@ typedef struct srv_config {
     char fees[48];       /* default `fees` settings of a symbol listed at start ("" = none) */
     /* [gateway] */
     uint32_t gateway_threads;      /* gateway threads; 0 = as many as max_sessions needs */
+    uint32_t held_max;             /* reports a gateway holds in memory for the disk beyond its ring */
     uint32_t max_sessions;         /* order-entry connections at once */
     uint32_t sessions_per_user;    /* logged-in sessions of one user */
     uint32_t sessions_per_ip;      /* connections from one address */

@@ -28,11 +28,12 @@ enum { SCRATCH = 1 << 16, TICK_MS = 50 };
 
 /* --- input to the engine ------------------------------------------------ */
 
-/* Move what the engine has written off its rings, to be handled later. */
-static void spill(gateway *g)
+/* Move what the engine has written off its rings, to be handled later
+ * (at most `max` reports held in all). */
+static void spill(gateway *g, uint32_t max)
 {
     srv *s = g->s;
-    for (;;) {
+    while (g->spill_out_n < max) {
         if (g->spill_out_n == g->spill_out_cap) {
             uint32_t cap = g->spill_out_cap ? g->spill_out_cap * 2 : 4096;
             srv_out *p = realloc(g->spill_out, cap * sizeof *p);
@@ -70,7 +71,7 @@ void gw_push_in(gateway *g, const srv_in *m)
          * output meanwhile, since it may be waiting for room there. */
         srv_wake_engine(s);
         g->pushed = 0;
-        spill(g);
+        spill(g, UINT32_MAX);
         sched_yield();
     }
     *slot = *m;
@@ -164,8 +165,16 @@ static void drain(gateway *g)
                 break;
             g->has_held_out = 1;
         }
-        if (g->held_out.seq > durable && g->held_out.seq > (durable = srv_durable_seq(s)))
+        if (g->held_out.seq > durable && g->held_out.seq > (durable = srv_durable_seq(s))) {
+            /* Waiting for the disk.  Left in the ring, the reports behind
+             * this one would fill it, and the engine would then wait for
+             * room, that is for the disk: a slow disk would stop the
+             * matching instead of delaying the reports.  So once the ring
+             * is half full they move to memory, up to [gateway] held_max. */
+            if (spsc_count(&g->gate->out) > g->gate->out.mask / 2)
+                spill(g, g->cfg->held_max);
             break;
+        }
         g->has_held_out = 0;
         if (g->held_out.t_read) {
             g->stage_since += stage_since(g->held_out.t_read, g->now);
@@ -194,9 +203,13 @@ static int work_waiting(gateway *g)
 {
     srv *s = g->s;
     srv_gate *gate = g->gate;
-    if (g->acceptor && (spsc_count(&s->auth_res) || spsc_count(&s->text) > (unsigned)g->has_held_text))
+    /* A held message (its command not yet durable) holds back those
+     * behind it too: they are not work until it goes (with them counted,
+     * an admin reply waiting for a slow disk made the acceptor spin). */
+    if (g->acceptor &&
+        (spsc_count(&s->auth_res) || ((spsc_count(&s->text) || g->spill_text_n) && !g->has_held_text)))
         return 1;
-    if ((spsc_count(&gate->out) || g->spill_out_n || g->spill_text_n) && !g->has_held_out)
+    if ((spsc_count(&gate->out) || g->spill_out_n) && !g->has_held_out)
         return 1;
     uint64_t d = srv_durable_seq(s);
     return (g->has_held_out && g->held_out.seq <= d) || (g->has_held_text && g->held_text.seq <= d);

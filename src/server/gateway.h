@@ -120,7 +120,8 @@ typedef struct gateway {
     uint32_t scratch_len;  /* room for reads after an incomplete frame */
     uint32_t scratch_part; /* room for the incomplete frame before them */
     uint64_t sessions_total, rejects_logged;
-    int accept_paused; /* out of descriptors: the listeners are out of epoll for a tick */
+    int busy_poll_said; /* SO_BUSY_POLL refused: said once */
+    int accept_paused;  /* out of descriptors: the listeners are out of epoll for a tick */
     int64_t accept_logged_ns;
     uint32_t tick_part;
     /* handoff.c: the acceptor's logins waiting for room in their home's

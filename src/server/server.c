@@ -186,6 +186,8 @@ static int open_state(srv *s)
                          .durability = mode,
                          .segment_bytes = (uint64_t)cfg->segment_mb << 20,
                          .batch_us = cfg->batch_us,
+                         .spin_us = cfg->spin_us,
+                         .prefill = (int)cfg->prefill,
                          .limits = cfg->limits,
                          .on_engine = s->hooks.on_engine,
                          .on_command = s->hooks.on_command,
