@@ -240,7 +240,9 @@ int report_db_open(const char *path, int create, report_db **out, char *err, siz
         return -1;
     }
     if (create &&
-        (rdb_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
+        (rdb_exec(db,
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"
+                  " PRAGMA temp_store = MEMORY;",
                   err, errlen) != 0 ||
          migrate(db, v, err, errlen) != 0)) {
         report_db_close(db);

@@ -92,7 +92,8 @@ static int commit(follower *f, char *err, size_t errlen)
 {
     if (!f->in_txn)
         return 0;
-    if (meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
+    if (rwriter_flush(f->w, err, errlen) != 0 ||
+        meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
         meta_set(f->db, "last_ts", f->ts, err, errlen) != 0 || rstore_exec(f->db, "COMMIT", err, errlen) != 0)
         return -1;
     f->in_txn = 0;
@@ -225,6 +226,8 @@ fail:
     if (f.in_txn) {
         char ignore[8];
         rstore_exec(f.db, "ROLLBACK", ignore, sizeof ignore);
+        if (f.w)
+            rwriter_discard(f.w);
     }
 done:
     write_metrics(&f, 1);

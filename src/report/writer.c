@@ -42,6 +42,8 @@
 
 typedef struct bal {
     int64_t asset, avail, held;
+    int64_t seq; /* of its last change */
+    int dirty;   /* changed since the last commit */
 } bal;
 typedef struct ubal {
     bal *a;
@@ -65,9 +67,7 @@ enum {
     S_TIF,
     S_EVENT,
     S_TRADE,
-    S_TRADE_FEE,
     S_EXEC,
-    S_EXEC_FEE,
     S_LEDGER,
     S_BALANCE,
     S_EOD,
@@ -75,7 +75,6 @@ enum {
 };
 
 static const char *const SQL[S_COUNT] = {
-    [S_CMD] = "INSERT INTO commands VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_ACCOUNT] = "INSERT INTO accounts VALUES(?1, ?2, ?3, ?4)",
     [S_SYMBOL] = "INSERT INTO symbols VALUES(?1, ?2, ?3, ?4)",
     [S_ORDER] = "INSERT INTO orders(user_id, oid, symbol_id, side, tif, price, qty, seq, ts, status, reason,"
@@ -92,20 +91,36 @@ static const char *const SQL[S_COUNT] = {
     [S_REPLACED] = "UPDATE orders SET status = 'replaced', replaced_by = ?2, open_qty = 0, last_seq = ?3,"
                    " last_ts = ?4 WHERE order_id = ?1",
     [S_TIF] = "SELECT tif FROM orders WHERE order_id = ?1",
-    [S_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    [S_TRADE] =
-        "INSERT INTO trades(seq, ts, symbol_id, price, qty, buy_order_id, sell_order_id, buyer_id, seller_id,"
-        " buy_fee, sell_fee, aggressor, trade_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 0, ?10, ?11)",
-    [S_TRADE_FEE] = "UPDATE trades SET buy_fee = buy_fee + ?2, sell_fee = sell_fee + ?3 WHERE trade_id = ?1",
-    [S_EXEC] = "INSERT INTO executions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10)",
-    [S_EXEC_FEE] = "UPDATE executions SET fee = fee + ?3 WHERE trade_id = ?1 AND side = ?2",
-    [S_LEDGER] = "INSERT INTO ledger VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_BALANCE] = "INSERT INTO balances VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, asset) DO UPDATE"
                   " SET available = excluded.available, held = excluded.held, seq = excluded.seq",
     [S_EOD] = "INSERT INTO eod_positions SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT), CAST(?3 AS BIGINT), "
               "user_id, asset,"
               " available, held FROM balances",
 };
+
+/* The tables whose rows are buffered (store.h, rstore_add): appended only,
+ * never read or updated while the writer writes.  A trade's fees are added
+ * to its row and its executions before they are buffered (pending_trade). */
+static const struct {
+    const char *head;
+    int ncols;
+} ROWS[S_COUNT] = {
+    [S_CMD] = {"INSERT INTO commands VALUES", 6},
+    [S_EVENT] = {"INSERT INTO events VALUES", 12},
+    [S_TRADE] = {"INSERT INTO trades(seq, ts, symbol_id, price, qty, buy_order_id, sell_order_id, buyer_id,"
+                 " seller_id, buy_fee, sell_fee, aggressor, trade_id) VALUES",
+                 13},
+    [S_EXEC] = {"INSERT INTO executions VALUES", 11},
+    [S_LEDGER] = {"INSERT INTO ledger VALUES", 11},
+};
+
+/* An order of the command that finished: it leaves the roids at the end
+ * of the command (oids.c says why then). */
+typedef struct done_order {
+    uint32_t user;
+    bourse_name oid;
+    int64_t id;
+} done_order;
 
 struct rwriter {
     rstore *db;
@@ -117,6 +132,19 @@ struct rwriter {
     int ntouched, captouched;
     bal *q; /* a balance query's answer */
     int nq, capq;
+    roids *oids;
+    done_order *done;
+    int ndone, capdone;
+    /* (user, asset index) of the balances changed since the last commit */
+    struct {
+        uint32_t user;
+        int i;
+    } * dirty;
+    int ndirty, capdirty;
+    /* The trade being written: buffered at the next trade or the end of
+     * the command, when its fees are known. */
+    int trade_open;
+    rval trade[13], exec[2][11];
     /* Ids are given here, not by the database: PostgreSQL's sequences
      * do not roll back with a transaction, and a row written again after
      * a crash must get the same id as the first time. */
@@ -164,6 +192,14 @@ static int run(rwriter *w, int s, const rval *p, int n, int64_t *out, char *outs
     return rc;
 }
 
+/* Buffer a row of a ROWS table. */
+static void add(rwriter *w, int s, const rval *p)
+{
+    char err[1024];
+    if (!w->failed && rstore_add(w->db, s, p, err, sizeof err) != 0)
+        fail(w, err);
+}
+
 static rval rv_name(const char *s, size_t max)
 {
     return rv_text(s, (int)strnlen(s, max));
@@ -177,8 +213,14 @@ rwriter *rwriter_new(rstore *db, char *err, size_t errlen)
         return NULL;
     }
     w->db = db;
+    if (!(w->oids = roids_new())) {
+        snprintf(err, errlen, "out of memory");
+        rwriter_free(w);
+        return NULL;
+    }
     for (int i = 0; i < S_COUNT; i++)
-        if (rstore_prepare(db, i, SQL[i], err, errlen) != 0) {
+        if (ROWS[i].head ? rstore_prepare_rows(db, i, ROWS[i].head, ROWS[i].ncols, err, errlen) != 0
+                         : rstore_prepare(db, i, SQL[i], err, errlen) != 0) {
             rwriter_free(w);
             return NULL;
         }
@@ -195,6 +237,9 @@ void rwriter_free(rwriter *w)
     free(w->legs);
     free(w->touched);
     free(w->q);
+    free(w->done);
+    free(w->dirty);
+    roids_free(w->oids);
     free(w);
 }
 
@@ -315,7 +360,8 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
     w->cmd = *cmd;
     w->nev = w->ok = 0;
     w->cmd_order = w->trade_id = 0;
-    w->nlegs = w->ntouched = 0;
+    w->nlegs = w->ntouched = w->ndone = 0;
+    w->trade_open = 0;
     /* The command's line needs its names: records carry ids. */
     bourse_cmd *c = &w->cmd;
     if (has_user(c->type) && c->user != BOURSE_NONE) {
@@ -346,7 +392,7 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
         p[3] = rv_int(c->user);
     if (c->type != BOURSE_CMD_SYMBOL && c->symbol < BOURSE_CASH)
         p[4] = rv_int(c->symbol);
-    run(w, S_CMD, p, 6, NULL, NULL, 0);
+    add(w, S_CMD, p);
     return 0;
 }
 
@@ -354,6 +400,9 @@ static int64_t find_order(rwriter *w, uint32_t user, const bourse_name *oid)
 {
     if (user >= BOURSE_CASH)
         return 0;
+    const roid *r = roids_get(w->oids, user, oid);
+    if (r)
+        return r->id;
     rval p[2] = {rv_int(user), rv_name(oid->s, BOURSE_NAME_LEN)};
     int64_t id = 0;
     run(w, S_FIND, p, 2, &id, NULL, 0);
@@ -379,6 +428,15 @@ static int64_t insert_order(rwriter *w, uint32_t user, const bourse_name *oid, u
                   rv_opt(replaces),
                   rv_int(w->next_order)};
     run(w, S_ORDER, p, 14, NULL, NULL, 0);
+    if (strcmp(status, "rejected") != 0) {
+        roid *r = roids_put(w->oids, user, oid, w->next_order);
+        if (!r) {
+            fail(w, "out of memory");
+        } else {
+            r->open = open;
+            snprintf(r->tif, sizeof r->tif, "%s", tif);
+        }
+    }
     return w->next_order++;
 }
 
@@ -411,7 +469,7 @@ static void post(rwriter *w, const char *kind, uint32_t user, const char *accoun
                   rv_int(w->cmd.ts_ns),  rv_text(kind, -1),   user < BOURSE_CASH ? rv_int(user) : (rval){0},
                   rv_text(account, -1),  rv_int(asset),       rv_int(amount),
                   rv_opt(order),         rv_opt(trade)};
-    run(w, S_LEDGER, p, 11, NULL, NULL, 0);
+    add(w, S_LEDGER, p);
     if (explicit_leg && user < BOURSE_CASH) {
         if (grow((void **)&w->legs, &w->caplegs, w->nlegs + 1, sizeof *w->legs) != 0) {
             snprintf(w->err, sizeof w->err, "out of memory");
@@ -428,36 +486,79 @@ static int64_t asset_of(uint32_t symbol)
     return symbol == BOURSE_CASH ? REPORT_CASH : (int64_t)symbol;
 }
 
+/* The order (user, oid) of row id is finished: it leaves the roids at
+ * the end of the command. */
+static void finished(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id)
+{
+    if (!id || !roids_get(w->oids, user, oid))
+        return;
+    if (grow((void **)&w->done, &w->capdone, w->ndone + 1, sizeof *w->done) != 0) {
+        fail(w, "out of memory");
+        return;
+    }
+    w->done[w->ndone++] = (done_order){.user = user, .oid = *oid, .id = id};
+}
+
+/* A fill of qty on an order: its row, and its open quantity here. */
+static void fill(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id, int64_t qty)
+{
+    update(w, S_FILL, id, qty, NULL);
+    roid *r = roids_get(w->oids, user, oid);
+    if (r && r->id == id && (r->open -= qty) <= 0)
+        finished(w, user, oid, id);
+}
+
+/* The trade being written goes to its buffers, fees included. */
+static void trade_done(rwriter *w)
+{
+    if (!w->trade_open)
+        return;
+    w->trade_open = 0;
+    add(w, S_TRADE, w->trade);
+    add(w, S_EXEC, w->exec[0]);
+    add(w, S_EXEC, w->exec[1]);
+}
+
 static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *sell)
 {
+    trade_done(w);
     *buy = find_order(w, ev->user, &ev->oid);
     *sell = find_order(w, ev->user2, &ev->oid2);
     const bourse_cmd *c = &w->cmd;
     const bourse_name *mine = c->type == BOURSE_CMD_REPLACE ? &c->new_oid : &c->oid;
     int buyer_took = c->user == ev->user && !memcmp(mine, &ev->oid, sizeof *mine);
-    rval p[11] = {rv_int((int64_t)c->seq), rv_int(c->ts_ns),
-                  rv_int(ev->symbol),      rv_int(ev->price),
-                  rv_int(ev->qty),         rv_int(*buy),
-                  rv_int(*sell),           rv_int(ev->user),
-                  rv_int(ev->user2),       rv_text(buyer_took ? "buy" : "sell", -1),
-                  rv_int(w->next_trade)};
     int64_t t = w->trade_id = w->next_trade++;
-    run(w, S_TRADE, p, 11, NULL, NULL, 0);
+    rval p[13] = {rv_int((int64_t)c->seq),
+                  rv_int(c->ts_ns),
+                  rv_int(ev->symbol),
+                  rv_int(ev->price),
+                  rv_int(ev->qty),
+                  rv_int(*buy),
+                  rv_int(*sell),
+                  rv_int(ev->user),
+                  rv_int(ev->user2),
+                  rv_int(0),
+                  rv_int(0),
+                  rv_text(buyer_took ? "buy" : "sell", -1),
+                  rv_int(t)};
+    memcpy(w->trade, p, sizeof p);
     for (int s = 0; s < 2; s++) {
-        rval x[10] = {rv_int(t),
+        rval x[11] = {rv_int(t),
                       rv_text(side_name(s), -1),
                       rv_int(s ? *sell : *buy),
                       rv_int(s ? ev->user2 : ev->user),
                       rv_int(ev->symbol),
                       rv_int(ev->qty),
                       rv_int(ev->price),
+                      rv_int(0),
                       rv_text((s == BOURSE_BUY) == buyer_took ? "taker" : "maker", -1),
                       rv_int((int64_t)c->seq),
                       rv_int(c->ts_ns)};
-        run(w, S_EXEC, x, 10, NULL, NULL, 0);
+        memcpy(w->exec[s], x, sizeof x);
     }
-    update(w, S_FILL, *buy, ev->qty, NULL);
-    update(w, S_FILL, *sell, ev->qty, NULL);
+    w->trade_open = 1;
+    fill(w, ev->user, &ev->oid, *buy, ev->qty);
+    fill(w, ev->user2, &ev->oid2, *sell, ev->qty);
     /* Cash from the buyer's hold to the seller, shares from the seller's
      * hold to the buyer. */
     int64_t value = ev->qty * ev->price, sym = ev->symbol;
@@ -472,10 +573,10 @@ static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *
 static void on_fee(rwriter *w, const bourse_event *ev, int64_t order)
 {
     int buy = ev->side == BOURSE_BUY;
-    rval p[3] = {rv_int(w->trade_id), rv_int(buy ? ev->qty : 0), rv_int(buy ? 0 : ev->qty)};
-    run(w, S_TRADE_FEE, p, 3, NULL, NULL, 0);
-    rval x[3] = {rv_int(w->trade_id), rv_text(side_name(ev->side), -1), rv_int(ev->qty)};
-    run(w, S_EXEC_FEE, x, 3, NULL, NULL, 0);
+    if (w->trade_open) { /* the engine sends a trade's fees right after it */
+        w->trade[buy ? 9 : 10].i += ev->qty;
+        w->exec[buy ? 0 : 1][7].i += ev->qty;
+    }
     /* A buyer's fee comes out of its hold (H(Q) reserves it), a seller's
      * out of what it has; it goes to the FEES account. */
     uint32_t fees = bourse_user_find(w->e, "FEES", 4);
@@ -533,13 +634,20 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     case BOURSE_EV_CANCELED:
         order = find_order(w, ev->user, &ev->oid);
         update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
+        finished(w, ev->user, &ev->oid, order);
         touch(w, ev->user);
         break;
     case BOURSE_EV_REPLACED: {
         order = find_order(w, ev->user, &ev->oid);
         char tif[8] = "day";
-        rval p[1] = {rv_int(order)};
-        run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
+        const roid *r = roids_get(w->oids, ev->user, &ev->oid);
+        if (r && r->id == order) {
+            snprintf(tif, sizeof tif, "%s", r->tif);
+        } else {
+            rval p[1] = {rv_int(order)};
+            run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
+        }
+        finished(w, ev->user, &ev->oid, order);
         order2 = insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty, "open",
                               NULL, ev->qty, order);
         update(w, S_REPLACED, order, order2, NULL);
@@ -568,7 +676,7 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
                   rv_opt(order),
                   rv_opt(order2),
                   rv_text(line, (int)len)};
-    run(w, S_EVENT, p, 12, NULL, NULL, 0);
+    add(w, S_EVENT, p);
     w->events++;
 }
 
@@ -617,10 +725,21 @@ static int settle(rwriter *w, uint32_t user, int64_t asset, int64_t avail, int64
         entry_end(w);
     }
     if (avail != b->avail || held != b->held) {
+        /* Written at the commit (rwriter_flush): the row is the state at
+         * the transaction's last seq, one statement however often the
+         * balance moved. */
+        if (!b->dirty) {
+            if (grow((void **)&w->dirty, &w->capdirty, w->ndirty + 1, sizeof *w->dirty) != 0) {
+                snprintf(w->err, sizeof w->err, "out of memory");
+                return -1;
+            }
+            w->dirty[w->ndirty].user = user;
+            w->dirty[w->ndirty++].i = (int)(b - w->users[user].a);
+            b->dirty = 1;
+        }
         b->avail = avail;
         b->held = held;
-        rval p[5] = {rv_int(user), rv_int(asset), rv_int(avail), rv_int(held), rv_int((int64_t)w->cmd.seq)};
-        run(w, S_BALANCE, p, 5, NULL, NULL, 0);
+        b->seq = (int64_t)w->cmd.seq;
     }
     return w->failed ? -1 : 0;
 }
@@ -680,10 +799,42 @@ static void record_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *c)
     }
 }
 
+/* The balances changed since the last commit, into their table. */
+static void write_balances(rwriter *w)
+{
+    for (int i = 0; i < w->ndirty && !w->failed; i++) {
+        uint32_t user = w->dirty[i].user;
+        bal *b = &w->users[user].a[w->dirty[i].i];
+        rval p[5] = {rv_int(user), rv_int(b->asset), rv_int(b->avail), rv_int(b->held), rv_int(b->seq)};
+        run(w, S_BALANCE, p, 5, NULL, NULL, 0);
+        b->dirty = 0;
+    }
+    w->ndirty = 0;
+}
+
+int rwriter_flush(rwriter *w, char *err, size_t errlen)
+{
+    write_balances(w);
+    if (w->failed) {
+        snprintf(err, errlen, "%s", w->err);
+        return -1;
+    }
+    return rstore_flush(w->db, err, errlen);
+}
+
+void rwriter_discard(rwriter *w)
+{
+    rstore_discard(w->db);
+    for (int i = 0; i < w->ndirty; i++)
+        w->users[w->dirty[i].user].a[w->dirty[i].i].dirty = 0;
+    w->ndirty = 0;
+}
+
 int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
 {
     const bourse_cmd *c = &w->cmd;
     w->e = e;
+    trade_done(w);
     if (!w->failed && w->ok)
         record_cmd(w, e, c);
     for (int i = 0; i < w->ntouched && !w->failed; i++)
@@ -693,8 +844,12 @@ int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
         char day[16];
         day_of(c->ts_ns, day, sizeof day);
         rval p[3] = {rv_text(day, -1), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
+        write_balances(w); /* the positions are read from them */
         run(w, S_EOD, p, 3, NULL, NULL, 0);
     }
+    for (int i = 0; i < w->ndone; i++)
+        roids_del(w->oids, w->done[i].user, &w->done[i].oid, w->done[i].id);
+    w->ndone = 0;
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
         return -1;
