@@ -24,6 +24,7 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -215,6 +216,8 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
         f.seq = c.seq;
         f.ts = c.ts_ns;
         st->written++;
+        if (cfg->crash_at_seq == c.seq)
+            raise(SIGKILL);
         if (++f.pending >= batch && commit(&f, err, errlen) != 0)
             goto fail;
     }
