@@ -11,8 +11,11 @@
  * are synchronous (the default synchronous_commit): a committed last_seq
  * survives a crash of the server, so the rows are never written twice.
  *
- * Each statement is one round trip; pipelining them (libpq 14's pipeline
- * mode) is the obvious next step for throughput.
+ * Each statement is one round trip.  The appended rows go RSTORE_ROWS to
+ * a statement (store.c), so what is left one at a time is the orders:
+ * their insert and the updates of fills, cancels and replaces (about two
+ * a command); libpq's pipeline mode (PQenterPipelineMode) would send
+ * those without waiting, and is the next step.
  */
 #include "store_int.h"
 
