@@ -6,19 +6,23 @@
  * Why.  Every event names its order by (user, order id), and the row is
  * the newest non-rejected one with that pair.  Asking the database each
  * time (an index seek per trade side, fee, cancel and replace) was a
- * quarter of the follower's statements.  The orders an event can name are
- * almost always open ones, and every open order this follower wrote went
- * through rwriter's insert_order, which puts it here; so the answer is in
- * memory, and the database is asked only on a miss (an order written
- * before this process started, or a refused cancel of a finished order).
+ * quarter of the follower's statements, and updating the row at each fill
+ * most of the rest.  The orders an event can name are almost always open
+ * ones, and every open order this follower made went through writer.c's
+ * insert_order, which puts it here; so the answer is in memory, and the
+ * database is asked only on a miss (an order written before this process
+ * started, or a refused cancel of a finished order).
  *
  * Never stale.  An entry is the newest row of its pair, since every
- * non-rejected row is put here when written and replaces the entry.  An
- * entry leaves when its order finishes (filled, canceled, replaced), at
- * the end of the command, so the command's later events (the fee after a
- * fill) still find it; the removal names the row id, so an order id given
- * again within the same command (a replace to the same id) stays.  So the
- * table holds about the open orders, as the engine does.
+ * non-rejected row is put here when made and replaces the entry.  The
+ * entry also holds the row itself: writer.c changes it here and writes it
+ * at the commit (one INSERT for an order placed and finished within a
+ * batch, rather than an INSERT and its UPDATEs), so a row may be here and
+ * not yet in the database.  An entry leaves once its order is finished
+ * and its row written (at the commit); the removal names the row id, so
+ * an order id given again (a replace to the same id, a later day's order)
+ * stays.  So the table holds the open orders, as the engine does, and
+ * those that finished in the transaction.
  *
  * Open addressing, linear probing, deletion by backward shift (no
  * tombstones); grown at half full.

@@ -55,8 +55,14 @@ typedef struct roid {
     uint32_t user;
     bourse_name oid;
     int64_t id; /* orders.order_id; 0: a free slot */
-    int64_t open;
+    /* The row (writer.c keeps it until the commit). */
+    int64_t open, filled, price, qty, seq, ts, last_seq, last_ts, replaces, replaced_by;
+    uint32_t symbol;
+    int side;
     char tif[4];
+    const char *status, *reason; /* static strings */
+    int stored;                  /* the row is in the database (an earlier transaction) */
+    int dirty;                   /* changed since the last commit */
 } roid;
 typedef struct roids roids;
 roids *roids_new(void);

@@ -60,6 +60,7 @@ enum {
     S_ACCOUNT,
     S_SYMBOL,
     S_ORDER,
+    S_ORDER_SET,
     S_FIND,
     S_FILL,
     S_CANCEL,
@@ -77,9 +78,8 @@ enum {
 static const char *const SQL[S_COUNT] = {
     [S_ACCOUNT] = "INSERT INTO accounts VALUES(?1, ?2, ?3, ?4)",
     [S_SYMBOL] = "INSERT INTO symbols VALUES(?1, ?2, ?3, ?4)",
-    [S_ORDER] = "INSERT INTO orders(user_id, oid, symbol_id, side, tif, price, qty, seq, ts, status, reason,"
-                " open_qty, filled_qty, replaces, last_seq, last_ts, order_id)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?8, ?9, ?14)",
+    [S_ORDER_SET] = "UPDATE orders SET status = ?2, reason = ?3, open_qty = ?4, filled_qty = ?5,"
+                    " replaced_by = ?6, last_seq = ?7, last_ts = ?8 WHERE order_id = ?1",
     [S_FIND] = "SELECT order_id FROM orders WHERE user_id = ?1 AND oid = ?2 AND status <> 'rejected'"
                " ORDER BY order_id DESC LIMIT 1",
     [S_FILL] = "UPDATE orders SET filled_qty = filled_qty + ?2, open_qty = open_qty - ?2,"
@@ -106,6 +106,7 @@ static const struct {
     int ncols;
 } ROWS[S_COUNT] = {
     [S_CMD] = {"INSERT INTO commands VALUES", 6},
+    [S_ORDER] = {"INSERT INTO orders VALUES", 18},
     [S_EVENT] = {"INSERT INTO events VALUES", 12},
     [S_TRADE] = {"INSERT INTO trades(seq, ts, symbol_id, price, qty, buy_order_id, sell_order_id, buyer_id,"
                  " seller_id, buy_fee, sell_fee, aggressor, trade_id) VALUES",
@@ -114,8 +115,7 @@ static const struct {
     [S_LEDGER] = {"INSERT INTO ledger VALUES", 11},
 };
 
-/* An order of the command that finished: it leaves the roids at the end
- * of the command (oids.c says why then). */
+/* An order whose row changed in this transaction (its roid is dirty). */
 typedef struct done_order {
     uint32_t user;
     bourse_name oid;
@@ -360,7 +360,7 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
     w->cmd = *cmd;
     w->nev = w->ok = 0;
     w->cmd_order = w->trade_id = 0;
-    w->nlegs = w->ntouched = w->ndone = 0;
+    w->nlegs = w->ntouched = 0;
     w->trade_open = 0;
     /* The command's line needs its names: records carry ids. */
     bourse_cmd *c = &w->cmd;
@@ -409,35 +409,105 @@ static int64_t find_order(rwriter *w, uint32_t user, const bourse_name *oid)
     return id;
 }
 
+/* An order's row: to the orders buffer when new, an UPDATE when the
+ * database has it. */
+static void write_order(rwriter *w, roid *r)
+{
+    if (!r->stored) {
+        rval p[18] = {rv_int(r->id),
+                      rv_int(r->user),
+                      rv_name(r->oid.s, BOURSE_NAME_LEN),
+                      r->symbol < BOURSE_CASH ? rv_int(r->symbol) : (rval){0},
+                      rv_text(side_name(r->side), -1),
+                      rv_text(r->tif, -1),
+                      rv_int(r->price),
+                      rv_int(r->qty),
+                      rv_int(r->seq),
+                      rv_int(r->ts),
+                      rv_text(r->status, -1),
+                      r->reason ? rv_text(r->reason, -1) : (rval){0},
+                      rv_int(r->open),
+                      rv_int(r->filled),
+                      rv_opt(r->replaces),
+                      rv_opt(r->replaced_by),
+                      rv_int(r->last_seq),
+                      rv_int(r->last_ts)};
+        add(w, S_ORDER, p);
+        r->stored = 1;
+    } else {
+        rval p[8] = {
+            rv_int(r->id),       rv_text(r->status, -1), r->reason ? rv_text(r->reason, -1) : (rval){0},
+            rv_int(r->open),     rv_int(r->filled),      rv_opt(r->replaced_by),
+            rv_int(r->last_seq), rv_int(r->last_ts)};
+        run(w, S_ORDER_SET, p, 8, NULL, NULL, 0);
+    }
+    r->dirty = 0;
+}
+
+/* r changed: its row is written at the commit. */
+static void changed(rwriter *w, roid *r)
+{
+    r->last_seq = (int64_t)w->cmd.seq;
+    r->last_ts = w->cmd.ts_ns;
+    if (r->dirty)
+        return;
+    if (grow((void **)&w->done, &w->capdone, w->ndone + 1, sizeof *w->done) != 0) {
+        fail(w, "out of memory");
+        return;
+    }
+    w->done[w->ndone++] = (done_order){.user = r->user, .oid = r->oid, .id = r->id};
+    r->dirty = 1;
+}
+
+/* A new row.  An open order is kept in the roids until its row is written
+ * (at the commit) and, while open, after; a refused one goes to the
+ * buffer (no event names it again). */
 static int64_t insert_order(rwriter *w, uint32_t user, const bourse_name *oid, uint32_t symbol, int side,
                             const char *tif, int64_t price, int64_t qty, const char *status,
                             const char *reason, int64_t open, int64_t replaces)
 {
-    rval p[14] = {rv_int(user),
-                  rv_name(oid->s, BOURSE_NAME_LEN),
-                  symbol < BOURSE_CASH ? rv_int(symbol) : (rval){0},
-                  rv_text(side_name(side), -1),
-                  rv_text(tif, -1),
-                  rv_int(price),
-                  rv_int(qty),
-                  rv_int((int64_t)w->cmd.seq),
-                  rv_int(w->cmd.ts_ns),
-                  rv_text(status, -1),
-                  reason ? rv_text(reason, -1) : (rval){0},
-                  rv_int(open),
-                  rv_opt(replaces),
-                  rv_int(w->next_order)};
-    run(w, S_ORDER, p, 14, NULL, NULL, 0);
-    if (strcmp(status, "rejected") != 0) {
-        roid *r = roids_put(w->oids, user, oid, w->next_order);
-        if (!r) {
-            fail(w, "out of memory");
-        } else {
-            r->open = open;
-            snprintf(r->tif, sizeof r->tif, "%s", tif);
-        }
+    roid o = {.user = user,
+              .oid = *oid,
+              .id = w->next_order,
+              .open = open,
+              .price = price,
+              .qty = qty,
+              .seq = (int64_t)w->cmd.seq,
+              .ts = w->cmd.ts_ns,
+              .last_seq = (int64_t)w->cmd.seq,
+              .last_ts = w->cmd.ts_ns,
+              .replaces = replaces,
+              .symbol = symbol,
+              .side = side,
+              .status = status,
+              .reason = reason};
+    snprintf(o.tif, sizeof o.tif, "%s", tif);
+    if (!strcmp(status, "rejected")) {
+        write_order(w, &o);
+        return w->next_order++;
     }
+    /* An earlier row of the pair (finished: the engine takes an id again
+     * only then) still waiting for the commit is written before its slot
+     * is taken. */
+    roid *old = roids_get(w->oids, user, oid);
+    if (old && old->dirty)
+        write_order(w, old);
+    roid *r = roids_put(w->oids, user, oid, o.id);
+    if (!r) {
+        fail(w, "out of memory");
+        return w->next_order++;
+    }
+    *r = o;
+    changed(w, r);
     return w->next_order++;
+}
+
+/* The roid of row id, or NULL (an order this process did not write, or
+ * one already gone). */
+static roid *mine(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id)
+{
+    roid *r = id ? roids_get(w->oids, user, oid) : NULL;
+    return r && r->id == id ? r : NULL;
 }
 
 static void update(rwriter *w, int s, int64_t order, int64_t a, const char *text)
@@ -486,26 +556,19 @@ static int64_t asset_of(uint32_t symbol)
     return symbol == BOURSE_CASH ? REPORT_CASH : (int64_t)symbol;
 }
 
-/* The order (user, oid) of row id is finished: it leaves the roids at
- * the end of the command. */
-static void finished(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id)
-{
-    if (!id || !roids_get(w->oids, user, oid))
-        return;
-    if (grow((void **)&w->done, &w->capdone, w->ndone + 1, sizeof *w->done) != 0) {
-        fail(w, "out of memory");
-        return;
-    }
-    w->done[w->ndone++] = (done_order){.user = user, .oid = *oid, .id = id};
-}
-
-/* A fill of qty on an order: its row, and its open quantity here. */
+/* A fill of qty on an order: in its roid, or its row. */
 static void fill(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id, int64_t qty)
 {
-    update(w, S_FILL, id, qty, NULL);
-    roid *r = roids_get(w->oids, user, oid);
-    if (r && r->id == id && (r->open -= qty) <= 0)
-        finished(w, user, oid, id);
+    roid *r = mine(w, user, oid, id);
+    if (!r) {
+        update(w, S_FILL, id, qty, NULL);
+        return;
+    }
+    r->filled += qty;
+    if (r->open - qty <= 0)
+        r->status = "filled";
+    r->open -= qty;
+    changed(w, r);
 }
 
 /* The trade being written goes to its buffers, fees included. */
@@ -631,26 +694,38 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         order = find_order(w, ev->user, &ev->oid);
         on_fee(w, ev, order);
         break;
-    case BOURSE_EV_CANCELED:
+    case BOURSE_EV_CANCELED: {
         order = find_order(w, ev->user, &ev->oid);
-        update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
-        finished(w, ev->user, &ev->oid, order);
+        roid *r = mine(w, ev->user, &ev->oid, order);
+        if (r) {
+            r->status = "canceled";
+            r->reason = bourse_reason_name(ev->reason);
+            r->open = 0;
+            changed(w, r);
+        } else {
+            update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
+        }
         touch(w, ev->user);
         break;
+    }
     case BOURSE_EV_REPLACED: {
         order = find_order(w, ev->user, &ev->oid);
         char tif[8] = "day";
-        const roid *r = roids_get(w->oids, ev->user, &ev->oid);
-        if (r && r->id == order) {
+        roid *r = mine(w, ev->user, &ev->oid, order);
+        if (r) { /* closed before the new row is made: it may take r's slot (the same id) */
             snprintf(tif, sizeof tif, "%s", r->tif);
+            r->status = "replaced";
+            r->replaced_by = w->next_order;
+            r->open = 0;
+            changed(w, r);
         } else {
             rval p[1] = {rv_int(order)};
             run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
         }
-        finished(w, ev->user, &ev->oid, order);
         order2 = insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty, "open",
                               NULL, ev->qty, order);
-        update(w, S_REPLACED, order, order2, NULL);
+        if (!r)
+            update(w, S_REPLACED, order, order2, NULL);
         w->cmd_order = order2;
         touch(w, ev->user);
         break;
@@ -812,8 +887,26 @@ static void write_balances(rwriter *w)
     w->ndirty = 0;
 }
 
+/* The orders changed in this transaction, into their rows; the finished
+ * ones leave the roids (their rows are the newest of their pairs now). */
+static void write_orders(rwriter *w)
+{
+    for (int i = 0; i < w->ndone && !w->failed; i++) {
+        done_order *d = &w->done[i];
+        roid *r = mine(w, d->user, &d->oid, d->id);
+        if (!r)
+            continue;
+        if (r->dirty)
+            write_order(w, r);
+        if (strcmp(r->status, "open") != 0)
+            roids_del(w->oids, d->user, &d->oid, d->id);
+    }
+    w->ndone = 0;
+}
+
 int rwriter_flush(rwriter *w, char *err, size_t errlen)
 {
+    write_orders(w);
     write_balances(w);
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
@@ -847,9 +940,6 @@ int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
         write_balances(w); /* the positions are read from them */
         run(w, S_EOD, p, 3, NULL, NULL, 0);
     }
-    for (int i = 0; i < w->ndone; i++)
-        roids_del(w->oids, w->done[i].user, &w->done[i].oid, w->done[i].id);
-    w->ndone = 0;
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
         return -1;
