@@ -480,6 +480,43 @@ static void test_batch_crash(void)
     rm_rf(dir);
 }
 
+static int write_file(const char *dir, FILE *in, const bourse_limits *lim);
+
+/* Order ids given again (BOURSE_DAY_IDS: on a later trading day) while
+ * the earlier order's row is still in the writer's memory, waiting for the
+ * commit: both rows must be written, each with its own end.  One batch
+ * for everything against a commit after every command, table for table. */
+static void test_reused_ids(void)
+{
+    static const char script[] =
+        "symbol S\nuser a\nuser b\ndeposit a CASH 100000\ndeposit b S 1000\nopen\n"
+        "buy a o1 S 5 10\ncancel a o1\nclose\nopen\n"          /* o1 canceled */
+        "buy a o1 S 5 10\nsell b s1 S 5 10\nclose\nopen\n"     /* o1 filled */
+        "buy a o1 S 3 10\nreplace a o1 o2 4 10\nclose\nopen\n" /* o1 replaced, o2 expires */
+        "buy a o2 S 2 10\nsell b s1 S 1 10\nreplace a o2 o1 2 11\nsell b s2 S 2 11\n";
+    char dir[64], one[128], many[128], err[1200];
+    CHECK(tmpdir(dir, sizeof dir));
+    bourse_limits lim = LIMITS;
+    lim.flags |= BOURSE_DAY_IDS;
+    FILE *in = fmemopen((void *)script, sizeof script - 1, "r");
+    CHECK(in && write_file(dir, in, &lim) == 0);
+    snprintf(one, sizeof one, "%s/one.db", dir);
+    snprintf(many, sizeof many, "%s/many.db", dir);
+    CHECK_EQ(follow_all(dir, one, 1, err, sizeof err), 0);
+    CHECK_EQ(follow_all(dir, many, 4096, err, sizeof err), 0);
+    sqlite3 *s;
+    CHECK_EQ(sqlite3_open(one, &s), SQLITE_OK);
+    CHECK_EQ(q1(s, "SELECT count(*) FROM orders WHERE oid = 'o1'"), 4);
+    CHECK_EQ(q1(s, "SELECT count(*) FROM orders WHERE oid = 'o1' AND status = 'open'"), 0);
+    sqlite3_close(s);
+    char *a = dump(one), *b = dump(many);
+    CHECK(a && b && strstr(a, "|o1|0|buy|day|100000|5|") && strstr(a, "canceled|USER|0|0|"));
+    CHECK(a && b && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+    rm_rf(dir);
+}
+
 static int refused(const char *path, const char *want)
 {
     char err[1200];
@@ -607,12 +644,15 @@ static int write_scenario(const char *dir)
         printf("FAIL tests/report/scenario.txt: run from the repository root\n");
         return -1;
     }
+    return write_file(dir, in, &LIMITS);
+}
+
+/* A journal of the text commands in `in` (closed). */
+static int write_file(const char *dir, FILE *in, const bourse_limits *lim)
+{
     int64_t clock = T0;
-    journal_config cfg = {.dir = dir,
-                          .durability = JOURNAL_NONE,
-                          .limits = LIMITS,
-                          .clock_ns = fake_clock,
-                          .clock_ctx = &clock};
+    journal_config cfg = {
+        .dir = dir, .durability = JOURNAL_NONE, .limits = *lim, .clock_ns = fake_clock, .clock_ctx = &clock};
     journal *j;
     bourse_engine *e;
     char err[600], line[512];
@@ -687,6 +727,7 @@ int main(void)
     RUN(test_random_v2);
     RUN(test_kill9);
     RUN(test_batch_crash);
+    RUN(test_reused_ids);
     RUN(test_refused);
     RUN(test_golden);
     return CHECK_DONE();
