@@ -3,14 +3,15 @@
  * accounts, symbols, orders, trades and their two executions, the ledger
  * and the balances.
  *
- * Orders.  An order is a row from its ACCEPTED (or its REJECTED: a refused
- * order is part of the audit trail) with every attribute of its command;
- * TRADE, CANCELED and REPLACED update it.  Events name orders by (user,
- * order id), and ids may be reused on a later trading day (BOURSE_DAY_IDS),
- * so an event's order is the newest non-rejected row with that pair: the
- * engine accepts an id again only once the earlier order is finished.  A
- * replace closes the row (status `replaced`) and opens a new one that
+ * Orders (orders.c): a row per order accepted, refused or replaced into,
+ * found by (user, order id) and changed by TRADE, CANCELED and REPLACED.
+ * A replace closes the row (status `replaced`) and opens a new one that
  * names it (`replaces`), so each row has one price and quantity.
+ *
+ * What is written when.  Rows only appended (commands, events, trades,
+ * executions, ledger legs, new orders) go to the store's buffers and out
+ * in multi-row INSERTs (store.h); the orders' and balances' rows that
+ * change are kept here and written at the commit (rwriter_flush).
  *
  * The ledger.  Every movement of cash or shares is an entry of two or more
  * legs that sum to zero per asset; a leg moves an amount into (positive)
@@ -30,8 +31,7 @@
  * write a ledger that does not balance.  So the ledger equals the core's
  * balances after every command, by construction and by check.
  */
-#include "report_int.h"
-#include "store.h"
+#include "writer_int.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -39,41 +39,6 @@
 #include <time.h>
 
 #include "bourse/text.h"
-
-typedef struct bal {
-    int64_t asset, avail, held;
-    int64_t seq; /* of its last change */
-    int dirty;   /* changed since the last commit */
-} bal;
-typedef struct ubal {
-    bal *a;
-    int n, cap;
-} ubal;
-typedef struct leg {
-    uint32_t user;
-    int held;
-    int64_t asset, amount;
-} leg;
-
-enum {
-    S_CMD,
-    S_ACCOUNT,
-    S_SYMBOL,
-    S_ORDER,
-    S_ORDER_SET,
-    S_FIND,
-    S_FILL,
-    S_CANCEL,
-    S_REPLACED,
-    S_TIF,
-    S_EVENT,
-    S_TRADE,
-    S_EXEC,
-    S_LEDGER,
-    S_BALANCE,
-    S_EOD,
-    S_COUNT
-};
 
 static const char *const SQL[S_COUNT] = {
     [S_ACCOUNT] = "INSERT INTO accounts VALUES(?1, ?2, ?3, ?4)",
@@ -100,7 +65,7 @@ static const char *const SQL[S_COUNT] = {
 
 /* The tables whose rows are buffered (store.h, rstore_add): appended only,
  * never read or updated while the writer writes.  A trade's fees are added
- * to its row and its executions before they are buffered (pending_trade). */
+ * to its row and its executions before they are buffered (trade_done). */
 static const struct {
     const char *head;
     int ncols;
@@ -115,51 +80,6 @@ static const struct {
     [S_LEDGER] = {"INSERT INTO ledger VALUES", 11},
 };
 
-/* An order whose row changed in this transaction (its roid is dirty). */
-typedef struct done_order {
-    uint32_t user;
-    bourse_name oid;
-    int64_t id;
-} done_order;
-
-struct rwriter {
-    rstore *db;
-    ubal *users;
-    uint32_t nusers;
-    leg *legs;
-    int nlegs, caplegs;
-    uint32_t *touched;
-    int ntouched, captouched;
-    bal *q; /* a balance query's answer */
-    int nq, capq;
-    roids *oids;
-    done_order *done;
-    int ndone, capdone;
-    /* (user, asset index) of the balances changed since the last commit */
-    struct {
-        uint32_t user;
-        int i;
-    } * dirty;
-    int ndirty, capdirty;
-    /* The trade being written: buffered at the next trade or the end of
-     * the command, when its fees are known. */
-    int trade_open;
-    rval trade[13], exec[2][11];
-    /* Ids are given here, not by the database: PostgreSQL's sequences
-     * do not roll back with a transaction, and a row written again after
-     * a crash must get the same id as the first time. */
-    int64_t next_entry, leg_no, next_order, next_trade;
-    /* the command being written */
-    const bourse_engine *e;
-    bourse_cmd cmd;
-    int nev, ok;
-    int64_t cmd_order; /* the order the command made or changed (0: none) */
-    int64_t trade_id;
-    uint64_t events;
-    int failed;
-    char err[5000];
-};
-
 static const char *const EV_NAMES[] = {"",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
                                        "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE",      "ACCOUNT"};
 static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "deposit",   "withdraw", "limit",
@@ -168,12 +88,12 @@ static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "depo
                                         "unblock", "cancelall", "haltall", "resumeall", "account"};
 static const char *const TIFS[] = {"day", "gtc", "ioc", "fok"};
 
-static const char *side_name(int s)
+const char *rw_side_name(int s)
 {
     return s == BOURSE_SELL ? "sell" : "buy";
 }
 
-static void fail(rwriter *w, const char *why)
+void rw_fail(rwriter *w, const char *why)
 {
     if (!w->failed)
         snprintf(w->err, sizeof w->err, "seq %" PRIu64 ": %s", w->cmd.seq, why);
@@ -183,24 +103,24 @@ static void fail(rwriter *w, const char *why)
 /* Step a statement that returns no row, then reset it. */
 /* Run statement s with n parameters; 1 with *out (the first column of its
  * first row, when out != NULL), 0 without a row, -1 on failure. */
-static int run(rwriter *w, int s, const rval *p, int n, int64_t *out, char *outs, size_t outslen)
+int rw_run(rwriter *w, int s, const rval *p, int n, int64_t *out, char *outs, size_t outslen)
 {
     char err[1024];
     int rc = rstore_run(w->db, s, p, n, out, outs, outslen, err, sizeof err);
     if (rc < 0)
-        fail(w, err);
+        rw_fail(w, err);
     return rc;
 }
 
 /* Buffer a row of a ROWS table. */
-static void add(rwriter *w, int s, const rval *p)
+void rw_add(rwriter *w, int s, const rval *p)
 {
     char err[1024];
     if (!w->failed && rstore_add(w->db, s, p, err, sizeof err) != 0)
-        fail(w, err);
+        rw_fail(w, err);
 }
 
-static rval rv_name(const char *s, size_t max)
+rval rw_name(const char *s, size_t max)
 {
     return rv_text(s, (int)strnlen(s, max));
 }
@@ -248,7 +168,7 @@ uint64_t rwriter_events(const rwriter *w)
     return w->events;
 }
 
-static int grow(void **p, int *cap, int need, size_t size)
+int rw_grow(void **p, int *cap, int need, size_t size)
 {
     if (need <= *cap)
         return 0;
@@ -282,7 +202,7 @@ static bal *cached(rwriter *w, uint32_t user, int64_t asset, int add)
     for (int i = 0; i < u->n; i++)
         if (u->a[i].asset == asset)
             return &u->a[i];
-    if (!add || grow((void **)&u->a, &u->cap, u->n + 1, sizeof *u->a) != 0)
+    if (!add || rw_grow((void **)&u->a, &u->cap, u->n + 1, sizeof *u->a) != 0)
         return NULL;
     u->a[u->n] = (bal){.asset = asset};
     return &u->a[u->n++];
@@ -293,7 +213,7 @@ static void resume_row(void *ctx, const int64_t *v)
     rwriter *w = ctx;
     bal *b = cached(w, (uint32_t)v[0], v[1], 1);
     if (!b) {
-        fail(w, "out of memory");
+        rw_fail(w, "out of memory");
         return;
     }
     b->avail = v[2];
@@ -345,7 +265,7 @@ static void touch(rwriter *w, uint32_t user)
     for (int i = 0; i < w->ntouched; i++)
         if (w->touched[i] == user)
             return;
-    if (grow((void **)&w->touched, &w->captouched, w->ntouched + 1, sizeof *w->touched) != 0) {
+    if (rw_grow((void **)&w->touched, &w->captouched, w->ntouched + 1, sizeof *w->touched) != 0) {
         snprintf(w->err, sizeof w->err, "out of memory");
         w->failed = 1;
         return;
@@ -392,131 +312,8 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
         p[3] = rv_int(c->user);
     if (c->type != BOURSE_CMD_SYMBOL && c->symbol < BOURSE_CASH)
         p[4] = rv_int(c->symbol);
-    add(w, S_CMD, p);
+    rw_add(w, S_CMD, p);
     return 0;
-}
-
-static int64_t find_order(rwriter *w, uint32_t user, const bourse_name *oid)
-{
-    if (user >= BOURSE_CASH)
-        return 0;
-    const roid *r = roids_get(w->oids, user, oid);
-    if (r)
-        return r->id;
-    rval p[2] = {rv_int(user), rv_name(oid->s, BOURSE_NAME_LEN)};
-    int64_t id = 0;
-    run(w, S_FIND, p, 2, &id, NULL, 0);
-    return id;
-}
-
-/* An order's row: to the orders buffer when new, an UPDATE when the
- * database has it. */
-static void write_order(rwriter *w, roid *r)
-{
-    if (!r->stored) {
-        rval p[18] = {rv_int(r->id),
-                      rv_int(r->user),
-                      rv_name(r->oid.s, BOURSE_NAME_LEN),
-                      r->symbol < BOURSE_CASH ? rv_int(r->symbol) : (rval){0},
-                      rv_text(side_name(r->side), -1),
-                      rv_text(r->tif, -1),
-                      rv_int(r->price),
-                      rv_int(r->qty),
-                      rv_int(r->seq),
-                      rv_int(r->ts),
-                      rv_text(r->status, -1),
-                      r->reason ? rv_text(r->reason, -1) : (rval){0},
-                      rv_int(r->open),
-                      rv_int(r->filled),
-                      rv_opt(r->replaces),
-                      rv_opt(r->replaced_by),
-                      rv_int(r->last_seq),
-                      rv_int(r->last_ts)};
-        add(w, S_ORDER, p);
-        r->stored = 1;
-    } else {
-        rval p[8] = {
-            rv_int(r->id),       rv_text(r->status, -1), r->reason ? rv_text(r->reason, -1) : (rval){0},
-            rv_int(r->open),     rv_int(r->filled),      rv_opt(r->replaced_by),
-            rv_int(r->last_seq), rv_int(r->last_ts)};
-        run(w, S_ORDER_SET, p, 8, NULL, NULL, 0);
-    }
-    r->dirty = 0;
-}
-
-/* r changed: its row is written at the commit. */
-static void changed(rwriter *w, roid *r)
-{
-    r->last_seq = (int64_t)w->cmd.seq;
-    r->last_ts = w->cmd.ts_ns;
-    if (r->dirty)
-        return;
-    if (grow((void **)&w->done, &w->capdone, w->ndone + 1, sizeof *w->done) != 0) {
-        fail(w, "out of memory");
-        return;
-    }
-    w->done[w->ndone++] = (done_order){.user = r->user, .oid = r->oid, .id = r->id};
-    r->dirty = 1;
-}
-
-/* A new row.  An open order is kept in the roids until its row is written
- * (at the commit) and, while open, after; a refused one goes to the
- * buffer (no event names it again). */
-static int64_t insert_order(rwriter *w, uint32_t user, const bourse_name *oid, uint32_t symbol, int side,
-                            const char *tif, int64_t price, int64_t qty, const char *status,
-                            const char *reason, int64_t open, int64_t replaces)
-{
-    roid o = {.user = user,
-              .oid = *oid,
-              .id = w->next_order,
-              .open = open,
-              .price = price,
-              .qty = qty,
-              .seq = (int64_t)w->cmd.seq,
-              .ts = w->cmd.ts_ns,
-              .last_seq = (int64_t)w->cmd.seq,
-              .last_ts = w->cmd.ts_ns,
-              .replaces = replaces,
-              .symbol = symbol,
-              .side = side,
-              .status = status,
-              .reason = reason};
-    snprintf(o.tif, sizeof o.tif, "%s", tif);
-    if (!strcmp(status, "rejected")) {
-        write_order(w, &o);
-        return w->next_order++;
-    }
-    /* An earlier row of the pair (finished: the engine takes an id again
-     * only then) still waiting for the commit is written before its slot
-     * is taken. */
-    roid *old = roids_get(w->oids, user, oid);
-    if (old && old->dirty)
-        write_order(w, old);
-    roid *r = roids_put(w->oids, user, oid, o.id);
-    if (!r) {
-        fail(w, "out of memory");
-        return w->next_order++;
-    }
-    *r = o;
-    changed(w, r);
-    return w->next_order++;
-}
-
-/* The roid of row id, or NULL (an order this process did not write, or
- * one already gone). */
-static roid *mine(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id)
-{
-    roid *r = id ? roids_get(w->oids, user, oid) : NULL;
-    return r && r->id == id ? r : NULL;
-}
-
-static void update(rwriter *w, int s, int64_t order, int64_t a, const char *text)
-{
-    if (!order)
-        return;
-    rval p[4] = {rv_int(order), text ? rv_text(text, -1) : rv_int(a), rv_int((int64_t)w->cmd.seq),
-                 rv_int(w->cmd.ts_ns)};
-    run(w, s, p, 4, NULL, NULL, 0);
 }
 
 /* ---- the ledger ---- */
@@ -539,9 +336,9 @@ static void post(rwriter *w, const char *kind, uint32_t user, const char *accoun
                   rv_int(w->cmd.ts_ns),  rv_text(kind, -1),   user < BOURSE_CASH ? rv_int(user) : (rval){0},
                   rv_text(account, -1),  rv_int(asset),       rv_int(amount),
                   rv_opt(order),         rv_opt(trade)};
-    add(w, S_LEDGER, p);
+    rw_add(w, S_LEDGER, p);
     if (explicit_leg && user < BOURSE_CASH) {
-        if (grow((void **)&w->legs, &w->caplegs, w->nlegs + 1, sizeof *w->legs) != 0) {
+        if (rw_grow((void **)&w->legs, &w->caplegs, w->nlegs + 1, sizeof *w->legs) != 0) {
             snprintf(w->err, sizeof w->err, "out of memory");
             w->failed = 1;
             return;
@@ -556,37 +353,22 @@ static int64_t asset_of(uint32_t symbol)
     return symbol == BOURSE_CASH ? REPORT_CASH : (int64_t)symbol;
 }
 
-/* A fill of qty on an order: in its roid, or its row. */
-static void fill(rwriter *w, uint32_t user, const bourse_name *oid, int64_t id, int64_t qty)
-{
-    roid *r = mine(w, user, oid, id);
-    if (!r) {
-        update(w, S_FILL, id, qty, NULL);
-        return;
-    }
-    r->filled += qty;
-    if (r->open - qty <= 0)
-        r->status = "filled";
-    r->open -= qty;
-    changed(w, r);
-}
-
 /* The trade being written goes to its buffers, fees included. */
 static void trade_done(rwriter *w)
 {
     if (!w->trade_open)
         return;
     w->trade_open = 0;
-    add(w, S_TRADE, w->trade);
-    add(w, S_EXEC, w->exec[0]);
-    add(w, S_EXEC, w->exec[1]);
+    rw_add(w, S_TRADE, w->trade);
+    rw_add(w, S_EXEC, w->exec[0]);
+    rw_add(w, S_EXEC, w->exec[1]);
 }
 
 static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *sell)
 {
     trade_done(w);
-    *buy = find_order(w, ev->user, &ev->oid);
-    *sell = find_order(w, ev->user2, &ev->oid2);
+    *buy = rw_find_order(w, ev->user, &ev->oid);
+    *sell = rw_find_order(w, ev->user2, &ev->oid2);
     const bourse_cmd *c = &w->cmd;
     const bourse_name *mine = c->type == BOURSE_CMD_REPLACE ? &c->new_oid : &c->oid;
     int buyer_took = c->user == ev->user && !memcmp(mine, &ev->oid, sizeof *mine);
@@ -607,7 +389,7 @@ static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *
     memcpy(w->trade, p, sizeof p);
     for (int s = 0; s < 2; s++) {
         rval x[11] = {rv_int(t),
-                      rv_text(side_name(s), -1),
+                      rv_text(rw_side_name(s), -1),
                       rv_int(s ? *sell : *buy),
                       rv_int(s ? ev->user2 : ev->user),
                       rv_int(ev->symbol),
@@ -620,8 +402,8 @@ static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *
         memcpy(w->exec[s], x, sizeof x);
     }
     w->trade_open = 1;
-    fill(w, ev->user, &ev->oid, *buy, ev->qty);
-    fill(w, ev->user2, &ev->oid2, *sell, ev->qty);
+    rw_fill(w, ev->user, &ev->oid, *buy, ev->qty);
+    rw_fill(w, ev->user2, &ev->oid2, *sell, ev->qty);
     /* Cash from the buyer's hold to the seller, shares from the seller's
      * hold to the buyer. */
     int64_t value = ev->qty * ev->price, sym = ev->symbol;
@@ -672,18 +454,18 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     switch (ev->type) {
     case BOURSE_EV_OK: w->ok = 1; break;
     case BOURSE_EV_ACCEPTED:
-        order = insert_order(w, ev->user, &ev->oid, ev->symbol, ev->side, TIFS[c->tif & 3],
-                             c->type == BOURSE_CMD_ORDER ? c->price : ev->price,
-                             c->type == BOURSE_CMD_ORDER ? c->qty : ev->qty, "open", NULL, ev->qty, 0);
+        order = rw_insert_order(w, ev->user, &ev->oid, ev->symbol, ev->side, TIFS[c->tif & 3],
+                                c->type == BOURSE_CMD_ORDER ? c->price : ev->price,
+                                c->type == BOURSE_CMD_ORDER ? c->qty : ev->qty, "open", NULL, ev->qty, 0);
         w->cmd_order = order;
         touch(w, ev->user);
         break;
     case BOURSE_EV_REJECTED:
         if (c->type == BOURSE_CMD_ORDER && ev->user < BOURSE_CASH)
-            order = insert_order(w, ev->user, &ev->oid, c->symbol, c->side, TIFS[c->tif & 3], c->price,
-                                 c->qty, "rejected", bourse_reason_name(ev->reason), 0, 0);
+            order = rw_insert_order(w, ev->user, &ev->oid, c->symbol, c->side, TIFS[c->tif & 3], c->price,
+                                    c->qty, "rejected", bourse_reason_name(ev->reason), 0, 0);
         else if (c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE)
-            order = find_order(w, c->user, &c->oid);
+            order = rw_find_order(w, c->user, &c->oid);
         break;
     case BOURSE_EV_TRADE:
         on_trade(w, ev, &order, &order2);
@@ -691,41 +473,41 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         touch(w, ev->user2);
         break;
     case BOURSE_EV_FEE:
-        order = find_order(w, ev->user, &ev->oid);
+        order = rw_find_order(w, ev->user, &ev->oid);
         on_fee(w, ev, order);
         break;
     case BOURSE_EV_CANCELED: {
-        order = find_order(w, ev->user, &ev->oid);
-        roid *r = mine(w, ev->user, &ev->oid, order);
+        order = rw_find_order(w, ev->user, &ev->oid);
+        roid *r = rw_mine(w, ev->user, &ev->oid, order);
         if (r) {
             r->status = "canceled";
             r->reason = bourse_reason_name(ev->reason);
             r->open = 0;
-            changed(w, r);
+            rw_changed(w, r);
         } else {
-            update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
+            rw_update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
         }
         touch(w, ev->user);
         break;
     }
     case BOURSE_EV_REPLACED: {
-        order = find_order(w, ev->user, &ev->oid);
+        order = rw_find_order(w, ev->user, &ev->oid);
         char tif[8] = "day";
-        roid *r = mine(w, ev->user, &ev->oid, order);
+        roid *r = rw_mine(w, ev->user, &ev->oid, order);
         if (r) { /* closed before the new row is made: it may take r's slot (the same id) */
             snprintf(tif, sizeof tif, "%s", r->tif);
             r->status = "replaced";
             r->replaced_by = w->next_order;
             r->open = 0;
-            changed(w, r);
+            rw_changed(w, r);
         } else {
             rval p[1] = {rv_int(order)};
-            run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
+            rw_run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
         }
-        order2 = insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty, "open",
-                              NULL, ev->qty, order);
+        order2 = rw_insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty,
+                                 "open", NULL, ev->qty, order);
         if (!r)
-            update(w, S_REPLACED, order, order2, NULL);
+            rw_update(w, S_REPLACED, order, order2, NULL);
         w->cmd_order = order2;
         touch(w, ev->user);
         break;
@@ -745,13 +527,13 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
                   ev->reason ? rv_text(bourse_reason_name(ev->reason), -1) : (rval){0},
                   named && ev->user < BOURSE_CASH ? rv_int(ev->user) : (rval){0},
                   named && ev->symbol < BOURSE_CASH ? rv_int(ev->symbol) : (rval){0},
-                  has_side ? rv_text(side_name(ev->side), -1) : (rval){0},
+                  has_side ? rv_text(rw_side_name(ev->side), -1) : (rval){0},
                   rv_int(ev->qty),
                   rv_int(ev->price),
                   rv_opt(order),
                   rv_opt(order2),
                   rv_text(line, (int)len)};
-    add(w, S_EVENT, p);
+    rw_add(w, S_EVENT, p);
     w->events++;
 }
 
@@ -763,7 +545,7 @@ static void on_balance(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     (void)cmd;
     if (ev->type != BOURSE_EV_BALANCE)
         return;
-    if (grow((void **)&w->q, &w->capq, w->nq + 1, sizeof *w->q) != 0) {
+    if (rw_grow((void **)&w->q, &w->capq, w->nq + 1, sizeof *w->q) != 0) {
         snprintf(w->err, sizeof w->err, "out of memory");
         w->failed = 1;
         return;
@@ -804,7 +586,7 @@ static int settle(rwriter *w, uint32_t user, int64_t asset, int64_t avail, int64
          * the transaction's last seq, one statement however often the
          * balance moved. */
         if (!b->dirty) {
-            if (grow((void **)&w->dirty, &w->capdirty, w->ndirty + 1, sizeof *w->dirty) != 0) {
+            if (rw_grow((void **)&w->dirty, &w->capdirty, w->ndirty + 1, sizeof *w->dirty) != 0) {
                 snprintf(w->err, sizeof w->err, "out of memory");
                 return -1;
             }
@@ -862,8 +644,8 @@ static void record_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *c)
         size_t max = user ? BOURSE_NAME_LEN : BOURSE_SYMBOL_LEN;
         uint32_t id = user ? bourse_user_find(e, name, strnlen(name, max))
                            : bourse_symbol_find(e, name, strnlen(name, max));
-        rval p[4] = {rv_int(id), rv_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
-        run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
+        rval p[4] = {rv_int(id), rw_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
+        rw_run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
     } else if (c->type == BOURSE_CMD_DEPOSIT || c->type == BOURSE_CMD_WITHDRAW) {
         int64_t amt = c->type == BOURSE_CMD_DEPOSIT ? c->qty : -c->qty;
         const char *kind = c->type == BOURSE_CMD_DEPOSIT ? "deposit" : "withdrawal";
@@ -881,32 +663,15 @@ static void write_balances(rwriter *w)
         uint32_t user = w->dirty[i].user;
         bal *b = &w->users[user].a[w->dirty[i].i];
         rval p[5] = {rv_int(user), rv_int(b->asset), rv_int(b->avail), rv_int(b->held), rv_int(b->seq)};
-        run(w, S_BALANCE, p, 5, NULL, NULL, 0);
+        rw_run(w, S_BALANCE, p, 5, NULL, NULL, 0);
         b->dirty = 0;
     }
     w->ndirty = 0;
 }
 
-/* The orders changed in this transaction, into their rows; the finished
- * ones leave the roids (their rows are the newest of their pairs now). */
-static void write_orders(rwriter *w)
-{
-    for (int i = 0; i < w->ndone && !w->failed; i++) {
-        done_order *d = &w->done[i];
-        roid *r = mine(w, d->user, &d->oid, d->id);
-        if (!r)
-            continue;
-        if (r->dirty)
-            write_order(w, r);
-        if (strcmp(r->status, "open") != 0)
-            roids_del(w->oids, d->user, &d->oid, d->id);
-    }
-    w->ndone = 0;
-}
-
 int rwriter_flush(rwriter *w, char *err, size_t errlen)
 {
-    write_orders(w);
+    rw_write_orders(w);
     write_balances(w);
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
@@ -938,7 +703,7 @@ int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
         day_of(c->ts_ns, day, sizeof day);
         rval p[3] = {rv_text(day, -1), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
         write_balances(w); /* the positions are read from them */
-        run(w, S_EOD, p, 3, NULL, NULL, 0);
+        rw_run(w, S_EOD, p, 3, NULL, NULL, 0);
     }
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
