@@ -67,7 +67,12 @@ run() { # $1 name, $2 with the follower (1) or not
         i=0
         while [ "$(report_seq "$tmp/$1.prom")" != "$s" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
         t1=$(date +%s.%N)
-        echo "follower lag: at most $max commands behind during the load; caught up with seq $s $(echo "$t1 - $t0" | bc) s after it"
+        r=$(report_seq "$tmp/$1.prom")
+        if [ "$r" = "$s" ]; then
+            echo "follower lag: at most $max commands behind during the load; caught up with seq $s $(echo "$t1 - $t0" | bc) s after it"
+        else
+            echo "follower lag: at most $max commands behind during the load; NOT caught up $(echo "$t1 - $t0" | bc) s after it: at seq ${r:-0} of $s"
+        fi
         kill "$FPID" 2>/dev/null
         wait "$FPID" 2>/dev/null
         FPID=

@@ -24,6 +24,7 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,7 +93,8 @@ static int commit(follower *f, char *err, size_t errlen)
 {
     if (!f->in_txn)
         return 0;
-    if (meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
+    if (rwriter_flush(f->w, err, errlen) != 0 ||
+        meta_set(f->db, "last_seq", (int64_t)f->seq, err, errlen) != 0 ||
         meta_set(f->db, "last_ts", f->ts, err, errlen) != 0 || rstore_exec(f->db, "COMMIT", err, errlen) != 0)
         return -1;
     f->in_txn = 0;
@@ -214,6 +216,8 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
         f.seq = c.seq;
         f.ts = c.ts_ns;
         st->written++;
+        if (cfg->crash_at_seq == c.seq)
+            raise(SIGKILL);
         if (++f.pending >= batch && commit(&f, err, errlen) != 0)
             goto fail;
     }
@@ -225,6 +229,8 @@ fail:
     if (f.in_txn) {
         char ignore[8];
         rstore_exec(f.db, "ROLLBACK", ignore, sizeof ignore);
+        if (f.w)
+            rwriter_discard(f.w);
     }
 done:
     write_metrics(&f, 1);

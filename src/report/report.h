@@ -60,6 +60,10 @@ typedef struct report_follow_config {
      * the reporting consumer's lag is the server's bourse_last_seq minus
      * bourse_report_last_seq.  NULL: none. */
     const char *metrics_file;
+    /* Tests only: SIGKILL itself once this seq's rows are written, before
+     * any commit that would follow them (0: never): a crash inside a
+     * batch at a chosen point (tests/unit/test_report.c). */
+    uint64_t crash_at_seq;
 } report_follow_config;
 
 typedef struct report_follow_stats {

@@ -44,6 +44,35 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
 void rwriter_event(void *w, const bourse_cmd *cmd, const bourse_event *ev);
 int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen);
 uint64_t rwriter_events(const rwriter *w);
+/* Before a commit: write what the writer keeps for the end of a
+ * transaction (the balances changed, buffered rows).  0 or -1 with err. */
+int rwriter_flush(rwriter *w, char *err, size_t errlen);
+/* After a rollback: forget the same. */
+void rwriter_discard(rwriter *w);
+
+/* The open orders the writer wrote (oids.c): (user, order id) -> row. */
+typedef struct roid {
+    uint32_t user;
+    bourse_name oid;
+    int64_t id; /* orders.order_id; 0: a free slot */
+    /* The row (writer.c keeps it until the commit). */
+    int64_t open, filled, price, qty, seq, ts, last_seq, last_ts, replaces, replaced_by;
+    uint32_t symbol;
+    int side;
+    char tif[4];
+    const char *status, *reason; /* static strings */
+    int stored;                  /* the row is in the database (an earlier transaction) */
+    int dirty;                   /* changed since the last commit */
+} roid;
+typedef struct roids roids;
+roids *roids_new(void);
+void roids_free(roids *m);
+roid *roids_get(roids *m, uint32_t user, const bourse_name *oid);
+/* Insert or replace; NULL when out of memory. */
+roid *roids_put(roids *m, uint32_t user, const bourse_name *oid, int64_t id);
+/* Remove the pair if its row is still `id`. */
+void roids_del(roids *m, uint32_t user, const bourse_name *oid, int64_t id);
+size_t roids_count(const roids *m);
 
 /* The follower's own core (core.c): a jreader over DIR and an engine at
  * the reader's position, made from the start of the journal or from the

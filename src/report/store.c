@@ -1,6 +1,15 @@
 /*
  * store.c - the store interface (store.h) and its SQLite side, on the
  * database db.c opens and checks.
+ *
+ * Buffered rows (rstore_add).  Most of the follower's rows are appended
+ * and never read back while it writes: a command, its events, its
+ * trades' executions and ledger legs.  One INSERT each was most of its
+ * time (a statement's fixed cost: binding, starting the VDBE, opening
+ * cursors, resetting), and one round trip each to PostgreSQL; so they are
+ * kept per table and sent RSTORE_ROWS at a time as one multi-row INSERT
+ * prepared once.  The buffers belong to the transaction: rstore_flush
+ * before the commit, rstore_discard after a rollback.
  */
 #include "report_int.h"
 #include "store_int.h"
@@ -40,7 +49,7 @@ static int sq_run(rstore *s, int id, const rval *p, int n, int64_t *out, char *o
         if (p[i].kind == RV_INT)
             sqlite3_bind_int64(st, i + 1, p[i].i);
         else if (p[i].kind == RV_TEXT)
-            sqlite3_bind_text(st, i + 1, p[i].s, p[i].len, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, i + 1, p[i].s, p[i].len, SQLITE_STATIC); /* alive until the reset */
         else
             sqlite3_bind_null(st, i + 1);
     }
@@ -129,6 +138,14 @@ static void sq_close(rstore *s)
     free(q);
 }
 
+static void buf_free(rstore *s)
+{
+    for (int i = 0; i < RSTORE_BUFS; i++) {
+        free(s->bufs[i].v);
+        free(s->bufs[i].text);
+    }
+}
+
 static const rstore_ops SQ_OPS = {sq_exec, sq_begin, sq_prepare, sq_run, sq_rows, sq_query, sq_close};
 
 rstore *rstore_open(const char *where, int create, char *err, size_t errlen)
@@ -152,8 +169,10 @@ rstore *rstore_open(const char *where, int create, char *err, size_t errlen)
 
 void rstore_close(rstore *s)
 {
-    if (s)
-        s->ops->close(s);
+    if (!s)
+        return;
+    buf_free(s);
+    s->ops->close(s);
 }
 
 const char *rstore_name(const rstore *s)
@@ -212,4 +231,113 @@ rstore *report_store_open(const char *where, char *err, size_t errlen)
 void report_store_close(rstore *s)
 {
     rstore_close(s);
+}
+
+int rstore_prepare_rows(rstore *s, int id, const char *head, int ncols, char *err, size_t errlen)
+{
+    rbuf *b = &s->bufs[id];
+    size_t cap = strlen(head) + (size_t)RSTORE_ROWS * (size_t)ncols * 8 + 2 * RSTORE_ROWS + 16;
+    char *sql = malloc(cap);
+    free(b->v);
+    b->v = malloc((size_t)RSTORE_ROWS * (size_t)ncols * sizeof *b->v);
+    if (!sql || !b->v) {
+        free(sql);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->ncols = ncols;
+    b->nrows = 0;
+    /* One row (for the rest at a flush), then RSTORE_ROWS rows. */
+    for (int rows = 1, k = 0; k < 2; k++, rows = RSTORE_ROWS) {
+        size_t n = (size_t)snprintf(sql, cap, "%s", head);
+        for (int r = 0, p = 1; r < rows; r++) {
+            n += (size_t)snprintf(sql + n, cap - n, "%s(", r ? "," : "");
+            for (int c = 0; c < ncols; c++, p++)
+                n += (size_t)snprintf(sql + n, cap - n, "%s?%d", c ? "," : "", p);
+            n += (size_t)snprintf(sql + n, cap - n, ")");
+        }
+        if (rstore_prepare(s, k ? id + RSTORE_BUFS : id, sql, err, errlen) != 0) {
+            free(sql);
+            return -1;
+        }
+    }
+    free(sql);
+    return 0;
+}
+
+/* Send n rows of b from row `from` with statement id; 0 or -1. */
+static int send_rows(rstore *s, rbuf *b, int id, int from, int n, char *err, size_t errlen)
+{
+    rval *v = b->v + (size_t)from * (size_t)b->ncols;
+    for (int i = 0; i < n * b->ncols; i++)
+        if (v[i].kind == RV_TEXT)
+            v[i].s = b->text + v[i].i;
+    return rstore_run(s, id, v, n * b->ncols, NULL, NULL, 0, err, errlen) < 0 ? -1 : 0;
+}
+
+static int buf_send(rstore *s, int id, int all, char *err, size_t errlen)
+{
+    rbuf *b = &s->bufs[id];
+    int rc = 0;
+    if (b->nrows == RSTORE_ROWS)
+        rc = send_rows(s, b, id + RSTORE_BUFS, 0, RSTORE_ROWS, err, errlen);
+    else if (all)
+        for (int r = 0; r < b->nrows && rc == 0; r++)
+            rc = send_rows(s, b, id, r, 1, err, errlen);
+    b->nrows = 0;
+    b->tlen = 0;
+    return rc;
+}
+
+int rstore_add(rstore *s, int id, const rval *p, char *err, size_t errlen)
+{
+    rbuf *b = &s->bufs[id];
+    rval *v = b->v + (size_t)b->nrows * (size_t)b->ncols;
+    for (int i = 0; i < b->ncols; i++) {
+        v[i] = p[i];
+        if (p[i].kind != RV_TEXT)
+            continue;
+        size_t len = p[i].len < 0 ? strlen(p[i].s) : (size_t)p[i].len;
+        if (b->tlen + len > b->tcap) {
+            size_t cap = b->tcap ? b->tcap : 4096;
+            while (cap < b->tlen + len)
+                cap *= 2;
+            char *t = realloc(b->text, cap);
+            if (!t) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            b->text = t;
+            b->tcap = cap;
+        }
+        memcpy(b->text + b->tlen, p[i].s, len);
+        v[i].i = (int64_t)b->tlen; /* an offset until sent: text may move */
+        v[i].len = (int)len;
+        b->tlen += len;
+    }
+    if (++b->nrows == RSTORE_ROWS)
+        return buf_send(s, id, 0, err, errlen);
+    return 0;
+}
+
+int rstore_flush(rstore *s, char *err, size_t errlen)
+{
+    for (int i = 0; i < RSTORE_BUFS; i++)
+        if (s->bufs[i].nrows && buf_send(s, i, 1, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+void rstore_discard(rstore *s)
+{
+    for (int i = 0; i < RSTORE_BUFS; i++)
+        s->bufs[i].nrows = 0, s->bufs[i].tlen = 0;
+}
+
+int rstore_buffered(const rstore *s)
+{
+    int n = 0;
+    for (int i = 0; i < RSTORE_BUFS; i++)
+        n += s->bufs[i].nrows;
+    return n;
 }

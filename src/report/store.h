@@ -55,6 +55,24 @@ int rstore_prepare(rstore *s, int id, const char *sql, char *err, size_t errlen)
  * (text) when asked, 0 when no row, -1 with err set. */
 int rstore_run(rstore *s, int id, const rval *p, int n, int64_t *out, char *outs, size_t outslen, char *err,
                size_t errlen);
+/* Rows that nothing reads back while the follower writes (commands,
+ * events, trades, executions, the ledger) are not inserted one statement
+ * each: rstore_add copies a row into a buffer of its table, and whole
+ * buffers go out as multi-row INSERTs of RSTORE_ROWS rows (one statement,
+ * one round trip to PostgreSQL, for that many rows); rstore_flush sends
+ * what is left (one row a statement), and must run before the commit.
+ * head is "INSERT INTO t(columns) VALUES", ncols the number of columns;
+ * the statement numbers id (below RSTORE_BUFS) and id + RSTORE_BUFS are
+ * taken. */
+enum { RSTORE_ROWS = 64, RSTORE_BUFS = 24 };
+int rstore_prepare_rows(rstore *s, int id, const char *head, int ncols, char *err, size_t errlen);
+int rstore_add(rstore *s, int id, const rval *p, char *err, size_t errlen);
+int rstore_flush(rstore *s, char *err, size_t errlen);
+/* Forget the buffered rows (a rolled back transaction). */
+void rstore_discard(rstore *s);
+/* Rows buffered and not yet sent, all tables. */
+int rstore_buffered(const rstore *s);
+
 /* Every row of a query of integer columns (at most 8). */
 int rstore_rows(rstore *s, const char *sql, void (*row)(void *ctx, const int64_t *cols), void *ctx, char *err,
                 size_t errlen);

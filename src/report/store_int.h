@@ -8,6 +8,15 @@
 
 enum { RSTORE_STMTS = 64 };
 
+/* A table's buffered rows (store.h, rstore_add): texts are kept in `text`
+ * and named by their offset (rval.i) until they are sent. */
+typedef struct rbuf {
+    int ncols, nrows;
+    rval *v; /* RSTORE_ROWS rows of ncols */
+    char *text;
+    size_t tlen, tcap;
+} rbuf;
+
 typedef struct rstore_ops {
     int (*exec)(rstore *s, const char *sql, char *err, size_t errlen);
     int (*begin)(rstore *s, char *err, size_t errlen);
@@ -24,6 +33,7 @@ typedef struct rstore_ops {
 struct rstore {
     const rstore_ops *ops;
     char name[512];
+    rbuf bufs[RSTORE_BUFS];
 };
 
 #endif

@@ -11,8 +11,11 @@
  * are synchronous (the default synchronous_commit): a committed last_seq
  * survives a crash of the server, so the rows are never written twice.
  *
- * Each statement is one round trip; pipelining them (libpq 14's pipeline
- * mode) is the obvious next step for throughput.
+ * Each statement is one round trip.  The appended rows go RSTORE_ROWS to
+ * a statement (store.c), so what is left one at a time is the orders:
+ * their insert and the updates of fills, cancels and replaces (about two
+ * a command); libpq's pipeline mode (PQenterPipelineMode) would send
+ * those without waiting, and is the next step.
  */
 #include "store_int.h"
 
@@ -137,30 +140,39 @@ static int pg_run(rstore *s, int id, const rval *p, int n, int64_t *out, char *o
                   char *err, size_t errlen)
 {
     pg_store *q = (pg_store *)s;
-    enum { MAXP = 16 };
-    char buf[MAXP][32], name[16];
-    char *text[MAXP] = {0};
-    const char *v[MAXP];
-    for (int i = 0; i < n && i < MAXP; i++) {
+    /* Parameters travel as NUL-terminated text: integers spelled into
+     * num, texts copied after them (a multi-row INSERT has hundreds). */
+    size_t need = 0;
+    for (int i = 0; i < n; i++)
+        need += p[i].kind == RV_INT    ? 24
+                : p[i].kind == RV_TEXT ? (p[i].len < 0 ? strlen(p[i].s) : (size_t)p[i].len) + 1
+                                       : 0;
+    const char **v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    char *num = malloc(need + 1), *at = num, name[16];
+    if (!v || !num) {
+        free(v);
+        free(num);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
         if (p[i].kind == RV_INT) {
-            snprintf(buf[i], sizeof buf[i], "%lld", (long long)p[i].i);
-            v[i] = buf[i];
+            v[i] = at;
+            at += snprintf(at, 24, "%lld", (long long)p[i].i) + 1;
         } else if (p[i].kind == RV_TEXT) {
             size_t len = p[i].len < 0 ? strlen(p[i].s) : (size_t)p[i].len;
-            text[i] = malloc(len + 1);
-            if (text[i]) {
-                memcpy(text[i], p[i].s, len);
-                text[i][len] = 0;
-            }
-            v[i] = text[i];
+            memcpy(at, p[i].s, len);
+            at[len] = 0;
+            v[i] = at;
+            at += len + 1;
         } else {
             v[i] = NULL;
         }
     }
     snprintf(name, sizeof name, "s%d", id);
     PGresult *r = PQexecPrepared(q->c, name, n, v, NULL, NULL, 0);
-    for (int i = 0; i < n && i < MAXP; i++)
-        free(text[i]);
+    free(v);
+    free(num);
     int st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
         return pg_fail(q, r, err, errlen);

@@ -3,14 +3,15 @@
  * accounts, symbols, orders, trades and their two executions, the ledger
  * and the balances.
  *
- * Orders.  An order is a row from its ACCEPTED (or its REJECTED: a refused
- * order is part of the audit trail) with every attribute of its command;
- * TRADE, CANCELED and REPLACED update it.  Events name orders by (user,
- * order id), and ids may be reused on a later trading day (BOURSE_DAY_IDS),
- * so an event's order is the newest non-rejected row with that pair: the
- * engine accepts an id again only once the earlier order is finished.  A
- * replace closes the row (status `replaced`) and opens a new one that
+ * Orders (orders.c): a row per order accepted, refused or replaced into,
+ * found by (user, order id) and changed by TRADE, CANCELED and REPLACED.
+ * A replace closes the row (status `replaced`) and opens a new one that
  * names it (`replaces`), so each row has one price and quantity.
+ *
+ * What is written when.  Rows only appended (commands, events, trades,
+ * executions, ledger legs, new orders) go to the store's buffers and out
+ * in multi-row INSERTs (store.h); the orders' and balances' rows that
+ * change are kept here and written at the commit (rwriter_flush).
  *
  * The ledger.  Every movement of cash or shares is an entry of two or more
  * legs that sum to zero per asset; a leg moves an amount into (positive)
@@ -30,8 +31,7 @@
  * write a ledger that does not balance.  So the ledger equals the core's
  * balances after every command, by construction and by check.
  */
-#include "report_int.h"
-#include "store.h"
+#include "writer_int.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -40,47 +40,11 @@
 
 #include "bourse/text.h"
 
-typedef struct bal {
-    int64_t asset, avail, held;
-} bal;
-typedef struct ubal {
-    bal *a;
-    int n, cap;
-} ubal;
-typedef struct leg {
-    uint32_t user;
-    int held;
-    int64_t asset, amount;
-} leg;
-
-enum {
-    S_CMD,
-    S_ACCOUNT,
-    S_SYMBOL,
-    S_ORDER,
-    S_FIND,
-    S_FILL,
-    S_CANCEL,
-    S_REPLACED,
-    S_TIF,
-    S_EVENT,
-    S_TRADE,
-    S_TRADE_FEE,
-    S_EXEC,
-    S_EXEC_FEE,
-    S_LEDGER,
-    S_BALANCE,
-    S_EOD,
-    S_COUNT
-};
-
 static const char *const SQL[S_COUNT] = {
-    [S_CMD] = "INSERT INTO commands VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_ACCOUNT] = "INSERT INTO accounts VALUES(?1, ?2, ?3, ?4)",
     [S_SYMBOL] = "INSERT INTO symbols VALUES(?1, ?2, ?3, ?4)",
-    [S_ORDER] = "INSERT INTO orders(user_id, oid, symbol_id, side, tif, price, qty, seq, ts, status, reason,"
-                " open_qty, filled_qty, replaces, last_seq, last_ts, order_id)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?8, ?9, ?14)",
+    [S_ORDER_SET] = "UPDATE orders SET status = ?2, reason = ?3, open_qty = ?4, filled_qty = ?5,"
+                    " replaced_by = ?6, last_seq = ?7, last_ts = ?8 WHERE order_id = ?1",
     [S_FIND] = "SELECT order_id FROM orders WHERE user_id = ?1 AND oid = ?2 AND status <> 'rejected'"
                " ORDER BY order_id DESC LIMIT 1",
     [S_FILL] = "UPDATE orders SET filled_qty = filled_qty + ?2, open_qty = open_qty - ?2,"
@@ -92,14 +56,6 @@ static const char *const SQL[S_COUNT] = {
     [S_REPLACED] = "UPDATE orders SET status = 'replaced', replaced_by = ?2, open_qty = 0, last_seq = ?3,"
                    " last_ts = ?4 WHERE order_id = ?1",
     [S_TIF] = "SELECT tif FROM orders WHERE order_id = ?1",
-    [S_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    [S_TRADE] =
-        "INSERT INTO trades(seq, ts, symbol_id, price, qty, buy_order_id, sell_order_id, buyer_id, seller_id,"
-        " buy_fee, sell_fee, aggressor, trade_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 0, ?10, ?11)",
-    [S_TRADE_FEE] = "UPDATE trades SET buy_fee = buy_fee + ?2, sell_fee = sell_fee + ?3 WHERE trade_id = ?1",
-    [S_EXEC] = "INSERT INTO executions VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10)",
-    [S_EXEC_FEE] = "UPDATE executions SET fee = fee + ?3 WHERE trade_id = ?1 AND side = ?2",
-    [S_LEDGER] = "INSERT INTO ledger VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_BALANCE] = "INSERT INTO balances VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, asset) DO UPDATE"
                   " SET available = excluded.available, held = excluded.held, seq = excluded.seq",
     [S_EOD] = "INSERT INTO eod_positions SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT), CAST(?3 AS BIGINT), "
@@ -107,29 +63,21 @@ static const char *const SQL[S_COUNT] = {
               " available, held FROM balances",
 };
 
-struct rwriter {
-    rstore *db;
-    ubal *users;
-    uint32_t nusers;
-    leg *legs;
-    int nlegs, caplegs;
-    uint32_t *touched;
-    int ntouched, captouched;
-    bal *q; /* a balance query's answer */
-    int nq, capq;
-    /* Ids are given here, not by the database: PostgreSQL's sequences
-     * do not roll back with a transaction, and a row written again after
-     * a crash must get the same id as the first time. */
-    int64_t next_entry, leg_no, next_order, next_trade;
-    /* the command being written */
-    const bourse_engine *e;
-    bourse_cmd cmd;
-    int nev, ok;
-    int64_t cmd_order; /* the order the command made or changed (0: none) */
-    int64_t trade_id;
-    uint64_t events;
-    int failed;
-    char err[5000];
+/* The tables whose rows are buffered (store.h, rstore_add): appended only,
+ * never read or updated while the writer writes.  A trade's fees are added
+ * to its row and its executions before they are buffered (trade_done). */
+static const struct {
+    const char *head;
+    int ncols;
+} ROWS[S_COUNT] = {
+    [S_CMD] = {"INSERT INTO commands VALUES", 6},
+    [S_ORDER] = {"INSERT INTO orders VALUES", 18},
+    [S_EVENT] = {"INSERT INTO events VALUES", 12},
+    [S_TRADE] = {"INSERT INTO trades(seq, ts, symbol_id, price, qty, buy_order_id, sell_order_id, buyer_id,"
+                 " seller_id, buy_fee, sell_fee, aggressor, trade_id) VALUES",
+                 13},
+    [S_EXEC] = {"INSERT INTO executions VALUES", 11},
+    [S_LEDGER] = {"INSERT INTO ledger VALUES", 11},
 };
 
 static const char *const EV_NAMES[] = {"",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
@@ -140,12 +88,12 @@ static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "depo
                                         "unblock", "cancelall", "haltall", "resumeall", "account"};
 static const char *const TIFS[] = {"day", "gtc", "ioc", "fok"};
 
-static const char *side_name(int s)
+const char *rw_side_name(int s)
 {
     return s == BOURSE_SELL ? "sell" : "buy";
 }
 
-static void fail(rwriter *w, const char *why)
+void rw_fail(rwriter *w, const char *why)
 {
     if (!w->failed)
         snprintf(w->err, sizeof w->err, "seq %" PRIu64 ": %s", w->cmd.seq, why);
@@ -155,16 +103,24 @@ static void fail(rwriter *w, const char *why)
 /* Step a statement that returns no row, then reset it. */
 /* Run statement s with n parameters; 1 with *out (the first column of its
  * first row, when out != NULL), 0 without a row, -1 on failure. */
-static int run(rwriter *w, int s, const rval *p, int n, int64_t *out, char *outs, size_t outslen)
+int rw_run(rwriter *w, int s, const rval *p, int n, int64_t *out, char *outs, size_t outslen)
 {
     char err[1024];
     int rc = rstore_run(w->db, s, p, n, out, outs, outslen, err, sizeof err);
     if (rc < 0)
-        fail(w, err);
+        rw_fail(w, err);
     return rc;
 }
 
-static rval rv_name(const char *s, size_t max)
+/* Buffer a row of a ROWS table. */
+void rw_add(rwriter *w, int s, const rval *p)
+{
+    char err[1024];
+    if (!w->failed && rstore_add(w->db, s, p, err, sizeof err) != 0)
+        rw_fail(w, err);
+}
+
+rval rw_name(const char *s, size_t max)
 {
     return rv_text(s, (int)strnlen(s, max));
 }
@@ -177,8 +133,14 @@ rwriter *rwriter_new(rstore *db, char *err, size_t errlen)
         return NULL;
     }
     w->db = db;
+    if (!(w->oids = roids_new())) {
+        snprintf(err, errlen, "out of memory");
+        rwriter_free(w);
+        return NULL;
+    }
     for (int i = 0; i < S_COUNT; i++)
-        if (rstore_prepare(db, i, SQL[i], err, errlen) != 0) {
+        if (ROWS[i].head ? rstore_prepare_rows(db, i, ROWS[i].head, ROWS[i].ncols, err, errlen) != 0
+                         : rstore_prepare(db, i, SQL[i], err, errlen) != 0) {
             rwriter_free(w);
             return NULL;
         }
@@ -195,6 +157,9 @@ void rwriter_free(rwriter *w)
     free(w->legs);
     free(w->touched);
     free(w->q);
+    free(w->done);
+    free(w->dirty);
+    roids_free(w->oids);
     free(w);
 }
 
@@ -203,7 +168,7 @@ uint64_t rwriter_events(const rwriter *w)
     return w->events;
 }
 
-static int grow(void **p, int *cap, int need, size_t size)
+int rw_grow(void **p, int *cap, int need, size_t size)
 {
     if (need <= *cap)
         return 0;
@@ -237,7 +202,7 @@ static bal *cached(rwriter *w, uint32_t user, int64_t asset, int add)
     for (int i = 0; i < u->n; i++)
         if (u->a[i].asset == asset)
             return &u->a[i];
-    if (!add || grow((void **)&u->a, &u->cap, u->n + 1, sizeof *u->a) != 0)
+    if (!add || rw_grow((void **)&u->a, &u->cap, u->n + 1, sizeof *u->a) != 0)
         return NULL;
     u->a[u->n] = (bal){.asset = asset};
     return &u->a[u->n++];
@@ -248,7 +213,7 @@ static void resume_row(void *ctx, const int64_t *v)
     rwriter *w = ctx;
     bal *b = cached(w, (uint32_t)v[0], v[1], 1);
     if (!b) {
-        fail(w, "out of memory");
+        rw_fail(w, "out of memory");
         return;
     }
     b->avail = v[2];
@@ -300,7 +265,7 @@ static void touch(rwriter *w, uint32_t user)
     for (int i = 0; i < w->ntouched; i++)
         if (w->touched[i] == user)
             return;
-    if (grow((void **)&w->touched, &w->captouched, w->ntouched + 1, sizeof *w->touched) != 0) {
+    if (rw_grow((void **)&w->touched, &w->captouched, w->ntouched + 1, sizeof *w->touched) != 0) {
         snprintf(w->err, sizeof w->err, "out of memory");
         w->failed = 1;
         return;
@@ -316,6 +281,7 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
     w->nev = w->ok = 0;
     w->cmd_order = w->trade_id = 0;
     w->nlegs = w->ntouched = 0;
+    w->trade_open = 0;
     /* The command's line needs its names: records carry ids. */
     bourse_cmd *c = &w->cmd;
     if (has_user(c->type) && c->user != BOURSE_NONE) {
@@ -346,49 +312,8 @@ int rwriter_begin_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *cmd,
         p[3] = rv_int(c->user);
     if (c->type != BOURSE_CMD_SYMBOL && c->symbol < BOURSE_CASH)
         p[4] = rv_int(c->symbol);
-    run(w, S_CMD, p, 6, NULL, NULL, 0);
+    rw_add(w, S_CMD, p);
     return 0;
-}
-
-static int64_t find_order(rwriter *w, uint32_t user, const bourse_name *oid)
-{
-    if (user >= BOURSE_CASH)
-        return 0;
-    rval p[2] = {rv_int(user), rv_name(oid->s, BOURSE_NAME_LEN)};
-    int64_t id = 0;
-    run(w, S_FIND, p, 2, &id, NULL, 0);
-    return id;
-}
-
-static int64_t insert_order(rwriter *w, uint32_t user, const bourse_name *oid, uint32_t symbol, int side,
-                            const char *tif, int64_t price, int64_t qty, const char *status,
-                            const char *reason, int64_t open, int64_t replaces)
-{
-    rval p[14] = {rv_int(user),
-                  rv_name(oid->s, BOURSE_NAME_LEN),
-                  symbol < BOURSE_CASH ? rv_int(symbol) : (rval){0},
-                  rv_text(side_name(side), -1),
-                  rv_text(tif, -1),
-                  rv_int(price),
-                  rv_int(qty),
-                  rv_int((int64_t)w->cmd.seq),
-                  rv_int(w->cmd.ts_ns),
-                  rv_text(status, -1),
-                  reason ? rv_text(reason, -1) : (rval){0},
-                  rv_int(open),
-                  rv_opt(replaces),
-                  rv_int(w->next_order)};
-    run(w, S_ORDER, p, 14, NULL, NULL, 0);
-    return w->next_order++;
-}
-
-static void update(rwriter *w, int s, int64_t order, int64_t a, const char *text)
-{
-    if (!order)
-        return;
-    rval p[4] = {rv_int(order), text ? rv_text(text, -1) : rv_int(a), rv_int((int64_t)w->cmd.seq),
-                 rv_int(w->cmd.ts_ns)};
-    run(w, s, p, 4, NULL, NULL, 0);
 }
 
 /* ---- the ledger ---- */
@@ -411,9 +336,9 @@ static void post(rwriter *w, const char *kind, uint32_t user, const char *accoun
                   rv_int(w->cmd.ts_ns),  rv_text(kind, -1),   user < BOURSE_CASH ? rv_int(user) : (rval){0},
                   rv_text(account, -1),  rv_int(asset),       rv_int(amount),
                   rv_opt(order),         rv_opt(trade)};
-    run(w, S_LEDGER, p, 11, NULL, NULL, 0);
+    rw_add(w, S_LEDGER, p);
     if (explicit_leg && user < BOURSE_CASH) {
-        if (grow((void **)&w->legs, &w->caplegs, w->nlegs + 1, sizeof *w->legs) != 0) {
+        if (rw_grow((void **)&w->legs, &w->caplegs, w->nlegs + 1, sizeof *w->legs) != 0) {
             snprintf(w->err, sizeof w->err, "out of memory");
             w->failed = 1;
             return;
@@ -428,36 +353,57 @@ static int64_t asset_of(uint32_t symbol)
     return symbol == BOURSE_CASH ? REPORT_CASH : (int64_t)symbol;
 }
 
+/* The trade being written goes to its buffers, fees included. */
+static void trade_done(rwriter *w)
+{
+    if (!w->trade_open)
+        return;
+    w->trade_open = 0;
+    rw_add(w, S_TRADE, w->trade);
+    rw_add(w, S_EXEC, w->exec[0]);
+    rw_add(w, S_EXEC, w->exec[1]);
+}
+
 static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *sell)
 {
-    *buy = find_order(w, ev->user, &ev->oid);
-    *sell = find_order(w, ev->user2, &ev->oid2);
+    trade_done(w);
+    *buy = rw_find_order(w, ev->user, &ev->oid);
+    *sell = rw_find_order(w, ev->user2, &ev->oid2);
     const bourse_cmd *c = &w->cmd;
     const bourse_name *mine = c->type == BOURSE_CMD_REPLACE ? &c->new_oid : &c->oid;
     int buyer_took = c->user == ev->user && !memcmp(mine, &ev->oid, sizeof *mine);
-    rval p[11] = {rv_int((int64_t)c->seq), rv_int(c->ts_ns),
-                  rv_int(ev->symbol),      rv_int(ev->price),
-                  rv_int(ev->qty),         rv_int(*buy),
-                  rv_int(*sell),           rv_int(ev->user),
-                  rv_int(ev->user2),       rv_text(buyer_took ? "buy" : "sell", -1),
-                  rv_int(w->next_trade)};
     int64_t t = w->trade_id = w->next_trade++;
-    run(w, S_TRADE, p, 11, NULL, NULL, 0);
+    rval p[13] = {rv_int((int64_t)c->seq),
+                  rv_int(c->ts_ns),
+                  rv_int(ev->symbol),
+                  rv_int(ev->price),
+                  rv_int(ev->qty),
+                  rv_int(*buy),
+                  rv_int(*sell),
+                  rv_int(ev->user),
+                  rv_int(ev->user2),
+                  rv_int(0),
+                  rv_int(0),
+                  rv_text(buyer_took ? "buy" : "sell", -1),
+                  rv_int(t)};
+    memcpy(w->trade, p, sizeof p);
     for (int s = 0; s < 2; s++) {
-        rval x[10] = {rv_int(t),
-                      rv_text(side_name(s), -1),
+        rval x[11] = {rv_int(t),
+                      rv_text(rw_side_name(s), -1),
                       rv_int(s ? *sell : *buy),
                       rv_int(s ? ev->user2 : ev->user),
                       rv_int(ev->symbol),
                       rv_int(ev->qty),
                       rv_int(ev->price),
+                      rv_int(0),
                       rv_text((s == BOURSE_BUY) == buyer_took ? "taker" : "maker", -1),
                       rv_int((int64_t)c->seq),
                       rv_int(c->ts_ns)};
-        run(w, S_EXEC, x, 10, NULL, NULL, 0);
+        memcpy(w->exec[s], x, sizeof x);
     }
-    update(w, S_FILL, *buy, ev->qty, NULL);
-    update(w, S_FILL, *sell, ev->qty, NULL);
+    w->trade_open = 1;
+    rw_fill(w, ev->user, &ev->oid, *buy, ev->qty);
+    rw_fill(w, ev->user2, &ev->oid2, *sell, ev->qty);
     /* Cash from the buyer's hold to the seller, shares from the seller's
      * hold to the buyer. */
     int64_t value = ev->qty * ev->price, sym = ev->symbol;
@@ -472,10 +418,10 @@ static void on_trade(rwriter *w, const bourse_event *ev, int64_t *buy, int64_t *
 static void on_fee(rwriter *w, const bourse_event *ev, int64_t order)
 {
     int buy = ev->side == BOURSE_BUY;
-    rval p[3] = {rv_int(w->trade_id), rv_int(buy ? ev->qty : 0), rv_int(buy ? 0 : ev->qty)};
-    run(w, S_TRADE_FEE, p, 3, NULL, NULL, 0);
-    rval x[3] = {rv_int(w->trade_id), rv_text(side_name(ev->side), -1), rv_int(ev->qty)};
-    run(w, S_EXEC_FEE, x, 3, NULL, NULL, 0);
+    if (w->trade_open) { /* the engine sends a trade's fees right after it */
+        w->trade[buy ? 9 : 10].i += ev->qty;
+        w->exec[buy ? 0 : 1][7].i += ev->qty;
+    }
     /* A buyer's fee comes out of its hold (H(Q) reserves it), a seller's
      * out of what it has; it goes to the FEES account. */
     uint32_t fees = bourse_user_find(w->e, "FEES", 4);
@@ -508,18 +454,18 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     switch (ev->type) {
     case BOURSE_EV_OK: w->ok = 1; break;
     case BOURSE_EV_ACCEPTED:
-        order = insert_order(w, ev->user, &ev->oid, ev->symbol, ev->side, TIFS[c->tif & 3],
-                             c->type == BOURSE_CMD_ORDER ? c->price : ev->price,
-                             c->type == BOURSE_CMD_ORDER ? c->qty : ev->qty, "open", NULL, ev->qty, 0);
+        order = rw_insert_order(w, ev->user, &ev->oid, ev->symbol, ev->side, TIFS[c->tif & 3],
+                                c->type == BOURSE_CMD_ORDER ? c->price : ev->price,
+                                c->type == BOURSE_CMD_ORDER ? c->qty : ev->qty, "open", NULL, ev->qty, 0);
         w->cmd_order = order;
         touch(w, ev->user);
         break;
     case BOURSE_EV_REJECTED:
         if (c->type == BOURSE_CMD_ORDER && ev->user < BOURSE_CASH)
-            order = insert_order(w, ev->user, &ev->oid, c->symbol, c->side, TIFS[c->tif & 3], c->price,
-                                 c->qty, "rejected", bourse_reason_name(ev->reason), 0, 0);
+            order = rw_insert_order(w, ev->user, &ev->oid, c->symbol, c->side, TIFS[c->tif & 3], c->price,
+                                    c->qty, "rejected", bourse_reason_name(ev->reason), 0, 0);
         else if (c->type == BOURSE_CMD_CANCEL || c->type == BOURSE_CMD_REPLACE)
-            order = find_order(w, c->user, &c->oid);
+            order = rw_find_order(w, c->user, &c->oid);
         break;
     case BOURSE_EV_TRADE:
         on_trade(w, ev, &order, &order2);
@@ -527,22 +473,41 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         touch(w, ev->user2);
         break;
     case BOURSE_EV_FEE:
-        order = find_order(w, ev->user, &ev->oid);
+        order = rw_find_order(w, ev->user, &ev->oid);
         on_fee(w, ev, order);
         break;
-    case BOURSE_EV_CANCELED:
-        order = find_order(w, ev->user, &ev->oid);
-        update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
+    case BOURSE_EV_CANCELED: {
+        order = rw_find_order(w, ev->user, &ev->oid);
+        roid *r = rw_mine(w, ev->user, &ev->oid, order);
+        if (r) {
+            r->status = "canceled";
+            r->reason = bourse_reason_name(ev->reason);
+            r->open = 0;
+            rw_changed(w, r);
+        } else {
+            rw_update(w, S_CANCEL, order, 0, bourse_reason_name(ev->reason));
+        }
         touch(w, ev->user);
         break;
+    }
     case BOURSE_EV_REPLACED: {
-        order = find_order(w, ev->user, &ev->oid);
+        order = rw_find_order(w, ev->user, &ev->oid);
         char tif[8] = "day";
-        rval p[1] = {rv_int(order)};
-        run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
-        order2 = insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty, "open",
-                              NULL, ev->qty, order);
-        update(w, S_REPLACED, order, order2, NULL);
+        roid *r = rw_mine(w, ev->user, &ev->oid, order);
+        if (r) { /* closed before the new row is made: it may take r's slot (the same id) */
+            snprintf(tif, sizeof tif, "%s", r->tif);
+            r->status = "replaced";
+            r->replaced_by = w->next_order;
+            r->open = 0;
+            rw_changed(w, r);
+        } else {
+            rval p[1] = {rv_int(order)};
+            rw_run(w, S_TIF, p, 1, NULL, tif, sizeof tif);
+        }
+        order2 = rw_insert_order(w, ev->user, &ev->oid2, ev->symbol, ev->side, tif, ev->price, ev->qty,
+                                 "open", NULL, ev->qty, order);
+        if (!r)
+            rw_update(w, S_REPLACED, order, order2, NULL);
         w->cmd_order = order2;
         touch(w, ev->user);
         break;
@@ -562,13 +527,13 @@ void rwriter_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
                   ev->reason ? rv_text(bourse_reason_name(ev->reason), -1) : (rval){0},
                   named && ev->user < BOURSE_CASH ? rv_int(ev->user) : (rval){0},
                   named && ev->symbol < BOURSE_CASH ? rv_int(ev->symbol) : (rval){0},
-                  has_side ? rv_text(side_name(ev->side), -1) : (rval){0},
+                  has_side ? rv_text(rw_side_name(ev->side), -1) : (rval){0},
                   rv_int(ev->qty),
                   rv_int(ev->price),
                   rv_opt(order),
                   rv_opt(order2),
                   rv_text(line, (int)len)};
-    run(w, S_EVENT, p, 12, NULL, NULL, 0);
+    rw_add(w, S_EVENT, p);
     w->events++;
 }
 
@@ -580,7 +545,7 @@ static void on_balance(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     (void)cmd;
     if (ev->type != BOURSE_EV_BALANCE)
         return;
-    if (grow((void **)&w->q, &w->capq, w->nq + 1, sizeof *w->q) != 0) {
+    if (rw_grow((void **)&w->q, &w->capq, w->nq + 1, sizeof *w->q) != 0) {
         snprintf(w->err, sizeof w->err, "out of memory");
         w->failed = 1;
         return;
@@ -617,10 +582,21 @@ static int settle(rwriter *w, uint32_t user, int64_t asset, int64_t avail, int64
         entry_end(w);
     }
     if (avail != b->avail || held != b->held) {
+        /* Written at the commit (rwriter_flush): the row is the state at
+         * the transaction's last seq, one statement however often the
+         * balance moved. */
+        if (!b->dirty) {
+            if (rw_grow((void **)&w->dirty, &w->capdirty, w->ndirty + 1, sizeof *w->dirty) != 0) {
+                snprintf(w->err, sizeof w->err, "out of memory");
+                return -1;
+            }
+            w->dirty[w->ndirty].user = user;
+            w->dirty[w->ndirty++].i = (int)(b - w->users[user].a);
+            b->dirty = 1;
+        }
         b->avail = avail;
         b->held = held;
-        rval p[5] = {rv_int(user), rv_int(asset), rv_int(avail), rv_int(held), rv_int((int64_t)w->cmd.seq)};
-        run(w, S_BALANCE, p, 5, NULL, NULL, 0);
+        b->seq = (int64_t)w->cmd.seq;
     }
     return w->failed ? -1 : 0;
 }
@@ -668,8 +644,8 @@ static void record_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *c)
         size_t max = user ? BOURSE_NAME_LEN : BOURSE_SYMBOL_LEN;
         uint32_t id = user ? bourse_user_find(e, name, strnlen(name, max))
                            : bourse_symbol_find(e, name, strnlen(name, max));
-        rval p[4] = {rv_int(id), rv_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
-        run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
+        rval p[4] = {rv_int(id), rw_name(name, max), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
+        rw_run(w, user ? S_ACCOUNT : S_SYMBOL, p, 4, NULL, NULL, 0);
     } else if (c->type == BOURSE_CMD_DEPOSIT || c->type == BOURSE_CMD_WITHDRAW) {
         int64_t amt = c->type == BOURSE_CMD_DEPOSIT ? c->qty : -c->qty;
         const char *kind = c->type == BOURSE_CMD_DEPOSIT ? "deposit" : "withdrawal";
@@ -680,10 +656,43 @@ static void record_cmd(rwriter *w, const bourse_engine *e, const bourse_cmd *c)
     }
 }
 
+/* The balances changed since the last commit, into their table. */
+static void write_balances(rwriter *w)
+{
+    for (int i = 0; i < w->ndirty && !w->failed; i++) {
+        uint32_t user = w->dirty[i].user;
+        bal *b = &w->users[user].a[w->dirty[i].i];
+        rval p[5] = {rv_int(user), rv_int(b->asset), rv_int(b->avail), rv_int(b->held), rv_int(b->seq)};
+        rw_run(w, S_BALANCE, p, 5, NULL, NULL, 0);
+        b->dirty = 0;
+    }
+    w->ndirty = 0;
+}
+
+int rwriter_flush(rwriter *w, char *err, size_t errlen)
+{
+    rw_write_orders(w);
+    write_balances(w);
+    if (w->failed) {
+        snprintf(err, errlen, "%s", w->err);
+        return -1;
+    }
+    return rstore_flush(w->db, err, errlen);
+}
+
+void rwriter_discard(rwriter *w)
+{
+    rstore_discard(w->db);
+    for (int i = 0; i < w->ndirty; i++)
+        w->users[w->dirty[i].user].a[w->dirty[i].i].dirty = 0;
+    w->ndirty = 0;
+}
+
 int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
 {
     const bourse_cmd *c = &w->cmd;
     w->e = e;
+    trade_done(w);
     if (!w->failed && w->ok)
         record_cmd(w, e, c);
     for (int i = 0; i < w->ntouched && !w->failed; i++)
@@ -693,7 +702,8 @@ int rwriter_end_cmd(rwriter *w, bourse_engine *e, char *err, size_t errlen)
         char day[16];
         day_of(c->ts_ns, day, sizeof day);
         rval p[3] = {rv_text(day, -1), rv_int((int64_t)c->seq), rv_int(c->ts_ns)};
-        run(w, S_EOD, p, 3, NULL, NULL, 0);
+        write_balances(w); /* the positions are read from them */
+        rw_run(w, S_EOD, p, 3, NULL, NULL, 0);
     }
     if (w->failed) {
         snprintf(err, errlen, "%s", w->err);
