@@ -116,7 +116,9 @@ static http_server *new_api(const srv_config *cfg, const char *web_root)
                       .rate_key = cfg->http_rate_key,
                       .login_fails = cfg->http_login_fails,
                       .login_lock_s = cfg->http_login_lock_s,
-                      .session_s = cfg->http_session_s};
+                      .session_s = cfg->http_session_s,
+                      .workers = cfg->http_workers,
+                      .work_queue = cfg->http_work_queue};
     http_server *h = http_new(&hc);
     if (!h)
         srv_log("cannot start the HTTP API");

@@ -229,7 +229,7 @@ void http_error(http_req *r, int status, const char *code, const char *fmt, ...)
     hj_printf(&w, ",\"message\":");
     hj_string(&w, msg, strlen(msg));
     hj_printf(&w, "}}");
-    if (status == 429)
+    if (status == 429 || status == 503)
         http_add_header(r, "retry-after:", "1");
     http_reply(r, status, "application/json", buf, w.len);
 }
@@ -554,6 +554,8 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     http_server *h = lws_container_of(sul, http_server, tick);
     if (h->oe)
         oe_tick(h->oe);
+    if (h->work) /* a wake-up is never lost for long */
+        work_reap(h->work);
     lws_sul_schedule(h->ctx, 0, &h->tick, on_tick, 250 * LWS_US_PER_MS);
 }
 
@@ -573,6 +575,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_PROTOCOL_DESTROY:
         if (h && h->ctx)
             lws_sul_cancel(&h->tick);
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: /* a worker finished a job (work_wake) */
+        if (h && h->work)
+            work_reap(h->work);
         return 0;
     case LWS_CALLBACK_HTTP: return h && r ? on_request(h, r, wsi) : -1;
     case LWS_CALLBACK_HTTP_BODY: return r ? on_body(r, in, len) : -1;
@@ -604,6 +610,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 /* ---- setup ------------------------------------------------------------------------ */
+
+/* From a worker: break the loop's poll so that it reaps the job. */
+static void work_wake(void *ctx)
+{
+    http_server *h = ctx;
+    if (h->ctx)
+        lws_cancel_service(h->ctx);
+}
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -654,6 +668,13 @@ http_server *http_new(const http_config *cfg)
         c->login_lock_s = 300;
     if (!c->session_s)
         c->session_s = 3600;
+    if (!c->workers)
+        c->workers = 2;
+    if (!c->work_queue)
+        c->work_queue = 64;
+    h->work = work_new(c->workers, c->work_queue, work_wake, h);
+    if (!h->work)
+        goto fail;
     char keys[4096];
     if (c->data_dir)
         snprintf(keys, sizeof keys, "%s/api-keys", c->data_dir);
@@ -712,6 +733,7 @@ void http_free(http_server *h)
 {
     if (!h)
         return;
+    work_free(h->work);
     oe_free(h->oe);
     auth_free(h->auth);
     free(h->openapi);

@@ -50,6 +50,8 @@ typedef struct http_config {
     uint32_t login_fails;   /* failed logins per account or address before LOCKED (5) */
     uint32_t login_lock_s;  /* how long LOCKED lasts (300) */
     uint32_t session_s;     /* idle browser session lifetime (3600) */
+    uint32_t workers;       /* threads for argon2id and documents' fsync (2) */
+    uint32_t work_queue;    /* such jobs at once, waiting or running, before 503 (64) */
     int quiet;
 } http_config;
 

@@ -8,6 +8,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "http/work.h"
 
 #include <libwebsockets.h>
 
@@ -57,6 +58,7 @@ struct http_server {
     http_metrics_fn metrics;
     void *metrics_ctx;
     auth_state *auth;
+    work_pool *work; /* argon2id and fsync off the loop (work.h) */
     struct oe *oe;
     /* accounts.c: the admin socket, and the signed-up accounts' hashes */
     char admin_sock[256];
