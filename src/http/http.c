@@ -19,6 +19,7 @@
  */
 #include "http/http_int.h"
 
+#include "bourse/account.h"
 #include "http/auth.h"
 
 #include <stdarg.h>
@@ -404,6 +405,30 @@ static int authenticate(http_server *h, http_req *r)
     return 0;
 }
 
+/* The account as it is now, at every request (not as it was at login): its
+ * role, and a closed account's session ends, a suspended one may only read
+ * /me and log out.  0 to go on, -1 after answering. */
+static int account_gate(http_server *h, http_req *r)
+{
+    http_acct_status st;
+    if (!h->acct_status || !h->acct_status(h->status_ctx, r->user, &st))
+        return 0; /* no account (DATA/passwords): the login's role */
+    http_set_role(r, st.operator_role);
+    if (st.state == BOURSE_AS_CLOSED) {
+        if (r->auth == AUTH_COOKIE)
+            auth_session_end(h->auth, r->sess);
+        http_error(r, 403, "NOT_ACTIVE", "this account is closed");
+        return -1;
+    }
+    if (st.state == BOURSE_AS_SUSPENDED && strcmp(r->path, "/api/v1/me") &&
+        strcmp(r->path, "/api/v1/logout")) {
+        http_error(r, 403, "NOT_ACTIVE", "this account is suspended%s%s", st.reason[0] ? ": " : "",
+                   st.reason);
+        return -1;
+    }
+    return 0;
+}
+
 static void dispatch(http_server *h, http_req *r)
 {
     r->dispatched = 1;
@@ -422,6 +447,8 @@ static void dispatch(http_server *h, http_req *r)
         http_error(r, 403, "FORBIDDEN", "this needs a browser session, not an API key");
         return;
     }
+    if (r->auth && account_gate(h, r) != 0)
+        return;
     if (r->auth && !auth_rate_key(h->auth, r->user, http_now_ms())) {
         http_error(r, 429, "RATE_LIMITED", "too many requests for this user; slow down");
         return;
@@ -556,6 +583,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
         oe_tick(h->oe);
     if (h->work) /* a wake-up is never lost for long */
         work_reap(h->work);
+    userws_tick(h);
     lws_sul_schedule(h->ctx, 0, &h->tick, on_tick, 250 * LWS_US_PER_MS);
 }
 
@@ -569,6 +597,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (h && !h->vh) {
             h->vh = lws_get_vhost(wsi);
             h->ctx = lws_get_context(wsi);
+            if (h->cfg.data_dir) { /* browser sessions outlive a restart (the directory exists by now) */
+                char f[4096];
+                snprintf(f, sizeof f, "%s/http-sessions", h->cfg.data_dir);
+                if (auth_sessions_persist(h->auth, f, http_now_ms()) != 0)
+                    http_log(h, "cannot keep sessions in %s: a restart logs everyone out", f);
+            }
             lws_sul_schedule(h->ctx, 0, &h->tick, on_tick, 250 * LWS_US_PER_MS);
         }
         return 0;
@@ -686,6 +720,7 @@ http_server *http_new(const http_config *cfg)
     h->auth = auth_new(&al, c->data_dir ? keys : NULL);
     if (!h->auth)
         goto fail;
+
     if (c->openapi)
         h->openapi = read_file(c->openapi, &h->openapi_len);
     h->protocols[0] = (struct lws_protocols){"bourse-api", callback, sizeof(http_req), 0, 0, h, 0};
@@ -764,6 +799,13 @@ void http_set_accounts(http_server *h, const char *admin_sock, http_acct_hash_fn
     snprintf(h->admin_sock, sizeof h->admin_sock, "%s", admin_sock ? admin_sock : "");
     h->acct_hash = fn;
     h->acct_ctx = ctx;
+}
+
+void http_set_account_status(http_server *h, http_acct_status_fn fn, http_acct_gen_fn gen, void *ctx)
+{
+    h->acct_status = fn;
+    h->acct_gen = gen;
+    h->status_ctx = ctx;
 }
 
 void http_set_metrics(http_server *h, http_metrics_fn fn, void *ctx)
