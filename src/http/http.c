@@ -609,6 +609,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_PROTOCOL_DESTROY:
         if (h && h->ctx)
             lws_sul_cancel(&h->tick);
+        if (h && h->work) { /* while the context lives: a worker's wake-up must not reach a freed one */
+            work_free(h->work);
+            h->work = NULL;
+        }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED: /* a worker finished a job (work_wake) */
         if (h && h->work)

@@ -93,7 +93,11 @@ void work_free(work_pool *p)
     pthread_mutex_unlock(&p->mu);
     for (unsigned i = 0; i < p->nthreads; i++)
         pthread_join(p->th[i], NULL);
-    work_reap(p); /* their done frees them (the requests are gone: tickets find nothing) */
+    /* every job left, run or not, is dropped: run = NULL tells its done to
+     * answer nothing (the server is stopping), only to free it */
+    for (work_job *j = p->done; j; j = j->next)
+        j->run = NULL;
+    work_reap(p);
     for (work_job *j = p->todo, *n; j; j = n) {
         n = j->next;
         j->run = NULL;

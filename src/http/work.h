@@ -33,7 +33,8 @@ struct work_job {
 /* threads: workers (1-64); queue: jobs at most at once (>= threads);
  * wake(ctx) is called from a worker once a job is done. */
 work_pool *work_new(unsigned threads, unsigned queue, void (*wake)(void *ctx), void *ctx);
-/* Stops the workers; jobs not yet run are dropped, done ones reaped. */
+/* Stops the workers (waiting for the jobs they run); then every job left
+ * is handed to its done with run set to NULL: drop it, answer nothing. */
 void work_free(work_pool *p);
 /* 0, or -1 when the pool holds `queue` jobs already (the caller answers
  * 503 and keeps the job). */
