@@ -127,7 +127,9 @@ int acct_doc_store(const char *dir, const char *user, const void *data, size_t l
     if (make_dir(sub) != 0)
         return refuse(err, "CAPACITY", "", "cannot make the user's kyc directory");
     acct_doc_path(dir, user, doc->sha256, acct_doc_type_name(doc->type), path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    /* a name of its own: two uploads of one file may be stored at once
+     * (the HTTP API's worker threads) */
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld.%08x", path, (long)getpid(), randombytes_random());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return refuse(err, "CAPACITY", "", "cannot store the document");

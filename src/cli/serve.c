@@ -99,6 +99,21 @@ static int acct_hash(void *ctx, const char *user, char *hash, size_t size)
     return srv_acct_hash_get(ctx, user, hash, size);
 }
 
+static int acct_status(void *ctx, const char *user, http_acct_status *out)
+{
+    srv_acct_status st;
+    if (!srv_acct_status_get(ctx, user, &st))
+        return 0;
+    *out = (http_acct_status){.state = st.state, .operator_role = st.operator_role, .version = st.version};
+    snprintf(out->reason, sizeof out->reason, "%s", st.reason);
+    return 1;
+}
+
+static uint64_t acct_gen(void *ctx)
+{
+    return srv_acct_gen(ctx);
+}
+
 static http_server *new_api(const srv_config *cfg, const char *web_root)
 {
     static char openapi[SRV_PATH_MAX + 32], sock[SRV_PATH_MAX + 16];
@@ -116,7 +131,9 @@ static http_server *new_api(const srv_config *cfg, const char *web_root)
                       .rate_key = cfg->http_rate_key,
                       .login_fails = cfg->http_login_fails,
                       .login_lock_s = cfg->http_login_lock_s,
-                      .session_s = cfg->http_session_s};
+                      .session_s = cfg->http_session_s,
+                      .workers = cfg->http_workers,
+                      .work_queue = cfg->http_work_queue};
     http_server *h = http_new(&hc);
     if (!h)
         srv_log("cannot start the HTTP API");
@@ -310,6 +327,7 @@ int cmd_serve(int argc, char **argv)
         static char adm[SRV_PATH_MAX + 16];
         snprintf(adm, sizeof adm, "%s/admin.sock", cfg.data_dir);
         http_set_accounts(api, adm, acct_hash, &s);
+        http_set_account_status(api, acct_status, acct_gen, &s);
     }
     feed *md = api ? new_feed(&cfg, wr ? web : NULL, api) : NULL;
     srv_hooks hooks = {

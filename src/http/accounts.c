@@ -21,15 +21,14 @@
  * the web page (the order-entry path refuses accounts that are not
  * active); users of DATA/passwords keep the gateway's check (orders.c).
  *
- * Known cost: argon2id (a sign-up's hash, a login's check) and a
- * document's fsync run on the loop's thread, tens of milliseconds each;
- * rare requests, throttled per address, but they hold every other request
- * meanwhile.
+ * Slow work: argon2id (a sign-up's hash, a login's check) and a
+ * document's write and fsync run on the worker pool (accounts_work.c).
  */
 #include "accounts/accounts.h"
 #include "http/accounts_int.h"
 #include "http/http_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -55,12 +54,62 @@ typedef struct call {
     int done;
 } call;
 
-/* the last document each user uploaded, for their next POST /kyc */
+/* the last document each user uploaded, for their next POST /kyc (a
+ * restart forgets this; doc_of then finds the newest file on disk) */
 static struct {
     char user[AUTH_USER + 1];
     acct_doc doc;
 } docs[DOCS];
 static unsigned ndocs;
+
+void hacct_doc_remember(const char *user, const acct_doc *d)
+{
+    unsigned i = 0;
+    while (i < ndocs && strcmp(docs[i].user, user) != 0)
+        i++;
+    if (i == ndocs)
+        i = ndocs < DOCS ? ndocs++ : (unsigned)(randombytes_random() % DOCS);
+    snprintf(docs[i].user, sizeof docs[i].user, "%.*s", AUTH_USER, user);
+    docs[i].doc = *d;
+}
+
+/* The user's last document: remembered, else the newest DATA/kyc/USER/
+ * SHA256.EXT (stored durably before it was acknowledged, so a restart
+ * between the upload and POST /kyc loses nothing).  1 with *out, else 0. */
+static int doc_of(http_server *h, const char *user, acct_doc *out)
+{
+    for (unsigned i = 0; i < ndocs; i++)
+        if (!strcmp(docs[i].user, user)) {
+            *out = docs[i].doc;
+            return 1;
+        }
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/kyc/%s", h->cfg.data_dir ? h->cfg.data_dir : ".", user);
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    struct dirent *de;
+    int found = 0;
+    struct timespec best = {0};
+    while ((de = readdir(dp))) {
+        const char *n = de->d_name, *dot = strchr(n, '.');
+        struct stat st;
+        int t = dot && dot - n == 64 ? acct_doc_type_of(dot + 1) : 0;
+        if (!t || strspn(n, "0123456789abcdef") != 64 || fstatat(dirfd(dp), n, &st, 0) != 0 ||
+            st.st_size <= 0 || st.st_size > (off_t)ACCT_DOC_MAX)
+            continue;
+        if (found && (st.st_mtim.tv_sec < best.tv_sec ||
+                      (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec <= best.tv_nsec)))
+            continue;
+        found = 1;
+        best = st.st_mtim;
+        *out = (acct_doc){.type = t, .size = (uint32_t)st.st_size};
+        memcpy(out->sha256, n, 64);
+        out->sha256[64] = 0;
+    }
+    closedir(dp);
+    return found;
+}
 
 /* ---- checks -------------------------------------------------------------------- */
 
@@ -543,92 +592,11 @@ static void finish(call *c)
 
 /* ---- user endpoints ------------------------------------------------------------ */
 
-static int signup(http_server *h, http_req *r)
-{
-    hj_obj j;
-    if (http_body_json(r, &j) != 0)
-        return HTTP_DONE;
-    char u[AUTH_USER + 8], email[BOURSE_ACCOUNT_EMAIL_MAX + 8], pw[ACCT_PASSWORD_MAX + 8];
-    if (!hacct_field(r, &j, "username", u, sizeof u) || !hacct_field(r, &j, "email", email, sizeof email) ||
-        !hacct_field(r, &j, "password", pw, sizeof pw))
-        return HTTP_DONE;
-    sodium_memzero(j.p, sizeof j.p);
-    bourse_account_cmd c;
-    acct_err e = {0};
-    int rc = acct_signup_cmd(u, email, pw, 0, &c, &e);
-    sodium_memzero(pw, sizeof pw);
-    if (rc != 0) {
-        hacct_refuse(r, &e);
-        return HTTP_DONE;
-    }
-    if (strchr(c.email, ' ')) {
-        http_error(r, 400, "BAD_FIELD", "the e-mail address has a space");
-        return HTTP_DONE;
-    }
-    char line[1024];
-    snprintf(line, sizeof line, "account signup %s %s %s", c.user, c.email, c.hash);
-    snprintf(r->user, sizeof r->user, "%s", c.user); /* the call's user (the request has none) */
-    int k = hacct_ask(h, r, K_CMD, 201, line, NULL);
-    r->user[0] = 0;
-    return k;
-}
-
-int oe_login(http_server *h, http_req *r, const char *user, const char *password);
-
-/* Login of a signed-up account: its hash, then its state and role. */
-int acct_login(http_server *h, http_req *r, const char *u, size_t ul, const char *p, size_t pl)
-{
-    char user[AUTH_USER + 1], hash[BOURSE_ACCOUNT_HASH_MAX + 1], pw[ACCT_PASSWORD_MAX + 1];
-    if (!h->acct_hash || ul > AUTH_USER || pl > ACCT_PASSWORD_MAX)
-        return -1;
-    memcpy(user, u, ul), user[ul] = 0;
-    if (!h->acct_hash(h->acct_ctx, user, hash, sizeof hash))
-        return -1; /* not a signed-up account: the gateway's check */
-    memcpy(pw, p, pl), pw[pl] = 0;
-    int okp = acct_verify_password(hash, pw);
-    sodium_memzero(pw, sizeof pw);
-    if (!okp) {
-        auth_login_failed(h->auth, user, r->ip, http_now_ms());
-        http_error(r, 401, "UNAUTHORIZED", "wrong user name or password");
-        return HTTP_DONE;
-    }
-    char line[64];
-    snprintf(line, sizeof line, "account show %s", user);
-    snprintf(r->user, sizeof r->user, "%s", user);
-    int k = hacct_ask(h, r, K_LOGIN, 200, line, NULL);
-    r->user[0] = 0;
-    return k;
-}
-
 static int me(http_server *h, http_req *r)
 {
     char line[64];
     snprintf(line, sizeof line, "account show %s", r->user);
     return hacct_ask(h, r, K_ME, 200, line, NULL);
-}
-
-static int kyc_document(http_server *h, http_req *r)
-{
-    size_t n;
-    const uint8_t *b = http_body(r, &n);
-    acct_doc d;
-    acct_err e = {0};
-    if (acct_doc_check(b, n, http_content_type(r), &d, &e) != 0 ||
-        acct_doc_store(h->cfg.data_dir, r->user, b, n, &d, &e) != 0) {
-        hacct_refuse(r, &e);
-        return HTTP_DONE;
-    }
-    unsigned i = 0;
-    while (i < ndocs && strcmp(docs[i].user, r->user) != 0)
-        i++;
-    if (i == ndocs)
-        i = ndocs < DOCS ? ndocs++ : (unsigned)(randombytes_random() % DOCS);
-    snprintf(docs[i].user, sizeof docs[i].user, "%s", r->user);
-    docs[i].doc = d;
-    hj_w *j = http_json(r);
-    hj_printf(j, "{\"sha256\":\"%s\",\"size\":%u,\"type\":\"%s\"}", d.sha256, d.size, acct_doc_mime(d.type));
-    http_json_send(r, 201);
-    return HTTP_DONE;
 }
 
 static int kyc(http_server *h, http_req *r)
@@ -641,10 +609,8 @@ static int kyc(http_server *h, http_req *r)
         !hacct_field(r, &j, "date_of_birth", dob, sizeof dob) ||
         !hacct_field(r, &j, "country", cc, sizeof cc) || !hacct_field(r, &j, "id_number", idn, sizeof idn))
         return HTTP_DONE;
-    const acct_doc *d = NULL;
-    for (unsigned i = 0; i < ndocs && !d; i++)
-        if (!strcmp(docs[i].user, r->user))
-            d = &docs[i].doc;
+    acct_doc doc;
+    const acct_doc *d = doc_of(h, r->user, &doc) ? &doc : NULL;
     if (!d) {
         http_error(r, 400, "MISSING_FIELD", "send the identity document first (POST /api/v1/kyc/document)");
         return HTTP_DONE;
@@ -706,10 +672,10 @@ static int funding(http_server *h, http_req *r)
 
 int acct_routes(http_server *h)
 {
-    return http_route(h, "POST", "/api/v1/signup", HTTP_PUBLIC, signup) ||
+    return http_route(h, "POST", "/api/v1/signup", HTTP_PUBLIC, hacct_signup) ||
            http_route(h, "GET", "/api/v1/me", HTTP_AUTH, me) ||
            http_route(h, "POST", "/api/v1/kyc", HTTP_AUTH, kyc) ||
-           http_route(h, "POST", "/api/v1/kyc/document", HTTP_AUTH | HTTP_UPLOAD, kyc_document) ||
+           http_route(h, "POST", "/api/v1/kyc/document", HTTP_AUTH | HTTP_UPLOAD, hacct_kyc_document) ||
            http_route(h, "POST", "/api/v1/deposits", HTTP_AUTH, deposit) ||
            http_route(h, "POST", "/api/v1/withdrawals", HTTP_AUTH, withdraw) ||
            http_route(h, "GET", "/api/v1/funding", HTTP_AUTH, funding) || acct_admin_routes(h);

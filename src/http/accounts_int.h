@@ -22,5 +22,10 @@ int hacct_word_ok(const char *s, size_t n, size_t max);
 int hacct_field(http_req *r, const hj_obj *j, const char *key, char *buf, size_t cap);
 void hacct_refuse(http_req *r, const acct_err *e);
 int acct_admin_routes(http_server *h);
+/* accounts_work.c: the handlers whose work runs on the pool */
+int hacct_signup(http_server *h, http_req *r);
+int hacct_kyc_document(http_server *h, http_req *r);
+/* The user's last stored document, for their next POST /kyc. */
+void hacct_doc_remember(const char *user, const acct_doc *d);
 
 #endif

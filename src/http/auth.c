@@ -11,11 +11,14 @@
  */
 #include "http/auth.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { PROBE = 16, THROTTLES = 1024, RATES = 8192, KEYS_MAX = 100000 };
 
@@ -24,7 +27,7 @@ typedef struct sess {
     uint8_t csrf[32];
     char user[AUTH_USER + 1];
     int op, live;
-    int64_t last;
+    int64_t last, saved; /* saved: the last use written to the sessions file */
 } sess;
 
 typedef struct key {
@@ -47,6 +50,9 @@ typedef struct rate {
 struct auth_state {
     auth_limits l;
     char *keys_file;
+    char *sess_file;
+    int sess_fd;
+    uint32_t sess_lines; /* appended since the last rewrite */
     uint8_t sip[crypto_shorthash_KEYBYTES];
     sess *sess;
     key *keys;
@@ -78,6 +84,7 @@ auth_state *auth_new(const auth_limits *l, const char *keys_file)
     a->nonce_k = calloc(n, sizeof *a->nonce_k);
     a->nonce_t = calloc(n, sizeof *a->nonce_t);
     a->keys_file = keys_file ? strdup(keys_file) : NULL;
+    a->sess_fd = -1;
     if (!a->sess || !a->nonce_k || !a->nonce_t || (keys_file && !a->keys_file)) {
         auth_free(a);
         return NULL;
@@ -100,6 +107,9 @@ void auth_free(auth_state *a)
     free(a->nonce_k);
     free(a->nonce_t);
     free(a->keys_file);
+    free(a->sess_file);
+    if (a->sess_fd >= 0)
+        close(a->sess_fd);
     free(a);
 }
 
@@ -121,6 +131,42 @@ static int unhex(const char *s, uint8_t *out, size_t n)
 }
 
 /* ---- sessions ------------------------------------------------------------ */
+
+/* The sessions file: "S HASH CSRF OP LAST_MS USER" a new session (or one
+ * kept by a rewrite), "T HASH MS" its use, "E HASH" its end.  Appended with
+ * one write() each (no fsync: a crash of the process loses nothing, a
+ * power cut may forget the last logins, which then log in again). */
+static void sess_rewrite(auth_state *a, int64_t now);
+
+static void sess_log(auth_state *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sess_log(auth_state *a, const char *fmt, ...)
+{
+    if (a->sess_fd < 0)
+        return;
+    char line[300];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n < sizeof line && write(a->sess_fd, line, (size_t)n) != n) {
+        close(a->sess_fd); /* a full disk: sessions live in memory only from now on */
+        a->sess_fd = -1;
+    }
+    a->sess_lines++;
+}
+
+static void hex32(const uint8_t b[32], char out[65])
+{
+    sodium_bin2hex(out, 65, b, 32);
+}
+
+static void sess_log_new(auth_state *a, const sess *s)
+{
+    char h[65], c[65];
+    hex32(s->hash, h);
+    hex32(s->csrf, c);
+    sess_log(a, "S %s %s %d %lld %s\n", h, c, s->op, (long long)s->last, s->user);
+}
 
 static int expired(const auth_state *a, const sess *s, int64_t now)
 {
@@ -144,7 +190,10 @@ uint32_t auth_session_new(auth_state *a, const char *user, int op, int64_t now,
         snprintf(s->user, sizeof s->user, "%s", user);
         s->op = op;
         s->live = 1;
-        s->last = now;
+        s->last = s->saved = now;
+        sess_log_new(a, s);
+        if (a->sess_lines > 8 * a->l.max_sessions) /* uses pile up: keep the file short */
+            sess_rewrite(a, now);
         return i + 1;
     }
     return 0;
@@ -164,6 +213,12 @@ uint32_t auth_session_find(auth_state *a, const char *token, int64_t now)
                 return 0;
             }
             s->last = now;
+            if (now - s->saved >= (int64_t)a->l.session_s * 250) { /* a quarter of session_s */
+                char hx[65];
+                hex32(s->hash, hx);
+                sess_log(a, "T %s %lld\n", hx, (long long)now);
+                s->saved = now;
+            }
             return i + 1;
         }
     }
@@ -196,8 +251,93 @@ int auth_session_csrf(auth_state *a, uint32_t s, const char *csrf)
 
 void auth_session_end(auth_state *a, uint32_t s)
 {
-    if (s)
-        sodium_memzero(&a->sess[s - 1], sizeof a->sess[s - 1]);
+    if (!s)
+        return;
+    if (a->sess[s - 1].live) {
+        char hx[65];
+        hex32(a->sess[s - 1].hash, hx);
+        sess_log(a, "E %s\n", hx);
+    }
+    sodium_memzero(&a->sess[s - 1], sizeof a->sess[s - 1]);
+}
+
+static sess *sess_by_hash(auth_state *a, const uint8_t h[32])
+{
+    for (uint32_t i = 0; i < a->l.max_sessions; i++)
+        if (a->sess[i].live && !sodium_memcmp(a->sess[i].hash, h, 32))
+            return &a->sess[i];
+    return NULL;
+}
+
+/* The file again, with only the live sessions: a temporary file renamed
+ * over it, then appends go to the new one. */
+static void sess_rewrite(auth_state *a, int64_t now)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", a->sess_file);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int old = a->sess_fd;
+    a->sess_fd = fd;
+    for (uint32_t i = 0; i < a->l.max_sessions; i++)
+        if (a->sess[i].live && !expired(a, &a->sess[i], now))
+            sess_log_new(a, &a->sess[i]);
+    if (a->sess_fd < 0 || rename(tmp, a->sess_file) != 0) {
+        if (a->sess_fd >= 0)
+            close(a->sess_fd);
+        unlink(tmp);
+        a->sess_fd = old;
+        return;
+    }
+    if (old >= 0)
+        close(old);
+    a->sess_lines = 0;
+}
+
+int auth_sessions_persist(auth_state *a, const char *file, int64_t now)
+{
+    free(a->sess_file);
+    if (!(a->sess_file = strdup(file)))
+        return -1;
+    FILE *f = fopen(file, "r");
+    char line[400];
+    while (f && fgets(line, sizeof line, f)) {
+        char h[80], c[80], user[80];
+        int op;
+        long long ms;
+        uint8_t hb[32], cb[32];
+        sess *s;
+        if (sscanf(line, "S %79s %79s %d %lld %79s", h, c, &op, &ms, user) == 5 && !unhex(h, hb, 32) &&
+            !unhex(c, cb, 32) && strlen(user) <= AUTH_USER) {
+            if (!(s = sess_by_hash(a, hb)))
+                for (uint32_t i = 0; i < a->l.max_sessions && !s; i++)
+                    if (expired(a, &a->sess[i], now))
+                        s = &a->sess[i];
+            if (!s)
+                continue; /* more than the table holds: the oldest go on living in the file only */
+            memcpy(s->hash, hb, 32);
+            memcpy(s->csrf, cb, 32);
+            snprintf(s->user, sizeof s->user, "%s", user);
+            s->op = op != 0;
+            s->last = s->saved = ms;
+            s->live = 1;
+        } else if (sscanf(line, "T %79s %lld", h, &ms) == 2 && !unhex(h, hb, 32) &&
+                   (s = sess_by_hash(a, hb))) {
+            if (ms > s->last)
+                s->last = s->saved = ms;
+        } else if (sscanf(line, "E %79s", h) == 1 && !unhex(h, hb, 32) && (s = sess_by_hash(a, hb))) {
+            sodium_memzero(s, sizeof *s);
+        }
+    }
+    if (f)
+        fclose(f);
+    sodium_memzero(line, sizeof line);
+    for (uint32_t i = 0; i < a->l.max_sessions; i++)
+        if (a->sess[i].live && expired(a, &a->sess[i], now))
+            sodium_memzero(&a->sess[i], sizeof a->sess[i]);
+    sess_rewrite(a, now);
+    return a->sess_fd < 0 ? -1 : 0;
 }
 
 /* ---- API keys ------------------------------------------------------------ */

@@ -10,7 +10,8 @@
  * cookie, which the page must echo in X-CSRF-Token on every POST and
  * DELETE (double submit: another site can make the browser send the
  * cookies, not read them).  A session ends after session_s idle or at
- * logout.
+ * logout.  With auth_sessions_persist the table is also a file (hashes,
+ * never tokens), so a restart logs nobody out.
  *
  * API keys: a key id (public, 16 hex) and a secret of 64 hex characters
  * (256 random bits) shown once; the HMAC key is that text itself.  A
@@ -62,6 +63,11 @@ void auth_session_set_op(auth_state *a, uint32_t s, int op);
 /* Whether csrf is the session's CSRF value (constant time). */
 int auth_session_csrf(auth_state *a, uint32_t s, const char *csrf);
 void auth_session_end(auth_state *a, uint32_t s);
+/* Keep the sessions in file (DATA/http-sessions, 0600) so that a restarted
+ * server takes the cookies it gave: loads the live ones, rewrites the file
+ * with only those, then appends each new session, logout and (at most four
+ * times per session_s) a session's last use.  0, or -1 (not kept). */
+int auth_sessions_persist(auth_state *a, const char *file, int64_t now);
 
 /* --- API keys --- */
 /* A new key of user: 0 with id and secret (hex), -1 (full or not saved). */

@@ -19,6 +19,7 @@
  */
 #include "http/http_int.h"
 
+#include "bourse/account.h"
 #include "http/auth.h"
 
 #include <stdarg.h>
@@ -229,7 +230,7 @@ void http_error(http_req *r, int status, const char *code, const char *fmt, ...)
     hj_printf(&w, ",\"message\":");
     hj_string(&w, msg, strlen(msg));
     hj_printf(&w, "}}");
-    if (status == 429)
+    if (status == 429 || status == 503)
         http_add_header(r, "retry-after:", "1");
     http_reply(r, status, "application/json", buf, w.len);
 }
@@ -404,6 +405,30 @@ static int authenticate(http_server *h, http_req *r)
     return 0;
 }
 
+/* The account as it is now, at every request (not as it was at login): its
+ * role, and a closed account's session ends, a suspended one may only read
+ * /me and log out.  0 to go on, -1 after answering. */
+static int account_gate(http_server *h, http_req *r)
+{
+    http_acct_status st;
+    if (!h->acct_status || !h->acct_status(h->status_ctx, r->user, &st))
+        return 0; /* no account (DATA/passwords): the login's role */
+    http_set_role(r, st.operator_role);
+    if (st.state == BOURSE_AS_CLOSED) {
+        if (r->auth == AUTH_COOKIE)
+            auth_session_end(h->auth, r->sess);
+        http_error(r, 403, "NOT_ACTIVE", "this account is closed");
+        return -1;
+    }
+    if (st.state == BOURSE_AS_SUSPENDED && strcmp(r->path, "/api/v1/me") &&
+        strcmp(r->path, "/api/v1/logout")) {
+        http_error(r, 403, "NOT_ACTIVE", "this account is suspended%s%s", st.reason[0] ? ": " : "",
+                   st.reason);
+        return -1;
+    }
+    return 0;
+}
+
 static void dispatch(http_server *h, http_req *r)
 {
     r->dispatched = 1;
@@ -422,6 +447,8 @@ static void dispatch(http_server *h, http_req *r)
         http_error(r, 403, "FORBIDDEN", "this needs a browser session, not an API key");
         return;
     }
+    if (r->auth && account_gate(h, r) != 0)
+        return;
     if (r->auth && !auth_rate_key(h->auth, r->user, http_now_ms())) {
         http_error(r, 429, "RATE_LIMITED", "too many requests for this user; slow down");
         return;
@@ -554,6 +581,9 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     http_server *h = lws_container_of(sul, http_server, tick);
     if (h->oe)
         oe_tick(h->oe);
+    if (h->work) /* a wake-up is never lost for long */
+        work_reap(h->work);
+    userws_tick(h);
     lws_sul_schedule(h->ctx, 0, &h->tick, on_tick, 250 * LWS_US_PER_MS);
 }
 
@@ -567,12 +597,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (h && !h->vh) {
             h->vh = lws_get_vhost(wsi);
             h->ctx = lws_get_context(wsi);
+            if (h->cfg.data_dir) { /* browser sessions outlive a restart (the directory exists by now) */
+                char f[4096];
+                snprintf(f, sizeof f, "%s/http-sessions", h->cfg.data_dir);
+                if (auth_sessions_persist(h->auth, f, http_now_ms()) != 0)
+                    http_log(h, "cannot keep sessions in %s: a restart logs everyone out", f);
+            }
             lws_sul_schedule(h->ctx, 0, &h->tick, on_tick, 250 * LWS_US_PER_MS);
         }
         return 0;
     case LWS_CALLBACK_PROTOCOL_DESTROY:
         if (h && h->ctx)
             lws_sul_cancel(&h->tick);
+        if (h && h->work) { /* while the context lives: a worker's wake-up must not reach a freed one */
+            work_free(h->work);
+            h->work = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: /* a worker finished a job (work_wake) */
+        if (h && h->work)
+            work_reap(h->work);
         return 0;
     case LWS_CALLBACK_HTTP: return h && r ? on_request(h, r, wsi) : -1;
     case LWS_CALLBACK_HTTP_BODY: return r ? on_body(r, in, len) : -1;
@@ -604,6 +648,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 /* ---- setup ------------------------------------------------------------------------ */
+
+/* From a worker: break the loop's poll so that it reaps the job. */
+static void work_wake(void *ctx)
+{
+    http_server *h = ctx;
+    if (h->ctx)
+        lws_cancel_service(h->ctx);
+}
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -654,6 +706,13 @@ http_server *http_new(const http_config *cfg)
         c->login_lock_s = 300;
     if (!c->session_s)
         c->session_s = 3600;
+    if (!c->workers)
+        c->workers = 2;
+    if (!c->work_queue)
+        c->work_queue = 64;
+    h->work = work_new(c->workers, c->work_queue, work_wake, h);
+    if (!h->work)
+        goto fail;
     char keys[4096];
     if (c->data_dir)
         snprintf(keys, sizeof keys, "%s/api-keys", c->data_dir);
@@ -665,6 +724,7 @@ http_server *http_new(const http_config *cfg)
     h->auth = auth_new(&al, c->data_dir ? keys : NULL);
     if (!h->auth)
         goto fail;
+
     if (c->openapi)
         h->openapi = read_file(c->openapi, &h->openapi_len);
     h->protocols[0] = (struct lws_protocols){"bourse-api", callback, sizeof(http_req), 0, 0, h, 0};
@@ -712,6 +772,7 @@ void http_free(http_server *h)
 {
     if (!h)
         return;
+    work_free(h->work);
     oe_free(h->oe);
     auth_free(h->auth);
     free(h->openapi);
@@ -742,6 +803,13 @@ void http_set_accounts(http_server *h, const char *admin_sock, http_acct_hash_fn
     snprintf(h->admin_sock, sizeof h->admin_sock, "%s", admin_sock ? admin_sock : "");
     h->acct_hash = fn;
     h->acct_ctx = ctx;
+}
+
+void http_set_account_status(http_server *h, http_acct_status_fn fn, http_acct_gen_fn gen, void *ctx)
+{
+    h->acct_status = fn;
+    h->acct_gen = gen;
+    h->status_ctx = ctx;
 }
 
 void http_set_metrics(http_server *h, http_metrics_fn fn, void *ctx)

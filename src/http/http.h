@@ -50,6 +50,8 @@ typedef struct http_config {
     uint32_t login_fails;   /* failed logins per account or address before LOCKED (5) */
     uint32_t login_lock_s;  /* how long LOCKED lasts (300) */
     uint32_t session_s;     /* idle browser session lifetime (3600) */
+    uint32_t workers;       /* threads for argon2id and documents' fsync (2) */
+    uint32_t work_queue;    /* such jobs at once, waiting or running, before 503 (64) */
     int quiet;
 } http_config;
 
@@ -78,6 +80,21 @@ void http_set_metrics(http_server *h, http_metrics_fn fn, void *ctx);
  * answer 503. */
 typedef int (*http_acct_hash_fn)(void *ctx, const char *user, char *hash, size_t size);
 void http_set_accounts(http_server *h, const char *admin_sock, http_acct_hash_fn fn, void *ctx);
+
+/* What the API checks at every request and pushes on the private
+ * WebSocket: an account's state (enum bourse_account_state), role, last
+ * reason and a version that goes up at each change of the account (1 with
+ * them, 0 for a user without account: DATA/passwords users), and a
+ * counter of all changes (any thread).  Without it roles are those of the
+ * login. */
+typedef struct http_acct_status {
+    int state, operator_role;
+    uint64_t version;
+    char reason[256];
+} http_acct_status;
+typedef int (*http_acct_status_fn)(void *ctx, const char *user, http_acct_status *out);
+typedef uint64_t (*http_acct_gen_fn)(void *ctx);
+void http_set_account_status(http_server *h, http_acct_status_fn fn, http_acct_gen_fn gen, void *ctx);
 
 /* --- routes -------------------------------------------------------------- */
 

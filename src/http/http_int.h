@@ -8,6 +8,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "http/work.h"
 
 #include <libwebsockets.h>
 
@@ -57,12 +58,17 @@ struct http_server {
     http_metrics_fn metrics;
     void *metrics_ctx;
     auth_state *auth;
+    work_pool *work; /* argon2id and fsync off the loop (work.h) */
     struct oe *oe;
     /* accounts.c: the admin socket, and the signed-up accounts' hashes */
     char admin_sock[256];
     http_acct_hash_fn acct_hash;
     void *acct_ctx;
-    char *openapi; /* the file, read at start */
+    http_acct_status_fn acct_status;
+    http_acct_gen_fn acct_gen;
+    void *status_ctx;
+    uint64_t seen_gen; /* userws.c: the changes already pushed */
+    char *openapi;     /* the file, read at start */
     size_t openapi_len;
     /* requests waiting for a later answer (tickets) */
     struct pend {
@@ -85,6 +91,12 @@ void oe_free(struct oe *o);
 void oe_tick(struct oe *o);
 extern const struct lws_protocols oe_protocol;      /* the raw sockets into the gateway */
 extern const struct lws_protocols user_ws_protocol; /* /api/v1/ws */
+/* userws.c: every tick, the account changes to push (and suspended
+ * users' sockets to close); a user's balances to push (orders.c) */
+void userws_tick(http_server *h);
+void userws_order(http_server *h, const char *user, const char *json, size_t n);
+int userws_listening(http_server *h, const char *user);
+int oe_push_balances(http_server *h, const char *user);
 /* accounts.c */
 int acct_routes(http_server *h);
 extern const struct lws_protocols acct_protocol; /* the admin socket's calls */

@@ -52,7 +52,7 @@
 enum { LINKS_MAX = 4096, WAITS = 64, PARKED = 64, QUERIES = 32, ORD_MAX = 1000, FILL_MAX = 1000 };
 enum { L_LOGIN = 1, L_LIVE, L_DEAD };
 enum { W_LOGIN = 1, W_NEW, W_CANCEL, W_REPLACE };
-enum { Q_BALANCES = 1, Q_OPEN };
+enum { Q_BALANCES = 1, Q_OPEN, Q_PUSH }; /* Q_PUSH: balances for the private WebSocket */
 enum { S_OPEN = 1, S_FILLED, S_CANCELED, S_REJECTED, S_REPLACED };
 static const char *const status_names[] = {"?", "open", "filled", "canceled", "rejected", "replaced"};
 enum { LINK_IN = 16384, LINK_IDLE_MS = 600000 }; /* LINK_IN: many whole packets (73 bytes at most) */
@@ -83,7 +83,7 @@ typedef struct olink {
     struct oe *o;
     char user[AUTH_USER + 1];
     struct lws *wsi;
-    int state, ready, primary, ask_query;
+    int state, ready, primary, ask_query, moved; /* moved: reports since the last balance push */
     uint8_t in[LINK_IN];
     size_t inlen;
     uint8_t *out;
@@ -467,6 +467,7 @@ static void push_fill(struct oe *o, olink *l, const fill *f)
 /* One sequenced report of the user's stream. */
 static void on_report(struct oe *o, olink *l, const ouch_report *r)
 {
+    l->moved = 1;
     wait *w = wait_of(l, &r->token);
     ord *x = ord_find(l, &r->token);
     switch (r->type) {
@@ -540,6 +541,38 @@ static void on_report(struct oe *o, olink *l, const ouch_report *r)
 
 /* ---- account queries --------------------------------------------------------------- */
 
+static void query_next(olink *l);
+
+/* {"type":"balance","balances":[...]}: the query's answer, as GET /balances. */
+static void push_balances(struct oe *o, olink *l)
+{
+    static const char head[] = "{\"type\":\"balance\",\"balances\":";
+    size_t n = sizeof head - 1 + l->qw.len + 2;
+    if (n > 65535) /* a private message's limit (userws.c) */
+        return;
+    char *b = malloc(n);
+    if (!b)
+        return;
+    memcpy(b, head, sizeof head - 1);
+    memcpy(b + sizeof head - 1, l->qw.p, l->qw.len);
+    memcpy(b + sizeof head - 1 + l->qw.len, "]}", 2);
+    userws_order(o->h, l->user, b, n);
+    free(b);
+}
+
+/* Ask for the user's balances for their private WebSocket, once: a push
+ * not yet sent already covers this change. */
+static void ask_push(olink *l)
+{
+    for (int i = l->q_sent ? 1 : 0; i < l->nq; i++)
+        if (l->q[i].kind == Q_PUSH)
+            return;
+    if (l->nq == QUERIES)
+        return;
+    l->q[l->nq++] = (struct q){.t = 0, .kind = Q_PUSH};
+    query_next(l);
+}
+
 static void query_next(olink *l)
 {
     if (l->q_sent || !l->nq || !l->ready)
@@ -562,6 +595,8 @@ static void on_account(struct oe *o, olink *l, const ouch_report *r)
         if (r->type == OUCH_ACCOUNT_END) {
             l->ask_query = 0;
             l->ready = 1;
+            if (l->primary && userws_listening(o->h, l->user)) /* the balances it starts from */
+                ask_push(l), l->moved = 0;
             http_ticket p[PARKED];
             int n = l->nparked;
             memcpy(p, l->parked, sizeof p);
@@ -578,7 +613,7 @@ static void on_account(struct oe *o, olink *l, const ouch_report *r)
     if (!l->q_sent || !l->nq)
         return;
     uint8_t kind = l->q[0].kind;
-    if (r->type == OUCH_BALANCE && kind == Q_BALANCES) {
+    if (r->type == OUCH_BALANCE && (kind == Q_BALANCES || kind == Q_PUSH)) {
         hj_printf(&l->qw, "%s{\"asset\":", l->qn++ ? "," : "");
         put_name(&l->qw, r->stock.s, BOURSE_SYMBOL_LEN);
         int cash = !strncmp(r->stock.s, "CASH", 5);
@@ -604,7 +639,9 @@ static void on_account(struct oe *o, olink *l, const ouch_report *r)
         http_ticket t = l->q[0].t;
         memmove(l->q, l->q + 1, (size_t)--l->nq * sizeof *l->q);
         l->q_sent = 0;
-        http_req *q = http_ticket_req(o->h, t);
+        http_req *q = kind == Q_PUSH ? NULL : http_ticket_req(o->h, t);
+        if (kind == Q_PUSH && r->event != OUCH_BUSY && !l->qw.full)
+            push_balances(o, l);
         if (q) {
             hj_raw(&l->qw, "]", 1);
             if (r->event == OUCH_BUSY || l->qw.full)
@@ -677,6 +714,10 @@ static int on_rx(struct oe *o, olink *l, const uint8_t *in, size_t len)
             return -1;
     }
     flush_waits(o, l);
+    if (l->moved && l->ready && l->primary && userws_listening(o->h, l->user)) {
+        l->moved = 0; /* fills, accepts, cancels moved cash or holds: push the balances */
+        ask_push(l);
+    }
     if (!l->primary && l->state == L_LIVE && !l->nw) { /* a login's check, the user has a link: let go */
         uint8_t b[4];
         link_send(l, b, soup_empty(b, SOUP_LOGOUT_REQUEST));
@@ -1061,6 +1102,23 @@ int oe_routes(http_server *h)
            http_route(h, "POST", "/api/v1/orders/{order_id}/replace", HTTP_AUTH, replace) ||
            http_route(h, "GET", "/api/v1/fills", HTTP_AUTH, fills) ||
            http_route(h, "GET", "/api/v1/balances", HTTP_AUTH, balances);
+}
+
+/* The user's balances to their private WebSocket (an account change). */
+int oe_push_balances(http_server *h, const char *user)
+{
+    olink *l = h->oe ? link_find(h->oe, user) : NULL;
+    if (!l) { /* none yet (the account was not active): its readiness pushes them */
+        if (!h->oe || !(l = link_open(h->oe, user, NULL)))
+            return -1;
+        l->primary = 1;
+        return 0;
+    }
+    if (l->ready)
+        ask_push(l);
+    else
+        l->moved = 1;
+    return 0;
 }
 
 /* The private WebSocket's user: make sure a link carries their reports. */

@@ -12,8 +12,19 @@
  * messages); one that does not read is disconnected rather than let memory
  * grow.  The client sends nothing (what it sends is ignored, up to a
  * small limit).
+ *
+ * Account changes.  The server counts every applied account command
+ * (http_set_account_status: a generation, and each account's version);
+ * each tick (250 ms) that finds the generation moved walks the
+ * subscribers, and one whose account's version moved is sent
+ * {"type":"account","state","role","reason"} and its balances (a deposit
+ * or withdrawal approved, orders.c: oe_push_balances).  A suspended or
+ * closed account's socket is closed once that message is written (close
+ * code 1008), and a new one is refused while the account is so.
  */
 #include "http/http_int.h"
+
+#include "bourse/account.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +39,8 @@ typedef struct usub {
     char *q[WS_QUEUE];
     uint16_t qlen[WS_QUEUE];
     uint32_t head, n;
-    int authed, linked, overflow;
+    int authed, linked, overflow, closing;
+    uint64_t version; /* of the account, as last pushed */
 } usub;
 
 static usub *subs; /* one list: a handful of users per server is the norm */
@@ -79,6 +91,16 @@ static int authenticate(http_server *h, usub *u, struct lws *wsi)
     return 0;
 }
 
+/* A suspended or closed account opens no private socket; 0 when it may. */
+static int account_open(http_server *h, usub *u)
+{
+    http_acct_status st;
+    if (!h->acct_status || !h->acct_status(h->status_ctx, u->user, &st))
+        return 0;
+    u->version = st.version;
+    return st.state == BOURSE_AS_SUSPENDED || st.state == BOURSE_AS_CLOSED ? -1 : 0;
+}
+
 static void unlink_sub(usub *u)
 {
     if (u->prev)
@@ -99,7 +121,7 @@ static void unlink_sub(usub *u)
 void userws_order(http_server *h, const char *user, const char *json, size_t n)
 {
     for (usub *u = subs; u; u = u->next) {
-        if (u->h != h || strcmp(u->user, user))
+        if (u->h != h || strcmp(u->user, user) || u->closing)
             continue;
         if (u->n == WS_QUEUE) {
             u->overflow = 1;
@@ -114,6 +136,49 @@ void userws_order(http_server *h, const char *user, const char *json, size_t n)
         u->q[i] = m;
         u->qlen[i] = (uint16_t)n;
         lws_callback_on_writable(u->wsi);
+    }
+}
+
+void userws_tick(http_server *h)
+{
+    if (!h->acct_gen || !subs)
+        return;
+    uint64_t gen = h->acct_gen(h->status_ctx);
+    if (gen == h->seen_gen)
+        return;
+    h->seen_gen = gen;
+    for (usub *u = subs; u; u = u->next) {
+        http_acct_status st;
+        if (u->h != h || u->closing || !h->acct_status(h->status_ctx, u->user, &st) ||
+            st.version == u->version)
+            continue;
+        u->version = st.version;
+        char buf[512];
+        hj_w w = {.p = buf, .cap = sizeof buf};
+        const char *state = bourse_account_state_name(st.state);
+        hj_printf(&w, "{\"type\":\"account\",\"state\":");
+        hj_string(&w, state, strlen(state));
+        hj_printf(&w, ",\"role\":\"%s\",\"reason\":", st.operator_role ? "operator" : "user");
+        if (st.reason[0])
+            hj_string(&w, st.reason, strlen(st.reason));
+        else
+            hj_printf(&w, "null");
+        hj_printf(&w, "}");
+        if (!w.full)
+            userws_order(h, u->user, buf, w.len); /* to each of the user's sockets */
+        if (st.state == BOURSE_AS_SUSPENDED || st.state == BOURSE_AS_CLOSED) {
+            for (usub *v = subs; v; v = v->next)
+                if (v->h == h && !strcmp(v->user, u->user)) {
+                    v->closing = 1;
+                    v->version = st.version;
+                    lws_callback_on_writable(v->wsi);
+                }
+        } else {
+            for (usub *v = subs; v; v = v->next) /* its other sockets have had it */
+                if (v->h == h && !strcmp(v->user, u->user))
+                    v->version = st.version;
+            oe_push_balances(h, u->user);
+        }
     }
 }
 
@@ -136,7 +201,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!h || !u)
             return -1;
         memset(u, 0, sizeof *u);
-        if (authenticate(h, u, wsi) != 0)
+        if (authenticate(h, u, wsi) != 0 || account_open(h, u) != 0)
             return -1;
         u->authed = 1;
         return 0;
@@ -156,6 +221,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (!u || !u->linked || u->overflow)
             return -1;
+        if (u->closing && !u->n) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"account not active",
+                             18);
+            return -1;
+        }
         if (u->n) {
             uint32_t i = u->head % WS_QUEUE;
             int w = lws_write(wsi, (unsigned char *)u->q[i] + LWS_PRE, u->qlen[i], LWS_WRITE_TEXT);
@@ -164,7 +234,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             u->n--;
             if (w < (int)u->qlen[i])
                 return -1;
-            if (u->n)
+            if (u->n || u->closing) /* more, or the close once all is out */
                 lws_callback_on_writable(wsi);
         }
         return 0;

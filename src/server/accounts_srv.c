@@ -27,11 +27,59 @@
 struct srv_acct_hash {
     char user[BOURSE_NAME_LEN + 1];
     char hash[BOURSE_ACCOUNT_HASH_MAX + 1];
+    srv_acct_status st;
 };
+
+static struct srv_acct_hash *slot_of(srv *s, const char *user);
 
 void srv_acct_hash_put(srv *s, const char *user, const char *hash)
 {
     pthread_mutex_lock(&s->acct_mu);
+    struct srv_acct_hash *h = slot_of(s, user);
+    if (h)
+        snprintf(h->hash, sizeof h->hash, "%s", hash);
+    pthread_mutex_unlock(&s->acct_mu);
+}
+
+void srv_acct_note(srv *s, const bourse_account *a)
+{
+    pthread_mutex_lock(&s->acct_mu);
+    struct srv_acct_hash *h = slot_of(s, a->user);
+    if (h) {
+        snprintf(h->hash, sizeof h->hash, "%s", a->hash);
+        h->st.state = a->state;
+        h->st.operator_role = a->operator_role;
+        snprintf(h->st.reason, sizeof h->st.reason, "%s", a->reason);
+        h->st.version++;
+        s->acct_gen++;
+    }
+    pthread_mutex_unlock(&s->acct_mu);
+}
+
+int srv_acct_status_get(srv *s, const char *user, srv_acct_status *out)
+{
+    int found = 0;
+    pthread_mutex_lock(&s->acct_mu);
+    for (uint32_t i = 0; i < s->nacct_hashes && !found; i++)
+        if (strcmp(s->acct_hashes[i].user, user) == 0) {
+            *out = s->acct_hashes[i].st;
+            found = 1;
+        }
+    pthread_mutex_unlock(&s->acct_mu);
+    return found;
+}
+
+uint64_t srv_acct_gen(srv *s)
+{
+    pthread_mutex_lock(&s->acct_mu);
+    uint64_t g = s->acct_gen;
+    pthread_mutex_unlock(&s->acct_mu);
+    return g;
+}
+
+/* The user's entry, made when new (under acct_mu); NULL when out of memory. */
+static struct srv_acct_hash *slot_of(srv *s, const char *user)
+{
     uint32_t i = 0;
     while (i < s->nacct_hashes && strcmp(s->acct_hashes[i].user, user) != 0)
         i++;
@@ -40,17 +88,16 @@ void srv_acct_hash_put(srv *s, const char *user, const char *hash)
             uint32_t cap = s->acct_hashes_cap ? s->acct_hashes_cap * 2 : 64;
             struct srv_acct_hash *h = realloc(s->acct_hashes, cap * sizeof *h);
             if (!h) {
-                pthread_mutex_unlock(&s->acct_mu);
                 srv_log("out of memory keeping the password of account %s: it cannot log in", user);
-                return;
+                return NULL;
             }
             s->acct_hashes = h, s->acct_hashes_cap = cap;
         }
         s->nacct_hashes++;
+        memset(&s->acct_hashes[i], 0, sizeof s->acct_hashes[i]);
         snprintf(s->acct_hashes[i].user, sizeof s->acct_hashes[i].user, "%s", user);
     }
-    snprintf(s->acct_hashes[i].hash, sizeof s->acct_hashes[i].hash, "%s", hash);
-    pthread_mutex_unlock(&s->acct_mu);
+    return &s->acct_hashes[i];
 }
 
 int srv_acct_hash_get(srv *s, const char *user, char *hash, size_t size)
@@ -70,7 +117,7 @@ void srv_acct_hashes_load(srv *s, const bourse_engine *e)
 {
     bourse_account a;
     for (uint32_t i = 0; bourse_account_at(e, i, &a) == 0; i++)
-        srv_acct_hash_put(s, a.user, a.hash);
+        srv_acct_note(s, &a);
 }
 
 /* ---- questions ---- */

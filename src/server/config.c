@@ -37,6 +37,8 @@ void srv_config_defaults(srv_config *c)
     c->http_login_fails = 5;
     c->http_login_lock_s = 300;
     c->http_session_s = 3600;
+    c->http_workers = 2;
+    c->http_work_queue = 64;
     strcpy(c->data_dir, "data");
     c->engine_cpu = -2; /* -2: the last CPU when there are several */
     c->gateway_cpu = -1;
@@ -172,6 +174,8 @@ static const struct key {
     U32("http", "login_fails", http_login_fails, 1, 1000),
     U32("http", "login_lock_s", http_login_lock_s, 1, 86400 * 30),
     U32("http", "session_s", http_session_s, 60, 86400 * 30),
+    U32("http", "workers", http_workers, 1, 64),
+    U32("http", "work_queue", http_work_queue, 1, 100000),
     {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,
      0},
     {"accounts", "dev_mode", K_INT, offsetof(srv_config, accounts_dev_mode), 0, 0, 1},

@@ -120,13 +120,14 @@ static void wake_gateway(eng *g)
     }
 }
 
-/* A sign-up applied: its password hash, for order-entry logins. */
-static __attribute__((noinline, cold)) void signed_up(eng *g, const bourse_event *ev)
+/* An account command applied: its password hash (order-entry logins),
+ * state and role (the HTTP API's checks and pushes). */
+static __attribute__((noinline, cold)) void account_changed(eng *g, const bourse_event *ev)
 {
     bourse_account a;
     int i = bourse_account_find(g->e, ev->oid.s, strnlen(ev->oid.s, BOURSE_NAME_LEN));
     if (i >= 0 && bourse_account_at(g->e, (uint32_t)i, &a) == 0)
-        srv_acct_hash_put(g->s, a.user, a.hash);
+        srv_acct_note(g->s, &a);
 }
 
 static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
@@ -135,8 +136,8 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     srv *s = g->s;
     consumers_publish(&s->consumers, cmd, ev);
     metrics_event(&s->metrics, g->e, ev);
-    if (ev->type == BOURSE_EV_ACCOUNT && ev->side == BOURSE_AOP_SIGNUP && !ev->reason)
-        signed_up(g, ev);
+    if (ev->type == BOURSE_EV_ACCOUNT && !ev->reason)
+        account_changed(g, ev);
     if (g->origin && g->origin->kind == IN_ADMIN) {
         char line[BOURSE_TEXT_LINE_MAX];
         size_t n = bourse_text_event(g->e, cmd, ev, line);

@@ -43,6 +43,7 @@
 #ifndef BOURSE_SERVER_H
 #define BOURSE_SERVER_H
 
+#include "bourse/account.h"
 #include "bourse/bourse.h"
 #include "bourse/text.h"
 #include "journal/consumer.h"
@@ -287,6 +288,7 @@ typedef struct srv {
     pthread_mutex_t acct_mu;
     struct srv_acct_hash *acct_hashes;
     uint32_t nacct_hashes, acct_hashes_cap;
+    uint64_t acct_gen; /* bumped by every account change (under acct_mu) */
 } srv;
 
 /* server.c */
@@ -319,6 +321,19 @@ int64_t srv_now_ns(void);
 void srv_acct_hashes_load(srv *s, const bourse_engine *e);
 void srv_acct_hash_put(srv *s, const char *user, const char *hash);
 int srv_acct_hash_get(srv *s, const char *user, char *hash, size_t size);
+/* Every applied account command (engine thread): the account's hash,
+ * state, role and reason as they are now; the account's version and
+ * acct_gen go up.  srv_acct_status_get (any thread): 1 with what the
+ * HTTP API checks at each request (state, role) and pushes (reason,
+ * version), or 0 for a user without account; srv_acct_gen: acct_gen. */
+void srv_acct_note(srv *s, const bourse_account *a);
+typedef struct srv_acct_status {
+    int state, operator_role;
+    uint64_t version;
+    char reason[BOURSE_ACCOUNT_REASON_MAX + 1];
+} srv_acct_status;
+int srv_acct_status_get(srv *s, const char *user, srv_acct_status *out);
+uint64_t srv_acct_gen(srv *s);
 void srv_acct_query(const bourse_engine *e, const bourse_cmd *q, srv_line_fn fn, void *ctx);
 /* [accounts] at start (not in cluster mode): dev_mode's operator, the
  * operators' role, then srv_acct_hashes_load; commands go through run. */

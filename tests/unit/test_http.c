@@ -10,6 +10,9 @@
 #include "http/auth.h"
 #include "http/json.h"
 #include "http/router.h"
+#include "http/work.h"
+
+#include <stdatomic.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,8 +286,64 @@ static void throttles_and_rates(void)
     auth_free(a);
 }
 
+/* The worker pool: jobs run off the caller's thread, their done back on
+ * it (work_reap), and at most `queue` are held: the next is refused. */
+typedef struct tjob {
+    work_job j;
+    atomic_int *gate;
+    int ran, reaped;
+} tjob;
+static atomic_int woken;
+static void tjob_run(work_job *j)
+{
+    tjob *t = (tjob *)j;
+    while (!atomic_load(t->gate))
+        usleep(1000);
+    t->ran = 1;
+}
+static void tjob_done(work_job *j)
+{
+    ((tjob *)j)->reaped = 1;
+}
+static void tjob_wake(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&woken, 1);
+}
+
+static void worker_pool(void)
+{
+    atomic_int gate = 0;
+    work_pool *p = work_new(1, 3, tjob_wake, NULL);
+    CHECK(p != NULL);
+    tjob t[5];
+    for (int i = 0; i < 5; i++)
+        t[i] = (tjob){.j = {.run = tjob_run, .done = tjob_done}, .gate = &gate};
+    CHECK_EQ(work_submit(p, &t[0].j), 0);
+    CHECK_EQ(work_submit(p, &t[1].j), 0);
+    CHECK_EQ(work_submit(p, &t[2].j), 0);
+    CHECK_EQ(work_submit(p, &t[3].j), -1); /* three held: refused, not queued */
+    CHECK_EQ(work_pending(p), 3u);
+    CHECK_EQ(work_refused(p), 1u);
+    CHECK_EQ(work_reap(p), 0u); /* nothing done while the gate is shut */
+    atomic_store(&gate, 1);
+    unsigned got = 0;
+    for (int i = 0; i < 5000 && got < 3; i++) {
+        got += work_reap(p);
+        usleep(1000);
+    }
+    CHECK_EQ(got, 3u);
+    CHECK(t[0].ran && t[1].ran && t[2].ran && t[0].reaped && t[2].reaped && !t[3].ran);
+    CHECK(atomic_load(&woken) >= 1);
+    CHECK_EQ(work_pending(p), 0u);
+    CHECK_EQ(work_submit(p, &t[4].j), 0); /* room again */
+    work_free(p);                         /* reaps or drops it */
+    CHECK(t[4].reaped);
+}
+
 int main(void)
 {
+    RUN(worker_pool);
     RUN(json_accepts);
     RUN(json_refuses);
     RUN(json_writer_and_amounts);

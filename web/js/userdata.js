@@ -127,8 +127,11 @@ function onPush(m) {
         refreshBalances();
         toast((m.side === "buy" ? "Bought " : "Sold ") + m.quantity + " " + m.symbol + " @ " + show(m.price), "good");
         break;
-    case "balance":
-        state.balances.set(m.asset, {asset: m.asset, available: m.available, held: m.held});
+    case "balance": // every asset as it is now (docs/http.md)
+        if (Array.isArray(m.balances))
+            state.balances = new Map(m.balances.map((b) => [b.asset, b]));
+        else
+            state.balances.set(m.asset, {asset: m.asset, available: m.available, held: m.held});
         emit("balances");
         break;
     case "account":
