@@ -130,7 +130,7 @@ passwords() {
     for u in 0 1 2 3; do
         i=0
         until echo load-password | "$BOURSE" admin --data "$E2E/n$1" password "load$u" >/dev/null 2>&1 ||
-            [ $i -ge 100 ]; do
+            [ $i -ge 300 ]; do
             sleep 0.1
             i=$((i + 1))
         done
