@@ -80,11 +80,11 @@ printf 'user alice\nuser bob\ndeposit alice CASH 100000000\ndeposit bob ACME 100
     fail cluster_serve_admin_on_leader "$(tr '\n' '|' <"$E2E/setup")"
 # Passwords are each node's own file; `password` asks the node whether the
 # user exists, and a follower knows once it has applied the leader's commit
-# (a heartbeat later): ask again for up to 5 s.
+# (a heartbeat later): ask again for up to 30 s.
 for n in 1 2 3; do
     for u in alice bob; do
         i=0
-        until echo "pw-$u" | "$BOURSE" admin --data "$E2E/n$n" password "$u" >/dev/null 2>&1 || [ $i -ge 50 ]; do
+        until echo "pw-$u" | "$BOURSE" admin --data "$E2E/n$n" password "$u" >/dev/null 2>&1 || [ $i -ge 300 ]; do
             sleep 0.1
             i=$((i + 1))
         done
