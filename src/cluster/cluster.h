@@ -164,9 +164,9 @@ enum cluster_role { CLUSTER_UNAVAILABLE = 0, CLUSTER_FOLLOWER, CLUSTER_CANDIDATE
 
 typedef struct cluster_peer_status {
     uint64_t id;
-    uint64_t match; /* highest index known replicated there (leader only) */
-    int recent;     /* heard from within an election timeout (leader only) */
-    int role;       /* RAFT_VOTER, RAFT_STANDBY or RAFT_SPARE */
+    uint64_t match;               /* highest index known replicated there (leader only) */
+    int recent;                   /* heard from within an election timeout (leader only) */
+    int role;                     /* RAFT_VOTER, RAFT_STANDBY or RAFT_SPARE */
     char addr[CLUSTER_ADDR_MAX];  /* its Raft address, as the configuration has it */
     char serve[CLUSTER_ADDR_MAX]; /* its order-entry address when known ("" otherwise) */
 } cluster_peer_status;

@@ -351,8 +351,8 @@ static void assign_done(struct raft_change *req, int status)
         say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
             raft_strerror(status));
     else
-        say(n, "membership: node %llu caught up and is a voter (%u nodes)", (unsigned long long)n->change_peer.id,
-            n->raft.configuration.n);
+        say(n, "membership: node %llu caught up and is a voter (%u nodes)",
+            (unsigned long long)n->change_peer.id, n->raft.configuration.n);
 }
 
 static void add_done(struct raft_change *req, int status)
@@ -420,7 +420,8 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
     else if (n->change_op)
         snprintf(err, errlen, "another change is waiting to start");
     else if (op == 'a' && member)
-        snprintf(err, errlen, "node %llu or address %s is already a member", (unsigned long long)p->id, p->addr);
+        snprintf(err, errlen, "node %llu or address %s is already a member", (unsigned long long)p->id,
+                 p->addr);
     else if (op == 'a' && s->n >= CLUSTER_MAX_NODES)
         snprintf(err, errlen, "at most %d nodes", CLUSTER_MAX_NODES);
     else if (op == 'r' && !member)

@@ -207,7 +207,8 @@ void srv_cluster_not_leader(srv *s, char *buf, size_t len)
     if (!st.leader || !addr || st.leader == s->cfg->cluster->id)
         snprintf(buf, len, "not the leader: no leader serving yet; retry");
     else
-        snprintf(buf, len, "not the leader: the leader is node %llu (%s)", (unsigned long long)st.leader, addr);
+        snprintf(buf, len, "not the leader: the leader is node %llu (%s)", (unsigned long long)st.leader,
+                 addr);
 }
 
 /* The admin socket's cluster lines (a gateway thread; cluster_status_get
