@@ -143,7 +143,8 @@ static feed *new_feed(const srv_config *cfg, const char *web_root, http_server *
                       .http_headers = api ? http_headers(api) : NULL,
                       .tls_cert = cfg->http_tls_cert[0] ? cfg->http_tls_cert : NULL,
                       .tls_key = cfg->http_tls_key[0] ? cfg->http_tls_key : NULL,
-                      .listen_later = 1};
+                      .listen_later = 1,
+                      .refuse_ahead = cfg->cluster != NULL};
     feed *f = feed_new(&fc);
     if (f && api)
         http_set_feed(api, f);

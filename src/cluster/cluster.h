@@ -132,6 +132,15 @@ typedef struct cluster_state_config {
     bourse_event_fn on_event; /* each event of each applied command; may be NULL */
     void (*on_command)(void *ctx, const bourse_cmd *cmd); /* after each is applied; may be NULL */
     void *ctx;
+    /* The journal's recovery at open (journal.h's on_engine, on_command,
+     * on_event; each may be NULL): `bourse serve` restores its market data
+     * through them, so that every node numbers the feed's messages from the
+     * same origin (the journal's start) and a new leader's feed continues
+     * the old one's. */
+    void (*recover_engine)(void *ctx, const bourse_engine *e, uint64_t seq);
+    void (*recover_command)(void *ctx, const bourse_cmd *cmd);
+    bourse_event_fn recover_event;
+    void *recover_ctx;
 } cluster_state_config;
 
 /* Open DIR's journal (recovering it as a single server does).  NULL with

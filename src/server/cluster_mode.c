@@ -37,7 +37,12 @@ int srv_cluster_open(srv *s)
                                .segment_bytes = (uint64_t)cfg->segment_mb << 20,
                                .on_event = srv_cluster_on_event,
                                .on_command = srv_cluster_on_command,
-                               .ctx = s};
+                               .ctx = s,
+                               /* market data recovers from the journal as on a single server */
+                               .recover_engine = s->hooks.on_engine,
+                               .recover_command = s->hooks.on_command,
+                               .recover_event = s->hooks.on_event,
+                               .recover_ctx = s->hooks.ctx};
     s->cl_state = cluster_state_open(&sc, err, sizeof err);
     if (!s->cl_state) {
         srv_log("cannot open the journal: %s", err);
