@@ -78,7 +78,8 @@ struct cluster_node {
      * none; and the order-entry addresses of nodes added at run time (the
      * Raft configuration holds only their Raft addresses). */
     int change_op;
-    cluster_peer change_peer;
+    cluster_peer want_peer;   /* the change asked (under mu) */
+    cluster_peer change_peer; /* the change under way (the loop thread's) */
     cluster_peer added[CLUSTER_MAX_NODES];
     unsigned nadded;
     char start_err[256];
@@ -431,7 +432,7 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
                  (unsigned long long)p->id);
     else {
         n->change_op = op;
-        n->change_peer = *p;
+        n->want_peer = *p;
         if (op == 'a' && p->serve[0] && n->nadded < CLUSTER_MAX_NODES)
             n->added[n->nadded++] = *p;
         rc = 0;
@@ -514,7 +515,7 @@ static void tick(uv_timer_t *t)
             ps->match = raft_last_index(r), ps->recent = 1;
     }
     int op = n->change_op;
-    cluster_peer change = n->change_peer;
+    cluster_peer change = n->want_peer;
     n->change_op = 0;
     pthread_mutex_unlock(&n->mu);
 
