@@ -151,6 +151,17 @@ bench: bench-core
 	@$(MAKE) --no-print-directory load
 	@$(MAKE) --no-print-directory bench-feed
 
+.PHONY: bench-cluster
+# Replication (docs/benchmarks.md, "Replication"), a few minutes: failover
+# time over 20 kills of the leader, a lagging follower's catch-up, and one
+# node vs three through `bourse load` (OUCH) at 50,000 orders/s
+# (bench/cluster.sh; CLUSTER_RATE sets the load's rate).
+CLUSTER_RATE ?= 50000
+bench-cluster: all
+	BOURSE=$(BUILD)/bourse sh bench/cluster.sh failover 20
+	BOURSE=$(BUILD)/bourse sh bench/cluster.sh catchup 10 5000
+	BOURSE=$(BUILD)/bourse sh bench/cluster.sh load $(CLUSTER_RATE) 5
+
 .PHONY: bench-report
 # The reporting follower's throughput into SQLite (docs/benchmarks.md, "Reporting").
 bench-report: all

@@ -19,7 +19,7 @@
 
 static void help(FILE *f)
 {
-    fputs("usage: bourse cluster --config FILE --node N --data DIR\n"
+    fputs("usage: bourse cluster --config FILE --node N --data DIR [--join]\n"
           "       bourse cluster --free-ports N\n\n"
           "Runs node N of the cluster that FILE's [cluster] section describes\n"
           "(docs/configuration.md): a Raft replica of the exchange whose journal is\n"
@@ -28,7 +28,9 @@ static void help(FILE *f)
           "committed on a majority, and are applied by every node; a follower\n"
           "refuses them and names the leader.  `bourse admin --data DIR cluster`\n"
           "shows the node's role, term, indexes and (on the leader) each node's lag;\n"
-          "`cluster transfer [N]` hands leadership over.  SIGTERM or SIGINT stops it.\n"
+          "`cluster transfer [N]` hands leadership over; `cluster add ID ADDR` and\n"
+          "`cluster remove ID` change the membership (a new node starts with --join,\n"
+          "which bootstraps nothing and waits to be added).  SIGTERM or SIGINT stops it.\n"
           "--free-ports N prints N loopback ports the kernel says are free (for\n"
           "writing a test cluster's configuration).\n",
           f);
@@ -48,8 +50,14 @@ static void log_line(void *ctx, const char *line)
 int cmd_cluster(int argc, char **argv)
 {
     const char *config = NULL, *dir = NULL, *node = NULL;
+    int join = 0;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--join")) { /* a new node: wait for the leader's `cluster add` */
+            join = 1;
+            i--;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             help(stdout);
             return 0;
@@ -89,6 +97,7 @@ int cmd_cluster(int argc, char **argv)
         cli_error("cluster: no node: give --node N or [cluster] node");
         return 2;
     }
+    cc.join = join;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

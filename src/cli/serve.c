@@ -28,7 +28,7 @@ static void help(FILE *f)
     fputs("usage: bourse serve [--config FILE] [--data DIR] [--order-port P] [--feed-port P]\n"
           "                    [--http-port P] [--listen ADDR] [--udp-feed ADDR:PORT]\n"
           "                    [--udp-request-port P] [--fix-port P] [--web-root DIR]\n"
-          "                    [--first-steps] [--node N]\n\n"
+          "                    [--first-steps] [--node N [--join]]\n\n"
           "Runs the exchange: the matching engine and its journal, the order-entry\n"
           "gateway, the admin socket DIR/admin.sock, market data and the web page.\n"
           "Without --config it runs on built-in defaults (docs/configuration.md);\n"
@@ -54,7 +54,9 @@ static void help(FILE *f)
           "  --first-steps          once ready, log the commands of a first session and\n"
           "                         the web page's URL (what `make run` does)\n"
           "  --node N               with a [cluster] section in FILE: run as node N of a\n"
-          "                         Raft cluster (docs/replication.md)\n\n"
+          "                         Raft cluster (docs/replication.md)\n"
+          "  --join                 with --node: a node new to a running cluster; it waits\n"
+          "                         for the leader's `cluster add` instead of bootstrapping\n\n"
           "A port of 0 picks a free one (the log says which).  Protocols:\n"
           "docs/protocol.md; commands: docs/commands.md.\n",
           f);
@@ -158,7 +160,8 @@ static feed *new_feed(const srv_config *cfg, const char *web_root, http_server *
                       .http_headers = api ? http_headers(api) : NULL,
                       .tls_cert = cfg->http_tls_cert[0] ? cfg->http_tls_cert : NULL,
                       .tls_key = cfg->http_tls_key[0] ? cfg->http_tls_key : NULL,
-                      .listen_later = 1};
+                      .listen_later = 1,
+                      .refuse_ahead = cfg->cluster != NULL};
     feed *f = feed_new(&fc);
     if (f && api)
         http_set_feed(api, f);
@@ -244,7 +247,7 @@ int cmd_serve(int argc, char **argv)
     srv_config cfg;
     srv_config_defaults(&cfg);
     const char *config = NULL, *node = NULL;
-    int steps = 0;
+    int steps = 0, join = 0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
@@ -277,6 +280,10 @@ int cmd_serve(int argc, char **argv)
             steps = 1;
             continue;
         }
+        if (!strcmp(a, "--join")) {
+            join = 1;
+            continue;
+        }
         if (!key) {
             cli_error("serve: unknown option '%s'", a);
             help(stderr);
@@ -304,6 +311,7 @@ int cmd_serve(int argc, char **argv)
             cli_error("serve: [cluster] lists nodes: say which one this is with --node N");
             return 2;
         }
+        cc.join = join;
         if (cc.id)
             cfg.cluster = &cc;
     }

@@ -77,6 +77,7 @@ typedef struct cluster_config {
     unsigned snapshot_trailing;  /* entries kept after a snapshot */
     unsigned install_ms;         /* a snapshot sent and not acknowledged by then is sent again */
     unsigned segment_mb;         /* [journal] segment_mb: new journal segments' size (0: the journal's) */
+    int join; /* `--join`: a new node joining a running cluster: bootstrap nothing, wait to be added */
 } cluster_config;
 
 void cluster_config_defaults(cluster_config *c);
@@ -131,6 +132,15 @@ typedef struct cluster_state_config {
     bourse_event_fn on_event; /* each event of each applied command; may be NULL */
     void (*on_command)(void *ctx, const bourse_cmd *cmd); /* after each is applied; may be NULL */
     void *ctx;
+    /* The journal's recovery at open (journal.h's on_engine, on_command,
+     * on_event; each may be NULL): `bourse serve` restores its market data
+     * through them, so that every node numbers the feed's messages from the
+     * same origin (the journal's start) and a new leader's feed continues
+     * the old one's. */
+    void (*recover_engine)(void *ctx, const bourse_engine *e, uint64_t seq);
+    void (*recover_command)(void *ctx, const bourse_cmd *cmd);
+    bourse_event_fn recover_event;
+    void *recover_ctx;
 } cluster_state_config;
 
 /* Open DIR's journal (recovering it as a single server does).  NULL with
@@ -163,8 +173,11 @@ enum cluster_role { CLUSTER_UNAVAILABLE = 0, CLUSTER_FOLLOWER, CLUSTER_CANDIDATE
 
 typedef struct cluster_peer_status {
     uint64_t id;
-    uint64_t match; /* highest index known replicated there (leader only) */
-    int recent;     /* heard from within an election timeout (leader only) */
+    uint64_t match;               /* highest index known replicated there (leader only) */
+    int recent;                   /* heard from within an election timeout (leader only) */
+    int role;                     /* RAFT_VOTER, RAFT_STANDBY or RAFT_SPARE */
+    char addr[CLUSTER_ADDR_MAX];  /* its Raft address, as the configuration has it */
+    char serve[CLUSTER_ADDR_MAX]; /* its order-entry address when known ("" otherwise) */
 } cluster_peer_status;
 
 typedef struct cluster_status {
@@ -237,6 +250,21 @@ int cluster_serving(cluster_node *n);
 int cluster_transfer(cluster_node *n, uint64_t to);
 
 const char *cluster_role_name(int role);
+
+/*
+ * Membership (node.c, members.c).  cluster_change asks the node's thread
+ * to add (op 'a': as a spare, then, once libraft has caught it up, as a
+ * voter) or remove (op 'r') node p->id; p->addr is its Raft address and
+ * p->serve its order-entry address (told to refused clients).  Only on the
+ * leader, one change at a time, and not the leader itself.  0 (the outcome
+ * is logged and shown by `cluster`'s member lines), or -1 with err.
+ */
+int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, size_t errlen);
+
+/* The admin lines `cluster add ID RAFTADDR[/ORDERADDR]` and `cluster
+ * remove ID` (both `bourse cluster` and `bourse serve`): 1 when line is one
+ * of these (out holds the answer line, "OK ..." or "! ..."), 0 otherwise. */
+int cluster_admin_members(cluster_node *n, const char *line, char *out, size_t outlen);
 
 /* ---- `bourse cluster`: a node serving its admin socket (service.c) ---- */
 

@@ -67,12 +67,21 @@ struct cluster_node {
     struct raft raft;
     struct raft_barrier barrier;
     struct raft_transfer transfer;
+    struct raft_change change;
 
     pthread_mutex_t mu; /* the queue, the requests and the status */
     pthread_cond_t cv;  /* start-up */
     proposal *head, *tail;
     int stop_asked, started, start_rc;
     uint64_t transfer_to; /* asked: 1 + id (0 = none) */
+    /* A membership change asked (members.c): op 'a' add, 'r' remove, 0
+     * none; and the order-entry addresses of nodes added at run time (the
+     * Raft configuration holds only their Raft addresses). */
+    int change_op;
+    cluster_peer want_peer;   /* the change asked (under mu) */
+    cluster_peer change_peer; /* the change under way (the loop thread's) */
+    cluster_peer added[CLUSTER_MAX_NODES];
+    unsigned nadded;
     char start_err[256];
     cluster_status status;
 
@@ -83,8 +92,9 @@ struct cluster_node {
     /* The loop thread's own. */
     int role;
     uint64_t leader, term;
-    int barrier_pending, transferring, broken;
+    int barrier_pending, transferring, broken, changing;
     int64_t heard_ms[CLUSTER_MAX_NODES]; /* raft_time when each peer was last seen recent (leader) */
+    raft_id heard_id[CLUSTER_MAX_NODES]; /* whose (the configuration's order changes with it) */
     uint64_t proposed, failed;
 };
 
@@ -315,6 +325,122 @@ static void transfer_done(struct raft_transfer *req)
             (unsigned long long)req->id, (unsigned long long)id);
 }
 
+/* ---- membership: adding and removing nodes (the node's thread) ----
+ *
+ * Raft keeps the membership itself: each change is a configuration entry
+ * in the log, committed like any, so a restart (and a snapshot) keeps it
+ * and the file's `nodes` only bootstraps a new cluster.  A node is added as
+ * a spare (it votes on nothing), then promoted to voter: libraft's
+ * raft_assign first catches it up (rounds of entries, or a snapshot) and
+ * only then appends the configuration that counts it, so a new node never
+ * weighs on the majority while it is empty.  One change at a time. */
+
+static void serve_of(cluster_node *n, uint64_t id, char *out, size_t len)
+{
+    const cluster_peer *p = cluster_peer_of(&n->cc, id);
+    for (unsigned i = 0; !p && i < n->nadded; i++)
+        if (n->added[i].id == id)
+            p = &n->added[i];
+    snprintf(out, len, "%s", p ? p->serve : "");
+}
+
+static void assign_done(struct raft_change *req, int status)
+{
+    cluster_node *n = req->data;
+    n->changing = 0;
+    if (status)
+        say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
+            raft_strerror(status));
+    else
+        say(n, "membership: node %llu caught up and is a voter (%u nodes)",
+            (unsigned long long)n->change_peer.id, n->raft.configuration.n);
+}
+
+static void add_done(struct raft_change *req, int status)
+{
+    cluster_node *n = req->data;
+    if (status) {
+        n->changing = 0;
+        say(n, "membership: adding node %llu failed: %s", (unsigned long long)n->change_peer.id,
+            raft_strerror(status));
+        return;
+    }
+    say(n, "membership: node %llu (%s) added as a spare; catching it up before it votes",
+        (unsigned long long)n->change_peer.id, n->change_peer.addr);
+    int rc = raft_assign(&n->raft, &n->change, n->change_peer.id, RAFT_VOTER, assign_done);
+    if (rc) {
+        n->changing = 0;
+        say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
+            raft_strerror(rc));
+    }
+}
+
+static void remove_done(struct raft_change *req, int status)
+{
+    cluster_node *n = req->data;
+    n->changing = 0;
+    if (status)
+        say(n, "membership: removing node %llu failed: %s", (unsigned long long)n->change_peer.id,
+            raft_strerror(status));
+    else
+        say(n, "membership: node %llu removed (%u nodes)", (unsigned long long)n->change_peer.id,
+            n->raft.configuration.n);
+}
+
+static void start_change(cluster_node *n, int op, const cluster_peer *p)
+{
+    if (raft_state(&n->raft) != RAFT_LEADER || n->changing) {
+        say(n, "membership: %s node %llu not started: %s", op == 'a' ? "adding" : "removing",
+            (unsigned long long)p->id, n->changing ? "another change is under way" : "no longer the leader");
+        return;
+    }
+    n->change_peer = *p;
+    n->change.data = n;
+    int rc = op == 'a' ? raft_add(&n->raft, &n->change, p->id, p->addr, add_done)
+                       : raft_remove(&n->raft, &n->change, p->id, remove_done);
+    if (rc) {
+        say(n, "membership: %s node %llu refused: %s", op == 'a' ? "adding" : "removing",
+            (unsigned long long)p->id, raft_strerror(rc));
+        return;
+    }
+    n->changing = 1;
+    say(n, "membership: %s node %llu%s%s (asked by an operator)", op == 'a' ? "adding" : "removing",
+        (unsigned long long)p->id, op == 'a' ? " at " : "", op == 'a' ? p->addr : "");
+}
+
+int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&n->mu);
+    const cluster_status *s = &n->status;
+    int member = 0, rc = -1;
+    for (unsigned i = 0; i < s->n; i++)
+        if (s->peers[i].id == p->id || (op == 'a' && !strcmp(s->peers[i].addr, p->addr)))
+            member = 1;
+    if (s->role != CLUSTER_LEADER)
+        snprintf(err, errlen, "not the leader");
+    else if (n->change_op)
+        snprintf(err, errlen, "another change is waiting to start");
+    else if (op == 'a' && member)
+        snprintf(err, errlen, "node %llu or address %s is already a member", (unsigned long long)p->id,
+                 p->addr);
+    else if (op == 'a' && s->n >= CLUSTER_MAX_NODES)
+        snprintf(err, errlen, "at most %d nodes", CLUSTER_MAX_NODES);
+    else if (op == 'r' && !member)
+        snprintf(err, errlen, "node %llu is not a member", (unsigned long long)p->id);
+    else if (op == 'r' && p->id == n->cc.id)
+        snprintf(err, errlen, "node %llu leads: hand leadership over first (cluster transfer)",
+                 (unsigned long long)p->id);
+    else {
+        n->change_op = op;
+        n->want_peer = *p;
+        if (op == 'a' && p->serve[0] && n->nadded < CLUSTER_MAX_NODES)
+            n->added[n->nadded++] = *p;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&n->mu);
+    return rc;
+}
+
 /* ---- the timer: roles, status, requests ---- */
 
 static void tick(uv_timer_t *t)
@@ -372,19 +498,29 @@ static void tick(uv_timer_t *t)
     for (unsigned i = 0; i < r->configuration.n && i < CLUSTER_MAX_NODES; i++) {
         cluster_peer_status *ps = &s->peers[s->n++];
         ps->id = r->configuration.servers[i].id;
+        ps->role = r->configuration.servers[i].role;
+        snprintf(ps->addr, sizeof ps->addr, "%s", r->configuration.servers[i].address);
+        serve_of(n, ps->id, ps->serve, sizeof ps->serve);
         ps->match = role == RAFT_LEADER ? r->leader_state.progress[i].match_index : 0;
         /* libraft clears recent_recv at each election-timeout check, so a
          * sample right after the clear says nothing: a peer counts as
          * unreachable only when not heard from for two timeouts. */
         int64_t now = (int64_t)r->io->time(r->io);
+        if (n->heard_id[i] != ps->id) /* a membership change moved the nodes */
+            n->heard_id[i] = ps->id, n->heard_ms[i] = now;
         if (role == RAFT_LEADER && r->leader_state.progress[i].recent_recv)
             n->heard_ms[i] = now;
         ps->recent = role == RAFT_LEADER && now - n->heard_ms[i] < 2 * (int64_t)n->cc.election_ms;
         if (ps->id == n->cc.id)
             ps->match = raft_last_index(r), ps->recent = 1;
     }
+    int op = n->change_op;
+    cluster_peer change = n->want_peer;
+    n->change_op = 0;
     pthread_mutex_unlock(&n->mu);
 
+    if (op)
+        start_change(n, op, &change);
     if (to && role == RAFT_LEADER && !n->transferring) {
         n->transfer.data = n;
         int rc = raft_transfer(r, &n->transfer, to - 1, transfer_done);
@@ -420,6 +556,13 @@ size_t cluster_status_text(cluster_node *node, uint64_t id, char *buf, size_t le
                       (unsigned long long)s.peers[i].id, (unsigned long long)s.peers[i].match,
                       (unsigned long long)(s.last_index - s.peers[i].match),
                       s.peers[i].recent ? "" : " unreachable");
+    /* The membership as Raft has it (the last configuration entry this
+     * node holds, committed or not), on every node. */
+    static const char *const roles[] = {"standby", "voter", "spare"};
+    for (unsigned i = 0; i < s.n && n < (int)len - 200; i++)
+        n += snprintf(buf + n, len - (size_t)n, "member %llu %s %s%s%s\n", (unsigned long long)s.peers[i].id,
+                      s.peers[i].role >= 0 && s.peers[i].role <= 2 ? roles[s.peers[i].role] : "?",
+                      s.peers[i].addr, s.peers[i].serve[0] ? "/" : "", s.peers[i].serve);
     return n < (int)len ? (size_t)n : len - 1;
 }
 
@@ -512,7 +655,10 @@ static int start_raft(cluster_node *n, char *err, size_t errlen)
             snprintf(err, errlen, "raft configuration: %s", raft_strerror(rc));
             return -1;
         }
-    rc = raft_bootstrap(&n->raft, &conf); /* RAFT_CANTBOOTSTRAP: not pristine, as after a restart */
+    /* RAFT_CANTBOOTSTRAP: not pristine, as after a restart.  A node that
+     * joins a running cluster bootstraps nothing: it waits, empty, until
+     * the leader adds it (`cluster add`) and sends it the log. */
+    rc = n->cc.join ? 0 : raft_bootstrap(&n->raft, &conf);
     raft_configuration_close(&conf);
     if (rc != 0 && rc != RAFT_CANTBOOTSTRAP) {
         snprintf(err, errlen, "raft bootstrap: %s", raft_errmsg(&n->raft));

@@ -218,6 +218,11 @@ static void take_lines(service *sv, client *c)
             say_status(sv, c);
             continue;
         }
+        char mline[256];
+        if (cluster_admin_members(sv->node, line, mline, sizeof mline)) {
+            answer_now(sv, c, "%s", mline);
+            continue;
+        }
         if (!strncmp(line, "cluster transfer", 16)) {
             unsigned long long to = strtoull(line + 16, NULL, 10);
             if (cluster_transfer(sv->node, to) == 0)

@@ -57,7 +57,9 @@ static int64_t state_clock(void *ctx)
     return ((cluster_state *)ctx)->ts;
 }
 
-static int open_journal(cluster_state *st, char *err, size_t errlen)
+/* recover: run the recovery hooks (at open; not after an install, when
+ * the consumers behind them are running: the node restarts instead). */
+static int open_journal(cluster_state *st, int recover, char *err, size_t errlen)
 {
     journal_config jc = {.dir = st->dir,
                          .durability = JOURNAL_NONE,
@@ -65,7 +67,11 @@ static int open_journal(cluster_state *st, char *err, size_t errlen)
                          .limits = st->cfg.limits,
                          .grow = st->cfg.grow,
                          .clock_ns = state_clock,
-                         .clock_ctx = st};
+                         .clock_ctx = st,
+                         .on_engine = recover ? st->cfg.recover_engine : NULL,
+                         .on_command = recover ? st->cfg.recover_command : NULL,
+                         .on_event = recover ? st->cfg.recover_event : NULL,
+                         .ctx = st->cfg.recover_ctx};
     if (journal_open(&jc, &st->j, &st->e, err, errlen) != 0)
         return -1;
     st->ap = japply_leader(st->e, st->j, 0);
@@ -84,7 +90,7 @@ cluster_state *cluster_state_open(const cluster_state_config *cfg, char *err, si
     st->cfg = *cfg;
     snprintf(st->dir, sizeof st->dir, "%s", cfg->dir);
     st->cfg.dir = st->dir;
-    if (open_journal(st, err, errlen) != 0) {
+    if (open_journal(st, 1, err, errlen) != 0) {
         free(st);
         return NULL;
     }
@@ -280,7 +286,7 @@ int cluster_state_restore(cluster_state *st, const void *buf, size_t len, char *
         rc = snap_save(st->dir, e, &info, NULL, 0, err, errlen);
     bourse_engine_free(e);
     if (rc == 0)
-        rc = open_journal(st, err, errlen);
+        rc = open_journal(st, 0, err, errlen);
     if (rc == 0)
         st->last_ts = info.ts_ns;
     return rc;

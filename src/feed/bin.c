@@ -156,6 +156,10 @@ static int on_login(bsub *b, const soup_packet *p)
         return -1;
     }
     int same = !in.session[0] || !strcmp(in.session, f->session);
+    if (same && in.seq > f->seq + 1 && f->cfg.refuse_ahead) {
+        atomic_fetch_add(&f->refused, 1); /* not here yet (feed.h): it asks again */
+        return -1;
+    }
     if (same && in.seq && in_history(f, in.seq)) {
         b->cursor = cursor_of(f, in.seq);
         b->acc_len = soup_accepted_write(b->acc, f->session, in.seq);

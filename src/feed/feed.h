@@ -66,7 +66,13 @@ typedef struct feed_config {
     int udp_request_port;        /* retransmission requests, on `listen`; 0 = any free port */
     uint32_t udp_payload;        /* most bytes per datagram; 0 = 1,400 */
     int quiet;                   /* no log lines on stderr */
-    int listen_later;            /* feed_new opens no socket: feed_listen (or feed_start) does */
+    /* A replica of a cluster (docs/replication.md): a subscriber asking
+     * for a message past this node's last one saw it at another node (the
+     * old leader) that this one has not applied yet: refuse the login, so
+     * that it tries again (here once caught up, or at another node), rather
+     * than send a snapshot behind what it has already shown. */
+    int refuse_ahead;
+    int listen_later; /* feed_new opens no socket: feed_listen (or feed_start) does */
     /* The HTTP API (src/http) on the same vhost, as http.h gives them:
      * struct lws_protocols[] (NULL-terminated) served beside the
      * WebSocket, a struct lws_http_mount chain tried before the web root,

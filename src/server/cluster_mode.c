@@ -37,7 +37,12 @@ int srv_cluster_open(srv *s)
                                .segment_bytes = (uint64_t)cfg->segment_mb << 20,
                                .on_event = srv_cluster_on_event,
                                .on_command = srv_cluster_on_command,
-                               .ctx = s};
+                               .ctx = s,
+                               /* market data recovers from the journal as on a single server */
+                               .recover_engine = s->hooks.on_engine,
+                               .recover_command = s->hooks.on_command,
+                               .recover_event = s->hooks.on_event,
+                               .recover_ctx = s->hooks.ctx};
     s->cl_state = cluster_state_open(&sc, err, sizeof err);
     if (!s->cl_state) {
         srv_log("cannot open the journal: %s", err);
@@ -197,33 +202,47 @@ void srv_cluster_not_leader(srv *s, char *buf, size_t len)
     cluster_status st = {0};
     if (s->cl_node)
         cluster_status_get(s->cl_node, &st);
+    /* The leader's order-entry address: the file's, or the one `cluster
+     * add` gave; its Raft address when neither is known. */
     const cluster_peer *p = st.leader ? cluster_peer_of(s->cfg->cluster, st.leader) : NULL;
-    if (!p || st.leader == s->cfg->cluster->id)
+    const char *addr = p ? (p->serve[0] ? p->serve : p->addr) : NULL;
+    for (unsigned i = 0; !addr && i < st.n; i++)
+        if (st.peers[i].id == st.leader)
+            addr = st.peers[i].serve[0] ? st.peers[i].serve : st.peers[i].addr;
+    if (!st.leader || !addr || st.leader == s->cfg->cluster->id)
         snprintf(buf, len, "not the leader: no leader serving yet; retry");
     else
         snprintf(buf, len, "not the leader: the leader is node %llu (%s)", (unsigned long long)st.leader,
-                 p->serve[0] ? p->serve : p->addr);
+                 addr);
 }
 
 /* The admin socket's cluster lines (a gateway thread; cluster_status_get
  * takes the node's lock): `cluster` (or `cluster status`) and `cluster
- * transfer [N]`.  Answered at once, not in turn with the commands before
+ * transfer [N]`, `cluster add ID ADDR[/ORDERADDR]`, `cluster remove ID`
+ * (members.c).  Answered at once, not in turn with the commands before
  * them.  1 when the line was one of these (out holds the answer, ".\n"
  * ended), 0 otherwise. */
 int srv_cluster_admin(srv *s, const char *line, size_t len, char *out, size_t outlen)
 {
     if (!s->cl_node || len < 7 || memcmp(line, "cluster", 7) || (len > 7 && line[7] != ' '))
         return 0;
-    char l[64];
-    snprintf(l, sizeof l, "%.*s", (int)(len < 63 ? len : 63), line);
+    char l[200];
+    snprintf(l, sizeof l, "%.*s", (int)(len < sizeof l - 1 ? len : sizeof l - 1), line);
     size_t n = 0;
     if (!strcmp(l, "cluster") || !strcmp(l, "cluster status")) {
         n = cluster_status_text(s->cl_node, s->cfg->cluster->id, out, outlen - 3);
+    } else if (cluster_admin_members(s->cl_node, l, out, outlen - 3)) {
+        n = strlen(out);
     } else if (!strncmp(l, "cluster transfer", 16) && (l[16] == 0 || l[16] == ' ')) {
         char *end;
         unsigned long long to = strtoull(l + 16, &end, 10);
-        if (*end || (to && !cluster_peer_of(s->cfg->cluster, to)))
-            n = (size_t)snprintf(out, outlen, "! cluster transfer: no node %s in [cluster] nodes\n", l + 17);
+        cluster_status st;
+        cluster_status_get(s->cl_node, &st);
+        int member = !to;
+        for (unsigned i = 0; i < st.n; i++)
+            member |= st.peers[i].id == to;
+        if (*end || (!member && (st.n || !cluster_peer_of(s->cfg->cluster, to))))
+            n = (size_t)snprintf(out, outlen, "! cluster transfer: node %s is not a member\n", l + 17);
         else if (cluster_transfer(s->cl_node, to) == 0)
             n = (size_t)snprintf(out, outlen, "OK transferring leadership to %s%llu\n",
                                  to ? "node " : "the best follower ", to);
@@ -233,7 +252,9 @@ int srv_cluster_admin(srv *s, const char *line, size_t len, char *out, size_t ou
             n = (size_t)snprintf(out, outlen, "! %s\n", why);
         }
     } else {
-        n = (size_t)snprintf(out, outlen, "! unknown cluster command '%s' (cluster, cluster transfer [N])\n",
+        n = (size_t)snprintf(out, outlen,
+                             "! unknown cluster command '%s' (cluster, cluster transfer [N], cluster add ID "
+                             "RAFTADDR/ORDERADDR, cluster remove ID)\n",
                              l);
     }
     if (n > outlen - 3)

@@ -771,9 +771,8 @@ void *srv_engine_main(void *arg)
         }
         g.e = cluster_state_engine(s->cl_state); /* Raft may have installed a snapshot at start */
         __atomic_store_n(&s->cl_eng, (void *)&g, __ATOMIC_RELEASE);
-        srv_log(
-            "cluster mode: [market] symbols, rules and fees are proposed by the leader once it serves; the "
-            "schedule is not applied (send open/close to the leader's admin socket)");
+        srv_log("cluster mode: [market] symbols, rules, fees and the schedule's open and close are proposed "
+                "by the leader once it serves");
     } else {
         list_symbols(&g);
         srv_acct_start(s, g.e, run_own_cb, &g);
@@ -801,6 +800,14 @@ void *srv_engine_main(void *arg)
             continue;
         }
         if (s->cl_state) {
+            /* The schedule is the serving leader's: it proposes `open` or
+             * `close` when the applied state differs from the hours (the
+             * barrier has applied every earlier leader's, so a new leader
+             * never repeats one); a node not serving starts over. */
+            if (cluster_serving(s->cl_node) && !atomic_load(&s->cl_stopping))
+                schedule(&g, srv_now_ns());
+            else
+                g.next_boundary = 0;
             wake_gateway(&g);
             idle(&g);
             continue;

@@ -128,6 +128,11 @@ fi
 "$BOURSE" admin --data "$E2E/n$L" cluster transfer "$F" >"$E2E/ct" 2>&1
 Old=$L
 L=$(SKIP=$Old leader)
+i=0 # the old leader logs the outcome when libraft reports it, after the new one may serve
+while ! grep -q 'transferred to node' "$E2E/log$Old" && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 if grep -q "^OK transferring leadership to node $F$" "$E2E/ct" && [ "$L" = "$F" ] &&
     grep -q 'transferred to node' "$E2E/log$Old"; then
     ok cluster_serve_leadership_transfer
