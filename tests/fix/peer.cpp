@@ -24,6 +24,8 @@
  *                          that has every TAG=V; "ok NAME" or "FAIL NAME"
  *                          after 5 s.  TAG~V: the value contains V.
  *   none U NAME            nothing but Heartbeats arrives for U in 1 s
+ *   never U NAME TAG=V...  after 1 s, none of the messages U received and
+ *                          no expect took yet has every TAG=V (kept)
  *   seqs U NAME IN OUT     U's next expected / next sent numbers are these
  *                          (a number, or >N)
  *   sleep MS
@@ -417,6 +419,19 @@ int main(int argc, char **argv)
                 if (!chatter(m))
                     bad = m;
             p.in.clear();
+            if (bad.empty()) {
+                printf("ok fix_%s\n", w[2].c_str());
+            } else {
+                printf("FAIL fix_%s: %s got %s\n", w[2].c_str(), w[1].c_str(), bad.c_str());
+                failures++;
+            }
+        } else if (c == "never" && need(4)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+            std::lock_guard<std::mutex> l(mu);
+            std::string bad;
+            for (auto &m : peers[w[1]].in)
+                if (matches(m, std::vector<std::string>(w.begin() + 3, w.end())))
+                    bad = m;
             if (bad.empty()) {
                 printf("ok fix_%s\n", w[2].c_str());
             } else {
