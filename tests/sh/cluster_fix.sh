@@ -10,8 +10,11 @@
 #   - kill -9 of the leader: the users log on to the new leader (with
 #     ResetSeqNumFlag=Y, as this version asks: the session stores are the
 #     nodes' own), cancel an order entered before the failover, and trade;
-#   - the killed node comes back, and every node ends with the same state,
-#     the FIX orders of both leaders in every node's journal.
+#   - the killed node comes back; then the new leader is killed -9 and
+#     restarted, takes the leadership back, and alice logs on to it without
+#     ResetSeqNumFlag: both sequence numbers continue;
+#   - every node ends with the same state, the FIX orders of every leader in
+#     every node's journal.
 . tests/sh/e2e_lib.sh
 DICT=${FIX_DICT:-../shared/data/fix/FIX44.xml}
 [ -f "$DICT" ] || DICT=shared/data/fix/FIX44.xml
@@ -140,8 +143,7 @@ logout alice
 logout bob
 X
 
-# The killed node comes back; every node ends with one state and both
-# leaders' FIX orders in its journal.
+# The killed node comes back (every node applied b2, so each has the log).
 start "$Old"
 i=0
 while [ $i -lt 600 ]; do
@@ -153,6 +155,34 @@ while [ $i -lt 600 ]; do
     sleep 0.1
     i=$((i + 1))
 done
+
+# Restart of one node: kill -9 the leader that served the sessions last,
+# start it again, hand it the leadership back; alice logs on WITHOUT
+# ResetSeqNumFlag and both numbers continue (the node's store is its own).
+K=$L
+kill -9 "$(cat "$E2E/pid$K")"
+L=$(SKIP=$K leader)
+start "$K"
+i=0
+while [ -n "$L" ] && [ "$L" != "$K" ] && [ $i -lt 30 ]; do
+    "$BOURSE" admin --data "$E2E/n$L" cluster transfer "$K" >/dev/null 2>&1
+    sleep 2
+    L=$(leader)
+    i=$((i + 1))
+done
+if [ "$L" != "$K" ]; then
+    fail cluster_fix_leadership_back "node $K did not take the leadership back (leader '$L')"
+else
+    peer "$K" <<'X'
+logon alice pw-alice
+expect_logon alice cluster_fix_restart_logon_without_reset
+order alice b3 1 ACME 1 4 0
+expect alice cluster_fix_order_after_restart 35=8 150=0 11=b3
+seqs alice cluster_fix_restart_keeps_both_numbers 7 6
+logout alice
+X
+fi
+
 for n in 1 2 3; do kill "$(cat "$E2E/pid$n")"; done
 for n in 1 2 3; do
     i=0
@@ -162,9 +192,9 @@ done
 h1=$("$BOURSE" journal recover "$E2E/n1" 2>&1 | grep '^hash')
 h2=$("$BOURSE" journal recover "$E2E/n2" 2>&1 | grep '^hash')
 h3=$("$BOURSE" journal recover "$E2E/n3" 2>&1 | grep '^hash')
-orders=$("$BOURSE" journal dump "$E2E/n$Old" 2>/dev/null | grep -c '^sell bob s1 \|^buy alice b1 \|^cancel bob s1\|^buy alice b2 ')
-if [ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h2" = "$h3" ] && [ "$orders" = 4 ]; then
+orders=$("$BOURSE" journal dump "$E2E/n$Old" 2>/dev/null | grep -c '^sell bob s1 \|^buy alice b1 \|^cancel bob s1\|^buy alice b[23] ')
+if [ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h2" = "$h3" ] && [ "$orders" = 5 ]; then
     ok cluster_fix_every_node_same_state
 else
-    fail cluster_fix_every_node_same_state "$h1 / $h2 / $h3, FIX orders in n$Old's journal: $orders of 4"
+    fail cluster_fix_every_node_same_state "$h1 / $h2 / $h3, FIX orders in n$Old's journal: $orders of 5"
 fi
