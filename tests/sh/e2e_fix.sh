@@ -87,6 +87,8 @@ status bob s1r 2 AAPL
 expect bob status_request 35=8 150=I 39=1 11=s1r 151=40 14=40
 cancel bob c1 s1r 2 AAPL
 expect bob canceled 35=8 150=4 39=4 11=c1 41=s1r 151=0 14=40
+order bob s1r 2 AAPL 1 152 0
+expect bob reject_duplicate_clordid_of_canceled_order 35=8 150=8 103=6 11=s1r
 cancel bob c2 s1r 2 AAPL
 expect bob cancel_of_unknown_order_rejected 35=9 434=1 102=1 11=c2 41=s1r 39=8
 status bob nosuch 2 AAPL
