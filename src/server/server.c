@@ -322,7 +322,9 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
         srv_log("[fix] %s", dcerr);
         return -1;
     }
-    if (dropcopy_alloc(&s->dc, cfg->limits.users) != 0) {
+    /* every id [limits] users allows (the data directory's limits may exceed
+     * this run's): calloc maps it untouched, a page per 4,096 users used */
+    if (dropcopy_alloc(&s->dc, 1u << 26) != 0) {
         srv_log("out of memory");
         return -1;
     }
