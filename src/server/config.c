@@ -9,6 +9,7 @@
 
 #include "bourse/text.h"
 #include "net/inaddr.h"
+#include "server/dropcopy.h"
 
 #include <ini.h>
 #include <stddef.h>
@@ -239,6 +240,8 @@ int srv_config_set(srv_config *c, const char *section, const char *name, const c
             snprintf(err, errlen, "%s: value empty or too long", name);
             return -1;
         }
+        if (!strcmp(section, "fix") && !strcmp(name, "dropcopy") && dropcopy_parse(v, NULL, err, errlen) != 0)
+            return -1;
         strcpy(p, v);
         return 0;
     }

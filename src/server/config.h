@@ -68,10 +68,10 @@ typedef struct srv_config {
     uint32_t burst;                /* orders a session may send at once */
     uint32_t replay_bytes;         /* recent messages kept per user for re-login */
     /* [fix] (docs/fix.md) */
-    int fix_port;           /* FIX 4.4 order entry; -1 = off, 0 = any free port */
-    char fix_comp_id[32];   /* the venue's CompID (SenderCompID of what it sends) */
-    char fix_cod[160];      /* users whose open orders are canceled when their FIX session drops; "*" = all */
-    char fix_dropcopy[160]; /* users whose FIX sessions are drop copies of every report ("" = none) */
+    int fix_port;         /* FIX 4.4 order entry; -1 = off, 0 = any free port */
+    char fix_comp_id[32]; /* the venue's CompID (SenderCompID of what it sends) */
+    char fix_cod[160];    /* users whose open orders are canceled when their FIX session drops; "*" = all */
+    char fix_dropcopy[1024]; /* drop copy sessions and whom each covers ("" = none; dropcopy.h) */
     /* [http] (docs/http.md): the HTTP API on http_port */
     char http_tls_cert[SRV_PATH_MAX]; /* PEM certificate: http_port speaks TLS; "" = plain */
     char http_tls_key[SRV_PATH_MAX];

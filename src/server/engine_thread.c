@@ -162,6 +162,11 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
         g->capacity_logged = 1;
     }
     if (s->cfg->fix_dropcopy[0]) { /* FIX drop copies may live on any gateway (docs/fix.md) */
+        if (s->dc.named) {         /* who they cover, by id, before the event is on a ring (dropcopy.h) */
+            dropcopy_learn(&s->dc, g->e, ev->user);
+            if (ev->type == BOURSE_EV_TRADE)
+                dropcopy_learn(&s->dc, g->e, ev->user2);
+        }
         push_out_all(g, &o);
         return;
     }

@@ -130,7 +130,8 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
         if (reset)
             touched(fg, s);
         snprintf(s->name, sizeof s->name, "%s", c->name);
-        s->dropcopy = is_dropcopy(fg->g->cfg->fix_dropcopy, c->name);
+        s->dc_k = (int8_t)dropcopy_find(&fg->g->s->dc, c->name);
+        s->dropcopy = s->dc_k >= 0;
         if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
             fg->dc[fg->ndc++] = user;
         else if (s->dropcopy)

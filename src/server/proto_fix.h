@@ -19,8 +19,8 @@
 #include "net/fix.h"
 #include "server/gateway.h"
 
-enum { FIX_OUT_MAX = 2048 };   /* the longest message the venue writes */
-enum { FIX_MAX_DROPCOPY = 8 }; /* drop copy sessions ([fix] dropcopy) */
+enum { FIX_OUT_MAX = 2048 };            /* the longest message the venue writes */
+enum { FIX_MAX_DROPCOPY = FIX_DC_MAX }; /* drop copy sessions ([fix] dropcopy) */
 
 /* Per connection, in conn->ps (plain data, travels with it). */
 typedef struct fix_conn {
@@ -57,6 +57,7 @@ typedef struct fix_sess {
     uint8_t open;     /* has a store (logged on once in this run) */
     uint8_t dropcopy; /* a drop copy session ([fix] dropcopy): read-only */
     uint8_t listed;   /* in fix_gw.dirty */
+    int8_t dc_k;      /* a drop copy: its index in [fix] dropcopy (srv.dc), whom it covers; -1 = none */
     char name[BOURSE_NAME_LEN + 1];
     uint32_t conn, gen;    /* the logged-on connection, NO_CONN = none */
     uint64_t resend_until; /* we asked for a resend up to here: wait for the gap to fill */

@@ -33,9 +33,10 @@
  * protocol entered the order: an OUCH user trading with a FIX user reaches
  * the FIX user as ExecutionReports, and a user on both sees all its orders.
  *
- * Drop copies ([fix] dropcopy = USER...): those users' FIX sessions are
- * read-only (every application message is a BusinessMessageReject,
- * reason 6) and receive a copy of every ExecutionReport of every user, from
+ * Drop copies ([fix] dropcopy = NAME: USER..., NAME: *): those users' FIX
+ * sessions are read-only (every application message is a
+ * BusinessMessageReject, reason 6) and receive a copy of every
+ * ExecutionReport of the users each covers (dropcopy.h), from
  * their first Logon in a server run, numbered and resent like any session's.
  * With drop copies configured the engine sends every order event to every
  * gateway (engine_thread.c), since a drop copy session lives at its own
@@ -628,14 +629,15 @@ static fix_sess *own(fix_gw *fg, uint32_t user)
 }
 
 /* A report to the user's session (us, may be NULL) and to every drop copy
- * session here: the same body, each with its own header and number. */
+ * session here that covers the order's user (dropcopy.h): the same body,
+ * each with its own header and number. */
 static void emit(fix_gw *fg, fix_sess *us, const fix_order *e, const er *r)
 {
     if (us && !us->dropcopy)
         send_er(fg, us, e, r);
     for (uint32_t i = 0; i < fg->ndc; i++) {
         fix_sess *dc = fixs_get(fg, fg->dc[i]);
-        if (dc)
+        if (dc && dropcopy_covers(&fg->g->s->dc, dc->dc_k, e->user))
             send_er(fg, dc, e, r);
     }
 }

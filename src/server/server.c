@@ -319,6 +319,17 @@ int srv_init(srv *s, const srv_config *cfg, const srv_hooks *hooks)
         (cfg->cluster ? srv_cluster_open(s) : open_state(s)) != 0)
         return -1;
     prefault_engine(s);
+    char dcerr[160];
+    if (dropcopy_parse(cfg->fix_dropcopy, &s->dc, dcerr, sizeof dcerr) != 0) { /* checked with the config */
+        srv_log("[fix] %s", dcerr);
+        return -1;
+    }
+    /* every id [limits] users allows (the data directory's limits may exceed
+     * this run's): calloc maps it untouched, a page per 4,096 users used */
+    if (dropcopy_alloc(&s->dc, 1u << 26) != 0) {
+        srv_log("out of memory");
+        return -1;
+    }
     if (ring_init(&s->text, TEXT_RING, sizeof(srv_text)) ||
         ring_init(&s->auth_req, AUTH_RING, sizeof(srv_auth)) ||
         ring_init(&s->auth_res, AUTH_RING, sizeof(srv_auth)) || stages_init(s) != 0) {
@@ -450,6 +461,7 @@ static void gate_free(srv_gate *gate)
 
 void srv_free(srv *s)
 {
+    dropcopy_free(&s->dc);
     for (uint32_t i = 0; i < s->ngates; i++)
         gate_free(&s->gates[i]);
     if (s->journal) {

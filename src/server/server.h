@@ -49,6 +49,7 @@
 #include "journal/consumer.h"
 #include "net/adminsock.h"
 #include "server/config.h"
+#include "server/dropcopy.h"
 #include "server/metrics.h"
 #include "util/spsc.h"
 
@@ -282,6 +283,7 @@ typedef struct srv {
 
     pthread_t engine_thread, auth_thread;
     srv_metrics metrics; /* metrics.h */
+    dropcopy dc;         /* [fix] dropcopy: who each drop copy covers (dropcopy.h) */
     /* Password hashes of the accounts made by sign-up (they live in the
      * journal, not in DIR/passwords): filled by the engine thread as it
      * applies sign-ups, read by the auth thread (accounts_srv.c). */

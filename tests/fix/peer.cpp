@@ -24,8 +24,10 @@
  *                          that has every TAG=V; "ok NAME" or "FAIL NAME"
  *                          after 5 s.  TAG~V: the value contains V.
  *   none U NAME            nothing but Heartbeats arrives for U in 1 s
+ *   never U NAME TAG=V...  after 1 s, none of the messages U received and
+ *                          no expect took yet has every TAG=V (kept)
  *   seqs U NAME IN OUT     U's next expected / next sent numbers are these
- *                          (a number, or >N)
+ *                          (a number, or >N), within 5 s
  *   sleep MS
  *   sh CMD...              run a shell command (an OUCH client, say)
  * Every message QuickFIX itself rejects (a Reject it sends because what
@@ -423,12 +425,33 @@ int main(int argc, char **argv)
                 printf("FAIL fix_%s: %s got %s\n", w[2].c_str(), w[1].c_str(), bad.c_str());
                 failures++;
             }
+        } else if (c == "never" && need(4)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+            std::lock_guard<std::mutex> l(mu);
+            std::string bad;
+            for (auto &m : peers[w[1]].in)
+                if (matches(m, std::vector<std::string>(w.begin() + 3, w.end())))
+                    bad = m;
+            if (bad.empty()) {
+                printf("ok fix_%s\n", w[2].c_str());
+            } else {
+                printf("FAIL fix_%s: %s got %s\n", w[2].c_str(), w[1].c_str(), bad.c_str());
+                failures++;
+            }
         } else if (c == "seqs" && need(5)) {
-            FIX::Session *s = FIX::Session::lookupSession(sid(w[1]));
-            int in = s ? s->getExpectedTargetNum() : -1, out = s ? s->getExpectedSenderNum() : -1;
+            /* QuickFIX counts a message in after the callback that queued it
+             * returns: poll for up to 5 s. */
             auto ok = [](int v, const std::string &want) {
                 return want[0] == '>' ? v > atoi(want.c_str() + 1) : v == atoi(want.c_str());
             };
+            int in = -1, out = -1;
+            for (int k = 0; k < 100; k++) {
+                FIX::Session *s = FIX::Session::lookupSession(sid(w[1]));
+                in = s ? s->getExpectedTargetNum() : -1, out = s ? s->getExpectedSenderNum() : -1;
+                if (ok(in, w[3]) && ok(out, w[4]))
+                    break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
             if (ok(in, w[3]) && ok(out, w[4])) {
                 printf("ok fix_%s\n", w[2].c_str());
             } else {

@@ -5,7 +5,8 @@
 # reject, a FIX user trading with an OUCH user, market/IOC/FOK/GTC, a
 # sequence gap each way, a resend with PossDup, reconnect and server restart
 # keeping sequence numbers; a drop copy session receiving every report
-# (FIX and OUCH users'), read-only, resent after a reconnect.  tests/sh/e2e_fix_raw.sh sends hostile bytes.
+# (FIX and OUCH users'), read-only, resent after a reconnect; a drop copy
+# covering one user only ([fix] dropcopy = ..., desk: bob) gets that user's.  tests/sh/e2e_fix_raw.sh sends hostile bytes.
 . tests/sh/e2e_lib.sh
 DICT=${FIX_DICT:-../shared/data/fix/FIX44.xml}
 [ -f "$DICT" ] || DICT=shared/data/fix/FIX44.xml
@@ -20,7 +21,7 @@ fi
 PEER=$PWD/build/fix/peer
 e2e_init
 d=$E2E/d
-printf '[fix]\ndropcopy = risk\n' >"$E2E/cfg.ini"
+printf '[fix]\ndropcopy = risk, desk: bob\n' >"$E2E/cfg.ini"
 if ! e2e_start "$d" --config "$E2E/cfg.ini" --fix-port 0; then
     fail e2e_fix_start "server did not start: $(tail -3 "$d.log" | tr '\n' '|')"
     exit 0
@@ -28,7 +29,7 @@ fi
 fix_port() { grep -o 'FIX 4.4) listening on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://'; }
 OPORT=$(grep -o 'OUCH) listening on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
 FPORT=$(fix_port)
-e2e_users alice bob carol eve risk
+e2e_users alice bob carol eve risk desk
 "$BOURSE" admin --data "$d" >"$E2E/admin.out" <<'X'
 deposit alice CASH 100000
 deposit bob AAPL 1000
@@ -54,6 +55,8 @@ logon bob pw-bob reset
 expect_logon bob logon_second_user
 logon risk pw-risk reset
 expect_logon risk logon_drop_copy
+logon desk pw-desk reset
+expect_logon desk logon_drop_copy_of_one_user
 logon eve wrong reset
 expect_nologon eve logon_bad_password
 logon carol pw-carol reset target=NOTUS
@@ -71,6 +74,9 @@ expect bob partial_fill_seller 35=8 150=F 39=1 11=s1 32=40 31=150.5 14=40 151=60
 expect risk dropcopy_new 35=8 150=0 11=s1 56=risk
 expect risk dropcopy_fill_buyer 35=8 150=F 11=b1 39=2 17~-B
 expect risk dropcopy_fill_seller 35=8 150=F 11=s1 39=1 17~-S
+never desk dropcopy_covers_only_its_users 11=b1
+expect desk dropcopy_of_covered_user_new 35=8 150=0 11=s1 56=desk
+expect desk dropcopy_of_covered_user_fill 35=8 150=F 11=s1 39=1 17~-S
 order risk r1 1 AAPL 1 150 0
 expect risk dropcopy_read_only 35=j 380=6
 replace bob s1r s1 2 AAPL 80 152
@@ -81,6 +87,8 @@ status bob s1r 2 AAPL
 expect bob status_request 35=8 150=I 39=1 11=s1r 151=40 14=40
 cancel bob c1 s1r 2 AAPL
 expect bob canceled 35=8 150=4 39=4 11=c1 41=s1r 151=0 14=40
+order bob s1r 2 AAPL 1 152 0
+expect bob reject_duplicate_clordid_of_canceled_order 35=8 150=8 103=6 11=s1r
 cancel bob c2 s1r 2 AAPL
 expect bob cancel_of_unknown_order_rejected 35=9 434=1 102=1 11=c2 41=s1r 39=8
 status bob nosuch 2 AAPL
