@@ -129,7 +129,7 @@ fi
 Old=$L
 L=$(SKIP=$Old leader)
 i=0 # the old leader logs the outcome when libraft reports it, after the new one may serve
-while ! grep -q 'transferred to node' "$E2E/log$Old" && [ $i -lt 100 ]; do
+while ! grep -q 'transferred to node' "$E2E/log$Old" && [ $i -lt 300 ]; do
     sleep 0.1
     i=$((i + 1))
 done
