@@ -13,6 +13,7 @@
 #   - the killed node, restarted, rebuilds its feed from its journal: a
 #     subscriber that resumes there at message 1 gets the same lines again.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 e2e_init
 C=$E2E/c.ini
 set -- $("$BOURSE" cluster --free-ports 9)
@@ -36,17 +37,8 @@ start() {
     echo $! >"$E2E/pid$1"
     E2E_PIDS="$E2E_PIDS $!"
 }
-status() { timeout 5 "$BOURSE" admin --data "$E2E/n$1" cluster 2>/dev/null; }
-leader() { # among the nodes given, up to 30 s
-    i=0
-    while [ $i -lt 300 ]; do
-        for n in "$@"; do
-            status "$n" | grep -q "^node $n leader .* serving$" && echo "$n" && return
-        done
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
+status() { cluster_status "$1"; }
+leader() { cluster_serving "$@"; }
 wait_out() { # FILE PATTERN: up to 30 s
     i=0
     while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do

@@ -16,6 +16,7 @@
 #   - every node ends with the same state, the FIX orders of every leader in
 #     every node's journal.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 DICT=${FIX_DICT:-../shared/data/fix/FIX44.xml}
 [ -f "$DICT" ] || DICT=shared/data/fix/FIX44.xml
 if [ ! -f "$DICT" ]; then
@@ -48,21 +49,7 @@ start() {
 
 # The node whose admin socket takes a command (a serving leader), waiting up
 # to 60 s; SKIP names a node not to ask (killed).
-leader() {
-    i=0
-    while [ $i -lt 600 ]; do
-        for n in 1 2 3; do
-            [ "$n" = "${SKIP:-}" ] && continue
-            if echo "symbol ACME" | timeout 2 "$BOURSE" admin --data "$E2E/n$n" 2>/dev/null |
-                grep -q '^OK$\|DUPLICATE_SYMBOL'; then
-                echo $n
-                return
-            fi
-        done
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
+leader() { CLUSTER_WAIT=600 cluster_admin_leader ACME; }
 
 store=$E2E/qf
 mkdir -p "$store"

@@ -20,6 +20,7 @@
 #     hash is `bourse replay` of a whole journal.
 # Bounded: about a minute.  BOURSE_JEPSEN_KILLS changes the number of kills.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 e2e_init
 C=$E2E/c.ini
 KILLS=${BOURSE_JEPSEN_KILLS:-10}
@@ -83,21 +84,7 @@ kill9() {
 
 # The node serving as leader (its admin socket takes a command), waiting up
 # to 30 s (a busy machine slows elections down); SKIP names a node not to ask.
-leader() {
-    i=0
-    while [ $i -lt 300 ]; do
-        for n in 1 2 3; do
-            [ "$n" = "${SKIP:-}" ] && continue
-            if echo "symbol AAPL" | timeout 2 "$BOURSE" admin --data "$E2E/n$n" 2>/dev/null |
-                grep -q '^OK$\|DUPLICATE_SYMBOL'; then
-                echo $n
-                return
-            fi
-        done
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
+leader() { cluster_admin_leader AAPL; }
 
 # Wait (up to 30 s) until a leader hears both other nodes (its status lists
 # all three as peers) and none lags more than 500 entries, and print its

@@ -13,6 +13,7 @@
 #   - at the end the members' recovered state hashes are equal.
 # Every wait polls for the state it needs, with limits of tens of seconds.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 e2e_init
 C=$E2E/c.ini
 C4=$E2E/c4.ini
@@ -38,22 +39,10 @@ start() { # NODE FILE [--join]
     E2E_PIDS="$E2E_PIDS $!"
 }
 
-status() { timeout 5 "$BOURSE" admin --data "$E2E/n$1" cluster 2>/dev/null; }
+status() { cluster_status "$1"; }
 
 # The serving leader among the nodes given, polled for up to 30 s.
-leader() {
-    i=0
-    while [ $i -lt 300 ]; do
-        for n in "$@"; do
-            if status "$n" | grep -q "^node $n leader .* serving$"; then
-                echo "$n"
-                return
-            fi
-        done
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
+leader() { cluster_serving "$@"; }
 
 # Poll (up to 30 s) until `cluster` on node $1 matches the grep -E pattern $2.
 until_status() {

@@ -6,6 +6,7 @@
 # the next one, having applied the close, does not propose it again: one
 # `close` in the log, on every node.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 e2e_init
 open=$(date -d '+5 min' +%H:%M 2>/dev/null)
 close=$(date -d '+10 min' +%H:%M 2>/dev/null)
@@ -35,17 +36,7 @@ start() {
     echo $! >"$E2E/pid$1"
     E2E_PIDS="$E2E_PIDS $!"
 }
-leader() { # among the nodes given, up to 30 s
-    i=0
-    while [ $i -lt 300 ]; do
-        for n in "$@"; do
-            timeout 5 "$BOURSE" admin --data "$E2E/n$n" cluster 2>/dev/null | grep -q "^node $n leader .* serving$" &&
-                echo "$n" && return
-        done
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
+leader() { cluster_serving "$@"; }
 closes() { "$BOURSE" journal dump "$E2E/n$1" 2>/dev/null | grep -c '^close$'; }
 until_closed() { # NODE: until its journal holds the close, 30 s
     i=0

@@ -16,6 +16,7 @@
 #     does not list them again;
 #   - at the end every node's recovered state hash is the same.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 e2e_init
 C=$E2E/c.ini
 set -- $("$BOURSE" cluster --free-ports 6)
@@ -42,21 +43,7 @@ start() {
 
 # The node whose admin socket answers a command (a serving leader), waiting
 # up to 30 s; SKIP names a node not to ask (killed).
-leader() {
-    i=0
-    while [ $i -lt 300 ]; do
-        for n in 1 2 3; do
-            [ "$n" = "${SKIP:-}" ] && continue
-            if echo "symbol ACME" | timeout 2 "$BOURSE" admin --data "$E2E/n$n" 2>/dev/null |
-                grep -q '^OK$\|DUPLICATE_SYMBOL'; then
-                echo $n
-                return
-            fi
-        done
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
+leader() { cluster_admin_leader ACME; }
 
 client() { # NODE USER ARGS
     n=$1 u=$2
