@@ -22,26 +22,7 @@ mkdir -p "$OUT" || exit 1
 dir=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
-start() {
-    "$BOURSE" serve --config "$1" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
-    pid=$!
-    i=0
-    until grep -q 'ready (session' "$dir/log" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-        [ $i -lt 300 ] || { echo "server did not start"; cat "$dir/log"; exit 1; }
-    done
-    port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$dir/log" | tail -1 | sed 's/.*://')
-}
-stop() {
-    kill -TERM "$pid"
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
-    rm -rf "$dir/d" "$dir/log"
-}
+. scripts/serve_lib.sh
 # run NAME INI TOOL RATE: one server, one load, the tool attached to the server
 run() {
     {

@@ -39,26 +39,7 @@ X
 # gateways (the default where the open-file limit is low, as here) would only
 # add wake-ups on 2 vCPUs (docs/benchmarks.md).  GATEWAYS overrides.
 { cat "$dir/load.ini"; printf '[gateway]\nthreads = %s\n' "${GATEWAYS:-1}"; } >"$dir/rates.ini"
-start() { # start [INI]
-    "$BOURSE" serve --config "${1:-$dir/load.ini}" --data "$dir/d" --order-port 0 --feed-port 0 --http-port 0 2>"$dir/log" &
-    pid=$!
-    i=0
-    until grep -q 'ready (session' "$dir/log" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-        [ $i -lt 100 ] || { echo "server did not start"; cat "$dir/log"; exit 1; }
-    done
-    port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$dir/log" | tail -1 | sed 's/.*://')
-}
-stop() {
-    kill -TERM "$pid"
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
-    rm -rf "$dir/d" "$dir/log"
-}
+. scripts/serve_lib.sh
 for r in $RATES; do
     echo "== $r orders/s, 10 sessions, 10 s, durability $DURABILITY, ${GATEWAYS:-1} gateway thread(s)"
     start "$dir/rates.ini"
@@ -66,6 +47,6 @@ for r in $RATES; do
     stop
 done
 echo "== $SESSIONS sessions held (400 users), 100 orders/s for 10 s"
-start
+start "$dir/load.ini"
 "$BOURSE" load --data "$dir/d" --order-port "$port" --users 400 --sessions "$SESSIONS" --rate 100 --seconds 10
 stop
