@@ -75,13 +75,7 @@ printf 'user alice\nuser bob\ndeposit alice CASH 100000000\ndeposit bob ACME 100
 # Passwords are each node's own file; a node knows the user once it has
 # applied the commit: ask again for up to 30 s.
 for n in 1 2 3; do
-    for u in alice bob; do
-        i=0
-        until echo "pw-$u" | "$BOURSE" admin --data "$E2E/n$n" password "$u" >/dev/null 2>&1 || [ $i -ge 300 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-    done
+    for u in alice bob; do cluster_password $n $u "pw-$u"; done
 done
 
 peer "$L" <<'X'

@@ -114,14 +114,7 @@ tails() { for n in 1 2 3; do printf 'node %s: ' $n; tail -2 "$E2E/log$n" | tr '\
 # The users' passwords on node N (each node has its own password file; a
 # node knows a user once it has applied the leader's commit).
 passwords() {
-    for u in 0 1 2 3; do
-        i=0
-        until echo load-password | "$BOURSE" admin --data "$E2E/n$1" password "load$u" >/dev/null 2>&1 ||
-            [ $i -ge 300 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-    done
+    for u in 0 1 2 3; do cluster_password "$1" "load$u" load-password; done
 }
 
 for n in 1 2 3; do start $n; done
