@@ -306,6 +306,13 @@ static void wstr(hj_w *j, const words *w, int i)
         hj_printf(j, "null");
 }
 
+/* `,"key":` and word i as wstr writes it: one field after the first. */
+static void wkey(hj_w *j, const char *key, const words *w, int i)
+{
+    hj_printf(j, ",\"%s\":", key);
+    wstr(j, w, i);
+}
+
 /* Walk the answer's lines: fn(line, len, ctx). */
 static void lines(const call *c, void (*fn)(const char *, size_t, void *), void *ctx)
 {
@@ -357,13 +364,12 @@ static void answer_cmd(call *c, http_req *r, const scan *sc)
     }
     hj_w *j = http_json(r);
     if (id)
-        hj_printf(j, "{\"id\":%.*s,\"state\":", (int)idn, id);
+        hj_printf(j, "{\"id\":%.*s", (int)idn, id);
     else {
         hj_printf(j, "{\"username\":");
         wstr(j, &w, 1);
-        hj_printf(j, ",\"state\":");
     }
-    wstr(j, &w, i);
+    wkey(j, "state", &w, i);
     hj_printf(j, "}");
     http_json_send(r, c->status);
 }
@@ -467,48 +473,34 @@ static void list_line(const char *s, size_t n, void *ctx)
         /* KYC USER DOB COUNTRY IDNUM DOC SUBMITTED-NS EMAIL LEGAL NAME */
         hj_printf(j, "%s{\"username\":", L->n++ ? "," : "");
         wstr(j, &w, 1);
-        hj_printf(j, ",\"email\":");
-        wstr(j, &w, 7);
+        wkey(j, "email", &w, 7);
         hj_printf(j, ",\"legal_name\":");
         hj_string(j, w.rest[8], w.restn[8]);
-        hj_printf(j, ",\"date_of_birth\":");
-        wstr(j, &w, 2);
-        hj_printf(j, ",\"country\":");
-        wstr(j, &w, 3);
-        hj_printf(j, ",\"id_number\":");
-        wstr(j, &w, 4);
+        wkey(j, "date_of_birth", &w, 2);
+        wkey(j, "country", &w, 3);
+        wkey(j, "id_number", &w, 4);
         hj_printf(j, ",\"document\":");
         doc_json(j, &w, 5);
         hj_printf(j, ",\"submitted\":%.*s}", (int)(w.n[6] > 9 ? w.n[6] - 9 : 1), w.n[6] > 9 ? w.w[6] : "0");
     } else if (c->kind == K_ACCOUNTS && weq(&w, 0, "ACCOUNT") && w.count >= 5) {
         hj_printf(j, "%s{\"username\":", L->n++ ? "," : "");
         wstr(j, &w, 1);
-        hj_printf(j, ",\"email\":");
-        wstr(j, &w, 4);
-        hj_printf(j, ",\"state\":");
-        wstr(j, &w, 2);
-        hj_printf(j, ",\"role\":");
-        wstr(j, &w, 3);
+        wkey(j, "email", &w, 4);
+        wkey(j, "state", &w, 2);
+        wkey(j, "role", &w, 3);
         hj_printf(j, "}");
     } else if ((c->kind == K_FUNDING || c->kind == K_ADMIN_FUNDING) && weq(&w, 0, "FUNDING") &&
                w.count >= 7) {
         /* FUNDING ID USER KIND ASSET AMOUNT STATE [REASON] */
         if (c->kind == K_FUNDING && !(w.n[2] == strlen(c->user) && !memcmp(w.w[2], c->user, w.n[2])))
             return;
-        hj_printf(j, "%s{\"id\":%.*s,", L->n++ ? "," : "", (int)w.n[1], w.w[1]);
-        if (c->kind == K_ADMIN_FUNDING) {
-            hj_printf(j, "\"username\":");
-            wstr(j, &w, 2);
-            hj_printf(j, ",");
-        }
-        hj_printf(j, "\"kind\":");
-        wstr(j, &w, 3);
-        hj_printf(j, ",\"asset\":");
-        wstr(j, &w, 4);
-        hj_printf(j, ",\"amount\":");
-        wstr(j, &w, 5);
-        hj_printf(j, ",\"state\":");
-        wstr(j, &w, 6);
+        hj_printf(j, "%s{\"id\":%.*s", L->n++ ? "," : "", (int)w.n[1], w.w[1]);
+        if (c->kind == K_ADMIN_FUNDING)
+            wkey(j, "username", &w, 2);
+        wkey(j, "kind", &w, 3);
+        wkey(j, "asset", &w, 4);
+        wkey(j, "amount", &w, 5);
+        wkey(j, "state", &w, 6);
         hj_printf(j, ",\"reason\":");
         if (w.count > 7)
             hj_string(j, w.rest[7], w.restn[7]);
