@@ -1,16 +1,20 @@
 #!/bin/sh
 # The reporting follower beside a trading server (docs/benchmarks.md,
 # "Reporting"): does it slow trading, and how far behind does it fall?
-# Three runs of `bourse load` (RATE orders/s for SECONDS, 4 sessions) on a
-# fresh server each: without the follower, with `bourse report follow`
-# (SQLite) following the journal live, and without again (the machine's
-# drift).  With the follower, its lag (the server's bourse_last_seq minus
+# Four runs of `bourse load` (RATE orders/s for SECONDS, 4 sessions) on a
+# fresh server each: without the follower; with `bourse report follow`
+# (SQLite) following the journal live at the scheduler's normal priority
+# (--cpu normal, the follower before 2026-12-05); with it at its default,
+# SCHED_IDLE (--cpu idle: only CPU time the server does not want); and
+# without again (the machine's drift).  With the follower, its lag (the server's bourse_last_seq minus
 # the follower's bourse_report_last_seq, from its --metrics-file) is read
 # every second, and after the load the time it takes to catch up.
-# Usage: sh bench/report_live.sh [RATE] [SECONDS]
+# Usage: sh bench/report_live.sh [RATE] [SECONDS] [WAIT]
+#   WAIT: seconds to wait at most for the follower to catch up (120).
 BOURSE=${BOURSE:-build/bourse}
 RATE=${1:-20000}
 SECS=${2:-10}
+WAIT=${3:-120}
 tmp=$(mktemp -d)
 SPID=
 FPID=
@@ -39,11 +43,11 @@ stop() {
 last_seq() { "$BOURSE" admin --data "$1" metrics | awk '$1 == "bourse_last_seq" { print $2 }'; }
 report_seq() { awk '$1 == "bourse_report_last_seq" { print $2 }' "$1" 2>/dev/null; }
 
-run() { # $1 name, $2 with the follower (1) or not
+run() { # $1 name, $2 with the follower (1) or not, $3 its --cpu
     d=$tmp/$1
     start "$d"
     if [ "$2" = 1 ]; then
-        "$BOURSE" report follow --data "$d" --db "$tmp/$1.db" --metrics-file "$tmp/$1.prom" 2>"$tmp/$1.follow" &
+        "$BOURSE" report follow --data "$d" --db "$tmp/$1.db" --metrics-file "$tmp/$1.prom" --cpu "$3" 2>"$tmp/$1.follow" &
         FPID=$!
     fi
     "$BOURSE" load --data "$d" --order-port "$PORT" --users 4 --rate "$RATE" --seconds "$SECS" >"$tmp/$1.load" 2>&1 &
@@ -59,13 +63,14 @@ run() { # $1 name, $2 with the follower (1) or not
         fi
     done
     wait "$LPID"
-    echo "== $1 (follower: $([ "$2" = 1 ] && echo running || echo none))"
+    echo "== $1 (follower: $([ "$2" = 1 ] && echo "running, --cpu $3" || echo none))"
     grep -E '^load:|round trip to Accepted' "$tmp/$1.load"
+    echo "server: at seq $(last_seq "$d") when the load ended"
     if [ "$2" = 1 ]; then
         s=$(last_seq "$d")
         t0=$(date +%s.%N)
         i=0
-        while [ "$(report_seq "$tmp/$1.prom")" != "$s" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+        while [ "$(report_seq "$tmp/$1.prom")" != "$s" ] && [ $i -lt $((WAIT * 10)) ]; do sleep 0.1; i=$((i + 1)); done
         t1=$(date +%s.%N)
         r=$(report_seq "$tmp/$1.prom")
         if [ "$r" = "$s" ]; then
@@ -82,5 +87,6 @@ run() { # $1 name, $2 with the follower (1) or not
 
 echo "report_live: $RATE orders/s for $SECS s, 4 sessions; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 run without 0
-run with 1
+run with_normal 1 normal
+run with_idle 1 idle
 run without_again 0

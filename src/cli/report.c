@@ -27,11 +27,14 @@ static void help(FILE *f)
     fputs(
         "usage: bourse report follow --data DIR [--db PATH] [--batch N] [--batch-ms MS]\n"
         "                            [--until SEQ] [--exit-at-end] [--stats] [--metrics-file F]\n"
+        "                            [--cpu idle|low|normal] [--config FILE]\n"
         "       bourse report REPORT --data DIR [--db PATH] [--format table|csv|json] [options]\n\n"
         "follow        write DIR's journal into the reporting database (DIR/report.db, or\n"
         "              PostgreSQL with --db postgresql://USER@HOST/DB), exactly once, as the\n"
         "              server writes it; until Ctrl-C, --until SEQ or (--exit-at-end) the end;\n"
-        "              --metrics-file F: its position as a Prometheus textfile (docs/metrics.md)\n"
+        "              --metrics-file F: its position as a Prometheus textfile (docs/metrics.md);\n"
+        "              --cpu: its CPU priority beside the server (idle: SCHED_IDLE, the default;\n"
+        "              low: nice 19); --config FILE: the [report] section of the server's file\n"
         "history       a user's trades (--user NAME [--symbol SYM] [--from T] [--to T])\n"
         "statement     a user's balances and movements (--user NAME [--from T] [--to T])\n"
         "pnl           realized P&L per symbol, FIFO lots (--user NAME [--symbol SYM] [--from T] [--to T])\n"
@@ -70,12 +73,32 @@ int cmd_report(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *what = argv[1], *dir = NULL, *db_path = NULL;
-    report_follow_config fc = {0};
+    /* The follower yields the CPU to the server unless told otherwise
+     * (src/report/follow.c, "Beside the server"). */
+    report_follow_config fc = {.cpu = REPORT_CPU_IDLE};
     report_query q = {.to_ns = INT64_MAX};
     int stats = 0;
+    char err[1024], config_db[1024] = "";
+    /* --config first, so that the command line's options win over it. */
+    for (int i = 2; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config") &&
+            report_config_load(argv[i + 1], &fc, config_db, sizeof config_db, err, sizeof err) != 0) {
+            cli_error("report: %s", err);
+            return 2;
+        }
+    if (*config_db)
+        db_path = config_db;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--data"))
+        if (!strcmp(a, "--config"))
+            need(argc, argv, &i);
+        else if (!strcmp(a, "--cpu")) {
+            const char *v = need(argc, argv, &i);
+            if ((fc.cpu = report_cpu_parse(v)) < 0) {
+                cli_error("report: --cpu is idle, low or normal, not '%s'", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--data"))
             dir = need(argc, argv, &i);
         else if (!strcmp(a, "--db"))
             db_path = need(argc, argv, &i);
@@ -133,7 +156,6 @@ int cmd_report(int argc, char **argv)
         cli_error("report: --data DIR is required");
         return 2;
     }
-    char err[1024];
     if (!strcmp(what, "follow")) {
         fc.dir = dir;
         fc.db_path = db_path;

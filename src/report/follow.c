@@ -23,11 +23,49 @@
 #include "report_int.h"
 #include "store.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+int report_cpu_parse(const char *s)
+{
+    return !strcmp(s, "normal") ? REPORT_CPU_NORMAL
+           : !strcmp(s, "low")  ? REPORT_CPU_LOW
+           : !strcmp(s, "idle") ? REPORT_CPU_IDLE
+                                : -1;
+}
+
+const char *report_cpu_name(int cpu)
+{
+    return cpu == REPORT_CPU_LOW ? "low" : cpu == REPORT_CPU_IDLE ? "idle" : "normal";
+}
+
+/* The calling thread's priority (the follower is one thread: neither the
+ * journal reader nor SQLite starts any).  On Linux both calls act on the
+ * calling thread, which is the point: a library that ran the follower on
+ * a thread of a bigger process would lower that thread only.  Lowering
+ * needs no privilege; an error (a seccomp filter, say) is reported. */
+static int report_cpu_apply(int cpu, char *err, size_t errlen)
+{
+    if (cpu == REPORT_CPU_IDLE) {
+        struct sched_param p = {.sched_priority = 0};
+        if (sched_setscheduler(0, SCHED_IDLE, &p) != 0) {
+            snprintf(err, errlen, "cannot run at SCHED_IDLE (--cpu idle): %s", strerror(errno));
+            return -1;
+        }
+    }
+    if (cpu == REPORT_CPU_LOW && setpriority(PRIO_PROCESS, 0, 19) != 0) {
+        snprintf(err, errlen, "cannot run at nice 19 (--cpu low): %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
 
 static int64_t now_ms(void)
 {
@@ -122,6 +160,8 @@ int report_follow(const report_follow_config *cfg, report_follow_stats *st, char
     uint32_t batch = cfg->batch ? cfg->batch : 4096, batch_ms = cfg->batch_ms ? cfg->batch_ms : 200;
     uint32_t idle_ms = cfg->idle_ms ? cfg->idle_ms : 300;
     follower f = {.st = st, .metrics_file = cfg->metrics_file};
+    if (report_cpu_apply(cfg->cpu, err, errlen) != 0)
+        return -1;
     if (!(f.db = rstore_open(path, 1, err, errlen)))
         return -1;
     if (rstore_prepare(f.db, RSTORE_META_SET, "UPDATE meta SET value = ?1 WHERE key = ?2", err, errlen) !=

@@ -46,6 +46,16 @@ uint64_t report_db_last_seq(report_db *db);
 /* DIR/report.db */
 void report_db_path(char *out, size_t n, const char *dir);
 
+/* How much of a shared machine's CPU the follower may take (follow.c,
+ * report_cpu_apply; docs/reporting.md, "Beside the server"):
+ *   NORMAL  unchanged (the scheduler's default);
+ *   LOW     nice 19: about 1/70 of a CPU that a normal thread wants;
+ *   IDLE    SCHED_IDLE: only CPU time that no other thread wants. */
+enum { REPORT_CPU_NORMAL = 0, REPORT_CPU_LOW, REPORT_CPU_IDLE };
+/* "normal", "low", "idle" -> REPORT_CPU_*, or -1. */
+int report_cpu_parse(const char *s);
+const char *report_cpu_name(int cpu);
+
 typedef struct report_follow_config {
     const char *dir;             /* the data directory whose journal to follow */
     const char *db_path;         /* NULL: DIR/report.db */
@@ -60,6 +70,10 @@ typedef struct report_follow_config {
      * the reporting consumer's lag is the server's bourse_last_seq minus
      * bourse_report_last_seq.  NULL: none. */
     const char *metrics_file;
+    /* The follower's CPU priority against the trading server's threads on
+     * the same machine (report_cpu_apply).  The library's default is
+     * REPORT_CPU_NORMAL; `bourse report follow` defaults to idle. */
+    int cpu;
     /* Tests only: SIGKILL itself once this seq's rows are written, before
      * any commit that would follow them (0: never): a crash inside a
      * batch at a chosen point (tests/unit/test_report.c). */
@@ -77,6 +91,12 @@ typedef struct report_follow_stats {
 
 /* Follow until a stop, until_seq or (exit_at_end) the end.  0, or -1 with
  * err set. */
+/* The [report] section of an INI file (config.c) into fc and, when it
+ * names one, db (a path or URL); other sections are skipped.  0, or -1
+ * with err naming the file and line. */
+int report_config_load(const char *path, report_follow_config *fc, char *db, size_t dblen, char *err,
+                       size_t errlen);
+
 int report_follow(const report_follow_config *cfg, report_follow_stats *st, char *err, size_t errlen);
 
 /* Output of the reports. */

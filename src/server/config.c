@@ -347,6 +347,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     }
     if (!strcmp(section, "cluster"))
         return 1; /* cluster_config_load reads it (bourse serve --node N) */
+    if (!strcmp(section, "report"))
+        return 1; /* the reporting follower's (bourse report follow --config, src/report/config.c) */
     snprintf(l->last_section, sizeof l->last_section, "%s", section);
     snprintf(l->last_name, sizeof l->last_name, "%s", name);
     if (srv_config_set(l->c, section, name, value, err, sizeof err) == 0)

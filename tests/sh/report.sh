@@ -78,6 +78,44 @@ else
     fail $name "$(tail -3 "$tmp/out")"
 fi
 
+# ---- its CPU priority beside the server (src/report/follow.c, "Beside the server") ----
+# policy and nice of a follower, from /proc/PID/stat (fields 41 and 19; the
+# name field has no spaces): "5 0" is SCHED_IDLE, "0 19" nice 19.
+name=report_follow_cpu
+why=""
+prio() { # $1: what, then the follower's options
+    what=$1
+    shift
+    "$BOURSE" report follow --data "$d" --db "$tmp/cpu.db" "$@" 2>"$tmp/cpu.err" &
+    pid=$!
+    got=""
+    i=0
+    while [ $i -lt 300 ]; do
+        # the follower sets its priority before it opens the journal; the database shows it got there
+        [ -f "$tmp/cpu.db" ] && got=$(awk '{print $41, $19}' "/proc/$pid/stat" 2>/dev/null) && [ -n "$got" ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    pid=
+    rm -f "$tmp/cpu.db"*
+    [ "$got" = "$what" ] || why="${why:-$* ran at policy/nice '$got', not '$what': $(cat "$tmp/cpu.err")}"
+}
+printf '[market]\nsymbols = ACME\n[report]\ncpu = low\nbatch = 16\n' >"$tmp/low.ini"
+printf '[report]\ncpu = fast\n' >"$tmp/bad.ini"
+prio "5 0"                           # the default: SCHED_IDLE
+prio "5 0" --cpu idle
+prio "0 19" --cpu low
+prio "0 0" --cpu normal
+prio "0 19" --config "$tmp/low.ini"  # the server's file, its [report] section
+prio "0 0" --config "$tmp/low.ini" --cpu normal
+"$BOURSE" report follow --data "$d" --cpu fast 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "idle, low or normal" "$tmp/err" || why="${why:-bad --cpu: $(cat "$tmp/err")}"
+"$BOURSE" report follow --data "$d" --config "$tmp/bad.ini" 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "bad.ini:2: \[report\] cpu = 'fast'" "$tmp/err" || why="${why:-bad [report] cpu: $(cat "$tmp/err")}"
+[ -z "$why" ] && ok $name || fail $name "$why"
+
 # ---- bad input ----
 name=report_bad_input
 why=""
