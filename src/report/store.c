@@ -143,10 +143,12 @@ static void buf_free(rstore *s)
     for (int i = 0; i < RSTORE_BUFS; i++) {
         free(s->bufs[i].v);
         free(s->bufs[i].text);
+        free(s->bufs[i].head);
     }
 }
 
-static const rstore_ops SQ_OPS = {sq_exec, sq_begin, sq_prepare, sq_run, sq_rows, sq_query, sq_close};
+static const rstore_ops SQ_OPS = {sq_exec,  sq_begin, sq_prepare, sq_run, sq_rows,
+                                  sq_query, sq_close, NULL,       NULL,   NULL};
 
 rstore *rstore_open(const char *where, int create, char *err, size_t errlen)
 {
@@ -239,8 +241,10 @@ int rstore_prepare_rows(rstore *s, int id, const char *head, int ncols, char *er
     size_t cap = strlen(head) + (size_t)RSTORE_ROWS * (size_t)ncols * 8 + 2 * RSTORE_ROWS + 16;
     char *sql = malloc(cap);
     free(b->v);
+    free(b->head);
     b->v = malloc((size_t)RSTORE_ROWS * (size_t)ncols * sizeof *b->v);
-    if (!sql || !b->v) {
+    b->head = strdup(head);
+    if (!sql || !b->v || !b->head) {
         free(sql);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -279,7 +283,13 @@ static int buf_send(rstore *s, int id, int all, char *err, size_t errlen)
 {
     rbuf *b = &s->bufs[id];
     int rc = 0;
-    if (b->nrows == RSTORE_ROWS)
+    if (s->ops->rows_out) { /* the store takes them as they are (PostgreSQL: COPY) */
+        rval *v = b->v;
+        for (int i = 0; i < b->nrows * b->ncols; i++)
+            if (v[i].kind == RV_TEXT)
+                v[i].s = b->text + v[i].i;
+        rc = s->ops->rows_out(s, id, v, b->nrows, err, errlen);
+    } else if (b->nrows == RSTORE_ROWS)
         rc = send_rows(s, b, id + RSTORE_BUFS, 0, RSTORE_ROWS, err, errlen);
     else if (all)
         for (int r = 0; r < b->nrows && rc == 0; r++)
@@ -325,13 +335,15 @@ int rstore_flush(rstore *s, char *err, size_t errlen)
     for (int i = 0; i < RSTORE_BUFS; i++)
         if (s->bufs[i].nrows && buf_send(s, i, 1, err, errlen) != 0)
             return -1;
-    return 0;
+    return s->ops->flush ? s->ops->flush(s, err, errlen) : 0;
 }
 
 void rstore_discard(rstore *s)
 {
     for (int i = 0; i < RSTORE_BUFS; i++)
         s->bufs[i].nrows = 0, s->bufs[i].tlen = 0;
+    if (s->ops->discard)
+        s->ops->discard(s);
 }
 
 int rstore_buffered(const rstore *s)

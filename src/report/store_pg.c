@@ -11,11 +11,27 @@
  * are synchronous (the default synchronous_commit): a committed last_seq
  * survives a crash of the server, so the rows are never written twice.
  *
- * Each statement is one round trip.  The appended rows go RSTORE_ROWS to
- * a statement (store.c), so what is left one at a time is the orders:
- * their insert and the updates of fills, cancels and replaces (about two
- * a command); libpq's pipeline mode (PQenterPipelineMode) would send
- * those without waiting, and is the next step.
+ * Without waiting.  A statement sent with PQexecPrepared waits for its
+ * answer, one round trip each, and the follower spent its time waiting
+ * (docs/benchmarks.md, "Reporting").  So:
+ *   - The appended rows (commands, events, trades, executions, ledger
+ *     legs, new orders: store.h, rstore_add) go by COPY ... FROM STDIN in
+ *     text format: kept per table as COPY's lines and streamed at the end
+ *     of the transaction (pg_flush; earlier when a table's lines pass
+ *     COPY_FLUSH), one COPY a table: the server parses no SQL for them,
+ *     and the round trips are one per table per batch.  Nothing reads
+ *     those rows back while the follower writes (store.h), so sending
+ *     them last changes no answer.
+ *   - A statement whose answer the writer does not read (the updates of
+ *     orders written in an earlier batch, the balances, meta's last_seq)
+ *     is sent in libpq's pipeline mode (PQenterPipelineMode) and its
+ *     result collected later (pg_drain): before any statement whose
+ *     answer is needed, any COPY, and the COMMIT.  A failure there fails
+ *     that step, the follower rolls back, and last_seq never commits
+ *     without its rows: exactly once stays.  At most PIPE_MAX statements
+ *     are in flight, so their answers (some twenty bytes each) never fill
+ *     the socket while libpq blocks writing (the deadlock libpq's manual
+ *     warns of).
  */
 #include "store_int.h"
 
@@ -78,10 +94,20 @@ static const char *const PG_MIGRATIONS[PG_SCHEMA_VERSION] = {
     " ELSE a::TEXT END $$;",
 };
 
+enum { PIPE_MAX = 512, COPY_FLUSH = 8 << 20 };
+
+/* A table's rows as COPY text lines, not yet sent. */
+typedef struct pg_copy {
+    char *buf;
+    size_t len, cap;
+} pg_copy;
+
 typedef struct pg_store {
     rstore base;
     PGconn *c;
     int prepared[RSTORE_STMTS];
+    int piped; /* statements sent in pipeline mode, answers not yet read */
+    pg_copy copy[RSTORE_BUFS];
 } pg_store;
 
 static int pg_fail(pg_store *q, PGresult *r, char *err, size_t errlen)
@@ -92,9 +118,53 @@ static int pg_fail(pg_store *q, PGresult *r, char *err, size_t errlen)
     return -1;
 }
 
+/* The answers of the pipelined statements: 0, or -1 with the first
+ * failure in err; out of pipeline mode either way. */
+static int pg_drain(pg_store *q, char *err, size_t errlen)
+{
+    if (PQpipelineStatus(q->c) == PQ_PIPELINE_OFF)
+        return 0;
+    int rc = 0;
+    if (!PQpipelineSync(q->c)) {
+        snprintf(err, errlen, "%s: %.*s", q->base.name, (int)strcspn(PQerrorMessage(q->c), "\n"),
+                 PQerrorMessage(q->c));
+        return -1;
+    }
+    for (;;) {
+        PGresult *r = PQgetResult(q->c);
+        if (!r) { /* the end of one statement's results */
+            if (PQstatus(q->c) == CONNECTION_BAD) {
+                if (rc == 0)
+                    pg_fail(q, NULL, err, errlen);
+                return -1;
+            }
+            continue;
+        }
+        int st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && rc == 0) {
+            pg_fail(q, r, err, errlen);
+            rc = -1;
+            continue;
+        }
+        PQclear(r);
+    }
+    q->piped = 0;
+    if (!PQexitPipelineMode(q->c) && rc == 0) {
+        pg_fail(q, NULL, err, errlen);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int pg_exec(rstore *s, const char *sql, char *err, size_t errlen)
 {
     pg_store *q = (pg_store *)s;
+    if (pg_drain(q, err, errlen) != 0 && strcmp(sql, "ROLLBACK") != 0)
+        return -1;
     PGresult *r = PQexec(q->c, sql);
     int st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
@@ -112,6 +182,8 @@ static int pg_begin(rstore *s, char *err, size_t errlen)
 static int pg_prepare(rstore *s, int id, const char *sql, char *err, size_t errlen)
 {
     pg_store *q = (pg_store *)s;
+    if (pg_drain(q, err, errlen) != 0)
+        return -1;
     char *t = strdup(sql), name[16];
     if (!t) {
         snprintf(err, errlen, "out of memory");
@@ -170,6 +242,20 @@ static int pg_run(rstore *s, int id, const rval *p, int n, int64_t *out, char *o
         }
     }
     snprintf(name, sizeof name, "s%d", id);
+    if (!out && !outs) { /* nothing to read back: pipelined, answered at the next drain */
+        int sent = (PQpipelineStatus(q->c) != PQ_PIPELINE_OFF || PQenterPipelineMode(q->c)) &&
+                   PQsendQueryPrepared(q->c, name, n, v, NULL, NULL, 0);
+        free(v);
+        free(num);
+        if (!sent)
+            return pg_fail(q, NULL, err, errlen);
+        return ++q->piped >= PIPE_MAX ? pg_drain(q, err, errlen) : 0;
+    }
+    if (pg_drain(q, err, errlen) != 0) {
+        free(v);
+        free(num);
+        return -1;
+    }
     PGresult *r = PQexecPrepared(q->c, name, n, v, NULL, NULL, 0);
     free(v);
     free(num);
@@ -189,6 +275,8 @@ static int pg_rows(rstore *s, const char *sql, void (*row)(void *, const int64_t
                    size_t errlen)
 {
     pg_store *q = (pg_store *)s;
+    if (pg_drain(q, err, errlen) != 0)
+        return -1;
     PGresult *r = PQexec(q->c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return pg_fail(q, r, err, errlen);
@@ -207,6 +295,8 @@ static int pg_query(rstore *s, const char *sql, const rval *p, void (*row)(void 
                     void *ctx, char *err, size_t errlen)
 {
     pg_store *q = (pg_store *)s;
+    if (pg_drain(q, err, errlen) != 0)
+        return -1;
     static const Oid types[RQ_PARAMS] = {20, 20, 20, 25, 25, 20, 25};
     char buf[RQ_PARAMS][32], *t = strdup(sql);
     const char *v[RQ_PARAMS];
@@ -247,14 +337,129 @@ static int pg_query(rstore *s, const char *sql, const rval *p, void (*row)(void 
     return 0;
 }
 
+static int copy_put(pg_copy *b, const char *s, size_t len)
+{
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + len)
+            cap *= 2;
+        char *t = realloc(b->buf, cap);
+        if (!t)
+            return -1;
+        b->buf = t;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, len);
+    b->len += len;
+    return 0;
+}
+
+/* One table's lines, by COPY table[(columns)] FROM STDIN (as the
+ * buffer's "INSERT INTO table[(columns)] VALUES" names them). */
+static int copy_send(pg_store *q, int id, char *err, size_t errlen)
+{
+    pg_copy *b = &q->copy[id];
+    if (!b->len)
+        return 0;
+    if (pg_drain(q, err, errlen) != 0)
+        return -1;
+    const char *head = q->base.bufs[id].head;
+    size_t skip = strlen("INSERT INTO "), cols = (size_t)(strstr(head, " VALUES") - head) - skip;
+    char sql[1024];
+    snprintf(sql, sizeof sql, "COPY %.*s FROM STDIN", (int)cols, head + skip);
+    PGresult *r = PQexec(q->c, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN)
+        return pg_fail(q, r, err, errlen);
+    PQclear(r);
+    int ok = PQputCopyData(q->c, b->buf, (int)b->len) == 1 && PQputCopyEnd(q->c, NULL) == 1;
+    b->len = 0;
+    r = PQgetResult(q->c);
+    int st = PQresultStatus(r);
+    while (r) { /* the COPY's result, then NULL */
+        PQclear(r);
+        r = PQgetResult(q->c);
+    }
+    if (!ok || st != PGRES_COMMAND_OK) {
+        /* the failed result is gone: name the connection's last error */
+        return pg_fail(q, NULL, err, errlen);
+    }
+    return 0;
+}
+
+/* n rows of a buffered table into its COPY lines (text format: tabs
+ * between columns, \N for null, backslash, tab, newline and carriage
+ * return escaped). */
+static int pg_rows_out(rstore *s, int id, const rval *v, int n, char *err, size_t errlen)
+{
+    pg_store *q = (pg_store *)s;
+    pg_copy *b = &q->copy[id];
+    int ncols = s->bufs[id].ncols;
+    for (int r = 0; r < n; r++) {
+        for (int c = 0; c < ncols; c++) {
+            const rval *x = &v[r * ncols + c];
+            char num[24];
+            int fail = c && copy_put(b, "\t", 1) != 0;
+            if (x->kind == RV_INT) {
+                fail |= copy_put(b, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)x->i));
+            } else if (x->kind == RV_NULL) {
+                fail |= copy_put(b, "\\N", 2);
+            } else {
+                size_t len = x->len < 0 ? strlen(x->s) : (size_t)x->len, from = 0;
+                for (size_t k = 0; k < len && !fail; k++) {
+                    char ch = x->s[k];
+                    const char *esc = ch == '\\'   ? "\\\\"
+                                      : ch == '\t' ? "\\t"
+                                      : ch == '\n' ? "\\n"
+                                      : ch == '\r' ? "\\r"
+                                                   : NULL;
+                    if (!esc)
+                        continue;
+                    fail |= copy_put(b, x->s + from, k - from) != 0 || copy_put(b, esc, 2) != 0;
+                    from = k + 1;
+                }
+                fail |= copy_put(b, x->s + from, len - from);
+            }
+            if (fail) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+        if (copy_put(b, "\n", 1) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return b->len >= COPY_FLUSH ? copy_send(q, id, err, errlen) : 0;
+}
+
+/* Before the commit: every table's lines, and the pipeline's answers. */
+static int pg_flush(rstore *s, char *err, size_t errlen)
+{
+    pg_store *q = (pg_store *)s;
+    for (int i = 0; i < RSTORE_BUFS; i++)
+        if (copy_send(q, i, err, errlen) != 0)
+            return -1;
+    return pg_drain(q, err, errlen);
+}
+
+static void pg_discard(rstore *s)
+{
+    pg_store *q = (pg_store *)s;
+    for (int i = 0; i < RSTORE_BUFS; i++)
+        q->copy[i].len = 0;
+}
+
 static void pg_close(rstore *s)
 {
     pg_store *q = (pg_store *)s;
     PQfinish(q->c);
+    for (int i = 0; i < RSTORE_BUFS; i++)
+        free(q->copy[i].buf);
     free(q);
 }
 
-static const rstore_ops PG_OPS = {pg_exec, pg_begin, pg_prepare, pg_run, pg_rows, pg_query, pg_close};
+static const rstore_ops PG_OPS = {pg_exec,  pg_begin, pg_prepare,  pg_run,   pg_rows,
+                                  pg_query, pg_close, pg_rows_out, pg_flush, pg_discard};
 
 /* Ours, foreign, or new; then migrated.  0 or -1. */
 static int pg_check(pg_store *q, char *err, size_t errlen)

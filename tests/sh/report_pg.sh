@@ -93,10 +93,12 @@ done
 name=report_pg_kill9
 kills=0
 r=0
-while [ $r -lt 8 ]; do
+# Short waits: the follower writes this journal in well under a second
+# (COPY and the pipeline, store_pg.c), and each kill should land inside it.
+while [ $r -lt 12 ]; do
     "$BOURSE" report follow --data "$d" --db "$(url many)" --batch 7 --exit-at-end 2>>"$tmp/kill.err" &
     p=$!
-    sleep "0.$((r * 7 % 9 + 1))"
+    sleep "$(awk -v r=$r 'BEGIN { printf "%.2f", 0.03 + (r * 7 % 12) * 0.03 }')"
     kill -9 $p 2>/dev/null && kills=$((kills + 1))
     wait $p 2>/dev/null
     r=$((r + 1))
