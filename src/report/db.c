@@ -85,6 +85,13 @@ static const char *const MIGRATIONS[REPORT_SCHEMA_VERSION] = {
     " held INTEGER NOT NULL, PRIMARY KEY(seq, user_id, asset)) WITHOUT ROWID;"
     "CREATE VIEW assets AS SELECT -1 AS asset, 'CASH' AS name UNION ALL"
     " SELECT symbol_id, name FROM symbols;",
+    /* 1 -> 2: the events' order indexes leave out the events without that
+     * order (a TRADE's seller, a REPLACED's new order: order2_id is null in
+     * three events of four): fewer index inserts for the follower, and the
+     * audit's lookups (order_id = / IN) still use them. */
+    "DROP INDEX events_by_order; DROP INDEX events_by_order2;"
+    "CREATE INDEX events_by_order ON events(order_id) WHERE order_id IS NOT NULL;"
+    "CREATE INDEX events_by_order2 ON events(order2_id) WHERE order2_id IS NOT NULL;",
 };
 
 void report_db_path(char *out, size_t n, const char *dir)

@@ -35,7 +35,7 @@
 typedef struct report_db report_db;
 
 /* The newest schema version this build writes. */
-#define REPORT_SCHEMA_VERSION 1
+#define REPORT_SCHEMA_VERSION 2
 
 /* Open (create = 1: create or migrate) the database at path.  0, or -1
  * with err set (damaged, foreign, newer, missing). */
