@@ -80,9 +80,11 @@ fi
 
 # ---- its CPU priority beside the server (src/report/follow.c, "Beside the server") ----
 # policy and nice of a follower, from /proc/PID/stat (fields 41 and 19; the
-# name field has no spaces): "5 0" is SCHED_IDLE, "0 19" nice 19.
+# name field has no spaces): "5 N" is SCHED_IDLE, "0 19" nice 19, where N is
+# the nice this test runs at (a follower inherits it; `nice make check`).
 name=report_follow_cpu
 why=""
+n0=$(awk '{print $19}' /proc/$$/stat)
 prio() { # $1: what, then the follower's options
     what=$1
     shift
@@ -104,12 +106,12 @@ prio() { # $1: what, then the follower's options
 }
 printf '[market]\nsymbols = ACME\n[report]\ncpu = low\nbatch = 16\n' >"$tmp/low.ini"
 printf '[report]\ncpu = fast\n' >"$tmp/bad.ini"
-prio "5 0"                           # the default: SCHED_IDLE
-prio "5 0" --cpu idle
+prio "5 $n0" # the default: SCHED_IDLE
+prio "5 $n0" --cpu idle
 prio "0 19" --cpu low
-prio "0 0" --cpu normal
-prio "0 19" --config "$tmp/low.ini"  # the server's file, its [report] section
-prio "0 0" --config "$tmp/low.ini" --cpu normal
+prio "0 $n0" --cpu normal
+prio "0 19" --config "$tmp/low.ini" # the server's file, its [report] section
+prio "0 $n0" --config "$tmp/low.ini" --cpu normal
 "$BOURSE" report follow --data "$d" --cpu fast 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q "idle, low or normal" "$tmp/err" || why="${why:-bad --cpu: $(cat "$tmp/err")}"
 "$BOURSE" report follow --data "$d" --config "$tmp/bad.ini" 2>"$tmp/err"
