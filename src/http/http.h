@@ -52,6 +52,7 @@ typedef struct http_config {
     uint32_t session_s;     /* idle browser session lifetime (3600) */
     uint32_t workers;       /* threads for argon2id and documents' fsync (2) */
     uint32_t work_queue;    /* such jobs at once, waiting or running, before 503 (64) */
+    uint32_t nonces;        /* signed requests' nonce cache entries (65,536) */
     int quiet;
 } http_config;
 
