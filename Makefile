@@ -150,6 +150,14 @@ bench: bench-core
 	$(BUILD)/bourse bench --workload journal
 	@$(MAKE) --no-print-directory load
 	@$(MAKE) --no-print-directory bench-feed
+	@$(MAKE) --no-print-directory bench-http
+
+# The HTTP API (docs/benchmarks.md, "The HTTP API"): the HTTP order round
+# trip beside OUCH's and the TCP echo at 5,000 and 50,000 requests/s, one
+# server (bench/http/bench.sh; PERF=1 adds where the server's time goes).
+.PHONY: bench-http
+bench-http: all
+	BOURSE=$(BUILD)/bourse sh bench/http/bench.sh 10 5000 50000
 
 .PHONY: bench-cluster
 # Replication (docs/benchmarks.md, "Replication"), a few minutes: failover

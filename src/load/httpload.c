@@ -11,12 +11,14 @@
  * omission).  Requests come in pairs, a passive limit buy of 1 share far
  * below the market (it rests) then its cancel, so books stay empty however
  * long it runs; pair k goes on connection k mod C, both halves, so the
- * cancel always follows its order.  HTTP/1.1 without pipelining carries one
+ * cancel always follows its order, and the cancel is due half a round of
+ * the connections after its order (due() has the slots), so it does not
+ * wait for its order's answer.  HTTP/1.1 without pipelining carries one
  * request at a time per connection: a request due while its connection
  * waits for an answer is written when the answer comes, late, and its
  * lateness is in its round trip.  C must then be well above R x the round
  * trip; the report says how late requests were written (the client's own
- * share of the time).
+ * share of the time, and a sign that C is too small).
  *
  * Setup, through the admin socket, of users hl00000... : each made as a
  * sign-up would (account signup with an argon2id hash made here once, at
@@ -335,9 +337,14 @@ static int warm_up(hrun *r)
 
 /* --- the run ---------------------------------------------------------------- */
 
+/* Request i = 2k + kind: pair k's order is due in slot 2k, its cancel half
+ * a round of the connections later (slot 2k + 2(C/2) + 1, odd, so no two
+ * requests share a slot), well before the connection's next order (slot
+ * 2k + 2C): the cancel does not queue behind its own order's answer. */
 static int64_t due(const hrun *r, uint64_t i)
 {
-    return r->t0 + (int64_t)((double)i * 1e9 / (double)r->rate);
+    uint64_t slot = i % 2 == K_PLACE ? i : i - 1 + 2 * (r->nconn / 2) + 1;
+    return r->t0 + (int64_t)((double)slot * 1e9 / (double)r->rate);
 }
 
 static int conn_open(hrun *r, hconn *c)
@@ -470,7 +477,7 @@ static int run(hrun *r)
     if (!p || !which)
         return -1;
     r->t0 = mono_ns() + 20000000;
-    int64_t end = due(r, r->total) + 10000000000LL;
+    int64_t end = due(r, r->total - 1) + 10000000000LL;
     while (r->answered < r->total && (r->now = mono_ns()) < end) {
         int64_t wake = r->now + 1000000;
         uint32_t np = 0;
