@@ -158,6 +158,13 @@ bench: bench-core
 .PHONY: bench-http
 bench-http: all
 	BOURSE=$(BUILD)/bourse sh bench/http/bench.sh 10 5000 50000
+	BOURSE=$(BUILD)/bourse sh bench/http/userws.sh 4000 2000 100
+
+# The private WebSocket alone: USERS sockets, TRADES fills pushed to them
+# (bench/http/userws.sh USERS TRADES RATE).
+.PHONY: bench-userws
+bench-userws: all
+	BOURSE=$(BUILD)/bourse sh bench/http/userws.sh 4000 2000 100
 
 .PHONY: bench-cluster
 # Replication (docs/benchmarks.md, "Replication"), a few minutes: failover

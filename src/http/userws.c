@@ -47,10 +47,17 @@ static usub *subs; /* one list: a handful of users per server is the norm */
 
 int oe_touch(http_server *h, const char *user);
 
+/* The value of query argument name ("key=") in buf.  lws copies the whole
+ * "key=VALUE" fragment and points past the name: the value is moved to the
+ * start, or a signed upgrade would compare "key=ID" with the key's ID. */
 static int query_arg(struct lws *wsi, const char *name, char *buf, int len)
 {
     buf[0] = 0;
-    return lws_get_urlarg_by_name(wsi, name, buf, len) ? 0 : -1;
+    const char *v = lws_get_urlarg_by_name(wsi, name, buf, len);
+    if (!v)
+        return -1;
+    memmove(buf, v, strlen(v) + 1);
+    return 0;
 }
 
 /* Who opens this socket: 0 with u->user set, -1 to refuse. */

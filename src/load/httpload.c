@@ -78,7 +78,7 @@ typedef struct ecount {
 } ecount;
 
 typedef struct hrun {
-    const char *dir, *sym;
+    const char *dir, *sym, *keys_out; /* keys_out: "USER KEY SECRET" lines, for other clients */
     uint16_t port;
     uint32_t nconn, nusers;
     uint64_t rate, total;
@@ -535,7 +535,7 @@ int load_http_main(int argc, char **argv)
     r.rate = 5000;
     r.seconds = 5;
     r.sym = "AAPL";
-    int port = -1;
+    int port = -1, setup_only = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--proto")) {
@@ -554,9 +554,13 @@ int load_http_main(int argc, char **argv)
             r.seconds = atof(v), i++;
         } else if (!strcmp(a, "--symbol") && v) {
             r.sym = v, i++;
+        } else if (!strcmp(a, "--keys-out") && v) {
+            r.keys_out = v, i++;
+        } else if (!strcmp(a, "--setup-only")) {
+            setup_only = 1;
         } else {
             arg_error("load --proto http: unknown option '%s' (--data DIR --http-port P --connections N "
-                      "--users N --rate R --seconds S --symbol SYM)",
+                      "--users N --rate R --seconds S --symbol SYM --keys-out FILE --setup-only)",
                       a);
             return 2;
         }
@@ -586,6 +590,20 @@ int load_http_main(int argc, char **argv)
     snprintf(r.prefix, sizeof r.prefix, "%04llx", (unsigned long long)(wall_ms() & 0xffff));
     if (setup_accounts(&r) != 0 || setup_keys(&r) != 0 || warm_up(&r) != 0)
         return 1;
+    if (r.keys_out) {
+        FILE *f = fopen(r.keys_out, "w");
+        for (uint32_t u = 0; f && u < r.nusers; u++)
+            fprintf(f, "%s %s %s\n", r.users[u].name, r.users[u].key, r.users[u].secret);
+        if (!f || fclose(f) != 0) {
+            arg_error("load: cannot write %s: %s", r.keys_out, strerror(errno));
+            return 1;
+        }
+    }
+    if (setup_only) {
+        printf("load --proto http: %u users with API keys made in %.1f s\n", r.nusers,
+               (double)(mono_ns() - s0) / 1e9);
+        return 0;
+    }
     printf("load --proto http: %u users (accounts and API keys made in %.1f s), %u connections, %llu "
            "requests/s offered for %.1f s (order + cancel pairs, open loop, HMAC-signed)\n",
            r.nusers, (double)(mono_ns() - s0) / 1e9, r.nconn, (unsigned long long)r.rate, r.seconds);
