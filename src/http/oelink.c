@@ -137,11 +137,30 @@ void oe_link_send(olink *l, const void *p, size_t n)
         lws_callback_on_writable(l->wsi);
 }
 
+/* Every request finds its user's link, and thousands of users may have one
+ * each: the links are also chained by a hash of the user's name (FNV-1a),
+ * so a lookup walks one short chain, not every link. */
+static olink **bucket_of(struct oe *o, const char *user)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)user; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &o->bucket[h & (LINK_BUCKETS - 1)];
+}
+
 olink *oe_link_find(struct oe *o, const char *user)
 {
-    for (uint32_t i = 0; i < o->nlinks; i++)
-        if (o->links[i]->primary && o->links[i]->state != L_DEAD && !strcmp(o->links[i]->user, user))
-            return o->links[i];
+    for (olink *l = *bucket_of(o, user); l; l = l->hnext)
+        if (l->primary && l->state != L_DEAD && !strcmp(l->user, user))
+            return l;
+    return NULL;
+}
+
+olink *oe_link_login(struct oe *o, const char *user)
+{
+    for (olink *l = *bucket_of(o, user); l; l = l->hnext)
+        if (l->primary && l->state == L_LOGIN && !strcmp(l->user, user))
+            return l;
     return NULL;
 }
 
@@ -178,6 +197,11 @@ static void link_free(struct oe *o, olink *l)
     for (uint32_t i = 0; i < o->nlinks; i++)
         if (o->links[i] == l) {
             o->links[i] = o->links[--o->nlinks];
+            break;
+        }
+    for (olink **p = bucket_of(o, l->user); *p; p = &(*p)->hnext)
+        if (*p == l) {
+            *p = l->hnext;
             break;
         }
     free(l->out);
@@ -219,6 +243,9 @@ olink *oe_link_open(struct oe *o, const char *user, const char *password)
     }
     lws_set_opaque_user_data(l->wsi, l);
     o->links[o->nlinks++] = l;
+    olink **b = bucket_of(o, l->user);
+    l->hnext = *b;
+    *b = l;
     soup_login lg = {.seq = 1};
     snprintf(lg.user, sizeof lg.user, "%s", user);
     if (password)

@@ -32,9 +32,7 @@ static olink *link_for(struct oe *o, http_req *r, int *later)
     *later = 0;
     olink *l = oe_link_find(o, r->user);
     if (!l)
-        for (uint32_t i = 0; i < o->nlinks && !l; i++) /* a login's link still being set up */
-            if (o->links[i]->state == L_LOGIN && !strcmp(o->links[i]->user, r->user) && o->links[i]->primary)
-                l = o->links[i];
+        l = oe_link_login(o, r->user); /* a login's link still being set up */
     if (!l && (l = oe_link_open(o, r->user, NULL)))
         l->primary = 1;
     if (!l) {

@@ -11,6 +11,7 @@
 
 #include "net/ouch.h"
 
+enum { LINK_BUCKETS = 8192 }; /* the links by user name: a power of two */
 enum { LINKS_MAX = 4096, WAITS = 64, PARKED = 64, QUERIES = 32, ORD_MAX = 1000, FILL_MAX = 1000 };
 enum { L_LOGIN = 1, L_LIVE, L_DEAD };
 enum { W_LOGIN = 1, W_NEW, W_CANCEL, W_REPLACE };
@@ -43,6 +44,7 @@ typedef struct wait {
 
 typedef struct olink {
     struct oe *o;
+    struct olink *hnext; /* in its user's bucket (struct oe) */
     char user[AUTH_USER + 1];
     struct lws *wsi;
     int state, ready, primary, ask_query, moved; /* moved: reports since the last balance push */
@@ -72,6 +74,7 @@ typedef struct olink {
 struct oe {
     http_server *h;
     olink *links[LINKS_MAX];
+    olink *bucket[LINK_BUCKETS]; /* the same links by a hash of the user's name */
     uint32_t nlinks;
     uint64_t next_id;
 };
@@ -83,7 +86,8 @@ int oe_id_ok(const char *s, size_t n);     /* an order id: 1-16 of A-Z a-z 0-9 _
 int oe_symbol_ok(const char *s, size_t n); /* 1-8 of A-Z 0-9 . */
 void oe_new_id(struct oe *o, bourse_name *out);
 /* oelink.c: links */
-olink *oe_link_find(struct oe *o, const char *user); /* the user's live primary link, or NULL */
+olink *oe_link_find(struct oe *o, const char *user);  /* the user's live primary link, or NULL */
+olink *oe_link_login(struct oe *o, const char *user); /* the user's primary link still logging in */
 olink *oe_link_open(struct oe *o, const char *user, const char *password); /* NULL password: trusted */
 void oe_link_send(olink *l, const void *p, size_t n);
 void oe_put_ord(hj_w *w, const ord *x);
