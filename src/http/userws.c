@@ -7,7 +7,7 @@
  * must be this host when present), or an API key's signature in the query
  * (key, ts, nonce, sig: signed as "GET" of "/api/v1/ws" with an empty
  * body).  The messages come from the user's link into the gateway
- * (orders.c), so they are the reports of durable commands, in the order of
+ * (oelink.c), so they are the reports of durable commands, in the order of
  * the user's stream.  Each subscriber has a bounded queue (WS_QUEUE
  * messages); one that does not read is disconnected rather than let memory
  * grow.  The client sends nothing (what it sends is ignored, up to a
