@@ -99,7 +99,7 @@ check: $(BUILD)/bourse $(TESTS) web
 
 # The threaded tests under ThreadSanitizer (tests/tsan.sh says which and
 # why): any race report from any process is a failure.
-TSAN_TESTS := test_journal test_feed_net test_feed_publish test_spsc
+TSAN_TESTS := test_journal test_feed_net test_feed_publish test_spsc test_http
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 CC=clang build/tsan/bourse \
 	  $(addprefix build/tsan/tests/,$(TSAN_TESTS))
@@ -150,6 +150,21 @@ bench: bench-core
 	$(BUILD)/bourse bench --workload journal
 	@$(MAKE) --no-print-directory load
 	@$(MAKE) --no-print-directory bench-feed
+	@$(MAKE) --no-print-directory bench-http
+
+# The HTTP API (docs/benchmarks.md, "The HTTP API"): the HTTP order round
+# trip beside OUCH's and the TCP echo at 5,000 and 50,000 requests/s, one
+# server (bench/http/bench.sh; PERF=1 adds where the server's time goes).
+.PHONY: bench-http
+bench-http: all
+	BOURSE=$(BUILD)/bourse sh bench/http/bench.sh 10 5000 50000
+	BOURSE=$(BUILD)/bourse sh bench/http/userws.sh 4000 2000 100
+
+# The private WebSocket alone: USERS sockets, TRADES fills pushed to them
+# (bench/http/userws.sh USERS TRADES RATE).
+.PHONY: bench-userws
+bench-userws: all
+	BOURSE=$(BUILD)/bourse sh bench/http/userws.sh 4000 2000 100
 
 .PHONY: bench-cluster
 # Replication (docs/benchmarks.md, "Replication"), a few minutes: failover

@@ -135,7 +135,8 @@ static http_server *new_api(const srv_config *cfg, const char *web_root)
                       .login_lock_s = cfg->http_login_lock_s,
                       .session_s = cfg->http_session_s,
                       .workers = cfg->http_workers,
-                      .work_queue = cfg->http_work_queue};
+                      .work_queue = cfg->http_work_queue,
+                      .nonces = cfg->http_nonces};
     http_server *h = http_new(&hc);
     if (!h)
         srv_log("cannot start the HTTP API");

@@ -7,7 +7,7 @@
  * admin socket (DATA/admin.sock) as the text verb an operator would type
  * (`account signup U EMAIL HASH`, `kyc approve U`, `funding list`, ...,
  * src/accounts/adminline.c), one short-lived unix connection per request,
- * adopted into the feed's lws loop like the order-entry links (orders.c):
+ * adopted into the feed's lws loop like the order-entry links (oelink.c):
  * nothing blocks the loop on the engine, and the admin socket answers a
  * command only once it is durable and applied, so the HTTP answer is too.
  * The admin socket is the data directory owner's (mode 0600): this process

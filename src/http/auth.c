@@ -7,7 +7,11 @@
  * thousands), the nonce cache and the rate limiters (open addressing over
  * 64-bit SipHash keys with a per-process random key, so an attacker cannot
  * aim collisions).  Only the key list grows, and only when a logged-in user
- * creates a key.
+ * creates a key.  Every signed request finds its key by id, so the keys
+ * (only ever added) are indexed: open addressing over the SipHash of the
+ * id, entry number + 1, at most half full, made again twice as big when it
+ * would pass that; the first key of an id stays the one found, as when
+ * they were searched in order.
  */
 #include "http/auth.h"
 
@@ -57,6 +61,7 @@ struct auth_state {
     sess *sess;
     key *keys;
     uint32_t nkeys, keys_cap;
+    uint32_t *key_ix, key_ix_cap; /* key number + 1 by sip(id); 0 = empty */
     uint64_t *nonce_k;
     int64_t *nonce_t;
     uint32_t nonce_mask;
@@ -104,6 +109,7 @@ void auth_free(auth_state *a)
         sodium_memzero(a->keys, a->keys_cap * sizeof *a->keys);
     free(a->sess);
     free(a->keys);
+    free(a->key_ix);
     free(a->nonce_k);
     free(a->nonce_t);
     free(a->keys_file);
@@ -342,6 +348,49 @@ int auth_sessions_persist(auth_state *a, const char *file, int64_t now)
 
 /* ---- API keys ------------------------------------------------------------ */
 
+/* The index slot of key id: where it is, or the empty slot where it would
+ * go (the index exists). */
+static uint32_t *key_slot(const auth_state *a, const char *id)
+{
+    uint32_t mask = a->key_ix_cap - 1;
+    for (uint32_t i = (uint32_t)sip(a, id, strlen(id)) & mask;; i = (i + 1) & mask) {
+        uint32_t e = a->key_ix[i];
+        if (!e || !strcmp(a->keys[e - 1].id, id))
+            return &a->key_ix[i];
+    }
+}
+
+static key *key_find(const auth_state *a, const char *id)
+{
+    if (!a->key_ix_cap)
+        return NULL;
+    uint32_t e = *key_slot(a, id);
+    return e ? &a->keys[e - 1] : NULL;
+}
+
+/* Index the last key added (a->keys[a->nkeys - 1]); -1 out of memory (the
+ * caller takes the key back). */
+static int key_index(auth_state *a)
+{
+    if (a->nkeys > a->key_ix_cap / 2) {
+        uint32_t cap = a->key_ix_cap ? a->key_ix_cap * 2 : 64;
+        uint32_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        free(a->key_ix);
+        a->key_ix = t, a->key_ix_cap = cap;
+        for (uint32_t i = 0; i + 1 < a->nkeys; i++) {
+            uint32_t *s = key_slot(a, a->keys[i].id);
+            if (!*s)
+                *s = i + 1;
+        }
+    }
+    uint32_t *s = key_slot(a, a->keys[a->nkeys - 1].id);
+    if (!*s)
+        *s = a->nkeys;
+    return 0;
+}
+
 static key *key_add(auth_state *a)
 {
     if (a->nkeys == KEYS_MAX)
@@ -382,6 +431,11 @@ static void load_keys(auth_state *a)
         strcpy(k->secret, sec);
         strcpy(k->id, id);
         strcpy(k->user, user);
+        if (key_index(a) != 0) {
+            sodium_memzero(k, sizeof *k);
+            a->nkeys--;
+            break;
+        }
     }
     sodium_memzero(line, sizeof line);
     fclose(f);
@@ -415,6 +469,11 @@ int auth_key_new(auth_state *a, const char *user, const char *label, char id[AUT
             a->nkeys--;
             return -1;
         }
+    }
+    if (key_index(a) != 0) { /* it is in the file: found again at the next start */
+        sodium_memzero(k, sizeof *k);
+        a->nkeys--;
+        return -1;
     }
     return 0;
 }
@@ -477,10 +536,7 @@ int auth_key_check(auth_state *a, const char *id, const char *ts, const char *no
                    const char *method, const char *path_query, const uint8_t *body, size_t blen, int64_t now,
                    char user[AUTH_USER + 1])
 {
-    key *k = NULL;
-    for (uint32_t i = 0; i < a->nkeys && !k; i++)
-        if (!strcmp(a->keys[i].id, id))
-            k = &a->keys[i];
+    key *k = key_find(a, id);
     if (!k)
         return SIG_UNKNOWN_KEY;
     char *end;

@@ -720,7 +720,8 @@ http_server *http_new(const http_config *cfg)
                       .login_fails = c->login_fails,
                       .login_lock_s = c->login_lock_s,
                       .rate_ip = c->rate_ip,
-                      .rate_key = c->rate_key};
+                      .rate_key = c->rate_key,
+                      .nonces = c->nonces};
     h->auth = auth_new(&al, c->data_dir ? keys : NULL);
     if (!h->auth)
         goto fail;

@@ -16,7 +16,7 @@
  * there needs no password since this component authenticated the user), so
  * an order goes through the same gateway, rate limits, engine and journal
  * as OUCH and FIX, and its answer comes from its report, which the gateway
- * releases only once the command is durable.  See orders.c.
+ * releases only once the command is durable.  See oelink.c and orders.c.
  *
  * Extending it.  Another part of the server (accounts, say) adds endpoints
  * with http_route() before the feed starts; a handler runs on the feed's
@@ -52,6 +52,7 @@ typedef struct http_config {
     uint32_t session_s;     /* idle browser session lifetime (3600) */
     uint32_t workers;       /* threads for argon2id and documents' fsync (2) */
     uint32_t work_queue;    /* such jobs at once, waiting or running, before 503 (64) */
+    uint32_t nonces;        /* signed requests' nonce cache entries (65,536) */
     int quiet;
 } http_config;
 

@@ -14,7 +14,7 @@
 
 enum { HTTP_PATH = 256, HTTP_QUERY = 512, HTTP_HDR_ROOM = 2048, HTTP_OUT_MAX = 1 << 20 };
 
-struct oe; /* orders.c */
+struct oe; /* oelink.c, orders.c (orders_int.h) */
 
 struct http_req {
     http_server *h;
@@ -82,7 +82,7 @@ struct http_server {
 void http_log(const http_server *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int64_t http_now_ms(void);
 
-/* market.c, orders.c, session.c: their routes */
+/* market.c, orders.c, session.c: their routes; oelink.c: the links into the gateway */
 int market_routes(http_server *h);
 int session_routes(http_server *h);
 int oe_routes(http_server *h);

@@ -1,801 +1,28 @@
 /*
- * orders.c - order entry through the gateway: one SoupBinTCP/OUCH session
- * (a "link") per trader into the server's trusted unix socket, the order
- * endpoints, balances, and the password check of a login.
+ * orders.c - the order endpoints (place, cancel, replace, the open and all
+ * orders, fills, balances) and the password check of a login, on the
+ * links into the gateway of oelink.c (whose essay says why a link).
  *
- * Why a session into the gateway rather than a path of its own: the
- * gateway already does everything an order needs (the user's home gateway,
- * rate limits, the engine's ring, holding each report until its command is
- * durable, the per-user stream of reports), and OUCH already says all the
- * API needs (orders, cancels, replaces, their reports, an account query),
- * so the HTTP API is one more client of it and adds no path to the engine
- * thread.  An HTTP request is answered from its report, so it is durable
- * and applied when the client reads the answer.
- *
- * A link logs in asking for the user's stream from its start: the gateway
- * replays every report it still keeps (proto_soup_stream.c), from which the
- * link rebuilds the user's orders and fills (GET /orders?status=all,
- * /fills: the last ORD_MAX and FILL_MAX); with the login goes an Account
- * Query, whose end comes after the replay, so that end marks the link
- * ready: requests that come before wait for it (parked) and are then
- * handled again.  Account queries (balances, open orders) go one at a
- * time per link, as OUCH asks; the others wait in a queue.
- *
- * Logins.  POST /login opens a link with the user's password: the
- * gateway's password thread checks it (argon2id, its own throttles and
- * locks) and the Login Accepted or Rejected is the answer; the API's own
- * per-account and per-address throttle (auth.c) comes first.  That link
- * becomes the user's (or is let go if the user has one).  A request signed
- * with an API key opens one with an empty password, which the trusted
- * socket takes (gw_login_trusted).
+ * A request is checked whole before a link is asked for: every field's
+ * type, range and form (prices as decimal strings of at most 4 decimals,
+ * ids of 1-16 safe characters), with a specific 400 naming the field.
+ * Then the user's link: ready, the command goes and the request waits for
+ * its report (HTTP_LATER); not ready yet (its replay still coming), the
+ * request is parked and handled again when the link is.  At most WAITS
+ * requests wait per link, PARKED are parked and QUERIES account questions
+ * queue: beyond, 429, so a client cannot grow the server's memory.
  *
  * The answer to a new order is sent once its reports of one read are in,
  * so an order that trades at once says "filled" with its quantity rather
- * than "open"; the reports of one command come together (the gateway
- * writes them in one turn), the private WebSocket sees every later one.
+ * than "open"; a second request for an order with one in flight is
+ * refused (409), so each answer has one report to wait for.
  */
-#include "http/http_int.h"
+#include "http/orders_int.h"
 
-#include "net/ouch.h"
 #include "net/ouchclient.h"
-#include "net/soup.h"
 
-#include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-enum { LINKS_MAX = 4096, WAITS = 64, PARKED = 64, QUERIES = 32, ORD_MAX = 1000, FILL_MAX = 1000 };
-enum { L_LOGIN = 1, L_LIVE, L_DEAD };
-enum { W_LOGIN = 1, W_NEW, W_CANCEL, W_REPLACE };
-enum { Q_BALANCES = 1, Q_OPEN, Q_PUSH }; /* Q_PUSH: balances for the private WebSocket */
-enum { S_OPEN = 1, S_FILLED, S_CANCELED, S_REJECTED, S_REPLACED };
-static const char *const status_names[] = {"?", "open", "filled", "canceled", "rejected", "replaced"};
-enum { LINK_IN = 16384, LINK_IDLE_MS = 600000 }; /* LINK_IN: many whole packets (73 bytes at most) */
-
-typedef struct ord {
-    bourse_name token;
-    char sym[BOURSE_SYMBOL_LEN + 1];
-    uint8_t side, tif, status;
-    int64_t qty, price, filled, time_ms;
-} ord;
-
-typedef struct fill {
-    bourse_name token;
-    char sym[BOURSE_SYMBOL_LEN + 1];
-    uint8_t side, liq;
-    int64_t qty, price, time_ms;
-} fill;
-
-typedef struct wait {
-    http_ticket t;
-    uint8_t kind, status, reason, done;
-    bourse_name token;
-    bourse_name old; /* a replace: its refusal may name the old id */
-    int64_t filled, canceled;
-} wait;
-
-typedef struct olink {
-    struct oe *o;
-    char user[AUTH_USER + 1];
-    struct lws *wsi;
-    int state, ready, primary, ask_query, moved; /* moved: reports since the last balance push */
-    uint8_t in[LINK_IN];
-    size_t inlen;
-    uint8_t *out;
-    size_t outlen, outcap;
-    wait w[WAITS];
-    int nw;
-    http_ticket parked[PARKED];
-    int nparked;
-    struct q {
-        http_ticket t;
-        uint8_t kind;
-    } q[QUERIES];
-    int nq, q_sent;
-    hj_w qw; /* the answer of the query in flight, built as its records come */
-    char *qbuf;
-    int qn;
-    ord ords[ORD_MAX];
-    uint32_t nords; /* ever: ords holds the last ORD_MAX */
-    fill fills[FILL_MAX];
-    uint32_t nfills;
-    int64_t last_use, last_sent;
-} olink;
-
-struct oe {
-    http_server *h;
-    olink *links[LINKS_MAX];
-    uint32_t nlinks;
-    uint64_t next_id;
-};
-
-/* ---- names ------------------------------------------------------------------ */
-
-static size_t nlen(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n < max && s[n])
-        n++;
-    return n;
-}
-
-static void name_set(bourse_name *n, const char *s)
-{
-    memset(n, 0, sizeof *n);
-    memcpy(n->s, s, nlen(s, BOURSE_NAME_LEN));
-}
-
-static int name_eq(const bourse_name *a, const bourse_name *b)
-{
-    return !memcmp(a->s, b->s, BOURSE_NAME_LEN);
-}
-
-static void put_name(hj_w *w, const char *s, size_t max)
-{
-    hj_string(w, s, nlen(s, max));
-}
-
-static int id_ok(const char *s, size_t n)
-{
-    if (!n || n > BOURSE_NAME_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int symbol_ok(const char *s, size_t n)
-{
-    if (!n || n > BOURSE_SYMBOL_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
-            return 0;
-    return 1;
-}
-
-/* A fresh order id: "h" and base 36 of a counter that starts at the
- * clock's milliseconds x 1000, so it does not repeat across restarts. */
-static void new_id(struct oe *o, bourse_name *out)
-{
-    if (!o->next_id)
-        o->next_id = (uint64_t)http_now_ms() * 1000;
-    uint64_t v = o->next_id++;
-    char b[24], *p = b + sizeof b;
-    *--p = 0;
-    do
-        *--p = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-    while (v /= 36);
-    *--p = 'h';
-    name_set(out, p);
-}
-
-/* ---- links -------------------------------------------------------------------- */
-
-static void link_send(olink *l, const void *p, size_t n)
-{
-    if (l->outlen + n > l->outcap) {
-        size_t cap = l->outcap ? l->outcap * 2 : 4096;
-        while (cap < l->outlen + n)
-            cap *= 2;
-        uint8_t *b = realloc(l->out, LWS_PRE + cap);
-        if (!b) {
-            l->state = L_DEAD;
-            return;
-        }
-        l->out = b;
-        l->outcap = cap;
-    }
-    memcpy(l->out + LWS_PRE + l->outlen, p, n);
-    l->outlen += n;
-    l->last_sent = http_now_ms();
-    if (l->wsi)
-        lws_callback_on_writable(l->wsi);
-}
-
-static olink *link_find(struct oe *o, const char *user)
-{
-    for (uint32_t i = 0; i < o->nlinks; i++)
-        if (o->links[i]->primary && o->links[i]->state != L_DEAD && !strcmp(o->links[i]->user, user))
-            return o->links[i];
-    return NULL;
-}
-
-static void answer_wait(struct oe *o, olink *l, wait *w);
-
-static void fail_all(struct oe *o, olink *l, const char *why)
-{
-    for (int i = 0; i < l->nw; i++) {
-        http_req *r = http_ticket_req(o->h, l->w[i].t);
-        if (!r)
-            continue;
-        if (l->w[i].kind == W_LOGIN)
-            answer_wait(o, l, &l->w[i]);
-        else
-            http_error(r, 503, "UNAVAILABLE", "order entry %s; try again", why);
-    }
-    l->nw = 0;
-    for (int i = 0; i < l->nparked; i++) {
-        http_req *r = http_ticket_req(o->h, l->parked[i]);
-        if (r)
-            http_error(r, 503, "UNAVAILABLE", "order entry %s; try again", why);
-    }
-    l->nparked = 0;
-    for (int i = 0; i < l->nq; i++) {
-        http_req *r = http_ticket_req(o->h, l->q[i].t);
-        if (r)
-            http_error(r, 503, "UNAVAILABLE", "order entry %s; try again", why);
-    }
-    l->nq = 0;
-}
-
-static void link_free(struct oe *o, olink *l)
-{
-    for (uint32_t i = 0; i < o->nlinks; i++)
-        if (o->links[i] == l) {
-            o->links[i] = o->links[--o->nlinks];
-            break;
-        }
-    free(l->out);
-    free(l->qbuf);
-    free(l);
-}
-
-/* A new link of user into the gateway; password NULL = trusted. */
-static olink *link_open(struct oe *o, const char *user, const char *password)
-{
-    http_server *h = o->h;
-    if (o->nlinks == LINKS_MAX || !h->vh)
-        return NULL;
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", h->cfg.order_sock);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return NULL;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
-        http_log(h, "cannot reach the gateway at %s: %s", a.sun_path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    olink *l = calloc(1, sizeof *l);
-    if (!l) {
-        close(fd);
-        return NULL;
-    }
-    l->o = o;
-    snprintf(l->user, sizeof l->user, "%s", user);
-    l->state = L_LOGIN;
-    l->last_use = http_now_ms();
-    lws_sock_file_fd_type d = {.sockfd = fd};
-    l->wsi = lws_adopt_descriptor_vhost(h->vh, LWS_ADOPT_SOCKET, d, "bourse-oe", NULL);
-    if (!l->wsi) {
-        close(fd);
-        free(l);
-        return NULL;
-    }
-    lws_set_opaque_user_data(l->wsi, l);
-    o->links[o->nlinks++] = l;
-    soup_login lg = {.seq = 1};
-    snprintf(lg.user, sizeof lg.user, "%s", user);
-    if (password)
-        snprintf(lg.password, sizeof lg.password, "%s", password);
-    uint8_t buf[SOUP_HEADER + SOUP_LOGIN_LEN];
-    link_send(l, buf, soup_login_write(buf, &lg));
-    sodium_memzero(&lg, sizeof lg);
-    l->ask_query = 1; /* its end marks the replay over */
-    uint8_t q[SOUP_HEADER + 1];
-    soup_header(q, SOUP_UNSEQUENCED, 1);
-    q[SOUP_HEADER] = OUCH_ACCOUNT_QUERY;
-    link_send(l, q, sizeof q);
-    return l;
-}
-
-/* ---- history ------------------------------------------------------------------ */
-
-static ord *ord_find(olink *l, const bourse_name *t)
-{
-    uint32_t n = l->nords < ORD_MAX ? l->nords : ORD_MAX;
-    for (uint32_t i = 0; i < n; i++) {
-        ord *x = &l->ords[(l->nords - 1 - i) % ORD_MAX];
-        if (name_eq(&x->token, t))
-            return x;
-    }
-    return NULL;
-}
-
-static ord *ord_add(olink *l, const ouch_report *r)
-{
-    ord *x = &l->ords[l->nords++ % ORD_MAX];
-    *x = (ord){.token = r->token,
-               .side = r->side,
-               .tif = r->tif,
-               .status = S_OPEN,
-               .qty = r->qty,
-               .price = r->price,
-               .time_ms = (int64_t)(r->ts_ns / 1000000)};
-    memcpy(x->sym, r->stock.s, BOURSE_SYMBOL_LEN);
-    return x;
-}
-
-static void put_ord(hj_w *w, const ord *x)
-{
-    static const char *const tifs[] = {"day", "gtc", "ioc", "fok"};
-    hj_printf(w, "{\"order_id\":");
-    put_name(w, x->token.s, BOURSE_NAME_LEN);
-    hj_printf(w, ",\"symbol\":");
-    put_name(w, x->sym, BOURSE_SYMBOL_LEN);
-    hj_printf(w, ",\"side\":\"%s\",\"quantity\":%lld,\"price\":", x->side == BOURSE_BUY ? "buy" : "sell",
-              (long long)x->qty);
-    hj_amount(w, x->price);
-    hj_printf(w, ",\"tif\":\"%s\",\"filled\":%lld,\"status\":\"%s\",\"time\":%lld}", tifs[x->tif & 3],
-              (long long)x->filled, status_names[x->status], (long long)x->time_ms);
-}
-
-/* ---- answers ------------------------------------------------------------------- */
-
-static const char *reason_code(int reason)
-{
-    return ouch_reason_name(reason);
-}
-
-static void answer_wait(struct oe *o, olink *l, wait *w)
-{
-    http_req *r = http_ticket_req(o->h, w->t);
-    if (!r)
-        return;
-    hj_w *j;
-    switch (w->kind) {
-    case W_LOGIN:
-        if (w->status == S_OPEN) {
-            auth_login_ok(o->h->auth, l->user, r->ip);
-            if (http_session_start(o->h, r, l->user, 0) != 0) {
-                http_error(r, 503, "CAPACITY", "too many sessions");
-                return;
-            }
-            j = http_json(r);
-            hj_printf(j, "{\"username\":");
-            hj_string(j, l->user, strlen(l->user));
-            hj_printf(j, ",\"role\":\"user\",\"state\":\"active\"}");
-            http_json_send(r, 200);
-        } else {
-            auth_login_failed(o->h->auth, l->user, r->ip, http_now_ms());
-            http_error(r, 401, "UNAUTHORIZED", "wrong user name or password");
-        }
-        return;
-    case W_NEW:
-        j = http_json(r);
-        hj_printf(j, "{\"order_id\":");
-        put_name(j, w->token.s, BOURSE_NAME_LEN);
-        hj_printf(j, ",\"status\":\"%s\",\"filled\":%lld", status_names[w->status], (long long)w->filled);
-        if (w->status == S_REJECTED || (w->status == S_CANCELED && w->reason))
-            hj_printf(j, ",\"reason\":\"%s\"", reason_code(w->reason));
-        hj_printf(j, "}");
-        http_json_send(r, 201);
-        return;
-    case W_CANCEL:
-    case W_REPLACE:
-        if (w->status == S_REJECTED) {
-            if (w->reason == BOURSE_R_UNKNOWN_ORDER)
-                http_error(r, 404, "NOT_FOUND", "no open order %s of yours", http_arg(r, 0));
-            else
-                http_error(r, 409, reason_code(w->reason), "refused: %s", reason_code(w->reason));
-            return;
-        }
-        j = http_json(r);
-        hj_printf(j, "{\"order_id\":");
-        put_name(j, w->token.s, BOURSE_NAME_LEN);
-        if (w->kind == W_CANCEL)
-            hj_printf(j, ",\"status\":\"canceled\",\"canceled\":%lld}", (long long)w->canceled);
-        else {
-            ord *x = ord_find(l, &w->token);
-            hj_printf(j, ",\"status\":\"%s\",\"filled\":%lld}", status_names[w->status],
-                      x ? (long long)x->filled : 0LL);
-        }
-        http_json_send(r, 200);
-        return;
-    }
-}
-
-/* Send the answers whose reports are all in (end of a read). */
-static void flush_waits(struct oe *o, olink *l)
-{
-    int k = 0;
-    for (int i = 0; i < l->nw; i++) {
-        if (l->w[i].done)
-            answer_wait(o, l, &l->w[i]);
-        else
-            l->w[k++] = l->w[i];
-    }
-    l->nw = k;
-}
-
-static wait *wait_of(olink *l, const bourse_name *token)
-{
-    for (int i = 0; i < l->nw; i++)
-        if (l->w[i].kind != W_LOGIN &&
-            (name_eq(&l->w[i].token, token) || (l->w[i].kind == W_REPLACE && name_eq(&l->w[i].old, token))))
-            return &l->w[i];
-    return NULL;
-}
-
-/* The user's private WebSocket (userws.c) hears of every change. */
-void userws_order(http_server *h, const char *user, const char *json, size_t n);
-int userws_listening(http_server *h, const char *user); /* a private WebSocket of user is open */
-
-static void push_order(struct oe *o, olink *l, const ord *x, int reason)
-{
-    char buf[512];
-    hj_w w = {.p = buf, .cap = sizeof buf};
-    hj_printf(&w, "{\"type\":\"order\",");
-    char tmp[400];
-    hj_w t = {.p = tmp, .cap = sizeof tmp};
-    put_ord(&t, x);
-    hj_raw(&w, tmp + 1, t.len - 2);
-    if (reason)
-        hj_printf(&w, ",\"reason\":\"%s\"", reason_code(reason));
-    hj_printf(&w, "}");
-    if (!w.full && l->ready)
-        userws_order(o->h, l->user, buf, w.len);
-}
-
-static void push_fill(struct oe *o, olink *l, const fill *f)
-{
-    char buf[400];
-    hj_w w = {.p = buf, .cap = sizeof buf};
-    hj_printf(&w, "{\"type\":\"fill\",\"order_id\":");
-    put_name(&w, f->token.s, BOURSE_NAME_LEN);
-    hj_printf(&w, ",\"symbol\":");
-    put_name(&w, f->sym, BOURSE_SYMBOL_LEN);
-    hj_printf(&w, ",\"side\":\"%s\",\"quantity\":%lld,\"price\":", f->side == BOURSE_BUY ? "buy" : "sell",
-              (long long)f->qty);
-    hj_amount(&w, f->price);
-    hj_printf(&w, ",\"time\":%lld,\"liquidity\":\"%s\"}", (long long)f->time_ms,
-              f->liq == 'R' ? "taker" : "maker");
-    if (!w.full && l->ready)
-        userws_order(o->h, l->user, buf, w.len);
-}
-
-/* One sequenced report of the user's stream. */
-static void on_report(struct oe *o, olink *l, const ouch_report *r)
-{
-    l->moved = 1;
-    wait *w = wait_of(l, &r->token);
-    ord *x = ord_find(l, &r->token);
-    switch (r->type) {
-    case OUCH_ACCEPTED:
-        x = ord_add(l, r);
-        if (w && w->kind == W_NEW)
-            w->status = S_OPEN, w->done = 1;
-        push_order(o, l, x, 0);
-        break;
-    case OUCH_REPLACED: {
-        bourse_name old = r->token2;
-        ord *p = ord_find(l, &old);
-        int64_t filled = 0;
-        if (p) {
-            p->status = S_REPLACED;
-            push_order(o, l, p, 0);
-        }
-        x = ord_add(l, r);
-        x->tif = p ? p->tif : 0;
-        x->filled = filled;
-        if (w && w->kind == W_REPLACE)
-            w->status = S_OPEN, w->done = 1;
-        push_order(o, l, x, 0);
-        break;
-    }
-    case OUCH_EXECUTED: {
-        fill *f = &l->fills[l->nfills++ % FILL_MAX];
-        *f = (fill){.token = r->token,
-                    .side = r->side,
-                    .liq = r->liquidity,
-                    .qty = r->qty,
-                    .price = r->price,
-                    .time_ms = (int64_t)(r->ts_ns / 1000000)};
-        memcpy(f->sym, r->stock.s, BOURSE_SYMBOL_LEN);
-        if (x) {
-            x->filled += r->qty;
-            if (x->filled >= x->qty)
-                x->status = S_FILLED;
-        }
-        if (w && w->kind == W_NEW) {
-            w->filled += r->qty;
-            w->done = 1;
-            w->status = x && x->status == S_FILLED ? S_FILLED : S_OPEN;
-        }
-        push_fill(o, l, f);
-        if (x)
-            push_order(o, l, x, 0);
-        break;
-    }
-    case OUCH_CANCELED:
-        if (x) {
-            x->status = S_CANCELED;
-            push_order(o, l, x, r->reason);
-        }
-        if (w && (w->kind == W_NEW || w->kind == W_CANCEL)) {
-            w->status = w->kind == W_NEW && w->filled && !r->qty ? S_FILLED : S_CANCELED;
-            w->reason = r->reason;
-            w->canceled = r->qty;
-            w->done = 1;
-        }
-        break;
-    case OUCH_REJECTED:
-        if (w) {
-            w->status = S_REJECTED;
-            w->reason = r->reason;
-            w->done = 1;
-        }
-        break;
-    }
-}
-
-/* ---- account queries --------------------------------------------------------------- */
-
-static void query_next(olink *l);
-
-/* {"type":"balance","balances":[...]}: the query's answer, as GET /balances. */
-static void push_balances(struct oe *o, olink *l)
-{
-    static const char head[] = "{\"type\":\"balance\",\"balances\":";
-    size_t n = sizeof head - 1 + l->qw.len + 2;
-    if (n > 65535) /* a private message's limit (userws.c) */
-        return;
-    char *b = malloc(n);
-    if (!b)
-        return;
-    memcpy(b, head, sizeof head - 1);
-    memcpy(b + sizeof head - 1, l->qw.p, l->qw.len);
-    memcpy(b + sizeof head - 1 + l->qw.len, "]}", 2);
-    userws_order(o->h, l->user, b, n);
-    free(b);
-}
-
-/* Ask for the user's balances for their private WebSocket, once: a push
- * not yet sent already covers this change. */
-static void ask_push(olink *l)
-{
-    for (int i = l->q_sent ? 1 : 0; i < l->nq; i++)
-        if (l->q[i].kind == Q_PUSH)
-            return;
-    if (l->nq == QUERIES)
-        return;
-    l->q[l->nq++] = (struct q){.t = 0, .kind = Q_PUSH};
-    query_next(l);
-}
-
-static void query_next(olink *l)
-{
-    if (l->q_sent || !l->nq || !l->ready)
-        return;
-    uint8_t q[SOUP_HEADER + 1];
-    soup_header(q, SOUP_UNSEQUENCED, 1);
-    q[SOUP_HEADER] = OUCH_ACCOUNT_QUERY;
-    link_send(l, q, sizeof q);
-    l->q_sent = 1;
-    l->qn = 0;
-    if (!l->qbuf)
-        l->qbuf = malloc(HTTP_OUT_MAX);
-    l->qw = (hj_w){.p = l->qbuf, .cap = l->qbuf ? HTTP_OUT_MAX : 0, .full = !l->qbuf};
-    hj_raw(&l->qw, "[", 1);
-}
-
-static void on_account(struct oe *o, olink *l, const ouch_report *r)
-{
-    if (l->ask_query) { /* the one sent with the login: the replay is over */
-        if (r->type == OUCH_ACCOUNT_END) {
-            l->ask_query = 0;
-            l->ready = 1;
-            if (l->primary && userws_listening(o->h, l->user)) /* the balances it starts from */
-                ask_push(l), l->moved = 0;
-            http_ticket p[PARKED];
-            int n = l->nparked;
-            memcpy(p, l->parked, sizeof p);
-            l->nparked = 0;
-            for (int i = 0; i < n; i++) { /* handled again, now that the link is ready */
-                http_req *q = http_ticket_req(o->h, p[i]);
-                if (q && !q->replied)
-                    ((http_handler)q->rt->handler)(o->h, q);
-            }
-            query_next(l);
-        }
-        return;
-    }
-    if (!l->q_sent || !l->nq)
-        return;
-    uint8_t kind = l->q[0].kind;
-    if (r->type == OUCH_BALANCE && (kind == Q_BALANCES || kind == Q_PUSH)) {
-        hj_printf(&l->qw, "%s{\"asset\":", l->qn++ ? "," : "");
-        put_name(&l->qw, r->stock.s, BOURSE_SYMBOL_LEN);
-        int cash = !strncmp(r->stock.s, "CASH", 5);
-        hj_printf(&l->qw, ",\"available\":");
-        cash ? hj_amount(&l->qw, r->qty) : hj_printf(&l->qw, "\"%lld\"", (long long)r->qty);
-        hj_printf(&l->qw, ",\"held\":");
-        cash ? hj_amount(&l->qw, r->price) : hj_printf(&l->qw, "\"%lld\"", (long long)r->price);
-        hj_printf(&l->qw, "}");
-    } else if (r->type == OUCH_OPEN_ORDER && kind == Q_OPEN) {
-        ord *x = ord_find(l, &r->token);
-        ord y = {.token = r->token, .side = r->side, .qty = r->qty, .price = r->price, .status = S_OPEN};
-        memcpy(y.sym, r->stock.s, BOURSE_SYMBOL_LEN);
-        if (x) { /* what the history knows: time, tif, what was filled */
-            y.tif = x->tif;
-            y.time_ms = x->time_ms;
-            y.filled = x->filled;
-            y.qty = r->qty + x->filled;
-        }
-        if (l->qn++)
-            hj_raw(&l->qw, ",", 1);
-        put_ord(&l->qw, &y);
-    } else if (r->type == OUCH_ACCOUNT_END) {
-        http_ticket t = l->q[0].t;
-        memmove(l->q, l->q + 1, (size_t)--l->nq * sizeof *l->q);
-        l->q_sent = 0;
-        http_req *q = kind == Q_PUSH ? NULL : http_ticket_req(o->h, t);
-        if (kind == Q_PUSH && r->event != OUCH_BUSY && !l->qw.full)
-            push_balances(o, l);
-        if (q) {
-            hj_raw(&l->qw, "]", 1);
-            if (r->event == OUCH_BUSY || l->qw.full)
-                http_error(q, 503, "UNAVAILABLE", "the account query could not be answered; try again");
-            else
-                http_reply(q, 200, "application/json", l->qw.p, l->qw.len);
-        }
-        query_next(l);
-    }
-}
-
-/* ---- bytes from the gateway ----------------------------------------------------------- */
-
-static void on_packet(void *ctx, const ouch_report *r, const soup_packet *p)
-{
-    olink *l = ctx;
-    struct oe *o = l->o;
-    if (p->type == SOUP_UNSEQUENCED && p->len > 0) {
-        uint8_t t = p->payload[0];
-        if (t == OUCH_BALANCE || t == OUCH_OPEN_ORDER || t == OUCH_ACCOUNT_END) {
-            ouch_report a;
-            if (ouch_account_read(p->payload, p->len, &a) == 0)
-                on_account(o, l, &a);
-            return;
-        }
-    }
-    if (r)
-        on_report(o, l, r);
-}
-
-static void on_login_answer(struct oe *o, olink *l, int ok)
-{
-    for (int i = 0; i < l->nw; i++)
-        if (l->w[i].kind == W_LOGIN) {
-            l->w[i].status = ok ? S_OPEN : S_REJECTED;
-            l->w[i].done = 1;
-        }
-    if (!ok)
-        return;
-    l->state = L_LIVE;
-    if (!l->primary && !link_find(o, l->user))
-        l->primary = 1;
-}
-
-static int on_rx(struct oe *o, olink *l, const uint8_t *in, size_t len)
-{
-    while (len) {
-        size_t k = sizeof l->in - l->inlen < len ? sizeof l->in - l->inlen : len;
-        memcpy(l->in + l->inlen, in, k);
-        l->inlen += k;
-        in += k;
-        len -= k;
-        if (l->state == L_LOGIN && l->inlen >= SOUP_HEADER) {
-            soup_packet p;
-            long n = soup_next(l->in, l->inlen, sizeof l->in, &p);
-            if (n > 0) {
-                int ok = p.type == SOUP_LOGIN_ACCEPTED;
-                on_login_answer(o, l, ok);
-                memmove(l->in, l->in + n, l->inlen - (size_t)n);
-                l->inlen -= (size_t)n;
-                if (!ok) {
-                    flush_waits(o, l);
-                    return -1;
-                }
-            } else if (n < 0) {
-                return -1;
-            }
-        }
-        if (l->state == L_LIVE && ouch_client_take(l->in, &l->inlen, on_packet, l) != 0)
-            return -1;
-    }
-    flush_waits(o, l);
-    if (l->moved && l->ready && l->primary && userws_listening(o->h, l->user)) {
-        l->moved = 0; /* fills, accepts, cancels moved cash or holds: push the balances */
-        ask_push(l);
-    }
-    if (!l->primary && l->state == L_LIVE && !l->nw) { /* a login's check, the user has a link: let go */
-        uint8_t b[4];
-        link_send(l, b, soup_empty(b, SOUP_LOGOUT_REQUEST));
-    }
-    return 0;
-}
-
-static int oe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-    (void)user;
-    olink *l = lws_get_opaque_user_data(wsi);
-    switch (reason) {
-    case LWS_CALLBACK_RAW_RX:
-        if (!l)
-            return -1;
-        l->last_use = http_now_ms();
-        return on_rx(l->o, l, in, len);
-    case LWS_CALLBACK_RAW_WRITEABLE:
-        if (!l || !l->outlen)
-            return 0;
-        if (lws_write(wsi, l->out + LWS_PRE, l->outlen, LWS_WRITE_RAW) != (int)l->outlen)
-            return -1;
-        l->outlen = 0;
-        return 0;
-    case LWS_CALLBACK_RAW_CLOSE:
-        if (l) {
-            lws_set_opaque_user_data(wsi, NULL);
-            l->wsi = NULL;
-            if (l->state == L_LOGIN)
-                on_login_answer(l->o, l, 0);
-            l->state = L_DEAD;
-            fail_all(l->o, l, "lost its session");
-            link_free(l->o, l);
-        }
-        return 0;
-    default: return 0;
-    }
-}
-
-const struct lws_protocols oe_protocol = {"bourse-oe", oe_callback, 0, 0, 0, NULL, 0};
-
-/* Every tick: a Client Heartbeat on each link that sent nothing for a
- * second (the gateway cuts a silent client), and idle links go: a link
- * whose user did nothing for LINK_IDLE_MS. */
-void oe_tick(struct oe *o)
-{
-    int64_t now = http_now_ms();
-    for (uint32_t i = 0; i < o->nlinks; i++) {
-        olink *l = o->links[i];
-        if (l->state == L_LIVE && l->wsi && now - l->last_sent >= 1000) {
-            uint8_t b[4];
-            link_send(l, b, soup_empty(b, SOUP_CLIENT_HEARTBEAT));
-        }
-        if (l->state == L_LIVE && l->wsi && !l->nw && !l->nq && now - l->last_use > LINK_IDLE_MS &&
-            !userws_listening(o->h, l->user)) {
-            uint8_t b[4];
-            link_send(l, b, soup_empty(b, SOUP_LOGOUT_REQUEST));
-            l->last_use = now;
-        }
-    }
-}
-
-struct oe *oe_new(http_server *h)
-{
-    struct oe *o = calloc(1, sizeof *o);
-    if (o)
-        o->h = h;
-    return o;
-}
-
-void oe_free(struct oe *o)
-{
-    if (!o)
-        return;
-    while (o->nlinks) /* the sockets went with the lws context */
-        link_free(o, o->links[0]);
-    free(o);
-}
 
 /* ---- the endpoints ------------------------------------------------------------------- */
 
@@ -803,12 +30,10 @@ void oe_free(struct oe *o)
 static olink *link_for(struct oe *o, http_req *r, int *later)
 {
     *later = 0;
-    olink *l = link_find(o, r->user);
+    olink *l = oe_link_find(o, r->user);
     if (!l)
-        for (uint32_t i = 0; i < o->nlinks && !l; i++) /* a login's link still being set up */
-            if (o->links[i]->state == L_LOGIN && !strcmp(o->links[i]->user, r->user) && o->links[i]->primary)
-                l = o->links[i];
-    if (!l && (l = link_open(o, r->user, NULL)))
+        l = oe_link_login(o, r->user); /* a login's link still being set up */
+    if (!l && (l = oe_link_open(o, r->user, NULL)))
         l->primary = 1;
     if (!l) {
         http_error(r, 503, "UNAVAILABLE", "order entry is not available now");
@@ -840,7 +65,7 @@ static wait *wait_new(olink *l, http_req *r, int kind)
 static void send_cmd(olink *l, const bourse_cmd *c)
 {
     uint8_t b[OUCH_CLIENT_FRAME_MAX];
-    link_send(l, b, ouch_client_frame(b, c));
+    oe_link_send(l, b, ouch_client_frame(b, c));
 }
 
 static int bad(http_req *r, const char *code, const char *fmt, const char *field)
@@ -913,7 +138,7 @@ static int place(http_server *h, http_req *r)
     int g;
     if ((g = field(r, hj_str(&j, "symbol", &s, &n), "symbol", 1)) < 0)
         return HTTP_DONE;
-    if (!symbol_ok(s, n))
+    if (!oe_symbol_ok(s, n))
         return bad(r, "BAD_FIELD", "%s must be 1-8 of A-Z 0-9 .", "symbol");
     memcpy(c.symbol_name.s, s, n);
     if ((g = field(r, hj_str(&j, "side", &s, &n), "side", 1)) < 0)
@@ -942,39 +167,39 @@ static int place(http_server *h, http_req *r)
     }
     if ((g = field(r, hj_str(&j, "client_order_id", &s, &n), "client_order_id", 0)) < 0)
         return HTTP_DONE;
-    if (g && !id_ok(s, n))
+    if (g && !oe_id_ok(s, n))
         return bad(r, "BAD_FIELD", "%s must be 1-16 of A-Z a-z 0-9 _ -", "client_order_id");
     int later;
     olink *l = link_for(h->oe, r, &later);
     if (!l)
         return later ? HTTP_LATER : HTTP_DONE;
     if (g)
-        name_set(&c.oid, s);
+        oe_name_set(&c.oid, s);
     else
-        new_id(h->oe, &c.oid);
-    return submit(l, r, W_NEW, &c, wait_of(l, &c.oid) != NULL, "DUPLICATE_ID",
+        oe_new_id(h->oe, &c.oid);
+    return submit(l, r, W_NEW, &c, oe_wait_of(l, &c.oid) != NULL, "DUPLICATE_ID",
                   "an order with this id is being placed");
 }
 
 static int cancel(http_server *h, http_req *r)
 {
     const char *id = http_arg(r, 0);
-    if (!id_ok(id, strlen(id)))
+    if (!oe_id_ok(id, strlen(id)))
         return bad(r, "BAD_FIELD", "%s must be 1-16 of A-Z a-z 0-9 _ -", "order_id");
     int later;
     olink *l = link_for(h->oe, r, &later);
     if (!l)
         return later ? HTTP_LATER : HTTP_DONE;
     bourse_cmd c = {.type = BOURSE_CMD_CANCEL};
-    name_set(&c.oid, id);
-    return submit(l, r, W_CANCEL, &c, wait_of(l, &c.oid) != NULL, "CONFLICT",
+    oe_name_set(&c.oid, id);
+    return submit(l, r, W_CANCEL, &c, oe_wait_of(l, &c.oid) != NULL, "CONFLICT",
                   "this order has a request in flight");
 }
 
 static int replace(http_server *h, http_req *r)
 {
     const char *id = http_arg(r, 0);
-    if (!id_ok(id, strlen(id)))
+    if (!oe_id_ok(id, strlen(id)))
         return bad(r, "BAD_FIELD", "%s must be 1-16 of A-Z a-z 0-9 _ -", "order_id");
     hj_obj j;
     if (http_body_json(r, &j) != 0)
@@ -995,18 +220,18 @@ static int replace(http_server *h, http_req *r)
     int g = field(r, hj_str(&j, "client_order_id", &s, &n), "client_order_id", 0);
     if (g < 0)
         return HTTP_DONE;
-    if (g && !id_ok(s, n))
+    if (g && !oe_id_ok(s, n))
         return bad(r, "BAD_FIELD", "%s must be 1-16 of A-Z a-z 0-9 _ -", "client_order_id");
     int later;
     olink *l = link_for(h->oe, r, &later);
     if (!l)
         return later ? HTTP_LATER : HTTP_DONE;
-    name_set(&c.oid, id);
+    oe_name_set(&c.oid, id);
     if (g)
-        name_set(&c.new_oid, s);
+        oe_name_set(&c.new_oid, s);
     else
-        new_id(h->oe, &c.new_oid);
-    return submit(l, r, W_REPLACE, &c, wait_of(l, &c.oid) || wait_of(l, &c.new_oid), "CONFLICT",
+        oe_new_id(h->oe, &c.new_oid);
+    return submit(l, r, W_REPLACE, &c, oe_wait_of(l, &c.oid) || oe_wait_of(l, &c.new_oid), "CONFLICT",
                   "this order has a request in flight");
 }
 
@@ -1021,7 +246,7 @@ static int query(http_server *h, http_req *r, int kind)
         return HTTP_DONE;
     }
     l->q[l->nq++] = (struct q){.t = http_ticket_of(r), .kind = (uint8_t)kind};
-    query_next(l);
+    oe_query_next(l);
     return HTTP_LATER;
 }
 
@@ -1048,7 +273,7 @@ static int orders(http_server *h, http_req *r)
     for (uint32_t i = 0; i < n; i++) { /* newest first */
         if (i)
             hj_raw(w, ",", 1);
-        put_ord(w, &l->ords[(l->nords - 1 - i) % ORD_MAX]);
+        oe_put_ord(w, &l->ords[(l->nords - 1 - i) % ORD_MAX]);
     }
     hj_raw(w, "]", 1);
     http_json_send(r, 200);
@@ -1067,9 +292,9 @@ static int fills(http_server *h, http_req *r)
     for (uint32_t i = 0; i < n; i++) {
         const fill *f = &l->fills[(l->nfills - 1 - i) % FILL_MAX];
         hj_printf(w, "%s{\"order_id\":", i ? "," : "");
-        put_name(w, f->token.s, BOURSE_NAME_LEN);
+        oe_put_name(w, f->token.s, BOURSE_NAME_LEN);
         hj_printf(w, ",\"symbol\":");
-        put_name(w, f->sym, BOURSE_SYMBOL_LEN);
+        oe_put_name(w, f->sym, BOURSE_SYMBOL_LEN);
         hj_printf(w, ",\"side\":\"%s\",\"quantity\":%lld,\"price\":", f->side == BOURSE_BUY ? "buy" : "sell",
                   (long long)f->qty);
         hj_amount(w, f->price);
@@ -1083,7 +308,7 @@ static int fills(http_server *h, http_req *r)
 
 int oe_login(http_server *h, http_req *r, const char *user, const char *password)
 {
-    olink *l = link_open(h->oe, user, password);
+    olink *l = oe_link_open(h->oe, user, password);
     if (!l) {
         http_error(r, 503, "UNAVAILABLE", "logins are not available now");
         return HTTP_DONE;
@@ -1107,15 +332,15 @@ int oe_routes(http_server *h)
 /* The user's balances to their private WebSocket (an account change). */
 int oe_push_balances(http_server *h, const char *user)
 {
-    olink *l = h->oe ? link_find(h->oe, user) : NULL;
+    olink *l = h->oe ? oe_link_find(h->oe, user) : NULL;
     if (!l) { /* none yet (the account was not active): its readiness pushes them */
-        if (!h->oe || !(l = link_open(h->oe, user, NULL)))
+        if (!h->oe || !(l = oe_link_open(h->oe, user, NULL)))
             return -1;
         l->primary = 1;
         return 0;
     }
     if (l->ready)
-        ask_push(l);
+        oe_ask_push(l);
     else
         l->moved = 1;
     return 0;
@@ -1124,9 +349,9 @@ int oe_push_balances(http_server *h, const char *user)
 /* The private WebSocket's user: make sure a link carries their reports. */
 int oe_touch(http_server *h, const char *user)
 {
-    if (!h->oe || link_find(h->oe, user))
+    if (!h->oe || oe_link_find(h->oe, user))
         return 0;
-    olink *l = link_open(h->oe, user, NULL);
+    olink *l = oe_link_open(h->oe, user, NULL);
     if (!l)
         return -1;
     l->primary = 1;

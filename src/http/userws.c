@@ -7,7 +7,7 @@
  * must be this host when present), or an API key's signature in the query
  * (key, ts, nonce, sig: signed as "GET" of "/api/v1/ws" with an empty
  * body).  The messages come from the user's link into the gateway
- * (orders.c), so they are the reports of durable commands, in the order of
+ * (oelink.c), so they are the reports of durable commands, in the order of
  * the user's stream.  Each subscriber has a bounded queue (WS_QUEUE
  * messages); one that does not read is disconnected rather than let memory
  * grow.  The client sends nothing (what it sends is ignored, up to a
@@ -34,7 +34,8 @@ enum { WS_QUEUE = 256 };
 typedef struct usub {
     struct lws *wsi;
     http_server *h;
-    struct usub *next, *prev;
+    struct usub *next, *prev;   /* every subscriber */
+    struct usub *hnext, *hprev; /* those of the same bucket of user names */
     char user[AUTH_USER + 1];
     char *q[WS_QUEUE];
     uint16_t qlen[WS_QUEUE];
@@ -43,14 +44,35 @@ typedef struct usub {
     uint64_t version; /* of the account, as last pushed */
 } usub;
 
-static usub *subs; /* one list: a handful of users per server is the norm */
+/* Every subscriber in one list (the tick's walk), and again by a hash of
+ * the user's name: each report of any user looks up that user's sockets,
+ * and with thousands of users open a walk of all of them per report was
+ * the HTTP thread's cost (docs/benchmarks.md, the private WebSocket). */
+enum { SUB_BUCKETS = 8192 };
+static usub *subs;
+static usub *by_user[SUB_BUCKETS];
+
+static usub **bucket_of(const char *user)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)user; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &by_user[h & (SUB_BUCKETS - 1)];
+}
 
 int oe_touch(http_server *h, const char *user);
 
+/* The value of query argument name ("key=") in buf.  lws copies the whole
+ * "key=VALUE" fragment and points past the name: the value is moved to the
+ * start, or a signed upgrade would compare "key=ID" with the key's ID. */
 static int query_arg(struct lws *wsi, const char *name, char *buf, int len)
 {
     buf[0] = 0;
-    return lws_get_urlarg_by_name(wsi, name, buf, len) ? 0 : -1;
+    const char *v = lws_get_urlarg_by_name(wsi, name, buf, len);
+    if (!v)
+        return -1;
+    memmove(buf, v, strlen(v) + 1);
+    return 0;
 }
 
 /* Who opens this socket: 0 with u->user set, -1 to refuse. */
@@ -110,6 +132,13 @@ static void unlink_sub(usub *u)
     if (u->next)
         u->next->prev = u->prev;
     u->next = u->prev = NULL;
+    if (u->hprev)
+        u->hprev->hnext = u->hnext;
+    else if (*bucket_of(u->user) == u)
+        *bucket_of(u->user) = u->hnext;
+    if (u->hnext)
+        u->hnext->hprev = u->hprev;
+    u->hnext = u->hprev = NULL;
     while (u->n) {
         free(u->q[u->head % WS_QUEUE]);
         u->head++;
@@ -120,7 +149,7 @@ static void unlink_sub(usub *u)
 
 void userws_order(http_server *h, const char *user, const char *json, size_t n)
 {
-    for (usub *u = subs; u; u = u->next) {
+    for (usub *u = *bucket_of(user); u; u = u->hnext) {
         if (u->h != h || strcmp(u->user, user) || u->closing)
             continue;
         if (u->n == WS_QUEUE) {
@@ -167,14 +196,14 @@ void userws_tick(http_server *h)
         if (!w.full)
             userws_order(h, u->user, buf, w.len); /* to each of the user's sockets */
         if (st.state == BOURSE_AS_SUSPENDED || st.state == BOURSE_AS_CLOSED) {
-            for (usub *v = subs; v; v = v->next)
+            for (usub *v = *bucket_of(u->user); v; v = v->hnext)
                 if (v->h == h && !strcmp(v->user, u->user)) {
                     v->closing = 1;
                     v->version = st.version;
                     lws_callback_on_writable(v->wsi);
                 }
         } else {
-            for (usub *v = subs; v; v = v->next) /* its other sockets have had it */
+            for (usub *v = *bucket_of(u->user); v; v = v->hnext) /* its other sockets have had it */
                 if (v->h == h && !strcmp(v->user, u->user))
                     v->version = st.version;
             oe_push_balances(h, u->user);
@@ -184,7 +213,7 @@ void userws_tick(http_server *h)
 
 int userws_listening(http_server *h, const char *user)
 {
-    for (usub *u = subs; u; u = u->next)
+    for (usub *u = *bucket_of(user); u; u = u->hnext)
         if (u->h == h && !strcmp(u->user, user))
             return 1;
     return 0;
@@ -214,6 +243,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (subs)
             subs->prev = u;
         subs = u;
+        usub **b = bucket_of(u->user);
+        u->hnext = *b;
+        if (*b)
+            (*b)->hprev = u;
+        *b = u;
         u->linked = 1;
         oe_touch(h, u->user); /* its reports flow from the user's link */
         return 0;

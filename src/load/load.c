@@ -689,6 +689,8 @@ int load_main(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--proto") && !strcmp(argv[i + 1], "fix"))
             return load_fix_main(argc, argv); /* fixload.c */
+        else if (!strcmp(argv[i], "--proto") && !strcmp(argv[i + 1], "http"))
+            return load_http_main(argc, argv); /* httpload.c */
     static load l;
     l.host = "127.0.0.1";
     l.seconds = 10;

@@ -21,6 +21,9 @@ int load_main(int argc, char **argv);
 /* `bourse load --proto fix ...` (fixload.c): FIX round trips beside OUCH
  * and the TCP echo; load_main hands such a command line over. */
 int load_fix_main(int argc, char **argv);
+/* `bourse load --proto http ...` (httpload.c): open-loop order round trips
+ * over the HTTP API with API keys. */
+int load_http_main(int argc, char **argv);
 
 /* Both runs' users are made through the admin socket: read its answers to
  * `cmds` setup commands (each ends with a "." line); 0 when each was OK (or

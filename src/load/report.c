@@ -43,7 +43,13 @@ void load_help(FILE *f)
           "before the run and printed after it: where its time went.\n\n"
           "Its users, balances and orders are journaled in DIR like any: run it on a\n"
           "scratch exchange (`make try-load` starts one and removes it after), not on\n"
-          "one whose state matters.\n",
+          "one whose state matters.\n\n"
+          "Other protocols, same open loop: --proto fix (FIX beside OUCH, docs/fix.md)\n"
+          "and --proto http --data DIR --http-port P [--users N] [--connections C]\n"
+          "[--rate R] [--seconds S] [--symbol SYM]: order + cancel pairs over the\n"
+          "HTTP API, signed with an API key per user (users hl00000...), on C\n"
+          "keep-alive connections; round trips from each request's due time, the\n"
+          "achieved rate and errors by status and code (docs/benchmarks.md).\n",
           f);
 }
 

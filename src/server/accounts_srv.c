@@ -11,6 +11,16 @@
  * of unknown-to-DIR/passwords users are rare, and neither is on the order
  * path.  DIR/passwords, for users made the old way, is asked first.
  *
+ * Finding an account.  Every HTTP request asks for its user's state
+ * (srv_acct_status_get), so with tens of thousands of accounts a linear
+ * search under the mutex would be the request's biggest cost and would
+ * hold the auth thread and the engine's srv_acct_note behind it.  The
+ * entries stay in one array (in the order made, never removed); beside it
+ * an open-addressing table of entry numbers (+1, 0 = empty), indexed by
+ * a hash of the user name and probed linearly, at most half full, made
+ * again twice as big when it would pass that.  No entry is ever removed,
+ * so no tombstones are needed.
+ *
  * Questions: `account list`, `account show USER`, `kyc queue`, `funding
  * list [STATE]`, one line each (docs/accounts.md has the formats), answered
  * on the engine thread between two commands like every IN_QUERY.
@@ -31,6 +41,7 @@ struct srv_acct_hash {
 };
 
 static struct srv_acct_hash *slot_of(srv *s, const char *user);
+static struct srv_acct_hash *find(srv *s, const char *user);
 
 void srv_acct_hash_put(srv *s, const char *user, const char *hash)
 {
@@ -58,15 +69,12 @@ void srv_acct_note(srv *s, const bourse_account *a)
 
 int srv_acct_status_get(srv *s, const char *user, srv_acct_status *out)
 {
-    int found = 0;
     pthread_mutex_lock(&s->acct_mu);
-    for (uint32_t i = 0; i < s->nacct_hashes && !found; i++)
-        if (strcmp(s->acct_hashes[i].user, user) == 0) {
-            *out = s->acct_hashes[i].st;
-            found = 1;
-        }
+    struct srv_acct_hash *h = find(s, user);
+    if (h)
+        *out = h->st;
     pthread_mutex_unlock(&s->acct_mu);
-    return found;
+    return h != NULL;
 }
 
 uint64_t srv_acct_gen(srv *s)
@@ -77,40 +85,89 @@ uint64_t srv_acct_gen(srv *s)
     return g;
 }
 
+/* FNV-1a of the name: names are short and chosen by users, and a table
+ * at most half full keeps the probes short even for similar names. */
+static uint32_t name_hash(const char *user)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)user; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The table slot holding user's entry, or the empty slot where it would
+ * go (under acct_mu; the table exists). */
+static uint32_t *probe(srv *s, const char *user)
+{
+    uint32_t mask = s->acct_index_cap - 1;
+    for (uint32_t i = name_hash(user) & mask;; i = (i + 1) & mask) {
+        uint32_t e = s->acct_index[i];
+        if (e == 0 || strcmp(s->acct_hashes[e - 1].user, user) == 0)
+            return &s->acct_index[i];
+    }
+}
+
+static struct srv_acct_hash *find(srv *s, const char *user)
+{
+    if (!s->acct_index_cap)
+        return NULL;
+    uint32_t e = *probe(s, user);
+    return e ? &s->acct_hashes[e - 1] : NULL;
+}
+
+/* A table for at least n entries, at most half full; 0 or -1 (out of
+ * memory: the old table stays). */
+static int reindex(srv *s, uint32_t n)
+{
+    uint32_t cap = s->acct_index_cap ? s->acct_index_cap : 128;
+    while (cap / 2 < n)
+        cap *= 2;
+    if (cap == s->acct_index_cap)
+        return 0;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    free(s->acct_index);
+    s->acct_index = t, s->acct_index_cap = cap;
+    for (uint32_t i = 0; i < s->nacct_hashes; i++)
+        *probe(s, s->acct_hashes[i].user) = i + 1;
+    return 0;
+}
+
 /* The user's entry, made when new (under acct_mu); NULL when out of memory. */
 static struct srv_acct_hash *slot_of(srv *s, const char *user)
 {
-    uint32_t i = 0;
-    while (i < s->nacct_hashes && strcmp(s->acct_hashes[i].user, user) != 0)
-        i++;
-    if (i == s->nacct_hashes) {
-        if (i == s->acct_hashes_cap) {
-            uint32_t cap = s->acct_hashes_cap ? s->acct_hashes_cap * 2 : 64;
-            struct srv_acct_hash *h = realloc(s->acct_hashes, cap * sizeof *h);
-            if (!h) {
-                srv_log("out of memory keeping the password of account %s: it cannot log in", user);
-                return NULL;
-            }
-            s->acct_hashes = h, s->acct_hashes_cap = cap;
-        }
-        s->nacct_hashes++;
-        memset(&s->acct_hashes[i], 0, sizeof s->acct_hashes[i]);
-        snprintf(s->acct_hashes[i].user, sizeof s->acct_hashes[i].user, "%s", user);
+    struct srv_acct_hash *found = find(s, user);
+    if (found)
+        return found;
+    uint32_t i = s->nacct_hashes;
+    if (i == s->acct_hashes_cap) {
+        uint32_t cap = s->acct_hashes_cap ? s->acct_hashes_cap * 2 : 64;
+        struct srv_acct_hash *h = realloc(s->acct_hashes, cap * sizeof *h);
+        if (!h)
+            goto oom;
+        s->acct_hashes = h, s->acct_hashes_cap = cap;
     }
+    if (reindex(s, i + 1) != 0)
+        goto oom;
+    s->nacct_hashes++;
+    memset(&s->acct_hashes[i], 0, sizeof s->acct_hashes[i]);
+    snprintf(s->acct_hashes[i].user, sizeof s->acct_hashes[i].user, "%s", user);
+    *probe(s, s->acct_hashes[i].user) = i + 1;
     return &s->acct_hashes[i];
+oom:
+    srv_log("out of memory keeping the password of account %s: it cannot log in", user);
+    return NULL;
 }
 
 int srv_acct_hash_get(srv *s, const char *user, char *hash, size_t size)
 {
-    int found = 0;
     pthread_mutex_lock(&s->acct_mu);
-    for (uint32_t i = 0; i < s->nacct_hashes && !found; i++)
-        if (strcmp(s->acct_hashes[i].user, user) == 0) {
-            snprintf(hash, size, "%s", s->acct_hashes[i].hash);
-            found = 1;
-        }
+    struct srv_acct_hash *h = find(s, user);
+    if (h)
+        snprintf(hash, size, "%s", h->hash);
     pthread_mutex_unlock(&s->acct_mu);
-    return found;
+    return h != NULL;
 }
 
 void srv_acct_hashes_load(srv *s, const bourse_engine *e)

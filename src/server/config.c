@@ -177,6 +177,7 @@ static const struct key {
     U32("http", "session_s", http_session_s, 60, 86400 * 30),
     U32("http", "workers", http_workers, 1, 64),
     U32("http", "work_queue", http_work_queue, 1, 100000),
+    U32("http", "nonces", http_nonces, 1024, 1 << 26),
     {"fix", "comp_id", K_STR, offsetof(srv_config, fix_comp_id), sizeof(((srv_config *)0)->fix_comp_id), 0,
      0},
     {"accounts", "dev_mode", K_INT, offsetof(srv_config, accounts_dev_mode), 0, 0, 1},

@@ -84,6 +84,7 @@ typedef struct srv_config {
     uint32_t http_session_s;  /* a browser session ends after this long idle */
     uint32_t http_workers;    /* threads for argon2id and documents' fsync */
     uint32_t http_work_queue; /* such jobs at once before 503 */
+    uint32_t http_nonces;     /* signed requests' nonces remembered (0 = 65,536) */
     /* [accounts] (docs/accounts.md) */
     int accounts_dev_mode;        /* deposits approved at once; an operator `admin` made at start */
     char accounts_operators[256]; /* accounts given the operator role at start */

@@ -497,6 +497,7 @@ void srv_free(srv *s)
     free(s->auth_live);
     stages_free(s);
     free(s->acct_hashes);
+    free(s->acct_index);
     pthread_mutex_destroy(&s->acct_mu);
     memset(s, 0, sizeof *s);
 }

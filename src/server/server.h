@@ -290,7 +290,8 @@ typedef struct srv {
     pthread_mutex_t acct_mu;
     struct srv_acct_hash *acct_hashes;
     uint32_t nacct_hashes, acct_hashes_cap;
-    uint64_t acct_gen; /* bumped by every account change (under acct_mu) */
+    uint32_t *acct_index, acct_index_cap; /* entry + 1 by name hash (accounts_srv.c) */
+    uint64_t acct_gen;                    /* bumped by every account change (under acct_mu) */
 } srv;
 
 /* server.c */

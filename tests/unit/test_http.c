@@ -175,6 +175,48 @@ static void sessions_and_csrf(void)
     auth_free(a);
 }
 
+/* Thousands of keys (the index over them is made again as it grows, and
+ * again from the file at a restart): each signs for its own user, and an
+ * id never made is unknown. */
+static void many_keys(void)
+{
+    enum { K = 3000 };
+    char file[] = "/tmp/test_http_manykeysXXXXXX";
+    int fd = mkstemp(file);
+    CHECK(fd >= 0);
+    close(fd);
+    unlink(file);
+    static char ids[K][AUTH_KEY_ID + 1], secs[K][AUTH_SECRET_HEX + 1];
+    auth_state *a = new_auth(file);
+    char u[AUTH_USER + 1], user[AUTH_USER + 1], sig[AUTH_SECRET_HEX + 1], nonce[32];
+    for (int i = 0; i < K; i++) {
+        snprintf(u, sizeof u, "u%d", i);
+        CHECK(auth_key_new(a, u, "bot", ids[i], secs[i]) == 0);
+    }
+    int64_t now = 1700000000000;
+    for (int round = 0; round < 2; round++) {
+        int bad = 0;
+        for (int i = 0; i < K; i++) {
+            snprintf(nonce, sizeof nonce, "nonce-%d-%d", round, i);
+            auth_sign((const uint8_t *)secs[i], strlen(secs[i]), "1700000000000", nonce, "GET", "/x", NULL, 0,
+                      sig);
+            snprintf(u, sizeof u, "u%d", i);
+            if (auth_key_check(a, ids[i], "1700000000000", nonce, sig, "GET", "/x", NULL, 0, now, user) !=
+                    SIG_OK ||
+                strcmp(user, u))
+                bad++;
+        }
+        CHECK_EQ(bad, 0);
+        CHECK_EQ(auth_key_check(a, "ffffffffffffffff", "1700000000000", "nonce-none", sig, "GET", "/x", NULL,
+                                0, now, user),
+                 SIG_UNKNOWN_KEY);
+        auth_free(a); /* and again from the file */
+        a = new_auth(file);
+    }
+    auth_free(a);
+    unlink(file);
+}
+
 static void signed_requests(void)
 {
     char file[] = "/tmp/test_http_keysXXXXXX";
@@ -350,6 +392,7 @@ int main(void)
     RUN(router_matches);
     RUN(sessions_and_csrf);
     RUN(signed_requests);
+    RUN(many_keys);
     RUN(signature_known_answer);
     RUN(throttles_and_rates);
     return check_failures ? 1 : 0;
