@@ -173,6 +173,13 @@ kill "$(cat "$E2E/pid$F")"
 # kill -9 the leader: G and 4 are two of the three members, a majority.
 kill -9 "$(cat "$E2E/pid$L")"
 Old=$L
+# gone before it restarts below (its lock is freed only then: a process in
+# a disk sync on a busy machine dies when the sync returns)
+i=0
+while kill -0 "$(cat "$E2E/pid$Old")" 2>/dev/null && [ $i -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 L=$(leader $SURV)
 if [ -n "$L" ] && order $SURV a3; then
     ok cluster_members_majority_serves_after_leader_killed
