@@ -141,6 +141,16 @@ typedef struct cluster_state_config {
     void (*recover_command)(void *ctx, const bourse_cmd *cmd);
     bourse_event_fn recover_event;
     void *recover_ctx;
+    /* What else a Raft snapshot carries (each may be NULL; ctx is `ctx`):
+     * `bourse serve` puts its market data's history and numbering there, so
+     * a node that installs a snapshot numbers the feed as the others do.
+     * extra_save: the Raft thread, the state at seq: bytes (*buf malloc'd)
+     * to travel with the core's; 0, or -1 for none (the snapshot goes
+     * without).  extra_restore: after a snapshot at seq was installed and
+     * the journal starts there, with those bytes; -1 with err is said in the
+     * log, not fatal (the feed then numbers from the snapshot, as before). */
+    int (*extra_save)(void *ctx, uint64_t seq, void **buf, size_t *len);
+    int (*extra_restore)(void *ctx, uint64_t seq, const void *buf, size_t len, char *err, size_t errlen);
 } cluster_state_config;
 
 /* Open DIR's journal (recovering it as a single server does).  NULL with

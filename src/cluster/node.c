@@ -78,6 +78,9 @@ struct cluster_node {
      * none; and the order-entry addresses of nodes added at run time (the
      * Raft configuration holds only their Raft addresses). */
     int change_op;
+    int change_busy;    /* a change asked and not yet over (under mu): the next is refused */
+    int change_busy_op; /* which ('a' or 'r'), for the refusal */
+    uint64_t change_busy_id;
     cluster_peer want_peer;   /* the change asked (under mu) */
     cluster_peer change_peer; /* the change under way (the loop thread's) */
     cluster_peer added[CLUSTER_MAX_NODES];
@@ -333,7 +336,10 @@ static void transfer_done(struct raft_transfer *req)
  * a spare (it votes on nothing), then promoted to voter: libraft's
  * raft_assign first catches it up (rounds of entries, or a snapshot) and
  * only then appends the configuration that counts it, so a new node never
- * weighs on the majority while it is empty.  One change at a time. */
+ * weighs on the majority while it is empty.  One change at a time: from
+ * the moment one is taken (cluster_change) until libraft says it is over,
+ * another is refused with "a membership change is in progress ... retry"
+ * (change_busy, under mu), never answered OK and then dropped. */
 
 static void serve_of(cluster_node *n, uint64_t id, char *out, size_t len)
 {
@@ -344,10 +350,20 @@ static void serve_of(cluster_node *n, uint64_t id, char *out, size_t len)
     snprintf(out, len, "%s", p ? p->serve : "");
 }
 
+/* The change under way is over (done, failed or never started): the next
+ * `cluster add|remove` is taken again. */
+static void change_over(cluster_node *n)
+{
+    n->changing = 0;
+    pthread_mutex_lock(&n->mu);
+    n->change_busy = 0;
+    pthread_mutex_unlock(&n->mu);
+}
+
 static void assign_done(struct raft_change *req, int status)
 {
     cluster_node *n = req->data;
-    n->changing = 0;
+    change_over(n);
     if (status)
         say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
             raft_strerror(status));
@@ -360,7 +376,7 @@ static void add_done(struct raft_change *req, int status)
 {
     cluster_node *n = req->data;
     if (status) {
-        n->changing = 0;
+        change_over(n);
         say(n, "membership: adding node %llu failed: %s", (unsigned long long)n->change_peer.id,
             raft_strerror(status));
         return;
@@ -369,7 +385,7 @@ static void add_done(struct raft_change *req, int status)
         (unsigned long long)n->change_peer.id, n->change_peer.addr);
     int rc = raft_assign(&n->raft, &n->change, n->change_peer.id, RAFT_VOTER, assign_done);
     if (rc) {
-        n->changing = 0;
+        change_over(n);
         say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
             raft_strerror(rc));
     }
@@ -378,7 +394,7 @@ static void add_done(struct raft_change *req, int status)
 static void remove_done(struct raft_change *req, int status)
 {
     cluster_node *n = req->data;
-    n->changing = 0;
+    change_over(n);
     if (status)
         say(n, "membership: removing node %llu failed: %s", (unsigned long long)n->change_peer.id,
             raft_strerror(status));
@@ -392,6 +408,8 @@ static void start_change(cluster_node *n, int op, const cluster_peer *p)
     if (raft_state(&n->raft) != RAFT_LEADER || n->changing) {
         say(n, "membership: %s node %llu not started: %s", op == 'a' ? "adding" : "removing",
             (unsigned long long)p->id, n->changing ? "another change is under way" : "no longer the leader");
+        if (!n->changing)
+            change_over(n);
         return;
     }
     n->change_peer = *p;
@@ -401,6 +419,7 @@ static void start_change(cluster_node *n, int op, const cluster_peer *p)
     if (rc) {
         say(n, "membership: %s node %llu refused: %s", op == 'a' ? "adding" : "removing",
             (unsigned long long)p->id, raft_strerror(rc));
+        change_over(n);
         return;
     }
     n->changing = 1;
@@ -418,8 +437,10 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
             member = 1;
     if (s->role != CLUSTER_LEADER)
         snprintf(err, errlen, "not the leader");
-    else if (n->change_op)
-        snprintf(err, errlen, "another change is waiting to start");
+    else if (n->change_op || n->change_busy)
+        snprintf(err, errlen,
+                 "a membership change is in progress (%s node %llu); retry once `cluster` shows it done",
+                 n->change_busy_op == 'a' ? "adding" : "removing", (unsigned long long)n->change_busy_id);
     else if (op == 'a' && member)
         snprintf(err, errlen, "node %llu or address %s is already a member", (unsigned long long)p->id,
                  p->addr);
@@ -432,6 +453,9 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
                  (unsigned long long)p->id);
     else {
         n->change_op = op;
+        n->change_busy = 1;
+        n->change_busy_op = op;
+        n->change_busy_id = p->id;
         n->want_peer = *p;
         if (op == 'a' && p->serve[0] && n->nadded < CLUSTER_MAX_NODES)
             n->added[n->nadded++] = *p;

@@ -23,6 +23,15 @@
  * Raft's last snapshot.  When it is ahead, the journal's files move to
  * DIR/replaced/ (kept for an operator, never read) and the journal starts
  * again from a snapshot file at that seq, so recovery still works.
+ *
+ * A snapshot may carry more than the core: what the owner's extra_save
+ * gives (`bourse serve`: the market data's history and its message count,
+ * taken at the same seq), after the core's stream and before a 16-byte
+ * trailer (its length, then the magic "BRSXTRA1").  A snapshot without the
+ * trailer (another node's extra_save gave nothing) is the core alone.  On
+ * install the extra bytes go to extra_restore once the journal starts at
+ * the snapshot, so the node's next start recovers the feed with the same
+ * numbers as every other node's.
  */
 #include "cluster/cluster.h"
 #include "journal/apply.h"
@@ -158,8 +167,9 @@ int cluster_state_apply(cluster_state *st, const uint8_t *buf, size_t len, const
 
 /* ---- snapshots ---- */
 
-enum { SNAP_HDR = 32 };
+enum { SNAP_HDR = 32, SNAP_TRAILER = 16 };
 static const char snap_magic[8] = {'B', 'R', 'S', 'N', 'A', 'P', '0', '1'};
+static const char extra_magic[8] = {'B', 'R', 'S', 'X', 'T', 'R', 'A', '1'};
 
 typedef struct membuf {
     uint8_t *p;
@@ -206,6 +216,17 @@ int cluster_state_save(cluster_state *st, void **buf, size_t *len)
     if (mem_write(&m, hdr, sizeof hdr) != 0 || bourse_engine_save(st->e, mem_write, &m) != 0) {
         raft_free(m.p);
         return -1;
+    }
+    void *x = NULL;
+    size_t xlen = 0;
+    if (st->cfg.extra_save && st->cfg.extra_save(st->cfg.ctx, seq, &x, &xlen) == 0) {
+        uint64_t n = xlen;
+        int rc = mem_write(&m, x, xlen) || mem_write(&m, &n, 8) || mem_write(&m, extra_magic, 8);
+        free(x);
+        if (rc) {
+            raft_free(m.p);
+            return -1;
+        }
     }
     *buf = m.p;
     *len = m.len;
@@ -269,6 +290,17 @@ int cluster_state_restore(cluster_state *st, const void *buf, size_t len, char *
     memcpy(&grow, m.p + 24, 4);
     if (seq <= st->ap.seq)
         return 0; /* our own state is a later committed one (see above) */
+    const uint8_t *x = NULL;
+    uint64_t xlen = 0;
+    if (len >= SNAP_HDR + SNAP_TRAILER && !memcmp(m.p + len - 8, extra_magic, 8)) {
+        memcpy(&xlen, m.p + len - 16, 8);
+        if (xlen > len - SNAP_HDR - SNAP_TRAILER) {
+            snprintf(err, errlen, "a snapshot whose trailer is damaged");
+            return -1;
+        }
+        m.len = len - SNAP_TRAILER - xlen; /* the core's stream ends there */
+        x = m.p + m.len;
+    }
     bourse_engine *e = bourse_engine_load(mem_read, &m, err, errlen);
     if (!e)
         return -1;
@@ -289,5 +321,9 @@ int cluster_state_restore(cluster_state *st, const void *buf, size_t len, char *
         rc = open_journal(st, 0, err, errlen);
     if (rc == 0)
         st->last_ts = info.ts_ns;
+    char xerr[300];
+    if (rc == 0 && x && st->cfg.extra_restore &&
+        st->cfg.extra_restore(st->cfg.ctx, seq, x, (size_t)xlen, xerr, sizeof xerr) != 0)
+        fprintf(stderr, "bourse: cluster: the snapshot's market data not installed: %s\n", xerr);
     return rc;
 }

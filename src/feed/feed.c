@@ -142,17 +142,28 @@ void feed_push_end(feed *f, const bourse_cmd *cmd)
     wake(f);
 }
 
-void feed_snapshot(feed *f, uint64_t seq)
+static void snapshot_rec(feed *f, uint64_t seq, int replica)
 {
     feed_rec *r = spsc_slot(&f->q, sizeof *r);
     if (!r)
         r = slot_wait(f);
     memset(r, 0, sizeof *r);
     r->kind = REC_SNAPSHOT;
+    r->side = (uint8_t)replica;
     r->price = (int64_t)seq;
     spsc_push(&f->q);
     spsc_publish(&f->q);
     wake(f);
+}
+
+void feed_snapshot(feed *f, uint64_t seq)
+{
+    snapshot_rec(f, seq, 0);
+}
+
+void feed_replica_snapshot(feed *f, uint64_t seq)
+{
+    snapshot_rec(f, seq, 1);
 }
 
 /* ---- the history -------------------------------------------------------- */
@@ -204,7 +215,7 @@ static unsigned drain(feed *f)
     uint64_t pos = 0;
     while ((r = spsc_peek(&f->q, sizeof *r))) {
         if (r->kind == REC_SNAPSHOT) {
-            persist_take(f, (uint64_t)r->price);
+            persist_take(f, (uint64_t)r->price, r->side);
         } else {
             if (r->end)
                 pos = f->marks[f->q.tail & f->q.mask];
@@ -444,6 +455,7 @@ feed *feed_new(const feed_config *cfg)
     if (!f)
         return NULL;
     memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->replica_mu, NULL);
     f->cfg = *cfg;
     if (!f->cfg.ring)
         f->cfg.ring = 1 << 18;
@@ -572,6 +584,8 @@ void feed_free(feed *f)
     free(f->hist);
     free(f->seq_off);
     free(f->scratch);
+    free(f->replica_buf);
+    pthread_mutex_destroy(&f->replica_mu);
     free(f);
 }
 
@@ -603,10 +617,30 @@ static uint64_t consumer_position(const void *ctx)
     return feed_position(ctx);
 }
 
+static void consumer_replica_snapshot(void *ctx, uint64_t seq)
+{
+    feed_replica_snapshot(ctx, seq);
+}
+
+static int consumer_replica_state(void *ctx, uint64_t seq, int wait_ms, void **buf, size_t *len)
+{
+    return feed_replica_state(ctx, seq, wait_ms, (uint8_t **)buf, len);
+}
+
+static int consumer_replica_install(void *ctx, const char *dir, uint64_t seq, const void *buf, size_t len,
+                                    char *err, size_t errlen)
+{
+    (void)ctx;
+    return feed_replica_install(dir, seq, buf, len, err, errlen);
+}
+
 const consumer_ops feed_consumer = {.name = "market data",
                                     .publish = consumer_publish,
                                     .snapshot = consumer_snapshot,
-                                    .position = consumer_position};
+                                    .position = consumer_position,
+                                    .replica_snapshot = consumer_replica_snapshot,
+                                    .replica_state = consumer_replica_state,
+                                    .replica_install = consumer_replica_install};
 
 void feed_get_stats(const feed *f, feed_stats *out)
 {

@@ -150,6 +150,24 @@ void feed_recover_end(feed *f, const bourse_engine *e);
  * it gets there, beside it in data_dir.  One record in the ring. */
 void feed_snapshot(feed *f, uint64_t seq);
 
+/* A replica's snapshot (cluster mode, docs/replication.md "Market data"):
+ * the feed's history and numbering travel inside the Raft snapshot, so a
+ * node that installs one numbers the feed as the others do.
+ *   feed_replica_snapshot  engine thread, between commands, the state being
+ *                          at command seq: as feed_snapshot, and the feed
+ *                          thread also keeps the encoded history for
+ *   feed_replica_state     any thread: that history (a feed-SEQ.snap file's
+ *                          bytes, *buf malloc'd, the caller's), waiting at
+ *                          most wait_ms for the feed thread to get there;
+ *                          0, or -1 when it did not in time;
+ *   feed_replica_install   any thread: write such bytes as DIR/feed-SEQ.snap
+ *                          beside the core's snapshot at seq, for the next
+ *                          start's recovery to load; 0, or -1 with err. */
+void feed_replica_snapshot(feed *f, uint64_t seq);
+int feed_replica_state(feed *f, uint64_t seq, int wait_ms, uint8_t **buf, size_t *len);
+int feed_replica_install(const char *dir, uint64_t seq, const void *buf, size_t len, char *err,
+                         size_t errlen);
+
 /* Engine thread: publish one event of cmd; ev == NULL ends the command (call
  * it after bourse_engine_apply returns).  Never fails, never allocates.
  * Two functions behind one inline test: with the end of a command (which

@@ -95,6 +95,12 @@ struct feed {
     uint8_t *save_buf;
     size_t save_len;
     uint64_t save_seq;
+    /* a replica's snapshot (feed_replica_state): the history encoded at
+     * replica_seq, kept by the feed thread for the Raft thread to take */
+    pthread_mutex_t replica_mu;
+    uint8_t *replica_buf;
+    size_t replica_len;
+    uint64_t replica_seq;
     int recovering;
     feed_replay replay;
 
@@ -109,7 +115,7 @@ struct feed {
 void feed_log(const feed *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* persist.c */
-void persist_take(feed *f, uint64_t seq); /* feed thread, at a REC_SNAPSHOT */
+void persist_take(feed *f, uint64_t seq, int replica); /* feed thread, at a REC_SNAPSHOT */
 void persist_join(feed *f);
 
 /* bin.c */

@@ -75,7 +75,25 @@ void persist_join(feed *f)
     }
 }
 
-void persist_take(feed *f, uint64_t seq)
+/* A copy of the encoded history for feed_replica_state (the previous one,
+ * if never taken, goes). */
+static void keep_for_replica(feed *f, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    uint8_t *copy = malloc(len);
+    if (copy)
+        memcpy(copy, buf, len);
+    else
+        feed_log(f, "history at seq %llu not kept for a replica's snapshot: out of memory",
+                 (unsigned long long)seq);
+    pthread_mutex_lock(&f->replica_mu);
+    free(f->replica_buf);
+    f->replica_buf = copy;
+    f->replica_len = len;
+    f->replica_seq = seq;
+    pthread_mutex_unlock(&f->replica_mu);
+}
+
+void persist_take(feed *f, uint64_t seq, int replica)
 {
     if (!f->cfg.data_dir)
         return;
@@ -86,10 +104,42 @@ void persist_take(feed *f, uint64_t seq)
     }
     fsnap_stream_set(f->save_buf, f->seq, f->origin);
     f->save_seq = seq;
+    if (replica)
+        keep_for_replica(f, seq, f->save_buf, f->save_len);
     if (pthread_create(&f->saver, NULL, saver_main, f) == 0)
         f->saving = 1;
     else
         saver_main(f);
+}
+
+int feed_replica_state(feed *f, uint64_t seq, int wait_ms, uint8_t **buf, size_t *len)
+{
+    int64_t until = mono_us() + (int64_t)wait_ms * 1000;
+    for (;;) {
+        pthread_mutex_lock(&f->replica_mu);
+        int have = f->replica_buf && f->replica_seq == seq;
+        if (have) {
+            *buf = f->replica_buf;
+            *len = f->replica_len;
+            f->replica_buf = NULL;
+        }
+        pthread_mutex_unlock(&f->replica_mu);
+        if (have)
+            return 0;
+        if (mono_us() >= until)
+            return -1;
+        usleep(500); /* the feed thread is a ring behind: microseconds, at most a few ms */
+    }
+}
+
+int feed_replica_install(const char *dir, uint64_t seq, const void *buf, size_t len, char *err, size_t errlen)
+{
+    uint64_t msgs, origin;
+    if (len < FSNAP_HEADER || fsnap_stream_get(buf, len, &msgs, &origin) != 0) {
+        snprintf(err, errlen, "not a feed history with its numbering");
+        return -1;
+    }
+    return fsnap_write(dir, seq, buf, len, err, errlen);
 }
 
 /* ---- replaying ---------------------------------------------------------- */

@@ -70,6 +70,19 @@ typedef struct consumer_ops {
     /* Any thread: the seq of the last command taken (see above).  May be
      * NULL (the consumer keeps none). */
     uint64_t (*position)(const void *ctx);
+    /* A replica's snapshot (cluster mode; all three may be NULL): the
+     * consumer's own state travels inside the Raft snapshot, so a node that
+     * installs one restarts with the consumer where the others' are.
+     * replica_snapshot: engine thread, between commands, state at seq (as
+     * snapshot, and keep the state for replica_state).  replica_state: any
+     * thread, after it: the state's bytes (*buf malloc'd), waiting at most
+     * wait_ms; 0 or -1.  replica_install: any thread, the consumer not
+     * running: put such bytes in DIR for the next start at seq; 0 or -1
+     * with err. */
+    void (*replica_snapshot)(void *ctx, uint64_t seq);
+    int (*replica_state)(void *ctx, uint64_t seq, int wait_ms, void **buf, size_t *len);
+    int (*replica_install)(void *ctx, const char *dir, uint64_t seq, const void *buf, size_t len, char *err,
+                           size_t errlen);
 } consumer_ops;
 
 typedef struct consumer_set {

@@ -451,7 +451,16 @@ static void revive(load *l, int64_t now)
             if (fd >= 0)
                 close(fd);
             endpoints_next(&l->eps);
-            s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 1000 ? s->backoff_ms * 2 : 1000) : 50;
+            /* The other addresses at once (the next leader is one of them),
+             * then a wait per round failed, 10 ms doubling to 250 ms
+             * (net/endpoints.h): a wait before each try only lengthened
+             * the failover this session saw. */
+            if (++s->tried < l->eps.n) {
+                s->retry_ns = now;
+                continue;
+            }
+            s->tried = 0;
+            s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 250 ? s->backoff_ms * 2 : 250) : 10;
             s->retry_ns = now + (int64_t)s->backoff_ms * 1000000;
             continue;
         }
@@ -460,6 +469,7 @@ static void revive(load *l, int64_t now)
         s->next_seq = next;
         s->fd = fd;
         s->backoff_ms = 0;
+        s->tried = 0;
         int fl = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &fl, sizeof fl);
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};

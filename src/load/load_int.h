@@ -44,6 +44,7 @@ typedef struct lsess {
     int64_t retry_ns; /* down: the next try at logging in again */
     int resumed;      /* has logged in again at least once */
     int backoff_ms;
+    int tried; /* logins failed since the last wait: a round is the endpoints' count */
 } lsess;
 
 typedef struct load {

@@ -74,15 +74,21 @@ int endpoints_connect(endpoints *l)
 
 int endpoints_wait_ms(endpoints *l)
 {
-    l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : 50;
-    if (l->backoff_ms > 2000)
-        l->backoff_ms = 2000;
+    if (l->tried < l->n) { /* the rest of this round at once */
+        l->tried++;
+        return 0;
+    }
+    l->tried = 1;
+    l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : 10;
+    if (l->backoff_ms > 250)
+        l->backoff_ms = 250;
     return l->backoff_ms;
 }
 
 void endpoints_ok(endpoints *l)
 {
     l->backoff_ms = 0;
+    l->tried = 0;
 }
 
 const char *endpoints_name(const endpoints *l, char *buf, size_t n)

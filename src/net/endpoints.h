@@ -7,9 +7,12 @@
  * Why a list: a venue runs more than one server (a Raft cluster's nodes, a
  * standby), and which one serves is not the client's to know in advance.
  * A client connects to the first; when that connection fails or the server
- * goes away it tries the next, wrapping round, and waits between rounds,
- * doubling from 50 ms to 2 s (so a restarting server is found within about
- * 2 s of being back, and a dead venue is not hammered).  What it resumes is
+ * goes away it tries the others at once (a Raft cluster's next leader is
+ * one of them, and serves within about an election timeout: a wait before
+ * each try only adds to the failover a client sees), and only after a
+ * whole round failed waits, doubling from 10 ms to 250 ms (so a restarting
+ * server or a new leader is found within a quarter of a second of being
+ * there, and a dead venue gets a few tries a second, not a flood).  What it resumes is
  * the protocol's business: order entry logs in again with its next
  * expected sequence number (docs/protocol.md), the feed likewise.
  *
@@ -34,6 +37,7 @@ typedef struct endpoints {
     int n;
     int at;         /* the one in use, or to try next */
     int backoff_ms; /* the wait before the next round */
+    int tried;      /* tries since the last wait: a round is n */
 } endpoints;
 
 /* Add "HOST:PORT[,HOST:PORT...]" (port 1-65535).
@@ -48,8 +52,9 @@ int endpoints_add_one(endpoints *l, const char *host, int port, const char **why
  * the caller waits endpoints_wait_ms() and tries again. */
 int endpoints_connect(endpoints *l);
 
-/* How long to wait before the next round (doubles each time, 50 ms to
- * 2 s; back to 50 ms once a connection worked: endpoints_ok). */
+/* How long to wait before the next try: 0 until a whole round of
+ * addresses was tried, then the round's wait (doubles each round, 10 ms
+ * to 250 ms; back to none once a connection worked: endpoints_ok). */
 int endpoints_wait_ms(endpoints *l);
 
 /* A session was established on the current endpoint: the next failure

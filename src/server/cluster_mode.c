@@ -28,6 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
+static int extra_save(void *ctx, uint64_t seq, void **buf, size_t *len);
+static int extra_restore(void *ctx, uint64_t seq, const void *buf, size_t len, char *err, size_t errlen);
+
 int srv_cluster_open(srv *s)
 {
     const srv_config *cfg = s->cfg;
@@ -42,7 +45,9 @@ int srv_cluster_open(srv *s)
                                .recover_engine = s->hooks.on_engine,
                                .recover_command = s->hooks.on_command,
                                .recover_event = s->hooks.on_event,
-                               .recover_ctx = s->hooks.ctx};
+                               .recover_ctx = s->hooks.ctx,
+                               .extra_save = extra_save,
+                               .extra_restore = extra_restore};
     s->cl_state = cluster_state_open(&sc, err, sizeof err);
     if (!s->cl_state) {
         srv_log("cannot open the journal: %s", err);
@@ -58,8 +63,9 @@ int srv_cluster_open(srv *s)
     return 0;
 }
 
-/* The Raft thread: hand the committed batch (or, restore set, a snapshot
- * to install) to the engine thread and wait until it is done there. */
+/* The Raft thread: hand the committed batch (or, restore 1, a snapshot
+ * to install; 2, a snapshot being taken) to the engine thread and wait
+ * until it is done there. */
 static int hand_over(srv *s, const uint8_t *buf, size_t len, int restore, const char **why)
 {
     s->cl_buf = buf;
@@ -81,6 +87,97 @@ static int hand_over(srv *s, const uint8_t *buf, size_t len, int restore, const 
 static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char **why)
 {
     return hand_over(ctx, buf, len, 0, why);
+}
+
+/* ---- the consumers' state in a Raft snapshot (the feed's numbering) ----
+ *
+ * The Raft thread takes a snapshot at seq while no entry is being applied,
+ * so the engine thread is between commands at seq: it asks each consumer
+ * for its state there (replica_snapshot, one record in its ring), and this
+ * thread waits for each (a ring behind: microseconds; at most 1 s, else the
+ * snapshot goes without, and a node installing it numbers its feed from the
+ * snapshot, as before).  The bytes: per consumer, its name's length (u32),
+ * its name, the state's length (u64), the state. */
+
+static int extra_save(void *ctx, uint64_t seq, void **buf, size_t *len)
+{
+    srv *s = ctx;
+    const consumer_set *cs = &s->consumers;
+    int any = 0;
+    for (int i = 0; i < cs->n; i++)
+        any |= cs->ops[i]->replica_snapshot && cs->ops[i]->replica_state;
+    const char *why = NULL;
+    if (!any || s->cl_starting || hand_over(s, NULL, 0, 2, &why) != 0)
+        return -1;
+    uint8_t *out = NULL;
+    size_t n = 0;
+    for (int i = 0; i < cs->n; i++) {
+        const consumer_ops *o = cs->ops[i];
+        void *st = NULL;
+        size_t sl = 0;
+        if (!o->replica_snapshot || !o->replica_state)
+            continue;
+        if (o->replica_state(cs->ctx[i], seq, 1000, &st, &sl) != 0) {
+            srv_log("cluster: snapshot at seq %llu goes without the %s's state (not ready in 1 s)",
+                    (unsigned long long)seq, o->name);
+            continue;
+        }
+        uint32_t nl = (uint32_t)strlen(o->name);
+        uint64_t l = sl;
+        uint8_t *p = realloc(out, n + 4 + nl + 8 + sl);
+        if (!p) {
+            free(st);
+            continue;
+        }
+        out = p;
+        memcpy(out + n, &nl, 4);
+        memcpy(out + n + 4, o->name, nl);
+        memcpy(out + n + 4 + nl, &l, 8);
+        memcpy(out + n + 12 + nl, st, sl);
+        n += 12 + nl + sl;
+        free(st);
+    }
+    if (!out)
+        return -1;
+    *buf = out;
+    *len = n;
+    return 0;
+}
+
+static int extra_restore(void *ctx, uint64_t seq, const void *buf, size_t len, char *err, size_t errlen)
+{
+    srv *s = ctx;
+    const consumer_set *cs = &s->consumers;
+    const uint8_t *p = buf;
+    size_t at = 0;
+    while (at < len) {
+        uint32_t nl;
+        uint64_t sl;
+        if (len - at < 4 || (memcpy(&nl, p + at, 4), len - at - 4 < (size_t)nl + 8)) {
+            snprintf(err, errlen, "damaged consumers' state");
+            return -1;
+        }
+        memcpy(&sl, p + at + 4 + nl, 8);
+        if (len - at - 12 - nl < sl) {
+            snprintf(err, errlen, "damaged consumers' state");
+            return -1;
+        }
+        const uint8_t *st = p + at + 12 + nl;
+        for (int i = 0; i < cs->n; i++) {
+            const consumer_ops *o = cs->ops[i];
+            if (!o->replica_install || strlen(o->name) != nl || memcmp(o->name, p + at + 4, nl))
+                continue;
+            char why[300];
+            if (o->replica_install(cs->ctx[i], s->cfg->data_dir, seq, st, (size_t)sl, why, sizeof why) != 0) {
+                snprintf(err, errlen, "%s: %s", o->name, why);
+                return -1;
+            }
+            srv_log("cluster: the snapshot's %s state at seq %llu installed (%llu bytes)", o->name,
+                    (unsigned long long)seq, (unsigned long long)sl);
+        }
+        at += 12 + nl + (size_t)sl;
+    }
+    return 0;
 }
 
 /* A snapshot install replaces the engine and restarts the journal: done on
@@ -107,7 +204,14 @@ int srv_cluster_take(srv *s)
     if (!atomic_load_explicit(&s->cl_pending, memory_order_acquire))
         return 0;
     const char *why = NULL;
-    if (s->cl_restore) {
+    if (s->cl_restore == 2) { /* a Raft snapshot is being taken at the applied seq */
+        const consumer_set *cs = &s->consumers;
+        uint64_t seq = cluster_state_seq(s->cl_state);
+        for (int i = 0; i < cs->n; i++)
+            if (cs->ops[i]->replica_snapshot && cs->ops[i]->replica_state)
+                cs->ops[i]->replica_snapshot(cs->ctx[i], seq);
+        s->cl_rc = 0;
+    } else if (s->cl_restore) {
         s->cl_rc = cluster_state_restore(s->cl_state, s->cl_buf, s->cl_len, s->cl_err, sizeof s->cl_err);
         why = s->cl_err;
         if (s->cl_rc == 0) {

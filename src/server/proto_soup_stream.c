@@ -151,6 +151,12 @@ int stream_attach(soup_gw *sg, conn *c, uint64_t want)
         }
         off += 2 + n;
     }
+    /* The replay is queued: a heartbeat now tells the client it is over
+     * (a client resends its unanswered orders only then, so that one
+     * whose report was in the replay is not sent twice), rather than at
+     * the next idle second: after a failover that second was most of
+     * the time a client waited to see its order acknowledged. */
+    conn_put(g, c, buf, soup_empty(buf, SOUP_SERVER_HEARTBEAT));
     return 0;
 }
 

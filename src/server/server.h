@@ -270,7 +270,7 @@ typedef struct srv {
     size_t cl_len;
     const char *cl_why;
     int cl_rc;
-    int cl_restore;         /* the mailbox holds a snapshot to install, not an entry */
+    int cl_restore;         /* the mailbox holds 1: a snapshot to install, 2: one being taken; 0: an entry */
     atomic_int cl_restart;  /* installed a snapshot while running: 1 stop due, 2 stopping */
     int64_t cl_restart_at;  /* the stop is due then (0: at once) */
     int cl_starting;        /* in cluster_start: before the engine thread exists */

@@ -4,6 +4,8 @@
 #   - `cluster add 4 RAFT/ORDER` on the leader and a fourth node started
 #     with --join (it bootstraps nothing): it is caught up, made a voter,
 #     listed by `cluster` on every node, and applies what the others do;
+#   - a second `cluster add` while node 4's is under way is refused ("a
+#     membership change is in progress ... retry"), never taken and lost;
 #   - `cluster remove F` of a follower: it leaves the member lines; the
 #     leader's log says each step;
 #   - kill -9 of the leader: the two remaining members of three are a
@@ -17,8 +19,8 @@
 e2e_init
 C=$E2E/c.ini
 C4=$E2E/c4.ini
-set -- $("$BOURSE" cluster --free-ports 8)
-R1=$1 R2=$2 R3=$3 R4=$4 P1=$5 P2=$6 P3=$7 P4=$8
+set -- $("$BOURSE" cluster --free-ports 9)
+R1=$1 R2=$2 R3=$3 R4=$4 P1=$5 P2=$6 P3=$7 P4=$8 R5=$9
 NODES="1=127.0.0.1:$R1/127.0.0.1:$P1, 2=127.0.0.1:$R2/127.0.0.1:$P2, 3=127.0.0.1:$R3/127.0.0.1:$P3"
 for f in "$C" "$C4"; do
     {
@@ -107,8 +109,17 @@ setpw() {
 for n in 1 2 3; do setpw $n; done
 order 1 2 3 a1 || fail cluster_members_order "a1: $(tr '\n' '|' <"$E2E/o.a1")"
 
-# Add node 4: asked on the leader, then started with --join.
+# Add node 4: asked on the leader, then started with --join.  While its
+# change is under way (node 4 is not even started, so it cannot be caught
+# up yet), a second `cluster add` is refused, not acknowledged and dropped.
 "$BOURSE" admin --data "$E2E/n$L" cluster add 4 "127.0.0.1:$R4/127.0.0.1:$P4" >"$E2E/add" 2>&1
+"$BOURSE" admin --data "$E2E/n$L" cluster add 5 "127.0.0.1:$R5" >"$E2E/add5" 2>&1
+if grep -q 'cluster add: a membership change is in progress (adding node 4); retry' "$E2E/add5" &&
+    ! grep -q 'membership: adding node 5' "$E2E/log$L"; then
+    ok cluster_members_second_change_refused_while_one_runs
+else
+    fail cluster_members_second_change_refused_while_one_runs "$(tr '\n' '|' <"$E2E/add5") log: $(grep membership "$E2E/log$L" | tr '\n' '|')"
+fi
 start 4 "$C4" --join
 if grep -q '^OK adding node 4' "$E2E/add" && until_status "$L" "^member 4 voter 127.0.0.1:$R4/127.0.0.1:$P4$" &&
     until_status 4 "^member 4 voter " && until_status 4 "^member $L voter " &&
@@ -162,6 +173,13 @@ kill "$(cat "$E2E/pid$F")"
 # kill -9 the leader: G and 4 are two of the three members, a majority.
 kill -9 "$(cat "$E2E/pid$L")"
 Old=$L
+# gone before it restarts below (its lock is freed only then: a process in
+# a disk sync on a busy machine dies when the sync returns)
+i=0
+while kill -0 "$(cat "$E2E/pid$Old")" 2>/dev/null && [ $i -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 L=$(leader $SURV)
 if [ -n "$L" ] && order $SURV a3; then
     ok cluster_members_majority_serves_after_leader_killed

@@ -45,12 +45,17 @@ static void endpoints_round_and_backoff(void)
     CHECK(!strcmp(endpoints_name(&l, b, sizeof b), "127.0.0.1:2"));
     endpoints_next(&l);
     CHECK(!strcmp(endpoints_name(&l, b, sizeof b), "127.0.0.1:1"));
-    int w[8];
-    for (int i = 0; i < 8; i++)
+    /* A round (two addresses) at once, then a wait before each further
+     * round: 10 ms doubling to 250 ms; none again once a session works. */
+    int w[16];
+    for (int i = 0; i < 16; i++)
         w[i] = endpoints_wait_ms(&l);
-    CHECK(w[0] == 50 && w[1] == 100 && w[2] == 200 && w[6] == 2000 && w[7] == 2000);
+    CHECK(w[0] == 0 && w[1] == 0 && w[2] == 10 && w[3] == 0 && w[4] == 20 && w[5] == 0 && w[6] == 40);
+    CHECK(w[12] == 250 && w[13] == 0 && w[14] == 250 && w[15] == 0);
     endpoints_ok(&l);
-    CHECK_EQ(endpoints_wait_ms(&l), 50);
+    CHECK_EQ(endpoints_wait_ms(&l), 0);
+    CHECK_EQ(endpoints_wait_ms(&l), 0);
+    CHECK_EQ(endpoints_wait_ms(&l), 10);
 }
 
 /* A closed port first, a listening one second: connect lands on the second
