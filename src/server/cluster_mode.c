@@ -94,10 +94,16 @@ static int apply_on_engine(void *ctx, const uint8_t *buf, size_t len, const char
  * The Raft thread takes a snapshot at seq while no entry is being applied,
  * so the engine thread is between commands at seq: it asks each consumer
  * for its state there (replica_snapshot, one record in its ring), and this
- * thread waits for each (a ring behind: microseconds; at most 1 s, else the
- * snapshot goes without, and a node installing it numbers its feed from the
- * snapshot, as before).  The bytes: per consumer, its name's length (u32),
- * its name, the state's length (u64), the state. */
+ * thread waits for each (a ring behind: microseconds; at most
+ * REPLICA_STATE_WAIT_MS, else the snapshot goes without, and a node
+ * installing it numbers its feed from the snapshot, as before).  The
+ * bytes: per consumer, its name's length (u32), its name, the state's
+ * length (u64), the state. */
+
+/* The Raft thread sends no heartbeat while it waits here: a bound well
+ * under the election timeout (300 ms by default, heartbeats every 50 ms)
+ * keeps a slow feed from making the followers start an election. */
+enum { REPLICA_STATE_WAIT_MS = 100 };
 
 static int extra_save(void *ctx, uint64_t seq, void **buf, size_t *len)
 {
@@ -117,9 +123,9 @@ static int extra_save(void *ctx, uint64_t seq, void **buf, size_t *len)
         size_t sl = 0;
         if (!o->replica_snapshot || !o->replica_state)
             continue;
-        if (o->replica_state(cs->ctx[i], seq, 1000, &st, &sl) != 0) {
-            srv_log("cluster: snapshot at seq %llu goes without the %s's state (not ready in 1 s)",
-                    (unsigned long long)seq, o->name);
+        if (o->replica_state(cs->ctx[i], seq, REPLICA_STATE_WAIT_MS, &st, &sl) != 0) {
+            srv_log("cluster: snapshot at seq %llu goes without the %s's state (not ready in %d ms)",
+                    (unsigned long long)seq, o->name, REPLICA_STATE_WAIT_MS);
             continue;
         }
         uint32_t nl = (uint32_t)strlen(o->name);
