@@ -42,6 +42,7 @@
  */
 #include "server/proto_fix.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,13 @@ static fix_gw *fg_of(gateway *g, conn *c)
 fix_sess *fixs_get(fix_gw *fg, uint32_t user)
 {
     return user < fg->nsess && fg->sess[user].open ? &fg->sess[user] : NULL;
+}
+
+/* The user's session state here, numbered or not (a connection may be
+ * logged on before its Logon's mark is back), or NULL. */
+static fix_sess *sess_at(fix_gw *fg, uint32_t user)
+{
+    return user < fg->nsess ? &fg->sess[user] : NULL;
 }
 
 /* s's store has something to write: list it for this turn's flush. */
@@ -79,9 +87,9 @@ static void fix_flush(gateway *g, void *st)
         fix_sess *s = &fg->sess[fg->dirty[i]];
         s->listed = 0;
         if (fix_store_flush(&s->st) != 0)
-            srv_log("FIX session %s: the store was not written (disk): its messages of this moment will be "
+            srv_log("FIX session %s: the store was not written (%s): its messages of this moment will be "
                     "gap-filled on a resend",
-                    s->name);
+                    s->name, strerror(errno));
     }
     fg->ndirty = 0;
 }
@@ -101,9 +109,9 @@ static int is_dropcopy(const char *list, const char *name)
     return 0;
 }
 
-static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
+/* The user's slot, made (not numbered) if there is none; NULL: memory. */
+static fix_sess *slot(fix_gw *fg, uint32_t user)
 {
-    uint32_t user = c->user;
     if (user >= fg->nsess) {
         uint32_t n = fg->nsess ? fg->nsess : 64;
         while (n <= user)
@@ -117,31 +125,38 @@ static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
             return NULL;
         fg->dirty = d;
         memset(s + fg->nsess, 0, (size_t)(n - fg->nsess) * sizeof *s);
+        for (uint32_t i = fg->nsess; i < n; i++) {
+            s[i].conn = NO_CONN;
+            s[i].st.fd = -1;
+            s[i].st.next_in = s[i].st.next_out = 1;
+        }
         fg->nsess = n;
     }
-    fix_sess *s = &fg->sess[user];
-    if (!s->open) {
-        if (fix_store_open(&s->st, fg->g->cfg->data_dir, c->name, reset) != 0) {
-            gw_log_conn(fg->g, c, "cannot open the FIX session's store in %s/fix", fg->g->cfg->data_dir);
-            return NULL;
-        }
-        s->open = 1;
-        s->conn = NO_CONN;
-        if (reset)
-            touched(fg, s);
-        snprintf(s->name, sizeof s->name, "%s", c->name);
-        s->dc_k = (int8_t)dropcopy_find(&fg->g->s->dc, c->name);
-        s->dropcopy = s->dc_k >= 0;
-        if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
-            fg->dc[fg->ndc++] = user;
-        else if (s->dropcopy)
-            gw_log_conn(fg->g, c, "more than %d drop copy sessions: %s gets no reports", FIX_MAX_DROPCOPY,
-                        c->name);
-    } else if (reset) {
-        fix_store_reset(&s->st);
-        touched(fg, s);
+    return &fg->sess[user];
+}
+
+/* s is numbered from now on: its first mark is in the log.  The store
+ * starts empty (the log rebuilds it at start: streams.c) and the inbound
+ * number this node knows stays. */
+static int sess_number(fix_gw *fg, fix_sess *s, const char *name)
+{
+    uint64_t in = s->st.next_in;
+    if (fix_store_begin(&s->st, fg->g->cfg->data_dir, name) != 0) {
+        srv_log("FIX session %s: out of memory", name);
+        s->st.next_in = in;
+        return -1;
     }
-    return s;
+    s->st.next_in = in;
+    s->open = 1;
+    touched(fg, s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->dc_k = (int8_t)dropcopy_find(&fg->g->s->dc, name);
+    s->dropcopy = s->dc_k >= 0;
+    if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
+        fg->dc[fg->ndc++] = (uint32_t)(s - fg->sess);
+    else if (s->dropcopy)
+        srv_log("more than %d drop copy sessions: %s gets no reports", FIX_MAX_DROPCOPY, name);
+    return 0;
 }
 
 /* The connection logged on to s now, or NULL. */
@@ -167,12 +182,84 @@ void fixs_begin(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *t
     fix_put_time(w, 52, fg->g->now);
 }
 
+/* --- messages made here wait for their mark -------------------------------
+ *
+ * A message the venue makes itself (a session message, a report made by
+ * the gateway) is in no event, so its number would be known only here.
+ * Instead it waits in the session's queue while its mark (a `fixsess`
+ * command: kind, the next inbound number, a tag) goes through the
+ * sequencer and the log; when the mark's event comes back it takes the
+ * next outbound number, on this node as on every node that applies the
+ * log (fixs_mark_event), and goes out.  Reports of events need no mark:
+ * every node numbers them from the events alone. */
+
+static void submit_mark(fix_gw *fg, fix_sess *s, conn *c, int kind, uint64_t tag)
+{
+    bourse_cmd cmd = {.type = BOURSE_CMD_FIXSESS,
+                      .user = c->user,
+                      .side = (uint8_t)kind,
+                      .qty = (int64_t)s->st.next_in,
+                      .price = (int64_t)tag,
+                      .symbol = BOURSE_NONE};
+    memcpy(cmd.user_name.s, c->name, BOURSE_NAME_LEN);
+    gw_submit(fg->g, c, IN_CMD, &cmd);
+    s->in_marked = s->st.next_in;
+    s->mark_ns = fg->g->now;
+}
+
+enum { Q_HEAD = 4 + 8 + 1, Q_APP = 1, Q_CLOSE = 2 };
+
+static void defer(fix_gw *fg, fix_sess *s, const char *m, size_t n, int flags, int kind)
+{
+    conn *c = live_conn(fg, s);
+    if (!c)
+        return; /* made for a connection that is gone: nothing to number */
+    if (s->qlen + Q_HEAD + n > s->qcap) {
+        size_t cap = s->qcap ? s->qcap : 4096;
+        while (cap < s->qlen + Q_HEAD + n)
+            cap *= 2;
+        char *q = realloc(s->q, cap);
+        if (!q) {
+            srv_log("FIX session %s: out of memory: a message was not sent", s->name);
+            return;
+        }
+        s->q = q;
+        s->qcap = cap;
+    }
+    uint64_t tag = fg->nonce + ++fg->tags;
+    uint32_t len = (uint32_t)n;
+    char *r = s->q + s->qlen;
+    memcpy(r, &len, 4);
+    memcpy(r + 4, &tag, 8);
+    r[12] = (char)flags;
+    memcpy(r + Q_HEAD, m, n);
+    s->qlen += Q_HEAD + n;
+    submit_mark(fg, s, c, kind, tag);
+}
+
+/* The fields of m after the standard header, into w (a resend, a message
+ * numbered when its mark is back). */
+static void copy_body(fix_writer *w, const fix_msg *m)
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        uint32_t tag = m->f[i].tag;
+        if (tag == 8 || tag == 9 || tag == 35 || tag == 49 || tag == 56 || tag == 34 || tag == 52 ||
+            tag == 43 || tag == 122 || tag == 10)
+            continue;
+        fix_put(w, tag, m->buf + m->f[i].off, m->f[i].len);
+    }
+}
+
 void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app)
 {
     const char *m;
     size_t n = fix_end(w, &m);
     if (!n) {
         srv_log("FIX session %s: a message did not fit %d bytes and was not sent", s->name, FIX_OUT_MAX);
+        return;
+    }
+    if (fg->local) {
+        defer(fg, s, m, n, app ? Q_APP : 0, BOURSE_FIXSESS_MSG);
         return;
     }
     if (app && fix_store_put(&s->st, s->st.next_out, m, n) != 0)
@@ -185,7 +272,8 @@ void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app)
         conn_put(fg->g, c, m, n);
 }
 
-/* A session message with text, then close after it. */
+/* A Logout with text; the connection closes after it has gone out (its
+ * mark back), and reads nothing more meanwhile. */
 static void logout(fix_gw *fg, fix_sess *s, conn *c, const char *why)
 {
     char buf[FIX_OUT_MAX];
@@ -193,11 +281,129 @@ static void logout(fix_gw *fg, fix_sess *s, conn *c, const char *why)
     fixs_begin(fg, s, &w, buf, "5");
     if (why)
         fix_puts(&w, 58, why);
-    fixs_send(fg, s, &w, 0);
+    const char *m;
+    size_t n = fix_end(&w, &m);
     gw_log_conn(fg->g, c, "FIX logout: %s", why ? why : "answered");
     fix_of(c)->logout = 1;
-    c->closing = 1;
-    conn_put(fg->g, c, NULL, 0);
+    s->closing = 1;
+    defer(fg, s, m, n, Q_CLOSE, BOURSE_FIXSESS_MSG);
+}
+
+/* The mark's message at the head of s's queue (or further on: those before
+ * it lost their marks, say to a refused command) goes out numbered seq; 0
+ * if this node holds none with that tag (another node made it, or this one
+ * before a restart): the number is a slot that a resend gap-fills. */
+static int send_marked(fix_gw *fg, fix_sess *s, uint64_t tag, uint64_t seq)
+{
+    size_t at = 0;
+    while (at + Q_HEAD <= s->qlen) {
+        uint32_t len;
+        uint64_t t;
+        memcpy(&len, s->q + at, 4);
+        memcpy(&t, s->q + at + 4, 8);
+        if (t == tag)
+            break;
+        at += Q_HEAD + len;
+    }
+    if (at + Q_HEAD > s->qlen)
+        return 0;
+    if (at)
+        srv_log("FIX session %s: %zu bytes of messages lost their marks (not sent)", s->name, at);
+    uint32_t len;
+    memcpy(&len, s->q + at, 4);
+    int flags = s->q[at + 12];
+    fix_msg m;
+    fix_error e;
+    char buf[FIX_OUT_MAX];
+    size_t tl;
+    const char *t;
+    if (fix_parse(s->q + at + Q_HEAD, len, &m, &e) == 0 && (t = fix_get(&m, 35, &tl)) && tl <= 2) {
+        char type[3] = {0};
+        memcpy(type, t, tl);
+        fix_writer w;
+        header(fg, s, &w, buf, type, seq);
+        fix_put_time(&w, 52, fg->g->now);
+        copy_body(&w, &m);
+        const char *out;
+        size_t n = fix_end(&w, &out);
+        if (n && (flags & Q_APP) && fix_store_put(&s->st, seq, out, n) != 0)
+            srv_log("FIX session %s: message %llu not kept (disk): it will be gap-filled on resend", s->name,
+                    (unsigned long long)seq);
+        conn *c = live_conn(fg, s);
+        if (c && n)
+            conn_put(fg->g, c, out, n);
+        if (c && (flags & Q_CLOSE)) {
+            c->closing = 1;
+            conn_put(fg->g, c, NULL, 0);
+        }
+    }
+    size_t used = at + Q_HEAD + len;
+    memmove(s->q, s->q + used, s->qlen - used);
+    s->qlen -= used;
+    return 1;
+}
+
+void fixs_mark_event(fix_gw *fg, const srv_out *o)
+{
+    const bourse_event *ev = &o->ev;
+    if (!gw_is_home(fg->g, ev->user))
+        return;
+    fix_sess *s = slot(fg, ev->user);
+    if (!s)
+        return;
+    int kind = ev->side;
+    uint64_t in = (uint64_t)ev->qty;
+    conn *c = live_conn(fg, s);
+    if (!s->open || kind == BOURSE_FIXSESS_RESET) {
+        char name[BOURSE_NAME_LEN + 1] = {0};
+        memcpy(name, ev->oid.s, BOURSE_NAME_LEN);
+        uint64_t keep = s->st.next_in;
+        if (!s->open && sess_number(fg, s, name) != 0)
+            return;
+        fix_store_reset(&s->st);
+        s->st.next_in = keep;
+        if (kind == BOURSE_FIXSESS_RESET)
+            s->nids = s->ids_gen = 0;
+        if (kind == BOURSE_FIXSESS_RESET && !c)
+            s->st.next_in = in;
+    }
+    /* The inbound number: the connection logged on here keeps its own
+     * (the mark said what it was then); elsewhere the mark's is the
+     * latest the log knows. */
+    if (!c && in > s->st.next_in)
+        s->st.next_in = in;
+    if (in > s->ids_in) { /* a checkpoint: keep the ids since the one before */
+        memmove(s->ids, s->ids + s->ids_gen, (s->nids - s->ids_gen) * sizeof *s->ids);
+        s->nids -= s->ids_gen;
+        s->ids_gen = s->nids;
+        s->ids_in = in;
+    }
+    touched(fg, s);
+    if (kind == BOURSE_FIXSESS_IN)
+        return;
+    uint64_t seq = s->st.next_out++;
+    send_marked(fg, s, (uint64_t)ev->price, seq);
+}
+
+void fixs_known_add(fix_sess *s, const bourse_name *id, char kind)
+{
+    if (s->nids == s->ids_cap) {
+        uint32_t n = s->ids_cap ? s->ids_cap * 2 : 64;
+        fix_known_id *p = realloc(s->ids, (size_t)n * sizeof *p);
+        if (!p)
+            return;
+        s->ids = p;
+        s->ids_cap = n;
+    }
+    s->ids[s->nids++] = (fix_known_id){.id = *id, .kind = kind};
+}
+
+int fixs_known(const fix_sess *s, const bourse_name *id, char kind)
+{
+    for (uint32_t i = 0; i < s->nids; i++)
+        if (s->ids[i].kind == kind && !memcmp(s->ids[i].id.s, id->s, BOURSE_NAME_LEN))
+            return 1;
+    return 0;
 }
 
 static void session_reject(fix_gw *fg, fix_sess *s, uint64_t ref_seq, const fix_msg *m, int reason,
@@ -276,13 +482,7 @@ static int resend_one(fix_gw *fg, fix_sess *s, conn *c, uint64_t seq)
     fix_puts(&w, 43, "Y");
     fix_put_time(&w, 52, fg->g->now);
     fix_put(&w, 122, sent, sl);
-    for (uint32_t i = 0; i < m.n; i++) {
-        uint32_t tag = m.f[i].tag;
-        if (tag == 8 || tag == 9 || tag == 35 || tag == 49 || tag == 56 || tag == 34 || tag == 52 ||
-            tag == 43 || tag == 122 || tag == 10)
-            continue;
-        fix_put(&w, tag, m.buf + m.f[i].off, m.f[i].len);
-    }
+    copy_body(&w, &m);
     const char *out;
     size_t k = fix_end(&w, &out);
     if (!k)
@@ -413,7 +613,7 @@ static int fix_live(gateway *g, conn *c)
 {
     fix_gw *fg = fg_of(g, c);
     fix_conn *fc = fix_of(c);
-    fix_sess *s = sess_open(fg, c, fc->reset);
+    fix_sess *s = slot(fg, c->user);
     if (!s)
         return -1;
     if (live_conn(fg, s)) {
@@ -424,13 +624,24 @@ static int fix_live(gateway *g, conn *c)
     s->conn = (uint32_t)(c - g->conns);
     s->gen = c->gen;
     s->resend_until = 0;
+    s->closing = 0;
+    s->qlen = 0; /* what an earlier connection left waiting goes out numbered to none */
+    if (!s->open)
+        snprintf(s->name, sizeof s->name, "%s", c->name);
+    if (fc->reset)
+        s->st.next_in = 1; /* and the outbound numbering starts again when the mark is back */
+    fg->local = 1;
     if (fc->logon_seq < s->st.next_in) {
         char why[96];
         snprintf(why, sizeof why, "MsgSeqNum too low, expecting %llu but received %u",
                  (unsigned long long)s->st.next_in, fc->logon_seq);
         logout(fg, s, c, why);
+        fg->local = 0;
         return 0;
     }
+    int ahead = fc->logon_seq > s->st.next_in;
+    if (!ahead)
+        s->st.next_in++;
     char buf[FIX_OUT_MAX];
     fix_writer w;
     fixs_begin(fg, s, &w, buf, "A");
@@ -438,15 +649,14 @@ static int fix_live(gateway *g, conn *c)
     fix_put_int(&w, 108, fc->hb_s);
     if (fc->reset)
         fix_puts(&w, 141, "Y");
-    fixs_send(fg, s, &w, 0);
+    const char *m;
+    size_t n = fix_end(&w, &m);
+    defer(fg, s, m, n, 0, fc->reset ? BOURSE_FIXSESS_RESET : BOURSE_FIXSESS_LOGON);
     gw_log_conn(g, c, "FIX session %s logged on (in %u, out %llu)", s->name, fc->logon_seq,
                 (unsigned long long)s->st.next_out - 1);
-    if (fc->logon_seq == s->st.next_in) {
-        s->st.next_in++;
-        touched(fg, s);
-    } else {
+    if (ahead)
         resend_request(fg, s, fc->logon_seq);
-    }
+    fg->local = 0;
     return 0;
 }
 
@@ -580,7 +790,9 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
         return -1;
     }
     if (!strcmp(type, "D") || !strcmp(type, "F") || !strcmp(type, "G") || !strcmp(type, "H")) {
+        fg->possdup = (uint8_t)possdup;
         fixa_message(fg, s, c, m, type);
+        fg->possdup = 0;
         return c->closing ? -1 : 0;
     }
     if (known_type(t, tl))
@@ -599,13 +811,16 @@ static int on_message(gateway *g, conn *c, const char *p, size_t n)
     if (c->state == C_OPEN)
         return on_logon(g, c, &m, parsed, &e);
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
+    fix_sess *s = sess_at(fg, c->user);
     if (!s || live_conn(fg, s) != c) {
         conn_close(g, c, "FIX message on a connection that is not the session's");
         return -1;
     }
-    if (on_session_msg(fg, s, c, &m, parsed, &e) != 0)
-        return -1;
+    if (s->closing)
+        return 0; /* our Logout waits for its mark: nothing more is read */
+    fg->local = 1;
+    on_session_msg(fg, s, c, &m, parsed, &e);
+    fg->local = 0;
     return c->state == C_LIVE && !c->closing ? 0 : -1;
 }
 
@@ -641,12 +856,20 @@ static void fix_tick(gateway *g, conn *c)
     if (c->state != C_LIVE || c->closing)
         return;
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
+    fix_sess *s = sess_at(fg, c->user);
     if (!s || live_conn(fg, s) != c)
         return;
     fix_conn *fc = fix_of(c);
     int64_t hb = (int64_t)fc->hb_s * 1000000000LL;
-    if (g->now - c->last_send_ns >= hb)
+    if (s->qlen && g->now - s->mark_ns > 10000000000LL) {
+        /* a mark not back in 10 s (a log that refuses): the session cannot number what it sends */
+        conn_close(g, c, "FIX: the log did not take the session's messages");
+        return;
+    }
+    if (s->closing)
+        return;
+    fg->local = 1;
+    if (!s->qlen && g->now - c->last_send_ns >= hb)
         heartbeat(fg, s, NULL, 0);
     int64_t quiet = hb + hb / 5, cap = (int64_t)g->cfg->heartbeat_timeout_ms * 500000LL;
     if (quiet > cap)
@@ -663,6 +886,11 @@ static void fix_tick(gateway *g, conn *c)
     } else if (fc->treq_ms && (since_open_ms - fc->treq_ms) * 1000000LL > hb) {
         logout(fg, s, c, "TestRequest not answered");
     }
+    /* The inbound number in the log at most once a HeartBtInt, so that a
+     * node taking over asks for a resend of no more than that (fixsess in). */
+    if (s->open && !s->closing && s->st.next_in != s->in_marked && g->now - s->mark_ns >= hb)
+        submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
+    fg->local = 0;
 }
 
 static void fix_stop(gateway *g, conn *c)
@@ -670,9 +898,12 @@ static void fix_stop(gateway *g, conn *c)
     if (c->state != C_LIVE || c->closing)
         return;
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
-    if (s && live_conn(fg, s) == c)
+    fix_sess *s = sess_at(fg, c->user);
+    if (s && live_conn(fg, s) == c && !s->closing) {
+        fg->local = 1;
         logout(fg, s, c, "the venue is closing");
+        fg->local = 0;
+    }
 }
 
 /* Cancel-on-disconnect ([fix] cancel_on_disconnect = USER... or *): when
@@ -683,10 +914,13 @@ static void fix_stop(gateway *g, conn *c)
 static void fix_close(gateway *g, conn *c)
 {
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
+    fix_sess *s = sess_at(fg, c->user);
     if (!s || s->conn != (uint32_t)(c - g->conns) || s->gen != c->gen)
         return;
+    if (s->open && s->st.next_in != s->in_marked) /* where the client's numbers stopped, for the next node */
+        submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
     s->conn = NO_CONN;
+    s->closing = 0;
     const char *list = g->cfg->fix_cod;
     if (atomic_load(&g->s->stop) || !(is_dropcopy(list, "*") || is_dropcopy(list, c->name)))
         return;
@@ -699,7 +933,10 @@ static void fix_close(gateway *g, conn *c)
 static void fix_event(gateway *g, void *st, const srv_out *o)
 {
     (void)g;
-    fixa_event(st, o);
+    if (o->kind == OUT_EVENT && o->ev.type == BOURSE_EV_OK)
+        fixs_mark_event(st, o);
+    else
+        fixa_event(st, o);
 }
 
 static void *fix_gw_new(gateway *g, uint32_t idx)
@@ -708,6 +945,8 @@ static void *fix_gw_new(gateway *g, uint32_t idx)
     if (fg) {
         fg->g = g;
         fg->proto = idx;
+        randombytes_buf(&fg->nonce, sizeof fg->nonce);
+        fg->nonce = (fg->nonce & ((1ULL << 30) - 1)) << 32; /* tags stay positive int64s */
     }
     return fg;
 }
@@ -716,9 +955,12 @@ static void fix_gw_free(gateway *g, void *st)
 {
     (void)g;
     fix_gw *fg = st;
-    for (uint32_t i = 0; i < fg->nsess; i++)
+    for (uint32_t i = 0; i < fg->nsess; i++) {
         if (fg->sess[i].open)
             fix_store_close(&fg->sess[i].st);
+        free(fg->sess[i].q);
+        free(fg->sess[i].ids);
+    }
     free(fg->sess);
     free(fg->dirty);
     fixa_free(fg);

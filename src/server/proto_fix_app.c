@@ -584,8 +584,32 @@ static void status_request(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m)
     send_er(fg, s, o, &r);
 }
 
+/* A request the client sends again (PossDupFlag=Y, after a ResendRequest,
+ * typically to a node that took over) that the log already holds: a new
+ * order or a replace whose ClOrdID it knows, a cancel of an order it
+ * canceled, since the session's checkpoint before last (fix_sess.ids) or
+ * still open.  Dropped, so the client is not answered twice. */
+static int possdup_known(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, char type)
+{
+    size_t n;
+    bourse_name id;
+    if (type == 'D' || type == 'G') {
+        const char *v = fix_get(m, 11, &n);
+        return name_ok(v, n, &id, 0) && (order_find(fg, c->user, &id) || fixs_known(s, &id, 'N'));
+    }
+    if (type == 'F') {
+        const char *v = fix_get(m, 41, &n);
+        return name_ok(v, n, &id, 1) && fixs_known(s, &id, 'C');
+    }
+    return 0;
+}
+
 void fixa_message(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, const char *type)
 {
+    if (fg->possdup && possdup_known(fg, s, c, m, type[0])) {
+        gw_log_conn(fg->g, c, "FIX PossDup %s already in the log: dropped", type);
+        return;
+    }
     if (s->dropcopy) {
         uint64_t seq = 0;
         fix_get_u64(m, 34, &seq);
@@ -688,6 +712,9 @@ void fixa_event(fix_gw *fg, const srv_out *o)
     fix_sess *s = own(fg, ev->user);
     if (ev->user == BOURSE_NONE || (!s && !fg->ndc))
         return;
+    if (s) /* what a PossDup resend may repeat (possdup_known) */
+        fixs_known_add(s, ev->type == BOURSE_EV_REPLACED ? &ev->oid2 : &ev->oid,
+                       ev->type == BOURSE_EV_CANCELED ? 'C' : 'N');
     size_t ol = nlen(ev->oid.s, BOURSE_NAME_LEN);
     fix_order *e = order_find(fg, ev->user, &ev->oid);
     char id[64];
