@@ -68,7 +68,7 @@ static fix_sess *sess_at(fix_gw *fg, uint32_t user)
 }
 
 /* s's store has something to write: list it for this turn's flush. */
-static void touched(fix_gw *fg, fix_sess *s)
+void fixs_touched(fix_gw *fg, fix_sess *s)
 {
     s->st.dirty = 1;
     if (!s->listed) {
@@ -109,58 +109,8 @@ static int is_dropcopy(const char *list, const char *name)
     return 0;
 }
 
-/* The user's slot, made (not numbered) if there is none; NULL: memory. */
-static fix_sess *slot(fix_gw *fg, uint32_t user)
-{
-    if (user >= fg->nsess) {
-        uint32_t n = fg->nsess ? fg->nsess : 64;
-        while (n <= user)
-            n *= 2;
-        fix_sess *s = realloc(fg->sess, (size_t)n * sizeof *s);
-        if (!s)
-            return NULL;
-        fg->sess = s;
-        uint32_t *d = realloc(fg->dirty, (size_t)n * sizeof *d);
-        if (!d)
-            return NULL;
-        fg->dirty = d;
-        memset(s + fg->nsess, 0, (size_t)(n - fg->nsess) * sizeof *s);
-        for (uint32_t i = fg->nsess; i < n; i++) {
-            s[i].conn = NO_CONN;
-            s[i].st.fd = -1;
-            s[i].st.next_in = s[i].st.next_out = 1;
-        }
-        fg->nsess = n;
-    }
-    return &fg->sess[user];
-}
-
-/* s is numbered from now on: its first mark is in the log.  The store
- * starts empty (the log rebuilds it at start: streams.c) and the inbound
- * number this node knows stays. */
-static int sess_number(fix_gw *fg, fix_sess *s, const char *name)
-{
-    uint64_t in = s->st.next_in;
-    if (fix_store_begin(&s->st, fg->g->cfg->data_dir, name) != 0) {
-        srv_log("FIX session %s: out of memory", name);
-        s->st.next_in = in;
-        return -1;
-    }
-    s->st.next_in = in;
-    s->open = 1;
-    touched(fg, s);
-    snprintf(s->name, sizeof s->name, "%s", name);
-    s->dc_k = (int8_t)dropcopy_find(&fg->g->s->dc, name);
-    s->dropcopy = s->dc_k >= 0;
-    if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
-        fg->dc[fg->ndc++] = (uint32_t)(s - fg->sess);
-    else if (s->dropcopy)
-        srv_log("more than %d drop copy sessions: %s gets no reports", FIX_MAX_DROPCOPY, name);
-    return 0;
-}
-
 /* The connection logged on to s now, or NULL. */
-static conn *live_conn(fix_gw *fg, const fix_sess *s)
+conn *fixs_live_conn(fix_gw *fg, const fix_sess *s)
 {
     if (s->conn == NO_CONN || s->conn >= fg->g->nconns)
         return NULL;
@@ -168,7 +118,7 @@ static conn *live_conn(fix_gw *fg, const fix_sess *s)
     return c->gen == s->gen && c->state == C_LIVE && !c->closing ? c : NULL;
 }
 
-static void header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type, uint64_t seq)
+void fixs_header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type, uint64_t seq)
 {
     fix_begin(w, buf, FIX_OUT_MAX, type);
     fix_puts(w, 49, fg->g->cfg->fix_comp_id);
@@ -178,68 +128,13 @@ static void header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char
 
 void fixs_begin(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type)
 {
-    header(fg, s, w, buf, type, s->st.next_out);
+    fixs_header(fg, s, w, buf, type, s->st.next_out);
     fix_put_time(w, 52, fg->g->now);
-}
-
-/* --- messages made here wait for their mark -------------------------------
- *
- * A message the venue makes itself (a session message, a report made by
- * the gateway) is in no event, so its number would be known only here.
- * Instead it waits in the session's queue while its mark (a `fixsess`
- * command: kind, the next inbound number, a tag) goes through the
- * sequencer and the log; when the mark's event comes back it takes the
- * next outbound number, on this node as on every node that applies the
- * log (fixs_mark_event), and goes out.  Reports of events need no mark:
- * every node numbers them from the events alone. */
-
-static void submit_mark(fix_gw *fg, fix_sess *s, conn *c, int kind, uint64_t tag)
-{
-    bourse_cmd cmd = {.type = BOURSE_CMD_FIXSESS,
-                      .user = c->user,
-                      .side = (uint8_t)kind,
-                      .qty = (int64_t)s->st.next_in,
-                      .price = (int64_t)tag,
-                      .symbol = BOURSE_NONE};
-    memcpy(cmd.user_name.s, c->name, BOURSE_NAME_LEN);
-    gw_submit(fg->g, c, IN_CMD, &cmd);
-    s->in_marked = s->st.next_in;
-    s->mark_ns = fg->g->now;
-}
-
-enum { Q_HEAD = 4 + 8 + 1, Q_APP = 1, Q_CLOSE = 2 };
-
-static void defer(fix_gw *fg, fix_sess *s, const char *m, size_t n, int flags, int kind)
-{
-    conn *c = live_conn(fg, s);
-    if (!c)
-        return; /* made for a connection that is gone: nothing to number */
-    if (s->qlen + Q_HEAD + n > s->qcap) {
-        size_t cap = s->qcap ? s->qcap : 4096;
-        while (cap < s->qlen + Q_HEAD + n)
-            cap *= 2;
-        char *q = realloc(s->q, cap);
-        if (!q) {
-            srv_log("FIX session %s: out of memory: a message was not sent", s->name);
-            return;
-        }
-        s->q = q;
-        s->qcap = cap;
-    }
-    uint64_t tag = fg->nonce + ++fg->tags;
-    uint32_t len = (uint32_t)n;
-    char *r = s->q + s->qlen;
-    memcpy(r, &len, 4);
-    memcpy(r + 4, &tag, 8);
-    r[12] = (char)flags;
-    memcpy(r + Q_HEAD, m, n);
-    s->qlen += Q_HEAD + n;
-    submit_mark(fg, s, c, kind, tag);
 }
 
 /* The fields of m after the standard header, into w (a resend, a message
  * numbered when its mark is back). */
-static void copy_body(fix_writer *w, const fix_msg *m)
+void fixs_copy_body(fix_writer *w, const fix_msg *m)
 {
     for (uint32_t i = 0; i < m->n; i++) {
         uint32_t tag = m->f[i].tag;
@@ -259,15 +154,15 @@ void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app)
         return;
     }
     if (fg->local) {
-        defer(fg, s, m, n, app ? Q_APP : 0, BOURSE_FIXSESS_MSG);
+        fixs_defer(fg, s, m, n, app ? FIX_Q_APP : 0, BOURSE_FIXSESS_MSG);
         return;
     }
     if (app && fix_store_put(&s->st, s->st.next_out, m, n) != 0)
         srv_log("FIX session %s: message %llu not kept (disk): it will be gap-filled on resend", s->name,
                 (unsigned long long)s->st.next_out);
     s->st.next_out++;
-    touched(fg, s);
-    conn *c = live_conn(fg, s);
+    fixs_touched(fg, s);
+    conn *c = fixs_live_conn(fg, s);
     if (c)
         conn_put(fg->g, c, m, n);
 }
@@ -286,124 +181,7 @@ static void logout(fix_gw *fg, fix_sess *s, conn *c, const char *why)
     gw_log_conn(fg->g, c, "FIX logout: %s", why ? why : "answered");
     fix_of(c)->logout = 1;
     s->closing = 1;
-    defer(fg, s, m, n, Q_CLOSE, BOURSE_FIXSESS_MSG);
-}
-
-/* The mark's message at the head of s's queue (or further on: those before
- * it lost their marks, say to a refused command) goes out numbered seq; 0
- * if this node holds none with that tag (another node made it, or this one
- * before a restart): the number is a slot that a resend gap-fills. */
-static int send_marked(fix_gw *fg, fix_sess *s, uint64_t tag, uint64_t seq)
-{
-    size_t at = 0;
-    while (at + Q_HEAD <= s->qlen) {
-        uint32_t len;
-        uint64_t t;
-        memcpy(&len, s->q + at, 4);
-        memcpy(&t, s->q + at + 4, 8);
-        if (t == tag)
-            break;
-        at += Q_HEAD + len;
-    }
-    if (at + Q_HEAD > s->qlen)
-        return 0;
-    if (at)
-        srv_log("FIX session %s: %zu bytes of messages lost their marks (not sent)", s->name, at);
-    uint32_t len;
-    memcpy(&len, s->q + at, 4);
-    int flags = s->q[at + 12];
-    fix_msg m;
-    fix_error e;
-    char buf[FIX_OUT_MAX];
-    size_t tl;
-    const char *t;
-    if (fix_parse(s->q + at + Q_HEAD, len, &m, &e) == 0 && (t = fix_get(&m, 35, &tl)) && tl <= 2) {
-        char type[3] = {0};
-        memcpy(type, t, tl);
-        fix_writer w;
-        header(fg, s, &w, buf, type, seq);
-        fix_put_time(&w, 52, fg->g->now);
-        copy_body(&w, &m);
-        const char *out;
-        size_t n = fix_end(&w, &out);
-        if (n && (flags & Q_APP) && fix_store_put(&s->st, seq, out, n) != 0)
-            srv_log("FIX session %s: message %llu not kept (disk): it will be gap-filled on resend", s->name,
-                    (unsigned long long)seq);
-        conn *c = live_conn(fg, s);
-        if (c && n)
-            conn_put(fg->g, c, out, n);
-        if (c && (flags & Q_CLOSE)) {
-            c->closing = 1;
-            conn_put(fg->g, c, NULL, 0);
-        }
-    }
-    size_t used = at + Q_HEAD + len;
-    memmove(s->q, s->q + used, s->qlen - used);
-    s->qlen -= used;
-    return 1;
-}
-
-void fixs_mark_event(fix_gw *fg, const srv_out *o)
-{
-    const bourse_event *ev = &o->ev;
-    if (!gw_is_home(fg->g, ev->user))
-        return;
-    fix_sess *s = slot(fg, ev->user);
-    if (!s)
-        return;
-    int kind = ev->side;
-    uint64_t in = (uint64_t)ev->qty;
-    conn *c = live_conn(fg, s);
-    if (!s->open || kind == BOURSE_FIXSESS_RESET) {
-        char name[BOURSE_NAME_LEN + 1] = {0};
-        memcpy(name, ev->oid.s, BOURSE_NAME_LEN);
-        uint64_t keep = s->st.next_in;
-        if (!s->open && sess_number(fg, s, name) != 0)
-            return;
-        fix_store_reset(&s->st);
-        s->st.next_in = keep;
-        if (kind == BOURSE_FIXSESS_RESET)
-            s->nids = s->ids_gen = 0;
-        if (kind == BOURSE_FIXSESS_RESET && !c)
-            s->st.next_in = in;
-    }
-    /* The inbound number: the connection logged on here keeps its own
-     * (the mark said what it was then); elsewhere the mark's is the
-     * latest the log knows. */
-    if (!c && in > s->st.next_in)
-        s->st.next_in = in;
-    if (in > s->ids_in) { /* a checkpoint: keep the ids since the one before */
-        memmove(s->ids, s->ids + s->ids_gen, (s->nids - s->ids_gen) * sizeof *s->ids);
-        s->nids -= s->ids_gen;
-        s->ids_gen = s->nids;
-        s->ids_in = in;
-    }
-    touched(fg, s);
-    if (kind == BOURSE_FIXSESS_IN)
-        return;
-    uint64_t seq = s->st.next_out++;
-    send_marked(fg, s, (uint64_t)ev->price, seq);
-}
-
-void fixs_known_add(fix_sess *s, const bourse_name *id, char kind)
-{
-    if (s->nids == s->ids_cap) {
-        uint32_t n = s->ids_cap ? s->ids_cap * 2 : 64;
-        fix_known_id *p = realloc(s->ids, (size_t)n * sizeof *p);
-        if (!p)
-            return;
-        s->ids = p;
-        s->ids_cap = n;
-    }
-    s->ids[s->nids++] = (fix_known_id){.id = *id, .kind = kind};
-}
-
-int fixs_known(const fix_sess *s, const bourse_name *id, char kind)
-{
-    for (uint32_t i = 0; i < s->nids; i++)
-        if (s->ids[i].kind == kind && !memcmp(s->ids[i].id.s, id->s, BOURSE_NAME_LEN))
-            return 1;
-    return 0;
+    fixs_defer(fg, s, m, n, FIX_Q_CLOSE, BOURSE_FIXSESS_MSG);
 }
 
 static void session_reject(fix_gw *fg, fix_sess *s, uint64_t ref_seq, const fix_msg *m, int reason,
@@ -449,7 +227,7 @@ static void gap_fill(fix_gw *fg, fix_sess *s, conn *c, uint64_t from, uint64_t t
 {
     char buf[FIX_OUT_MAX];
     fix_writer w;
-    header(fg, s, &w, buf, "4", from);
+    fixs_header(fg, s, &w, buf, "4", from);
     fix_puts(&w, 43, "Y");
     fix_put_time(&w, 52, fg->g->now);
     fix_put_time(&w, 122, fg->g->now);
@@ -478,11 +256,11 @@ static int resend_one(fix_gw *fg, fix_sess *s, conn *c, uint64_t seq)
         return -1;
     memcpy(type, t, tl);
     fix_writer w;
-    header(fg, s, &w, buf, type, seq);
+    fixs_header(fg, s, &w, buf, type, seq);
     fix_puts(&w, 43, "Y");
     fix_put_time(&w, 52, fg->g->now);
     fix_put(&w, 122, sent, sl);
-    copy_body(&w, &m);
+    fixs_copy_body(&w, &m);
     const char *out;
     size_t k = fix_end(&w, &out);
     if (!k)
@@ -613,10 +391,10 @@ static int fix_live(gateway *g, conn *c)
 {
     fix_gw *fg = fg_of(g, c);
     fix_conn *fc = fix_of(c);
-    fix_sess *s = slot(fg, c->user);
+    fix_sess *s = fixs_slot(fg, c->user);
     if (!s)
         return -1;
-    if (live_conn(fg, s)) {
+    if (fixs_live_conn(fg, s)) {
         gw_log_conn(g, c, "FIX logon refused: the session %s is already logged on", s->name);
         c->closing = 1;
         return 0;
@@ -651,7 +429,7 @@ static int fix_live(gateway *g, conn *c)
         fix_puts(&w, 141, "Y");
     const char *m;
     size_t n = fix_end(&w, &m);
-    defer(fg, s, m, n, 0, fc->reset ? BOURSE_FIXSESS_RESET : BOURSE_FIXSESS_LOGON);
+    fixs_defer(fg, s, m, n, 0, fc->reset ? BOURSE_FIXSESS_RESET : BOURSE_FIXSESS_LOGON);
     gw_log_conn(g, c, "FIX session %s logged on (in %u, out %llu)", s->name, fc->logon_seq,
                 (unsigned long long)s->st.next_out - 1);
     if (ahead)
@@ -694,7 +472,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
             session_reject(fg, s, seq, m, FIX_R_BAD_VALUE, 36, "NewSeqNo below the next expected MsgSeqNum");
         else
             s->st.next_in = to;
-        touched(fg, s);
+        fixs_touched(fg, s);
         return 0;
     }
     if (seq > s->st.next_in) {
@@ -723,7 +501,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
     s->st.next_in++;
     if (s->resend_until && s->st.next_in > s->resend_until)
         s->resend_until = 0;
-    touched(fg, s);
+    fixs_touched(fg, s);
     if (parsed != 0) {
         session_reject(fg, s, seq, m, e->reason, e->ref_tag, e->text);
         return 0;
@@ -772,7 +550,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
                            "NewSeqNo must be above the message's MsgSeqNum");
         else
             s->st.next_in = to;
-        touched(fg, s);
+        fixs_touched(fg, s);
         return 0;
     }
     if (!strcmp(type, "5")) {
@@ -812,7 +590,7 @@ static int on_message(gateway *g, conn *c, const char *p, size_t n)
         return on_logon(g, c, &m, parsed, &e);
     fix_gw *fg = fg_of(g, c);
     fix_sess *s = sess_at(fg, c->user);
-    if (!s || live_conn(fg, s) != c) {
+    if (!s || fixs_live_conn(fg, s) != c) {
         conn_close(g, c, "FIX message on a connection that is not the session's");
         return -1;
     }
@@ -857,7 +635,7 @@ static void fix_tick(gateway *g, conn *c)
         return;
     fix_gw *fg = fg_of(g, c);
     fix_sess *s = sess_at(fg, c->user);
-    if (!s || live_conn(fg, s) != c)
+    if (!s || fixs_live_conn(fg, s) != c)
         return;
     fix_conn *fc = fix_of(c);
     int64_t hb = (int64_t)fc->hb_s * 1000000000LL;
@@ -889,7 +667,7 @@ static void fix_tick(gateway *g, conn *c)
     /* The inbound number in the log at most once a HeartBtInt, so that a
      * node taking over asks for a resend of no more than that (fixsess in). */
     if (s->open && !s->closing && s->st.next_in != s->in_marked && g->now - s->mark_ns >= hb)
-        submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
+        fixs_submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
     fg->local = 0;
 }
 
@@ -899,7 +677,7 @@ static void fix_stop(gateway *g, conn *c)
         return;
     fix_gw *fg = fg_of(g, c);
     fix_sess *s = sess_at(fg, c->user);
-    if (s && live_conn(fg, s) == c && !s->closing) {
+    if (s && fixs_live_conn(fg, s) == c && !s->closing) {
         fg->local = 1;
         logout(fg, s, c, "the venue is closing");
         fg->local = 0;
@@ -918,7 +696,7 @@ static void fix_close(gateway *g, conn *c)
     if (!s || s->conn != (uint32_t)(c - g->conns) || s->gen != c->gen)
         return;
     if (s->open && s->st.next_in != s->in_marked) /* where the client's numbers stopped, for the next node */
-        submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
+        fixs_submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
     s->conn = NO_CONN;
     s->closing = 0;
     const char *list = g->cfg->fix_cod;

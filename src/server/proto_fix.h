@@ -4,6 +4,7 @@
  *                      numbers, resends, rejects, Logout) and the hooks;
  *   proto_fix_app.c    application messages: orders in, ExecutionReports
  *                      and OrderCancelRejects out, the orders' FIX view;
+ *   proto_fix_mark.c   the sessions' numbers from the log (fixsess marks);
  *   proto_fix_store.c  each session's message store on disk.
  *
  * A FIX session here is one user: its SenderCompID is the user's name and
@@ -120,7 +121,18 @@ typedef struct fix_gw {
 typedef struct fix_writer fix_writer;
 void fixs_begin(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type);
 void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app);
-fix_sess *fixs_get(fix_gw *fg, uint32_t user); /* NULL: none numbered */
+fix_sess *fixs_get(fix_gw *fg, uint32_t user);       /* NULL: none numbered */
+void fixs_touched(fix_gw *fg, fix_sess *s);          /* s's store has something to write this turn */
+conn *fixs_live_conn(fix_gw *fg, const fix_sess *s); /* logged on to s now, or NULL */
+void fixs_header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type, uint64_t seq);
+void fixs_copy_body(fix_writer *w, const fix_msg *m); /* the fields after the standard header */
+
+/* proto_fix_mark.c: the numbers from the log. */
+enum { FIX_Q_APP = 1, FIX_Q_CLOSE = 2 };        /* a queued message: kept for resends; close after it */
+fix_sess *fixs_slot(fix_gw *fg, uint32_t user); /* made, not numbered, if none; NULL: memory */
+/* Queue message m of s (live) and submit its mark of kind (BOURSE_FIXSESS_*). */
+void fixs_defer(fix_gw *fg, fix_sess *s, const char *m, size_t n, int flags, int kind);
+void fixs_submit_mark(fix_gw *fg, fix_sess *s, conn *c, int kind, uint64_t tag);
 /* A mark's event (BOURSE_EV_OK of BOURSE_CMD_FIXSESS) at the user's home. */
 void fixs_mark_event(fix_gw *fg, const srv_out *o);
 /* The log knows this id of s's user since the last checkpoint (kind 'N'/'C'). */
