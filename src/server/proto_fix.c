@@ -8,13 +8,14 @@
  * EncryptMethod 0 and its HeartBtInt 1..3600; then Username and Password
  * (554) go to gw_login, which checks the password off the gateway, finds
  * the user and moves the connection to the user's home gateway, where
- * on_live opens the session: its sequence numbers come from its store
- * (proto_fix_store.c), or start again at 1 when the Logon asks
- * (ResetSeqNumFlag=Y).  A session is logged on at most once: a second
- * Logon of a user whose session is up is disconnected unanswered (an answer
- * would use up a sequence number of the session that is up).  A refused
- * Logon (password, unknown user, locks, caps) is disconnected unanswered
- * too: the gateway's refusal knows no CompIDs to answer with.
+ * on_live logs the session on: its sequence numbers are those the log
+ * gives (proto_fix_mark.c), or start again at 1 when the Logon asks
+ * (ResetSeqNumFlag=Y).  Every message the venue makes here (the Logon's
+ * answer, Heartbeats, Rejects, a Logout...) is sent once its mark is back
+ * from the log, which numbers it (fixs_send while fg->local is set).  A session is logged on at most once: a
+ * second Logon of a user whose session is up is disconnected unanswered (an answer would use up a sequence
+ * number of the session that is up).  A refused Logon (password, unknown user, locks, caps) is disconnected
+ * unanswered too: the gateway's refusal knows no CompIDs to answer with.
  *
  * Every message after the Logon goes through the same checks, in FIX's
  * order: a message that does not frame (BodyLength, CheckSum) is garbled

@@ -18,14 +18,15 @@
  * the quantity, TRADE with the fill, CANCELED with what left the book,
  * REPLACED with the new open quantity); a FIX report also says the whole
  * order's quantity, cumulative quantity and average price.  So the adapter
- * keeps, per order of a user with a FIX session at this gateway, an entry
+ * keeps, per order of a user whose FIX session is numbered (on every node,
+ * connected there or not: proto_fix_mark.c), an entry
  * (fix_order) from the request or its ACCEPTED to its last fill, cancel or
  * reject: open addressing on (user, order id), grown by doubling (never
  * per message) and emptied by backward shift.  A pending request is
  * recognised by its entry: a REJECTED of an order still pending is the
  * order's; of an order with a cancel in flight, the cancel's (so an
  * OrderCancelReject); of a pending replace's new id, the replace's.  Orders
- * the table does not know (entered before a restart) are reported with what
+ * the table does not know (entered before the session's first mark) are reported with what
  * the events say: their OrderQty is then what is left plus what filled
  * since.
  *

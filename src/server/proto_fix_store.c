@@ -34,11 +34,12 @@
  * machine, messages the disk did not get are gap-filled on a resend, which
  * FIX allows, and the orders themselves are in the journal.
  *
- * With replicas (issue #12) the store is meant to become derived data:
- * every message is a function of the journal's events and the session's
- * own requests, so a new leader could rebuild each session's numbering
- * from the log as the OUCH streams do; today it lives only on the node
- * whose gateway served the session (docs/fix.md, "Limits").
+ * The store is derived data now (proto_fix_mark.c): the numbers and the
+ * reports come from the log, and a numbered session's store starts empty
+ * (fix_store_begin, the file truncated at its first flush) and is filled
+ * again at each start by the streams' rebuild (streams.c), on every node.
+ * fix_store_open, which reads a log back, serves the tests and the first
+ * version's files.
  */
 #include "server/proto_fix.h"
 

@@ -135,6 +135,8 @@ expect_logon alice cluster_fix_logon_on_new_leader_without_reset
 logon bob pw-bob
 expect_logon bob cluster_fix_second_logon_on_new_leader_without_reset
 expect bob cluster_fix_missed_fill_resent 35=8 150=F 11=s1 32=10 14=50 43=Y 122~
+never alice cluster_fix_possdup_orders_not_answered_twice 35=8 11=b1
+never alice cluster_fix_possdup_b9_not_answered_twice 35=8 11=b9
 cancel bob c1 s1 2 ACME
 expect bob cluster_fix_cancel_order_from_before_failover 35=8 150=4 39=4 11=c1 41=s1 151=0
 order bob s2 2 ACME 20 5 0
@@ -146,8 +148,6 @@ seqs alice cluster_fix_numbers_continue_after_failover 10 6
 logout alice
 logout bob
 never bob cluster_fix_missed_fill_resent_once 35=8 11=s1 32=10
-never alice cluster_fix_possdup_orders_not_answered_twice 35=8 11=b1
-never alice cluster_fix_possdup_b9_not_answered_twice 35=8 11=b9
 never alice cluster_fix_no_sequence_error_after_failover 58~MsgSeqNum
 never bob cluster_fix_no_sequence_error_after_failover_seller 58~MsgSeqNum
 X
