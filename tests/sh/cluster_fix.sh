@@ -19,6 +19,8 @@
 #   - the killed node comes back; then the new leader is killed -9 and
 #     restarted, takes the leadership back, and alice logs on to it without
 #     ResetSeqNumFlag: both sequence numbers continue;
+#   - a drop copy (risk), logged on when the leader dies, logs on to the new
+#     leader without ResetSeqNumFlag and goes on receiving the reports;
 #   - every node ends with the same state, the FIX orders of every leader in
 #     every node's journal.
 . tests/sh/e2e_lib.sh
@@ -44,6 +46,8 @@ nodes = 1=127.0.0.1:$R1/127.0.0.1:$P1, 2=127.0.0.1:$R2/127.0.0.1:$P2, 3=127.0.0.
 election_ms = 200
 heartbeat_ms = 40
 snapshot_entries = 100000
+[fix]
+dropcopy = risk
 INI
 
 start() {
@@ -76,12 +80,12 @@ if [ -z "$L" ]; then
     fail cluster_fix_start "no leader within 60 s: $(cat "$E2E"/log* | tail -5 | tr '\n' '|')"
     exit 0
 fi
-printf 'user alice\nuser bob\ndeposit alice CASH 100000000\ndeposit bob ACME 1000\n' |
+printf 'user alice\nuser bob\nuser risk\ndeposit alice CASH 100000000\ndeposit bob ACME 1000\n' |
     "$BOURSE" admin --data "$E2E/n$L" >"$E2E/setup" 2>&1
 # Passwords are each node's own file; a node knows the user once it has
 # applied the commit: ask again for up to 30 s.
 for n in 1 2 3; do
-    for u in alice bob; do cluster_password $n $u "pw-$u"; done
+    for u in alice bob risk; do cluster_password $n $u "pw-$u"; done
 done
 
 # (with a QuickFIX store of its own: a refused Logon with ResetSeqNumFlag=Y
@@ -102,6 +106,8 @@ logon alice pw-alice reset
 expect_logon alice cluster_fix_logon_on_leader
 logon bob pw-bob reset
 expect_logon bob cluster_fix_second_user_on_leader
+logon risk pw-risk reset
+expect_logon risk cluster_fix_dropcopy_on_leader
 order bob s1 2 ACME 100 5 0
 expect bob cluster_fix_order_acked 35=8 150=0 39=0 11=s1 151=100
 order alice b1 1 ACME 40 5 0
@@ -110,6 +116,7 @@ expect bob cluster_fix_fill_seller 35=8 150=F 39=1 11=s1 32=40 14=40 151=60
 logout bob
 order alice b9 1 ACME 10 5 0
 expect alice cluster_fix_fill_while_seller_away 35=8 150=F 39=2 11=b9 32=10
+expect risk cluster_fix_dropcopy_before_failover 35=8 150=F 11=s1 32=10
 seqs alice cluster_fix_numbers_before_failover 6 4
 sh kill -9 $(cat "$E2E/pid$L")
 X
@@ -134,6 +141,8 @@ logon alice pw-alice
 expect_logon alice cluster_fix_logon_on_new_leader_without_reset
 logon bob pw-bob
 expect_logon bob cluster_fix_second_logon_on_new_leader_without_reset
+logon risk pw-risk
+expect_logon risk cluster_fix_dropcopy_logon_on_new_leader_without_reset
 expect bob cluster_fix_missed_fill_resent 35=8 150=F 11=s1 32=10 14=50 43=Y 122~
 never alice cluster_fix_possdup_orders_not_answered_twice 35=8 11=b1
 never alice cluster_fix_possdup_b9_not_answered_twice 35=8 11=b9
@@ -145,8 +154,11 @@ order alice b2 1 ACME 20 5 0
 expect alice cluster_fix_trade_on_new_leader_buyer 35=8 150=F 39=2 11=b2 32=20
 expect bob cluster_fix_trade_on_new_leader_seller 35=8 150=F 39=2 11=s2 32=20
 seqs alice cluster_fix_numbers_continue_after_failover 10 6
+expect risk cluster_fix_dropcopy_after_failover 35=8 150=F 11=s2 32=20
 logout alice
 logout bob
+logout risk
+never risk cluster_fix_dropcopy_no_sequence_error 58~MsgSeqNum
 never bob cluster_fix_missed_fill_resent_once 35=8 11=s1 32=10
 never alice cluster_fix_no_sequence_error_after_failover 58~MsgSeqNum
 never bob cluster_fix_no_sequence_error_after_failover_seller 58~MsgSeqNum
