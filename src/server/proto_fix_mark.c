@@ -245,8 +245,19 @@ void fixs_mark_event(fix_gw *fg, const srv_out *o)
     send_marked(fg, s, (uint64_t)ev->price, seq);
 }
 
+enum {
+    KNOWN_MAX = 1 << 16
+}; /* ids kept per session: a session with no checkpoint (logged out) trading
+    * over OUCH all day keeps its latest this many */
+
 void fixs_known_add(fix_sess *s, const bourse_name *id, char kind)
 {
+    if (s->nids == KNOWN_MAX) {
+        uint32_t drop = KNOWN_MAX / 2;
+        memmove(s->ids, s->ids + drop, (size_t)(s->nids - drop) * sizeof *s->ids);
+        s->nids -= drop;
+        s->ids_gen = s->ids_gen > drop ? s->ids_gen - drop : 0;
+    }
     if (s->nids == s->ids_cap) {
         uint32_t n = s->ids_cap ? s->ids_cap * 2 : 64;
         fix_known_id *p = realloc(s->ids, (size_t)n * sizeof *p);
