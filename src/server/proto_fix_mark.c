@@ -233,7 +233,8 @@ void fixs_mark_event(fix_gw *fg, const srv_out *o)
     if (!c && in > s->st.next_in)
         s->st.next_in = in;
     if (in > s->ids_in) { /* a checkpoint: keep the ids since the one before */
-        memmove(s->ids, s->ids + s->ids_gen, (s->nids - s->ids_gen) * sizeof *s->ids);
+        if (s->ids_gen)
+            memmove(s->ids, s->ids + s->ids_gen, (s->nids - s->ids_gen) * sizeof *s->ids);
         s->nids -= s->ids_gen;
         s->ids_gen = s->nids;
         s->ids_in = in;
