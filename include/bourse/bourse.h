@@ -88,6 +88,13 @@ enum bourse_cmd_type {
     /* One fragment of an account command (bourse/account.h): side = flags,
      * tif = bytes in part[].  Never in a replay file. */
     BOURSE_CMD_ACCOUNT,
+    /* A FIX session's mark in the log (docs/fix.md, "Sequence numbers
+     * from the log"): user, side = enum bourse_fixsess, qty = the next
+     * MsgSeqNum expected from the client, price = the gateway's tag for
+     * matching its answer (opaque to the core).  The core checks the user
+     * and answers one OK event carrying the four; nothing changes.  Never
+     * in a replay file. */
+    BOURSE_CMD_FIXSESS,
     BOURSE_CMD_COUNT_
 };
 
@@ -112,6 +119,20 @@ enum bourse_fee_key { BOURSE_FEE_MAKER = 0, BOURSE_FEE_TAKER, BOURSE_FEE_COUNT_ 
 #define BOURSE_UNSET (-1LL)        /* a setting the command leaves as it is */
 #define BOURSE_BAND_MAX 100000LL   /* 1,000 % in basis points */
 #define BOURSE_FEE_RATE_MAX 1000LL /* basis points of the notional (10 %) */
+
+/* BOURSE_CMD_FIXSESS kinds: a Logon answered (the numbering goes on, or
+ * starts at 1 if there is none), a Logon with ResetSeqNumFlag=Y answered
+ * (the numbering starts again at 1), a message the venue's session layer
+ * made (it takes the next outbound number), and a checkpoint of the inbound
+ * number only (takes none). */
+enum bourse_fixsess {
+    BOURSE_FIXSESS_LOGON = 0,
+    BOURSE_FIXSESS_RESET,
+    BOURSE_FIXSESS_MSG,
+    BOURSE_FIXSESS_IN,
+    BOURSE_FIXSESS_COUNT_
+};
+#define BOURSE_FIXSESS_SEQ_MAX (1LL << 40) /* the largest MsgSeqNum a mark carries */
 
 enum bourse_side { BOURSE_BUY = 0, BOURSE_SELL = 1 };
 enum bourse_tif { BOURSE_DAY = 0, BOURSE_GTC, BOURSE_IOC, BOURSE_FOK };

@@ -331,6 +331,22 @@ static void set_limit(bourse_engine *e, const bourse_cmd *c)
     bourse__emit_simple(e, BOURSE_EV_OK, 0);
 }
 
+/* A FIX session's mark (bourse.h): only the user is checked; the event
+ * carries what the shells number by, and the user's name in oid (a node
+ * that numbers the session names its store and its messages by it). */
+static void fix_session(bourse_engine *e, const bourse_cmd *c)
+{
+    if (c->user == BOURSE_NONE || c->user >= e->nusers)
+        return bourse__emit_simple(e, BOURSE_EV_ERROR, BOURSE_R_UNKNOWN_USER);
+    bourse_event ev = {.type = BOURSE_EV_OK,
+                       .user = c->user,
+                       .side = c->side,
+                       .qty = c->qty,
+                       .price = c->price,
+                       .oid = e->users[c->user].name};
+    emit(e, &ev);
+}
+
 /* `close` answers OK first, then cancels the day orders it ends. */
 static void set_session(bourse_engine *e, bool open)
 {
@@ -394,6 +410,7 @@ void bourse_engine_apply(bourse_engine *e, const bourse_cmd *c, bourse_event_fn 
     case BOURSE_CMD_HALTALL: bourse__rules_halt_all(e, true); break;
     case BOURSE_CMD_RESUMEALL: bourse__rules_halt_all(e, false); break;
     case BOURSE_CMD_ACCOUNT: bourse__account_apply(e, c); break;
+    case BOURSE_CMD_FIXSESS: fix_session(e, c); break;
     default: break; /* shells validate types; an unknown one changes nothing */
     }
 }

@@ -357,6 +357,8 @@ static int parse_settings(parser *p, bool fees)
     return BOURSE_TEXT_CMD;
 }
 
+static const char *const fixsess_kinds[] = {"logon", "reset", "msg", "in"};
+
 static int parse_words(parser *p)
 {
     bourse_cmd *c = p->c;
@@ -433,6 +435,23 @@ static int parse_words(parser *p)
     }
     if (is(cmd, "account")) /* a fragment, as `journal dump` prints it (bourse/account.h) */
         return parse_account_part(p);
+    if (is(cmd, "fixsess")) { /* a FIX session's mark, as `journal dump` prints it (bourse.h) */
+        c->type = BOURSE_CMD_FIXSESS;
+        if (words(p, 5, 5, "U KIND IN TAG") || user_word(p, 1, &c->user_name, "user"))
+            return BOURSE_TEXT_BAD;
+        int k = 0;
+        while (k < BOURSE_FIXSESS_COUNT_ &&
+               !(p->w[2].n == strlen(fixsess_kinds[k]) && !memcmp(p->w[2].s, fixsess_kinds[k], p->w[2].n)))
+            k++;
+        if (k == BOURSE_FIXSESS_COUNT_)
+            return fail(p, "bad kind '%.*s': logon, reset, msg or in", p->w[2]);
+        c->side = (uint8_t)k;
+        if (bourse_text_whole(p->w[3].s, p->w[3].n, BOURSE_FIXSESS_SEQ_MAX, &c->qty) != 0 || c->qty < 1)
+            return fail(p, "bad MsgSeqNum '%.*s'", p->w[3]);
+        if (bourse_text_whole(p->w[4].s, p->w[4].n, INT64_MAX, &c->price) != 0)
+            return fail(p, "bad tag '%.*s'", p->w[4]);
+        return BOURSE_TEXT_CMD;
+    }
     return fail(p, "unknown command '%.*s'", cmd);
 }
 
@@ -687,6 +706,12 @@ size_t bourse_text_cmd(const bourse_cmd *c, char *buf)
     case BOURSE_CMD_UNBLOCK: p = put_str(p, "unblock"), p = put_name(p, user, BOURSE_NAME_LEN); break;
     case BOURSE_CMD_HALTALL: p = put_str(p, "haltall"); break;
     case BOURSE_CMD_RESUMEALL: p = put_str(p, "resumeall"); break;
+    case BOURSE_CMD_FIXSESS:
+        p = put_str(p, "fixsess"), p = put_name(p, user, BOURSE_NAME_LEN);
+        p = put_str(p, c->side < BOURSE_FIXSESS_COUNT_ ? fixsess_kinds[c->side] : "?");
+        p = put_int(p, c->qty);
+        p = put_int(p, c->price);
+        break;
     case BOURSE_CMD_CANCELALL:
         p = put_str(p, "cancelall"), p = put_name(p, user, BOURSE_NAME_LEN);
         if (sym[0])

@@ -19,6 +19,8 @@
  * the settings given (bit k: setting k) and then each given value; a market
  * order is an order of price 0.  An account fragment (kind 0x80 | 22) is
  * its flags byte, its length byte and that many bytes (bourse/account.h).
+ * A FIX session mark (kind 0x80 | 23, bourse.h) is the user, its kind byte,
+ * then the next inbound MsgSeqNum and the gateway's tag as varints.
  */
 #include "record.h"
 
@@ -158,6 +160,13 @@ const char *rec_check(const bourse_cmd *c)
         return c->side <= (BOURSE_ACCOUNT_FIRST | BOURSE_ACCOUNT_LAST) && c->tif <= BOURSE_ACCOUNT_PART
                    ? NULL
                    : "bad account fragment";
+    case BOURSE_CMD_FIXSESS:
+        if ((why = check_user(c)))
+            return why;
+        if (c->side >= BOURSE_FIXSESS_COUNT_ || !in_range(c->qty, 1, BOURSE_FIXSESS_SEQ_MAX) ||
+            !in_range(c->price, 0, INT64_MAX))
+            return "bad FIX session mark";
+        return NULL;
     default: return "unknown command type";
     }
 }
@@ -304,6 +313,12 @@ size_t rec_encode(uint8_t *out, const bourse_cmd *c, rec_prev *prev)
         *p++ = c->tif;
         memcpy(p, c->part, c->tif);
         p += c->tif;
+        break;
+    case BOURSE_CMD_FIXSESS: /* user, kind, the next inbound MsgSeqNum, the gateway's tag */
+        p = put_user(p, c);
+        *p++ = c->side;
+        p = put_varint(p, (uint64_t)c->qty);
+        p = put_varint(p, (uint64_t)c->price);
         break;
     default: break; /* OPEN, CLOSE */
     }
@@ -506,6 +521,14 @@ int rec_decode(const uint8_t *buf, size_t avail, bourse_cmd *c, rec_prev *prev, 
         c->tif = *k.p++;
         memcpy(c->part, k.p, c->tif);
         k.p += c->tif;
+        break;
+    case BOURSE_CMD_FIXSESS:
+        get_user(&k, c);
+        c->side = k.p < k.end ? *k.p++ : (k.bad = 1, 0);
+        c->qty = (int64_t)get_varint(&k);
+        c->price = (int64_t)get_varint(&k);
+        if (c->side >= BOURSE_FIXSESS_COUNT_ || c->qty < 1 || c->qty > BOURSE_FIXSESS_SEQ_MAX || c->price < 0)
+            k.bad = 1;
         break;
     default: break;
     }

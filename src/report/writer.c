@@ -82,10 +82,10 @@ static const struct {
 
 static const char *const EV_NAMES[] = {"",         "OK",       "ERROR", "ACCEPTED", "REJECTED", "TRADE",
                                        "CANCELED", "REPLACED", "LEVEL", "BALANCE",  "FEE",      "ACCOUNT"};
-static const char *const CMD_NAMES[] = {"",        "symbol",    "user",    "deposit",   "withdraw", "limit",
-                                        "open",    "close",     "order",   "cancel",    "replace",  "book",
-                                        "balance", "rules",     "fees",    "halt",      "resume",   "block",
-                                        "unblock", "cancelall", "haltall", "resumeall", "account"};
+static const char *const CMD_NAMES[] = {
+    "",       "symbol", "user",    "deposit",   "withdraw", "limit",     "open",    "close",
+    "order",  "cancel", "replace", "book",      "balance",  "rules",     "fees",    "halt",
+    "resume", "block",  "unblock", "cancelall", "haltall",  "resumeall", "account", "fixsess"};
 static const char *const TIFS[] = {"day", "gtc", "ioc", "fok"};
 
 const char *rw_side_name(int s)

@@ -147,7 +147,7 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     if (!srv_event_out(g->e, cmd, ev, &g->match, &o))
         return;
     o.t_read = g->origin ? g->origin->t_read : 0; /* its stage clock goes with it */
-    if (g->timed && ev->user == cmd->user && ev->type != BOURSE_EV_TRADE) {
+    if (g->timed && ev->user == cmd->user && ev->type != BOURSE_EV_TRADE && ev->type != BOURSE_EV_OK) {
         o.recv_ns = g->origin->recv_ns;
         o.recv_proto = g->origin->proto;
         o.flags |= OUT_TIMED;

@@ -69,6 +69,7 @@ static const char *const cmd_names[BOURSE_CMD_COUNT_] = {
     [BOURSE_CMD_BLOCK] = "block",         [BOURSE_CMD_UNBLOCK] = "unblock",
     [BOURSE_CMD_CANCELALL] = "cancelall", [BOURSE_CMD_HALTALL] = "haltall",
     [BOURSE_CMD_RESUMEALL] = "resumeall", [BOURSE_CMD_ACCOUNT] = "account",
+    [BOURSE_CMD_FIXSESS] = "fixsess",
 };
 
 static const char *const ev_names[BOURSE_EV_COUNT_] = {

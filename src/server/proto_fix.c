@@ -8,13 +8,14 @@
  * EncryptMethod 0 and its HeartBtInt 1..3600; then Username and Password
  * (554) go to gw_login, which checks the password off the gateway, finds
  * the user and moves the connection to the user's home gateway, where
- * on_live opens the session: its sequence numbers come from its store
- * (proto_fix_store.c), or start again at 1 when the Logon asks
- * (ResetSeqNumFlag=Y).  A session is logged on at most once: a second
- * Logon of a user whose session is up is disconnected unanswered (an answer
- * would use up a sequence number of the session that is up).  A refused
- * Logon (password, unknown user, locks, caps) is disconnected unanswered
- * too: the gateway's refusal knows no CompIDs to answer with.
+ * on_live logs the session on: its sequence numbers are those the log
+ * gives (proto_fix_mark.c), or start again at 1 when the Logon asks
+ * (ResetSeqNumFlag=Y).  Every message the venue makes here (the Logon's
+ * answer, Heartbeats, Rejects, a Logout...) is sent once its mark is back
+ * from the log, which numbers it (fixs_send while fg->local is set).  A session is logged on at most once: a
+ * second Logon of a user whose session is up is disconnected unanswered (an answer would use up a sequence
+ * number of the session that is up).  A refused Logon (password, unknown user, locks, caps) is disconnected
+ * unanswered too: the gateway's refusal knows no CompIDs to answer with.
  *
  * Every message after the Logon goes through the same checks, in FIX's
  * order: a message that does not frame (BodyLength, CheckSum) is garbled
@@ -42,6 +43,7 @@
  */
 #include "server/proto_fix.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +61,15 @@ fix_sess *fixs_get(fix_gw *fg, uint32_t user)
     return user < fg->nsess && fg->sess[user].open ? &fg->sess[user] : NULL;
 }
 
+/* The user's session state here, numbered or not (a connection may be
+ * logged on before its Logon's mark is back), or NULL. */
+static fix_sess *sess_at(fix_gw *fg, uint32_t user)
+{
+    return user < fg->nsess ? &fg->sess[user] : NULL;
+}
+
 /* s's store has something to write: list it for this turn's flush. */
-static void touched(fix_gw *fg, fix_sess *s)
+void fixs_touched(fix_gw *fg, fix_sess *s)
 {
     s->st.dirty = 1;
     if (!s->listed) {
@@ -79,9 +88,9 @@ static void fix_flush(gateway *g, void *st)
         fix_sess *s = &fg->sess[fg->dirty[i]];
         s->listed = 0;
         if (fix_store_flush(&s->st) != 0)
-            srv_log("FIX session %s: the store was not written (disk): its messages of this moment will be "
+            srv_log("FIX session %s: the store was not written (%s): its messages of this moment will be "
                     "gap-filled on a resend",
-                    s->name);
+                    s->name, strerror(errno));
     }
     fg->ndirty = 0;
 }
@@ -101,51 +110,8 @@ static int is_dropcopy(const char *list, const char *name)
     return 0;
 }
 
-static fix_sess *sess_open(fix_gw *fg, conn *c, int reset)
-{
-    uint32_t user = c->user;
-    if (user >= fg->nsess) {
-        uint32_t n = fg->nsess ? fg->nsess : 64;
-        while (n <= user)
-            n *= 2;
-        fix_sess *s = realloc(fg->sess, (size_t)n * sizeof *s);
-        if (!s)
-            return NULL;
-        fg->sess = s;
-        uint32_t *d = realloc(fg->dirty, (size_t)n * sizeof *d);
-        if (!d)
-            return NULL;
-        fg->dirty = d;
-        memset(s + fg->nsess, 0, (size_t)(n - fg->nsess) * sizeof *s);
-        fg->nsess = n;
-    }
-    fix_sess *s = &fg->sess[user];
-    if (!s->open) {
-        if (fix_store_open(&s->st, fg->g->cfg->data_dir, c->name, reset) != 0) {
-            gw_log_conn(fg->g, c, "cannot open the FIX session's store in %s/fix", fg->g->cfg->data_dir);
-            return NULL;
-        }
-        s->open = 1;
-        s->conn = NO_CONN;
-        if (reset)
-            touched(fg, s);
-        snprintf(s->name, sizeof s->name, "%s", c->name);
-        s->dc_k = (int8_t)dropcopy_find(&fg->g->s->dc, c->name);
-        s->dropcopy = s->dc_k >= 0;
-        if (s->dropcopy && fg->ndc < FIX_MAX_DROPCOPY)
-            fg->dc[fg->ndc++] = user;
-        else if (s->dropcopy)
-            gw_log_conn(fg->g, c, "more than %d drop copy sessions: %s gets no reports", FIX_MAX_DROPCOPY,
-                        c->name);
-    } else if (reset) {
-        fix_store_reset(&s->st);
-        touched(fg, s);
-    }
-    return s;
-}
-
 /* The connection logged on to s now, or NULL. */
-static conn *live_conn(fix_gw *fg, const fix_sess *s)
+conn *fixs_live_conn(fix_gw *fg, const fix_sess *s)
 {
     if (s->conn == NO_CONN || s->conn >= fg->g->nconns)
         return NULL;
@@ -153,7 +119,7 @@ static conn *live_conn(fix_gw *fg, const fix_sess *s)
     return c->gen == s->gen && c->state == C_LIVE && !c->closing ? c : NULL;
 }
 
-static void header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type, uint64_t seq)
+void fixs_header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type, uint64_t seq)
 {
     fix_begin(w, buf, FIX_OUT_MAX, type);
     fix_puts(w, 49, fg->g->cfg->fix_comp_id);
@@ -163,8 +129,21 @@ static void header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char
 
 void fixs_begin(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type)
 {
-    header(fg, s, w, buf, type, s->st.next_out);
+    fixs_header(fg, s, w, buf, type, s->st.next_out);
     fix_put_time(w, 52, fg->g->now);
+}
+
+/* The fields of m after the standard header, into w (a resend, a message
+ * numbered when its mark is back). */
+void fixs_copy_body(fix_writer *w, const fix_msg *m)
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        uint32_t tag = m->f[i].tag;
+        if (tag == 8 || tag == 9 || tag == 35 || tag == 49 || tag == 56 || tag == 34 || tag == 52 ||
+            tag == 43 || tag == 122 || tag == 10)
+            continue;
+        fix_put(w, tag, m->buf + m->f[i].off, m->f[i].len);
+    }
 }
 
 void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app)
@@ -175,17 +154,22 @@ void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app)
         srv_log("FIX session %s: a message did not fit %d bytes and was not sent", s->name, FIX_OUT_MAX);
         return;
     }
+    if (fg->local) {
+        fixs_defer(fg, s, m, n, app ? FIX_Q_APP : 0, BOURSE_FIXSESS_MSG);
+        return;
+    }
     if (app && fix_store_put(&s->st, s->st.next_out, m, n) != 0)
         srv_log("FIX session %s: message %llu not kept (disk): it will be gap-filled on resend", s->name,
                 (unsigned long long)s->st.next_out);
     s->st.next_out++;
-    touched(fg, s);
-    conn *c = live_conn(fg, s);
+    fixs_touched(fg, s);
+    conn *c = fixs_live_conn(fg, s);
     if (c)
         conn_put(fg->g, c, m, n);
 }
 
-/* A session message with text, then close after it. */
+/* A Logout with text; the connection closes after it has gone out (its
+ * mark back), and reads nothing more meanwhile. */
 static void logout(fix_gw *fg, fix_sess *s, conn *c, const char *why)
 {
     char buf[FIX_OUT_MAX];
@@ -193,11 +177,12 @@ static void logout(fix_gw *fg, fix_sess *s, conn *c, const char *why)
     fixs_begin(fg, s, &w, buf, "5");
     if (why)
         fix_puts(&w, 58, why);
-    fixs_send(fg, s, &w, 0);
+    const char *m;
+    size_t n = fix_end(&w, &m);
     gw_log_conn(fg->g, c, "FIX logout: %s", why ? why : "answered");
     fix_of(c)->logout = 1;
-    c->closing = 1;
-    conn_put(fg->g, c, NULL, 0);
+    s->closing = 1;
+    fixs_defer(fg, s, m, n, FIX_Q_CLOSE, BOURSE_FIXSESS_MSG);
 }
 
 static void session_reject(fix_gw *fg, fix_sess *s, uint64_t ref_seq, const fix_msg *m, int reason,
@@ -243,7 +228,7 @@ static void gap_fill(fix_gw *fg, fix_sess *s, conn *c, uint64_t from, uint64_t t
 {
     char buf[FIX_OUT_MAX];
     fix_writer w;
-    header(fg, s, &w, buf, "4", from);
+    fixs_header(fg, s, &w, buf, "4", from);
     fix_puts(&w, 43, "Y");
     fix_put_time(&w, 52, fg->g->now);
     fix_put_time(&w, 122, fg->g->now);
@@ -272,17 +257,11 @@ static int resend_one(fix_gw *fg, fix_sess *s, conn *c, uint64_t seq)
         return -1;
     memcpy(type, t, tl);
     fix_writer w;
-    header(fg, s, &w, buf, type, seq);
+    fixs_header(fg, s, &w, buf, type, seq);
     fix_puts(&w, 43, "Y");
     fix_put_time(&w, 52, fg->g->now);
     fix_put(&w, 122, sent, sl);
-    for (uint32_t i = 0; i < m.n; i++) {
-        uint32_t tag = m.f[i].tag;
-        if (tag == 8 || tag == 9 || tag == 35 || tag == 49 || tag == 56 || tag == 34 || tag == 52 ||
-            tag == 43 || tag == 122 || tag == 10)
-            continue;
-        fix_put(&w, tag, m.buf + m.f[i].off, m.f[i].len);
-    }
+    fixs_copy_body(&w, &m);
     const char *out;
     size_t k = fix_end(&w, &out);
     if (!k)
@@ -413,10 +392,10 @@ static int fix_live(gateway *g, conn *c)
 {
     fix_gw *fg = fg_of(g, c);
     fix_conn *fc = fix_of(c);
-    fix_sess *s = sess_open(fg, c, fc->reset);
+    fix_sess *s = fixs_slot(fg, c->user);
     if (!s)
         return -1;
-    if (live_conn(fg, s)) {
+    if (fixs_live_conn(fg, s)) {
         gw_log_conn(g, c, "FIX logon refused: the session %s is already logged on", s->name);
         c->closing = 1;
         return 0;
@@ -424,13 +403,24 @@ static int fix_live(gateway *g, conn *c)
     s->conn = (uint32_t)(c - g->conns);
     s->gen = c->gen;
     s->resend_until = 0;
+    s->closing = 0;
+    s->qlen = 0; /* what an earlier connection left waiting goes out numbered to none */
+    if (!s->open)
+        snprintf(s->name, sizeof s->name, "%s", c->name);
+    if (fc->reset)
+        s->st.next_in = 1; /* and the outbound numbering starts again when the mark is back */
+    fg->local = 1;
     if (fc->logon_seq < s->st.next_in) {
         char why[96];
         snprintf(why, sizeof why, "MsgSeqNum too low, expecting %llu but received %u",
                  (unsigned long long)s->st.next_in, fc->logon_seq);
         logout(fg, s, c, why);
+        fg->local = 0;
         return 0;
     }
+    int ahead = fc->logon_seq > s->st.next_in;
+    if (!ahead)
+        s->st.next_in++;
     char buf[FIX_OUT_MAX];
     fix_writer w;
     fixs_begin(fg, s, &w, buf, "A");
@@ -438,15 +428,14 @@ static int fix_live(gateway *g, conn *c)
     fix_put_int(&w, 108, fc->hb_s);
     if (fc->reset)
         fix_puts(&w, 141, "Y");
-    fixs_send(fg, s, &w, 0);
+    const char *m;
+    size_t n = fix_end(&w, &m);
+    fixs_defer(fg, s, m, n, 0, fc->reset ? BOURSE_FIXSESS_RESET : BOURSE_FIXSESS_LOGON);
     gw_log_conn(g, c, "FIX session %s logged on (in %u, out %llu)", s->name, fc->logon_seq,
                 (unsigned long long)s->st.next_out - 1);
-    if (fc->logon_seq == s->st.next_in) {
-        s->st.next_in++;
-        touched(fg, s);
-    } else {
+    if (ahead)
         resend_request(fg, s, fc->logon_seq);
-    }
+    fg->local = 0;
     return 0;
 }
 
@@ -484,7 +473,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
             session_reject(fg, s, seq, m, FIX_R_BAD_VALUE, 36, "NewSeqNo below the next expected MsgSeqNum");
         else
             s->st.next_in = to;
-        touched(fg, s);
+        fixs_touched(fg, s);
         return 0;
     }
     if (seq > s->st.next_in) {
@@ -513,7 +502,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
     s->st.next_in++;
     if (s->resend_until && s->st.next_in > s->resend_until)
         s->resend_until = 0;
-    touched(fg, s);
+    fixs_touched(fg, s);
     if (parsed != 0) {
         session_reject(fg, s, seq, m, e->reason, e->ref_tag, e->text);
         return 0;
@@ -562,7 +551,7 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
                            "NewSeqNo must be above the message's MsgSeqNum");
         else
             s->st.next_in = to;
-        touched(fg, s);
+        fixs_touched(fg, s);
         return 0;
     }
     if (!strcmp(type, "5")) {
@@ -580,7 +569,9 @@ static int on_session_msg(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, in
         return -1;
     }
     if (!strcmp(type, "D") || !strcmp(type, "F") || !strcmp(type, "G") || !strcmp(type, "H")) {
+        fg->possdup = (uint8_t)possdup;
         fixa_message(fg, s, c, m, type);
+        fg->possdup = 0;
         return c->closing ? -1 : 0;
     }
     if (known_type(t, tl))
@@ -599,13 +590,16 @@ static int on_message(gateway *g, conn *c, const char *p, size_t n)
     if (c->state == C_OPEN)
         return on_logon(g, c, &m, parsed, &e);
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
-    if (!s || live_conn(fg, s) != c) {
+    fix_sess *s = sess_at(fg, c->user);
+    if (!s || fixs_live_conn(fg, s) != c) {
         conn_close(g, c, "FIX message on a connection that is not the session's");
         return -1;
     }
-    if (on_session_msg(fg, s, c, &m, parsed, &e) != 0)
-        return -1;
+    if (s->closing)
+        return 0; /* our Logout waits for its mark: nothing more is read */
+    fg->local = 1;
+    on_session_msg(fg, s, c, &m, parsed, &e);
+    fg->local = 0;
     return c->state == C_LIVE && !c->closing ? 0 : -1;
 }
 
@@ -641,12 +635,20 @@ static void fix_tick(gateway *g, conn *c)
     if (c->state != C_LIVE || c->closing)
         return;
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
-    if (!s || live_conn(fg, s) != c)
+    fix_sess *s = sess_at(fg, c->user);
+    if (!s || fixs_live_conn(fg, s) != c)
         return;
     fix_conn *fc = fix_of(c);
     int64_t hb = (int64_t)fc->hb_s * 1000000000LL;
-    if (g->now - c->last_send_ns >= hb)
+    if (s->qlen && g->now - s->mark_ns > 10000000000LL) {
+        /* a mark not back in 10 s (a log that refuses): the session cannot number what it sends */
+        conn_close(g, c, "FIX: the log did not take the session's messages");
+        return;
+    }
+    if (s->closing)
+        return;
+    fg->local = 1;
+    if (!s->qlen && g->now - c->last_send_ns >= hb)
         heartbeat(fg, s, NULL, 0);
     int64_t quiet = hb + hb / 5, cap = (int64_t)g->cfg->heartbeat_timeout_ms * 500000LL;
     if (quiet > cap)
@@ -663,6 +665,11 @@ static void fix_tick(gateway *g, conn *c)
     } else if (fc->treq_ms && (since_open_ms - fc->treq_ms) * 1000000LL > hb) {
         logout(fg, s, c, "TestRequest not answered");
     }
+    /* The inbound number in the log at most once a HeartBtInt, so that a
+     * node taking over asks for a resend of no more than that (fixsess in). */
+    if (s->open && !s->closing && s->st.next_in != s->in_marked && g->now - s->mark_ns >= hb)
+        fixs_submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
+    fg->local = 0;
 }
 
 static void fix_stop(gateway *g, conn *c)
@@ -670,9 +677,12 @@ static void fix_stop(gateway *g, conn *c)
     if (c->state != C_LIVE || c->closing)
         return;
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
-    if (s && live_conn(fg, s) == c)
+    fix_sess *s = sess_at(fg, c->user);
+    if (s && fixs_live_conn(fg, s) == c && !s->closing) {
+        fg->local = 1;
         logout(fg, s, c, "the venue is closing");
+        fg->local = 0;
+    }
 }
 
 /* Cancel-on-disconnect ([fix] cancel_on_disconnect = USER... or *): when
@@ -683,10 +693,13 @@ static void fix_stop(gateway *g, conn *c)
 static void fix_close(gateway *g, conn *c)
 {
     fix_gw *fg = fg_of(g, c);
-    fix_sess *s = fixs_get(fg, c->user);
+    fix_sess *s = sess_at(fg, c->user);
     if (!s || s->conn != (uint32_t)(c - g->conns) || s->gen != c->gen)
         return;
+    if (s->open && s->st.next_in != s->in_marked) /* where the client's numbers stopped, for the next node */
+        fixs_submit_mark(fg, s, c, BOURSE_FIXSESS_IN, 0);
     s->conn = NO_CONN;
+    s->closing = 0;
     const char *list = g->cfg->fix_cod;
     if (atomic_load(&g->s->stop) || !(is_dropcopy(list, "*") || is_dropcopy(list, c->name)))
         return;
@@ -699,7 +712,10 @@ static void fix_close(gateway *g, conn *c)
 static void fix_event(gateway *g, void *st, const srv_out *o)
 {
     (void)g;
-    fixa_event(st, o);
+    if (o->kind == OUT_EVENT && o->ev.type == BOURSE_EV_OK)
+        fixs_mark_event(st, o);
+    else
+        fixa_event(st, o);
 }
 
 static void *fix_gw_new(gateway *g, uint32_t idx)
@@ -708,6 +724,8 @@ static void *fix_gw_new(gateway *g, uint32_t idx)
     if (fg) {
         fg->g = g;
         fg->proto = idx;
+        randombytes_buf(&fg->nonce, sizeof fg->nonce);
+        fg->nonce = (fg->nonce & ((1ULL << 30) - 1)) << 32; /* tags stay positive int64s */
     }
     return fg;
 }
@@ -716,9 +734,12 @@ static void fix_gw_free(gateway *g, void *st)
 {
     (void)g;
     fix_gw *fg = st;
-    for (uint32_t i = 0; i < fg->nsess; i++)
+    for (uint32_t i = 0; i < fg->nsess; i++) {
         if (fg->sess[i].open)
             fix_store_close(&fg->sess[i].st);
+        free(fg->sess[i].q);
+        free(fg->sess[i].ids);
+    }
     free(fg->sess);
     free(fg->dirty);
     fixa_free(fg);

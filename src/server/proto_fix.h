@@ -4,6 +4,7 @@
  *                      numbers, resends, rejects, Logout) and the hooks;
  *   proto_fix_app.c    application messages: orders in, ExecutionReports
  *                      and OrderCancelRejects out, the orders' FIX view;
+ *   proto_fix_mark.c   the sessions' numbers from the log (fixsess marks);
  *   proto_fix_store.c  each session's message store on disk.
  *
  * A FIX session here is one user: its SenderCompID is the user's name and
@@ -51,10 +52,18 @@ typedef struct fix_store {
     uint64_t file_end; /* bytes written; pending records follow from here */
     char *pend;        /* this turn's records, not yet written */
     size_t pend_len, pend_cap;
+    char *path; /* fix_store_begin: the file, made at the first flush */
 } fix_store;
 
+/* An id the log knows since the session's inbound checkpoint (fix_sess.ids):
+ * kind 'N' an order's id (accepted, rejected, replaced to), 'C' canceled. */
+typedef struct fix_known_id {
+    bourse_name id;
+    char kind;
+} fix_known_id;
+
 typedef struct fix_sess {
-    uint8_t open;     /* has a store (logged on once in this run) */
+    uint8_t open;     /* numbered: the log has a Logon mark of this session (a store is open) */
     uint8_t dropcopy; /* a drop copy session ([fix] dropcopy): read-only */
     uint8_t listed;   /* in fix_gw.dirty */
     int8_t dc_k;      /* a drop copy: its index in [fix] dropcopy (srv.dc), whom it covers; -1 = none */
@@ -62,6 +71,17 @@ typedef struct fix_sess {
     uint32_t conn, gen;    /* the logged-on connection, NO_CONN = none */
     uint64_t resend_until; /* we asked for a resend up to here: wait for the gap to fill */
     fix_store st;
+    /* Messages made here (session messages, local reports) wait for their
+     * mark (BOURSE_CMD_FIXSESS) to come back from the log, which gives
+     * them their number: records [u32 len][u64 tag][u8 flags][message]. */
+    char *q;
+    size_t qlen, qcap;
+    uint64_t in_marked; /* next_in as the last mark submitted here said it */
+    int64_t mark_ns;    /* when that mark was submitted */
+    uint64_t ids_in;    /* the IN the known ids below count from */
+    fix_known_id *ids;  /* ids of the user's orders the log knows since ids_in: a PossDup resend */
+    uint32_t nids, ids_cap, ids_gen; /* ids_gen: where those since the latest checkpoint start */
+    uint8_t closing;                 /* a Logout waits for its mark: input is ignored */
 } fix_sess;
 
 /* An order of a FIX session's user, as FIX reports it (proto_fix_app.c). */
@@ -91,13 +111,33 @@ typedef struct fix_gw {
     uint32_t ndc;
     uint32_t *dirty; /* users whose store has something to write this turn */
     uint32_t ndirty;
+    uint8_t local;   /* handling a client's message or a tick: what is sent waits for its mark */
+    uint8_t possdup; /* the message being handled has PossDupFlag=Y */
+    uint64_t nonce;  /* this run's part of the marks' tags */
+    uint64_t tags;   /* marks submitted */
 } fix_gw;
 
 /* proto_fix.c: send one message of session s (header, seq, store). */
 typedef struct fix_writer fix_writer;
 void fixs_begin(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type);
 void fixs_send(fix_gw *fg, fix_sess *s, fix_writer *w, int app);
-fix_sess *fixs_get(fix_gw *fg, uint32_t user); /* NULL: none open */
+fix_sess *fixs_get(fix_gw *fg, uint32_t user);       /* NULL: none numbered */
+void fixs_touched(fix_gw *fg, fix_sess *s);          /* s's store has something to write this turn */
+conn *fixs_live_conn(fix_gw *fg, const fix_sess *s); /* logged on to s now, or NULL */
+void fixs_header(fix_gw *fg, fix_sess *s, fix_writer *w, char *buf, const char *type, uint64_t seq);
+void fixs_copy_body(fix_writer *w, const fix_msg *m); /* the fields after the standard header */
+
+/* proto_fix_mark.c: the numbers from the log. */
+enum { FIX_Q_APP = 1, FIX_Q_CLOSE = 2 };        /* a queued message: kept for resends; close after it */
+fix_sess *fixs_slot(fix_gw *fg, uint32_t user); /* made, not numbered, if none; NULL: memory */
+/* Queue message m of s (live) and submit its mark of kind (BOURSE_FIXSESS_*). */
+void fixs_defer(fix_gw *fg, fix_sess *s, const char *m, size_t n, int flags, int kind);
+void fixs_submit_mark(fix_gw *fg, fix_sess *s, conn *c, int kind, uint64_t tag);
+/* A mark's event (BOURSE_EV_OK of BOURSE_CMD_FIXSESS) at the user's home. */
+void fixs_mark_event(fix_gw *fg, const srv_out *o);
+/* The log knows this id of s's user since the last checkpoint (kind 'N'/'C'). */
+void fixs_known_add(fix_sess *s, const bourse_name *id, char kind);
+int fixs_known(const fix_sess *s, const bourse_name *id, char kind);
 
 /* proto_fix_app.c */
 /* An application message (D, F, G, H) from c; 0, or -1 when the session
@@ -108,6 +148,11 @@ void fixa_free(fix_gw *fg);
 
 /* proto_fix_store.c */
 int fix_store_open(fix_store *st, const char *dir, const char *user, int reset);
+/* An empty store of user's whose file (truncated) is opened at its first
+ * flush, on the thread that flushes it: the gateway threads each have a
+ * table of descriptors of their own, and a store may be filled before
+ * (the streams' rebuild at start, streams.c).  -1: out of memory. */
+int fix_store_begin(fix_store *st, const char *dir, const char *user);
 void fix_store_close(fix_store *st);
 void fix_store_reset(fix_store *st);
 /* Keep message seq (the whole message as sent), pending; -1: not kept. */

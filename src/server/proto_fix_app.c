@@ -18,14 +18,15 @@
  * the quantity, TRADE with the fill, CANCELED with what left the book,
  * REPLACED with the new open quantity); a FIX report also says the whole
  * order's quantity, cumulative quantity and average price.  So the adapter
- * keeps, per order of a user with a FIX session at this gateway, an entry
+ * keeps, per order of a user whose FIX session is numbered (on every node,
+ * connected there or not: proto_fix_mark.c), an entry
  * (fix_order) from the request or its ACCEPTED to its last fill, cancel or
  * reject: open addressing on (user, order id), grown by doubling (never
  * per message) and emptied by backward shift.  A pending request is
  * recognised by its entry: a REJECTED of an order still pending is the
  * order's; of an order with a cancel in flight, the cancel's (so an
  * OrderCancelReject); of a pending replace's new id, the replace's.  Orders
- * the table does not know (entered before a restart) are reported with what
+ * the table does not know (entered before the session's first mark) are reported with what
  * the events say: their OrderQty is then what is left plus what filled
  * since.
  *
@@ -584,8 +585,32 @@ static void status_request(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m)
     send_er(fg, s, o, &r);
 }
 
+/* A request the client sends again (PossDupFlag=Y, after a ResendRequest,
+ * typically to a node that took over) that the log already holds: a new
+ * order or a replace whose ClOrdID it knows, a cancel of an order it
+ * canceled, since the session's checkpoint before last (fix_sess.ids) or
+ * still open.  Dropped, so the client is not answered twice. */
+static int possdup_known(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, char type)
+{
+    size_t n;
+    bourse_name id;
+    if (type == 'D' || type == 'G') {
+        const char *v = fix_get(m, 11, &n);
+        return name_ok(v, n, &id, 0) && (order_find(fg, c->user, &id) || fixs_known(s, &id, 'N'));
+    }
+    if (type == 'F') {
+        const char *v = fix_get(m, 41, &n);
+        return name_ok(v, n, &id, 1) && fixs_known(s, &id, 'C');
+    }
+    return 0;
+}
+
 void fixa_message(fix_gw *fg, fix_sess *s, conn *c, const fix_msg *m, const char *type)
 {
+    if (fg->possdup && possdup_known(fg, s, c, m, type[0])) {
+        gw_log_conn(fg->g, c, "FIX PossDup %s already in the log: dropped", type);
+        return;
+    }
     if (s->dropcopy) {
         uint64_t seq = 0;
         fix_get_u64(m, 34, &seq);
@@ -688,6 +713,9 @@ void fixa_event(fix_gw *fg, const srv_out *o)
     fix_sess *s = own(fg, ev->user);
     if (ev->user == BOURSE_NONE || (!s && !fg->ndc))
         return;
+    if (s) /* what a PossDup resend may repeat (possdup_known) */
+        fixs_known_add(s, ev->type == BOURSE_EV_REPLACED ? &ev->oid2 : &ev->oid,
+                       ev->type == BOURSE_EV_CANCELED ? 'C' : 'N');
     size_t ol = nlen(ev->oid.s, BOURSE_NAME_LEN);
     fix_order *e = order_find(fg, ev->user, &ev->oid);
     char id[64];

@@ -34,11 +34,12 @@
  * machine, messages the disk did not get are gap-filled on a resend, which
  * FIX allows, and the orders themselves are in the journal.
  *
- * With replicas (issue #12) the store is meant to become derived data:
- * every message is a function of the journal's events and the session's
- * own requests, so a new leader could rebuild each session's numbering
- * from the log as the OUCH streams do; today it lives only on the node
- * whose gateway served the session (docs/fix.md, "Limits").
+ * The store is derived data now (proto_fix_mark.c): the numbers and the
+ * reports come from the log, and a numbered session's store starts empty
+ * (fix_store_begin, the file truncated at its first flush) and is filled
+ * again at each start by the streams' rebuild (streams.c), on every node.
+ * fix_store_open, which reads a log back, serves the tests and the first
+ * version's files.
  */
 #include "server/proto_fix.h"
 
@@ -218,6 +219,32 @@ int fix_store_open(fix_store *st, const char *dir, const char *user, int reset)
     return 0;
 }
 
+int fix_store_begin(fix_store *st, const char *dir, const char *user)
+{
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->next_in = st->next_out = 1;
+    size_t n = strlen(dir) + strlen(user) + 16;
+    if (!(st->path = malloc(n)))
+        return -1;
+    snprintf(st->path, n, "%s/fix/%s.log", dir, user);
+    st->dirty = 1;
+    return 0;
+}
+
+/* fix_store_begin's file, made now (the fix directory too). */
+static int make_file(fix_store *st)
+{
+    char *slash = strrchr(st->path, '/');
+    *slash = 0;
+    int r = mkdir(st->path, 0700);
+    *slash = '/';
+    if (r != 0 && errno != EEXIST)
+        return -1;
+    st->fd = open(st->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    return st->fd < 0 ? -1 : 0;
+}
+
 void fix_store_close(fix_store *st)
 {
     fix_store_flush(st);
@@ -225,6 +252,7 @@ void fix_store_close(fix_store *st)
         close(st->fd);
     free(st->off);
     free(st->pend);
+    free(st->path);
     memset(st, 0, sizeof *st);
     st->fd = -1;
 }
@@ -260,6 +288,12 @@ int fix_store_put(fix_store *st, uint64_t seq, const char *msg, size_t n)
 
 int fix_store_flush(fix_store *st)
 {
+    if (st->fd < 0 && st->path && make_file(st) != 0) {
+        st->pend_len = 0; /* kept in memory no more than on disk: gap-filled */
+        for (uint64_t q = 1; q < st->off_cap; q++)
+            st->off[q] = 0;
+        return -1;
+    }
     if (!st->dirty || st->fd < 0)
         return 0;
     st->dirty = 0;

@@ -132,6 +132,10 @@ static inline int srv_event_out(const bourse_engine *e, const bourse_cmd *cmd, c
     case BOURSE_EV_TRADE:
     case BOURSE_EV_CANCELED:
     case BOURSE_EV_REPLACED: break;
+    case BOURSE_EV_OK: /* a FIX session's mark (bourse.h): to its user's gateway */
+        if (cmd->type == BOURSE_CMD_FIXSESS)
+            break;
+        return 0;
     default: return 0;
     }
     if (ev->user == BOURSE_NONE)

@@ -35,6 +35,7 @@
  */
 #include "cluster/cluster.h"
 #include "journal/journal.h"
+#include "server/dropcopy.h"
 #include "server/gateway.h"
 #include "util/clock.h"
 
@@ -68,6 +69,17 @@ static void on_event(void *ctx, const bourse_cmd *cmd, const bourse_event *ev)
     srv_out o;
     if (!srv_event_out(r->e, cmd, ev, &r->match, &o))
         return;
+    if (r->s->cfg->fix_dropcopy[0]) { /* as the engine thread does: drop copies live anywhere */
+        if (r->s->dc.named) {
+            dropcopy_learn(&r->s->dc, r->e, ev->user);
+            if (ev->type == BOURSE_EV_TRADE)
+                dropcopy_learn(&r->s->dc, r->e, ev->user2);
+        }
+        for (uint32_t k = 0; k < r->s->ngates; k++)
+            deliver(r->s, k, &o);
+        r->events++;
+        return;
+    }
     uint32_t home = srv_home(r->s, ev->user);
     if (ev->type == BOURSE_EV_TRADE && srv_home(r->s, ev->user2) != home)
         deliver(r->s, srv_home(r->s, ev->user2), &o);

@@ -586,6 +586,10 @@ static void test_v2_commands(void)
         "resumeall",
         "buy u m1 ACME 10 market",
         "sell u m1 ACME 10 market fok",
+        "fixsess u logon 1 0",
+        "fixsess u reset 2 4611686018427387905",
+        "fixsess u msg 1099511627776 7",
+        "fixsess u in 5 0",
         NULL};
     for (const char *const *l = same; *l; l++)
         CHECK_STR(normal(*l), *l);
@@ -641,6 +645,11 @@ static void test_v2_commands(void)
         {"unblock u!", "'u!'"},
         {"haltall now", "takes 0 words"},
         {"resumeall now", "takes 0 words"},
+        {"fixsess u logon 1", "takes 4 words"},
+        {"fixsess u hello 1 0", "'hello'"},
+        {"fixsess u msg 0 0", "'0'"},
+        {"fixsess u msg 1099511627777 0", "'1099511627777'"},
+        {"fixsess u msg 1 -1", "'-1'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc = parse(bad[i][0], &c, err);
