@@ -29,7 +29,9 @@
  * the next message it expects, which a restarted server still numbers the
  * same way (src/feed/persist.c), so the lines go on with no gap and no
  * duplicate; where the server no longer holds that message it sends a
- * snapshot, said on stderr.  --give-up S (default 30) bounds the search.
+ * snapshot, said on stderr.  --give-up S (default 30) bounds the search,
+ * the first one too: a server that is not listening yet (a node starting,
+ * a leader being elected) is waited for, not a reason to end.
  */
 #include "bench/bench.h"
 #include "bourse/text.h"
@@ -356,6 +358,24 @@ static int resume(feed_client *c, endpoints *eps, int give_up_s, feed_client_fn 
     return -1;
 }
 
+/* --tail with --connect: the first server may not listen yet; go round the
+ * addresses as a resume does, for give_up_s at most. */
+static int open_any(feed_client *c, endpoints *eps, int give_up_s, char *err, size_t errlen)
+{
+    time_t until = time(NULL) + give_up_s;
+    while (time(NULL) < until) {
+        endpoints_next(eps);
+        struct timespec ts = {0, (long)endpoints_wait_ms(eps) * 1000000L};
+        nanosleep(&ts, NULL);
+        const endpoint *e = &eps->e[eps->at];
+        if (feed_client_open(c, e->host, e->port, 0, err, errlen) == 0) {
+            endpoints_ok(eps);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int cmd_feed(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "bench"))
@@ -441,7 +461,8 @@ int cmd_feed(int argc, char **argv)
     }
     static feed_client c;
     char err[256];
-    if (feed_client_open(&c, host, port, 0, err, sizeof err) < 0) {
+    if (feed_client_open(&c, host, port, 0, err, sizeof err) < 0 &&
+        (!eps.n || !tail || open_any(&c, &eps, give_up, err, sizeof err) != 0)) {
         cli_error("feed: %s", err);
         return 1;
     }

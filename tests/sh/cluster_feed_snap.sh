@@ -33,31 +33,9 @@ symbols = AAPL
 INI
 v() { eval echo "\$$1$2"; }
 
-start() { # node N under a supervisor: restarted after exit status 75 only
-    mkdir -p "$E2E/n$1"
-    chmod 700 "$E2E/n$1"
-    rm -f "$E2E/pid$1"
-    (
-        while :; do
-            "$BOURSE" serve --config "$C" --node "$1" --data "$E2E/n$1" --order-port "$(v P "$1")" \
-                --feed-port "$(v F "$1")" --http-port 0 2>>"$E2E/log$1" &
-            echo $! >"$E2E/pid$1"
-            wait $!
-            [ $? = 75 ] || exit 0
-            echo restart >>"$E2E/restarts$1"
-        done
-    ) &
-    E2E_PIDS="$E2E_PIDS $!"
-    i=0
-    while [ ! -s "$E2E/pid$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
-trap 'for n in 1 2 3; do kill -9 "$(cat "$E2E/pid$n" 2>/dev/null)" 2>/dev/null; done; e2e_cleanup' EXIT INT TERM
-kill9() {
-    p=$(cat "$E2E/pid$1")
-    kill -9 "$p"
-    i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
+start() { cluster_supervise "$1" --order-port "$(v P "$1")" --feed-port "$(v F "$1")" --http-port 0; }
+cluster_trap
+kill9() { cluster_kill9 "$1"; }
 wait_for() { # FILE PATTERN NAME: up to 60 s
     i=0
     while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 600 ]; do

@@ -50,37 +50,10 @@ INI
 port() { eval echo "\$P$1"; }
 pid() { cat "$E2E/pid$1"; }
 
-# Node N under a supervisor, as in production: a node that installed a
-# leader's snapshot while running stops with status 75 to rebuild its
-# report streams at start, and is started again; any other end is final
-# (kill -9 by this script, or SIGTERM at the end).
-start() {
-    mkdir -p "$E2E/n$1"
-    chmod 700 "$E2E/n$1"
-    (
-        while :; do
-            "$BOURSE" serve --config "$C" --node "$1" --data "$E2E/n$1" --order-port "$(port "$1")" --feed-port 0 \
-                --http-port 0 2>>"$E2E/log$1" &
-            echo $! >"$E2E/pid$1"
-            wait $!
-            [ $? = 75 ] || exit 0
-            echo restart >>"$E2E/restarts$1"
-        done
-    ) &
-    E2E_PIDS="$E2E_PIDS $!"
-    i=0
-    while [ ! -s "$E2E/pid$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
-trap 'for n in 1 2 3; do kill -9 "$(cat "$E2E/pid$n" 2>/dev/null)" 2>/dev/null; done; e2e_cleanup' EXIT INT TERM
-
-# kill -9 node N's server and wait until it is gone.
-kill9() {
-    p=$(pid "$1")
-    rm -f "$E2E/pid$1"
-    kill -9 "$p"
-    i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
+# Node N under a supervisor, as in production (cluster_lib.sh).
+start() { cluster_supervise "$1" --order-port "$(port "$1")" --feed-port 0 --http-port 0; }
+cluster_trap
+kill9() { cluster_kill9 "$1"; }
 
 # The node serving as leader (its admin socket takes a command), waiting up
 # to 30 s (a busy machine slows elections down); SKIP names a node not to ask.

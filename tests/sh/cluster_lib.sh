@@ -9,6 +9,15 @@
 #                            serving leader, up to $CLUSTER_WAIT tenths of
 #                            a second (300); SKIP names a node not to ask
 #   cluster_password N U PW  U's password PW on node N, once N knows U
+#   cluster_supervise N ARG... node N's server (serve --config $C --node N
+#                            --data $E2E/nN ARG...) under a supervisor, as
+#                            in production: started again after exit status
+#                            75 (it installed a leader's snapshot: its
+#                            report streams are rebuilt at start), any other
+#                            end final; its pid in $E2E/pidN, each restart a
+#                            line in $E2E/restartsN, its log $E2E/logN
+#   cluster_kill9 N          kill -9 node N's server, wait until it is gone
+#   cluster_trap             on exit, kill -9 every node left, then clean up
 # A busy CI machine slows elections and starts down: every wait is long
 # and ends as soon as its state is there.
 
@@ -53,4 +62,42 @@ cluster_password() {
         sleep 0.1
         _i=$((_i + 1))
     done
+}
+
+cluster_supervise() {
+    _n=$1
+    shift
+    mkdir -p "$E2E/n$_n"
+    chmod 700 "$E2E/n$_n"
+    rm -f "$E2E/pid$_n"
+    (
+        while :; do
+            "$BOURSE" serve --config "$C" --node "$_n" --data "$E2E/n$_n" "$@" 2>>"$E2E/log$_n" &
+            echo $! >"$E2E/pid$_n"
+            wait $!
+            [ $? = 75 ] || exit 0
+            echo restart >>"$E2E/restarts$_n"
+        done
+    ) &
+    E2E_PIDS="$E2E_PIDS $!"
+    _i=0
+    while [ ! -s "$E2E/pid$_n" ] && [ $_i -lt 100 ]; do
+        sleep 0.05
+        _i=$((_i + 1))
+    done
+}
+
+cluster_kill9() {
+    _p=$(cat "$E2E/pid$1")
+    rm -f "$E2E/pid$1"
+    kill -9 "$_p"
+    _i=0
+    while kill -0 "$_p" 2>/dev/null && [ $_i -lt 100 ]; do
+        sleep 0.05
+        _i=$((_i + 1))
+    done
+}
+
+cluster_trap() {
+    trap 'for _n in 1 2 3; do kill -9 "$(cat "$E2E/pid$_n" 2>/dev/null)" 2>/dev/null; done; e2e_cleanup' EXIT INT TERM
 }

@@ -69,3 +69,25 @@ else
         "gaps='$gaps' resumed=$resumed snapshots=$snaps err=$(tr '\n' '|' <"$E2E/err") out=$(tr '\n' '|' <"$E2E/out") log=$(grep -i 'feed\|history\|recovered' "$d.log" | tr '\n' '|')"
 fi
 e2e_stop TERM
+
+# A subscriber started before its server listens (a node starting, a
+# restart) waits for it, for --give-up seconds, instead of ending at the
+# first refused connection.
+timeout 60 "$BOURSE" feed --connect "127.0.0.1:$FP" --tail --give-up 30 >"$E2E/early" 2>"$E2E/early.err" &
+EPID=$!
+E2E_PIDS="$E2E_PIDS $EPID"
+sleep 0.3 # its first tries are refused (nothing listens yet)
+start --feed-port "$FP"
+trade 14
+i=0
+while ! grep -q "ASK 3 14$" "$E2E/early" 2>/dev/null && [ $i -lt 400 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+if grep -q "ASK 3 14$" "$E2E/early"; then
+    ok e2e_feed_waits_for_a_server_not_listening_yet
+else
+    fail e2e_feed_waits_for_a_server_not_listening_yet "err=$(tr '\n' '|' <"$E2E/early.err") out=$(tail -3 "$E2E/early" | tr '\n' '|')"
+fi
+kill "$EPID" 2>/dev/null
+e2e_stop TERM
