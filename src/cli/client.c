@@ -447,7 +447,7 @@ int cmd_client(int argc, char **argv)
             lost = 1;
         if (!lost && c.resend_at && c.heartbeats >= c.resend_at && resend_unanswered(&c) != 0)
             lost = 1;
-        if (!eof && n > 0 && (pf[1].revents & (POLLIN | POLLHUP))) {
+        if (!eof && llen < cap && n > 0 && (pf[1].revents & (POLLIN | POLLHUP))) {
             ssize_t k = read(0, line + llen, cap - llen);
             if (k <= 0 && !(k < 0 && errno == EINTR)) {
                 eof = 1;
@@ -455,20 +455,21 @@ int cmd_client(int argc, char **argv)
                     line[llen++] = '\n';
             }
             llen += k > 0 ? (size_t)k : 0;
+        }
+        /* The lines read, in every turn, not only one that read: a line
+         * read in the turn the server went away stays here, and goes once
+         * the session is back (a reconnect reads nothing new). */
+        if (!lost && llen) {
             size_t off = 0;
             char *nl;
-            while ((nl = memchr(line + off, '\n', llen - off))) {
+            while (!lost && (nl = memchr(line + off, '\n', llen - off))) {
                 size_t len = (size_t)(nl - (line + off));
                 lineno++;
-                int s = lost ? 0 : send_line(&c, line + off, len, lineno);
-                if (lost) /* parsed and kept: sent once the session is back */
-                    break;
+                int s = send_line(&c, line + off, len, lineno);
                 off += len + 1;
-                if (s == -2) {
+                if (s == -2) /* kept as unanswered: sent again after the reconnect */
                     lost = 1;
-                    continue;
-                }
-                if (s < 0)
+                else if (s < 0)
                     status = 2;
                 else
                     last_sent = mono_ms();

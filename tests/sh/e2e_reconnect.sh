@@ -1,11 +1,13 @@
 #!/bin/sh
 # `bourse client --connect A,B` follows the server across kill -9 and
 # restart (src/cli/client.c, src/net/endpoints.c): its first address is a
-# closed port (it goes on to the next), the server is killed twice while it
+# closed port (it goes on to the next), the server is killed three times while it
 # trades: once with a trade made while the client is away (it must come in
 # the replay), once with an order typed while the server is down (sent when
-# the session is back, entered once).  What it printed must be exactly the
-# user's stream as the server holds it: no gap, no duplicate.
+# the session is back, entered once), once with an order typed just as the
+# server died (read in the same turn as the loss: it must go once the
+# session is back, not wait for the next line typed).  What it printed must
+# be exactly the user's stream as the server holds it: no gap, no duplicate.
 . tests/sh/e2e_lib.sh
 e2e_init
 d=$E2E/d
@@ -58,6 +60,15 @@ echo "sell alice s2 AAPL 11 5 gtc" >&3
 sleep 0.3
 restart
 wait_out "ACCEPTED alice s2" || fail e2e_reconnect_typed_while_down "no ACCEPTED s2"
+
+# 3: the client sees the server's death and the typed line at once (it was
+# stopped while both happened).
+kill -STOP "$KPID"
+e2e_stop KILL
+echo "sell alice s4 AAPL 13 5 gtc" >&3
+kill -CONT "$KPID"
+restart
+wait_out "ACCEPTED alice s4" || fail e2e_reconnect_typed_as_server_died "no ACCEPTED s4: $(tr '\n' '|' <"$E2E/err")"
 echo "sell alice s3 AAPL 12 5 gtc" >&3
 wait_out "ACCEPTED alice s3"
 exec 3>&-
@@ -66,8 +77,8 @@ crc=$?
 
 stream=$(e2e_client alice --seq 1 </dev/null 2>/dev/null)
 out=$(cat "$E2E/out")
-if [ "$crc" = 0 ] && [ "$out" = "$stream" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 4 ] &&
-    [ "$(grep -c 'reconnecting' "$E2E/err")" = 2 ]; then
+if [ "$crc" = 0 ] && [ "$out" = "$stream" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 5 ] &&
+    [ "$(grep -c 'reconnecting' "$E2E/err")" = 3 ]; then
     ok e2e_reconnect_client_follows_across_kill9_no_gap_no_duplicate
 else
     fail e2e_reconnect_client_follows_across_kill9_no_gap_no_duplicate \
