@@ -89,7 +89,12 @@ int oe_routes(http_server *h);
 struct oe *oe_new(http_server *h);
 void oe_free(struct oe *o);
 void oe_tick(struct oe *o);
-extern const struct lws_protocols oe_protocol;      /* the raw sockets into the gateway */
+extern const struct lws_protocols oe_protocol; /* the raw sockets into the gateway */
+/* session.c's login through the gateway's password check (orders.c); a
+ * user name or an order id: 1-16 of A-Z a-z 0-9 _ - (oelink.c; bourse.h's
+ * names, AUTH_USER = BOURSE_NAME_LEN) */
+int oe_login(http_server *h, http_req *r, const char *user, const char *password);
+int oe_id_ok(const char *s, size_t n);
 extern const struct lws_protocols user_ws_protocol; /* /api/v1/ws */
 /* userws.c: every tick, the account changes to push (and suspended
  * users' sockets to close); a user's balances to push (orders.c) */

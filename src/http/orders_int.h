@@ -82,7 +82,6 @@ struct oe {
 /* oelink.c: names and ids */
 void oe_name_set(bourse_name *n, const char *s);
 void oe_put_name(hj_w *w, const char *s, size_t max);
-int oe_id_ok(const char *s, size_t n);     /* an order id: 1-16 of A-Z a-z 0-9 _ - */
 int oe_symbol_ok(const char *s, size_t n); /* 1-8 of A-Z 0-9 . */
 void oe_new_id(struct oe *o, bourse_name *out);
 /* oelink.c: links */

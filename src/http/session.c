@@ -14,21 +14,6 @@
 #include <sodium.h>
 #include <string.h>
 
-int oe_login(http_server *h, http_req *r, const char *user, const char *password);
-
-static int user_ok(const char *s, size_t n)
-{
-    if (!n || n > AUTH_USER)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 static int login(http_server *h, http_req *r)
 {
     hj_obj j;
@@ -42,7 +27,7 @@ static int login(http_server *h, http_req *r)
                    "username and password (strings) are required");
         return HTTP_DONE;
     }
-    if (!user_ok(u, ul) || !pl || pl > 128) {
+    if (!oe_id_ok(u, ul) || !pl || pl > 128) {
         http_error(r, 401, "UNAUTHORIZED", "wrong user name or password");
         return HTTP_DONE;
     }
