@@ -78,13 +78,19 @@ EPID=$!
 E2E_PIDS="$E2E_PIDS $EPID"
 sleep 0.3 # its first tries are refused (nothing listens yet)
 start --feed-port "$FP"
-trade 14
-i=0
-while ! grep -q "ASK 3 14$" "$E2E/early" 2>/dev/null && [ $i -lt 400 ]; do
-    sleep 0.05
-    i=$((i + 1))
+# It joins live (no number asked): a trade made before its login is not
+# shown, so trade until it shows one (or 30 tries, 1 s each).
+k=14
+while ! grep -q "ASK 3 " "$E2E/early" 2>/dev/null && [ $k -lt 44 ]; do
+    trade $k
+    i=0
+    while ! grep -q "ASK 3 $k$" "$E2E/early" 2>/dev/null && [ $i -lt 20 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    k=$((k + 1))
 done
-if grep -q "ASK 3 14$" "$E2E/early"; then
+if grep -q "ASK 3 " "$E2E/early"; then
     ok e2e_feed_waits_for_a_server_not_listening_yet
 else
     fail e2e_feed_waits_for_a_server_not_listening_yet "err=$(tr '\n' '|' <"$E2E/early.err") out=$(tail -3 "$E2E/early" | tr '\n' '|')"
