@@ -343,10 +343,13 @@ async function fullPart(hasSignup) {
         await fill(ops, "#f-signup", {username: "ops", email: "ops@example.com", password: "Violet-Harbor-Lamp-73!"});
         await click(ops, "#f-signup button[type=submit]");
         await until(ops, "ops logged in", () => !document.querySelector("#user-name").hidden);
-        execFileSync(env.BOURSE, ["admin", "--data", env.DATA, "account", "operator", "ops"], {timeout: 20000});
-        // A session's role is read at login: log in again as the operator.
+        // A session's role is read at login: log out, be made operator, log
+        // in again.  (Made operator while logged in, the page's session is
+        // ended by the change, and its private WebSocket's reconnects are
+        // refused until the logout: console errors on a slow machine.)
         await click(ops, "#btn-logout");
         await until(ops, "ops logged out", () => document.querySelector("#btn-logout").hidden);
+        execFileSync(env.BOURSE, ["admin", "--data", env.DATA, "account", "operator", "ops"], {timeout: 20000});
         await open(ops, "#account");
         await fill(ops, "#f-login", {username: "ops", password: "Violet-Harbor-Lamp-73!"});
         await click(ops, "#f-login button[type=submit]");
