@@ -81,8 +81,19 @@ healthy() {
     return 1
 }
 
-# The last lines of every node's log, on one line (for a failure's reason).
-tails() { for n in 1 2 3; do printf 'node %s: ' $n; tail -2 "$E2E/log$n" | tr '\n' '|'; done; }
+# For a failure's reason, on one line: every node's last log lines, its
+# process state (ps: T = stopped, D = waiting on the disk), its own view of
+# the cluster, and the free space where the nodes write (a full disk
+# silences every node at once: no log line, no vote persisted).
+tails() {
+    for n in 1 2 3; do
+        _p=$(cat "$E2E/pid$n" 2>/dev/null)
+        printf 'node %s (pid %s, state %s): ' $n "$_p" "$(ps -o stat= -p "${_p:-0}" 2>/dev/null)"
+        tail -4 "$E2E/log$n" | tr '\n' '|'
+        cluster_status $n | head -3 | tr '\n' '|'
+    done
+    printf 'free: %s' "$(df -Pk "$E2E" | awk 'NR == 2 { print $4 " kB" }')"
+}
 
 # The users' passwords on node N (each node has its own password file; a
 # node knows a user once it has applied the leader's commit).
