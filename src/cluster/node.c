@@ -99,6 +99,11 @@ struct cluster_node {
     int64_t heard_ms[CLUSTER_MAX_NODES]; /* raft_time when each peer was last seen recent (leader) */
     raft_id heard_id[CLUSTER_MAX_NODES]; /* whose (the configuration's order changes with it) */
     uint64_t proposed, failed;
+    struct probe {
+        struct raft_io_send req;
+        int busy; /* sent, its callback not yet called: the next waits */
+    } probes[CLUSTER_MAX_NODES];
+    raft_time last_probe;
 };
 
 const char *cluster_role_name(int role)
@@ -467,6 +472,84 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
 
 /* ---- the timer: roles, status, requests ---- */
 
+/* Leader stickiness.  libraft 0.15 refuses a vote (and a pre-vote) for as
+ * long as a follower knows a leader, that is until the follower's own
+ * randomized timeout (1 to 2 election timeouts) fires, while the Raft
+ * dissertation (4.2.3) only asks a server to refuse "within the minimum
+ * election timeout of hearing from a current leader".  So after a leader's
+ * death the first survivor to stand was refused by the other ("local
+ * server has a leader -> reject" in libraft's trace, every time), and the
+ * election waited for the second one's timer: the later of two draws.  A
+ * follower that has heard nothing from its leader for half an election
+ * timeout forgets it here, as libraft does itself when it stands, so the
+ * first survivor to stand (after a whole timeout of silence) is granted
+ * the vote and wins: the earlier of the draws.  Half, not one: this check
+ * runs every 10 ms, and the two survivors heard the leader's last
+ * heartbeat at nearly the same moment, so at one timeout the first could
+ * still be refused.  Safety does not rest on this rule, only on the votes;
+ * a leader that is alive but silent that long is what elections are for.
+ *
+ * Only while nothing is in flight: libraft answers an append or a snapshot
+ * install, when it completes, to the leader it knows, and does not expect
+ * a follower to have none (it would write to a NULL address).  A new
+ * append only starts when the leader is heard again, and that sets it.
+ * Run on the Raft thread that owns `r`. */
+static void forget_silent_leader(cluster_node *n)
+{
+    struct raft *r = &n->raft;
+    if (raft_state(r) != RAFT_FOLLOWER || !r->follower_state.current_leader.id ||
+        r->last_stored != raft_last_index(r) || r->snapshot.put.data ||
+        r->io->time(r->io) - r->election_timer_start < r->election_timeout / 2)
+        return;
+    raft_free(r->follower_state.current_leader.address);
+    r->follower_state.current_leader.address = NULL;
+    r->follower_state.current_leader.id = 0;
+}
+
+/* Peer probes.  libraft's transport writes to a peer over a connection of
+ * its own and reads nothing from it, so a connection to a peer that has
+ * since restarted (kill -9, then started again) looks healthy until a
+ * write fails: the first message written to it is lost (the peer's kernel
+ * answers it with a reset) and only the next one reconnects.  Followers
+ * write to each other only during an election, so the message lost was a
+ * vote request or its answer, and the election waited a whole new timeout
+ * (seen in libraft's trace: a pre-vote granted, written, never received).
+ * So every node writes a message every heartbeat to every peer that
+ * Raft's own rules ignore: a RequestVote result of term 0, older than any
+ * term (terms start at 1), which a candidate drops as stale and anyone
+ * else as unasked.  A stale connection is then found and replaced within
+ * two heartbeats of the peer's restart, not in the middle of an
+ * election.  One probe per peer in flight; none while the peer is down
+ * (the transport queues it, and the slot waits for its callback). */
+static void probe_done(struct raft_io_send *req, int status)
+{
+    (void)status;
+    ((struct probe *)req->data)->busy = 0;
+}
+
+static void probe_peers(cluster_node *n)
+{
+    struct raft *r = &n->raft;
+    raft_time now = r->io->time(r->io);
+    if (now - n->last_probe < n->cc.heartbeat_ms || raft_state(r) == RAFT_UNAVAILABLE)
+        return;
+    n->last_probe = now;
+    for (unsigned i = 0; i < r->configuration.n && i < CLUSTER_MAX_NODES; i++) {
+        const struct raft_server *sv = &r->configuration.servers[i];
+        struct probe *p = &n->probes[i];
+        if (sv->id == n->cc.id || p->busy)
+            continue;
+        struct raft_message m = {
+            .type = RAFT_IO_REQUEST_VOTE_RESULT, .server_id = sv->id, .server_address = sv->address};
+        m.request_vote_result = (struct raft_request_vote_result){
+            .term = 0, .vote_granted = false, .pre_vote = raft_tribool_false};
+        p->req.data = p;
+        p->busy = 1;
+        if (r->io->send(r->io, &p->req, &m, probe_done) != 0)
+            p->busy = 0;
+    }
+}
+
 static void tick(uv_timer_t *t)
 {
     cluster_node *n = t->data;
@@ -474,6 +557,8 @@ static void tick(uv_timer_t *t)
     int role = raft_state(r);
     raft_id leader = 0;
     const char *laddr = NULL;
+    forget_silent_leader(n);
+    probe_peers(n);
     raft_leader(r, &leader, &laddr);
     if (role != n->role) {
         const char *why = "";

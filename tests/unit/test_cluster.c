@@ -328,6 +328,55 @@ static void test_cluster_failover_and_rejoin(void)
     teardown();
 }
 
+/* A follower forgets a leader it has not heard from for half an election
+ * timeout (node.c, forget_silent_leader), so that the first survivor to
+ * stand is granted the other's vote: libraft 0.15 refuses any vote while a
+ * follower knows a leader, and the election waited for the later of the
+ * two survivors' timers.  With a 2 s timeout the window is wide: from 1 s
+ * of silence (forgotten) to 2 s (the earliest candidacy), a survivor's
+ * status says follower and no leader; without the rule it names the dead
+ * leader until it stands itself.  Then one of them serves. */
+static void test_cluster_silent_leader_forgotten(void)
+{
+    setup(100000);
+    cc.election_ms = 2000;
+    cc.heartbeat_ms = 100;
+    for (int i = 0; i < NODES; i++)
+        CHECK_EQ(up(i), 0);
+    int l = serving();
+    CHECK(l >= 0);
+    if (l < 0) {
+        teardown();
+        return;
+    }
+    same_everywhere(propose(l, 20, 10));
+    int known = 0; /* both followers name the leader */
+    for (int64_t until = now_ms() + WAIT_MS; known < NODES - 1 && now_ms() < until; nap(5)) {
+        known = 0;
+        for (int i = 0; i < NODES; i++) {
+            cluster_status s;
+            cluster_status_get(nodes[i].node, &s);
+            known += i != l && s.role == CLUSTER_FOLLOWER && s.leader == (uint64_t)l + 1;
+        }
+    }
+    CHECK_EQ(known, NODES - 1);
+    down(l);
+    int forgotten = 0, stood = 0;
+    for (int64_t until = now_ms() + WAIT_MS; !forgotten && !stood && now_ms() < until; nap(5))
+        for (int i = 0; i < NODES; i++) {
+            cluster_status s;
+            if (!nodes[i].node)
+                continue;
+            cluster_status_get(nodes[i].node, &s);
+            forgotten |= s.role == CLUSTER_FOLLOWER && s.leader == 0;
+            stood |= s.role != CLUSTER_FOLLOWER;
+        }
+    CHECK(forgotten && !stood);
+    int l2 = serving();
+    CHECK(l2 >= 0 && l2 != l);
+    teardown();
+}
+
 static void test_cluster_wiped_node_installs_snapshot(void)
 {
     setup(32); /* snapshots every 32 entries, 8 kept: a wiped node cannot get entry 1 */
@@ -414,5 +463,6 @@ int main(void)
     RUN(test_cluster_three_nodes_agree);
     RUN(test_cluster_failover_and_rejoin);
     RUN(test_cluster_wiped_node_installs_snapshot);
+    RUN(test_cluster_silent_leader_forgotten);
     return check_failures ? 1 : 0;
 }
