@@ -335,6 +335,7 @@ static int reconnect(client *c, endpoints *eps, soup_login *l, char session[SOUP
             cli_error("client: %s no longer has session %s: the stream cannot be resumed", where, session);
             return -1;
         }
+        endpoints_answered(eps); /* alive: a follower, say, until a leader serves */
         endpoints_next(eps);
     }
     cli_error("client: no server for %d seconds; giving up", give_up_s);

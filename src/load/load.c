@@ -448,8 +448,10 @@ static void revive(load *l, int64_t now)
         snprintf(lg.session, sizeof lg.session, "%s", s->session);
         lg.seq = s->next_seq;
         if (fd < 0 || soup_client_login(fd, &lg, 2000, sess, &next) != 0) {
-            if (fd >= 0)
+            if (fd >= 0) {
                 close(fd);
+                s->answered = 1; /* alive: a follower, say, until a leader serves */
+            }
             endpoints_next(&l->eps);
             /* The other addresses at once (the next leader is one of them),
              * then a wait per round failed, 10 ms doubling to 250 ms
@@ -460,8 +462,14 @@ static void revive(load *l, int64_t now)
                 continue;
             }
             s->tried = 0;
-            s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 250 ? s->backoff_ms * 2 : 250) : 10;
-            s->retry_ns = now + (int64_t)s->backoff_ms * 1000000;
+            if (s->answered && s->fast < ENDPOINTS_FAST_ROUNDS) {
+                s->fast++;
+                s->retry_ns = now + 10 * 1000000;
+            } else {
+                s->backoff_ms = s->backoff_ms ? (s->backoff_ms < 250 ? s->backoff_ms * 2 : 250) : 10;
+                s->retry_ns = now + (int64_t)s->backoff_ms * 1000000;
+            }
+            s->answered = 0;
             continue;
         }
         if (next != s->next_seq)
@@ -469,6 +477,7 @@ static void revive(load *l, int64_t now)
         s->next_seq = next;
         s->fd = fd;
         s->backoff_ms = 0;
+        s->fast = 0;
         s->tried = 0;
         int fl = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &fl, sizeof fl);

@@ -44,7 +44,8 @@ typedef struct lsess {
     int64_t retry_ns; /* down: the next try at logging in again */
     int resumed;      /* has logged in again at least once */
     int backoff_ms;
-    int tried; /* logins failed since the last wait: a round is the endpoints' count */
+    int tried;          /* logins failed since the last wait: a round is the endpoints' count */
+    int answered, fast; /* a server refused in this round; short waits taken (net/endpoints.h) */
 } lsess;
 
 typedef struct load {

@@ -79,16 +79,29 @@ int endpoints_wait_ms(endpoints *l)
         return 0;
     }
     l->tried = 1;
+    if (l->answered && l->fast < ENDPOINTS_FAST_ROUNDS) {
+        l->answered = 0;
+        l->fast++;
+        return 10;
+    }
+    l->answered = 0;
     l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : 10;
     if (l->backoff_ms > 250)
         l->backoff_ms = 250;
     return l->backoff_ms;
 }
 
+void endpoints_answered(endpoints *l)
+{
+    l->answered = 1;
+}
+
 void endpoints_ok(endpoints *l)
 {
     l->backoff_ms = 0;
     l->tried = 0;
+    l->answered = 0;
+    l->fast = 0;
 }
 
 const char *endpoints_name(const endpoints *l, char *buf, size_t n)

@@ -58,6 +58,36 @@ static void endpoints_round_and_backoff(void)
     CHECK_EQ(endpoints_wait_ms(&l), 10);
 }
 
+/* A round in which a server answered and refused (a follower during an
+ * election) waits 10 ms, not the doubling wait, ENDPOINTS_FAST_ROUNDS
+ * times at most; a round where none answered doubles as before, from
+ * where it was. */
+static void endpoints_answered_rounds_are_short(void)
+{
+    endpoints l = {0};
+    const char *why;
+    CHECK_EQ(endpoints_add(&l, "127.0.0.1:1,127.0.0.1:2", &why), 0);
+    for (int i = 0; i < 13; i++) /* 0 0 10 0 20 0 40 0 80 0 160 0 250 */
+        endpoints_wait_ms(&l);
+    CHECK_EQ(endpoints_wait_ms(&l), 0);
+    endpoints_answered(&l);
+    CHECK_EQ(endpoints_wait_ms(&l), 10);
+    CHECK_EQ(endpoints_wait_ms(&l), 0);
+    CHECK_EQ(endpoints_wait_ms(&l), 250); /* nobody answered in that round */
+    int fast = 0;
+    for (int r = 0; r < ENDPOINTS_FAST_ROUNDS + 5; r++) {
+        CHECK_EQ(endpoints_wait_ms(&l), 0);
+        endpoints_answered(&l);
+        fast += endpoints_wait_ms(&l) == 10;
+    }
+    CHECK_EQ(fast, ENDPOINTS_FAST_ROUNDS - 1); /* one was taken above */
+    endpoints_ok(&l);
+    CHECK_EQ(endpoints_wait_ms(&l), 0);
+    endpoints_answered(&l);
+    CHECK_EQ(endpoints_wait_ms(&l), 0);
+    CHECK_EQ(endpoints_wait_ms(&l), 10);
+}
+
 /* A closed port first, a listening one second: connect lands on the second
  * and leaves it current. */
 static void endpoints_connect_goes_on(void)
@@ -87,6 +117,7 @@ int main(void)
 {
     RUN(endpoints_parse_lists);
     RUN(endpoints_round_and_backoff);
+    RUN(endpoints_answered_rounds_are_short);
     RUN(endpoints_connect_goes_on);
     return check_failures != 0;
 }
