@@ -37,6 +37,7 @@
 #include <raft/uv.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,10 @@ struct cluster_node {
         int busy; /* sent, its callback not yet called: the next waits */
     } probes[CLUSTER_MAX_NODES];
     raft_time last_probe;
+    /* raft_uv's start, and libraft's receive callback it was given
+     * (on_raft_message passes every message on to it) */
+    int (*uv_start)(struct raft_io *, unsigned, raft_io_tick_cb, raft_io_recv_cb);
+    raft_io_recv_cb raft_recv;
 };
 
 const char *cluster_role_name(int role)
@@ -472,38 +477,49 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
 
 /* ---- the timer: roles, status, requests ---- */
 
-/* Leader stickiness.  libraft 0.15 refuses a vote (and a pre-vote) for as
- * long as a follower knows a leader, that is until the follower's own
- * randomized timeout (1 to 2 election timeouts) fires, while the Raft
- * dissertation (4.2.3) only asks a server to refuse "within the minimum
- * election timeout of hearing from a current leader".  So after a leader's
- * death the first survivor to stand was refused by the other ("local
- * server has a leader -> reject" in libraft's trace, every time), and the
- * election waited for the second one's timer: the later of two draws.  A
- * follower that has heard nothing from its leader for half an election
- * timeout forgets it here, as libraft does itself when it stands, so the
- * first survivor to stand (after a whole timeout of silence) is granted
- * the vote and wins: the earlier of the draws.  Half, not one: this check
- * runs every 10 ms, and the two survivors heard the leader's last
- * heartbeat at nearly the same moment, so at one timeout the first could
- * still be refused.  Safety does not rest on this rule, only on the votes;
- * a leader that is alive but silent that long is what elections are for.
- *
- * Only while nothing is in flight: libraft answers an append or a snapshot
- * install, when it completes, to the leader it knows, and does not expect
- * a follower to have none (it would write to a NULL address).  A new
- * append only starts when the leader is heard again, and that sets it.
- * Run on the Raft thread that owns `r`. */
-static void forget_silent_leader(cluster_node *n)
+/* Leader stickiness at the vote.  libraft 0.15 refuses a vote (and a
+ * pre-vote) for as long as a follower knows a leader, that is until the
+ * follower's own randomized timeout (1 to 2 election timeouts) fires,
+ * while the Raft dissertation (4.2.3) only asks a server to refuse "within
+ * the minimum election timeout of hearing from a current leader".  So
+ * after a leader's death the first survivor to stand was refused by the
+ * other ("local server has a leader -> reject" in libraft's trace, on
+ * every failover), and the election waited for the second one's timer:
+ * the later of two draws.  Here every message libraft receives passes
+ * first (the transport's receive callback, wrapped at start): a vote
+ * request that reaches a follower whose leader has been silent for half an
+ * election timeout is handed to libraft with the leader's id hidden for
+ * that call, so the vote is judged as if no leader were known; unless the
+ * call changed the term (a real vote of a higher term makes libraft drop
+ * its leader itself), the id is put back.  The leader's address is never
+ * touched: libraft answers appends in flight to it.  Half, not one: the
+ * survivors heard the leader's last heartbeat at nearly the same moment,
+ * so the first to stand after its whole timeout of silence might still
+ * find the other a few ms short of one.  Safety does not rest on this
+ * rule, only on the votes; a leader silent that long is what elections
+ * are for.  On the Raft thread, as every libraft callback. */
+static void on_raft_message(struct raft_io *io, struct raft_message *m)
 {
+    cluster_node *n = (cluster_node *)((char *)io - offsetof(cluster_node, io));
     struct raft *r = &n->raft;
-    if (raft_state(r) != RAFT_FOLLOWER || !r->follower_state.current_leader.id ||
-        r->last_stored != raft_last_index(r) || r->snapshot.put.data ||
-        r->io->time(r->io) - r->election_timer_start < r->election_timeout / 2)
+    raft_id leader = r->follower_state.current_leader.id;
+    if (m->type != RAFT_IO_REQUEST_VOTE || raft_state(r) != RAFT_FOLLOWER || !leader ||
+        r->io->time(r->io) - r->election_timer_start < r->election_timeout / 2) {
+        n->raft_recv(io, m);
         return;
-    raft_free(r->follower_state.current_leader.address);
-    r->follower_state.current_leader.address = NULL;
+    }
+    raft_term term = r->current_term;
     r->follower_state.current_leader.id = 0;
+    n->raft_recv(io, m);
+    if (r->current_term == term && raft_state(r) == RAFT_FOLLOWER && !r->follower_state.current_leader.id)
+        r->follower_state.current_leader.id = leader;
+}
+
+static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv)
+{
+    cluster_node *n = (cluster_node *)((char *)io - offsetof(cluster_node, io));
+    n->raft_recv = recv;
+    return n->uv_start(io, msecs, tick, on_raft_message);
 }
 
 /* Peer probes.  libraft's transport writes to a peer over a connection of
@@ -557,7 +573,6 @@ static void tick(uv_timer_t *t)
     int role = raft_state(r);
     raft_id leader = 0;
     const char *laddr = NULL;
-    forget_silent_leader(n);
     probe_peers(n);
     raft_leader(r, &leader, &laddr);
     if (role != n->role) {
@@ -736,6 +751,8 @@ static int start_raft(cluster_node *n, char *err, size_t errlen)
         return -1;
     }
     raft_uv_set_connect_retry_delay(&n->io, 50);
+    n->uv_start = n->io.start;
+    n->io.start = io_start;
     n->fsm = (struct raft_fsm){.version = 2,
                                .data = n,
                                .apply = fsm_apply,

@@ -328,52 +328,56 @@ static void test_cluster_failover_and_rejoin(void)
     teardown();
 }
 
-/* A follower forgets a leader it has not heard from for half an election
- * timeout (node.c, forget_silent_leader), so that the first survivor to
- * stand is granted the other's vote: libraft 0.15 refuses any vote while a
- * follower knows a leader, and the election waited for the later of the
- * two survivors' timers.  With a 2 s timeout the window is wide: from 1 s
- * of silence (forgotten) to 2 s (the earliest candidacy), a survivor's
- * status says follower and no leader; without the rule it names the dead
- * leader until it stands itself.  Then one of them serves. */
-static void test_cluster_silent_leader_forgotten(void)
+/* The first survivor to stand wins (node.c, on_raft_message): libraft
+ * 0.15 refuses any vote while a follower knows a leader, so the first to
+ * stand after the leader's death was refused by the other and the
+ * election waited for the later timer, the one of the other survivor, who
+ * then won.  Now a follower whose leader was silent for half an election
+ * timeout judges the vote as if it knew none.  With a 1 s timeout the two
+ * survivors' timers fire some hundreds of ms apart (each drawn in 1-2 s),
+ * and the first wins within milliseconds, so the other never stands;
+ * without the rule both always do.  Over three failovers at least two
+ * must have had one candidate only (both fire within an election's few ms
+ * of each other about once in a hundred). */
+static void test_cluster_first_to_stand_wins(void)
 {
     setup(100000);
-    cc.election_ms = 2000;
+    cc.election_ms = 1000;
     cc.heartbeat_ms = 100;
     for (int i = 0; i < NODES; i++)
         CHECK_EQ(up(i), 0);
-    int l = serving();
-    CHECK(l >= 0);
-    if (l < 0) {
-        teardown();
-        return;
-    }
-    same_everywhere(propose(l, 20, 10));
-    int known = 0; /* both followers name the leader */
-    for (int64_t until = now_ms() + WAIT_MS; known < NODES - 1 && now_ms() < until; nap(5)) {
-        known = 0;
+    int single = 0, rounds = 3;
+    for (int round = 0; round < rounds; round++) {
+        int l = serving();
+        CHECK(l >= 0);
+        if (l < 0)
+            break;
+        same_everywhere(propose(l, 20, 10));
+        down(l);
+        int stood[NODES] = {0}, l2 = -1;
+        for (int64_t until = now_ms() + WAIT_MS; l2 < 0 && now_ms() < until; nap(2))
+            for (int i = 0; i < NODES; i++) {
+                cluster_status s;
+                if (!nodes[i].node)
+                    continue;
+                cluster_status_get(nodes[i].node, &s);
+                stood[i] |= s.role != CLUSTER_FOLLOWER;
+                if (s.serving)
+                    l2 = i;
+            }
+        CHECK(l2 >= 0 && l2 != l);
+        nap(300); /* a second candidacy would come now, if the first had not won */
         for (int i = 0; i < NODES; i++) {
             cluster_status s;
-            cluster_status_get(nodes[i].node, &s);
-            known += i != l && s.role == CLUSTER_FOLLOWER && s.leader == (uint64_t)l + 1;
+            if (nodes[i].node) {
+                cluster_status_get(nodes[i].node, &s);
+                stood[i] |= s.role != CLUSTER_FOLLOWER;
+            }
         }
+        single += stood[0] + stood[1] + stood[2] == 1;
+        CHECK_EQ(up(l), 0);
     }
-    CHECK_EQ(known, NODES - 1);
-    down(l);
-    int forgotten = 0, stood = 0;
-    for (int64_t until = now_ms() + WAIT_MS; !forgotten && !stood && now_ms() < until; nap(5))
-        for (int i = 0; i < NODES; i++) {
-            cluster_status s;
-            if (!nodes[i].node)
-                continue;
-            cluster_status_get(nodes[i].node, &s);
-            forgotten |= s.role == CLUSTER_FOLLOWER && s.leader == 0;
-            stood |= s.role != CLUSTER_FOLLOWER;
-        }
-    CHECK(forgotten && !stood);
-    int l2 = serving();
-    CHECK(l2 >= 0 && l2 != l);
+    CHECK(single >= rounds - 1);
     teardown();
 }
 
@@ -463,6 +467,6 @@ int main(void)
     RUN(test_cluster_three_nodes_agree);
     RUN(test_cluster_failover_and_rejoin);
     RUN(test_cluster_wiped_node_installs_snapshot);
-    RUN(test_cluster_silent_leader_forgotten);
+    RUN(test_cluster_first_to_stand_wins);
     return check_failures ? 1 : 0;
 }
