@@ -4,6 +4,8 @@
  */
 #include "bench/hist.h"
 
+#include <stdio.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -53,4 +55,11 @@ void hist_merge(hist *a, const hist *b)
         a->max = b->max;
     if (b->min < a->min)
         a->min = b->min;
+}
+
+void hist_print_line(const char *what, const char *word, const hist *h, uint64_t n, uint64_t total)
+{
+    printf("%-22s %8llu/%llu %s  p50 %8.1f us  p99 %9.1f us  p99.9 %9.1f us  max %9.1f us\n", what,
+           (unsigned long long)n, (unsigned long long)total, word, hist_percentile(h, 50) / 1e3,
+           hist_percentile(h, 99) / 1e3, hist_percentile(h, 99.9) / 1e3, hist_percentile(h, 100) / 1e3);
 }

@@ -53,4 +53,9 @@ uint64_t hist_percentile(const hist *h, double p);
 /* Add every sample of b into a. */
 void hist_merge(hist *a, const hist *b);
 
+/* One line of a load generator's report (ns samples, printed in us):
+ * "WHAT  N/TOTAL WORD  p50 ..  p99 ..  p99.9 ..  max .." (WORD "answered",
+ * "ok"; the tests grep for it). */
+void hist_print_line(const char *what, const char *word, const hist *h, uint64_t n, uint64_t total);
+
 #endif

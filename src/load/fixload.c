@@ -422,13 +422,6 @@ static int run(frun *r)
     return 0;
 }
 
-static void print_hist(const char *what, const hist *h, uint64_t n, uint64_t total)
-{
-    printf("%-22s %8llu/%llu answered  p50 %7.1f us  p99 %8.1f us  p99.9 %8.1f us  max %8.1f us\n", what,
-           (unsigned long long)n, (unsigned long long)total, hist_percentile(h, 50) / 1e3,
-           hist_percentile(h, 99) / 1e3, hist_percentile(h, 99.9) / 1e3, hist_percentile(h, 100) / 1e3);
-}
-
 /* The codec alone: NewOrderSingles framed and parsed per second. */
 static double parse_rate(void)
 {
@@ -520,12 +513,12 @@ int load_fix_main(int argc, char **argv)
     printf("load --proto fix: %u OUCH and %u FIX sessions, %llu requests/s in all for %.1f s (order + cancel "
            "pairs, open loop, half over each protocol, interleaved)\n",
            r.n, r.n, (unsigned long long)r.rate, r.seconds);
-    print_hist("tcp echo (ping-pong)", &pp, pp.count, pp.count);
-    print_hist("tcp echo (open loop)", &ol, ol.count, ol.count);
+    hist_print_line("tcp echo (ping-pong)", "answered", &pp, pp.count, pp.count);
+    hist_print_line("tcp echo (open loop)", "answered", &ol, ol.count, ol.count);
     if (run(&r) != 0)
         return 1;
-    print_hist("ouch round trip", &r.rtt[P_OUCH], r.got[P_OUCH], r.want[P_OUCH]);
-    print_hist("fix round trip", &r.rtt[P_FIX], r.got[P_FIX], r.want[P_FIX]);
+    hist_print_line("ouch round trip", "answered", &r.rtt[P_OUCH], r.got[P_OUCH], r.want[P_OUCH]);
+    hist_print_line("fix round trip", "answered", &r.rtt[P_FIX], r.got[P_FIX], r.want[P_FIX]);
     int rc = 0;
     if (r.rejects)
         printf("  %llu orders rejected (is %s listed, without a price band?)\n",

@@ -520,13 +520,6 @@ static int run(hrun *r)
     return 0;
 }
 
-static void print_hist(const char *what, const hist *h, uint64_t n, uint64_t total)
-{
-    printf("%-22s %8llu/%llu ok  p50 %8.1f us  p99 %9.1f us  p99.9 %9.1f us  max %9.1f us\n", what,
-           (unsigned long long)n, (unsigned long long)total, hist_percentile(h, 50) / 1e3,
-           hist_percentile(h, 99) / 1e3, hist_percentile(h, 99.9) / 1e3, hist_percentile(h, 100) / 1e3);
-}
-
 int load_http_main(int argc, char **argv)
 {
     static hrun r;
@@ -610,14 +603,14 @@ int load_http_main(int argc, char **argv)
     fflush(stdout);
     if (run(&r) != 0)
         return 1;
-    print_hist("http place (POST)", &r.rtt[0], r.rtt[0].count, r.total / 2);
-    print_hist("http cancel (DELETE)", &r.rtt[1], r.rtt[1].count, r.total / 2);
-    print_hist("http round trip", &r.all, r.all.count, r.total);
+    hist_print_line("http place (POST)", "ok", &r.rtt[0], r.rtt[0].count, r.total / 2);
+    hist_print_line("http cancel (DELETE)", "ok", &r.rtt[1], r.rtt[1].count, r.total / 2);
+    hist_print_line("http round trip", "ok", &r.all, r.all.count, r.total);
     double span = r.last_answer > r.t0 ? (double)(r.last_answer - r.t0) / 1e9 : 0;
     printf("achieved %.0f answers/s (%llu in %.2f s; offered %llu/s)\n",
            span > 0 ? (double)r.answered / span : 0, (unsigned long long)r.answered, span,
            (unsigned long long)r.rate);
-    print_hist("written after due by", &r.late, r.late.count, r.total);
+    hist_print_line("written after due by", "ok", &r.late, r.late.count, r.total);
     for (uint32_t e = 0; e < r.nerr; e++)
         printf("  error %-32s %llu\n", r.err[e].what, (unsigned long long)r.err[e].n);
     printf("http result: offered %llu sent %llu answered %llu ok %llu errors %llu\n",
