@@ -9,8 +9,9 @@
  *   a proposal queue  cluster_propose stamps seq and time on the caller's
  *                     thread, encodes the batch and queues it under a mutex
  *                     (once per batch, never per order), then wakes the
- *                     loop with uv_async_send; the loop hands each to
- *                     raft_apply in order;
+ *                     loop with uv_async_send; the loop hands them to
+ *                     raft_apply in order, those that waited together as
+ *                     one entry (coalesce, below);
  *   a status          copied out under the same mutex (cluster_status_get),
  *                     refreshed by a 10 ms timer.
  *

@@ -10,8 +10,9 @@
  *     copy), and s->journal stays NULL, so the gateways release a report
  *     once the engine thread says its seq is applied (applied_seq), which
  *     in this mode means committed on a majority and applied here;
- *   - the engine thread proposes the commands of one take_batch as one
- *     Raft entry (cluster_propose) instead of applying them;
+ *   - the engine thread proposes the commands of one take_batch
+ *     (cluster_propose) instead of applying them; proposals that queue
+ *     up go as one Raft entry (src/cluster/node.c);
  *   - the Raft thread's apply hands each committed entry to the engine
  *     thread through a one-slot mailbox and waits for it (below): the
  *     engine thread stays the one thread that touches the engine and
