@@ -31,8 +31,9 @@ static void help(FILE *f)
           "`cluster transfer [N]` hands leadership over; `cluster add ID ADDR` and\n"
           "`cluster remove ID` change the membership (a new node starts with --join,\n"
           "which bootstraps nothing and waits to be added).  SIGTERM or SIGINT stops it.\n"
-          "--free-ports N prints N loopback ports the kernel says are free (for\n"
-          "writing a test cluster's configuration).\n",
+          "--free-ports N prints N loopback ports that are free, outside the kernel's\n"
+          "ephemeral range so no port-0 bind or outgoing connection takes them before\n"
+          "the nodes do (for writing a test cluster's configuration).\n",
           f);
 }
 

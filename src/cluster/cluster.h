@@ -98,9 +98,11 @@ const cluster_peer *cluster_peer_of(const cluster_config *c, uint64_t id);
  * with err. */
 int cluster_config_load(cluster_config *c, const char *path, char *err, size_t errlen);
 
-/* n TCP ports on 127.0.0.1 that the kernel says are free now (bound to
- * port 0 together, then closed), for tests and `make run-cluster`, which
- * must write every node's address before any node starts.  0 or -1. */
+/* n TCP ports on 127.0.0.1 that are free now (bound together, then
+ * closed), for tests and `make run-cluster`, which must write every node's
+ * address before any node starts.  Drawn outside the kernel's ephemeral
+ * range, so that no bind to port 0 or outgoing connection elsewhere on the
+ * machine takes one before its node binds it (config.c).  0 or -1. */
 int cluster_free_ports(int n, int *out);
 
 /* ---- a batch: what one Raft entry holds (batch.c) ---- */

@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 void cluster_config_defaults(cluster_config *c)
@@ -217,17 +219,71 @@ int cluster_config_load(cluster_config *c, const char *path, char *err, size_t e
     return l.failed ? -1 : 0;
 }
 
+/* The kernel's ephemeral range (ip_local_port_range): every bind to port 0
+ * and every outgoing connection on this machine takes its port from it. */
+static void ephemeral_range(unsigned *lo, unsigned *hi)
+{
+    *lo = 32768;
+    *hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (!f)
+        return;
+    unsigned a, b;
+    if (fscanf(f, "%u %u", &a, &b) == 2 && a <= b && b <= 65535) {
+        *lo = a;
+        *hi = b;
+    }
+    fclose(f);
+}
+
+/* A socket bound to 127.0.0.1:port (0: the kernel picks), without
+ * SO_REUSEADDR, so a port anyone holds (even in TIME_WAIT) fails; -1. */
+static int hold_port(unsigned port)
+{
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* The ports are closed before the nodes bind them, seconds later on a
+ * busy machine.  Taken from the ephemeral range, as port 0 gives them,
+ * any other process's bind to port 0 or outgoing connection could take
+ * one in between (a node then cannot listen: seen in CI).  So they are
+ * drawn at random below that range (from FREE_PORTS_LO) or above it,
+ * where only a program naming the port binds; each is checked free by
+ * binding it, all held at once so all differ.  Where that leaves too few
+ * ports (a machine whose ephemeral range is most of them), or none is
+ * found, the kernel's choice, as before. */
+enum { FREE_PORTS_LO = 20000, FREE_PORTS_TRIES = 200 };
+
 int cluster_free_ports(int n, int *out)
 {
     int fds[CLUSTER_MAX_NODES * 4], rc = 0, i;
     if (n < 1 || n > (int)(sizeof fds / sizeof fds[0]))
         return -1;
-    for (i = 0; i < n; i++) { /* all held at once, so all differ */
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    unsigned lo, hi;
+    ephemeral_range(&lo, &hi);
+    unsigned below = lo > FREE_PORTS_LO ? lo - FREE_PORTS_LO : 0, above = 65535 - hi, pool = below + above;
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+    for (i = 0; i < n; i++) {
+        fds[i] = -1;
+        for (int t = 0; pool >= 1024 && fds[i] < 0 && t < FREE_PORTS_TRIES; t++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL; /* PCG's step: any spread will do */
+            unsigned k = (unsigned)((r >> 33) % pool);
+            fds[i] = hold_port(k < below ? FREE_PORTS_LO + k : hi + 1 + (k - below));
+        }
+        if (fds[i] < 0)
+            fds[i] = hold_port(0);
+        struct sockaddr_in a;
         socklen_t len = sizeof a;
-        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&a, &len) != 0) {
+        if (fds[i] < 0 || getsockname(fds[i], (struct sockaddr *)&a, &len) != 0) {
             rc = -1;
             i++;
             break;

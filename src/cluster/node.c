@@ -32,7 +32,9 @@
 #include "cluster/cluster.h"
 #include "journal/record.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <raft.h>
 #include <raft/uv.h>
@@ -42,8 +44,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 typedef struct proposal {
@@ -797,6 +801,27 @@ static void on_async(uv_async_t *a)
         drain_proposals(n);
 }
 
+/* Why libraft could not start, where its own message is only "I/O
+ * error": can the Raft address ("A.B.C.D:PORT") be bound?  errno of the
+ * bind (as libuv binds: SO_REUSEADDR), or 0. */
+static int bind_error(const char *addr)
+{
+    unsigned b[4], port;
+    if (sscanf(addr, "%u.%u.%u.%u:%u", &b[0], &b[1], &b[2], &b[3], &port) != 5)
+        return 0;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, e = 0;
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        e = errno;
+    close(fd);
+    return e;
+}
+
 static int start_raft(cluster_node *n, char *err, size_t errlen)
 {
     const cluster_peer *me = cluster_peer_of(&n->cc, n->cc.id);
@@ -851,7 +876,18 @@ static int start_raft(cluster_node *n, char *err, size_t errlen)
         return -1;
     }
     if ((rc = raft_start(&n->raft)) != 0) {
-        snprintf(err, errlen, "raft start: %s", raft_errmsg(&n->raft));
+        /* libraft leaves the why in one of three places: a Raft port that
+         * cannot be bound (taken by another process) says so only in the
+         * transport's message. */
+        const char *why = raft_errmsg(&n->raft);
+        if (!why[0])
+            why = n->io.errmsg[0] ? n->io.errmsg : n->tr.errmsg[0] ? n->tr.errmsg : raft_strerror(rc);
+        int e = bind_error(me->addr);
+        if (e)
+            snprintf(err, errlen, "raft start: cannot listen on %.64s (this node's Raft address): %s",
+                     me->addr, strerror(e));
+        else
+            snprintf(err, errlen, "raft start: %.150s", why);
         return -1;
     }
     n->async.data = n;

@@ -19,6 +19,13 @@
  * knows when its book is current.  Usernames
  * and passwords are not checked: the feed is public.
  *
+ * When the feed stops it says End of Session to every subscriber, and a
+ * login that arrives while it does (the listener is open until the process
+ * ends: a subscriber told End of Session may come straight back) gets Login
+ * Rejected, "session not available".  Accepted, it would be resumed by a
+ * server about to go and cut again a moment later: a client following
+ * across restarts would count one resume too many (seen under load).
+ *
  * So a subscriber costs the server a bounded amount whatever it does:
  *   - the snapshot is one image (bimage) shared by every joiner, built
  *     once and reference-counted.  A joiner takes the latest image while
@@ -51,10 +58,11 @@ typedef struct bsub {
     int ticks;      /* since connect, for the login timeout */
     int bye;        /* End of Session to send */
     int hello;      /* heartbeat when first caught up: "that was all" */
+    int refused;    /* Login Rejected in acc: close once it is sent */
     uint32_t ip;    /* counted in peers.c; 0 = not counted */
     uint8_t in[BIN_IN];
     size_t inlen;
-    uint8_t acc[SOUP_HEADER + SOUP_ACCEPTED_LEN]; /* Login Accepted, still to send */
+    uint8_t acc[SOUP_HEADER + SOUP_ACCEPTED_LEN]; /* Login Accepted (or Rejected), still to send */
     size_t acc_len, acc_off;
     struct bimage *img; /* the snapshot it is reading, or NULL */
     size_t img_off;
@@ -151,9 +159,23 @@ static int on_login(bsub *b, const soup_packet *p)
     feed *f = b->f;
     soup_login in;
     const char *why;
-    if (b->live || soup_login_parse(p, &in, &why) < 0) {
+    if (b->live || b->refused || soup_login_parse(p, &in, &why) < 0) {
         atomic_fetch_add(&f->refused, 1);
         return -1;
+    }
+    if (atomic_load(&f->stop)) {
+        /* The feed is stopping: End of Session is said (or about to be) to
+         * every subscriber it has.  A login in that moment (a subscriber
+         * told End of Session that comes straight back while the listener
+         * is still open) is refused, "session not available", rather than
+         * resumed and cut again a moment later, when the process ends: it
+         * tries again and finds the next server. */
+        atomic_fetch_add(&f->refused, 1);
+        feed_log(f, "refused a binary subscriber's login: the feed is stopping (End of Session)");
+        b->acc_len = soup_rejected_write(b->acc, SOUP_REJECT_SESSION);
+        b->refused = 1;
+        lws_callback_on_writable(b->wsi);
+        return 0;
     }
     int same = !in.session[0] || !strcmp(in.session, f->session);
     if (same && in.seq > f->seq + 1 && f->cfg.refuse_ahead) {
@@ -241,6 +263,8 @@ static int on_writeable(bsub *b)
         if (write_out(b, b->acc + b->acc_off, b->acc_len - b->acc_off) < 0)
             return -1;
         b->acc_off = b->acc_len;
+        if (b->refused)
+            return -1;
         lws_callback_on_writable(b->wsi);
         return 0;
     }

@@ -18,10 +18,36 @@
 #                            line in $E2E/restartsN, its log $E2E/logN
 #   cluster_kill9 N          kill -9 node N's server, wait until it is gone
 #   cluster_trap             on exit, kill -9 every node left, then clean up
+#   cluster_logs [L]         the last L (4) lines of each node's log
+#                            ($E2E/logN), on one line, for a FAIL message:
+#                            a node that did not start says why there
+#   cluster_up N...          wait (up to 30 s) until each node's admin
+#                            socket answers `cluster`; the first that does
+#                            not, or nothing
 # A busy CI machine slows elections and starts down: every wait is long
 # and ends as soon as its state is there.
 
 cluster_status() { timeout 5 "$BOURSE" admin --data "$E2E/n$1" cluster 2>/dev/null; }
+
+cluster_logs() {
+    for _n in 1 2 3; do
+        [ -e "$E2E/log$_n" ] && printf ' [log%s: %s]' "$_n" "$(tail -n "${1:-4}" "$E2E/log$_n" | tr '\n' '|')"
+    done
+}
+
+cluster_up() {
+    for _n in "$@"; do
+        _i=0
+        until cluster_status "$_n" | grep -q "^node $_n "; do
+            _i=$((_i + 1))
+            if [ $_i -ge 300 ]; then
+                echo "$_n"
+                return
+            fi
+            sleep 0.1
+        done
+    done
+}
 
 cluster_serving() {
     _i=0
