@@ -14,6 +14,7 @@
 #   - at the end every node's recovered state hash is the same, and equals
 #     `bourse replay` of the journal.
 . tests/sh/e2e_lib.sh
+. tests/sh/cluster_lib.sh
 e2e_init
 C=$E2E/c.ini
 set -- $("$BOURSE" cluster --free-ports 3)
@@ -141,7 +142,7 @@ orders "$S" "z" 5 # the old leader: refused, or (if it learns in time) never ack
 i=0
 while status "$S" | grep -q ' leader ' && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 if [ -n "$New" ] && status "$S" | grep -q ' follower '; then ok cluster_stopped_leader_steps_down
-else fail cluster_stopped_leader_steps_down "new leader '$New'; old: $(status "$S")"; fi
+else fail cluster_stopped_leader_steps_down "new leader '$New'; old: $(status "$S" | tr '\n' '|')$(cluster_logs 6)"; fi
 L=$New
 
 # Wipe a follower's directory; it returns through a snapshot, then the log.
