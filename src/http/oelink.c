@@ -31,6 +31,18 @@
  * with an API key opens one with an empty password, which the trusted
  * socket takes (gw_login_trusted).
  *
+ * Transport: a link's socket is not this thread's.  The link carrier
+ * (linkcarrier.c) owns every link's socket in a descriptor table of its
+ * own, so that thousands of users' links and private WebSockets do not
+ * share one open-file limit; a link here is named there by its id (a slot
+ * of struct oe and a generation), its bytes go out through the carrier's
+ * queue (oe_link_send) and come back when this thread drains the carrier
+ * (carrier_drain: its eventfd turned readable, a tick), and a link ends
+ * here when the carrier says it ended or when this side closes it (a bad
+ * packet, a refused login); either way link_ended answers what waited on
+ * it, as before.  The carrier starts with the first link and stops with
+ * the HTTP API's protocols (the lws context's end).
+ *
  * The answer to a new order is sent once its reports of one read are in,
  * so an order that trades at once says "filled" with its quantity rather
  * than "open"; the reports of one command come together (the gateway
@@ -41,79 +53,17 @@
 #include "net/ouchclient.h"
 #include "net/soup.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
-
-/* ---- names ------------------------------------------------------------------ */
-
-static size_t nlen(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n < max && s[n])
-        n++;
-    return n;
-}
-
-void oe_name_set(bourse_name *n, const char *s)
-{
-    memset(n, 0, sizeof *n);
-    memcpy(n->s, s, nlen(s, BOURSE_NAME_LEN));
-}
 
 static int name_eq(const bourse_name *a, const bourse_name *b)
 {
     return !memcmp(a->s, b->s, BOURSE_NAME_LEN);
 }
 
-void oe_put_name(hj_w *w, const char *s, size_t max)
-{
-    hj_string(w, s, nlen(s, max));
-}
-
-int oe_id_ok(const char *s, size_t n)
-{
-    if (!n || n > BOURSE_NAME_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-int oe_symbol_ok(const char *s, size_t n)
-{
-    if (!n || n > BOURSE_SYMBOL_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
-            return 0;
-    return 1;
-}
-
-/* A fresh order id: "h" and base 36 of a counter that starts at the
- * clock's milliseconds x 1000, so it does not repeat across restarts. */
-void oe_new_id(struct oe *o, bourse_name *out)
-{
-    if (!o->next_id)
-        o->next_id = (uint64_t)http_now_ms() * 1000;
-    uint64_t v = o->next_id++;
-    char b[24], *p = b + sizeof b;
-    *--p = 0;
-    do
-        *--p = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-    while (v /= 36);
-    *--p = 'h';
-    oe_name_set(out, p);
-}
 /* ---- links -------------------------------------------------------------------- */
 
 static int carrier_start(struct oe *o);
