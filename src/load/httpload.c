@@ -24,7 +24,8 @@
  * sign-up would (account signup with an argon2id hash made here once, at
  * libsodium's minimum cost, since only the server's verification of it is
  * needed; identity data naming a document by hash; kyc approve; a cash
- * deposit), then one login over HTTP and one API key each (POST
+ * deposit of 10^10, small enough that 90,000 users' cash stays under the
+ * venue's total, BOURSE_CASH_MAX), then one login over HTTP and one API key each (POST
  * /api/v1/keys).  The server needs [http] rate_ip, rate_key and nonces
  * big enough for the rate (bench/http/bench.sh sets them).
  *
@@ -154,7 +155,7 @@ static int setup_accounts(hrun *r)
         fprintf(
             w,
             "account signup %s %s@load.test %s\naccount kyc %s 1980-01-01 FR ID%06u sha256:%064u:pdf:10 Load "
-            "Trader\nkyc approve %s\ndeposit %s CASH 100000000000\n",
+            "Trader\nkyc approve %s\ndeposit %s CASH 10000000000\n",
             n, n, hash, n, u, u, n, n);
         cmds += 4;
         if (u % 128 == 127 || u + 1 == r->nusers) {
