@@ -537,6 +537,7 @@ link_carrier *lc_start(const lc_config *cfg, int *wake_fd)
     pthread_cond_init(&c->start_cv, NULL);
     if (pthread_create(&c->tid, NULL, run, c) != 0)
         goto fail_sync;
+    pthread_setname_np(c->tid, "bourse-links"); /* in top and perf */
     pthread_mutex_lock(&c->start_mu);
     while (!c->started)
         pthread_cond_wait(&c->start_cv, &c->start_mu);
