@@ -155,7 +155,7 @@ static void link_free(struct oe *o, olink *l)
 
 /* A new link of user into the gateway; password NULL = trusted.  Its
  * socket is the link carrier's (linkcarrier.c): if the connect fails, the
- * link ends when the carrier says so (link_gone). */
+ * link ends when the carrier says so (carrier_closed). */
 olink *oe_link_open(struct oe *o, const char *user, const char *password)
 {
     if (o->nlinks == LINKS_MAX || !o->nfree || (!o->lc && carrier_start(o) != 0))
