@@ -4,8 +4,9 @@
  * links open, carry bytes both ways, end when the far side closes (after
  * the bytes it sent), close when asked (the far side reads EOF and no end
  * comes back), ignore an old generation's records, report a connect that
- * fails, close a link the far side does not read past out_max, and close
- * every link when stopped.  And the point of it: the links' sockets are not
+ * fails, close a link the far side does not read past out_max, stop
+ * reading while up_max bytes wait for this thread (and lose nothing), and
+ * close every link when stopped.  And the point of it: the links' sockets are not
  * in this thread's descriptor table (not under ThreadSanitizer, where the
  * carrier shares it).  Every wait polls with a generous limit.
  */
@@ -123,10 +124,15 @@ static int count_fds(void)
     return n;
 }
 
+static link_carrier *start_up(const char *p, size_t out_max, size_t up_max, int *wake)
+{
+    lc_config cfg = {.path = p, .slots = SLOTS, .out_max = out_max, .up_max = up_max, .log = quiet};
+    return lc_start(&cfg, wake);
+}
+
 static link_carrier *start(const char *p, size_t out_max, int *wake)
 {
-    lc_config cfg = {.path = p, .slots = SLOTS, .out_max = out_max, .up_max = 1 << 20, .log = quiet};
-    return lc_start(&cfg, wake);
+    return start_up(p, out_max, 1 << 20, wake);
 }
 
 static int cond_s0_world(void)
@@ -144,6 +150,10 @@ static int cond_s3_closed(void)
 static int cond_s4_closed(void)
 {
     return S[4].why != 0;
+}
+static int cond_s5_all(void)
+{
+    return S[5].n == 16384;
 }
 
 static void carries_both_ways_and_ends(void)
@@ -248,6 +258,37 @@ static void unreachable_and_slow(void)
     unlink(path);
 }
 
+/* While more than up_max bytes wait for this thread, the carrier reads no
+ * more; once drained it goes on, and nothing is lost or reordered. */
+static void stops_reading_while_behind(void)
+{
+    int lfd = listener(), wake = -1;
+    link_carrier *c = start_up(path, 1 << 20, 1024, &wake);
+    CHECK(lfd >= 0 && c != NULL);
+    if (!c || lfd < 0)
+        return;
+    uint64_t a = new_id(5, 1);
+    lc_open(c, a);
+    int fa = accept_one(lfd);
+    static char b1[8192], b2[8192];
+    memset(b1, 'a', sizeof b1);
+    memset(b2, 'b', sizeof b2);
+    CHECK(write(fa, b1, sizeof b1) == (ssize_t)sizeof b1);
+    struct pollfd p = {.fd = wake, .events = POLLIN}; /* the carrier read it: 8 KiB wait here */
+    CHECK(poll(&p, 1, 20000) == 1);
+    CHECK(write(fa, b2, sizeof b2) == (ssize_t)sizeof b2);
+    usleep(200000); /* a carrier that read on would have it by now */
+    lc_drain(c, on_rx, on_closed, NULL);
+    CHECK_EQ(S[5].n, 8192);
+    CHECK(drain_until(c, wake, cond_s5_all));
+    CHECK(!memcmp(S[5].got, b1, sizeof b1) && !memcmp(S[5].got + 8192, b2, sizeof b2));
+    lc_stop(c);
+    close(fa);
+    close(lfd);
+    close(wake);
+    unlink(path);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/lctest.XXXXXX");
@@ -257,6 +298,7 @@ int main(void)
     }
     RUN(carries_both_ways_and_ends);
     RUN(unreachable_and_slow);
+    RUN(stops_reading_while_behind);
     rmdir(dir);
     return CHECK_DONE();
 }
