@@ -99,7 +99,7 @@ check: $(BUILD)/bourse $(TESTS) web
 
 # The threaded tests under ThreadSanitizer (tests/tsan.sh says which and
 # why): any race report from any process is a failure.
-TSAN_TESTS := test_journal test_feed_net test_feed_publish test_spsc test_http
+TSAN_TESTS := test_journal test_feed_net test_feed_publish test_spsc test_http test_linkcarrier
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 CC=clang build/tsan/bourse \
 	  $(addprefix build/tsan/tests/,$(TSAN_TESTS))

@@ -14,7 +14,9 @@
 # (e2e_load_hold), the one ring between threads itself (test_spsc), and
 # the metrics, read by the acceptor and the feed thread from every other
 # thread's counters (metrics), and the HTTP API's worker pool (argon2id
-# and documents off the lws thread, handing results back: test_http).
+# and documents off the lws thread, handing results back: test_http), and
+# the HTTP API's link carrier (the links' sockets on a thread of their own,
+# records through two queues and eventfds: test_linkcarrier).
 # The rest of the suite runs single-threaded code or the same threads again
 # (e2e_orders 80 s here, feed 50 s, e2e_crash 40 s, test_journal_crash
 # 60 s: all passed without a report on 2026-12-04, for nothing new), and
@@ -29,7 +31,7 @@ trap 'rm -rf "$reports" "$log"' EXIT
 # (exitcode=0) because the report files are what is counted, and a test
 # that checks its child's exit status must not see 66 instead.
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp log_path=$reports/tsan halt_on_error=0 exitcode=0 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
-UNIT="test_journal test_feed_net test_feed_publish test_spsc test_http"
+UNIT="test_journal test_feed_net test_feed_publish test_spsc test_http test_linkcarrier"
 SH="e2e_gateways e2e_load_hold feed_restart metrics"
 for t in $UNIT; do
     "$BUILD/tests/$t" >>"$log" 2>&1 || echo "FAIL $t exited with status $?" >>"$log"

@@ -31,7 +31,7 @@ r0=$(rss)
     { tail -5 "$dir/log"; exit 1; }
 r1=$(rss)
 echo "server RSS $((r0 / 1024)) MiB before the users, $((r1 / 1024)) MiB after: $(((r1 - r0) * 1024 / N)) bytes per user" \
-    "(account, API key, HTTP session, link into the gateway)"
+    "(account, API key, link into the gateway; the setup logs its HTTP session out)"
 i=0
 while [ $i -lt "$N" ]; do printf 'deposit hl%05d AAPL 1000000\n' $i; i=$((i + 1)); done |
     "$BOURSE" admin --data "$dir/d" | grep -v '^OK' | head -3

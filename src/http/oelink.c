@@ -31,6 +31,18 @@
  * with an API key opens one with an empty password, which the trusted
  * socket takes (gw_login_trusted).
  *
+ * Transport: a link's socket is not this thread's.  The link carrier
+ * (linkcarrier.c) owns every link's socket in a descriptor table of its
+ * own, so that thousands of users' links and private WebSockets do not
+ * share one open-file limit; a link here is named there by its id (a slot
+ * of struct oe and a generation), its bytes go out through the carrier's
+ * queue (oe_link_send) and come back when this thread drains the carrier
+ * (carrier_drain: its eventfd turned readable, a tick), and a link ends
+ * here when the carrier says it ended or when this side closes it (a bad
+ * packet, a refused login); either way link_ended answers what waited on
+ * it, as before.  The carrier starts with the first link and stops with
+ * the HTTP API's protocols (the lws context's end).
+ *
  * The answer to a new order is sent once its reports of one read are in,
  * so an order that trades at once says "filled" with its quantity rather
  * than "open"; the reports of one command come together (the gateway
@@ -41,100 +53,28 @@
 #include "net/ouchclient.h"
 #include "net/soup.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
-
-/* ---- names ------------------------------------------------------------------ */
-
-static size_t nlen(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n < max && s[n])
-        n++;
-    return n;
-}
-
-void oe_name_set(bourse_name *n, const char *s)
-{
-    memset(n, 0, sizeof *n);
-    memcpy(n->s, s, nlen(s, BOURSE_NAME_LEN));
-}
 
 static int name_eq(const bourse_name *a, const bourse_name *b)
 {
     return !memcmp(a->s, b->s, BOURSE_NAME_LEN);
 }
 
-void oe_put_name(hj_w *w, const char *s, size_t max)
-{
-    hj_string(w, s, nlen(s, max));
-}
-
-int oe_id_ok(const char *s, size_t n)
-{
-    if (!n || n > BOURSE_NAME_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-int oe_symbol_ok(const char *s, size_t n)
-{
-    if (!n || n > BOURSE_SYMBOL_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
-            return 0;
-    return 1;
-}
-
-/* A fresh order id: "h" and base 36 of a counter that starts at the
- * clock's milliseconds x 1000, so it does not repeat across restarts. */
-void oe_new_id(struct oe *o, bourse_name *out)
-{
-    if (!o->next_id)
-        o->next_id = (uint64_t)http_now_ms() * 1000;
-    uint64_t v = o->next_id++;
-    char b[24], *p = b + sizeof b;
-    *--p = 0;
-    do
-        *--p = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-    while (v /= 36);
-    *--p = 'h';
-    oe_name_set(out, p);
-}
 /* ---- links -------------------------------------------------------------------- */
+
+static int carrier_start(struct oe *o);
 
 void oe_link_send(olink *l, const void *p, size_t n)
 {
-    if (l->outlen + n > l->outcap) {
-        size_t cap = l->outcap ? l->outcap * 2 : 4096;
-        while (cap < l->outlen + n)
-            cap *= 2;
-        uint8_t *b = realloc(l->out, LWS_PRE + cap);
-        if (!b) {
-            l->state = L_DEAD;
-            return;
-        }
-        l->out = b;
-        l->outcap = cap;
+    if (!l->o->lc || lc_send(l->o->lc, l->id, p, n) != 0) {
+        l->state = L_DEAD;
+        return;
     }
-    memcpy(l->out + LWS_PRE + l->outlen, p, n);
-    l->outlen += n;
     l->last_sent = http_now_ms();
-    if (l->wsi)
-        lws_callback_on_writable(l->wsi);
 }
 
 /* Every request finds its user's link, and thousands of users may have one
@@ -204,44 +144,37 @@ static void link_free(struct oe *o, olink *l)
             *p = l->hnext;
             break;
         }
-    free(l->out);
+    uint32_t s = (uint32_t)l->id;
+    if (o->slot[s] == l) {
+        o->slot[s] = NULL;
+        o->free_slot[o->nfree++] = s;
+    }
     free(l->qbuf);
     free(l);
 }
 
-/* A new link of user into the gateway; password NULL = trusted. */
+/* A new link of user into the gateway; password NULL = trusted.  Its
+ * socket is the link carrier's (linkcarrier.c): if the connect fails, the
+ * link ends when the carrier says so (carrier_closed). */
 olink *oe_link_open(struct oe *o, const char *user, const char *password)
 {
-    http_server *h = o->h;
-    if (o->nlinks == LINKS_MAX || !h->vh)
+    if (o->nlinks == LINKS_MAX || !o->nfree || (!o->lc && carrier_start(o) != 0))
         return NULL;
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", h->cfg.order_sock);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return NULL;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
-        http_log(h, "cannot reach the gateway at %s: %s", a.sun_path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
     olink *l = calloc(1, sizeof *l);
-    if (!l) {
-        close(fd);
+    if (!l)
+        return NULL;
+    uint32_t s = o->free_slot[o->nfree - 1];
+    l->id = (uint64_t)++o->gen[s] << 32 | s;
+    if (lc_open(o->lc, l->id) != 0) {
+        free(l);
         return NULL;
     }
+    o->nfree--;
+    o->slot[s] = l;
     l->o = o;
     snprintf(l->user, sizeof l->user, "%s", user);
     l->state = L_LOGIN;
     l->last_use = http_now_ms();
-    lws_sock_file_fd_type d = {.sockfd = fd};
-    l->wsi = lws_adopt_descriptor_vhost(h->vh, LWS_ADOPT_SOCKET, d, "bourse-oe", NULL);
-    if (!l->wsi) {
-        close(fd);
-        free(l);
-        return NULL;
-    }
-    lws_set_opaque_user_data(l->wsi, l);
     o->links[o->nlinks++] = l;
     olink **b = bucket_of(o, l->user);
     l->hnext = *b;
@@ -685,34 +618,134 @@ static int on_rx(struct oe *o, olink *l, const uint8_t *in, size_t len)
     return 0;
 }
 
+/* ---- the transport: the link carrier ---------------------------------------------------- */
+
+static olink *link_by_id(struct oe *o, uint64_t id)
+{
+    uint32_t s = (uint32_t)id;
+    olink *l = s < LINKS_MAX ? o->slot[s] : NULL;
+    return l && l->id == id ? l : NULL;
+}
+
+/* The link is over: its waiting requests are answered, it is freed. */
+static void link_ended(struct oe *o, olink *l)
+{
+    if (l->state == L_LOGIN)
+        on_login_answer(o, l, 0);
+    l->state = L_DEAD;
+    fail_all(o, l, "lost its session");
+    link_free(o, l);
+}
+
+static void carrier_rx(void *ctx, uint64_t id, const uint8_t *p, size_t n)
+{
+    struct oe *o = ctx;
+    olink *l = link_by_id(o, id);
+    if (!l)
+        return; /* closed here already: what it still read is dropped */
+    l->last_use = http_now_ms();
+    if (on_rx(o, l, p, n) != 0) {
+        lc_close(o->lc, l->id);
+        link_ended(o, l);
+    }
+}
+
+static void carrier_closed(void *ctx, uint64_t id, int why, const char *detail)
+{
+    struct oe *o = ctx;
+    olink *l = link_by_id(o, id);
+    if (!l)
+        return;
+    if (why == LC_UNREACHABLE) { /* a login waiting on it: the gateway did not answer no */
+        http_log(o->h, "cannot reach the gateway at %s: %s", o->h->cfg.order_sock, detail);
+        int k = 0;
+        for (int i = 0; i < l->nw; i++) {
+            http_req *r = l->w[i].kind == W_LOGIN ? http_ticket_req(o->h, l->w[i].t) : NULL;
+            if (r)
+                http_error(r, 503, "UNAVAILABLE", "logins are not available now");
+            else if (l->w[i].kind != W_LOGIN)
+                l->w[k++] = l->w[i];
+        }
+        l->nw = k;
+    } else if (why == LC_SLOW) {
+        http_log(o->h, "the link of %s into the gateway is closed: %s (the gateway did not read them)",
+                 l->user, detail);
+    } else if (why == LC_BROKEN) {
+        http_log(o->h, "the link of %s into the gateway broke: %s", l->user, detail);
+    }
+    link_ended(o, l);
+}
+
+/* Everything the carrier said since the last drain. */
+static void carrier_drain(struct oe *o)
+{
+    if (o->lc)
+        lc_drain(o->lc, carrier_rx, carrier_closed, o);
+}
+
+static void carrier_log(void *ctx, const char *line)
+{
+    http_log(ctx, "%s", line);
+}
+
+static int carrier_start(struct oe *o)
+{
+    http_server *h = o->h;
+    if (o->lc_failed || !h->vh)
+        return -1;
+    lc_config cfg = {.path = h->cfg.order_sock,
+                     .slots = LINKS_MAX,
+                     .out_max = LINK_OUT_MAX,
+                     .up_max = LINK_UP_MAX,
+                     .log = carrier_log,
+                     .log_ctx = h};
+    int fd = -1;
+    o->lc = lc_start(&cfg, &fd);
+    if (o->lc) {
+        lws_sock_file_fd_type d = {.filefd = fd};
+        o->wake_fd = fd;
+        o->wake = lws_adopt_descriptor_vhost(h->vh, LWS_ADOPT_RAW_FILE_DESC, d, "bourse-oe", NULL);
+        if (o->wake)
+            return 0;
+        lc_stop(o->lc);
+        o->lc = NULL;
+        close(fd);
+    }
+    http_log(h, "cannot start the thread of the links into the gateway: order entry is off");
+    o->lc_failed = 1;
+    return -1;
+}
+
+static void carrier_stop(struct oe *o)
+{
+    lc_stop(o->lc); /* closes the links' sockets: the gateway ends their sessions */
+    o->lc = NULL;
+}
+
+/* The carrier's wake-up (its eventfd, adopted as a raw file) and the
+ * protocol's end; a libwebsockets cancel (a worker, the feed) drains too. */
 static int oe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    (void)user;
-    olink *l = lws_get_opaque_user_data(wsi);
+    (void)user, (void)in, (void)len;
+    const struct lws_protocols *pr = lws_get_protocol(wsi);
+    http_server *h = pr ? pr->user : NULL;
+    struct oe *o = h ? h->oe : NULL;
+    if (!o)
+        return 0;
     switch (reason) {
-    case LWS_CALLBACK_RAW_RX:
-        if (!l)
-            return -1;
-        l->last_use = http_now_ms();
-        return on_rx(l->o, l, in, len);
-    case LWS_CALLBACK_RAW_WRITEABLE:
-        if (!l || !l->outlen)
-            return 0;
-        if (lws_write(wsi, l->out + LWS_PRE, l->outlen, LWS_WRITE_RAW) != (int)l->outlen)
-            return -1;
-        l->outlen = 0;
+    case LWS_CALLBACK_RAW_RX_FILE: {
+        uint64_t v;
+        ssize_t r = read(o->wake_fd, &v, sizeof v);
+        (void)r;
+        carrier_drain(o);
         return 0;
-    case LWS_CALLBACK_RAW_CLOSE:
-        if (l) {
-            lws_set_opaque_user_data(wsi, NULL);
-            l->wsi = NULL;
-            if (l->state == L_LOGIN)
-                on_login_answer(l->o, l, 0);
-            l->state = L_DEAD;
-            fail_all(l->o, l, "lost its session");
-            link_free(l->o, l);
-        }
+    }
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: carrier_drain(o); return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (wsi == o->wake)
+            o->wake = NULL; /* libwebsockets closes the descriptor */
         return 0;
+    case LWS_CALLBACK_PROTOCOL_DESTROY: carrier_stop(o); return 0;
     default: return 0;
     }
 }
@@ -724,14 +757,15 @@ const struct lws_protocols oe_protocol = {"bourse-oe", oe_callback, 0, 0, 0, NUL
  * whose user did nothing for LINK_IDLE_MS. */
 void oe_tick(struct oe *o)
 {
+    carrier_drain(o); /* a lost wake-up waits a tick at most */
     int64_t now = http_now_ms();
     for (uint32_t i = 0; i < o->nlinks; i++) {
         olink *l = o->links[i];
-        if (l->state == L_LIVE && l->wsi && now - l->last_sent >= 1000) {
+        if (l->state == L_LIVE && now - l->last_sent >= 1000) {
             uint8_t b[4];
             oe_link_send(l, b, soup_empty(b, SOUP_CLIENT_HEARTBEAT));
         }
-        if (l->state == L_LIVE && l->wsi && !l->nw && !l->nq && now - l->last_use > LINK_IDLE_MS &&
+        if (l->state == L_LIVE && !l->nw && !l->nq && now - l->last_use > LINK_IDLE_MS &&
             !userws_listening(o->h, l->user)) {
             uint8_t b[4];
             oe_link_send(l, b, soup_empty(b, SOUP_LOGOUT_REQUEST));
@@ -743,8 +777,11 @@ void oe_tick(struct oe *o)
 struct oe *oe_new(http_server *h)
 {
     struct oe *o = calloc(1, sizeof *o);
-    if (o)
-        o->h = h;
+    if (!o)
+        return NULL;
+    o->h = h;
+    for (uint32_t i = 0; i < LINKS_MAX; i++) /* slot 0 first */
+        o->free_slot[o->nfree++] = LINKS_MAX - 1 - i;
     return o;
 }
 
@@ -752,7 +789,8 @@ void oe_free(struct oe *o)
 {
     if (!o)
         return;
-    while (o->nlinks) /* the sockets went with the lws context */
+    carrier_stop(o); /* stopped already when the lws context went */
+    while (o->nlinks)
         link_free(o, o->links[0]);
     free(o);
 }

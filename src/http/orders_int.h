@@ -9,10 +9,17 @@
 
 #include "http/http_int.h"
 
+#include "http/linkcarrier.h"
 #include "net/ouch.h"
 
 enum { LINK_BUCKETS = 8192 }; /* the links by user name: a power of two */
-enum { LINKS_MAX = 4096, WAITS = 64, PARKED = 64, QUERIES = 32, ORD_MAX = 1000, FILL_MAX = 1000 };
+/* LINKS_MAX: slots of the link carrier (linkcarrier.c), whose descriptor
+ * table of its own holds one socket per link up to its open-file limit;
+ * LINK_OUT_MAX: bytes a link may have waiting to be sent before the carrier
+ * closes it as slow; LINK_UP_MAX: bytes read from the links waiting for the
+ * HTTP thread before the carrier stops reading. */
+enum { LINKS_MAX = 32768, LINK_OUT_MAX = 1 << 20, LINK_UP_MAX = 16 << 20 };
+enum { WAITS = 64, PARKED = 64, QUERIES = 32, ORD_MAX = 1000, FILL_MAX = 1000 };
 enum { L_LOGIN = 1, L_LIVE, L_DEAD };
 enum { W_LOGIN = 1, W_NEW, W_CANCEL, W_REPLACE };
 enum { Q_BALANCES = 1, Q_OPEN, Q_PUSH }; /* Q_PUSH: balances for the private WebSocket */
@@ -46,12 +53,10 @@ typedef struct olink {
     struct oe *o;
     struct olink *hnext; /* in its user's bucket (struct oe) */
     char user[AUTH_USER + 1];
-    struct lws *wsi;
+    uint64_t id;                                 /* in the link carrier: slot (low 32 bits) and generation */
     int state, ready, primary, ask_query, moved; /* moved: reports since the last balance push */
     uint8_t in[LINK_IN];
     size_t inlen;
-    uint8_t *out;
-    size_t outlen, outcap;
     wait w[WAITS];
     int nw;
     http_ticket parked[PARKED];
@@ -77,6 +82,13 @@ struct oe {
     olink *bucket[LINK_BUCKETS]; /* the same links by a hash of the user's name */
     uint32_t nlinks;
     uint64_t next_id;
+    /* the link carrier (linkcarrier.c) and the links by its slots */
+    link_carrier *lc;
+    struct lws *wake; /* its eventfd, adopted as a raw file: readable = something to drain */
+    int wake_fd, lc_failed;
+    olink *slot[LINKS_MAX];
+    uint32_t gen[LINKS_MAX];
+    uint32_t free_slot[LINKS_MAX], nfree;
 };
 
 /* oelink.c: names and ids */

@@ -24,8 +24,10 @@
  * sign-up would (account signup with an argon2id hash made here once, at
  * libsodium's minimum cost, since only the server's verification of it is
  * needed; identity data naming a document by hash; kyc approve; a cash
- * deposit), then one login over HTTP and one API key each (POST
- * /api/v1/keys).  The server needs [http] rate_ip, rate_key and nonces
+ * deposit of 10^10, small enough that 90,000 users' cash stays under the
+ * venue's total, BOURSE_CASH_MAX), then one login over HTTP and one API key
+ * each (POST /api/v1/keys), and a logout: the browser session is not used
+ * again, and the server keeps only so many.  The server needs [http] rate_ip, rate_key and nonces
  * big enough for the rate (bench/http/bench.sh sets them).
  *
  * Every response is read with net/httpresp.h, strictly; one that is not a
@@ -154,7 +156,7 @@ static int setup_accounts(hrun *r)
         fprintf(
             w,
             "account signup %s %s@load.test %s\naccount kyc %s 1980-01-01 FR ID%06u sha256:%064u:pdf:10 Load "
-            "Trader\nkyc approve %s\ndeposit %s CASH 100000000000\n",
+            "Trader\nkyc approve %s\ndeposit %s CASH 10000000000\n",
             n, n, hash, n, u, u, n, n);
         cmds += 4;
         if (u % 128 == 127 || u + 1 == r->nusers) {
@@ -274,6 +276,17 @@ static int setup_keys(hrun *r)
             json_field(&h, "key_id", us->key, sizeof us->key) ||
             json_field(&h, "secret", us->secret, sizeof us->secret)) {
             arg_error("load: %s: no API key (status %d)", us->name, h.status);
+            close(fd);
+            return -1;
+        }
+        /* the browser session is not needed any more: the server keeps a
+         * few thousand (4,096, src/http/auth.c), and 10,000 users are set up */
+        n = snprintf(req, sizeof req,
+                     "POST /api/v1/logout HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: bourse_session=%s; "
+                     "bourse_csrf=%s\r\nX-CSRF-Token: %s\r\nContent-Length: 0\r\n\r\n",
+                     sess, csrf, csrf);
+        if (call(fd, req, (size_t)n, buf, sizeof buf, &h) != 0 || h.status != 204) {
+            arg_error("load: %s: logout failed (status %d)", us->name, h.status);
             close(fd);
             return -1;
         }
