@@ -1,14 +1,16 @@
 #!/bin/sh
-# End to end: more users with a private WebSocket and a link into the
-# gateway than the server's one descriptor table could hold both for.  The
-# server runs under `ulimit -n 300`; 200 users (made as in
-# e2e_http_userws_many.sh: admin socket, an HTTP login and an API key each)
-# open their private WebSockets signed with their keys, and 50 trades between
-# pairs of them go over the HTTP API.  The 200 sockets are in the HTTP
-# thread's table, the 200 links in the link carrier's own
-# (src/http/linkcarrier.c); in one table the 400 would not fit in 300, and
-# logins, sockets or fills would fail.  Every socket must open and every fill
-# reach both of its users (100 of 100), with no HTTP error.
+# End to end: the private WebSocket (GET /api/v1/ws) for many users at
+# once, each authenticated with an API key's signature in the query
+# (docs/http.md), and more of them than the server's one descriptor table
+# could hold both their sockets and their links into the gateway for.  The
+# server runs under `ulimit -n 300`; 200 users made by `bourse load --proto
+# http --setup-only` (admin socket, an HTTP login and an API key each) open
+# their private WebSockets signed with their keys, and 50 trades between
+# pairs of them go over the HTTP API (bench/http/userws_bench.py).  The 200
+# sockets are in the HTTP thread's table, the 200 links in the link
+# carrier's own (src/http/linkcarrier.c); in one table the 400 would not fit
+# in 300, and logins, sockets or fills would fail.  Every socket must open
+# and every fill reach both of its users (100 of 100), with no HTTP error.
 . tests/sh/e2e_lib.sh
 command -v python3 >/dev/null || { echo "ok e2e_http_userws_fds_skipped_no_python"; exit 0; }
 e2e_init

@@ -122,6 +122,14 @@ static int serving(void)
     return -1;
 }
 
+/* Every node started; the one serving as leader, or -1 after WAIT_MS. */
+static int all_up(void)
+{
+    for (int i = 0; i < NODES; i++)
+        CHECK_EQ(up(i), 0);
+    return serving();
+}
+
 /* Wait until every running node has applied `seq`; 0 or -1. */
 static int caught_up(uint64_t seq)
 {
@@ -255,9 +263,7 @@ static void journals_recover(void)
 static void test_cluster_three_nodes_agree(void)
 {
     setup(100000);
-    for (int i = 0; i < NODES; i++)
-        CHECK_EQ(up(i), 0);
-    int l = serving();
+    int l = all_up();
     CHECK(l >= 0);
     if (l >= 0) {
         uint64_t last = propose(l, 2000, 50);
@@ -389,9 +395,7 @@ static void test_cluster_first_to_stand_wins(void)
 static void test_cluster_proposals_coalesce(void)
 {
     setup(100000);
-    for (int i = 0; i < NODES; i++)
-        CHECK_EQ(up(i), 0);
-    int l = serving();
+    int l = all_up();
     CHECK(l >= 0);
     if (l >= 0) {
         cluster_status before, after;
@@ -413,9 +417,7 @@ static void test_cluster_proposals_coalesce(void)
 static void test_cluster_wiped_node_installs_snapshot(void)
 {
     setup(32); /* snapshots every 32 entries, 8 kept: a wiped node cannot get entry 1 */
-    for (int i = 0; i < NODES; i++)
-        CHECK_EQ(up(i), 0);
-    int l = serving();
+    int l = all_up();
     CHECK(l >= 0);
     if (l >= 0) {
         /* 60 entries at least: proposals that wait together go as one
