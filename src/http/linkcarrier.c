@@ -150,23 +150,32 @@ static void q_free(lcq *q)
     free(q->spare);
 }
 
+/* *buf (capacity *cap) made to hold need bytes, doubling from first: 0, or
+ * -1 out of memory (the buffer as it was). */
+static int grow(uint8_t **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    uint8_t *b = realloc(*buf, c);
+    if (!b)
+        return -1;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
 static int q_push(lcq *q, uint8_t type, uint8_t why, uint64_t id, const void *p, size_t n)
 {
     if (n > UINT32_MAX)
         return -1;
     size_t need = sizeof(rec) + pad8(n);
     pthread_mutex_lock(&q->mu);
-    if (q->len + need > q->cap) {
-        size_t cap = q->cap ? q->cap : 65536;
-        while (cap < q->len + need)
-            cap *= 2;
-        uint8_t *b = realloc(q->buf, cap);
-        if (!b) {
-            pthread_mutex_unlock(&q->mu);
-            return -1;
-        }
-        q->buf = b;
-        q->cap = cap;
+    if (grow(&q->buf, &q->cap, q->len + need, 65536) != 0) {
+        pthread_mutex_unlock(&q->mu);
+        return -1;
     }
     int was_empty = q->len == 0;
     rec r = {.type = type, .why = why, .len = (uint32_t)n, .id = id};
@@ -361,17 +370,9 @@ static void do_send(link_carrier *c, uint64_t id, const uint8_t *p, size_t n)
         k->len -= k->off;
         k->off = 0;
     }
-    if (k->len + n > k->cap) {
-        size_t cap = k->cap ? k->cap : 4096;
-        while (cap < k->len + n)
-            cap *= 2;
-        uint8_t *b = realloc(k->out, cap);
-        if (!b) {
-            end(c, k, LC_BROKEN, "out of memory");
-            return;
-        }
-        k->out = b;
-        k->cap = cap;
+    if (grow(&k->out, &k->cap, k->len + n, 4096) != 0) {
+        end(c, k, LC_BROKEN, "out of memory");
+        return;
     }
     memcpy(k->out + k->len, p, n);
     k->len += n;
