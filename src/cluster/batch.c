@@ -51,6 +51,13 @@ int cluster_batch_count(const uint8_t *buf, size_t len)
     return (int)n;
 }
 
+uint64_t cluster_batch_first(const uint8_t *buf)
+{
+    uint64_t first;
+    memcpy(&first, buf + 8, 8);
+    return first;
+}
+
 void cluster_batch_get(const uint8_t *buf, uint32_t i, bourse_cmd *out)
 {
     memcpy(out, buf + HDR + (size_t)i * sizeof *out, sizeof *out);

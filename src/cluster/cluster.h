@@ -52,6 +52,7 @@
 
 #include "bourse/bourse.h"
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,6 +122,12 @@ void cluster_batch_put(uint8_t *out, uint32_t i, const bourse_cmd *c);
  * read with cluster_batch_get. */
 int cluster_batch_count(const uint8_t *buf, size_t len);
 void cluster_batch_get(const uint8_t *buf, uint32_t i, bourse_cmd *out);
+/* The seq of a sound batch's first command (its header). */
+uint64_t cluster_batch_first(const uint8_t *buf);
+
+/* "A.B.C.D:PORT", as raft_uv_tcp wants it, into *out: 0, or -1 when it is
+ * not that (config.c). */
+int cluster_addr_parse(const char *a, struct sockaddr_in *out);
 
 /* ---- the state machine (state.c) ---- */
 

@@ -48,13 +48,24 @@ static int number(const char *v, unsigned long long lo, unsigned long long hi, u
     return 0;
 }
 
-/* "A.B.C.D:PORT": a dotted quad and a port, as raft_uv_tcp wants. */
-static int addr_ok(const char *a)
+int cluster_addr_parse(const char *a, struct sockaddr_in *out)
 {
     unsigned b[4], port;
     char tail;
-    return sscanf(a, "%u.%u.%u.%u:%u%c", &b[0], &b[1], &b[2], &b[3], &port, &tail) == 5 && b[0] < 256 &&
-           b[1] < 256 && b[2] < 256 && b[3] < 256 && port > 0 && port < 65536;
+    if (sscanf(a, "%u.%u.%u.%u:%u%c", &b[0], &b[1], &b[2], &b[3], &port, &tail) != 5 || b[0] > 255 ||
+        b[1] > 255 || b[2] > 255 || b[3] > 255 || port < 1 || port > 65535)
+        return -1;
+    *out = (struct sockaddr_in){.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])};
+    return 0;
+}
+
+/* "A.B.C.D:PORT": a dotted quad and a port, as raft_uv_tcp wants. */
+static int addr_ok(const char *a)
+{
+    struct sockaddr_in sa;
+    return cluster_addr_parse(a, &sa) == 0;
 }
 
 static int parse_nodes(cluster_config *c, const char *v, char *err, size_t errlen)

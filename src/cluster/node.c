@@ -252,16 +252,15 @@ static void apply_done(struct raft_apply *req, int status, void *result)
  * busier the Raft thread, the bigger its entries; idle, nothing changes. */
 enum { COALESCE_MAX = 4096 }; /* commands in one entry: bounds its size (~1 MB) */
 
+/* Proposals are batches cluster_propose made: sound. */
 static uint32_t batch_count(const proposal *p)
 {
-    return (uint32_t)((p->buf.len - cluster_batch_size(0)) / sizeof(bourse_cmd));
+    return (uint32_t)cluster_batch_count(p->buf.base, p->buf.len);
 }
 
 static uint64_t batch_first(const proposal *p)
 {
-    uint64_t first;
-    memcpy(&first, (const uint8_t *)p->buf.base + 8, 8);
-    return first;
+    return cluster_batch_first(p->buf.base);
 }
 
 /* Merge into p the proposals after it that continue its seqs in its epoch
@@ -806,12 +805,9 @@ static void on_async(uv_async_t *a)
  * bind (as libuv binds: SO_REUSEADDR), or 0. */
 static int bind_error(const char *addr)
 {
-    unsigned b[4], port;
-    if (sscanf(addr, "%u.%u.%u.%u:%u", &b[0], &b[1], &b[2], &b[3], &port) != 5)
+    struct sockaddr_in a;
+    if (cluster_addr_parse(addr, &a) != 0)
         return 0;
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, e = 0;
     if (fd < 0)
         return 0;
