@@ -127,9 +127,15 @@ pause() {
     sleep "$(awk -v r=$seed 'BEGIN { printf "%.2f", 0.4 + (r % 1200) / 1000 }')"
 }
 
-# kill -9 the leader at random moments, restarting it at once.
+# kill -9 the leader at random moments, restarting it at once.  Whichever
+# node serves next has won a new term, the restarted one included: a node
+# starts as a follower, and the killed leader's log is as long as any, so
+# when its election timer fires before the survivors' it may rightly win
+# (a survivor judges a candidate with a silent leader as if it had none,
+# src/cluster/node.c).  Asking only the survivors would wait for ever then.
 kills=0
 took=""
+again=0
 why=""
 while [ $kills -lt "$KILLS" ] && kill -0 $lpid 2>/dev/null; do
     pause
@@ -137,13 +143,14 @@ while [ $kills -lt "$KILLS" ] && kill -0 $lpid 2>/dev/null; do
     kill9 "$L"
     t0=$(date +%s%N)
     start "$L"
-    New=$(SKIP=$L leader)
+    New=$(leader)
     t1=$(date +%s%N)
-    [ -n "$New" ] || { why="no new leader within 30 s of killing node $L"; break; }
+    [ -n "$New" ] || { why="no leader within 30 s of killing node $L"; break; }
+    [ "$New" = "$L" ] && again=$((again + 1))
     took="$took $(((t1 - t0) / 1000000))"
     kills=$((kills + 1))
 done
-echo "# cluster_jepsen: leader killed $kills times; ms until another served:$took"
+echo "# cluster_jepsen: leader killed $kills times ($again times the restarted node won again); ms until a leader served:$took"
 [ $kills -ge "$KILLS" ] && ok cluster_jepsen_leader_killed_repeatedly ||
     fail cluster_jepsen_leader_killed_repeatedly "$kills kills of $KILLS (load running: $(kill -0 $lpid 2>/dev/null && echo yes || echo no)): $why; $(tails)"
 
