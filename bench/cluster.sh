@@ -18,6 +18,8 @@
 #       the order written to it after the kill (CLIENT=session, the
 #       default); CLIENT=tries starts a `bourse client` per try instead,
 #       round the survivors (a process start, some 50-150 ms here, per try).
+#       FAST=0 writes `fast_failover = 0` (the election timer alone: the
+#       baseline of node.c's fast failover).
 #   sh bench/cluster.sh catchup [SECONDS] [RATE]   a follower stopped while
 #       `bourse load` runs SECONDS (default 5) at RATE orders/s (default
 #       5,000) on the leader, then started again: commands it applied per
@@ -67,6 +69,7 @@ cat >"$T/c.ini" <<INI
 nodes = 1=127.0.0.1:$R1/127.0.0.1:$P1, 2=127.0.0.1:$R2/127.0.0.1:$P2, 3=127.0.0.1:$R3/127.0.0.1:$P3
 election_ms = $EL
 heartbeat_ms = $HB
+fast_failover = ${FAST:-1}
 snapshot_entries = $SNAP
 snapshot_trailing = $TRAIL
 [journal]
@@ -298,7 +301,7 @@ while [ $k -lt "$K" ]; do
     sv=$(at "$T/log$done" 'serving as leader' "$t0")
     if [ -n "$c" ] && [ -n "$w" ] && [ -n "$sv" ]; then
         echo "$((c - t0)) $((w - c)) $((sv - w)) $((t1 - sv))" >>"$T/phases"
-        ph="timeout fired +$((c - t0)), won +$((w - c)), serving +$((sv - w)), client +$((t1 - sv))"
+        ph="stood +$((c - t0)), won +$((w - c)), serving +$((sv - w)), client +$((t1 - sv))"
     else
         ph="(phases not in node $done's log)"
     fi
@@ -308,13 +311,13 @@ while [ $k -lt "$K" ]; do
     k=$((k + 1))
 done
 [ -n "$TRIES" ] && cat "$T/tries"
-echo "failover (kill -9 of the leader to the first Accepted order), election_ms 150:"
+echo "failover (kill -9 of the leader to the first Accepted order), election_ms 150, fast_failover ${FAST:-1}:"
 pct "$T/times"
 if [ -s "$T/phases" ]; then
     for i in 1 2 3 4; do
         awk -v i=$i '{ print $i }' "$T/phases" >"$T/ph$i"
     done
-    printf '  kill -> election timeout fired on the winner: '
+    printf '  kill -> winner stood (fast failover/timer):  '
     pct "$T/ph1"
     printf '  -> election won:                             '
     pct "$T/ph2"

@@ -210,6 +210,22 @@ static void start_names(dumper *d, const char *dir, const jscan *probe)
 {
     char err[600];
     d->known_upto = probe->first_seq > 1 ? UINT64_MAX : 0;
+    if (!probe->first_seq) {
+        /* No command at all: a journal begun at a snapshot (a replica's
+         * install) and nothing since.  Say so, or the empty dump would
+         * read as a whole journal of nothing. */
+        uint64_t *seqs;
+        size_t k;
+        if (snap_list(dir, &seqs, &k, err, sizeof err) == 0) {
+            if (k && seqs[k - 1])
+                d->len += (size_t)sprintf(d->buf + d->len,
+                                          "# journal of %s from seq %" PRIu64
+                                          " (earlier commands archived; none since the snapshot)\n",
+                                          dir, seqs[k - 1] + 1);
+            free(seqs);
+        }
+        return;
+    }
     if (probe->first_seq > 1) {
         /* Names known from the snapshot: its users/symbols were created at
          * or before its seq, so track only later creations. */

@@ -78,6 +78,7 @@ typedef struct cluster_config {
     unsigned snapshot_trailing;  /* entries kept after a snapshot */
     unsigned install_ms;         /* a snapshot sent and not acknowledged by then is sent again */
     unsigned segment_mb;         /* [journal] segment_mb: new journal segments' size (0: the journal's) */
+    int fast_failover;           /* 1: a follower whose writes to the leader fail stands at once (node.c) */
     int join; /* `--join`: a new node joining a running cluster: bootstrap nothing, wait to be added */
 } cluster_config;
 
@@ -85,7 +86,8 @@ void cluster_config_defaults(cluster_config *c);
 
 /* One `[cluster]` key: node (this node's id), nodes ("ID=ADDR[/SERVE]"
  * separated by commas or spaces), election_ms, heartbeat_ms,
- * snapshot_entries, snapshot_trailing, install_ms.  0, or -1 with err. */
+ * snapshot_entries, snapshot_trailing, install_ms, fast_failover (0 or
+ * 1).  0, or -1 with err. */
 int cluster_config_set(cluster_config *c, const char *key, const char *value, char *err, size_t errlen);
 
 /* After every key: the node is one of the nodes, ids and addresses are

@@ -34,7 +34,8 @@ void cluster_config_defaults(cluster_config *c)
                           .heartbeat_ms = 50,
                           .snapshot_threshold = 4096,
                           .snapshot_trailing = 1024,
-                          .install_ms = 10000};
+                          .install_ms = 10000,
+                          .fast_failover = 1};
 }
 
 static int number(const char *v, unsigned long long lo, unsigned long long hi, unsigned long long *out)
@@ -131,7 +132,8 @@ int cluster_config_set(cluster_config *c, const char *key, const char *v, char *
                 {"heartbeat_ms", 1, 10000},
                 {"snapshot_entries", 16, 1u << 30},
                 {"snapshot_trailing", 0, 1u << 30},
-                {"install_ms", 100, 600000}};
+                {"install_ms", 100, 600000},
+                {"fast_failover", 0, 1}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].name))
             continue;
@@ -146,7 +148,8 @@ int cluster_config_set(cluster_config *c, const char *key, const char *v, char *
         case 2: c->heartbeat_ms = (unsigned)x; break;
         case 3: c->snapshot_threshold = (unsigned)x; break;
         case 4: c->snapshot_trailing = (unsigned)x; break;
-        default: c->install_ms = (unsigned)x; break;
+        case 5: c->install_ms = (unsigned)x; break;
+        default: c->fast_failover = (int)x; break;
         }
         return 0;
     }

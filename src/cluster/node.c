@@ -28,8 +28,12 @@
  * them) and logged with the reason Raft implies: a follower that becomes a
  * candidate heard no leader for an election timeout; a leader that becomes
  * a follower saw a higher term or lost contact with a majority.
+ *
+ * When a node stands for election, and whom it grants a vote, is libraft's
+ * but for what elect.c adds (the vote rule, peer probes, fast failover);
+ * the structure both files share is in node_int.h.
  */
-#include "cluster/cluster.h"
+#include "cluster/node_int.h"
 #include "journal/record.h"
 
 #include <arpa/inet.h>
@@ -50,72 +54,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-typedef struct proposal {
-    struct raft_apply req;
-    struct raft_buffer buf;
-    uint64_t epoch;
-    struct cluster_node *node;
-    struct proposal *next;
-} proposal;
-
-struct cluster_node {
-    cluster_node_config cfg;
-    cluster_config cc;
-    cluster_state *st;
-    char raft_dir[CLUSTER_PATH_MAX];
-    pthread_t thread;
-    uv_loop_t loop;
-    uv_async_t async;
-    uv_timer_t timer;
-    struct raft_uv_transport tr;
-    struct raft_io io;
-    struct raft_fsm fsm;
-    struct raft raft;
-    struct raft_barrier barrier;
-    struct raft_transfer transfer;
-    struct raft_change change;
-
-    pthread_mutex_t mu; /* the queue, the requests and the status */
-    pthread_cond_t cv;  /* start-up */
-    proposal *head, *tail;
-    int stop_asked, started, start_rc;
-    uint64_t transfer_to; /* asked: 1 + id (0 = none) */
-    /* A membership change asked (members.c): op 'a' add, 'r' remove, 0
-     * none; and the order-entry addresses of nodes added at run time (the
-     * Raft configuration holds only their Raft addresses). */
-    int change_op;
-    int change_busy;    /* a change asked and not yet over (under mu): the next is refused */
-    int change_busy_op; /* which ('a' or 'r'), for the refusal */
-    uint64_t change_busy_id;
-    cluster_peer want_peer;   /* the change asked (under mu) */
-    cluster_peer change_peer; /* the change under way (the loop thread's) */
-    cluster_peer added[CLUSTER_MAX_NODES];
-    unsigned nadded;
-    char start_err[256];
-    cluster_status status;
-
-    _Atomic int serving;
-    _Atomic uint64_t epoch;
-    _Atomic uint64_t next_seq; /* the proposer's, set before serving starts */
-
-    /* The loop thread's own. */
-    int role;
-    uint64_t leader, term;
-    int barrier_pending, transferring, broken, changing;
-    int64_t heard_ms[CLUSTER_MAX_NODES]; /* raft_time when each peer was last seen recent (leader) */
-    raft_id heard_id[CLUSTER_MAX_NODES]; /* whose (the configuration's order changes with it) */
-    uint64_t proposed, failed;
-    struct probe {
-        struct raft_io_send req;
-        int busy; /* sent, its callback not yet called: the next waits */
-    } probes[CLUSTER_MAX_NODES];
-    raft_time last_probe;
-    /* raft_uv's start, and libraft's receive callback it was given
-     * (on_raft_message passes every message on to it) */
-    int (*uv_start)(struct raft_io *, unsigned, raft_io_tick_cb, raft_io_recv_cb);
-    raft_io_recv_cb raft_recv;
-};
-
 const char *cluster_role_name(int role)
 {
     switch (role) {
@@ -126,7 +64,7 @@ const char *cluster_role_name(int role)
     }
 }
 
-static void say(cluster_node *n, const char *fmt, ...)
+void node_say(cluster_node *n, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -157,10 +95,10 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
          * rebuild this node from the others (wipe its data directory). */
         n->broken = 1;
         atomic_store(&n->serving, 0);
-        say(n,
-            "FATAL: cannot apply entry %llu: %s; this node stops applying (wipe its data directory "
-            "and restart it to rebuild it from the others)",
-            (unsigned long long)n->raft.last_applied + 1, why);
+        node_say(n,
+                 "FATAL: cannot apply entry %llu: %s; this node stops applying (wipe its data directory "
+                 "and restart it to rebuild it from the others)",
+                 (unsigned long long)n->raft.last_applied + 1, why);
         return RAFT_SHUTDOWN;
     }
     return 0;
@@ -201,12 +139,12 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
                             : cluster_state_restore(n->st, buf->base, buf->len, err, sizeof err);
     if (rc != 0) {
         n->broken = 1;
-        say(n, "FATAL: cannot install a snapshot: %s", err);
+        node_say(n, "FATAL: cannot install a snapshot: %s", err);
         return RAFT_IOERR;
     }
     if (cluster_state_seq(n->st) != before)
-        say(n, "installed a snapshot: state at seq %llu (was %llu)",
-            (unsigned long long)cluster_state_seq(n->st), (unsigned long long)before);
+        node_say(n, "installed a snapshot: state at seq %llu (was %llu)",
+                 (unsigned long long)cluster_state_seq(n->st), (unsigned long long)before);
     raft_free(buf->base); /* ours on success */
     return 0;
 }
@@ -223,7 +161,7 @@ static void proposal_free(proposal *p, int owned_buf)
 static void end_serving(cluster_node *n, const char *why)
 {
     if (atomic_exchange(&n->serving, 0))
-        say(n, "stops serving: %s", why);
+        node_say(n, "stops serving: %s", why);
 }
 
 static void apply_done(struct raft_apply *req, int status, void *result)
@@ -383,8 +321,8 @@ static void barrier_done(struct raft_barrier *req, int status)
     atomic_store(&n->next_seq, cluster_state_seq(n->st) + 1);
     atomic_fetch_add(&n->epoch, 1);
     atomic_store_explicit(&n->serving, 1, memory_order_release);
-    say(n, "serving as leader of term %llu from seq %llu", (unsigned long long)n->term,
-        (unsigned long long)cluster_state_seq(n->st) + 1);
+    node_say(n, "serving as leader of term %llu from seq %llu", (unsigned long long)n->term,
+             (unsigned long long)cluster_state_seq(n->st) + 1);
 }
 
 static void transfer_done(struct raft_transfer *req)
@@ -395,10 +333,10 @@ static void transfer_done(struct raft_transfer *req)
     raft_leader(&n->raft, &id, &addr);
     n->transferring = 0;
     if (id == req->id)
-        say(n, "leadership transferred to node %llu", (unsigned long long)id);
+        node_say(n, "leadership transferred to node %llu", (unsigned long long)id);
     else
-        say(n, "leadership transfer to node %llu did not complete (leader now %llu)",
-            (unsigned long long)req->id, (unsigned long long)id);
+        node_say(n, "leadership transfer to node %llu did not complete (leader now %llu)",
+                 (unsigned long long)req->id, (unsigned long long)id);
 }
 
 /* ---- membership: adding and removing nodes (the node's thread) ----
@@ -438,11 +376,11 @@ static void assign_done(struct raft_change *req, int status)
     cluster_node *n = req->data;
     change_over(n);
     if (status)
-        say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
-            raft_strerror(status));
+        node_say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
+                 raft_strerror(status));
     else
-        say(n, "membership: node %llu caught up and is a voter (%u nodes)",
-            (unsigned long long)n->change_peer.id, n->raft.configuration.n);
+        node_say(n, "membership: node %llu caught up and is a voter (%u nodes)",
+                 (unsigned long long)n->change_peer.id, n->raft.configuration.n);
 }
 
 static void add_done(struct raft_change *req, int status)
@@ -450,17 +388,17 @@ static void add_done(struct raft_change *req, int status)
     cluster_node *n = req->data;
     if (status) {
         change_over(n);
-        say(n, "membership: adding node %llu failed: %s", (unsigned long long)n->change_peer.id,
-            raft_strerror(status));
+        node_say(n, "membership: adding node %llu failed: %s", (unsigned long long)n->change_peer.id,
+                 raft_strerror(status));
         return;
     }
-    say(n, "membership: node %llu (%s) added as a spare; catching it up before it votes",
-        (unsigned long long)n->change_peer.id, n->change_peer.addr);
+    node_say(n, "membership: node %llu (%s) added as a spare; catching it up before it votes",
+             (unsigned long long)n->change_peer.id, n->change_peer.addr);
     int rc = raft_assign(&n->raft, &n->change, n->change_peer.id, RAFT_VOTER, assign_done);
     if (rc) {
         change_over(n);
-        say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
-            raft_strerror(rc));
+        node_say(n, "membership: node %llu not made a voter: %s", (unsigned long long)n->change_peer.id,
+                 raft_strerror(rc));
     }
 }
 
@@ -469,18 +407,19 @@ static void remove_done(struct raft_change *req, int status)
     cluster_node *n = req->data;
     change_over(n);
     if (status)
-        say(n, "membership: removing node %llu failed: %s", (unsigned long long)n->change_peer.id,
-            raft_strerror(status));
+        node_say(n, "membership: removing node %llu failed: %s", (unsigned long long)n->change_peer.id,
+                 raft_strerror(status));
     else
-        say(n, "membership: node %llu removed (%u nodes)", (unsigned long long)n->change_peer.id,
-            n->raft.configuration.n);
+        node_say(n, "membership: node %llu removed (%u nodes)", (unsigned long long)n->change_peer.id,
+                 n->raft.configuration.n);
 }
 
 static void start_change(cluster_node *n, int op, const cluster_peer *p)
 {
     if (raft_state(&n->raft) != RAFT_LEADER || n->changing) {
-        say(n, "membership: %s node %llu not started: %s", op == 'a' ? "adding" : "removing",
-            (unsigned long long)p->id, n->changing ? "another change is under way" : "no longer the leader");
+        node_say(n, "membership: %s node %llu not started: %s", op == 'a' ? "adding" : "removing",
+                 (unsigned long long)p->id,
+                 n->changing ? "another change is under way" : "no longer the leader");
         if (!n->changing)
             change_over(n);
         return;
@@ -490,14 +429,14 @@ static void start_change(cluster_node *n, int op, const cluster_peer *p)
     int rc = op == 'a' ? raft_add(&n->raft, &n->change, p->id, p->addr, add_done)
                        : raft_remove(&n->raft, &n->change, p->id, remove_done);
     if (rc) {
-        say(n, "membership: %s node %llu refused: %s", op == 'a' ? "adding" : "removing",
-            (unsigned long long)p->id, raft_strerror(rc));
+        node_say(n, "membership: %s node %llu refused: %s", op == 'a' ? "adding" : "removing",
+                 (unsigned long long)p->id, raft_strerror(rc));
         change_over(n);
         return;
     }
     n->changing = 1;
-    say(n, "membership: %s node %llu%s%s (asked by an operator)", op == 'a' ? "adding" : "removing",
-        (unsigned long long)p->id, op == 'a' ? " at " : "", op == 'a' ? p->addr : "");
+    node_say(n, "membership: %s node %llu%s%s (asked by an operator)", op == 'a' ? "adding" : "removing",
+             (unsigned long long)p->id, op == 'a' ? " at " : "", op == 'a' ? p->addr : "");
 }
 
 int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, size_t errlen)
@@ -540,95 +479,6 @@ int cluster_change(cluster_node *n, int op, const cluster_peer *p, char *err, si
 
 /* ---- the timer: roles, status, requests ---- */
 
-/* Leader stickiness at the vote.  libraft 0.15 refuses a vote (and a
- * pre-vote) for as long as a follower knows a leader, that is until the
- * follower's own randomized timeout (1 to 2 election timeouts) fires,
- * while the Raft dissertation (4.2.3) only asks a server to refuse "within
- * the minimum election timeout of hearing from a current leader".  So
- * after a leader's death the first survivor to stand was refused by the
- * other ("local server has a leader -> reject" in libraft's trace, on
- * every failover), and the election waited for the second one's timer:
- * the later of two draws.  Here every message libraft receives passes
- * first (the transport's receive callback, wrapped at start): a vote
- * request that reaches a follower whose leader has been silent for half an
- * election timeout is handed to libraft with the leader's id hidden for
- * that call, so the vote is judged as if no leader were known; unless the
- * call changed the term (a real vote of a higher term makes libraft drop
- * its leader itself), the id is put back.  The leader's address is never
- * touched: libraft answers appends in flight to it.  Half, not one: the
- * survivors heard the leader's last heartbeat at nearly the same moment,
- * so the first to stand after its whole timeout of silence might still
- * find the other a few ms short of one.  Safety does not rest on this
- * rule, only on the votes; a leader silent that long is what elections
- * are for.  On the Raft thread, as every libraft callback. */
-static void on_raft_message(struct raft_io *io, struct raft_message *m)
-{
-    cluster_node *n = (cluster_node *)((char *)io - offsetof(cluster_node, io));
-    struct raft *r = &n->raft;
-    raft_id leader = r->follower_state.current_leader.id;
-    if (m->type != RAFT_IO_REQUEST_VOTE || raft_state(r) != RAFT_FOLLOWER || !leader ||
-        r->io->time(r->io) - r->election_timer_start < r->election_timeout / 2) {
-        n->raft_recv(io, m);
-        return;
-    }
-    raft_term term = r->current_term;
-    r->follower_state.current_leader.id = 0;
-    n->raft_recv(io, m);
-    if (r->current_term == term && raft_state(r) == RAFT_FOLLOWER && !r->follower_state.current_leader.id)
-        r->follower_state.current_leader.id = leader;
-}
-
-static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv)
-{
-    cluster_node *n = (cluster_node *)((char *)io - offsetof(cluster_node, io));
-    n->raft_recv = recv;
-    return n->uv_start(io, msecs, tick, on_raft_message);
-}
-
-/* Peer probes.  libraft's transport writes to a peer over a connection of
- * its own and reads nothing from it, so a connection to a peer that has
- * since restarted (kill -9, then started again) looks healthy until a
- * write fails: the first message written to it is lost (the peer's kernel
- * answers it with a reset) and only the next one reconnects.  Followers
- * write to each other only during an election, so the message lost was a
- * vote request or its answer, and the election waited a whole new timeout
- * (seen in libraft's trace: a pre-vote granted, written, never received).
- * So every node writes a message every heartbeat to every peer that
- * Raft's own rules ignore: a RequestVote result of term 0, older than any
- * term (terms start at 1), which a candidate drops as stale and anyone
- * else as unasked.  A stale connection is then found and replaced within
- * two heartbeats of the peer's restart, not in the middle of an
- * election.  One probe per peer in flight; none while the peer is down
- * (the transport queues it, and the slot waits for its callback). */
-static void probe_done(struct raft_io_send *req, int status)
-{
-    (void)status;
-    ((struct probe *)req->data)->busy = 0;
-}
-
-static void probe_peers(cluster_node *n)
-{
-    struct raft *r = &n->raft;
-    raft_time now = r->io->time(r->io);
-    if (now - n->last_probe < n->cc.heartbeat_ms || raft_state(r) == RAFT_UNAVAILABLE)
-        return;
-    n->last_probe = now;
-    for (unsigned i = 0; i < r->configuration.n && i < CLUSTER_MAX_NODES; i++) {
-        const struct raft_server *sv = &r->configuration.servers[i];
-        struct probe *p = &n->probes[i];
-        if (sv->id == n->cc.id || p->busy)
-            continue;
-        struct raft_message m = {
-            .type = RAFT_IO_REQUEST_VOTE_RESULT, .server_id = sv->id, .server_address = sv->address};
-        m.request_vote_result = (struct raft_request_vote_result){
-            .term = 0, .vote_granted = false, .pre_vote = raft_tribool_false};
-        p->req.data = p;
-        p->busy = 1;
-        if (r->io->send(r->io, &p->req, &m, probe_done) != 0)
-            p->busy = 0;
-    }
-}
-
 static void tick(uv_timer_t *t)
 {
     cluster_node *n = t->data;
@@ -636,20 +486,23 @@ static void tick(uv_timer_t *t)
     int role = raft_state(r);
     raft_id leader = 0;
     const char *laddr = NULL;
-    probe_peers(n);
+    elect_tick(n);
+    role = raft_state(r);
     raft_leader(r, &leader, &laddr);
     if (role != n->role) {
         const char *why = "";
         if (role == RAFT_CANDIDATE)
-            why = n->role == RAFT_LEADER ? "" : ": no word from a leader within the election timeout";
+            why = n->role == RAFT_LEADER       ? ""
+                  : n->stood && n->leader_lost ? ": writes to the leader failed (fast failover)"
+                                               : ": no word from a leader within the election timeout";
         else if (role == RAFT_LEADER)
             why = ": won the election";
         else if (role == RAFT_FOLLOWER && n->role == RAFT_LEADER)
             why = r->current_term > n->term ? ": saw a higher term" : ": lost contact with a majority";
         else if (role == RAFT_FOLLOWER && n->role == RAFT_CANDIDATE)
             why = leader ? ": another node won the election" : ": election lost";
-        say(n, "%s -> %s (term %llu)%s", cluster_role_name(n->role), cluster_role_name(role),
-            (unsigned long long)r->current_term, why);
+        node_say(n, "%s -> %s (term %llu)%s", cluster_role_name(n->role), cluster_role_name(role),
+                 (unsigned long long)r->current_term, why);
         if (n->role == RAFT_LEADER)
             end_serving(n, "no longer the leader");
         n->role = role;
@@ -658,7 +511,7 @@ static void tick(uv_timer_t *t)
         end_serving(n, "a new term");
     n->term = r->current_term;
     if (leader != n->leader && leader && role != RAFT_LEADER)
-        say(n, "the leader is node %llu (%s)", (unsigned long long)leader, laddr ? laddr : "?");
+        node_say(n, "the leader is node %llu (%s)", (unsigned long long)leader, laddr ? laddr : "?");
     n->leader = leader;
     if (role == RAFT_LEADER && !atomic_load(&n->serving) && !n->barrier_pending && !n->broken) {
         n->barrier.data = n;
@@ -713,9 +566,10 @@ static void tick(uv_timer_t *t)
         int rc = raft_transfer(r, &n->transfer, to - 1, transfer_done);
         if (rc == 0) {
             n->transferring = 1;
-            say(n, "transferring leadership to node %llu (asked by an operator)", (unsigned long long)to - 1);
+            node_say(n, "transferring leadership to node %llu (asked by an operator)",
+                     (unsigned long long)to - 1);
         } else
-            say(n, "leadership transfer refused: %s", raft_strerror(rc));
+            node_say(n, "leadership transfer refused: %s", raft_strerror(rc));
     }
 }
 
@@ -832,8 +686,7 @@ static int start_raft(cluster_node *n, char *err, size_t errlen)
         return -1;
     }
     raft_uv_set_connect_retry_delay(&n->io, 50);
-    n->uv_start = n->io.start;
-    n->io.start = io_start;
+    elect_wrap(n);
     n->fsm = (struct raft_fsm){.version = 2,
                                .data = n,
                                .apply = fsm_apply,

@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -76,6 +77,8 @@ static void quiet(void *ctx, const char *line)
         printf("  %s\n", line);
 }
 
+static void (*node_log)(void *, const char *) = quiet;
+
 static int up(int i)
 {
     char err[256];
@@ -88,7 +91,7 @@ static int up(int i)
     cluster_config mine = cc;
     mine.id = (uint64_t)i + 1;
     cluster_node_config nc = {
-        .cluster = &mine, .state = nodes[i].st, .raft_dir = nodes[i].raft, .log = quiet};
+        .cluster = &mine, .state = nodes[i].st, .raft_dir = nodes[i].raft, .log = node_log};
     nodes[i].node = cluster_start(&nc, err, sizeof err);
     if (!nodes[i].node) {
         printf("FAIL node %d: %s\n", i + 1, err);
@@ -344,12 +347,16 @@ static void test_cluster_failover_and_rejoin(void)
  * and the first wins within milliseconds, so the other never stands;
  * without the rule both always do.  Over three failovers at least two
  * must have had one candidate only (both fire within an election's few ms
- * of each other about once in a hundred). */
+ * of each other about once in a hundred).  Fast failover is off here: it
+ * would have the survivors stand before any timer (the next test), and
+ * this rule is what serves when the leader is stopped or cut off, not
+ * dead. */
 static void test_cluster_first_to_stand_wins(void)
 {
     setup(100000);
     cc.election_ms = 1000;
     cc.heartbeat_ms = 100;
+    cc.fast_failover = 0;
     for (int i = 0; i < NODES; i++)
         CHECK_EQ(up(i), 0);
     int single = 0, rounds = 3;
@@ -384,6 +391,75 @@ static void test_cluster_first_to_stand_wins(void)
         CHECK_EQ(up(l), 0);
     }
     CHECK(single >= rounds - 1);
+    teardown();
+}
+
+/* Fast failover (node.c, stand_now): a leader whose process ends has
+ * its successor elected without waiting for an election timer.  With a
+ * 3 s timeout (each survivor's timer drawn in 3-6 s), over three
+ * failovers: the new leader stood because its writes to the dead leader
+ * failed (its log says so, and it says nothing of a timeout), it was the
+ * first survivor in id order (the other stands a heartbeat later, and
+ * only if the first has not won), and it serves before either timer could
+ * have fired.  The time is a bound with a wide margin (the detector needs
+ * a few 10 ms probes and an election two round trips), not a benchmark. */
+static char stood_log[4096];
+static size_t stood_len;
+static pthread_mutex_t stood_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_log(void *ctx, const char *line)
+{
+    quiet(ctx, line);
+    pthread_mutex_lock(&stood_mu);
+    size_t k = strlen(line);
+    if (stood_len + k + 2 < sizeof stood_log) {
+        memcpy(stood_log + stood_len, line, k);
+        stood_len += k;
+        stood_log[stood_len++] = '\n';
+        stood_log[stood_len] = 0;
+    }
+    pthread_mutex_unlock(&stood_mu);
+}
+
+static void test_cluster_dead_leader_replaced_at_once(void)
+{
+    setup(100000);
+    cc.election_ms = 3000;
+    cc.heartbeat_ms = 50;
+    node_log = keep_log;
+    for (int i = 0; i < NODES; i++)
+        CHECK_EQ(up(i), 0);
+    for (int round = 0; round < 3; round++) {
+        int l = serving();
+        CHECK(l >= 0);
+        if (l < 0)
+            break;
+        same_everywhere(propose(l, 20, 10));
+        pthread_mutex_lock(&stood_mu);
+        stood_len = 0, stood_log[0] = 0;
+        pthread_mutex_unlock(&stood_mu);
+        int64_t t0 = now_ms();
+        down(l);
+        int l2 = serving();
+        int64_t took = now_ms() - t0;
+        CHECK(l2 >= 0 && l2 != l);
+        if (l2 < 0)
+            break;
+        int first = l == 0 ? 1 : 0; /* the survivor of lowest id */
+        CHECK_EQ(l2, first);
+        CHECK(took < (int64_t)cc.election_ms);
+        char want[128];
+        snprintf(want, sizeof want, "node %d: writes to the leader (node %d) fail", l2 + 1, l + 1);
+        pthread_mutex_lock(&stood_mu);
+        CHECK(strstr(stood_log, want) != NULL);
+        CHECK(strstr(stood_log, "writes to the leader failed (fast failover)") != NULL);
+        CHECK(strstr(stood_log, "within the election timeout") == NULL);
+        if (!strstr(stood_log, want) || took >= (int64_t)cc.election_ms)
+            printf("  round %d: %lld ms, log:\n%s", round, (long long)took, stood_log);
+        pthread_mutex_unlock(&stood_mu);
+        CHECK_EQ(up(l), 0);
+    }
+    node_log = quiet;
     teardown();
 }
 
@@ -468,6 +544,12 @@ static void test_cluster_config(void)
     CHECK(cluster_config_set(&c, "nodes", "1=127.0.0.1:70010", err, sizeof err) != 0);
     CHECK(cluster_config_set(&c, "election_ms", "5", err, sizeof err) != 0);
     CHECK(cluster_config_set(&c, "colour", "red", err, sizeof err) != 0);
+    CHECK_EQ(c.fast_failover, 1); /* on unless turned off */
+    CHECK_EQ(cluster_config_set(&c, "fast_failover", "0", err, sizeof err), 0);
+    CHECK_EQ(c.fast_failover, 0);
+    CHECK(cluster_config_set(&c, "fast_failover", "2", err, sizeof err) != 0);
+    CHECK(cluster_config_set(&c, "fast_failover", "yes", err, sizeof err) != 0);
+    CHECK_EQ(c.fast_failover, 0);
     CHECK_EQ(cluster_config_set(&c, "nodes", "1=127.0.0.1:7001 1=127.0.0.1:7002", err, sizeof err), 0);
     CHECK(cluster_config_check(&c, err, sizeof err) != 0); /* the same id twice */
     cluster_config_defaults(&c);
@@ -505,6 +587,7 @@ int main(void)
     RUN(test_cluster_failover_and_rejoin);
     RUN(test_cluster_wiped_node_installs_snapshot);
     RUN(test_cluster_first_to_stand_wins);
+    RUN(test_cluster_dead_leader_replaced_at_once);
     RUN(test_cluster_proposals_coalesce);
     return check_failures ? 1 : 0;
 }
