@@ -159,12 +159,14 @@ pause
 S=$(leader)
 stepped=0
 if [ -n "$S" ]; then
+    # Its log says it stepped down once more than before the stop.
+    before=$(grep -c 'leader -> follower' "$E2E/log$S")
     kill -STOP "$(pid "$S")"
     New=$(SKIP=$S leader)
     kill -CONT "$(pid "$S")"
     i=0
     while [ $i -lt 300 ]; do
-        grep -q 'leader -> follower' "$E2E/log$S" && stepped=1 && break
+        [ "$(grep -c 'leader -> follower' "$E2E/log$S")" -gt "$before" ] && stepped=1 && break
         sleep 0.1
         i=$((i + 1))
     done
