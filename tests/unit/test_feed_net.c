@@ -226,7 +226,7 @@ static void test_binary_login_while_stopping_refused(void)
     CHECK(feed_client_resume(&a, "127.0.0.1", port, err, sizeof err) == 0);
     int rc = 0;
     for (int i = 0; i < 200 && rc >= 0 && !a.logged_in; i++) {
-        lws_service(f->ctx, -1);
+        loop_serve(f); /* as feed_main does: lws_service would run a libuv loop until stopped */
         rc = feed_client_poll(&a, 10, NULL, NULL);
     }
     CHECK(!a.logged_in);
@@ -238,7 +238,7 @@ static void test_binary_login_while_stopping_refused(void)
     CHECK(feed_client_open(&b, "127.0.0.1", port, 0, err, sizeof err) == 0);
     rc = 0;
     for (int i = 0; i < 200 && rc >= 0 && !b.logged_in; i++) {
-        lws_service(f->ctx, -1);
+        loop_serve(f); /* as feed_main does: lws_service would run a libuv loop until stopped */
         rc = feed_client_poll(&b, 10, NULL, NULL);
     }
     CHECK(!b.logged_in);
