@@ -15,6 +15,9 @@ if ! e2e_start "$d"; then
 fi
 HP=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
 U="http://127.0.0.1:$HP"
+# the sockets on libuv's epoll, not poll() (src/feed/loop.c, [server] event_loop)
+if grep -q 'market data: sockets served by libuv (epoll)' "$d.log"; then ok http_served_by_libuv
+else fail http_served_by_libuv "$(grep 'market data' "$d.log" | tr '\n' '|')"; fi
 e2e_users alice bob
 "$BOURSE" admin --data "$d" >/dev/null <<'X'
 deposit alice CASH 10000
