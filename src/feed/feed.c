@@ -5,14 +5,18 @@
  * The loop drains the ring in batches (publish.c turns records into
  * messages, which are framed once as SoupBinTCP sequenced packets into a
  * byte ring, the history, that every binary subscriber reads from at its
- * own cursor), then lets libwebsockets serve sockets.
+ * own cursor), then lets libwebsockets serve sockets: one turn of the event
+ * loop (loop.c: libuv's epoll, so a turn costs the sockets that are ready,
+ * not every one open, or libwebsockets' poll() when configured so) every
+ * SERVE_US under load, and in every doze.
  *
  * Waking the feed must cost the engine thread (almost) nothing, since it
  * happens once per command.  So an idle feed first dozes: it sleeps DOZE_US
  * at a time and looks at the ring, for up to DOZE_MAX_US, and the engine
  * does nothing to wake it (a command waits at most one doze).  Only after
- * that does it set `sleeping` and block in lws_service(), and only then does
- * the engine wake it, with lws_cancel_service(): a system call, but only
+ * that does it set `sleeping` and block in the loop (loop_wait), and only
+ * then does the engine wake it, with lws_cancel_service(), which writes
+ * libwebsockets' pipe, one of the loop's descriptors: a system call, but only
  * after a gap of DOZE_MAX_US between commands, so never under load.
  * (Waking a feed that blocked after every batch cost the engine a system
  * call per batch: 15,000 per million commands when the feed kept up.)  The

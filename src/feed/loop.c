@@ -29,7 +29,6 @@
  */
 #include "feed/feed_int.h"
 
-
 #include <stdlib.h>
 #include <uv.h>
 
@@ -98,8 +97,10 @@ void loop_free(feed *f)
     f->ctx = NULL;
     if (!f->uv)
         return;
-    /* libwebsockets' handles close through the loop; then it is empty */
-    uv_run(f->uv, UV_RUN_DEFAULT);
+    /* libwebsockets' handles close through the loop (a few turns); never
+     * UV_RUN_DEFAULT, which a handle left open would make wait for ever */
+    for (int i = 0; i < 1000 && uv_run(f->uv, UV_RUN_NOWAIT); i++)
+        ;
     if (uv_loop_close(f->uv) != 0) /* a handle still open points into it: leave it */
         feed_log(f, "the event loop still had handles open at exit");
     else
