@@ -21,9 +21,10 @@
 # libsodium (argon2id passwords), inih (configuration),
 # libwebsockets (market data over WebSocket, the web page; Debian's is built
 # with TLS, so it pulls in OpenSSL: libssl-dev is listed for the link line's
-# pkg-config), sqlite3 and libpq (the reporting database: SQLite or PostgreSQL).
+# pkg-config; its libuv plugin, libwebsockets-evlib-uv, runs the market-data
+# thread's sockets on epoll: src/feed/loop.c), sqlite3 and libpq (the reporting database: SQLite or PostgreSQL).
 set -e
-PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libsqlite3-dev libssl-dev libpq-dev libraft-dev"
+PKGS="gcc make pkg-config libuv1-dev libsodium-dev libinih-dev libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev libssl-dev libpq-dev libraft-dev"
 [ "${1:-build}" = test ] && PKGS="$PKGS clang clang-format libclang-rt-14-dev curl postgresql sqlite3 g++ libquickfix-dev prometheus chromium"
 missing=""
 for p in $PKGS; do

@@ -3,6 +3,7 @@
 # round trip beside the OUCH one, in one run against one server with one
 # configuration, at each rate of RATES (5,000 and 50,000 requests/s):
 #   BOURSE=build/bourse sh bench/http/bench.sh [SECONDS] [RATES...]
+# EVENT_LOOP=poll serves the sockets with poll() ([server] event_loop), to compare.
 # For each rate: `bourse load` over OUCH (open loop, its usual mix; it
 # prints the bare TCP echo baseline measured the same way first), then
 # `bourse load --proto http` (open loop, order + cancel pairs signed with
@@ -33,6 +34,8 @@ burst = 100000
 rate_ip = 1000000
 rate_key = 1000000
 nonces = 4194304
+[server]
+event_loop = ${EVENT_LOOP:-libuv}
 X
 start "$dir/http.ini"
 hp=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$dir/log" | tail -1 | sed 's/.*://')

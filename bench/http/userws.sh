@@ -2,6 +2,7 @@
 # `make bench-userws` (docs/benchmarks.md, "The private WebSocket"): N users
 # each with a private WebSocket open, trades pushing fills to them:
 #   BOURSE=build/bourse sh bench/http/userws.sh [USERS] [TRADES] [RATE]
+# EVENT_LOOP=poll serves the sockets with poll() ([server] event_loop), to compare.
 # One scratch server; the users are made by `bourse load --proto http
 # --setup-only` (admin socket, an HTTP login and an API key each), given
 # shares, then bench/http/userws_bench.py opens their sockets (reading the
@@ -22,6 +23,8 @@ threads = 1
 rate_ip = 1000000
 rate_key = 1000000
 nonces = 1048576
+[server]
+event_loop = ${EVENT_LOOP:-libuv}
 X
 start "$dir/userws.ini"
 hp=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$dir/log" | tail -1 | sed 's/.*://')

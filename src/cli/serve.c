@@ -149,6 +149,7 @@ static feed *new_feed(const srv_config *cfg, const char *web_root, http_server *
                       .feed_port = cfg->feed_port,
                       .http_port = cfg->http_port,
                       .spin_us = cfg->spin_us,
+                      .poll_loop = !strcmp(cfg->event_loop, "poll"),
                       .subscribers_per_ip = cfg->feed_subscribers_per_ip,
                       .snapshot_s = cfg->feed_snapshot_s,
                       .udp_feed = cfg->udp_feed[0] ? cfg->udp_feed : NULL,

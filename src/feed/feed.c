@@ -5,14 +5,18 @@
  * The loop drains the ring in batches (publish.c turns records into
  * messages, which are framed once as SoupBinTCP sequenced packets into a
  * byte ring, the history, that every binary subscriber reads from at its
- * own cursor), then lets libwebsockets serve sockets.
+ * own cursor), then lets libwebsockets serve sockets: one turn of the event
+ * loop (loop.c: libuv's epoll, so a turn costs the sockets that are ready,
+ * not every one open, or libwebsockets' poll() when configured so) every
+ * SERVE_US under load, and in every doze.
  *
  * Waking the feed must cost the engine thread (almost) nothing, since it
  * happens once per command.  So an idle feed first dozes: it sleeps DOZE_US
  * at a time and looks at the ring, for up to DOZE_MAX_US, and the engine
  * does nothing to wake it (a command waits at most one doze).  Only after
- * that does it set `sleeping` and block in lws_service(), and only then does
- * the engine wake it, with lws_cancel_service(): a system call, but only
+ * that does it set `sleeping` and block in the loop (loop_wait), and only
+ * then does the engine wake it, with lws_cancel_service(), which writes
+ * libwebsockets' pipe, one of the loop's descriptors: a system call, but only
  * after a gap of DOZE_MAX_US between commands, so never under load.
  * (Waking a feed that blocked after every batch cost the engine a system
  * call per batch: 15,000 per million commands when the feed kept up.)  The
@@ -293,7 +297,7 @@ static int doze(feed *f)
         nanosleep(&(struct timespec){.tv_nsec = DOZE_US * 1000}, NULL);
         if (work_or_stop(f))
             return 1;
-        lws_service(f->ctx, -1);
+        loop_serve(f);
     } while (mono_us() < until);
     return 0;
 }
@@ -305,7 +309,7 @@ static void block(feed *f)
     if (f->fence || syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
         atomic_thread_fence(memory_order_seq_cst);
     if (!work_or_stop(f))
-        lws_service(f->ctx, 0);
+        loop_wait(f);
     atomic_store(&f->sleeping, 0);
 }
 
@@ -327,7 +331,7 @@ static void *feed_main(void *arg)
             if (now - served >= SERVE_US) {
                 notify(f);
                 dirty = 0;
-                lws_service(f->ctx, -1);
+                loop_serve(f);
                 served = now;
             }
             continue;
@@ -336,7 +340,7 @@ static void *feed_main(void *arg)
             notify(f);
             dirty = 0;
         }
-        lws_service(f->ctx, -1);
+        loop_serve(f);
         served = mono_us();
         if (spin_for_work(f) || doze(f))
             continue;
@@ -350,7 +354,7 @@ static void *feed_main(void *arg)
     bin_goodbye(f);
     udp_goodbye(f);
     for (int i = 0; i < 20; i++)
-        lws_service(f->ctx, -1);
+        loop_serve(f);
     lws_sul_cancel(&f->tick);
     return NULL;
 }
@@ -495,7 +499,7 @@ feed *feed_new(const feed_config *cfg)
         ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     ci.user = f;
     ci.fd_limit_per_thread = 0;
-    if (!(f->ctx = lws_create_context(&ci)) || (!cfg->listen_later && feed_listen(f) < 0)) {
+    if (!(f->ctx = loop_context(f, &ci)) || (!cfg->listen_later && feed_listen(f) < 0)) {
         if (!f->ctx)
             log_line("market data: cannot start libwebsockets");
         feed_free(f);
@@ -552,6 +556,7 @@ int feed_start(feed *f)
         return 0;
     if (feed_listen(f) < 0 || pthread_create(&f->thread, NULL, feed_main, f) != 0)
         return -1;
+    feed_log(f, "sockets served by %s", f->uv ? "libuv (epoll)" : "poll()");
     f->started = 1;
     return 0;
 }
@@ -572,8 +577,7 @@ void feed_free(feed *f)
         return;
     feed_stop(f);
     persist_join(f);
-    if (f->ctx)
-        lws_context_destroy(f->ctx);
+    loop_free(f);
     udp_free(f);
     ws_free(f);
     bin_free(f);

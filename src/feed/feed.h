@@ -79,6 +79,7 @@ typedef struct feed_config {
      * struct lws_protocol_vhost_options headers on every answer. */
     const void *http_protocols, *http_mounts, *http_headers;
     const char *tls_cert, *tls_key; /* PEM files: the HTTP port speaks TLS; NULL = plain */
+    int poll_loop;                  /* serve sockets with libwebsockets' poll(), not libuv's epoll (loop.c) */
 } feed_config;
 
 typedef struct feed_stats {
@@ -202,6 +203,8 @@ void feed_free(feed *f);
 /* The port actually bound (useful with port 0): which is 'f' (binary feed),
  * 'h' (HTTP/WebSocket) or 'u' (UDP requests); -1 when off. */
 int feed_port(const feed *f, int which);
+/* What serves the sockets: "libuv" (epoll) or "poll" (loop.c). */
+const char *feed_event_loop(const feed *f);
 void feed_get_stats(const feed *f, feed_stats *out);
 
 #endif

@@ -76,6 +76,7 @@ struct feed {
 
     /* subscribers */
     struct lws_context *ctx;
+    struct uv_loop_s *uv; /* the context's libuv loop (loop.c); NULL: libwebsockets' poll() */
     struct lws_vhost *bin_vh, *ws_vh;
     struct lws_http_mount web_mount;
     struct lws_protocols http_protos[8]; /* the WebSocket's and the API's (feed_listen) */
@@ -140,6 +141,12 @@ void udp_goodbye(feed *f); /* the rest, then End of Session */
 int udp_port(const feed *f);
 void udp_stats(const feed *f, feed_stats *out);
 void udp_free(feed *f); /* after lws_context_destroy */
+
+/* loop.c: the event loop under libwebsockets, libuv (epoll) or poll(). */
+struct lws_context *loop_context(feed *f, struct lws_context_creation_info *ci); /* sets f->uv */
+void loop_serve(feed *f); /* serve what is ready, without waiting */
+void loop_wait(feed *f);  /* wait for a socket, a timer or lws_cancel_service, and serve it */
+void loop_free(feed *f);  /* destroy the context, then close the loop */
 
 /* ws.c */
 extern const struct lws_protocols feed_ws_protocols[];

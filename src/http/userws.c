@@ -41,7 +41,8 @@ typedef struct usub {
     uint16_t qlen[WS_QUEUE];
     uint32_t head, n;
     int authed, linked, overflow, closing;
-    uint64_t version; /* of the account, as last pushed */
+    uint64_t version;                  /* of the account, as last pushed */
+    lws_sorted_usec_list_t close_soon; /* the policy close, outside the callback (close_now) */
 } usub;
 
 /* Every subscriber in one list (the tick's walk), and again by a hash of
@@ -219,6 +220,20 @@ int userws_listening(http_server *h, const char *user)
     return 0;
 }
 
+/* Close with 1008 once all is out.  From a timer, not by returning -1
+ * from the callback: on the libuv loop (src/feed/loop.c) Debian's
+ * libwebsockets, built with _DEBUG, closes a connection whose callback
+ * returned -1 a second time at once ("close_and_handled uv repeat test"),
+ * and that second close drops the close frame the first one queued.  A
+ * close from outside a callback is made once: the frame goes, then the
+ * connection ends. */
+static void close_now(lws_sorted_usec_list_t *sul)
+{
+    usub *u = lws_container_of(sul, usub, close_soon);
+    lws_close_reason(u->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"account not active", 18);
+    lws_set_timeout(u->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     usub *u = user;
@@ -256,9 +271,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!u || !u->linked || u->overflow)
             return -1;
         if (u->closing && !u->n) {
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"account not active",
-                             18);
-            return -1;
+            lws_sul_schedule(lws_get_context(wsi), 0, &u->close_soon, close_now, 1);
+            return 0;
         }
         if (u->n) {
             uint32_t i = u->head % WS_QUEUE;
@@ -273,6 +287,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         return 0;
     case LWS_CALLBACK_CLOSED:
+        if (u)
+            lws_sul_cancel(&u->close_soon);
         if (u && u->linked)
             unlink_sub(u);
         return 0;

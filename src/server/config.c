@@ -45,6 +45,7 @@ void srv_config_defaults(srv_config *c)
     c->gateway_cpu = -1;
     c->priority = -10;
     c->spin_us = 0;
+    strcpy(c->event_loop, "libuv");
     c->udp_payload = 1400; /* Ethernet-safe: 1,500 less IP and UDP headers, with room to spare */
     strcpy(c->durability, "batch");
     c->snapshot_every = 10000000;
@@ -117,6 +118,8 @@ static const struct key {
     {"server", "priority", K_INT, offsetof(srv_config, priority), 0, -20, 19},
     U32("server", "spin_us", spin_us, 0, 1000000),
     U32("server", "busy_poll_us", busy_poll_us, 0, 1000000),
+    {"server", "event_loop", K_STR, offsetof(srv_config, event_loop), sizeof(((srv_config *)0)->event_loop),
+     0, 0},
     {"server", "udp_feed", K_ADDR, offsetof(srv_config, udp_feed), sizeof(((srv_config *)0)->udp_feed), 0, 0},
     {"server", "udp_request_port", K_U16, offsetof(srv_config, udp_request_port), 0, 0, 65535},
     U32("server", "feed_subscribers_per_ip", feed_subscribers_per_ip, 0, 1 << 22), /* 0 = no limit */
@@ -243,6 +246,10 @@ int srv_config_set(srv_config *c, const char *section, const char *name, const c
         }
         if (!strcmp(section, "fix") && !strcmp(name, "dropcopy") && dropcopy_parse(v, NULL, err, errlen) != 0)
             return -1;
+        if (!strcmp(name, "event_loop") && strcmp(v, "libuv") && strcmp(v, "poll")) {
+            snprintf(err, errlen, "event_loop: '%s' is not libuv or poll", v);
+            return -1;
+        }
         strcpy(p, v);
         return 0;
     }

@@ -24,6 +24,7 @@ typedef struct srv_config {
     int priority;                     /* nice value of all the server's threads; 0 = unchanged */
     uint32_t spin_us;                 /* how long an idle engine, gateway or syncer polls before sleeping */
     uint32_t busy_poll_us;            /* SO_BUSY_POLL of order-entry sockets; 0 = off */
+    char event_loop[8];               /* the feed thread's sockets: "libuv" (epoll) or "poll" */
     char udp_feed[32];                /* MoldUDP64 feed to "A.B.C.D:PORT"; "" = off */
     uint16_t udp_request_port;        /* its retransmission requests; 0 = any free port */
     uint32_t feed_subscribers_per_ip; /* binary + WebSocket subscribers from one address */

@@ -15,6 +15,14 @@ if ! e2e_start "$d"; then
 fi
 HP=$(grep -o 'WebSocket on [0-9.]*:[0-9]*' "$d.log" | tail -1 | sed 's/.*://')
 U="http://127.0.0.1:$HP"
+# the sockets on libuv's epoll, not poll() (src/feed/loop.c, [server] event_loop)
+if grep -q 'market data: sockets served by libuv (epoll)' "$d.log"; then ok http_served_by_libuv
+else fail http_served_by_libuv "$(grep 'market data' "$d.log" | tr '\n' '|')"; fi
+printf '[server]\nevent_loop = epoll\n' >"$E2E/loop.ini"
+if ! timeout 30 "$BOURSE" serve --config "$E2E/loop.ini" --data "$E2E/loopd" --order-port 0 --feed-port 0 \
+    --http-port 0 2>"$E2E/loop.err" && grep -q "event_loop: 'epoll' is not libuv or poll" "$E2E/loop.err"; then
+    ok http_event_loop_unknown_refused
+else fail http_event_loop_unknown_refused "$(head -3 "$E2E/loop.err" | tr '\n' '|')"; fi
 e2e_users alice bob
 "$BOURSE" admin --data "$d" >/dev/null <<'X'
 deposit alice CASH 10000

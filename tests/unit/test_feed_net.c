@@ -9,7 +9,8 @@
  *     is rejected, not resumed by a server about to go (this test reaches
  *     into feed_int.h to serve the sockets in that window itself);
  *   - WebSocket: snapshot then updates, conflation of a slow l2
- *     subscriber, hostile requests answered with errors, never a crash.
+ *     subscriber, hostile requests answered with errors, never a crash;
+ *   - all on libuv's loop (the default), and some again on poll() (loop.c).
  */
 #include "check.h"
 #include "feed/client.h"
@@ -39,6 +40,9 @@ static void push_done(void *ctx, const bourse_cmd *cmd)
     feed_push(ctx, cmd, NULL);
 }
 
+/* 1: the next feeds serve their sockets with poll(), not libuv (loop.c). */
+static int use_poll;
+
 static feed *start(int history_mb, uint32_t ring)
 {
     feed_config cfg = {.feed_port = 0,
@@ -46,11 +50,15 @@ static feed *start(int history_mb, uint32_t ring)
                        .quiet = 1,
                        .history_mb = (uint32_t)history_mb,
                        .ring = ring,
-                       .sndbuf = history_mb ? 16384 : 0};
+                       .sndbuf = history_mb ? 16384 : 0,
+                       .poll_loop = use_poll};
     feed *f = feed_new(&cfg);
     CHECK(f != NULL);
     if (f)
         CHECK(feed_start(f) == 0);
+    /* libuv unless asked for poll(): the plugin is there (scripts/deps.sh) */
+    if (f)
+        CHECK(!strcmp(feed_event_loop(f), use_poll ? "poll" : "libuv"));
     return f;
 }
 
@@ -226,7 +234,7 @@ static void test_binary_login_while_stopping_refused(void)
     CHECK(feed_client_resume(&a, "127.0.0.1", port, err, sizeof err) == 0);
     int rc = 0;
     for (int i = 0; i < 200 && rc >= 0 && !a.logged_in; i++) {
-        lws_service(f->ctx, -1);
+        loop_serve(f); /* as feed_main does: lws_service would run a libuv loop until stopped */
         rc = feed_client_poll(&a, 10, NULL, NULL);
     }
     CHECK(!a.logged_in);
@@ -238,7 +246,7 @@ static void test_binary_login_while_stopping_refused(void)
     CHECK(feed_client_open(&b, "127.0.0.1", port, 0, err, sizeof err) == 0);
     rc = 0;
     for (int i = 0; i < 200 && rc >= 0 && !b.logged_in; i++) {
-        lws_service(f->ctx, -1);
+        loop_serve(f); /* as feed_main does: lws_service would run a libuv loop until stopped */
         rc = feed_client_poll(&b, 10, NULL, NULL);
     }
     CHECK(!b.logged_in);
@@ -467,6 +475,17 @@ static void test_ws_channels_and_conflation(void)
     bourse_engine_free(s.e);
 }
 
+/* The feed on libwebsockets' poll() ([server] event_loop = poll) serves as
+ * it does on libuv. */
+static void test_on_poll(void)
+{
+    use_poll = 1;
+    test_binary_late_joiners();
+    test_binary_login_while_stopping_refused();
+    test_ws_hostile();
+    use_poll = 0;
+}
+
 int main(void)
 {
     RUN(test_binary_late_joiners);
@@ -475,5 +494,6 @@ int main(void)
     RUN(test_seed_from_engine);
     RUN(test_ws_hostile);
     RUN(test_ws_channels_and_conflation);
+    RUN(test_on_poll);
     return CHECK_DONE();
 }
