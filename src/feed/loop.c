@@ -94,13 +94,19 @@ void loop_free(feed *f)
 {
     if (f->ctx)
         lws_context_destroy(f->ctx);
-    f->ctx = NULL;
-    if (!f->uv)
+    if (!f->uv) {
+        f->ctx = NULL;
         return;
+    }
     /* libwebsockets' handles close through the loop (a few turns); never
      * UV_RUN_DEFAULT, which a handle left open would make wait for ever */
     for (int i = 0; i < 1000 && uv_run(f->uv, UV_RUN_NOWAIT); i++)
         ;
+    /* On a foreign loop libwebsockets 4.1 frees the context only when
+     * called again, once its handles have closed (LeakSanitizer sees it) */
+    if (f->ctx)
+        lws_context_destroy(f->ctx);
+    f->ctx = NULL;
     if (uv_loop_close(f->uv) != 0) /* a handle still open points into it: leave it */
         feed_log(f, "the event loop still had handles open at exit");
     else
