@@ -25,7 +25,14 @@
  * libwebsockets-evlib-uv), or [server] event_loop = poll, the context runs
  * on poll() as before, and one log line says so.  Closing: libuv closes
  * handles asynchronously, so after lws_context_destroy the loop runs until
- * libwebsockets' handles are closed, and only then is it closed and freed.
+ * libwebsockets' handles are closed, lws_context_destroy is called again
+ * (on a foreign loop the first call only starts the close), and only then
+ * is the loop closed and freed.
+ *
+ * One library quirk shows on libuv only: Debian's libwebsockets is built
+ * with _DEBUG, and then a connection whose callback returned -1 is closed a
+ * second time at once, which drops a WebSocket close frame queued by the
+ * first (src/http/userws.c closes from a timer instead).
  */
 #include "feed/feed_int.h"
 
