@@ -25,7 +25,14 @@
  * libwebsockets-evlib-uv), or [server] event_loop = poll, the context runs
  * on poll() as before, and one log line says so.  Closing: libuv closes
  * handles asynchronously, so after lws_context_destroy the loop runs until
- * libwebsockets' handles are closed, and only then is it closed and freed.
+ * libwebsockets' handles are closed, lws_context_destroy is called again
+ * (on a foreign loop the first call only starts the close), and only then
+ * is the loop closed and freed.
+ *
+ * One library quirk shows on libuv only: Debian's libwebsockets is built
+ * with _DEBUG, and then a connection whose callback returned -1 is closed a
+ * second time at once, which drops a WebSocket close frame queued by the
+ * first (src/http/userws.c closes from a timer instead).
  */
 #include "feed/feed_int.h"
 
@@ -94,13 +101,19 @@ void loop_free(feed *f)
 {
     if (f->ctx)
         lws_context_destroy(f->ctx);
-    f->ctx = NULL;
-    if (!f->uv)
+    if (!f->uv) {
+        f->ctx = NULL;
         return;
+    }
     /* libwebsockets' handles close through the loop (a few turns); never
      * UV_RUN_DEFAULT, which a handle left open would make wait for ever */
     for (int i = 0; i < 1000 && uv_run(f->uv, UV_RUN_NOWAIT); i++)
         ;
+    /* On a foreign loop libwebsockets 4.1 frees the context only when
+     * called again, once its handles have closed (LeakSanitizer sees it) */
+    if (f->ctx)
+        lws_context_destroy(f->ctx);
+    f->ctx = NULL;
     if (uv_loop_close(f->uv) != 0) /* a handle still open points into it: leave it */
         feed_log(f, "the event loop still had handles open at exit");
     else
